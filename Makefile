@@ -1,0 +1,14 @@
+# The two commands of the README. Everything else lives in scripts/.
+.PHONY: run test build clean
+
+run:
+	@scripts/run
+
+test:
+	@scripts/test
+
+build:
+	@scripts/deps && scripts/build release
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,264 @@
+/* Configuration loading: each variable has one reader that validates it and
+ * names it on failure. Defaults follow the original server where it has one. */
+#include "config.h"
+
+#include "dotenv.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct cfg_reader {
+    dotenv env;
+    char *err;
+    size_t errlen;
+    int failed;
+} cfg_reader;
+
+static void reader_fail(cfg_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void reader_fail(cfg_reader *r, const char *fmt, ...)
+{
+    if (r->failed)
+        return;
+    r->failed = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, r->errlen, fmt, ap);
+    va_end(ap);
+}
+
+static char *read_string(cfg_reader *r, const char *name, const char *fallback)
+{
+    const char *v = dotenv_get(&r->env, name);
+    if (!v || !*v)
+        v = fallback;
+    if (!v) {
+        reader_fail(r, "%s is not set", name);
+        return NULL;
+    }
+    char *copy = strdup(v);
+    if (!copy)
+        reader_fail(r, "%s: out of memory", name);
+    return copy;
+}
+
+static long long read_integer(cfg_reader *r, const char *name, long long fallback, long long min, long long max)
+{
+    const char *v = dotenv_get(&r->env, name);
+    if (!v || !*v)
+        return fallback;
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || *end || end == v || n < min || n > max) {
+        reader_fail(r, "%s must be an integer from %lld to %lld", name, min, max);
+        return fallback;
+    }
+    return n;
+}
+
+static void read_cipher(cfg_reader *r, cfg_cipher *c, const char *key_name, const char *iv_name)
+{
+    c->key = read_string(r, key_name, NULL);
+    c->iv = read_string(r, iv_name, NULL);
+    if (c->key && strlen(c->key) != 16 && strlen(c->key) != 32)
+        reader_fail(r, "%s must be 16 or 32 characters (AES-128 or AES-256)", key_name);
+    if (c->iv && strlen(c->iv) != 16)
+        reader_fail(r, "%s must be 16 characters", iv_name);
+}
+
+static cfg_mode read_mode(cfg_reader *r)
+{
+    const char *v = dotenv_get(&r->env, "PAYMENT_MODE");
+    if (!v || !*v || strcmp(v, "local") == 0)
+        return CFG_MODE_LOCAL;
+    if (strcmp(v, "dev") == 0)
+        return CFG_MODE_DEV;
+    if (strcmp(v, "real") == 0)
+        return CFG_MODE_REAL;
+    reader_fail(r, "PAYMENT_MODE must be local, dev or real");
+    return CFG_MODE_LOCAL;
+}
+
+static int is_identifier(const char *s)
+{
+    if (!s || !(islower((unsigned char)*s) || *s == '_'))
+        return 0;
+    for (; *s; s++)
+        if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '_'))
+            return 0;
+    return 1;
+}
+
+static void read_postgres(cfg_reader *r, cfg_postgres *pg)
+{
+    const char *url = dotenv_get(&r->env, "PAYMENT_POSTGRES_URL");
+    pg->url = url && *url ? read_string(r, "PAYMENT_POSTGRES_URL", NULL) : NULL;
+    pg->host = read_string(r, "PAYMENT_POSTGRES_HOST", "127.0.0.1");
+    pg->port = (int)read_integer(r, "PAYMENT_POSTGRES_PORT", 5432, 1, 65535);
+    pg->database = read_string(r, "PAYMENT_POSTGRES_DATABASE", "postgres");
+    pg->schema = read_string(r, "PAYMENT_POSTGRES_SCHEMA", "payments");
+    pg->username = read_string(r, "PAYMENT_POSTGRES_USERNAME", "postgres");
+    pg->username_readonly = read_string(r, "PAYMENT_POSTGRES_USERNAME_READONLY", pg->username);
+    pg->password = read_string(r, "PAYMENT_POSTGRES_PASSWORD", "");
+    pg->pool_size = (int)read_integer(r, "PAYMENT_POSTGRES_POOL", 4, 1, 64);
+    if (pg->schema && !is_identifier(pg->schema))
+        reader_fail(r, "PAYMENT_POSTGRES_SCHEMA must be a lower-case identifier ([a-z_][a-z0-9_]*)");
+}
+
+static char *default_worker_path(void)
+{
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return strdup("payments-worker");
+    self[n] = '\0';
+    char *slash = strrchr(self, '/');
+    const char *name = "payments-worker";
+    if (!slash || (size_t)(slash - self) + 1 + strlen(name) + 1 > sizeof self)
+        return strdup(name);
+    strcpy(slash + 1, name);
+    return strdup(self);
+}
+
+static void read_process_settings(cfg_reader *r, cfg *c)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    c->workers = (int)read_integer(r, "PAYMENT_WORKERS", cpus > 0 ? cpus : 1, 1, 256);
+    c->max_body_bytes = (size_t)read_integer(r, "PAYMENT_MAX_BODY_BYTES", 1 << 20, 1024, 1 << 30);
+    c->max_header_bytes = (size_t)read_integer(r, "PAYMENT_MAX_HEADER_BYTES", 16 << 10, 1024, 1 << 20);
+    c->header_timeout_ms = (uint64_t)read_integer(r, "PAYMENT_HEADER_TIMEOUT_MS", 10000, 10, 3600000);
+    c->idle_timeout_ms = (uint64_t)read_integer(r, "PAYMENT_IDLE_TIMEOUT_MS", 60000, 10, 86400000);
+    c->drain_timeout_ms = (uint64_t)read_integer(r, "PAYMENT_DRAIN_TIMEOUT_MS", 30000, 10, 86400000);
+    c->vendor_timeout_ms = (uint64_t)read_integer(r, "PAYMENT_VENDOR_TIMEOUT_MS", 10000, 10, 600000);
+    c->pid_file = read_string(r, "PAYMENT_PID_FILE", "var/run/payments.pid");
+    c->control_socket = read_string(r, "PAYMENT_CONTROL_SOCKET", "var/run/payments.sock");
+    c->log_file = read_string(r, "PAYMENT_LOG_FILE", "");
+    const char *worker = dotenv_get(&r->env, "PAYMENT_WORKER_BINARY");
+    c->worker_path = worker && *worker ? strdup(worker) : default_worker_path();
+    if (!c->worker_path)
+        reader_fail(r, "PAYMENT_WORKER_BINARY: out of memory");
+}
+
+static void read_all(cfg_reader *r, cfg *c)
+{
+    c->mode = read_mode(r);
+    c->host = read_string(r, "PAYMENT_API_HOST", "0.0.0.0");
+    c->api_port = (int)read_integer(r, "PAYMENT_API_PORT", 37821, 0, 65535);
+    c->updator_port = (int)read_integer(r, "PAYMENT_UPDATOR_PORT", 37820, 0, 65535);
+    c->system_password = read_string(r, "PAYMENT_SYSTEM_PASSWORD", NULL);
+    read_postgres(r, &c->postgres);
+    read_cipher(r, &c->connection_cipher, "PAYMENT_CONNECTION_ENCRYPTION_KEY", "PAYMENT_CONNECTION_ENCRYPTION_IV");
+    read_cipher(r, &c->history_cipher, "PAYMENT_HISTORY_ENCRYPTION_KEY", "PAYMENT_HISTORY_ENCRYPTION_IV");
+    read_cipher(r, &c->reservation_cipher, "PAYMENT_RESERVATION_ENCRYPTION_KEY",
+                "PAYMENT_RESERVATION_ENCRYPTION_IV");
+    read_cipher(r, &c->cancel_history_cipher, "PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY",
+                "PAYMENT_CANCEL_HISTORY_ENCRYPTION_IV");
+    /* Vendor credentials default to the fake servers' in local mode only. */
+    int local = c->mode == CFG_MODE_LOCAL;
+    c->iamport_key = read_string(r, "PAYMENT_IAMPORT_KEY", local ? "test_imp_key" : NULL);
+    c->iamport_secret = read_string(r, "PAYMENT_IAMPORT_SECRET", local ? "test_imp_secret" : NULL);
+    c->toss_payments_secret =
+        read_string(r, "PAYMENT_TOSS_PAYMENTS_SECRET", local ? "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy" : NULL);
+    read_process_settings(r, c);
+}
+
+int cfg_load(cfg *c, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    cfg_reader r = {.err = err, .errlen = errlen};
+    const char *path = getenv("PAYMENT_ENV_FILE");
+    int required = path && *path;
+    if (!required)
+        path = ".env";
+    if (dotenv_load(&r.env, path, required, err, errlen) < 0) {
+        dotenv_free(&r.env);
+        return -1;
+    }
+    if (access(path, R_OK) == 0)
+        c->env_file = strdup(path);
+    read_all(&r, c);
+    dotenv_free(&r.env);
+    if (r.failed) {
+        cfg_free(c);
+        return -1;
+    }
+    return 0;
+}
+
+static void free_cipher(cfg_cipher *c)
+{
+    free(c->key);
+    free(c->iv);
+}
+
+void cfg_free(cfg *c)
+{
+    free(c->env_file);
+    free(c->host);
+    free(c->system_password);
+    free(c->postgres.url);
+    free(c->postgres.host);
+    free(c->postgres.database);
+    free(c->postgres.schema);
+    free(c->postgres.username);
+    free(c->postgres.username_readonly);
+    free(c->postgres.password);
+    free_cipher(&c->connection_cipher);
+    free_cipher(&c->history_cipher);
+    free_cipher(&c->reservation_cipher);
+    free_cipher(&c->cancel_history_cipher);
+    free(c->iamport_key);
+    free(c->iamport_secret);
+    free(c->toss_payments_secret);
+    free(c->pid_file);
+    free(c->control_socket);
+    free(c->log_file);
+    free(c->worker_path);
+    memset(c, 0, sizeof *c);
+}
+
+const char *cfg_mode_name(cfg_mode mode)
+{
+    return mode == CFG_MODE_REAL ? "real" : mode == CFG_MODE_DEV ? "dev" : "local";
+}
+
+/* Quotes a value for a key=value conninfo string: 'a\'b'. */
+static void append_conninfo_value(char *out, size_t cap, const char *key, const char *value)
+{
+    size_t n = strlen(out);
+    n += (size_t)snprintf(out + n, cap > n ? cap - n : 0, "%s%s='", n ? " " : "", key);
+    for (; *value && n + 3 < cap; value++) {
+        if (*value == '\'' || *value == '\\')
+            out[n++] = '\\';
+        out[n++] = *value;
+    }
+    if (n + 2 <= cap) {
+        out[n++] = '\'';
+        out[n] = '\0';
+    }
+}
+
+char *cfg_postgres_conninfo(const cfg *c)
+{
+    const cfg_postgres *pg = &c->postgres;
+    if (pg->url)
+        return strdup(pg->url);
+    size_t cap = 64 + 2 * (strlen(pg->host) + strlen(pg->database) + strlen(pg->username) + strlen(pg->password));
+    char *out = calloc(1, cap);
+    if (!out)
+        return NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%d", pg->port);
+    append_conninfo_value(out, cap, "host", pg->host);
+    append_conninfo_value(out, cap, "port", port);
+    append_conninfo_value(out, cap, "dbname", pg->database);
+    append_conninfo_value(out, cap, "user", pg->username);
+    if (*pg->password)
+        append_conninfo_value(out, cap, "password", pg->password);
+    return out;
+}

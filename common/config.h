@@ -1,0 +1,69 @@
+/* Configuration: the original server's PAYMENT_* variables plus our own, read
+ * from the environment and an optional .env file (PAYMENT_ENV_FILE, default
+ * ".env"). Every binary loads the same struct; a bad value stops start-up
+ * with one line naming the variable. */
+#ifndef PAYMENTS_CONFIG_H
+#define PAYMENTS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum cfg_mode { CFG_MODE_LOCAL, CFG_MODE_DEV, CFG_MODE_REAL } cfg_mode;
+
+/* A key/IV pair as given: raw ASCII bytes, as the original server uses them. */
+typedef struct cfg_cipher {
+    char *key; /* 16 or 32 bytes */
+    char *iv;  /* 16 bytes */
+} cfg_cipher;
+
+typedef struct cfg_postgres {
+    char *url; /* PAYMENT_POSTGRES_URL; when unset built from the parts below */
+    char *host;
+    int port;
+    char *database;
+    char *schema;
+    char *username;
+    char *username_readonly;
+    char *password;
+    int pool_size; /* PAYMENT_POSTGRES_POOL, connections per worker */
+} cfg_postgres;
+
+typedef struct cfg {
+    cfg_mode mode;
+    char *env_file; /* the .env actually read, or NULL */
+    char *host;     /* PAYMENT_API_HOST, bind address */
+    int api_port;
+    int updator_port;
+    char *system_password;
+    cfg_postgres postgres;
+    cfg_cipher connection_cipher;
+    cfg_cipher history_cipher;
+    cfg_cipher reservation_cipher;
+    cfg_cipher cancel_history_cipher;
+    char *iamport_key;
+    char *iamport_secret;
+    char *toss_payments_secret;
+
+    int workers;                 /* PAYMENT_WORKERS, default online CPUs */
+    size_t max_body_bytes;       /* PAYMENT_MAX_BODY_BYTES */
+    size_t max_header_bytes;     /* PAYMENT_MAX_HEADER_BYTES */
+    uint64_t header_timeout_ms;  /* PAYMENT_HEADER_TIMEOUT_MS */
+    uint64_t idle_timeout_ms;    /* PAYMENT_IDLE_TIMEOUT_MS (keep-alive) */
+    uint64_t drain_timeout_ms;   /* PAYMENT_DRAIN_TIMEOUT_MS */
+    uint64_t vendor_timeout_ms;  /* PAYMENT_VENDOR_TIMEOUT_MS */
+    char *pid_file;              /* PAYMENT_PID_FILE */
+    char *control_socket;        /* PAYMENT_CONTROL_SOCKET */
+    char *log_file;              /* PAYMENT_LOG_FILE, empty: stderr */
+    char *worker_path;           /* PAYMENT_WORKER_BINARY, default beside the master */
+} cfg;
+
+/* Loads from the environment and the .env file. Returns 0, or -1 with one
+ * line in err naming the variable at fault. */
+int cfg_load(cfg *c, char *err, size_t errlen);
+void cfg_free(cfg *c);
+const char *cfg_mode_name(cfg_mode mode);
+/* A libpq connection string (URL or key=value) for the configured database,
+ * without the schema: connections set search_path themselves. Caller frees. */
+char *cfg_postgres_conninfo(const cfg *c);
+
+#endif

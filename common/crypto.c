@@ -1,0 +1,222 @@
+/* Crypto: the body encryption the SDK clients speak (Node's createCipheriv
+ * with AES-CBC, PKCS#7, base64). The cipher is OpenSSL EVP; base64 is our own
+ * so that decoding is strict (alphabet, length, canonical padding) and never
+ * limited to int-sized buffers. */
+#include "crypto.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#define CRYPTO_BLOCK_SIZE 16
+
+static const char base64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+int crypto_cbc_key_init(crypto_cbc_key *k, const char *key, const char *iv)
+{
+    if (!k || !key || !iv)
+        return -1;
+    size_t key_len = strlen(key);
+    if ((key_len != 16 && key_len != 32) || strlen(iv) != sizeof k->iv)
+        return -1;
+    memset(k, 0, sizeof *k);
+    memcpy(k->key, key, key_len);
+    k->key_len = key_len;
+    memcpy(k->iv, iv, sizeof k->iv);
+    return 0;
+}
+
+void crypto_cbc_key_clear(crypto_cbc_key *k)
+{
+    if (k)
+        OPENSSL_cleanse(k, sizeof *k);
+}
+
+static const EVP_CIPHER *cbc_cipher(const crypto_cbc_key *k)
+{
+    if (k->key_len == 16)
+        return EVP_aes_128_cbc();
+    if (k->key_len == 32)
+        return EVP_aes_256_cbc();
+    return NULL;
+}
+
+/* Runs one whole CBC pass (PKCS#7 padding on) into out, which must hold
+ * len + one block. Returns the output length, or -1 (bad padding on decrypt). */
+static int cbc_run(const crypto_cbc_key *k, int encrypt, const unsigned char *in, int len,
+                   unsigned char *out)
+{
+    const EVP_CIPHER *cipher = cbc_cipher(k);
+    if (!cipher)
+        return -1;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (!ctx)
+        return -1;
+    int total = -1, update_len = 0, final_len = 0;
+    if (EVP_CipherInit_ex(ctx, cipher, NULL, k->key, k->iv, encrypt) == 1 &&
+        EVP_CipherUpdate(ctx, out, &update_len, in, len) == 1 &&
+        EVP_CipherFinal_ex(ctx, out + update_len, &final_len) == 1)
+        total = update_len + final_len;
+    EVP_CIPHER_CTX_free(ctx); /* cleanses the expanded key schedule */
+    return total;
+}
+
+char *crypto_cbc_encrypt_base64(const crypto_cbc_key *k, const void *plain, size_t len, size_t *out_len)
+{
+    if (!k || (!plain && len > 0) || len > (size_t)INT_MAX - 2 * CRYPTO_BLOCK_SIZE)
+        return NULL;
+    unsigned char *cipher_text = malloc(len + CRYPTO_BLOCK_SIZE);
+    if (!cipher_text)
+        return NULL;
+    static const unsigned char nothing[1];
+    int cipher_len = cbc_run(k, 1, plain ? plain : nothing, (int)len, cipher_text);
+    char *text = NULL;
+    if (cipher_len > 0)
+        text = crypto_base64_encode(cipher_text, (size_t)cipher_len, out_len);
+    free(cipher_text);
+    return text;
+}
+
+unsigned char *crypto_cbc_decrypt_base64(const crypto_cbc_key *k, const char *text, size_t len, size_t *out_len)
+{
+    if (!k || !text)
+        return NULL;
+    size_t cipher_len = 0;
+    unsigned char *cipher_text = crypto_base64_decode(text, len, &cipher_len);
+    if (!cipher_text)
+        return NULL;
+    unsigned char *plain = NULL;
+    if (cipher_len > 0 && cipher_len % CRYPTO_BLOCK_SIZE == 0 &&
+        cipher_len <= (size_t)INT_MAX - CRYPTO_BLOCK_SIZE)
+        plain = malloc(cipher_len + CRYPTO_BLOCK_SIZE);
+    if (plain) {
+        int plain_len = cbc_run(k, 0, cipher_text, (int)cipher_len, plain);
+        if (plain_len < 0) {
+            /* A wrong key leaves near-plaintext garbage behind: wipe it. */
+            OPENSSL_cleanse(plain, cipher_len + CRYPTO_BLOCK_SIZE);
+            free(plain);
+            plain = NULL;
+        } else {
+            plain[plain_len] = '\0';
+            if (out_len)
+                *out_len = (size_t)plain_len;
+        }
+    }
+    free(cipher_text);
+    return plain;
+}
+
+char *crypto_base64_encode(const void *data, size_t len, size_t *out_len)
+{
+    if ((!data && len > 0) || len / 3 >= (SIZE_MAX - 1) / 4 - 1)
+        return NULL;
+    size_t text_len = (len + 2) / 3 * 4;
+    char *text = malloc(text_len + 1);
+    if (!text)
+        return NULL;
+    const unsigned char *in = data;
+    char *out = text;
+    size_t i = 0;
+    for (; i + 3 <= len; i += 3) {
+        uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        *out++ = base64_alphabet[v >> 18 & 63];
+        *out++ = base64_alphabet[v >> 12 & 63];
+        *out++ = base64_alphabet[v >> 6 & 63];
+        *out++ = base64_alphabet[v & 63];
+    }
+    if (i < len) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < len)
+            v |= (uint32_t)in[i + 1] << 8;
+        *out++ = base64_alphabet[v >> 18 & 63];
+        *out++ = base64_alphabet[v >> 12 & 63];
+        *out++ = i + 1 < len ? base64_alphabet[v >> 6 & 63] : '=';
+        *out++ = '=';
+    }
+    *out = '\0';
+    if (out_len)
+        *out_len = text_len;
+    return text;
+}
+
+/* Value of one base64 character, or -1 outside the alphabet. */
+static int base64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+static int base64_is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+/* Trims whitespace and '=' padding; checks the padding against the length of
+ * what remains. Returns 0 with *start and *len set to the data characters. */
+static int base64_trim(const char **start, size_t *len)
+{
+    const char *s = *start;
+    size_t n = *len;
+    while (n > 0 && base64_is_space(s[0]))
+        s++, n--;
+    while (n > 0 && base64_is_space(s[n - 1]))
+        n--;
+    size_t padding = 0;
+    while (n > 0 && s[n - 1] == '=' && padding < 2)
+        n--, padding++;
+    if (n % 4 == 1)
+        return -1;
+    if (padding > 0 && (n + padding) % 4 != 0)
+        return -1;
+    *start = s;
+    *len = n;
+    return 0;
+}
+
+unsigned char *crypto_base64_decode(const char *text, size_t len, size_t *out_len)
+{
+    if (!text || base64_trim(&text, &len) < 0)
+        return NULL;
+    size_t data_len = len / 4 * 3 + (len % 4 ? len % 4 - 1 : 0);
+    unsigned char *data = malloc(data_len + 1);
+    if (!data)
+        return NULL;
+    uint32_t bits = 0;
+    size_t filled = 0, out = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = base64_value((unsigned char)text[i]);
+        if (v < 0) {
+            free(data);
+            return NULL;
+        }
+        bits = bits << 6 | (uint32_t)v;
+        filled += 6;
+        if (filled >= 8) {
+            filled -= 8;
+            data[out++] = (unsigned char)(bits >> filled);
+        }
+    }
+    /* Canonical form only: the bits past the last byte must be zero. */
+    if (bits & ((1u << filled) - 1)) {
+        free(data);
+        return NULL;
+    }
+    data[out] = '\0';
+    if (out_len)
+        *out_len = out;
+    return data;
+}

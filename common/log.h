@@ -1,0 +1,25 @@
+/* Log: one line per event, "time level role[pid] message", to stderr or to a
+ * file that can be reopened (USR1) after rotation. Secrets are never passed
+ * here: callers log names of things, not their values. */
+#ifndef PAYMENTS_LOG_H
+#define PAYMENTS_LOG_H
+
+#include <stdarg.h>
+
+typedef enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
+
+/* path NULL or "" logs to stderr. Returns 0, or -1 with errno set. */
+int log_open(const char *role, const char *path);
+int log_reopen(void);
+void log_set_level(log_level level);
+void log_close(void);
+
+void log_write(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vwrite(log_level level, const char *fmt, va_list ap);
+
+#define log_debug(...) log_write(LOG_DEBUG, __VA_ARGS__)
+#define log_info(...) log_write(LOG_INFO, __VA_ARGS__)
+#define log_warn(...) log_write(LOG_WARN, __VA_ARGS__)
+#define log_error(...) log_write(LOG_ERROR, __VA_ARGS__)
+
+#endif

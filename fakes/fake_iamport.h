@@ -1,0 +1,105 @@
+/* fake_iamport: what the files of the fake iamport server share: its state
+ * (one store per kind of record), the envelope every answer travels in, input
+ * checks, identifiers, and the route handlers the route table points at. */
+#ifndef PAYMENTS_FAKE_IAMPORT_H
+#define PAYMENTS_FAKE_IAMPORT_H
+
+#include "error.h"
+#include "fake_server.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct iamport_state {
+    fake_store *tokens;         /* access_token -> IIamportUser; lives token_ttl_ms */
+    fake_store *payments;       /* imp_uid -> IIamportPayment */
+    fake_store *merchant_index; /* merchant_uid -> imp_uid (string) of the latest payment */
+    fake_store *subscriptions;  /* customer_uid -> IIamportSubscription (billing key) */
+    fake_store *certifications; /* imp_uid -> IIamportCertification */
+    fake_store *receipts;       /* imp_uid of the payment -> IIamportReceipt */
+} iamport_state;
+
+/* ---- answers (fake_iamport_reply.c) ---- */
+
+/* {code: 0, message: "success", response: record}; record is borrowed. */
+void iamport_reply(http_exchange *ex, int status, json_t *record);
+/* {code: -1, message, response: null}. */
+void iamport_fail(http_exchange *ex, int status, const char *message);
+void iamport_fail_error(http_exchange *ex, const app_error *err);
+/* The request body as a JSON object, or NULL after answering 400. */
+json_t *iamport_read_body(http_exchange *ex);
+/* The token's state when the Authorization header holds a live access token,
+ * else NULL after answering 401. */
+iamport_state *iamport_authorize(http_exchange *ex, fake_server *fs);
+/* Sends {imp_uid, merchant_uid, status} of the payment to the webhook URL. */
+void iamport_send_webhook(fake_server *fs, json_t *payment);
+
+/* ---- input checks (fake_iamport_input.c) ----
+ * Each returns false with err set (status 400, message naming the field).
+ * Optional fields may be absent or null; *out is then NULL / *present false. */
+bool iamport_input_string(json_t *obj, const char *name, bool required, const char **out, app_error *err);
+bool iamport_input_text(json_t *obj, const char *name, bool required, const char **out, app_error *err);
+bool iamport_input_number(json_t *obj, const char *name, bool required, double *out, bool *present, app_error *err);
+bool iamport_input_amount(json_t *obj, const char *name, bool required, double *out, bool *present, app_error *err);
+bool iamport_input_time(json_t *obj, const char *name, bool required, double *out, bool *present, app_error *err);
+bool iamport_input_boolean(json_t *obj, const char *name, bool required, app_error *err);
+bool iamport_input_enum(json_t *obj, const char *name, bool required, const char *const *allowed, const char **out,
+                app_error *err);
+bool iamport_input_email(json_t *obj, const char *name, const char **out, app_error *err);
+bool iamport_input_card(json_t *obj, app_error *err);
+bool iamport_input_optional_strings(json_t *obj, const char *const *names, app_error *err);
+bool iamport_text_is_email(const char *text);
+bool iamport_text_is_birth_date(const char *text); /* YYYYMMDD */
+
+extern const char *const iamport_currencies[];
+extern const char *const iamport_buyer_fields[];
+
+/* ---- identifiers, names and time (fake_iamport_random.c) ---- */
+
+/* n random decimal digits into out (n + 1 bytes). Returns 0 or -1. */
+int iamport_random_digits(char *out, size_t n);
+int iamport_random_hex(char *out, size_t n);
+/* "imp_" + 12 digits, unused by any payment or certification. */
+int iamport_new_imp_uid(iamport_state *st, char out[17]);
+/* A card issuer (code and name) for a card number. */
+void iamport_card_issuer(const char *card_number, const char **code, const char **name);
+const char *iamport_bank_name(const char *bank_code);
+int64_t iamport_now(void); /* unix seconds */
+json_t *iamport_amount_json(double amount);
+/* Sets out[key] from in[key] when it is a string, else null. */
+void iamport_copy_string(json_t *out, const char *key, json_t *in, const char *in_key);
+
+/* ---- payments (fake_iamport_payments.c) ---- */
+
+/* A payment with every field of IIamportPayment.IBase set; status "ready". */
+json_t *iamport_payment_new(iamport_state *st, const char *pay_method, const char *merchant_uid, double amount,
+                            const char *currency);
+/* Stores the payment under its imp_uid (and merchant_uid); takes no reference.
+ * Returns 0 or -1. */
+int iamport_payment_store(iamport_state *st, json_t *payment);
+void iamport_payment_mark_paid(json_t *payment);
+
+/* ---- route handlers ---- */
+void iamport_get_token(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_payment_at(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_payment_cancel(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_vbank_create(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_vbank_update(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_internal_deposit(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_internal_webhook(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_customer_at(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_customer_create(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_customer_erase(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_pay_onetime(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_pay_again(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_certification_request(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_certification_confirm(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_certification_at(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_certification_erase(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_receipt_at(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_receipt_create(http_exchange *ex, const http_route_params *params, void *context);
+void iamport_receipt_erase(http_exchange *ex, const http_route_params *params, void *context);
+
+#endif

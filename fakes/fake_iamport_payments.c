@@ -1,0 +1,217 @@
+/* Payments: the record every payment method shares, reading it back, and
+ * cancelling it in full or in parts. Each cancel is kept in cancel_history;
+ * the payment turns "cancelled" only once refunds reach its amount. */
+#include "fake_iamport.h"
+
+#include <math.h>
+#include <string.h>
+
+#define AMOUNT_EPSILON 1e-6
+
+json_t *iamport_payment_new(iamport_state *st, const char *pay_method, const char *merchant_uid, double amount,
+                            const char *currency)
+{
+    char imp_uid[17], pg_tid[25], receipt_url[96];
+    if (iamport_new_imp_uid(st, imp_uid) != 0 || iamport_random_hex(pg_tid, 24) != 0)
+        return NULL;
+    snprintf(receipt_url, sizeof receipt_url, "https://fake-iamport.invalid/receipts/%s", imp_uid);
+    json_t *payment = json_pack(
+        "{s:s, s:s, s:s, s:n, s:o, s:i, s:s, s:s, s:b, s:s, s:s, s:n, s:s, s:s, s:b,"
+        " s:n, s:n, s:n, s:n, s:n, s:n, s:n, s:n, s:s,"
+        " s:s, s:I, s:i, s:i, s:i, s:n, s:n, s:[]}",
+        "pay_method", pay_method, "imp_uid", imp_uid, "merchant_uid", merchant_uid, "name", "amount",
+        iamport_amount_json(amount), "cancel_amount", 0, "currency", currency, "receipt_url", receipt_url,
+        "cash_receipt_issue", 0, "channel", "api", "pg_provider", "fake", "emb_pg_provider", "pg_id",
+        "fake-iamport", "pg_tid", pg_tid, "escrow", 0,
+        "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "customer_uid",
+        "customer_uid_usage", "custom_data", "user_agent", "fake-iamport-server",
+        "status", "ready", "started_at", (json_int_t)iamport_now(), "paid_at", 0, "failed_at", 0, "cancelled_at", 0,
+        "fail_reason", "cancel_reason", "cancel_history");
+    return payment;
+}
+
+int iamport_payment_store(iamport_state *st, json_t *payment)
+{
+    const char *imp_uid = json_string_value(json_object_get(payment, "imp_uid"));
+    const char *merchant_uid = json_string_value(json_object_get(payment, "merchant_uid"));
+    if (!imp_uid || !merchant_uid || fake_store_put(st->payments, imp_uid, json_incref(payment)) != 0)
+        return -1;
+    json_t *link = json_string(imp_uid);
+    if (!link || fake_store_put(st->merchant_index, merchant_uid, link) != 0) {
+        fake_store_remove(st->payments, imp_uid);
+        return -1;
+    }
+    return 0;
+}
+
+void iamport_payment_mark_paid(json_t *payment)
+{
+    json_object_set_new(payment, "status", json_string("paid"));
+    json_object_set_new(payment, "paid_at", json_integer((json_int_t)iamport_now()));
+}
+
+void iamport_payment_at(http_exchange *ex, const http_route_params *params, void *context)
+{
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    /* extension=true is how PayPal payments are asked for; it changes nothing here. */
+    const char *query = http_exchange_request(ex)->query;
+    const char *extension = query ? strstr(query, "extension=") : NULL;
+    if (extension && (extension == query || extension[-1] == '&')) {
+        const char *value = extension + strlen("extension=");
+        size_t len = strcspn(value, "&");
+        if (!(len == 4 && strncmp(value, "true", 4) == 0) && !(len == 5 && strncmp(value, "false", 5) == 0)) {
+            iamport_fail(ex, 400, "extension must be true or false");
+            return;
+        }
+    }
+    json_t *payment = fake_store_get(st->payments, http_route_param(params, "imp_uid"));
+    if (!payment) {
+        iamport_fail(ex, 404, "no payment has this imp_uid");
+        return;
+    }
+    iamport_reply(ex, 200, payment);
+}
+
+/* The payment a cancel names: by imp_uid, else by merchant_uid. */
+static json_t *cancel_target(iamport_state *st, json_t *body, app_error *err)
+{
+    const char *imp_uid, *merchant_uid;
+    if (!iamport_input_string(body, "imp_uid", false, &imp_uid, err) ||
+        !iamport_input_string(body, "merchant_uid", false, &merchant_uid, err))
+        return NULL;
+    if ((!imp_uid || !*imp_uid) && merchant_uid && *merchant_uid) {
+        json_t *link = fake_store_get(st->merchant_index, merchant_uid);
+        imp_uid = link ? json_string_value(link) : NULL;
+        if (!imp_uid) {
+            app_error_set(err, 404, "no payment has this merchant_uid");
+            return NULL;
+        }
+    }
+    if (!imp_uid || !*imp_uid) {
+        app_error_set(err, 400, "imp_uid or merchant_uid is required");
+        return NULL;
+    }
+    json_t *payment = fake_store_get(st->payments, imp_uid);
+    if (!payment) {
+        app_error_set(err, 404, "no payment has this imp_uid");
+        return NULL;
+    }
+    const char *own = json_string_value(json_object_get(payment, "merchant_uid"));
+    if (merchant_uid && *merchant_uid && own && strcmp(own, merchant_uid) != 0) {
+        app_error_set(err, 400, "merchant_uid does not belong to this imp_uid");
+        return NULL;
+    }
+    return payment;
+}
+
+static bool refund_account_given(json_t *body, app_error *err)
+{
+    const char *holder, *bank, *account, *tel;
+    if (!iamport_input_string(body, "refund_holder", false, &holder, err) ||
+        !iamport_input_string(body, "refund_bank", false, &bank, err) ||
+        !iamport_input_string(body, "refund_account", false, &account, err) ||
+        !iamport_input_string(body, "refund_tel", false, &tel, err))
+        return false;
+    if (!holder || !*holder || !bank || !*bank || !account || !*account) {
+        app_error_set(err, 400, "cancelling a paid virtual account needs refund_holder, refund_bank and refund_account");
+        return false;
+    }
+    return true;
+}
+
+/* How much this cancel refunds, after every rule of the vendor. */
+static bool cancel_amount_for(json_t *payment, json_t *body, double *refund, app_error *err)
+{
+    const char *status = json_string_value(json_object_get(payment, "status"));
+    const char *method = json_string_value(json_object_get(payment, "pay_method"));
+    double total = json_number_value(json_object_get(payment, "amount"));
+    double remaining = total - json_number_value(json_object_get(payment, "cancel_amount"));
+    double amount = 0, checksum = 0, tax_free = 0;
+    bool has_amount = false, has_checksum = false;
+    const char *reason;
+    if (!iamport_input_string(body, "reason", true, &reason, err) ||
+        !iamport_input_amount(body, "amount", false, &amount, &has_amount, err) ||
+        !iamport_input_number(body, "checksum", false, &checksum, &has_checksum, err) ||
+        !iamport_input_number(body, "tax_free", false, &tax_free, NULL, err))
+        return false;
+    if (strcmp(status, "cancelled") == 0 || remaining <= AMOUNT_EPSILON) {
+        app_error_set(err, 422, "the payment is already fully cancelled");
+        return false;
+    }
+    if (strcmp(status, "failed") == 0) {
+        app_error_set(err, 422, "a failed payment cannot be cancelled");
+        return false;
+    }
+    if (has_checksum && fabs(checksum - remaining) > AMOUNT_EPSILON) {
+        app_error_set(err, 400, "checksum %.15g does not match the cancellable amount %.15g", checksum, remaining);
+        return false;
+    }
+    if (has_amount && amount > remaining + AMOUNT_EPSILON) {
+        app_error_set(err, 400, "the cancel amount %.15g is over the cancellable amount %.15g", amount, remaining);
+        return false;
+    }
+    if (tax_free < 0 || tax_free > (has_amount ? amount : remaining) + AMOUNT_EPSILON) {
+        app_error_set(err, 400, "tax_free must be from 0 to the cancel amount");
+        return false;
+    }
+    bool vbank = strcmp(method, "vbank") == 0;
+    if (vbank && strcmp(status, "paid") == 0 && !refund_account_given(body, err))
+        return false;
+    if (vbank && strcmp(status, "ready") == 0 && has_amount && fabs(amount - remaining) > AMOUNT_EPSILON) {
+        app_error_set(err, 400, "a virtual account not yet paid can only be cancelled in full");
+        return false;
+    }
+    *refund = has_amount ? amount : remaining;
+    return true;
+}
+
+static int cancel_record(json_t *payment, double refund, const char *reason)
+{
+    double cancelled = json_number_value(json_object_get(payment, "cancel_amount")) + refund;
+    double total = json_number_value(json_object_get(payment, "amount"));
+    json_int_t now = (json_int_t)iamport_now();
+    json_t *entry = json_pack("{s:O, s:O, s:o, s:I, s:s, s:O}", "pg_id", json_object_get(payment, "pg_id"), "pg_tid",
+                              json_object_get(payment, "pg_tid"), "amount", iamport_amount_json(refund),
+                              "cancelled_at", now, "reason", reason, "receipt_url",
+                              json_object_get(payment, "receipt_url"));
+    if (!entry || json_array_append_new(json_object_get(payment, "cancel_history"), entry) != 0)
+        return -1;
+    if (total - cancelled <= AMOUNT_EPSILON)
+        cancelled = total;
+    json_object_set_new(payment, "cancel_amount", iamport_amount_json(cancelled));
+    json_object_set_new(payment, "cancel_reason", json_string(reason));
+    json_object_set_new(payment, "cancelled_at", json_integer(now));
+    if (cancelled >= total)
+        json_object_set_new(payment, "status", json_string("cancelled"));
+    return 0;
+}
+
+void iamport_payment_cancel(http_exchange *ex, const http_route_params *params, void *context)
+{
+    (void)params;
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    json_t *body = iamport_read_body(ex);
+    if (!body)
+        return;
+    app_error err = {0};
+    double refund = 0;
+    json_t *payment = cancel_target(st, body, &err);
+    if (!payment || !cancel_amount_for(payment, body, &refund, &err)) {
+        json_decref(body);
+        iamport_fail_error(ex, &err);
+        return;
+    }
+    int rc = cancel_record(payment, refund, json_string_value(json_object_get(body, "reason")));
+    json_decref(body);
+    if (rc != 0) {
+        iamport_fail(ex, 500, "cannot record the cancel");
+        return;
+    }
+    if (strcmp(json_string_value(json_object_get(payment, "status")), "cancelled") == 0)
+        iamport_send_webhook(context, payment);
+    iamport_reply(ex, 201, payment);
+}

@@ -1,0 +1,139 @@
+/* Cash receipts, one per paid payment and kept under its imp_uid: issued for
+ * what is left of the payment, cancelled once, and issued again after that. */
+#include "fake_iamport.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const receipt_types[] = {"person", "company", NULL};
+static const char *const identifier_types[] = {"phone", "person", "business", "taxcard", NULL};
+
+static bool receipt_input(json_t *body, const char *imp_uid, app_error *err)
+{
+    const char *in_body, *identifier, *kind, *type, *email;
+    double tax_free;
+    if (!iamport_input_string(body, "imp_uid", false, &in_body, err) ||
+        !iamport_input_text(body, "identifier", true, &identifier, err) ||
+        !iamport_input_enum(body, "identifier_type", false, identifier_types, &kind, err) ||
+        !iamport_input_enum(body, "type", false, receipt_types, &type, err) ||
+        !iamport_input_string(body, "buyer_email", false, &email, err) ||
+        !iamport_input_optional_strings(body, (const char *const[]){"buyer_name", "buyer_tel", NULL}, err) ||
+        !iamport_input_number(body, "tax_free", false, &tax_free, NULL, err))
+        return false;
+    if (in_body && strcmp(in_body, imp_uid) != 0) {
+        app_error_set(err, 400, "imp_uid in the body differs from the one in the path");
+        return false;
+    }
+    if (tax_free < 0) {
+        app_error_set(err, 400, "tax_free must not be negative");
+        return false;
+    }
+    return true;
+}
+
+/* The paid payment a receipt may be issued for. */
+static json_t *receipt_payment(iamport_state *st, const char *imp_uid, app_error *err)
+{
+    json_t *payment = fake_store_get(st->payments, imp_uid);
+    if (!payment) {
+        app_error_set(err, 404, "no payment has this imp_uid");
+        return NULL;
+    }
+    if (strcmp(json_string_value(json_object_get(payment, "status")), "paid") != 0) {
+        app_error_set(err, 422, "a cash receipt needs a paid payment");
+        return NULL;
+    }
+    json_t *previous = fake_store_get(st->receipts, imp_uid);
+    if (previous && json_integer_value(json_object_get(previous, "cancelled_at")) == 0) {
+        app_error_set(err, 422, "a cash receipt is already issued for this payment");
+        return NULL;
+    }
+    return payment;
+}
+
+static json_t *receipt_new(const char *imp_uid, json_t *payment, json_t *body, app_error *err)
+{
+    double amount = json_number_value(json_object_get(payment, "amount")) -
+                    json_number_value(json_object_get(payment, "cancel_amount"));
+    double tax_free = json_number_value(json_object_get(body, "tax_free"));
+    if (tax_free > amount) {
+        app_error_set(err, 400, "tax_free must not exceed the amount of the receipt");
+        return NULL;
+    }
+    char receipt_uid[25], apply_num[10], receipt_url[96];
+    if (iamport_random_hex(receipt_uid, 24) != 0 || iamport_random_digits(apply_num, 9) != 0) {
+        app_error_set(err, 500, "cannot number the receipt");
+        return NULL;
+    }
+    snprintf(receipt_url, sizeof receipt_url, "https://fake-iamport.invalid/cash-receipts/%s", receipt_uid);
+    json_t *type = json_object_get(body, "type");
+    json_t *receipt = json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:s, s:I, s:i}", "imp_uid", imp_uid, "receipt_uid",
+                                receipt_uid, "apply_num", apply_num, "type",
+                                json_is_string(type) ? json_string_value(type) : "person", "amount",
+                                iamport_amount_json(amount), "vat", iamport_amount_json(round((amount - tax_free) / 11)),
+                                "receipt_url", receipt_url, "applied_at", (json_int_t)iamport_now(), "cancelled_at", 0);
+    if (!receipt)
+        app_error_set(err, 500, "cannot build the receipt");
+    return receipt;
+}
+
+void iamport_receipt_create(http_exchange *ex, const http_route_params *params, void *context)
+{
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    json_t *body = iamport_read_body(ex);
+    if (!body)
+        return;
+    const char *imp_uid = http_route_param(params, "imp_uid");
+    app_error err = {0};
+    json_t *payment = NULL, *receipt = NULL;
+    if (receipt_input(body, imp_uid, &err) && (payment = receipt_payment(st, imp_uid, &err)))
+        receipt = receipt_new(imp_uid, payment, body, &err);
+    json_decref(body);
+    if (receipt && fake_store_put(st->receipts, imp_uid, json_incref(receipt)) != 0)
+        app_error_set(&err, 500, "cannot keep the receipt");
+    if (err.status) {
+        json_decref(receipt);
+        iamport_fail_error(ex, &err);
+        return;
+    }
+    json_object_set_new(payment, "cash_receipt_issue", json_true());
+    iamport_reply(ex, 201, receipt);
+    json_decref(receipt);
+}
+
+void iamport_receipt_at(http_exchange *ex, const http_route_params *params, void *context)
+{
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    json_t *receipt = fake_store_get(st->receipts, http_route_param(params, "imp_uid"));
+    if (!receipt) {
+        iamport_fail(ex, 404, "no cash receipt is issued for this imp_uid");
+        return;
+    }
+    iamport_reply(ex, 200, receipt);
+}
+
+void iamport_receipt_erase(http_exchange *ex, const http_route_params *params, void *context)
+{
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    const char *imp_uid = http_route_param(params, "imp_uid");
+    json_t *receipt = fake_store_get(st->receipts, imp_uid);
+    if (!receipt) {
+        iamport_fail(ex, 404, "no cash receipt is issued for this imp_uid");
+        return;
+    }
+    if (json_integer_value(json_object_get(receipt, "cancelled_at")) != 0) {
+        iamport_fail(ex, 422, "the cash receipt is already cancelled");
+        return;
+    }
+    json_object_set_new(receipt, "cancelled_at", json_integer((json_int_t)iamport_now()));
+    json_t *payment = fake_store_get(st->payments, imp_uid);
+    if (payment)
+        json_object_set_new(payment, "cash_receipt_issue", json_false());
+    iamport_reply(ex, 200, receipt);
+}

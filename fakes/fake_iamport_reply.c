@@ -1,0 +1,66 @@
+/* The iamport envelope: every answer, success or failure, is
+ * {code, message, response}, code 0 on success and -1 on failure, so a client
+ * reads errors the same way it reads them from the real vendor. */
+#include "fake_iamport.h"
+
+#include "log.h"
+
+void iamport_reply(http_exchange *ex, int status, json_t *record)
+{
+    json_t *doc = json_pack("{s:i, s:s, s:O}", "code", 0, "message", "success", "response",
+                            record ? record : json_null());
+    if (!doc) {
+        http_respond_error(ex, 500, "cannot build the response");
+        return;
+    }
+    fake_respond_json(ex, status, doc);
+}
+
+void iamport_fail(http_exchange *ex, int status, const char *message)
+{
+    json_t *doc = json_pack("{s:i, s:s, s:n}", "code", -1, "message", message, "response");
+    if (!doc) {
+        http_respond_error(ex, status, message);
+        return;
+    }
+    fake_respond_json(ex, status, doc);
+}
+
+void iamport_fail_error(http_exchange *ex, const app_error *err)
+{
+    iamport_fail(ex, err->status ? err->status : 500, err->message);
+}
+
+json_t *iamport_read_body(http_exchange *ex)
+{
+    const http_request *req = http_exchange_request(ex);
+    if (!req->body || req->body_len == 0) {
+        iamport_fail(ex, 400, "the request body must be a JSON object");
+        return NULL;
+    }
+    json_error_t error;
+    json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &error);
+    if (!body) {
+        char message[256];
+        snprintf(message, sizeof message, "the request body is not valid JSON: %s", error.text);
+        iamport_fail(ex, 400, message);
+        return NULL;
+    }
+    if (!json_is_object(body)) {
+        json_decref(body);
+        iamport_fail(ex, 400, "the request body must be a JSON object");
+        return NULL;
+    }
+    return body;
+}
+
+void iamport_send_webhook(fake_server *fs, json_t *payment)
+{
+    json_t *doc = json_pack("{s:O, s:O, s:O}", "imp_uid", json_object_get(payment, "imp_uid"), "merchant_uid",
+                            json_object_get(payment, "merchant_uid"), "status", json_object_get(payment, "status"));
+    if (!doc) {
+        log_error("webhook not sent: cannot build the document");
+        return;
+    }
+    fake_server_send_webhook(fs, doc);
+}

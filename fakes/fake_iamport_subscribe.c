@@ -1,0 +1,234 @@
+/* Card payments and billing keys. A card is paid the moment it is charged,
+ * either once (/subscribe/payments/onetime, which may also keep the card as a
+ * billing key) or again with a billing key registered under a customer_uid. */
+#include "fake_iamport.h"
+
+#include <math.h>
+#include <string.h>
+
+/* The order part of IIamportSubscription.IOnetime and IAgain. */
+static bool order_input(json_t *body, app_error *err)
+{
+    const char *merchant_uid, *name, *currency, *email;
+    double amount = 0, tax_free = 0, quota = 0;
+    if (!iamport_input_text(body, "merchant_uid", true, &merchant_uid, err) ||
+        !iamport_input_amount(body, "amount", true, &amount, NULL, err) ||
+        !iamport_input_string(body, "name", true, &name, err) ||
+        !iamport_input_enum(body, "currency", false, iamport_currencies, &currency, err) ||
+        !iamport_input_number(body, "tax_free", false, &tax_free, NULL, err) ||
+        !iamport_input_number(body, "card_quota", false, &quota, NULL, err) ||
+        !iamport_input_email(body, "buyer_email", &email, err) ||
+        !iamport_input_optional_strings(body, iamport_buyer_fields, err) ||
+        !iamport_input_string(body, "notice_url", false, &name, err) ||
+        !iamport_input_boolean(body, "interest_free_by_merchant", false, err) ||
+        !iamport_input_boolean(body, "use_card_point", false, err))
+        return false;
+    if (tax_free < 0 || tax_free > amount) {
+        app_error_set(err, 400, "tax_free must be from 0 to amount");
+        return false;
+    }
+    if (quota < 0 || quota > 36 || quota != floor(quota)) {
+        app_error_set(err, 400, "card_quota must be a whole number of months from 0 to 36");
+        return false;
+    }
+    return true;
+}
+
+/* IIamportSubscription for a card given in body. */
+static json_t *subscription_new(const char *customer_uid, json_t *body, json_t *previous)
+{
+    const char *card_number = json_string_value(json_object_get(body, "card_number"));
+    const char *card_code, *card_name;
+    iamport_card_issuer(card_number, &card_code, &card_name);
+    json_int_t now = (json_int_t)iamport_now();
+    json_t *inserted = previous ? json_object_get(previous, "inserted") : NULL;
+    json_t *sub = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "customer_uid", customer_uid,
+                            "pg_provider", "fake", "pg_id", "fake-iamport", "card_name", card_name, "card_code",
+                            card_code, "card_number", card_number, "card_type", "credit", "inserted",
+                            json_is_integer(inserted) ? json_integer_value(inserted) : now, "updated", now);
+    if (!sub)
+        return NULL;
+    iamport_copy_string(sub, "customer_name", body, "customer_name");
+    iamport_copy_string(sub, "customer_tel", body, "customer_tel");
+    iamport_copy_string(sub, "customer_email", body, "customer_email");
+    iamport_copy_string(sub, "customer_addr", body,
+                        json_is_string(json_object_get(body, "customer_addr")) ? "customer_addr" : "customr_addr");
+    iamport_copy_string(sub, "customer_postcode", body, "customer_postcode");
+    return sub;
+}
+
+static int subscription_register(iamport_state *st, const char *customer_uid, json_t *body)
+{
+    json_t *sub = subscription_new(customer_uid, body, fake_store_get(st->subscriptions, customer_uid));
+    return sub ? fake_store_put(st->subscriptions, customer_uid, sub) : -1;
+}
+
+/* The card payment for an order in body, charged to the given card. */
+static json_t *card_payment(iamport_state *st, json_t *body, json_t *card, const char *usage)
+{
+    json_t *currency = json_object_get(body, "currency");
+    json_t *payment =
+        iamport_payment_new(st, "card", json_string_value(json_object_get(body, "merchant_uid")),
+                            json_number_value(json_object_get(body, "amount")),
+                            json_is_string(currency) ? json_string_value(currency) : "KRW");
+    char apply_num[9];
+    if (!payment || iamport_random_digits(apply_num, 8) != 0) {
+        json_decref(payment);
+        return NULL;
+    }
+    json_t *fields = json_pack("{s:O, s:O, s:O, s:I, s:s, s:O}", "card_code", json_object_get(card, "card_code"),
+                               "card_name", json_object_get(card, "card_name"), "card_number",
+                               json_object_get(card, "card_number"), "card_quota",
+                               (json_int_t)json_number_value(json_object_get(body, "card_quota")), "apply_num",
+                               apply_num, "name", json_object_get(body, "name"));
+    if (!fields || json_object_update(payment, fields) != 0) {
+        json_decref(fields);
+        json_decref(payment);
+        return NULL;
+    }
+    json_decref(fields);
+    static const char *const fallbacks[][2] = {
+        {"buyer_name", "customer_name"}, {"buyer_email", "customer_email"}, {"buyer_tel", "customer_tel"},
+        {"buyer_addr", "customer_addr"}, {"buyer_postcode", "customer_postcode"},
+    };
+    for (size_t i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++) {
+        bool given = json_is_string(json_object_get(body, fallbacks[i][0]));
+        iamport_copy_string(payment, fallbacks[i][0], given ? body : card, given ? fallbacks[i][0] : fallbacks[i][1]);
+    }
+    iamport_copy_string(payment, "custom_data", body, "custom_data");
+    iamport_copy_string(payment, "customer_uid", card, "customer_uid");
+    if (usage)
+        json_object_set_new(payment, "customer_uid_usage", json_string(usage));
+    iamport_payment_mark_paid(payment);
+    return payment;
+}
+
+static void charge(http_exchange *ex, fake_server *fs, iamport_state *st, json_t *body, json_t *card,
+                   const char *usage)
+{
+    json_t *payment = card_payment(st, body, card, usage);
+    if (!payment || iamport_payment_store(st, payment) != 0) {
+        json_decref(payment);
+        iamport_fail(ex, 500, "cannot record the payment");
+        return;
+    }
+    iamport_send_webhook(fs, payment);
+    iamport_reply(ex, 201, payment);
+    json_decref(payment);
+}
+
+void iamport_pay_onetime(http_exchange *ex, const http_route_params *params, void *context)
+{
+    (void)params;
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    json_t *body = iamport_read_body(ex);
+    if (!body)
+        return;
+    app_error err = {0};
+    const char *customer_uid;
+    if (!iamport_input_card(body, &err) || !order_input(body, &err) ||
+        !iamport_input_text(body, "customer_uid", false, &customer_uid, &err)) {
+        json_decref(body);
+        iamport_fail_error(ex, &err);
+        return;
+    }
+    /* With a customer_uid the card is also kept as a billing key. */
+    if (customer_uid && subscription_register(st, customer_uid, body) != 0) {
+        json_decref(body);
+        iamport_fail(ex, 500, "cannot keep the billing key");
+        return;
+    }
+    json_t *card = customer_uid ? json_incref(fake_store_get(st->subscriptions, customer_uid))
+                                : subscription_new("", body, NULL);
+    if (card && !customer_uid)
+        json_object_set_new(card, "customer_uid", json_null());
+    if (!card)
+        iamport_fail(ex, 500, "cannot read the card");
+    else
+        charge(ex, context, st, body, card, customer_uid ? "issue" : NULL);
+    json_decref(card);
+    json_decref(body);
+}
+
+void iamport_pay_again(http_exchange *ex, const http_route_params *params, void *context)
+{
+    (void)params;
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    json_t *body = iamport_read_body(ex);
+    if (!body)
+        return;
+    app_error err = {0};
+    const char *customer_uid;
+    json_t *card = NULL;
+    if (iamport_input_text(body, "customer_uid", true, &customer_uid, &err) && order_input(body, &err)) {
+        card = fake_store_get(st->subscriptions, customer_uid);
+        if (!card)
+            app_error_set(&err, 404, "no billing key is registered for this customer_uid");
+    }
+    if (!card)
+        iamport_fail_error(ex, &err);
+    else
+        charge(ex, context, st, body, card, "payment");
+    json_decref(body);
+}
+
+void iamport_customer_at(http_exchange *ex, const http_route_params *params, void *context)
+{
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    json_t *sub = fake_store_get(st->subscriptions, http_route_param(params, "customer_uid"));
+    if (!sub) {
+        iamport_fail(ex, 404, "no billing key is registered for this customer_uid");
+        return;
+    }
+    iamport_reply(ex, 200, sub);
+}
+
+void iamport_customer_create(http_exchange *ex, const http_route_params *params, void *context)
+{
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    json_t *body = iamport_read_body(ex);
+    if (!body)
+        return;
+    const char *customer_uid = http_route_param(params, "customer_uid");
+    const char *in_body;
+    app_error err = {0};
+    if (iamport_input_string(body, "customer_uid", false, &in_body, &err) && in_body &&
+        strcmp(in_body, customer_uid) != 0)
+        app_error_set(&err, 400, "customer_uid in the body differs from the one in the path");
+    if (err.status || !iamport_input_card(body, &err)) {
+        json_decref(body);
+        iamport_fail_error(ex, &err);
+        return;
+    }
+    int rc = subscription_register(st, customer_uid, body);
+    json_decref(body);
+    if (rc != 0) {
+        iamport_fail(ex, 500, "cannot keep the billing key");
+        return;
+    }
+    iamport_reply(ex, 201, fake_store_get(st->subscriptions, customer_uid));
+}
+
+void iamport_customer_erase(http_exchange *ex, const http_route_params *params, void *context)
+{
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    const char *customer_uid = http_route_param(params, "customer_uid");
+    json_t *sub = json_incref(fake_store_get(st->subscriptions, customer_uid));
+    if (!sub) {
+        iamport_fail(ex, 404, "no billing key is registered for this customer_uid");
+        return;
+    }
+    fake_store_remove(st->subscriptions, customer_uid);
+    iamport_reply(ex, 200, sub);
+    json_decref(sub);
+}

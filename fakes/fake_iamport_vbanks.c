@@ -1,0 +1,169 @@
+/* Virtual accounts: issued "ready", edited while unpaid, and paid only by the
+ * internal deposit call, which also sends the vendor's webhook the way the
+ * real bank transfer would. /internal/webhook is a listener that drops what
+ * it hears, for setups that leave the webhook URL pointing at the fake. */
+#include "fake_iamport.h"
+
+#include "log.h"
+
+#include <string.h>
+
+static bool vbank_input(json_t *body, app_error *err)
+{
+    const char *merchant_uid, *code, *holder, *email;
+    double amount, due;
+    return iamport_input_text(body, "merchant_uid", true, &merchant_uid, err) &&
+           iamport_input_amount(body, "amount", true, &amount, NULL, err) &&
+           iamport_input_text(body, "vbank_code", true, &code, err) &&
+           iamport_input_time(body, "vbank_due", true, &due, NULL, err) &&
+           iamport_input_text(body, "vbank_holder", true, &holder, err) &&
+           iamport_input_email(body, "buyer_email", &email, err) &&
+           iamport_input_optional_strings(body, iamport_buyer_fields, err) &&
+           iamport_input_optional_strings(body, (const char *const[]){"name", "pg", "notice_url", "pg_api_key", NULL},
+                                          err);
+}
+
+static json_t *vbank_payment(iamport_state *st, json_t *body)
+{
+    const char *code = json_string_value(json_object_get(body, "vbank_code"));
+    json_t *payment = iamport_payment_new(st, "vbank", json_string_value(json_object_get(body, "merchant_uid")),
+                                          json_number_value(json_object_get(body, "amount")), "KRW");
+    char account[15];
+    if (!payment || iamport_random_digits(account, 14) != 0) {
+        json_decref(payment);
+        return NULL;
+    }
+    json_t *pg = json_object_get(body, "pg");
+    json_t *vbank = json_pack("{s:s, s:s, s:s, s:O, s:I, s:I}", "vbank_code", code, "vbank_name", iamport_bank_name(code),
+                              "vbank_num", account, "vbank_holder", json_object_get(body, "vbank_holder"),
+                              "vbank_date", (json_int_t)json_number_value(json_object_get(body, "vbank_due")),
+                              "vbank_issued_at", (json_int_t)iamport_now());
+    if (!vbank || json_object_update(payment, vbank) != 0) {
+        json_decref(vbank);
+        json_decref(payment);
+        return NULL;
+    }
+    json_decref(vbank);
+    iamport_copy_string(payment, "name", body, "name");
+    iamport_copy_string(payment, "buyer_email", body, "buyer_email");
+    for (const char *const *field = iamport_buyer_fields; *field; field++)
+        iamport_copy_string(payment, *field, body, *field);
+    if (json_is_string(pg))
+        json_object_set(payment, "pg_provider", pg);
+    return payment;
+}
+
+void iamport_vbank_create(http_exchange *ex, const http_route_params *params, void *context)
+{
+    (void)params;
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    json_t *body = iamport_read_body(ex);
+    if (!body)
+        return;
+    app_error err = {0};
+    if (!vbank_input(body, &err)) {
+        json_decref(body);
+        iamport_fail_error(ex, &err);
+        return;
+    }
+    json_t *payment = vbank_payment(st, body);
+    json_decref(body);
+    if (!payment || iamport_payment_store(st, payment) != 0) {
+        json_decref(payment);
+        iamport_fail(ex, 500, "cannot issue the virtual account");
+        return;
+    }
+    iamport_send_webhook(context, payment);
+    iamport_reply(ex, 201, payment);
+    json_decref(payment);
+}
+
+/* A virtual account that can still change: issued and not yet paid. */
+static json_t *unpaid_vbank(iamport_state *st, const char *imp_uid, app_error *err)
+{
+    json_t *payment = fake_store_get(st->payments, imp_uid);
+    if (!payment) {
+        app_error_set(err, 404, "no payment has this imp_uid");
+        return NULL;
+    }
+    if (strcmp(json_string_value(json_object_get(payment, "pay_method")), "vbank") != 0) {
+        app_error_set(err, 422, "the payment is not a virtual account");
+        return NULL;
+    }
+    if (strcmp(json_string_value(json_object_get(payment, "status")), "ready") != 0) {
+        app_error_set(err, 422, "the virtual account is no longer waiting for a deposit");
+        return NULL;
+    }
+    return payment;
+}
+
+void iamport_vbank_update(http_exchange *ex, const http_route_params *params, void *context)
+{
+    (void)params;
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    json_t *body = iamport_read_body(ex);
+    if (!body)
+        return;
+    app_error err = {0};
+    const char *imp_uid;
+    double amount, due;
+    bool has_amount, has_due;
+    json_t *payment = NULL;
+    if (iamport_input_text(body, "imp_uid", true, &imp_uid, &err) &&
+        iamport_input_amount(body, "amount", false, &amount, &has_amount, &err) &&
+        iamport_input_time(body, "vbank_due", false, &due, &has_due, &err))
+        payment = unpaid_vbank(st, imp_uid, &err);
+    json_decref(body);
+    if (!payment) {
+        iamport_fail_error(ex, &err);
+        return;
+    }
+    if (has_amount)
+        json_object_set_new(payment, "amount", iamport_amount_json(amount));
+    if (has_due)
+        json_object_set_new(payment, "vbank_date", json_integer((json_int_t)due));
+    iamport_reply(ex, 200, payment);
+}
+
+void iamport_internal_deposit(http_exchange *ex, const http_route_params *params, void *context)
+{
+    iamport_state *st = iamport_authorize(ex, context);
+    if (!st)
+        return;
+    app_error err = {0};
+    json_t *payment = unpaid_vbank(st, http_route_param(params, "imp_uid"), &err);
+    if (!payment) {
+        iamport_fail_error(ex, &err);
+        return;
+    }
+    iamport_payment_mark_paid(payment);
+    iamport_send_webhook(context, payment);
+    iamport_reply(ex, 200, NULL);
+}
+
+void iamport_internal_webhook(http_exchange *ex, const http_route_params *params, void *context)
+{
+    (void)params;
+    (void)context;
+    json_t *body = iamport_read_body(ex);
+    if (!body)
+        return;
+    static const char *const statuses[] = {"paid", "ready", "failed", "cancelled", NULL};
+    app_error err = {0};
+    const char *imp_uid, *merchant_uid, *status;
+    bool valid = iamport_input_string(body, "imp_uid", true, &imp_uid, &err) &&
+                 iamport_input_string(body, "merchant_uid", true, &merchant_uid, &err) &&
+                 iamport_input_enum(body, "status", true, statuses, &status, &err);
+    if (valid)
+        log_debug("webhook listener: %s is %s", imp_uid, status);
+    json_decref(body);
+    if (!valid) {
+        iamport_fail_error(ex, &err);
+        return;
+    }
+    iamport_reply(ex, 201, NULL);
+}

@@ -1,0 +1,233 @@
+/* fake_server: the process shell of a fake vendor. It owns the loop, the HTTP
+ * server and client, and the stop sequence (signal -> drain -> close server ->
+ * close client -> close signal handles -> loop ends); the vendor only brings
+ * its route table and its own state. */
+#include "fake_server.h"
+
+#include "fake_settings.h"
+#include "log.h"
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct fake_runtime {
+    fake_server fs; /* first: route handlers receive &fs */
+    const fake_server_spec *spec;
+    uv_loop_t loop;
+    uv_signal_t sigterm, sigint;
+    bool signals_open;
+    bool stopping;
+} fake_runtime;
+
+static const http_limits fake_limits = {
+    .max_header_bytes = 64 * 1024,
+    .max_body_bytes = 1024 * 1024,
+    .header_timeout_ms = 30000,
+    .idle_timeout_ms = 60000,
+    .drain_timeout_ms = 5000,
+};
+
+static void runtime_handle(http_exchange *ex, void *context)
+{
+    fake_runtime *rt = context;
+    http_router_dispatch(rt->spec->routes, rt->spec->route_count, ex, &rt->fs);
+}
+
+static void runtime_signal_closed(uv_handle_t *handle)
+{
+    (void)handle;
+}
+
+static void runtime_client_closed(void *data)
+{
+    fake_runtime *rt = data;
+    rt->fs.client = NULL;
+    if (!rt->signals_open)
+        return;
+    rt->signals_open = false;
+    uv_close((uv_handle_t *)&rt->sigterm, runtime_signal_closed);
+    uv_close((uv_handle_t *)&rt->sigint, runtime_signal_closed);
+}
+
+static void runtime_http_closed(void *data)
+{
+    fake_runtime *rt = data;
+    rt->fs.http = NULL;
+    if (rt->fs.client)
+        http_client_close(rt->fs.client, runtime_client_closed, rt);
+    else
+        runtime_client_closed(rt);
+}
+
+static void runtime_drained(http_server *s, void *data)
+{
+    fake_runtime *rt = data;
+    log_info("drained; closing");
+    http_server_close(s, runtime_http_closed, rt);
+}
+
+static void runtime_on_signal(uv_signal_t *handle, int signum)
+{
+    fake_runtime *rt = handle->data;
+    if (rt->stopping) {
+        log_info("signal %d while stopping; still draining", signum);
+        return;
+    }
+    rt->stopping = true;
+    log_info("signal %d: stopping", signum);
+    http_server_drain(rt->fs.http, runtime_drained, rt);
+}
+
+static int runtime_start_signals(fake_runtime *rt)
+{
+    rt->sigterm.data = rt;
+    rt->sigint.data = rt;
+    if (uv_signal_init(&rt->loop, &rt->sigterm) != 0)
+        return -1;
+    if (uv_signal_init(&rt->loop, &rt->sigint) != 0) {
+        uv_close((uv_handle_t *)&rt->sigterm, runtime_signal_closed);
+        return -1;
+    }
+    rt->signals_open = true;
+    if (uv_signal_start(&rt->sigterm, runtime_on_signal, SIGTERM) != 0 ||
+        uv_signal_start(&rt->sigint, runtime_on_signal, SIGINT) != 0)
+        return -1;
+    return 0;
+}
+
+/* Everything up to "listening"; on failure the caller tears down. */
+static int runtime_start(fake_runtime *rt)
+{
+    fake_server *fs = &rt->fs;
+    fs->client = http_client_create(&rt->loop);
+    fs->http = http_server_create(&rt->loop, &fake_limits, runtime_handle, rt);
+    if (!fs->client || !fs->http) {
+        log_error("cannot create the HTTP server or client");
+        return -1;
+    }
+    if (runtime_start_signals(rt) != 0) {
+        log_error("cannot watch TERM/INT");
+        return -1;
+    }
+    int rc = http_server_listen(fs->http, fs->settings.host, fs->settings.port);
+    if (rc != 0) {
+        log_error("cannot listen on %s:%d: %s", fs->settings.host, fs->settings.port, uv_strerror(rc));
+        return -1;
+    }
+    log_info("listening on %s:%d", fs->settings.host, http_server_port(fs->http));
+    return 0;
+}
+
+/* After a failed start: close what was opened and let the loop finish. */
+static void runtime_abort(fake_runtime *rt)
+{
+    if (rt->fs.http) {
+        http_server_close(rt->fs.http, runtime_http_closed, rt);
+        return;
+    }
+    if (rt->fs.client) {
+        http_client_close(rt->fs.client, runtime_client_closed, rt);
+        return;
+    }
+    runtime_client_closed(rt);
+}
+
+static int runtime_run(fake_runtime *rt)
+{
+    if (uv_loop_init(&rt->loop) != 0) {
+        log_error("cannot create the event loop");
+        return 1;
+    }
+    rt->fs.loop = &rt->loop;
+    int code = 0;
+    if (rt->spec->init && rt->spec->init(&rt->fs) != 0) {
+        log_error("cannot set up the fake's state");
+        code = 1;
+    } else if (runtime_start(rt) != 0) {
+        code = 1;
+        runtime_abort(rt);
+    }
+    uv_run(&rt->loop, UV_RUN_DEFAULT);
+    if (rt->spec->cleanup)
+        rt->spec->cleanup(&rt->fs);
+    if (uv_loop_close(&rt->loop) != 0)
+        log_warn("event loop closed with handles still open");
+    if (code == 0)
+        log_info("stopped");
+    return code;
+}
+
+int fake_server_main(int argc, char **argv, const fake_server_spec *spec)
+{
+    fake_runtime *rt = calloc(1, sizeof *rt);
+    if (!rt)
+        return 1;
+    rt->spec = spec;
+    int code;
+    switch (fake_settings_load(&rt->fs.settings, argc, argv, spec)) {
+    case FAKE_SETTINGS_HELP:
+        code = 0;
+        break;
+    case FAKE_SETTINGS_ERROR:
+        code = 2;
+        break;
+    default:
+        signal(SIGPIPE, SIG_IGN);
+        log_open(spec->name, NULL);
+        code = runtime_run(rt);
+        log_close();
+        break;
+    }
+    fake_settings_free(&rt->fs.settings);
+    free(rt);
+    return code;
+}
+
+static void webhook_done(const http_client_response *res, void *data)
+{
+    (void)data;
+    if (res->error)
+        log_warn("webhook not delivered: %s", res->error);
+    else
+        log_info("webhook delivered: status %ld", res->status);
+}
+
+void fake_server_send_webhook(fake_server *fs, json_t *doc)
+{
+    if (!fs->settings.webhook_url || !fs->client) {
+        json_decref(doc);
+        return;
+    }
+    char *body = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!body) {
+        log_error("webhook not sent: cannot encode the document");
+        return;
+    }
+    static const char *const headers[] = {"Content-Type: application/json", NULL};
+    http_client_request req = {
+        .method = "POST",
+        .url = fs->settings.webhook_url,
+        .headers = headers,
+        .body = body,
+        .body_len = strlen(body),
+        .timeout_ms = 10000,
+    };
+    if (http_client_send(fs->client, &req, webhook_done, NULL) != 0)
+        log_error("webhook not sent: the HTTP client refused the request");
+    free(body);
+}
+
+void fake_respond_json(http_exchange *ex, int status, json_t *doc)
+{
+    char *body = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+    json_decref(doc);
+    if (!body) {
+        http_respond_error(ex, 500, "cannot encode the response");
+        return;
+    }
+    http_respond(ex, status, "application/json; charset=utf-8", body, strlen(body));
+    free(body);
+}

@@ -1,0 +1,57 @@
+/* fake_server: what both fake vendor servers share: settings from flags and
+ * environment, --help, one loop with an HTTP server and client, graceful stop
+ * on TERM/INT, and webhook sending. A fake supplies a spec: its name, its
+ * defaults and its route table. */
+#ifndef PAYMENTS_FAKE_SERVER_H
+#define PAYMENTS_FAKE_SERVER_H
+
+#include "fake_store.h"
+#include "http_client.h"
+#include "http_router.h"
+#include "http_server.h"
+
+#include <jansson.h>
+#include <uv.h>
+
+typedef struct fake_settings {
+    char *host;        /* --host, <PREFIX>HOST; default 127.0.0.1 */
+    int port;          /* --port, <PREFIX>PORT */
+    char *webhook_url; /* --webhook-url, <PREFIX>WEBHOOK_URL; NULL: webhooks not sent */
+    char *key;         /* --key, <PREFIX>KEY: the accepted API key (iamport imp_key) */
+    char *secret;      /* --secret, <PREFIX>SECRET: imp_secret, or Toss secret key */
+    uint64_t ttl_ms;   /* --ttl-ms, <PREFIX>TTL_MS; default 180000 */
+    size_t capacity;   /* --capacity, <PREFIX>CAPACITY; default 1000 */
+    uint64_t token_ttl_ms; /* --token-ttl-ms, <PREFIX>TOKEN_TTL_MS: access token lifetime */
+} fake_settings;
+
+typedef struct fake_server {
+    uv_loop_t *loop;
+    http_server *http;
+    http_client *client;
+    fake_settings settings;
+    void *vendor; /* the fake's own state, made by spec->init */
+} fake_server;
+
+typedef struct fake_server_spec {
+    const char *name;       /* "fake-iamport-server" */
+    const char *env_prefix; /* "FAKE_IAMPORT_" */
+    int default_port;
+    const char *default_key;    /* may be NULL */
+    const char *default_secret; /* may be NULL */
+    const http_route *routes;
+    size_t route_count;
+    int (*init)(fake_server *fs);     /* returns 0 or -1 */
+    void (*cleanup)(fake_server *fs); /* frees fs->vendor */
+} fake_server_spec;
+
+/* Parses argv and the environment, runs until TERM/INT, returns the exit code. */
+int fake_server_main(int argc, char **argv, const fake_server_spec *spec);
+
+/* POSTs doc (JSON) to the webhook URL when one is set; the result is logged.
+ * Takes the caller's reference to doc. */
+void fake_server_send_webhook(fake_server *fs, json_t *doc);
+
+/* Answers with a JSON document (takes the reference) and status. */
+void fake_respond_json(http_exchange *ex, int status, json_t *doc);
+
+#endif

@@ -1,0 +1,271 @@
+/* fake_settings: flags and environment variables of the fake servers. One
+ * table describes each setting once (flag, variable suffix, help line), so
+ * --help, the environment and getopt_long can never disagree. */
+#include "fake_settings.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum setting_id {
+    SETTING_HOST = 1,
+    SETTING_PORT,
+    SETTING_WEBHOOK_URL,
+    SETTING_KEY,
+    SETTING_SECRET,
+    SETTING_TTL_MS,
+    SETTING_CAPACITY,
+    SETTING_TOKEN_TTL_MS,
+    SETTING_HELP,
+} setting_id;
+
+typedef struct setting_info {
+    setting_id id;
+    const char *flag;       /* without the dashes */
+    const char *env_suffix; /* appended to the spec's prefix; NULL: flag only */
+    const char *argument;   /* shown in --help */
+    const char *summary;
+} setting_info;
+
+static const setting_info setting_table[] = {
+    {SETTING_HOST, "host", "HOST", "HOST", "address to listen on"},
+    {SETTING_PORT, "port", "PORT", "PORT", "TCP port to listen on (0: any free port)"},
+    {SETTING_WEBHOOK_URL, "webhook-url", "WEBHOOK_URL", "URL", "where webhooks are POSTed"},
+    {SETTING_KEY, "key", "KEY", "KEY", "the accepted API key"},
+    {SETTING_SECRET, "secret", "SECRET", "SECRET", "the accepted API secret"},
+    {SETTING_TTL_MS, "ttl-ms", "TTL_MS", "MS", "how long a record is kept, in milliseconds"},
+    {SETTING_CAPACITY, "capacity", "CAPACITY", "N", "records kept at most; past it the oldest goes"},
+    {SETTING_TOKEN_TTL_MS, "token-ttl-ms", "TOKEN_TTL_MS", "MS", "access token lifetime, in milliseconds"},
+    {SETTING_HELP, "help", NULL, NULL, "print this help and exit"},
+};
+#define SETTING_COUNT (sizeof setting_table / sizeof setting_table[0])
+
+static void settings_fail(const fake_server_spec *spec, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void settings_fail(const fake_server_spec *spec, const char *fmt, ...)
+{
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "%s: %s (see --help)\n", spec->name, message);
+}
+
+/* Digits only: strtoull alone would take "-1" and " 7" and wrap around. */
+static bool parse_unsigned(const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+    if (!text || !*text || strlen(text) > 19)
+        return false;
+    uint64_t value = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        value = value * 10 + (uint64_t)(*p - '0');
+    }
+    if (value < min || value > max)
+        return false;
+    *out = value;
+    return true;
+}
+
+static bool replace_string(char **slot, const char *value)
+{
+    char *copy = value ? strdup(value) : NULL;
+    if (value && !copy)
+        return false;
+    free(*slot);
+    *slot = copy;
+    return true;
+}
+
+static bool url_acceptable(const char *url)
+{
+    return strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
+}
+
+/* Applies one value; origin names it in the error ("--port" or "X_PORT"). */
+static bool setting_apply(fake_settings *out, setting_id id, const char *value, const char *origin,
+                          const fake_server_spec *spec)
+{
+    uint64_t number = 0;
+    switch (id) {
+    case SETTING_HOST:
+    case SETTING_KEY:
+    case SETTING_SECRET:
+        if (!*value) {
+            settings_fail(spec, "%s must not be empty", origin);
+            return false;
+        }
+        break;
+    case SETTING_WEBHOOK_URL:
+        if (!url_acceptable(value)) {
+            settings_fail(spec, "%s must be an http:// or https:// URL", origin);
+            return false;
+        }
+        break;
+    case SETTING_PORT:
+        if (!parse_unsigned(value, 0, 65535, &number)) {
+            settings_fail(spec, "%s must be an integer from 0 to 65535", origin);
+            return false;
+        }
+        out->port = (int)number;
+        return true;
+    case SETTING_TTL_MS:
+    case SETTING_TOKEN_TTL_MS:
+        if (!parse_unsigned(value, 1, UINT64_C(315360000000), &number)) {
+            settings_fail(spec, "%s must be a number of milliseconds from 1 to 315360000000", origin);
+            return false;
+        }
+        *(id == SETTING_TTL_MS ? &out->ttl_ms : &out->token_ttl_ms) = number;
+        return true;
+    case SETTING_CAPACITY:
+        if (!parse_unsigned(value, 1, 100000000, &number)) {
+            settings_fail(spec, "%s must be an integer from 1 to 100000000", origin);
+            return false;
+        }
+        out->capacity = (size_t)number;
+        return true;
+    case SETTING_HELP:
+        return true;
+    }
+    char **slot = id == SETTING_HOST ? &out->host
+                  : id == SETTING_KEY ? &out->key
+                  : id == SETTING_SECRET ? &out->secret
+                                         : &out->webhook_url;
+    if (!replace_string(slot, value)) {
+        settings_fail(spec, "%s: out of memory", origin);
+        return false;
+    }
+    return true;
+}
+
+static bool settings_defaults(fake_settings *out, const fake_server_spec *spec)
+{
+    memset(out, 0, sizeof *out);
+    out->port = spec->default_port;
+    out->ttl_ms = FAKE_DEFAULT_TTL_MS;
+    out->capacity = FAKE_DEFAULT_CAPACITY;
+    out->token_ttl_ms = FAKE_DEFAULT_TOKEN_TTL_MS;
+    return replace_string(&out->host, FAKE_DEFAULT_HOST) && replace_string(&out->key, spec->default_key) &&
+           replace_string(&out->secret, spec->default_secret);
+}
+
+static bool settings_from_env(fake_settings *out, const fake_server_spec *spec)
+{
+    for (size_t i = 0; i < SETTING_COUNT; i++) {
+        const setting_info *info = &setting_table[i];
+        if (!info->env_suffix)
+            continue;
+        char name[128];
+        snprintf(name, sizeof name, "%s%s", spec->env_prefix, info->env_suffix);
+        const char *value = getenv(name);
+        if (value && *value && !setting_apply(out, info->id, value, name, spec))
+            return false;
+    }
+    return true;
+}
+
+static const setting_info *setting_by_id(int id)
+{
+    for (size_t i = 0; i < SETTING_COUNT; i++)
+        if ((int)setting_table[i].id == id)
+            return &setting_table[i];
+    return NULL;
+}
+
+static void settings_default_text(const fake_server_spec *spec, setting_id id, char *buf, size_t len)
+{
+    switch (id) {
+    case SETTING_HOST: snprintf(buf, len, "%s", FAKE_DEFAULT_HOST); break;
+    case SETTING_PORT: snprintf(buf, len, "%d", spec->default_port); break;
+    case SETTING_WEBHOOK_URL: snprintf(buf, len, "none: webhooks are not sent"); break;
+    case SETTING_KEY: snprintf(buf, len, "%s", spec->default_key ? spec->default_key : "none"); break;
+    case SETTING_SECRET: snprintf(buf, len, "%s", spec->default_secret ? spec->default_secret : "none"); break;
+    case SETTING_TTL_MS: snprintf(buf, len, "%u (3 minutes)", FAKE_DEFAULT_TTL_MS); break;
+    case SETTING_CAPACITY: snprintf(buf, len, "%u", FAKE_DEFAULT_CAPACITY); break;
+    case SETTING_TOKEN_TTL_MS: snprintf(buf, len, "%u (30 minutes)", FAKE_DEFAULT_TOKEN_TTL_MS); break;
+    case SETTING_HELP: buf[0] = '\0'; break;
+    }
+}
+
+static void settings_print_help(const fake_server_spec *spec)
+{
+    printf("Usage: %s [options]\n\n"
+           "A look-alike of the vendor's HTTP API for automated tests; records live in memory.\n"
+           "Each option can also be set by its environment variable; a flag wins.\n\n"
+           "Options:\n",
+           spec->name);
+    for (size_t i = 0; i < SETTING_COUNT; i++) {
+        const setting_info *info = &setting_table[i];
+        char flag[64], fallback[128];
+        snprintf(flag, sizeof flag, "--%s%s%s", info->flag, info->argument ? " " : "",
+                 info->argument ? info->argument : "");
+        printf("  %-22s %s\n", flag, info->summary);
+        if (!info->env_suffix)
+            continue;
+        settings_default_text(spec, info->id, fallback, sizeof fallback);
+        printf("  %-22s   env %s%s, default %s\n", "", spec->env_prefix, info->env_suffix, fallback);
+    }
+}
+
+static fake_settings_outcome settings_from_args(fake_settings *out, int argc, char **argv,
+                                                const fake_server_spec *spec)
+{
+    struct option options[SETTING_COUNT + 1];
+    memset(options, 0, sizeof options);
+    for (size_t i = 0; i < SETTING_COUNT; i++) {
+        options[i].name = setting_table[i].flag;
+        options[i].has_arg = setting_table[i].argument ? required_argument : no_argument;
+        options[i].val = (int)setting_table[i].id;
+    }
+    opterr = 0; /* our own one-line messages instead of getopt's */
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", options, NULL)) != -1) {
+        if (c == 'h' || c == SETTING_HELP) {
+            settings_print_help(spec);
+            return FAKE_SETTINGS_HELP;
+        }
+        if (c == ':' || c == '?') {
+            const char *arg = argv[optind - 1] ? argv[optind - 1] : "";
+            settings_fail(spec, c == ':' ? "option %s needs a value" : "unknown option %s", arg);
+            return FAKE_SETTINGS_ERROR;
+        }
+        const setting_info *info = setting_by_id(c);
+        char origin[64];
+        snprintf(origin, sizeof origin, "--%s", info ? info->flag : "?");
+        if (!info || !setting_apply(out, info->id, optarg, origin, spec))
+            return FAKE_SETTINGS_ERROR;
+    }
+    if (optind < argc) {
+        settings_fail(spec, "unexpected argument %s", argv[optind]);
+        return FAKE_SETTINGS_ERROR;
+    }
+    return FAKE_SETTINGS_RUN;
+}
+
+fake_settings_outcome fake_settings_load(fake_settings *out, int argc, char **argv,
+                                         const fake_server_spec *spec)
+{
+    if (!settings_defaults(out, spec)) {
+        settings_fail(spec, "out of memory");
+        return FAKE_SETTINGS_ERROR;
+    }
+    if (!settings_from_env(out, spec))
+        return FAKE_SETTINGS_ERROR;
+    return settings_from_args(out, argc, argv, spec);
+}
+
+void fake_settings_free(fake_settings *settings)
+{
+    free(settings->host);
+    free(settings->webhook_url);
+    free(settings->key);
+    free(settings->secret);
+    memset(settings, 0, sizeof *settings);
+}

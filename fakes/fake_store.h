@@ -1,0 +1,27 @@
+/* fake_store: the fakes' records, kept in memory with an expiry (ttl) and a
+ * capacity; past capacity the oldest record goes first. Keys are strings,
+ * values jansson documents. Expired records are dropped lazily on access and
+ * by fake_store_sweep. */
+#ifndef PAYMENTS_FAKE_STORE_H
+#define PAYMENTS_FAKE_STORE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fake_store fake_store;
+
+fake_store *fake_store_create(size_t capacity, uint64_t ttl_ms);
+void fake_store_destroy(fake_store *s);
+/* Inserts or replaces; takes the caller's reference to value. A replaced
+ * record keeps its place in age order. Returns 0 or -1. */
+int fake_store_put(fake_store *s, const char *key, json_t *value);
+/* Borrowed reference, or NULL when absent or expired. */
+json_t *fake_store_get(fake_store *s, const char *key);
+/* Returns 1 when a record was removed, 0 when there was none. */
+int fake_store_remove(fake_store *s, const char *key);
+size_t fake_store_count(fake_store *s);
+/* Drops expired records. */
+void fake_store_sweep(fake_store *s);
+
+#endif

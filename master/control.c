@@ -1,0 +1,109 @@
+/* Control socket: a unix domain socket for local tools (`payments status`,
+ * tests). A client sends one command line: "status" answers with a JSON
+ * document of the master and its workers; "reload" rolls the workers. */
+#include "master.h"
+
+#include "log.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *format_time(time_t t, char *out, size_t len)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return out;
+}
+
+static const char *slot_state_name(slot_state s)
+{
+    return s == SLOT_STARTING ? "starting" : s == SLOT_READY ? "ready" : s == SLOT_DRAINING ? "draining" : "exited";
+}
+
+static json_t *slot_json(const worker_slot *s)
+{
+    char when[32];
+    json_t *stats = s->stats ? json_loads(s->stats, 0, NULL) : NULL;
+    return json_pack("{s:i, s:i, s:s, s:i, s:s, s:o}", "id", s->id, "pid", s->pid, "state",
+                     slot_state_name(s->state), "generation", (int)s->generation, "started_at",
+                     format_time(s->started_at, when, sizeof when), "stats", stats ? stats : json_null());
+}
+
+char *control_status_json(const master *m)
+{
+    char when[32];
+    json_t *workers = json_array();
+    for (const worker_slot *s = m->slots; s; s = s->next)
+        json_array_append_new(workers, slot_json(s));
+    json_t *doc = json_pack("{s:{s:i, s:s, s:i, s:b, s:i, s:s}, s:o}", "master", "pid", (int)getpid(),
+                            "started_at", format_time(m->started_at, when, sizeof when), "generation",
+                            (int)m->generation, "rolling", m->rolling, "workers_configured", m->config.workers,
+                            "mode", cfg_mode_name(m->config.mode), "workers", workers);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    return text;
+}
+
+static void on_command(ipc_channel *ch, const char *line, void *data)
+{
+    master *m = data;
+    if (line && strcmp(line, "status") == 0) {
+        char *status = control_status_json(m);
+        ipc_send(ch, "%s", status ? status : "{\"error\":\"out of memory\"}");
+        free(status);
+    } else if (line && strcmp(line, "reload") == 0) {
+        supervisor_roll(m);
+        ipc_send(ch, "{\"ok\":true}");
+    } else if (line) {
+        ipc_send(ch, "{\"error\":\"unknown command\"}");
+    }
+    ipc_close(ch);
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    master *m = server->data;
+    if (status < 0)
+        return;
+    ipc_channel *ch = ipc_create(m->loop, on_command, m);
+    if (!ch)
+        return;
+    if (uv_accept(server, (uv_stream_t *)ipc_pipe(ch)) < 0 || ipc_start(ch) < 0)
+        ipc_close(ch);
+}
+
+int control_open(master *m)
+{
+    const char *path = m->config.control_socket;
+    unlink(path); /* a stale socket of a master that died */
+    int rc = path_make_parent(path) < 0 ? UV_EACCES : uv_pipe_init(m->loop, &m->control, 0);
+    if (rc < 0) {
+        log_error("control socket %s: %s", path, uv_strerror(rc));
+        return -1;
+    }
+    m->control.data = m;
+    rc = uv_pipe_bind(&m->control, path);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)&m->control, 16, on_connection);
+    if (rc < 0) {
+        log_error("control socket %s: %s", path, uv_strerror(rc));
+        uv_close((uv_handle_t *)&m->control, NULL);
+        return -1;
+    }
+    chmod(path, 0600);
+    m->control_open = true;
+    return 0;
+}
+
+void control_close(master *m)
+{
+    if (!m->control_open)
+        return;
+    m->control_open = false;
+    uv_close((uv_handle_t *)&m->control, NULL);
+    unlink(m->config.control_socket);
+}

@@ -1,0 +1,186 @@
+/* payments-master: binds the API port, applies migrations, starts the
+ * workers and supervises them; it does no request work itself. Signals as
+ * nginx: TERM/INT fast stop, QUIT graceful stop, HUP reload (re-read the
+ * configuration and replace workers one at a time), USR1 reopen logs. */
+#include "master.h"
+
+#include "log.h"
+#include "migrate.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef PAYMENTS_SQL_DIR
+#define PAYMENTS_SQL_DIR "sql"
+#endif
+
+static void usage(FILE *out)
+{
+    fputs("usage: payments-master [--no-migrate] [--help]\n"
+          "\n"
+          "Binds PAYMENT_API_HOST:PAYMENT_API_PORT, applies the sql/ migrations, starts\n"
+          "PAYMENT_WORKERS payments-worker processes and keeps them running.\n"
+          "Configuration: the environment and PAYMENT_ENV_FILE (default .env).\n"
+          "\n"
+          "  --no-migrate  do not apply migrations at start-up\n"
+          "  --help        this text\n"
+          "\n"
+          "Signals: TERM/INT fast stop, QUIT graceful stop, HUP reload configuration and\n"
+          "replace workers one at a time, USR1 reopen log files.\n"
+          "Control socket (PAYMENT_CONTROL_SOCKET): send \"status\" or \"reload\".\n",
+          out);
+}
+
+static void reload(master *m)
+{
+    cfg fresh;
+    char err[256];
+    if (cfg_load(&fresh, err, sizeof err) < 0) {
+        log_error("reload refused, configuration unchanged: %s", err);
+        return;
+    }
+    if (fresh.api_port != m->config.api_port || strcmp(fresh.host, m->config.host) != 0)
+        log_warn("reload: a new API address takes effect only after a restart");
+    cfg_free(&m->config);
+    m->config = fresh;
+    if (log_open("master", m->config.log_file) < 0)
+        log_error("cannot open the log file");
+    supervisor_roll(m);
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    master *m = handle->data;
+    switch (signum) {
+    case SIGTERM:
+    case SIGINT:
+        supervisor_stop(m, STOP_FAST);
+        break;
+    case SIGQUIT:
+        supervisor_stop(m, STOP_GRACEFUL);
+        break;
+    case SIGHUP:
+        log_info("SIGHUP: reloading");
+        reload(m);
+        break;
+    case SIGUSR1:
+        if (log_reopen() < 0)
+            log_error("cannot reopen the log file");
+        for (worker_slot *s = m->slots; s; s = s->next)
+            kill(s->pid, SIGUSR1);
+        break;
+    }
+}
+
+static int watch_signals(master *m)
+{
+    static const int numbers[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2};
+    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+        m->signals[i].data = m;
+        if (uv_signal_init(m->loop, &m->signals[i]) < 0 || uv_signal_start(&m->signals[i], on_signal, numbers[i]) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int apply_migrations(const cfg *c)
+{
+    const char *dir = getenv("PAYMENT_SQL_DIR");
+    char *conninfo = cfg_postgres_conninfo(c);
+    char err[512];
+    int applied = conninfo ? migrate_apply(conninfo, c->postgres.schema, dir && *dir ? dir : PAYMENTS_SQL_DIR,
+                                           err, sizeof err)
+                           : -1;
+    free(conninfo);
+    if (applied < 0) {
+        log_error("migrations failed: %s", conninfo ? err : "out of memory");
+        return -1;
+    }
+    log_info("migrations: %d applied", applied);
+    return 0;
+}
+
+static int start_master(master *m, int migrate)
+{
+    char err[256];
+    if (pidfile_write(m->config.pid_file, err, sizeof err) < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    if (migrate && apply_migrations(&m->config) < 0)
+        return -1;
+    m->listen_fd = listener_open(m->config.host, m->config.api_port, err, sizeof err);
+    if (m->listen_fd < 0) {
+        log_error("%s", err);
+        return -1;
+    }
+    /* Workers find their inherited descriptors here (see supervisor.c). */
+    setenv("PAYMENT_LISTEN_FD", "3", 1);
+    setenv("PAYMENT_IPC_FD", "4", 1);
+    if (watch_signals(m) < 0 || control_open(m) < 0 || supervisor_start(m) < 0) {
+        log_error("start-up failed");
+        return -1;
+    }
+    log_info("master ready: %d workers on %s:%d (%s mode)", m->config.workers, m->config.host,
+             m->config.api_port, cfg_mode_name(m->config.mode));
+    return 0;
+}
+
+static void close_any(uv_handle_t *handle, void *arg)
+{
+    (void)arg;
+    if (!uv_is_closing(handle))
+        uv_close(handle, NULL);
+}
+
+/* Start-up failed before any worker ran: undo what was done. */
+static void abandon_start(master *m)
+{
+    if (m->listen_fd >= 0)
+        close(m->listen_fd);
+    m->listen_fd = -1;
+    control_close(m);
+    uv_walk(m->loop, close_any, NULL);
+    pidfile_remove(m->config.pid_file);
+}
+
+int main(int argc, char **argv)
+{
+    int migrate = 1;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(argv[i], "--no-migrate") == 0) {
+            migrate = 0;
+        } else {
+            fprintf(stderr, "payments-master: unknown option %s\n", argv[i]);
+            usage(stderr);
+            return 2;
+        }
+    }
+    static master m;
+    char err[256];
+    if (cfg_load(&m.config, err, sizeof err) < 0) {
+        fprintf(stderr, "payments-master: %s\n", err);
+        return 1;
+    }
+    if (log_open("master", m.config.log_file) < 0)
+        fprintf(stderr, "payments-master: cannot open log file, logging to stderr\n");
+    signal(SIGPIPE, SIG_IGN);
+    m.loop = uv_default_loop();
+    m.started_at = time(NULL);
+    m.listen_fd = -1;
+    m.generation = 1;
+    int rc = start_master(&m, migrate);
+    if (rc < 0)
+        abandon_start(&m);
+    uv_run(m.loop, UV_RUN_DEFAULT);
+    uv_loop_close(m.loop);
+    cfg_free(&m.config);
+    log_close();
+    return rc < 0 ? 1 : 0;
+}

@@ -1,0 +1,75 @@
+/* The master's state: configuration, the listening socket, the worker slots
+ * and the roll in progress. One instance, owned by main.c, passed to every
+ * part (supervisor, control socket, signals) explicitly. */
+#ifndef PAYMENTS_MASTER_H
+#define PAYMENTS_MASTER_H
+
+#include "config.h"
+#include "ipc.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+#include <uv.h>
+
+typedef enum slot_state { SLOT_STARTING, SLOT_READY, SLOT_DRAINING, SLOT_EXITED } slot_state;
+
+typedef struct master master;
+
+typedef struct worker_slot {
+    master *master;
+    uv_process_t process;
+    ipc_channel *ipc;
+    int id;              /* sequential, for logs */
+    int pid;
+    unsigned generation; /* configuration generation it was started with */
+    slot_state state;
+    time_t started_at;        /* wall clock, for status */
+    uint64_t started_ms;      /* loop clock */
+    uint64_t state_since_ms;  /* loop clock, when state last changed */
+    struct worker_slot *replaces; /* during a roll: the old worker to drain once this one is ready */
+    char *stats;              /* last stats document from the worker, or NULL */
+    struct worker_slot *next;
+} worker_slot;
+
+typedef enum stop_mode { STOP_NONE, STOP_GRACEFUL, STOP_FAST } stop_mode;
+
+struct master {
+    cfg config;
+    uv_loop_t *loop;
+    int listen_fd;
+    worker_slot *slots;
+    int next_slot_id;
+    unsigned generation;
+    bool rolling;
+    int roll_failures;     /* consecutive new workers of this roll that did not start */
+    int crash_streak;      /* consecutive workers that died young */
+    uint64_t respawn_at_ms; /* loop clock: no crash respawn before */
+    stop_mode stopping;
+    time_t started_at;
+    uv_timer_t tick;       /* supervision: respawns, stuck workers */
+    uv_pipe_t control;     /* control socket */
+    bool control_open;
+    uv_signal_t signals[6];
+};
+
+/* supervisor.c */
+int supervisor_start(master *m);
+void supervisor_roll(master *m);          /* replace every worker, one at a time */
+void supervisor_stop(master *m, stop_mode mode);
+int supervisor_active_count(const master *m);
+
+/* control.c: a unix socket answering "status" with a JSON document */
+int control_open(master *m);
+void control_close(master *m);
+char *control_status_json(const master *m); /* caller frees */
+
+/* listener.c */
+int listener_open(const char *host, int port, char *err, size_t errlen);
+
+/* pidfile.c; path_make_parent creates the directories above a file. */
+int path_make_parent(const char *path);
+int pidfile_write(const char *path, char *err, size_t errlen);
+void pidfile_remove(const char *path);
+
+#endif

@@ -1,0 +1,185 @@
+// End to end: payments-master and its workers over loopback against the
+// throwaway PostgreSQL — supervision, rolling reload, graceful stop, HTTP
+// limits, and behaviour while the database is down.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import { execFileSync } from "node:child_process";
+import path from "node:path";
+import { binary, freePort, sleep, start, tempDir, waitFor, sourceDir } from "../lib/process.mjs";
+import { baseEnv, rawExchange, request, startServer } from "../lib/server.mjs";
+
+test("health answers with Date and Content-Length; status lists the workers", async () => {
+  const server = await startServer({ workers: 2 });
+  try {
+    const res = await request(server.url("/monitors/health"));
+    assert.equal(res.status, 200);
+    assert.ok(res.headers.date, "Date header");
+    assert.equal(res.headers["content-length"], String(Buffer.byteLength(res.body)));
+    const status = await server.status();
+    assert.equal(status.master.pid, server.process.pid);
+    assert.equal(status.workers.length, 2);
+    for (const w of status.workers) {
+      assert.equal(w.state, "ready");
+      assert.ok(w.pid > 0 && w.pid !== server.process.pid);
+      assert.match(w.started_at, /^\d{4}-\d\d-\d\dT/);
+    }
+    assert.equal(fs.readFileSync(server.env.PAYMENT_PID_FILE, "utf8").trim(), String(server.process.pid));
+    const missing = await request(server.url("/nowhere"));
+    assert.equal(missing.status, 404);
+    const wrong = await request(server.url("/monitors/health"), { method: "DELETE" });
+    assert.equal(wrong.status, 405);
+    assert.match(wrong.headers.allow, /GET/);
+  } finally {
+    const { code } = await server.stop("SIGTERM");
+    assert.equal(code, 0);
+    assert.equal(fs.existsSync(server.env.PAYMENT_PID_FILE), false, "pid file removed at exit");
+  }
+});
+
+test("a worker killed with SIGKILL is replaced and a new one serves within a second", async () => {
+  const server = await startServer({ workers: 2 });
+  try {
+    const before = await server.readyPids();
+    const victim = before[0];
+    process.kill(victim, "SIGKILL");
+    const killedAt = Date.now();
+    const after = await waitFor(async () => {
+      const pids = await server.readyPids();
+      return pids.length === 2 && !pids.includes(victim) ? pids : null;
+    }, 1000, "replacement worker ready");
+    assert.ok(Date.now() - killedAt <= 1000);
+    assert.ok(after.includes(before[1]), "the other worker was left alone");
+    assert.equal((await request(server.url("/monitors/health"))).status, 200);
+    assert.match(server.process.log(), new RegExp(`pid ${victim}\\) killed by signal 9`));
+  } finally {
+    await server.stop();
+  }
+});
+
+test("HUP under keep-alive load replaces every worker with zero failed requests", async () => {
+  const server = await startServer({ workers: 2 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+  let ok = 0;
+  const failures = [];
+  let running = true;
+  const loop = async () => {
+    while (running) {
+      try {
+        const res = await request(server.url("/monitors/health"), { agent });
+        if (res.status === 200) ok++;
+        else failures.push(`status ${res.status}`);
+      } catch (e) {
+        failures.push(e.message);
+      }
+    }
+  };
+  try {
+    const before = await server.readyPids();
+    const clients = Array.from({ length: 8 }, loop);
+    await sleep(300);
+    process.kill(server.process.pid, "SIGHUP");
+    await waitFor(async () => {
+      const s = await server.status();
+      const ready = s.workers.filter((w) => w.state === "ready");
+      return !s.master.rolling && ready.length === 2 && ready.every((w) => !before.includes(w.pid));
+    }, 20000, "roll to finish");
+    await sleep(500);
+    running = false;
+    await Promise.all(clients);
+    const after = await server.readyPids();
+    assert.equal(after.filter((p) => before.includes(p)).length, 0, "every worker pid changed");
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 100, `requests served during the test: ${ok}`);
+  } finally {
+    running = false;
+    agent.destroy();
+    await server.stop();
+  }
+});
+
+test("QUIT lets an in-flight request finish, then the master exits", async () => {
+  const server = await startServer({ workers: 1 });
+  const head = "GET /monitors/health HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n";
+  const pending = rawExchange(server.port, [head, "01234", "56789"], { gapMs: 700 });
+  await sleep(300); // the headers and half the body are in
+  process.kill(server.process.pid, "SIGQUIT");
+  const answer = await pending;
+  assert.match(answer, /^HTTP\/1\.1 200 /);
+  assert.match(answer, /\r\nConnection: close\r\n/i);
+  const { code } = await server.process.exited;
+  assert.equal(code, 0);
+});
+
+test("limits: oversized body 413, malformed request 400, unfinished headers cut off", async () => {
+  const server = await startServer({
+    workers: 1,
+    env: { PAYMENT_MAX_BODY_BYTES: "1024", PAYMENT_HEADER_TIMEOUT_MS: "300" },
+  });
+  try {
+    const big = await request(server.url("/monitors/health"), { method: "POST", body: "x".repeat(4096) })
+      .catch((e) => ({ status: "error " + e.message }));
+    assert.equal(big.status, 413);
+    const malformed = await rawExchange(server.port, "NOT A REQUEST\r\n\r\n");
+    assert.match(malformed, /^HTTP\/1\.1 400 /);
+    const startedAt = Date.now();
+    const slow = await rawExchange(server.port, "GET /monitors/health HTTP/1.1\r\nHost: x\r\n", { timeoutMs: 5000 });
+    assert.ok(Date.now() - startedAt < 5000);
+    assert.ok(slow === "" || /^HTTP\/1\.1 408 /.test(slow), `got: ${slow}`);
+    assert.equal((await request(server.url("/monitors/health"))).status, 200, "still serving");
+  } finally {
+    await server.stop();
+  }
+});
+
+test("database down: 503 and the worker stays up; database back: requests succeed", async () => {
+  const pgDir = tempDir("payments-pg-");
+  const pgPort = await freePort();
+  const script = path.join(sourceDir, "scripts", "postgres");
+  const url = execFileSync(script, ["start", pgDir, String(pgPort)]).toString().trim();
+  const server = await startServer({ workers: 1, env: { PAYMENT_POSTGRES_URL: url } });
+  try {
+    assert.equal((await request(server.url("/monitors/ready"))).status, 200);
+    const pids = await server.readyPids();
+    execFileSync(script, ["stop", pgDir]);
+    const down = await waitFor(async () => {
+      const res = await request(server.url("/monitors/ready"));
+      return res.status === 503 ? res : null;
+    }, 10000, "503 while the database is down");
+    assert.match(JSON.parse(down.body).message, /database/i);
+    assert.equal((await request(server.url("/monitors/health"))).status, 200);
+    assert.deepEqual(await server.readyPids(), pids, "the worker kept running");
+    execFileSync(script, ["start", pgDir, String(pgPort)]);
+    await waitFor(async () => (await request(server.url("/monitors/ready"))).status === 200, 15000,
+      "requests to succeed after the database is back");
+    assert.deepEqual(await server.readyPids(), pids);
+  } finally {
+    await server.stop();
+    try { execFileSync(script, ["stop", pgDir]); } catch { /* already stopped */ }
+    fs.rmSync(pgDir, { recursive: true, force: true });
+  }
+});
+
+test("a missing setting stops start-up with one line naming it", async () => {
+  const env = { ...baseEnv(), PAYMENT_HISTORY_ENCRYPTION_KEY: "" };
+  const proc = start(binary("payments-master"), [], { env });
+  const { code } = await proc.exited;
+  assert.equal(code, 1);
+  assert.match(proc.log().trim(), /^payments-master: PAYMENT_HISTORY_ENCRYPTION_KEY is not set$/);
+});
+
+test("a second master on the same pid file is refused", async () => {
+  const server = await startServer({ workers: 1 });
+  try {
+    const port = await freePort();
+    const proc = start(binary("payments-master"), [], { env: { ...server.env, PAYMENT_API_PORT: String(port) } });
+    const { code } = await proc.exited;
+    assert.equal(code, 1);
+    assert.match(proc.log(), /another master is running/);
+    assert.equal((await request(server.url("/monitors/health"))).status, 200);
+  } finally {
+    await server.stop();
+  }
+});

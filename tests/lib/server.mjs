@@ -1,0 +1,116 @@
+// Starts payments-master for a test with its own port, pid file, control
+// socket and database schema, and talks to it: HTTP requests, control status.
+import http from "node:http";
+import net from "node:net";
+import path from "node:path";
+import { binary, freePort, start, tempDir, waitFor } from "./process.mjs";
+
+/** Settings every test server gets; tests add or override. */
+export function baseEnv() {
+  return {
+    PAYMENT_MODE: "local",
+    PAYMENT_ENV_FILE: "",
+    PAYMENT_SYSTEM_PASSWORD: "test-system-password",
+    PAYMENT_CONNECTION_ENCRYPTION_KEY: "conn-key-0123456789abcdef0123456",
+    PAYMENT_CONNECTION_ENCRYPTION_IV: "conn-iv-01234567",
+    PAYMENT_HISTORY_ENCRYPTION_KEY: "hist-key-0123456789abcdef0123456",
+    PAYMENT_HISTORY_ENCRYPTION_IV: "hist-iv-01234567",
+    PAYMENT_RESERVATION_ENCRYPTION_KEY: "resv-key-0123456789abcdef0123456",
+    PAYMENT_RESERVATION_ENCRYPTION_IV: "resv-iv-01234567",
+    PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY: "canc-key-0123456789abcdef0123456",
+    PAYMENT_CANCEL_HISTORY_ENCRYPTION_IV: "canc-iv-01234567",
+  };
+}
+
+/** Sends one line to a unix control socket and resolves with the JSON answer. */
+export function control(socketPath, command = "status") {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(socketPath);
+    let text = "";
+    socket.on("connect", () => socket.write(`${command}\n`));
+    socket.on("data", (d) => { text += d; });
+    socket.on("error", reject);
+    socket.on("end", () => {
+      try { resolve(JSON.parse(text)); } catch (e) { reject(new Error(`bad control answer: ${text}`)); }
+    });
+  });
+}
+
+/**
+ * Starts a master with `workers` workers and waits until all are ready.
+ * Returns { port, dir, env, process, status(), readyPids(), url(path), stop(signal) }.
+ */
+export async function startServer({ workers = 2, env = {}, schema } = {}) {
+  const dir = tempDir("payments-master-");
+  const port = await freePort();
+  const fullEnv = {
+    ...baseEnv(),
+    PAYMENT_API_HOST: "127.0.0.1",
+    PAYMENT_API_PORT: String(port),
+    PAYMENT_WORKERS: String(workers),
+    PAYMENT_PID_FILE: path.join(dir, "payments.pid"),
+    PAYMENT_CONTROL_SOCKET: path.join(dir, "payments.sock"),
+    PAYMENT_POSTGRES_SCHEMA: schema ?? `t_${process.pid}_${port}`,
+    ...env,
+  };
+  if (!fullEnv.PAYMENT_POSTGRES_URL) throw new Error("PAYMENT_POSTGRES_URL is not set: run through make test");
+  const proc = start(binary("payments-master"), [], { env: fullEnv });
+  const server = {
+    port,
+    dir,
+    env: fullEnv,
+    process: proc,
+    status: () => control(fullEnv.PAYMENT_CONTROL_SOCKET),
+    async readyPids() {
+      const s = await server.status();
+      return s.workers.filter((w) => w.state === "ready").map((w) => w.pid).sort();
+    },
+    url: (p) => `http://127.0.0.1:${port}${p}`,
+    stop: (signal = "SIGTERM") => proc.stop(signal),
+  };
+  try {
+    await waitFor(async () => {
+      if (proc.child.exitCode !== null) throw new Error(`master exited early:\n${proc.log()}`);
+      try { return (await server.readyPids()).length === workers; } catch { return false; }
+    }, 20000, "workers ready");
+  } catch (e) {
+    await proc.stop("SIGKILL");
+    throw new Error(`${e.message}\n${proc.log()}`);
+  }
+  return server;
+}
+
+/** One HTTP request; resolves with { status, headers, body } or rejects on a network error. */
+export function request(url, { method = "GET", headers = {}, body, agent, timeout = 10000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent, timeout }, (res) => {
+      const chunks = [];
+      res.on("data", (c) => chunks.push(c));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on("error", reject);
+    });
+    req.on("timeout", () => req.destroy(new Error("request timed out")));
+    req.on("error", reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+/** Writes raw bytes on a new TCP connection and resolves with everything read until the server closes. */
+export function rawExchange(port, chunks, { gapMs = 0, timeoutMs = 10000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    let text = "";
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`no close within ${timeoutMs} ms; got: ${text}`)); }, timeoutMs);
+    socket.on("data", (d) => { text += d; });
+    socket.on("error", () => {});
+    socket.on("close", () => { clearTimeout(timer); resolve(text); });
+    socket.on("connect", async () => {
+      for (const chunk of [].concat(chunks)) {
+        if (socket.destroyed) return;
+        socket.write(chunk);
+        if (gapMs) await new Promise((r) => setTimeout(r, gapMs));
+      }
+    });
+  });
+}

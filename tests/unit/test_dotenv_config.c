@@ -1,0 +1,177 @@
+/* Unit tests of .env parsing (quotes, comments, ${VAR} expansion, errors)
+ * and of configuration loading (defaults, validation naming the variable). */
+#include "config.h"
+#include "dotenv.h"
+#include "unit.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static void test_parse_forms(void)
+{
+    dotenv env = {0};
+    char err[200];
+    const char *text = "# a comment\n"
+                       "PLAIN=value\n"
+                       "export EXPORTED = spaced  \n"
+                       "SINGLE='lit ${PLAIN} # not a comment'\n"
+                       "DOUBLE=\"a\\nb ${PLAIN}\"\n"
+                       "BARE=x${PLAIN}y # trailing comment\n"
+                       "HASH=a#b\n"
+                       "EMPTY=\n"
+                       "CRLF=yes\r\n"
+                       "\n";
+    CHECK(dotenv_parse(&env, text, err, sizeof err) == 0);
+    CHECK_STR(dotenv_get(&env, "PLAIN"), "value");
+    CHECK_STR(dotenv_get(&env, "EXPORTED"), "spaced");
+    CHECK_STR(dotenv_get(&env, "SINGLE"), "lit ${PLAIN} # not a comment");
+    CHECK_STR(dotenv_get(&env, "DOUBLE"), "a\nb value");
+    CHECK_STR(dotenv_get(&env, "BARE"), "xvaluey");
+    CHECK_STR(dotenv_get(&env, "HASH"), "a#b");
+    CHECK_STR(dotenv_get(&env, "EMPTY"), "");
+    CHECK_STR(dotenv_get(&env, "CRLF"), "yes");
+    CHECK(dotenv_get(&env, "MISSING_KEY_XYZ") == NULL);
+    dotenv_free(&env);
+}
+
+static void test_environment_wins_and_expands(void)
+{
+    setenv("UNIT_FROM_ENV", "env", 1);
+    dotenv env = {0};
+    char err[200];
+    CHECK(dotenv_parse(&env, "UNIT_FROM_ENV=file\nUSES=${UNIT_FROM_ENV}-${UNKNOWN_NAME_Q}\n", err, sizeof err) == 0);
+    CHECK_STR(dotenv_get(&env, "UNIT_FROM_ENV"), "env");
+    CHECK_STR(dotenv_get(&env, "USES"), "env-");
+    dotenv_free(&env);
+    unsetenv("UNIT_FROM_ENV");
+}
+
+static void test_parse_errors(void)
+{
+    const char *bad[] = {"NOEQUALS\n", "OK=1\n=value\n", "Q=\"unterminated\n", "S='open\n", "E=${OPEN\n"};
+    const char *where[] = {"line 1", "line 2", "line 1", "line 1", "line 1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        dotenv env = {0};
+        char err[200] = "";
+        CHECK(dotenv_parse(&env, bad[i], err, sizeof err) == -1);
+        CHECK(strncmp(err, where[i], strlen(where[i])) == 0);
+        dotenv_free(&env);
+    }
+}
+
+static const char *required[][2] = {
+    {"PAYMENT_SYSTEM_PASSWORD", "secret"},
+    {"PAYMENT_CONNECTION_ENCRYPTION_KEY", "0123456789abcdef0123456789abcdef"},
+    {"PAYMENT_CONNECTION_ENCRYPTION_IV", "0123456789abcdef"},
+    {"PAYMENT_HISTORY_ENCRYPTION_KEY", "0123456789abcdef"},
+    {"PAYMENT_HISTORY_ENCRYPTION_IV", "0123456789abcdef"},
+    {"PAYMENT_RESERVATION_ENCRYPTION_KEY", "0123456789abcdef"},
+    {"PAYMENT_RESERVATION_ENCRYPTION_IV", "0123456789abcdef"},
+    {"PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY", "0123456789abcdef"},
+    {"PAYMENT_CANCEL_HISTORY_ENCRYPTION_IV", "0123456789abcdef"},
+};
+
+static void set_required(void)
+{
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
+        setenv(required[i][0], required[i][1], 1);
+}
+
+static void test_config_defaults(void)
+{
+    set_required();
+    setenv("PAYMENT_ENV_FILE", "", 1);
+    cfg c;
+    char err[256] = "";
+    int rc = cfg_load(&c, err, sizeof err);
+    CHECK(rc == 0);
+    if (rc != 0) {
+        fprintf(stderr, "cfg_load: %s\n", err);
+        return;
+    }
+    CHECK(c.mode == CFG_MODE_LOCAL);
+    CHECK(c.api_port == 37821);
+    CHECK(c.updator_port == 37820);
+    CHECK(c.workers >= 1);
+    CHECK_STR(c.postgres.schema, "payments");
+    CHECK_STR(c.iamport_key, "test_imp_key");
+    char *conninfo = cfg_postgres_conninfo(&c);
+    CHECK_STR(conninfo, "host='127.0.0.1' port='5432' dbname='postgres' user='postgres'");
+    free(conninfo);
+    cfg_free(&c);
+}
+
+/* Sets name=value, loads, and checks that the error names the variable. */
+static void expect_rejected(const char *name, const char *value)
+{
+    set_required();
+    setenv(name, value, 1);
+    cfg c;
+    char err[256] = "";
+    CHECK(cfg_load(&c, err, sizeof err) == -1);
+    CHECK(strstr(err, name) != NULL);
+    unsetenv(name);
+}
+
+static void test_config_rejects(void)
+{
+    expect_rejected("PAYMENT_API_PORT", "70000");
+    expect_rejected("PAYMENT_API_PORT", "12ab");
+    expect_rejected("PAYMENT_MODE", "production");
+    expect_rejected("PAYMENT_WORKERS", "0");
+    expect_rejected("PAYMENT_CONNECTION_ENCRYPTION_KEY", "short");
+    expect_rejected("PAYMENT_HISTORY_ENCRYPTION_IV", "0123");
+    expect_rejected("PAYMENT_POSTGRES_SCHEMA", "bad-name;drop");
+    set_required();
+    unsetenv("PAYMENT_SYSTEM_PASSWORD");
+    cfg c;
+    char err[256] = "";
+    CHECK(cfg_load(&c, err, sizeof err) == -1);
+    CHECK_STR(err, "PAYMENT_SYSTEM_PASSWORD is not set");
+    /* Outside local mode vendor credentials have no default. */
+    set_required();
+    setenv("PAYMENT_MODE", "real", 1);
+    CHECK(cfg_load(&c, err, sizeof err) == -1);
+    CHECK(strstr(err, "PAYMENT_IAMPORT_KEY") != NULL);
+    unsetenv("PAYMENT_MODE");
+}
+
+static void test_config_from_file(void)
+{
+    char path[] = "/tmp/payments-unit-env-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    const char *text = "PAYMENT_API_PORT=4100\nBASE=abcdefgh\nPAYMENT_SYSTEM_PASSWORD=\"${BASE}${BASE}\"\n"
+                       "PAYMENT_POSTGRES_URL=postgresql://u@127.0.0.1:5/db\n";
+    CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    set_required();
+    unsetenv("PAYMENT_SYSTEM_PASSWORD");
+    setenv("PAYMENT_ENV_FILE", path, 1);
+    cfg c;
+    char err[256] = "";
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK(c.api_port == 4100);
+    CHECK_STR(c.system_password, "abcdefghabcdefgh");
+    CHECK_STR(c.env_file, path);
+    char *conninfo = cfg_postgres_conninfo(&c);
+    CHECK_STR(conninfo, "postgresql://u@127.0.0.1:5/db");
+    free(conninfo);
+    cfg_free(&c);
+    unlink(path);
+    /* A named file that does not exist is an error, naming the file. */
+    CHECK(cfg_load(&c, err, sizeof err) == -1);
+    CHECK(strstr(err, path) != NULL);
+    unsetenv("PAYMENT_ENV_FILE");
+}
+
+int main(void)
+{
+    test_parse_forms();
+    test_environment_wins_and_expands();
+    test_parse_errors();
+    test_config_defaults();
+    test_config_rejects();
+    test_config_from_file();
+    UNIT_REPORT();
+}

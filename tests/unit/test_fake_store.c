@@ -1,0 +1,142 @@
+/* Unit test of fake_store: the fakes promise records that expire, a capacity
+ * that drops the oldest first, and replacement that does not make an old
+ * record young again. */
+#include "fake_store.h"
+#include "unit.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
+
+static json_t *number_doc(int n)
+{
+    return json_pack("{s:i}", "n", n);
+}
+
+static int doc_number(json_t *doc)
+{
+    return doc ? (int)json_integer_value(json_object_get(doc, "n")) : -1;
+}
+
+static void test_put_get_remove(void)
+{
+    fake_store *s = fake_store_create(10, 0);
+    CHECK(s != NULL);
+    CHECK(fake_store_put(s, "a", number_doc(1)) == 0);
+    CHECK(fake_store_put(s, "b", number_doc(2)) == 0);
+    CHECK(doc_number(fake_store_get(s, "a")) == 1);
+    CHECK(doc_number(fake_store_get(s, "b")) == 2);
+    CHECK(fake_store_get(s, "c") == NULL);
+    CHECK(fake_store_count(s) == 2);
+    CHECK(fake_store_remove(s, "a") == 1);
+    CHECK(fake_store_remove(s, "a") == 0);
+    CHECK(fake_store_get(s, "a") == NULL);
+    CHECK(fake_store_count(s) == 1);
+    /* Putting the very document already stored must not free it. */
+    json_t *b = fake_store_get(s, "b");
+    CHECK(fake_store_put(s, "b", json_incref(b)) == 0);
+    CHECK(doc_number(fake_store_get(s, "b")) == 2);
+    fake_store_destroy(s);
+}
+
+static void test_capacity_evicts_oldest(void)
+{
+    fake_store *s = fake_store_create(3, 0);
+    fake_store_put(s, "first", number_doc(1));
+    fake_store_put(s, "second", number_doc(2));
+    fake_store_put(s, "third", number_doc(3));
+    fake_store_put(s, "fourth", number_doc(4));
+    CHECK(fake_store_count(s) == 3);
+    CHECK(fake_store_get(s, "first") == NULL);
+    CHECK(doc_number(fake_store_get(s, "second")) == 2);
+    CHECK(doc_number(fake_store_get(s, "fourth")) == 4);
+    fake_store_put(s, "fifth", number_doc(5));
+    CHECK(fake_store_get(s, "second") == NULL);
+    CHECK(doc_number(fake_store_get(s, "third")) == 3);
+    fake_store_destroy(s);
+}
+
+static void test_replace_keeps_order(void)
+{
+    fake_store *s = fake_store_create(3, 0);
+    fake_store_put(s, "a", number_doc(1));
+    fake_store_put(s, "b", number_doc(2));
+    fake_store_put(s, "c", number_doc(3));
+    /* Replacing "a" changes its value, not its age: it is still the oldest. */
+    CHECK(fake_store_put(s, "a", number_doc(10)) == 0);
+    CHECK(fake_store_count(s) == 3);
+    CHECK(doc_number(fake_store_get(s, "a")) == 10);
+    fake_store_put(s, "d", number_doc(4));
+    CHECK(fake_store_get(s, "a") == NULL);
+    CHECK(doc_number(fake_store_get(s, "b")) == 2);
+    CHECK(doc_number(fake_store_get(s, "d")) == 4);
+    fake_store_destroy(s);
+}
+
+static void test_expiry(void)
+{
+    fake_store *s = fake_store_create(100, 100);
+    fake_store_put(s, "old", number_doc(1));
+    CHECK(doc_number(fake_store_get(s, "old")) == 1);
+    sleep_ms(150);
+    fake_store_put(s, "young", number_doc(2));
+    /* "old" is past its 100 ms; "young" was just stored. */
+    CHECK(doc_number(fake_store_get(s, "young")) == 2);
+    CHECK(fake_store_get(s, "old") == NULL);
+    CHECK(fake_store_count(s) == 1);
+    sleep_ms(150);
+    CHECK(fake_store_get(s, "young") == NULL);
+    CHECK(fake_store_count(s) == 0);
+    fake_store_destroy(s);
+}
+
+static void test_sweep(void)
+{
+    fake_store *s = fake_store_create(0, 30);
+    char key[16];
+    for (int i = 0; i < 200; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        CHECK(fake_store_put(s, key, number_doc(i)) == 0);
+    }
+    CHECK(doc_number(fake_store_get(s, "k0")) == 0);
+    CHECK(doc_number(fake_store_get(s, "k199")) == 199);
+    sleep_ms(60);
+    fake_store_sweep(s);
+    CHECK(fake_store_count(s) == 0);
+    /* The store is usable after a sweep emptied it. */
+    CHECK(fake_store_put(s, "again", number_doc(7)) == 0);
+    CHECK(doc_number(fake_store_get(s, "again")) == 7);
+    fake_store_destroy(s);
+}
+
+static void test_many_keys(void)
+{
+    fake_store *s = fake_store_create(5000, 0);
+    char key[16];
+    for (int i = 0; i < 6000; i++) {
+        snprintf(key, sizeof key, "key-%d", i);
+        fake_store_put(s, key, number_doc(i));
+    }
+    CHECK(fake_store_count(s) == 5000);
+    CHECK(fake_store_get(s, "key-999") == NULL);
+    CHECK(doc_number(fake_store_get(s, "key-1000")) == 1000);
+    CHECK(doc_number(fake_store_get(s, "key-5999")) == 5999);
+    fake_store_destroy(s);
+}
+
+int main(void)
+{
+    test_put_get_remove();
+    test_capacity_evicts_oldest();
+    test_replace_keeps_order();
+    test_expiry();
+    test_sweep();
+    test_many_keys();
+    UNIT_REPORT();
+}

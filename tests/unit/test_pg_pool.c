@@ -1,0 +1,477 @@
+/* pg_pool against the real PostgreSQL of PAYMENT_POSTGRES_URL (in a fresh
+ * schema), plus a private cluster this test stops and restarts to check that
+ * the pool answers 503 while the server is gone and recovers by itself. */
+#include "pg_pool.h"
+#include "unit.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static uv_loop_t loop;
+static uv_timer_t ticker; /* wakes the loop so waits can check their deadline */
+static const char *url;
+static char schema[64];
+
+/* ---- waiting on the loop ---- */
+
+static void on_tick(uv_timer_t *timer)
+{
+    (void)timer;
+}
+
+/* Runs the loop until *value >= target or timeout_ms pass. */
+static bool wait_for(const int *value, int target, uint64_t timeout_ms)
+{
+    uv_timer_start(&ticker, on_tick, 10, 10);
+    uv_update_time(&loop);
+    uint64_t deadline = uv_now(&loop) + timeout_ms;
+    while (*value < target && uv_now(&loop) < deadline)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_timer_stop(&ticker);
+    return *value >= target;
+}
+
+static bool wait_connected(pg_pool *pool, uint64_t timeout_ms)
+{
+    uv_timer_start(&ticker, on_tick, 10, 10);
+    uv_update_time(&loop);
+    uint64_t deadline = uv_now(&loop) + timeout_ms;
+    while (!pg_pool_connected(pool) && uv_now(&loop) < deadline)
+        uv_run(&loop, UV_RUN_ONCE);
+    uv_timer_stop(&ticker);
+    return pg_pool_connected(pool);
+}
+
+/* ---- recording outcomes ---- */
+
+typedef struct outcome {
+    int calls;
+    int status;
+    int rows;
+    int order; /* completion rank, from a shared counter */
+    int *counter;
+    char value[128];
+    char message[256];
+} outcome;
+
+static void on_result(PGresult *res, const app_error *err, void *data)
+{
+    outcome *o = data;
+    o->calls++;
+    if (o->counter)
+        o->order = ++*o->counter;
+    if (err) {
+        o->status = err->status;
+        snprintf(o->message, sizeof o->message, "%s", err->message);
+        return;
+    }
+    o->status = 0;
+    o->rows = PQntuples(res);
+    if (o->rows > 0 && PQnfields(res) > 0)
+        snprintf(o->value, sizeof o->value, "%s", PQgetisnull(res, 0, 0) ? "(null)" : PQgetvalue(res, 0, 0));
+}
+
+/* One statement through the pool, waited for. */
+static outcome run_query(pg_pool *pool, const char *sql, int nparams, const char *const *params)
+{
+    outcome o = {0};
+    pg_pool_query(pool, sql, nparams, params, on_result, &o);
+    CHECK(wait_for(&o.calls, 1, 20000));
+    CHECK(o.calls == 1);
+    return o;
+}
+
+static pg_pool *pool_open(const char *conninfo, int size, int max_queue, long timeout_ms)
+{
+    pg_pool_options options = {.conninfo = conninfo,
+                               .schema = schema,
+                               .size = size,
+                               .max_queue = max_queue,
+                               .query_timeout_ms = timeout_ms};
+    pg_pool *pool = pg_pool_create(&loop, &options);
+    CHECK(pool != NULL);
+    return pool;
+}
+
+static void on_closed(void *data)
+{
+    (*(int *)data)++;
+}
+
+static void pool_close_wait(pg_pool *pool)
+{
+    int closed = 0;
+    pg_pool_close(pool, on_closed, &closed);
+    CHECK(wait_for(&closed, 1, 10000));
+    CHECK(closed == 1);
+}
+
+/* ---- a lease running a script of statements ---- */
+
+typedef struct step {
+    const char *sql;
+    const char *params[2];
+    int nparams;
+} step;
+
+typedef struct lease_script {
+    const step *steps;
+    int count;
+    int next;
+    bool release_early; /* queue every step, release at once */
+    pg_conn *conn;
+    int lease_calls;
+    int lease_status;
+    int statuses[8];
+    int done;
+} lease_script;
+
+static void on_step(PGresult *res, const app_error *err, void *data);
+
+static void script_send(lease_script *s, int index)
+{
+    const step *st = &s->steps[index];
+    pg_conn_query(s->conn, st->sql, st->nparams, st->params, on_step, s);
+}
+
+static void on_step(PGresult *res, const app_error *err, void *data)
+{
+    (void)res;
+    lease_script *s = data;
+    s->statuses[s->next++] = err ? err->status : 0;
+    if (s->release_early) {
+        if (s->next == s->count)
+            s->done = 1;
+        return;
+    }
+    if (s->next < s->count) {
+        script_send(s, s->next);
+        return;
+    }
+    pg_conn_release(s->conn);
+    s->done = 1;
+}
+
+static void on_lease(pg_conn *conn, const app_error *err, void *data)
+{
+    lease_script *s = data;
+    s->lease_calls++;
+    if (err) {
+        s->lease_status = err->status;
+        s->done = 1;
+        return;
+    }
+    s->conn = conn;
+    if (!s->release_early) {
+        script_send(s, 0);
+        return;
+    }
+    for (int i = 0; i < s->count; i++)
+        script_send(s, i);
+    pg_conn_release(conn);
+}
+
+static void run_lease(pg_pool *pool, lease_script *s)
+{
+    pg_pool_lease(pool, on_lease, s);
+    CHECK(wait_for(&s->done, 1, 20000));
+    CHECK(s->lease_calls == 1);
+    CHECK(s->next == s->count);
+}
+
+/* ---- the tests ---- */
+
+static void test_parameters(pg_pool *pool)
+{
+    outcome o = run_query(pool, "SELECT $1::int + $2::int", 2, (const char *const[]){"2", "40"});
+    CHECK(o.status == 0);
+    CHECK_STR(o.value, "42");
+    o = run_query(pool, "SELECT $1::text IS NULL", 1, (const char *const[]){NULL});
+    CHECK_STR(o.value, "t");
+    o = run_query(pool, "SELECT current_schema()", 0, NULL);
+    CHECK_STR(o.value, schema);
+    o = run_query(pool, "SELECT current_setting('application_name')", 0, NULL);
+    CHECK_STR(o.value, "payments");
+}
+
+static void test_concurrent(pg_pool *pool)
+{
+    enum { N = 50 };
+    outcome results[N] = {{0}};
+    char numbers[N][8];
+    int completed = 0;
+    for (int i = 0; i < N; i++) {
+        snprintf(numbers[i], sizeof numbers[i], "%d", i);
+        results[i].counter = &completed;
+        pg_pool_query(pool, "SELECT $1::int FROM pg_sleep(0.01)", 1, (const char *const[]){numbers[i]}, on_result,
+                      &results[i]);
+    }
+    CHECK(wait_for(&completed, N, 30000));
+    int right = 0;
+    for (int i = 0; i < N; i++)
+        right += results[i].calls == 1 && results[i].status == 0 && strcmp(results[i].value, numbers[i]) == 0;
+    CHECK(right == N);
+}
+
+/* One connection: the queue is FIFO, bounded, and a refusal never calls back
+ * inside pg_pool_query. */
+static void test_queue_order_and_bound(void)
+{
+    pg_pool *pool = pool_open(url, 1, 2, 0);
+    CHECK(wait_connected(pool, 10000));
+    outcome results[4] = {{0}};
+    int completed = 0;
+    for (int i = 0; i < 4; i++) {
+        results[i].counter = &completed;
+        pg_pool_query(pool, "SELECT 1 FROM pg_sleep(0.05)", 0, NULL, on_result, &results[i]);
+    }
+    CHECK(results[3].calls == 0); /* refused, but not from inside the call */
+    CHECK(wait_for(&completed, 4, 20000));
+    CHECK(results[3].status == 503);
+    CHECK_STR(results[3].message, "database busy");
+    CHECK(results[0].status == 0 && results[1].status == 0 && results[2].status == 0);
+    CHECK(results[0].order < results[1].order && results[1].order < results[2].order);
+    pool_close_wait(pool);
+}
+
+static void test_errors(pg_pool *pool)
+{
+    outcome o = run_query(pool, "INSERT INTO items (id, label) VALUES ($1::int, $2)", 2,
+                          (const char *const[]){"1", "other"});
+    CHECK(o.status == 409);
+    CHECK(strstr(o.message, "items_pkey") != NULL);
+    o = run_query(pool, "INSERT INTO items (id, label) VALUES ($1::int, $2)", 2, (const char *const[]){"99", "a"});
+    CHECK(o.status == 409);
+    CHECK(strstr(o.message, "items_label_key") != NULL);
+    o = run_query(pool, "SELEC 1", 0, NULL);
+    CHECK(o.status == 500);
+    o = run_query(pool, "SELECT $1::int", 1, (const char *const[]){"secret-value"});
+    CHECK(o.status == 500);
+    CHECK(strstr(o.message, "secret-value") == NULL);
+    o = run_query(pool, "SELECT 7", 0, NULL); /* the connection still serves */
+    CHECK_STR(o.value, "7");
+}
+
+static void test_leases(void)
+{
+    /* One connection, so the checks run on the connection the lease used. */
+    pg_pool *pool = pool_open(url, 1, 0, 0);
+    CHECK(wait_connected(pool, 10000));
+    static const step commit[] = {{"BEGIN", {NULL}, 0},
+                                  {"INSERT INTO items (id, label) VALUES ($1::int, $2)", {"1", "a"}, 2},
+                                  {"COMMIT", {NULL}, 0}};
+    lease_script s1 = {.steps = commit, .count = 3};
+    run_lease(pool, &s1);
+    CHECK(s1.statuses[0] == 0 && s1.statuses[1] == 0 && s1.statuses[2] == 0);
+    CHECK_STR(run_query(pool, "SELECT count(*) FROM items WHERE id = 1", 0, NULL).value, "1");
+
+    static const step open[] = {{"BEGIN", {NULL}, 0},
+                                {"INSERT INTO items (id, label) VALUES ($1::int, $2)", {"2", "b"}, 2}};
+    lease_script s2 = {.steps = open, .count = 2};
+    run_lease(pool, &s2);
+    CHECK(s2.statuses[1] == 0);
+    /* Same connection: had the release not rolled back, its own row shows. */
+    CHECK_STR(run_query(pool, "SELECT count(*) FROM items WHERE id = 2", 0, NULL).value, "0");
+    CHECK_STR(run_query(pool, "SELECT pg_current_xact_id_if_assigned() IS NULL", 0, NULL).value, "t");
+
+    static const step queued[] = {{"BEGIN", {NULL}, 0},
+                                  {"INSERT INTO items (id, label) VALUES ($1::int, $2)", {"3", "c"}, 2},
+                                  {"COMMIT", {NULL}, 0}};
+    lease_script s3 = {.steps = queued, .count = 3, .release_early = true};
+    run_lease(pool, &s3);
+    CHECK(s3.statuses[0] == 0 && s3.statuses[1] == 0 && s3.statuses[2] == 0);
+    CHECK_STR(run_query(pool, "SELECT count(*) FROM items WHERE id = 3", 0, NULL).value, "1");
+    pool_close_wait(pool);
+}
+
+static void test_timeout(void)
+{
+    pg_pool *pool = pool_open(url, 1, 0, 300);
+    CHECK(wait_connected(pool, 10000));
+    outcome o = run_query(pool, "SELECT 'timeout-probe', pg_sleep(60)", 0, NULL);
+    CHECK(o.status == 504);
+    /* The server stopped the statement (cancelled), bounded wait. */
+    const char *probe = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%timeout-probe%' "
+                        "AND state = 'active' AND pid <> pg_backend_pid()";
+    for (int i = 0; i < 100; i++) {
+        o = run_query(pool, probe, 0, NULL);
+        if (strcmp(o.value, "0") == 0)
+            break;
+        usleep(100000);
+    }
+    CHECK_STR(o.value, "0");
+    pool_close_wait(pool);
+}
+
+static void test_close_fails_pending(void)
+{
+    pg_pool *pool = pool_open(url, 1, 0, 0);
+    CHECK(wait_connected(pool, 10000));
+    outcome running = {0}, queued[3] = {{0}};
+    lease_script waiting = {.count = 0};
+    pg_pool_query(pool, "SELECT pg_sleep(30)", 0, NULL, on_result, &running);
+    for (int i = 0; i < 3; i++)
+        pg_pool_query(pool, "SELECT 1", 0, NULL, on_result, &queued[i]);
+    pg_pool_lease(pool, on_lease, &waiting);
+    pool_close_wait(pool);
+    CHECK(running.calls == 1 && running.status == 503);
+    CHECK_STR(running.message, "shutting down");
+    for (int i = 0; i < 3; i++)
+        CHECK(queued[i].calls == 1 && queued[i].status == 503);
+    CHECK(waiting.lease_calls == 1 && waiting.lease_status == 503);
+}
+
+/* ---- a private cluster to stop and restart ---- */
+
+static int free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof addr;
+    int port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+        getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
+        port = ntohs(addr.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static int cluster_command(const char *action, const char *dir, int port, char *url_out, size_t size)
+{
+    const char *source = getenv("PAYMENTS_SOURCE_DIR");
+    char command[1024];
+    if (port > 0)
+        snprintf(command, sizeof command, "'%s/scripts/postgres' %s '%s' %d", source, action, dir, port);
+    else
+        snprintf(command, sizeof command, "'%s/scripts/postgres' %s '%s'", source, action, dir);
+    FILE *out = popen(command, "r");
+    if (!out)
+        return -1;
+    char line[256] = "";
+    if (!fgets(line, sizeof line, out))
+        line[0] = '\0';
+    int status = pclose(out);
+    line[strcspn(line, "\n")] = '\0';
+    if (url_out)
+        snprintf(url_out, size, "%s", line);
+    return status == 0 ? 0 : -1;
+}
+
+static void test_reconnect(void)
+{
+    const char *source = getenv("PAYMENTS_SOURCE_DIR");
+    CHECK(source != NULL);
+    if (!source)
+        return;
+    char dir[] = "/tmp/test_pg_pool_cluster_XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    int port = free_port();
+    char own_url[256];
+    CHECK(port > 0);
+    CHECK(cluster_command("start", dir, port, own_url, sizeof own_url) == 0);
+
+    pg_pool *pool = pool_open(own_url, 2, 0, 0);
+    CHECK(wait_connected(pool, 10000));
+    CHECK_STR(run_query(pool, "SELECT 1", 0, NULL).value, "1");
+
+    CHECK(cluster_command("stop", dir, 0, NULL, 0) == 0);
+    /* Server gone: 503, well before the 30 s query timeout. */
+    outcome o = run_query(pool, "SELECT 1", 0, NULL);
+    CHECK(o.status == 503);
+    o = run_query(pool, "SELECT 2", 0, NULL);
+    CHECK(o.status == 503);
+    CHECK(!pg_pool_connected(pool));
+
+    CHECK(cluster_command("start", dir, port, NULL, 0) == 0);
+    bool recovered = false;
+    for (int i = 0; i < 100 && !recovered; i++) {
+        o = run_query(pool, "SELECT 3", 0, NULL);
+        recovered = o.status == 0 && strcmp(o.value, "3") == 0;
+        if (!recovered) {
+            int never = 0;
+            wait_for(&never, 1, 200);
+        }
+    }
+    CHECK(recovered);
+    CHECK(pg_pool_connected(pool));
+    pool_close_wait(pool);
+
+    CHECK(cluster_command("stop", dir, 0, NULL, 0) == 0);
+    char command[128];
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    CHECK(system(command) == 0);
+}
+
+/* ---- setup ---- */
+
+static int schema_statement(PGconn *db, const char *statement)
+{
+    PGresult *res = PQexecParams(db, "SELECT set_config('payments.schema', $1, false)", 1, NULL,
+                                 (const char *const[]){schema}, NULL, NULL, 0);
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    res = PQexec(db, statement);
+    ok = ok && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "setup failed: %s", PQerrorMessage(db));
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+int main(void)
+{
+    url = getenv("PAYMENT_POSTGRES_URL");
+    if (!url || !*url) {
+        fprintf(stderr, "PAYMENT_POSTGRES_URL is not set: this test needs a PostgreSQL server\n");
+        return 1;
+    }
+    unsigned int random = 0;
+    if (getrandom(&random, sizeof random, 0) != sizeof random)
+        random = (unsigned int)time(NULL);
+    snprintf(schema, sizeof schema, "Pool_%d_%08x", (int)getpid(), random);
+    PGconn *db = PQconnectdb(url);
+    PQclear(PQexec(db, "SET client_min_messages = warning"));
+    if (PQstatus(db) != CONNECTION_OK ||
+        schema_statement(db, "DO $$ BEGIN EXECUTE format('CREATE SCHEMA %I', "
+                             "current_setting('payments.schema')); END $$") != 0) {
+        fprintf(stderr, "cannot prepare the schema: %s", PQerrorMessage(db));
+        PQfinish(db);
+        return 1;
+    }
+    uv_loop_init(&loop);
+    uv_timer_init(&loop, &ticker);
+
+    pg_pool *pool = pool_open(url, 3, 0, 0);
+    CHECK(wait_connected(pool, 10000));
+    /* Unqualified: search_path must point at the schema. */
+    CHECK(run_query(pool, "CREATE TABLE items (id int PRIMARY KEY, label text, "
+                          "CONSTRAINT items_label_key UNIQUE (label))",
+                    0, NULL)
+              .status == 0);
+    test_parameters(pool);
+    test_concurrent(pool);
+    test_leases();
+    test_errors(pool);
+    test_queue_order_and_bound();
+    test_timeout();
+    test_close_fails_pending();
+    pool_close_wait(pool);
+    test_reconnect();
+
+    uv_close((uv_handle_t *)&ticker, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0);
+    CHECK(schema_statement(db, "DO $$ BEGIN EXECUTE format('DROP SCHEMA %I CASCADE', "
+                               "current_setting('payments.schema')); END $$") == 0);
+    PQfinish(db);
+    UNIT_REPORT();
+}

@@ -1,0 +1,250 @@
+/* payments-worker: one libuv loop serving HTTP, PostgreSQL and vendor calls.
+ * Started by payments-master with the listening socket on PAYMENT_LISTEN_FD
+ * and an IPC pipe on PAYMENT_IPC_FD; it reports "ready", sends stats, and
+ * drains on "drain" (or QUIT, or when the master goes away). Run alone, it
+ * binds PAYMENT_API_HOST:PAYMENT_API_PORT itself. */
+#include "worker.h"
+
+#include "log.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct worker_process {
+    worker app;
+    uv_signal_t sig_quit, sig_term, sig_int, sig_usr1, sig_hup;
+    uv_timer_t stats_timer;
+} worker_process;
+
+static void usage(FILE *out)
+{
+    fputs("usage: payments-worker [--help]\n"
+          "\n"
+          "A payments worker: serves the HTTP API on one event loop. Normally started by\n"
+          "payments-master; run alone it binds PAYMENT_API_HOST:PAYMENT_API_PORT.\n"
+          "Configuration comes from the environment and PAYMENT_ENV_FILE (default .env).\n"
+          "Signals: QUIT drains and exits, TERM/INT exit at once, USR1 reopens the log.\n",
+          out);
+}
+
+static void on_request(http_exchange *ex, void *context)
+{
+    http_router_dispatch(worker_routes, worker_route_count, ex, context);
+}
+
+static void close_handle(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+/* Last step of a drain: every resource closes; uv_run returns when all are. */
+static void shut_down(worker_process *p)
+{
+    worker *w = &p->app;
+    http_server_close(w->http, NULL, NULL);
+    pg_pool_close(w->db, NULL, NULL);
+    http_client_close(w->client, NULL, NULL);
+    if (w->ipc)
+        ipc_close(w->ipc);
+    w->ipc = NULL;
+    close_handle((uv_handle_t *)&p->stats_timer);
+    close_handle((uv_handle_t *)&p->sig_quit);
+    close_handle((uv_handle_t *)&p->sig_term);
+    close_handle((uv_handle_t *)&p->sig_int);
+    close_handle((uv_handle_t *)&p->sig_usr1);
+    close_handle((uv_handle_t *)&p->sig_hup);
+}
+
+static void on_drained(http_server *s, void *data)
+{
+    (void)s;
+    log_info("drained, exiting");
+    shut_down(data);
+}
+
+static void start_drain(worker_process *p, const char *why)
+{
+    if (p->app.draining)
+        return;
+    p->app.draining = true;
+    log_info("draining (%s)", why);
+    if (p->app.ipc)
+        ipc_send(p->app.ipc, "draining");
+    http_server_drain(p->app.http, on_drained, p);
+}
+
+static void send_stats(uv_timer_t *timer)
+{
+    worker_process *p = timer->data;
+    if (!p->app.ipc)
+        return;
+    http_server_stats stats;
+    http_server_get_stats(p->app.http, &stats);
+    uv_rusage_t usage;
+    size_t rss = 0;
+    if (uv_getrusage(&usage) < 0)
+        memset(&usage, 0, sizeof usage);
+    if (uv_resident_set_memory(&rss) < 0)
+        rss = 0;
+    ipc_send(p->app.ipc,
+             "stats {\"requests\":%llu,\"connections\":%llu,\"active_connections\":%u,\"rss\":%zu,"
+             "\"user_us\":%lld,\"system_us\":%lld,\"max_rss_kb\":%lld,\"database\":%s}",
+             (unsigned long long)stats.requests, (unsigned long long)stats.connections,
+             stats.active_connections, rss,
+             (long long)usage.ru_utime.tv_sec * 1000000 + usage.ru_utime.tv_usec,
+             (long long)usage.ru_stime.tv_sec * 1000000 + usage.ru_stime.tv_usec,
+             (long long)usage.ru_maxrss, pg_pool_connected(p->app.db) ? "true" : "false");
+}
+
+static void on_ipc(ipc_channel *ch, const char *line, void *data)
+{
+    (void)ch;
+    worker_process *p = data;
+    if (!line) {
+        start_drain(p, "master went away");
+        return;
+    }
+    if (strcmp(line, "drain") == 0)
+        start_drain(p, "asked by master");
+    else
+        log_warn("ipc: unknown message from master");
+}
+
+static void on_signal(uv_signal_t *handle, int signum)
+{
+    worker_process *p = handle->data;
+    if (signum == SIGQUIT) {
+        start_drain(p, "SIGQUIT");
+    } else if (signum == SIGUSR1) {
+        if (log_reopen() < 0)
+            log_error("cannot reopen the log file");
+    } else if (signum == SIGTERM || signum == SIGINT) {
+        /* Fast stop: the master is tearing everything down. */
+        log_info("stopping at once (signal %d)", signum);
+        _exit(0);
+    }
+}
+
+static int watch_signal(worker_process *p, uv_signal_t *h, int signum)
+{
+    h->data = p;
+    if (uv_signal_init(p->app.loop, h) < 0)
+        return -1;
+    return uv_signal_start(h, on_signal, signum);
+}
+
+static int env_fd(const char *name)
+{
+    const char *v = getenv(name);
+    if (!v || !*v)
+        return -1;
+    char *end;
+    long fd = strtol(v, &end, 10);
+    return (*end || fd < 0 || fd > 1024) ? -1 : (int)fd;
+}
+
+static int open_listener(worker *w)
+{
+    int fd = env_fd("PAYMENT_LISTEN_FD");
+    int rc = fd >= 0 ? http_server_listen_fd(w->http, fd)
+                     : http_server_listen(w->http, w->config.host, w->config.api_port);
+    if (rc < 0)
+        log_error("cannot listen: %s", uv_strerror(rc));
+    return rc;
+}
+
+static int open_ipc(worker_process *p)
+{
+    int fd = env_fd("PAYMENT_IPC_FD");
+    if (fd < 0)
+        return 0;
+    p->app.ipc = ipc_create(p->app.loop, on_ipc, p);
+    if (!p->app.ipc || ipc_open_fd(p->app.ipc, fd) < 0 || ipc_start(p->app.ipc) < 0) {
+        log_error("cannot open the IPC channel on fd %d", fd);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_database(worker *w)
+{
+    char *conninfo = cfg_postgres_conninfo(&w->config);
+    if (!conninfo)
+        return -1;
+    pg_pool_options options = {
+        .conninfo = conninfo,
+        .schema = w->config.postgres.schema,
+        .size = w->config.postgres.pool_size,
+    };
+    w->db = pg_pool_create(w->loop, &options);
+    free(conninfo);
+    return w->db ? 0 : -1;
+}
+
+static int open_http(worker *w)
+{
+    http_limits limits = {
+        .max_header_bytes = w->config.max_header_bytes,
+        .max_body_bytes = w->config.max_body_bytes,
+        .header_timeout_ms = w->config.header_timeout_ms,
+        .idle_timeout_ms = w->config.idle_timeout_ms,
+        .drain_timeout_ms = w->config.drain_timeout_ms,
+    };
+    w->http = http_server_create(w->loop, &limits, on_request, w);
+    return w->http ? open_listener(w) : -1;
+}
+
+static int start_worker(worker_process *p)
+{
+    worker *w = &p->app;
+    const cfg_cipher *c = &w->config.connection_cipher;
+    if (crypto_cbc_key_init(&w->connection_key, c->key, c->iv) < 0) {
+        log_error("PAYMENT_CONNECTION_ENCRYPTION_KEY/IV unusable");
+        return -1;
+    }
+    w->client = http_client_create(w->loop);
+    if (!w->client || open_database(w) < 0 || open_http(w) < 0 || open_ipc(p) < 0)
+        return -1;
+    if (watch_signal(p, &p->sig_quit, SIGQUIT) < 0 || watch_signal(p, &p->sig_term, SIGTERM) < 0 ||
+        watch_signal(p, &p->sig_int, SIGINT) < 0 || watch_signal(p, &p->sig_usr1, SIGUSR1) < 0 ||
+        watch_signal(p, &p->sig_hup, SIGHUP) < 0)
+        return -1;
+    p->stats_timer.data = p;
+    if (uv_timer_init(w->loop, &p->stats_timer) < 0 || uv_timer_start(&p->stats_timer, send_stats, 0, 1000) < 0)
+        return -1;
+    if (w->ipc && ipc_send(w->ipc, "ready") < 0)
+        return -1;
+    log_info("ready on port %d", http_server_port(w->http));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1) {
+        int help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+        usage(help ? stdout : stderr);
+        return help ? 0 : 2;
+    }
+    static worker_process p;
+    char err[256];
+    if (cfg_load(&p.app.config, err, sizeof err) < 0) {
+        fprintf(stderr, "payments-worker: %s\n", err);
+        return 1;
+    }
+    if (log_open("worker", p.app.config.log_file) < 0)
+        fprintf(stderr, "payments-worker: cannot open log file, logging to stderr\n");
+    signal(SIGPIPE, SIG_IGN);
+    p.app.loop = uv_default_loop();
+    if (start_worker(&p) < 0) {
+        log_error("start-up failed");
+        return 1;
+    }
+    uv_run(p.app.loop, UV_RUN_DEFAULT);
+    uv_loop_close(p.app.loop);
+    cfg_free(&p.app.config);
+    log_close();
+    return 0;
+}
