@@ -795,7 +795,12 @@ static void on_connection_timer(uv_timer_t *timer)
     case CONNECTION_READING:
         connection_fail(conn, 408, "The request did not arrive in time");
         break;
-    case CONNECTION_IDLE:
+    case CONNECTION_IDLE: /* an answer still being written is let out first */
+        if (conn->writes_pending > 0)
+            connection_finish(conn);
+        else
+            connection_close(conn);
+        break;
     case CONNECTION_CLOSING:
         connection_close(conn);
         break;

@@ -141,7 +141,8 @@ static void on_close(uv_handle_t *handle)
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
     (void)status;
-    uv_close((uv_handle_t *)req->handle, on_close);
+    if (!uv_is_closing((uv_handle_t *)req->handle))
+        uv_close((uv_handle_t *)req->handle, on_close);
 }
 
 void ipc_close(ipc_channel *ch)

@@ -67,9 +67,15 @@ int iamport_new_imp_uid(iamport_state *st, char out[17]);
 void iamport_card_issuer(const char *card_number, const char **code, const char **name);
 const char *iamport_bank_name(const char *bank_code);
 int64_t iamport_now(void); /* unix seconds */
+
+/* ---- record fields (fake_iamport_records.c) ---- */
+
 json_t *iamport_amount_json(double amount);
-/* Sets out[key] from in[key] when it is a string, else null. */
-void iamport_copy_string(json_t *out, const char *key, json_t *in, const char *in_key);
+/* Sets out[key] from in[key] when it is a string, else null. Returns 0 or -1. */
+int iamport_copy_string(json_t *out, const char *key, json_t *in, const char *in_key);
+/* Merges changes (an object; the reference is taken, NULL allowed: a failed
+ * json_pack) into the record. Returns 0 or -1. */
+int iamport_update(json_t *record, json_t *changes);
 
 /* ---- payments (fake_iamport_payments.c) ---- */
 
@@ -79,7 +85,7 @@ json_t *iamport_payment_new(iamport_state *st, const char *pay_method, const cha
 /* Stores the payment under its imp_uid (and merchant_uid); takes no reference.
  * Returns 0 or -1. */
 int iamport_payment_store(iamport_state *st, json_t *payment);
-void iamport_payment_mark_paid(json_t *payment);
+int iamport_payment_mark_paid(json_t *payment);
 
 /* ---- route handlers ---- */
 void iamport_get_token(http_exchange *ex, const http_route_params *params, void *context);

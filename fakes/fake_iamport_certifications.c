@@ -74,8 +74,10 @@ static json_t *certification_new(iamport_state *st, json_t *body)
         json_object_get(body, "carrier"), "certified", 0, "certified_at", 0, "unique_key", unique_key,
         "unique_in_site", unique_in_site, "pg_tid", pg_tid, "pg_provider", "danal", "origin",
         "fake-iamport-server", "__otp", otp);
-    if (cert)
-        iamport_copy_string(cert, "merchant_uid", body, "merchant_uid");
+    if (cert && iamport_copy_string(cert, "merchant_uid", body, "merchant_uid") != 0) {
+        json_decref(cert);
+        return NULL;
+    }
     return cert;
 }
 
@@ -131,12 +133,13 @@ void iamport_certification_confirm(http_exchange *ex, const http_route_params *p
             app_error_set(&err, 400, "the OTP is wrong");
     }
     json_decref(body);
+    if (!err.status &&
+        iamport_update(cert, json_pack("{s:b, s:I}", "certified", 1, "certified_at", (json_int_t)iamport_now())) != 0)
+        app_error_set(&err, 500, "cannot record the confirmation");
     if (err.status) {
         iamport_fail_error(ex, &err);
         return;
     }
-    json_object_set_new(cert, "certified", json_true());
-    json_object_set_new(cert, "certified_at", json_integer((json_int_t)iamport_now()));
     iamport_reply(ex, 201, cert);
 }
 

@@ -44,10 +44,9 @@ int iamport_payment_store(iamport_state *st, json_t *payment)
     return 0;
 }
 
-void iamport_payment_mark_paid(json_t *payment)
+int iamport_payment_mark_paid(json_t *payment)
 {
-    json_object_set_new(payment, "status", json_string("paid"));
-    json_object_set_new(payment, "paid_at", json_integer((json_int_t)iamport_now()));
+    return iamport_update(payment, json_pack("{s:s, s:I}", "status", "paid", "paid_at", (json_int_t)iamport_now()));
 }
 
 void iamport_payment_at(http_exchange *ex, const http_route_params *params, void *context)
@@ -106,36 +105,40 @@ static json_t *cancel_target(iamport_state *st, json_t *body, app_error *err)
     return payment;
 }
 
-static bool refund_account_given(json_t *body, app_error *err)
+/* IIamportPaymentCancel.ICreate, checked before any record is looked at. */
+typedef struct cancel_request {
+    const char *reason;
+    double amount, checksum, tax_free;
+    bool has_amount, has_checksum, has_refund_account;
+} cancel_request;
+
+static bool cancel_input(json_t *body, cancel_request *in, app_error *err)
 {
     const char *holder, *bank, *account, *tel;
-    if (!iamport_input_string(body, "refund_holder", false, &holder, err) ||
+    if (!iamport_input_string(body, "reason", true, &in->reason, err) ||
+        !iamport_input_amount(body, "amount", false, &in->amount, &in->has_amount, err) ||
+        !iamport_input_number(body, "checksum", false, &in->checksum, &in->has_checksum, err) ||
+        !iamport_input_number(body, "tax_free", false, &in->tax_free, NULL, err) ||
+        !iamport_input_string(body, "refund_holder", false, &holder, err) ||
         !iamport_input_string(body, "refund_bank", false, &bank, err) ||
         !iamport_input_string(body, "refund_account", false, &account, err) ||
         !iamport_input_string(body, "refund_tel", false, &tel, err))
         return false;
-    if (!holder || !*holder || !bank || !*bank || !account || !*account) {
-        app_error_set(err, 400, "cancelling a paid virtual account needs refund_holder, refund_bank and refund_account");
+    if (in->tax_free < 0 || (in->has_amount && in->tax_free > in->amount)) {
+        app_error_set(err, 400, "tax_free must be from 0 to the cancel amount");
         return false;
     }
+    in->has_refund_account = holder && *holder && bank && *bank && account && *account;
     return true;
 }
 
 /* How much this cancel refunds, after every rule of the vendor. */
-static bool cancel_amount_for(json_t *payment, json_t *body, double *refund, app_error *err)
+static bool cancel_amount_for(json_t *payment, const cancel_request *in, double *refund, app_error *err)
 {
     const char *status = json_string_value(json_object_get(payment, "status"));
     const char *method = json_string_value(json_object_get(payment, "pay_method"));
     double total = json_number_value(json_object_get(payment, "amount"));
     double remaining = total - json_number_value(json_object_get(payment, "cancel_amount"));
-    double amount = 0, checksum = 0, tax_free = 0;
-    bool has_amount = false, has_checksum = false;
-    const char *reason;
-    if (!iamport_input_string(body, "reason", true, &reason, err) ||
-        !iamport_input_amount(body, "amount", false, &amount, &has_amount, err) ||
-        !iamport_input_number(body, "checksum", false, &checksum, &has_checksum, err) ||
-        !iamport_input_number(body, "tax_free", false, &tax_free, NULL, err))
-        return false;
     if (strcmp(status, "cancelled") == 0 || remaining <= AMOUNT_EPSILON) {
         app_error_set(err, 422, "the payment is already fully cancelled");
         return false;
@@ -144,26 +147,28 @@ static bool cancel_amount_for(json_t *payment, json_t *body, double *refund, app
         app_error_set(err, 422, "a failed payment cannot be cancelled");
         return false;
     }
-    if (has_checksum && fabs(checksum - remaining) > AMOUNT_EPSILON) {
-        app_error_set(err, 400, "checksum %.15g does not match the cancellable amount %.15g", checksum, remaining);
+    if (in->has_checksum && fabs(in->checksum - remaining) > AMOUNT_EPSILON) {
+        app_error_set(err, 400, "checksum %.15g does not match the cancellable amount %.15g", in->checksum, remaining);
         return false;
     }
-    if (has_amount && amount > remaining + AMOUNT_EPSILON) {
-        app_error_set(err, 400, "the cancel amount %.15g is over the cancellable amount %.15g", amount, remaining);
+    if (in->has_amount && in->amount > remaining + AMOUNT_EPSILON) {
+        app_error_set(err, 400, "the cancel amount %.15g is over the cancellable amount %.15g", in->amount, remaining);
         return false;
     }
-    if (tax_free < 0 || tax_free > (has_amount ? amount : remaining) + AMOUNT_EPSILON) {
+    if (in->tax_free > remaining + AMOUNT_EPSILON) {
         app_error_set(err, 400, "tax_free must be from 0 to the cancel amount");
         return false;
     }
     bool vbank = strcmp(method, "vbank") == 0;
-    if (vbank && strcmp(status, "paid") == 0 && !refund_account_given(body, err))
+    if (vbank && strcmp(status, "paid") == 0 && !in->has_refund_account) {
+        app_error_set(err, 400, "cancelling a paid virtual account needs refund_holder, refund_bank and refund_account");
         return false;
-    if (vbank && strcmp(status, "ready") == 0 && has_amount && fabs(amount - remaining) > AMOUNT_EPSILON) {
+    }
+    if (vbank && strcmp(status, "ready") == 0 && in->has_amount && fabs(in->amount - remaining) > AMOUNT_EPSILON) {
         app_error_set(err, 400, "a virtual account not yet paid can only be cancelled in full");
         return false;
     }
-    *refund = has_amount ? amount : remaining;
+    *refund = in->has_amount ? in->amount : remaining;
     return true;
 }
 
@@ -180,12 +185,9 @@ static int cancel_record(json_t *payment, double refund, const char *reason)
         return -1;
     if (total - cancelled <= AMOUNT_EPSILON)
         cancelled = total;
-    json_object_set_new(payment, "cancel_amount", iamport_amount_json(cancelled));
-    json_object_set_new(payment, "cancel_reason", json_string(reason));
-    json_object_set_new(payment, "cancelled_at", json_integer(now));
-    if (cancelled >= total)
-        json_object_set_new(payment, "status", json_string("cancelled"));
-    return 0;
+    const char *status = cancelled >= total ? "cancelled" : json_string_value(json_object_get(payment, "status"));
+    return iamport_update(payment, json_pack("{s:o, s:s, s:I, s:s}", "cancel_amount", iamport_amount_json(cancelled),
+                                             "cancel_reason", reason, "cancelled_at", now, "status", status));
 }
 
 void iamport_payment_cancel(http_exchange *ex, const http_route_params *params, void *context)
@@ -198,14 +200,18 @@ void iamport_payment_cancel(http_exchange *ex, const http_route_params *params, 
     if (!body)
         return;
     app_error err = {0};
+    cancel_request in = {0};
     double refund = 0;
-    json_t *payment = cancel_target(st, body, &err);
-    if (!payment || !cancel_amount_for(payment, body, &refund, &err)) {
+    json_t *payment = NULL;
+    if (cancel_input(body, &in, &err) && (payment = cancel_target(st, body, &err)) &&
+        !cancel_amount_for(payment, &in, &refund, &err))
+        payment = NULL;
+    if (!payment) {
         json_decref(body);
         iamport_fail_error(ex, &err);
         return;
     }
-    int rc = cancel_record(payment, refund, json_string_value(json_object_get(body, "reason")));
+    int rc = cancel_record(payment, refund, in.reason);
     json_decref(body);
     if (rc != 0) {
         iamport_fail(ex, 500, "cannot record the cancel");

@@ -4,7 +4,6 @@
 #include "fake_iamport.h"
 
 #include <errno.h>
-#include <math.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
@@ -104,18 +103,4 @@ const char *iamport_bank_name(const char *bank_code)
 int64_t iamport_now(void)
 {
     return (int64_t)time(NULL);
-}
-
-/* Whole amounts stay JSON integers ("25000", not "25000.0"). */
-json_t *iamport_amount_json(double amount)
-{
-    if (amount == floor(amount) && fabs(amount) < 9007199254740992.0)
-        return json_integer((json_int_t)amount);
-    return json_real(amount);
-}
-
-void iamport_copy_string(json_t *out, const char *key, json_t *in, const char *in_key)
-{
-    json_t *value = in ? json_object_get(in, in_key) : NULL;
-    json_object_set_new(out, key, json_is_string(value) ? json_copy(value) : json_null());
 }

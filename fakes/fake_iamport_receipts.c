@@ -91,14 +91,14 @@ void iamport_receipt_create(http_exchange *ex, const http_route_params *params, 
     if (receipt_input(body, imp_uid, &err) && (payment = receipt_payment(st, imp_uid, &err)))
         receipt = receipt_new(imp_uid, payment, body, &err);
     json_decref(body);
-    if (receipt && fake_store_put(st->receipts, imp_uid, json_incref(receipt)) != 0)
+    if (receipt && (fake_store_put(st->receipts, imp_uid, json_incref(receipt)) != 0 ||
+                    iamport_update(payment, json_pack("{s:b}", "cash_receipt_issue", 1)) != 0))
         app_error_set(&err, 500, "cannot keep the receipt");
     if (err.status) {
         json_decref(receipt);
         iamport_fail_error(ex, &err);
         return;
     }
-    json_object_set_new(payment, "cash_receipt_issue", json_true());
     iamport_reply(ex, 201, receipt);
     json_decref(receipt);
 }
@@ -131,9 +131,11 @@ void iamport_receipt_erase(http_exchange *ex, const http_route_params *params, v
         iamport_fail(ex, 422, "the cash receipt is already cancelled");
         return;
     }
-    json_object_set_new(receipt, "cancelled_at", json_integer((json_int_t)iamport_now()));
     json_t *payment = fake_store_get(st->payments, imp_uid);
-    if (payment)
-        json_object_set_new(payment, "cash_receipt_issue", json_false());
+    if (iamport_update(receipt, json_pack("{s:I}", "cancelled_at", (json_int_t)iamport_now())) != 0 ||
+        (payment && iamport_update(payment, json_pack("{s:b}", "cash_receipt_issue", 0)) != 0)) {
+        iamport_fail(ex, 500, "cannot record the cancel");
+        return;
+    }
     iamport_reply(ex, 200, receipt);
 }

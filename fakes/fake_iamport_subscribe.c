@@ -46,21 +46,28 @@ static json_t *subscription_new(const char *customer_uid, json_t *body, json_t *
                             "pg_provider", "fake", "pg_id", "fake-iamport", "card_name", card_name, "card_code",
                             card_code, "card_number", card_number, "card_type", "credit", "inserted",
                             json_is_integer(inserted) ? json_integer_value(inserted) : now, "updated", now);
-    if (!sub)
+    /* The schema spells the address field "customr_addr"; both are read. */
+    const char *addr = json_is_string(json_object_get(body, "customer_addr")) ? "customer_addr" : "customr_addr";
+    if (!sub || iamport_copy_string(sub, "customer_name", body, "customer_name") != 0 ||
+        iamport_copy_string(sub, "customer_tel", body, "customer_tel") != 0 ||
+        iamport_copy_string(sub, "customer_email", body, "customer_email") != 0 ||
+        iamport_copy_string(sub, "customer_addr", body, addr) != 0 ||
+        iamport_copy_string(sub, "customer_postcode", body, "customer_postcode") != 0) {
+        json_decref(sub);
         return NULL;
-    iamport_copy_string(sub, "customer_name", body, "customer_name");
-    iamport_copy_string(sub, "customer_tel", body, "customer_tel");
-    iamport_copy_string(sub, "customer_email", body, "customer_email");
-    iamport_copy_string(sub, "customer_addr", body,
-                        json_is_string(json_object_get(body, "customer_addr")) ? "customer_addr" : "customr_addr");
-    iamport_copy_string(sub, "customer_postcode", body, "customer_postcode");
+    }
     return sub;
 }
 
-static int subscription_register(iamport_state *st, const char *customer_uid, json_t *body)
+/* Keeps the card as the customer's billing key; returns a new reference. */
+static json_t *subscription_register(iamport_state *st, const char *customer_uid, json_t *body)
 {
     json_t *sub = subscription_new(customer_uid, body, fake_store_get(st->subscriptions, customer_uid));
-    return sub ? fake_store_put(st->subscriptions, customer_uid, sub) : -1;
+    if (!sub || fake_store_put(st->subscriptions, customer_uid, json_incref(sub)) != 0) {
+        json_decref(sub);
+        return NULL;
+    }
+    return sub;
 }
 
 /* The card payment for an order in body, charged to the given card. */
@@ -76,30 +83,30 @@ static json_t *card_payment(iamport_state *st, json_t *body, json_t *card, const
         json_decref(payment);
         return NULL;
     }
-    json_t *fields = json_pack("{s:O, s:O, s:O, s:I, s:s, s:O}", "card_code", json_object_get(card, "card_code"),
-                               "card_name", json_object_get(card, "card_name"), "card_number",
-                               json_object_get(card, "card_number"), "card_quota",
-                               (json_int_t)json_number_value(json_object_get(body, "card_quota")), "apply_num",
-                               apply_num, "name", json_object_get(body, "name"));
-    if (!fields || json_object_update(payment, fields) != 0) {
-        json_decref(fields);
-        json_decref(payment);
-        return NULL;
-    }
-    json_decref(fields);
+    int rc = iamport_update(payment, json_pack("{s:O, s:O, s:O, s:I, s:s, s:O, s:s?}", "card_code",
+                                               json_object_get(card, "card_code"), "card_name",
+                                               json_object_get(card, "card_name"), "card_number",
+                                               json_object_get(card, "card_number"), "card_quota",
+                                               (json_int_t)json_number_value(json_object_get(body, "card_quota")),
+                                               "apply_num", apply_num, "name", json_object_get(body, "name"),
+                                               "customer_uid_usage", usage));
+    /* Buyer fields the order leaves out come from the billing key's customer. */
     static const char *const fallbacks[][2] = {
         {"buyer_name", "customer_name"}, {"buyer_email", "customer_email"}, {"buyer_tel", "customer_tel"},
         {"buyer_addr", "customer_addr"}, {"buyer_postcode", "customer_postcode"},
     };
     for (size_t i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++) {
         bool given = json_is_string(json_object_get(body, fallbacks[i][0]));
-        iamport_copy_string(payment, fallbacks[i][0], given ? body : card, given ? fallbacks[i][0] : fallbacks[i][1]);
+        rc |= iamport_copy_string(payment, fallbacks[i][0], given ? body : card,
+                                  given ? fallbacks[i][0] : fallbacks[i][1]);
     }
-    iamport_copy_string(payment, "custom_data", body, "custom_data");
-    iamport_copy_string(payment, "customer_uid", card, "customer_uid");
-    if (usage)
-        json_object_set_new(payment, "customer_uid_usage", json_string(usage));
-    iamport_payment_mark_paid(payment);
+    rc |= iamport_copy_string(payment, "custom_data", body, "custom_data");
+    rc |= iamport_copy_string(payment, "customer_uid", card, "customer_uid");
+    rc |= iamport_payment_mark_paid(payment);
+    if (rc != 0) {
+        json_decref(payment);
+        return NULL;
+    }
     return payment;
 }
 
@@ -135,15 +142,11 @@ void iamport_pay_onetime(http_exchange *ex, const http_route_params *params, voi
         return;
     }
     /* With a customer_uid the card is also kept as a billing key. */
-    if (customer_uid && subscription_register(st, customer_uid, body) != 0) {
-        json_decref(body);
-        iamport_fail(ex, 500, "cannot keep the billing key");
-        return;
+    json_t *card = customer_uid ? subscription_register(st, customer_uid, body) : subscription_new("", body, NULL);
+    if (card && !customer_uid && iamport_update(card, json_pack("{s:n}", "customer_uid")) != 0) {
+        json_decref(card);
+        card = NULL;
     }
-    json_t *card = customer_uid ? json_incref(fake_store_get(st->subscriptions, customer_uid))
-                                : subscription_new("", body, NULL);
-    if (card && !customer_uid)
-        json_object_set_new(card, "customer_uid", json_null());
     if (!card)
         iamport_fail(ex, 500, "cannot read the card");
     else
@@ -208,13 +211,14 @@ void iamport_customer_create(http_exchange *ex, const http_route_params *params,
         iamport_fail_error(ex, &err);
         return;
     }
-    int rc = subscription_register(st, customer_uid, body);
+    json_t *sub = subscription_register(st, customer_uid, body);
     json_decref(body);
-    if (rc != 0) {
+    if (!sub) {
         iamport_fail(ex, 500, "cannot keep the billing key");
         return;
     }
-    iamport_reply(ex, 201, fake_store_get(st->subscriptions, customer_uid));
+    iamport_reply(ex, 201, sub);
+    json_decref(sub);
 }
 
 void iamport_customer_erase(http_exchange *ex, const http_route_params *params, void *context)

@@ -34,22 +34,20 @@ static json_t *vbank_payment(iamport_state *st, json_t *body)
         return NULL;
     }
     json_t *pg = json_object_get(body, "pg");
-    json_t *vbank = json_pack("{s:s, s:s, s:s, s:O, s:I, s:I}", "vbank_code", code, "vbank_name", iamport_bank_name(code),
-                              "vbank_num", account, "vbank_holder", json_object_get(body, "vbank_holder"),
-                              "vbank_date", (json_int_t)json_number_value(json_object_get(body, "vbank_due")),
-                              "vbank_issued_at", (json_int_t)iamport_now());
-    if (!vbank || json_object_update(payment, vbank) != 0) {
-        json_decref(vbank);
+    int rc = iamport_update(
+        payment, json_pack("{s:s, s:s, s:s, s:O, s:I, s:I, s:s}", "vbank_code", code, "vbank_name",
+                           iamport_bank_name(code), "vbank_num", account, "vbank_holder",
+                           json_object_get(body, "vbank_holder"), "vbank_date",
+                           (json_int_t)json_number_value(json_object_get(body, "vbank_due")), "vbank_issued_at",
+                           (json_int_t)iamport_now(), "pg_provider", json_is_string(pg) ? json_string_value(pg) : "fake"));
+    rc |= iamport_copy_string(payment, "name", body, "name");
+    rc |= iamport_copy_string(payment, "buyer_email", body, "buyer_email");
+    for (const char *const *field = iamport_buyer_fields; *field; field++)
+        rc |= iamport_copy_string(payment, *field, body, *field);
+    if (rc != 0) {
         json_decref(payment);
         return NULL;
     }
-    json_decref(vbank);
-    iamport_copy_string(payment, "name", body, "name");
-    iamport_copy_string(payment, "buyer_email", body, "buyer_email");
-    for (const char *const *field = iamport_buyer_fields; *field; field++)
-        iamport_copy_string(payment, *field, body, *field);
-    if (json_is_string(pg))
-        json_object_set(payment, "pg_provider", pg);
     return payment;
 }
 
@@ -118,14 +116,19 @@ void iamport_vbank_update(http_exchange *ex, const http_route_params *params, vo
         iamport_input_time(body, "vbank_due", false, &due, &has_due, &err))
         payment = unpaid_vbank(st, imp_uid, &err);
     json_decref(body);
+    int rc = 0;
+    if (payment && has_amount)
+        rc |= iamport_update(payment, json_pack("{s:o}", "amount", iamport_amount_json(amount)));
+    if (payment && has_due)
+        rc |= iamport_update(payment, json_pack("{s:I}", "vbank_date", (json_int_t)due));
+    if (rc != 0) {
+        app_error_set(&err, 500, "cannot record the change");
+        payment = NULL;
+    }
     if (!payment) {
         iamport_fail_error(ex, &err);
         return;
     }
-    if (has_amount)
-        json_object_set_new(payment, "amount", iamport_amount_json(amount));
-    if (has_due)
-        json_object_set_new(payment, "vbank_date", json_integer((json_int_t)due));
     iamport_reply(ex, 200, payment);
 }
 
@@ -140,7 +143,10 @@ void iamport_internal_deposit(http_exchange *ex, const http_route_params *params
         iamport_fail_error(ex, &err);
         return;
     }
-    iamport_payment_mark_paid(payment);
+    if (iamport_payment_mark_paid(payment) != 0) {
+        iamport_fail(ex, 500, "cannot record the deposit");
+        return;
+    }
     iamport_send_webhook(context, payment);
     iamport_reply(ex, 200, NULL);
 }

@@ -8,6 +8,7 @@
 #include "log.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,8 +175,12 @@ int fake_server_main(int argc, char **argv, const fake_server_spec *spec)
         code = 2;
         break;
     default:
-        signal(SIGPIPE, SIG_IGN);
-        log_open(spec->name, NULL);
+        /* A webhook listener that hangs up must not kill the fake. */
+        if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || log_open(spec->name, NULL) != 0) {
+            fprintf(stderr, "%s: cannot set up signals or the log\n", spec->name);
+            code = 1;
+            break;
+        }
         code = runtime_run(rt);
         log_close();
         break;
@@ -191,7 +196,7 @@ static void webhook_done(const http_client_response *res, void *data)
     if (res->error)
         log_warn("webhook not delivered: %s", res->error);
     else
-        log_info("webhook delivered: status %ld", res->status);
+        log_info("webhook answered with status %ld", res->status);
 }
 
 void fake_server_send_webhook(fake_server *fs, json_t *doc)

@@ -21,7 +21,7 @@ typedef struct fake_settings {
     char *secret;      /* --secret, <PREFIX>SECRET: imp_secret, or Toss secret key */
     uint64_t ttl_ms;   /* --ttl-ms, <PREFIX>TTL_MS; default 180000 */
     size_t capacity;   /* --capacity, <PREFIX>CAPACITY; default 1000 */
-    uint64_t token_ttl_ms; /* --token-ttl-ms, <PREFIX>TOKEN_TTL_MS: access token lifetime */
+    uint64_t token_ttl_ms; /* --token-ttl-ms, <PREFIX>TOKEN_TTL_MS: access token lifetime; default 1800000 */
 } fake_settings;
 
 typedef struct fake_server {

@@ -22,6 +22,9 @@
 #define TOSS_DATE_LEN 11
 #define TOSS_KEY_LEN 32
 
+/* fake_store_get and fake_store_put sweep expired records of their store: a
+ * record borrowed from a store stays valid until the next call on that same
+ * store, so a handler holds at most one borrowed record per store. */
 typedef struct toss_state {
     fake_store *payments; /* paymentKey -> ITossPayment */
     fake_store *billings; /* billingKey -> ITossBilling */

@@ -101,7 +101,8 @@ static void toss_charge(fake_server *fs, http_exchange *ex, const json_t *billin
         return;
     }
     toss_state *state = toss_state_of(fs);
-    json_t *payment = toss_card_payment_new(state, &order, "BILLING", toss_record_string(billing, "cardNumber"), 0, true);
+    const char *card_number = toss_record_string(billing, "cardNumber");
+    json_t *payment = toss_card_payment_new(state, &order, "BILLING", card_number, 0, true);
     if (payment == NULL) {
         toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The payment could not be made.");
         return;

@@ -75,14 +75,30 @@ static void on_signal(uv_signal_t *handle, int signum)
     }
 }
 
-static int watch_signals(master *m)
+static const int watched_signals[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2};
+#define SIGNAL_COUNT (sizeof watched_signals / sizeof watched_signals[0])
+
+/* The master's own handles exist from the start, so every exit path can
+ * close them the same way whether or not they were started. */
+static int init_handles(master *m)
 {
-    static const int numbers[] = {SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR1, SIGUSR2};
-    for (size_t i = 0; i < sizeof numbers / sizeof numbers[0]; i++) {
+    _Static_assert(SIGNAL_COUNT == sizeof m->signals / sizeof m->signals[0], "one handle per signal");
+    m->tick.data = m;
+    if (uv_timer_init(m->loop, &m->tick) < 0)
+        return -1;
+    for (size_t i = 0; i < SIGNAL_COUNT; i++) {
         m->signals[i].data = m;
-        if (uv_signal_init(m->loop, &m->signals[i]) < 0 || uv_signal_start(&m->signals[i], on_signal, numbers[i]) < 0)
+        if (uv_signal_init(m->loop, &m->signals[i]) < 0)
             return -1;
     }
+    return 0;
+}
+
+static int watch_signals(master *m)
+{
+    for (size_t i = 0; i < SIGNAL_COUNT; i++)
+        if (uv_signal_start(&m->signals[i], on_signal, watched_signals[i]) < 0)
+            return -1;
     return 0;
 }
 
@@ -129,13 +145,6 @@ static int start_master(master *m, int migrate)
     return 0;
 }
 
-static void close_any(uv_handle_t *handle, void *arg)
-{
-    (void)arg;
-    if (!uv_is_closing(handle))
-        uv_close(handle, NULL);
-}
-
 /* Start-up failed before any worker ran: undo what was done. */
 static void abandon_start(master *m)
 {
@@ -143,7 +152,9 @@ static void abandon_start(master *m)
         close(m->listen_fd);
     m->listen_fd = -1;
     control_close(m);
-    uv_walk(m->loop, close_any, NULL);
+    uv_close((uv_handle_t *)&m->tick, NULL);
+    for (size_t i = 0; i < SIGNAL_COUNT; i++)
+        uv_close((uv_handle_t *)&m->signals[i], NULL);
     pidfile_remove(m->config.pid_file);
 }
 
@@ -175,6 +186,10 @@ int main(int argc, char **argv)
     m.started_at = time(NULL);
     m.listen_fd = -1;
     m.generation = 1;
+    if (init_handles(&m) < 0) {
+        log_error("cannot initialize the event loop");
+        return 1;
+    }
     int rc = start_master(&m, migrate);
     if (rc < 0)
         abandon_start(&m);

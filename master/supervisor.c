@@ -238,8 +238,7 @@ static void finish_stop(master *m)
     uv_close((uv_handle_t *)&m->tick, NULL);
     control_close(m);
     for (size_t i = 0; i < sizeof m->signals / sizeof m->signals[0]; i++)
-        if (!uv_is_closing((uv_handle_t *)&m->signals[i]))
-            uv_close((uv_handle_t *)&m->signals[i], NULL);
+        uv_close((uv_handle_t *)&m->signals[i], NULL);
     pidfile_remove(m->config.pid_file);
 }
 
@@ -308,8 +307,7 @@ static void on_tick(uv_timer_t *timer)
 
 int supervisor_start(master *m)
 {
-    m->tick.data = m;
-    if (uv_timer_init(m->loop, &m->tick) < 0 || uv_timer_start(&m->tick, on_tick, TICK_MS, TICK_MS) < 0)
+    if (uv_timer_start(&m->tick, on_tick, TICK_MS, TICK_MS) < 0)
         return -1;
     maintain(m);
     return supervisor_active_count(m) > 0 ? 0 : -1;

@@ -183,3 +183,46 @@ test("a second master on the same pid file is refused", async () => {
     await server.stop();
   }
 });
+
+test("a worker that keeps crashing is restarted with back-off, and the log says why", async () => {
+  const dir = tempDir("payments-crash-");
+  const port = await freePort();
+  const env = {
+    ...baseEnv(),
+    PAYMENT_API_HOST: "127.0.0.1",
+    PAYMENT_API_PORT: String(port),
+    PAYMENT_WORKERS: "1",
+    PAYMENT_PID_FILE: path.join(dir, "p.pid"),
+    PAYMENT_CONTROL_SOCKET: path.join(dir, "p.sock"),
+    PAYMENT_WORKER_BINARY: "/bin/false",
+  };
+  const proc = start(binary("payments-master"), ["--no-migrate"], { env });
+  try {
+    await sleep(2500);
+    assert.equal(proc.child.exitCode, null, "the master keeps running");
+    const exits = proc.log().match(/exited with status 1: replacing it/g) ?? [];
+    assert.ok(exits.length >= 3, `restarted several times: ${exits.length}`);
+    assert.ok(exits.length <= 12, `with back-off, not in a tight loop: ${exits.length}`);
+    assert.match(proc.log(), /keep dying young: next start in \d+ ms/);
+  } finally {
+    await proc.stop("SIGTERM");
+  }
+});
+
+test("a worker binary that cannot be started stops start-up cleanly", async () => {
+  const dir = tempDir("payments-nobin-");
+  const port = await freePort();
+  const env = {
+    ...baseEnv(),
+    PAYMENT_API_PORT: String(port),
+    PAYMENT_PID_FILE: path.join(dir, "p.pid"),
+    PAYMENT_CONTROL_SOCKET: path.join(dir, "p.sock"),
+    PAYMENT_WORKER_BINARY: path.join(dir, "missing-worker"),
+  };
+  const proc = start(binary("payments-master"), ["--no-migrate"], { env });
+  const { code, signal } = await proc.exited;
+  assert.equal(signal, null, proc.log());
+  assert.equal(code, 1);
+  assert.match(proc.log(), /cannot start worker .*missing-worker: no such file or directory/);
+  assert.equal(fs.existsSync(env.PAYMENT_PID_FILE), false);
+});

@@ -13,7 +13,7 @@ export const buildDir = process.env.PAYMENTS_BUILD_DIR ?? path.join(sourceDir, "
 
 /** Path of a binary built by CMake, searched in the build tree. */
 export function binary(name) {
-  for (const dir of ["master", "worker", "fakes", "updater", "."]) {
+  for (const dir of ["bin", "master", "worker", "fakes", "updater", "."]) {
     const p = path.join(buildDir, dir, name);
     if (fs.existsSync(p)) return p;
   }

@@ -51,6 +51,7 @@ export async function startServer({ workers = 2, env = {}, schema } = {}) {
     PAYMENT_PID_FILE: path.join(dir, "payments.pid"),
     PAYMENT_CONTROL_SOCKET: path.join(dir, "payments.sock"),
     PAYMENT_POSTGRES_SCHEMA: schema ?? `t_${process.pid}_${port}`,
+    PAYMENT_POSTGRES_URL: process.env.PAYMENT_POSTGRES_URL ?? "",
     ...env,
   };
   if (!fullEnv.PAYMENT_POSTGRES_URL) throw new Error("PAYMENT_POSTGRES_URL is not set: run through make test");

@@ -24,12 +24,15 @@
 typedef struct test_state {
     uv_loop_t *loop;
     http_server *server;
+    http_server *short_idle_server; /* idle_timeout_ms short enough to wait for */
     uv_async_t client_finished;
     int port;
+    int short_idle_port;
     atomic_int pending_outcome;      /* 0: not yet, 1: saw aborted, 2: never aborted */
     atomic_uint pending_after_abort; /* stats.pending_exchanges after the late answer */
     atomic_int drained;
     atomic_int closed;
+    atomic_int short_idle_closed;
     http_server_stats final_stats;
 } test_state;
 
@@ -643,7 +646,9 @@ static void test_drain(test_state *state)
     CHECK(header_is(&r, "Connection", "close"));
     CHECK(client_sees_eof(&late));
 
-    CHECK(client_sees_eof(&idle)); /* closed after the grace */
+    /* closed after the drain grace: the idle timeout is longer than the
+     * client's receive timeout, so only the grace can explain the EOF */
+    CHECK(client_sees_eof(&idle));
 
     const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
     for (int i = 0; i < 250 && atomic_load(&state->drained) == 0; i++)
@@ -668,7 +673,7 @@ static void *client_main(void *data)
     test_router(port);
     test_limits(port);
     test_header_timeout(port);
-    test_idle_timeout(port);
+    test_idle_timeout(state->short_idle_port);
     test_connection_close(port);
     test_client_gone_while_pending(state);
     test_drain(state);
@@ -684,11 +689,18 @@ static void on_server_closed(void *data)
     atomic_store(&state->closed, 1);
 }
 
+static void on_short_idle_server_closed(void *data)
+{
+    test_state *state = data;
+    atomic_store(&state->short_idle_closed, 1);
+}
+
 static void on_client_finished(uv_async_t *async)
 {
     test_state *state = async->data;
     http_server_get_stats(state->server, &state->final_stats);
     http_server_close(state->server, on_server_closed, state);
+    http_server_close(state->short_idle_server, on_short_idle_server_closed, state);
     uv_close((uv_handle_t *)async, NULL);
 }
 
@@ -732,8 +744,8 @@ int main(void)
         .max_header_bytes = 1024,
         .max_body_bytes = 1024,
         .header_timeout_ms = 200,
-        .idle_timeout_ms = 1000,
-        .drain_timeout_ms = 5000,
+        .idle_timeout_ms = 10000, /* longer than the client's 5 s receive timeout */
+        .drain_timeout_ms = 8000,
     };
     test_listen_variants(&loop, &limits);
 
@@ -743,6 +755,11 @@ int main(void)
     CHECK(http_server_listen(state.server, "127.0.0.1", 0) == 0);
     state.port = http_server_port(state.server);
     CHECK(state.port > 0);
+    http_limits short_idle = limits;
+    short_idle.idle_timeout_ms = 300;
+    state.short_idle_server = http_server_create(&loop, &short_idle, handle, &state);
+    CHECK(http_server_listen(state.short_idle_server, "127.0.0.1", 0) == 0);
+    state.short_idle_port = http_server_port(state.short_idle_server);
     uv_async_init(&loop, &state.client_finished, on_client_finished);
     state.client_finished.data = &state;
 
@@ -752,6 +769,7 @@ int main(void)
     pthread_join(thread, NULL);
 
     CHECK(atomic_load(&state.closed) == 1);
+    CHECK(atomic_load(&state.short_idle_closed) == 1);
     CHECK(state.final_stats.connections > 20);
     CHECK(state.final_stats.requests > 20);
     CHECK(state.final_stats.pending_exchanges == 0);

@@ -366,6 +366,83 @@ static int cluster_command(const char *action, const char *dir, int port, char *
     return status == 0 ? 0 : -1;
 }
 
+typedef struct lease_holder {
+    int calls;
+    int status;
+    pg_conn *conn;
+} lease_holder;
+
+static void on_lease_held(pg_conn *conn, const app_error *err, void *data)
+{
+    lease_holder *holder = data;
+    holder->calls++;
+    holder->status = err ? err->status : 0;
+    holder->conn = conn;
+}
+
+static outcome run_on_lease(pg_conn *conn, const char *sql)
+{
+    outcome o = {0};
+    pg_conn_query(conn, sql, 0, NULL, on_result, &o);
+    CHECK(o.calls == 0);
+    CHECK(wait_for(&o.calls, 1, 20000));
+    return o;
+}
+
+/* The server stops under a pool holding a lease in a transaction. */
+static void reconnect_while_down(pg_pool *pool, const char *dir, const char *own_url)
+{
+    lease_holder holder = {0};
+    pg_pool_lease(pool, on_lease_held, &holder);
+    CHECK(wait_for(&holder.calls, 1, 10000));
+    CHECK(holder.status == 0 && holder.conn != NULL);
+    if (!holder.conn)
+        return;
+    CHECK(run_on_lease(holder.conn, "BEGIN").status == 0);
+
+    CHECK(cluster_command("stop", dir, 0, NULL, 0) == 0);
+    /* Server gone: 503, well before the 30 s query timeout. */
+    CHECK(run_query(pool, "SELECT 1", 0, NULL).status == 503);
+    CHECK(run_query(pool, "SELECT 2", 0, NULL).status == 503);
+    CHECK(!pg_pool_connected(pool));
+    /* The lease's transaction is gone: its statements fail, release works. */
+    CHECK(run_on_lease(holder.conn, "SELECT 1").status == 503);
+    pg_conn_release(holder.conn);
+    /* A pool created while the server is down answers 503 too. */
+    pg_pool *late = pool_open(own_url, 1, 0, 0);
+    CHECK(run_query(late, "SELECT 1", 0, NULL).status == 503);
+    pool_close_wait(late);
+}
+
+/* The server is back: within a bounded wait, work succeeds again on every
+ * connection, the one whose lease broke included. */
+static void reconnect_recovers(pg_pool *pool)
+{
+    bool recovered = false;
+    for (int i = 0; i < 100 && !recovered; i++) {
+        outcome o = run_query(pool, "SELECT 3", 0, NULL);
+        recovered = o.status == 0 && strcmp(o.value, "3") == 0;
+        if (!recovered) {
+            int never = 0;
+            wait_for(&never, 1, 200);
+        }
+    }
+    CHECK(recovered);
+    CHECK(pg_pool_connected(pool));
+    lease_holder both[2] = {{0}};
+    int granted = 0;
+    for (int i = 0; i < 2; i++)
+        pg_pool_lease(pool, on_lease_held, &both[i]);
+    for (int i = 0; i < 2; i++) {
+        CHECK(wait_for(&both[i].calls, 1, 15000));
+        granted += both[i].status == 0 && both[i].conn != NULL;
+    }
+    CHECK(granted == 2);
+    for (int i = 0; i < 2; i++)
+        if (both[i].conn)
+            pg_conn_release(both[i].conn);
+}
+
 static void test_reconnect(void)
 {
     const char *source = getenv("PAYMENTS_SOURCE_DIR");
@@ -382,27 +459,9 @@ static void test_reconnect(void)
     pg_pool *pool = pool_open(own_url, 2, 0, 0);
     CHECK(wait_connected(pool, 10000));
     CHECK_STR(run_query(pool, "SELECT 1", 0, NULL).value, "1");
-
-    CHECK(cluster_command("stop", dir, 0, NULL, 0) == 0);
-    /* Server gone: 503, well before the 30 s query timeout. */
-    outcome o = run_query(pool, "SELECT 1", 0, NULL);
-    CHECK(o.status == 503);
-    o = run_query(pool, "SELECT 2", 0, NULL);
-    CHECK(o.status == 503);
-    CHECK(!pg_pool_connected(pool));
-
+    reconnect_while_down(pool, dir, own_url);
     CHECK(cluster_command("start", dir, port, NULL, 0) == 0);
-    bool recovered = false;
-    for (int i = 0; i < 100 && !recovered; i++) {
-        o = run_query(pool, "SELECT 3", 0, NULL);
-        recovered = o.status == 0 && strcmp(o.value, "3") == 0;
-        if (!recovered) {
-            int never = 0;
-            wait_for(&never, 1, 200);
-        }
-    }
-    CHECK(recovered);
-    CHECK(pg_pool_connected(pool));
+    reconnect_recovers(pool);
     pool_close_wait(pool);
 
     CHECK(cluster_command("stop", dir, 0, NULL, 0) == 0);
@@ -427,6 +486,25 @@ static int schema_statement(PGconn *db, const char *statement)
     return ok ? 0 : -1;
 }
 
+/* A fresh schema with mixed case: the pool must quote it in search_path. */
+static PGconn *schema_create(void)
+{
+    unsigned int random = 0;
+    if (getrandom(&random, sizeof random, 0) != sizeof random)
+        random = (unsigned int)time(NULL);
+    snprintf(schema, sizeof schema, "Pool_%d_%08x", (int)getpid(), random);
+    PGconn *db = PQconnectdb(url);
+    if (PQstatus(db) == CONNECTION_OK) {
+        PQclear(PQexec(db, "SET client_min_messages = warning"));
+        if (schema_statement(db, "DO $$ BEGIN EXECUTE format('CREATE SCHEMA %I', "
+                                 "current_setting('payments.schema')); END $$") == 0)
+            return db;
+    }
+    fprintf(stderr, "cannot prepare the schema: %s", PQerrorMessage(db));
+    PQfinish(db);
+    return NULL;
+}
+
 int main(void)
 {
     url = getenv("PAYMENT_POSTGRES_URL");
@@ -434,29 +512,16 @@ int main(void)
         fprintf(stderr, "PAYMENT_POSTGRES_URL is not set: this test needs a PostgreSQL server\n");
         return 1;
     }
-    unsigned int random = 0;
-    if (getrandom(&random, sizeof random, 0) != sizeof random)
-        random = (unsigned int)time(NULL);
-    snprintf(schema, sizeof schema, "Pool_%d_%08x", (int)getpid(), random);
-    PGconn *db = PQconnectdb(url);
-    PQclear(PQexec(db, "SET client_min_messages = warning"));
-    if (PQstatus(db) != CONNECTION_OK ||
-        schema_statement(db, "DO $$ BEGIN EXECUTE format('CREATE SCHEMA %I', "
-                             "current_setting('payments.schema')); END $$") != 0) {
-        fprintf(stderr, "cannot prepare the schema: %s", PQerrorMessage(db));
-        PQfinish(db);
+    PGconn *db = schema_create();
+    if (!db || uv_loop_init(&loop) != 0 || uv_timer_init(&loop, &ticker) != 0)
         return 1;
-    }
-    uv_loop_init(&loop);
-    uv_timer_init(&loop, &ticker);
 
     pg_pool *pool = pool_open(url, 3, 0, 0);
     CHECK(wait_connected(pool, 10000));
     /* Unqualified: search_path must point at the schema. */
-    CHECK(run_query(pool, "CREATE TABLE items (id int PRIMARY KEY, label text, "
-                          "CONSTRAINT items_label_key UNIQUE (label))",
-                    0, NULL)
-              .status == 0);
+    outcome created = run_query(pool, "CREATE TABLE items (id int PRIMARY KEY, label text, "
+                                      "CONSTRAINT items_label_key UNIQUE (label))", 0, NULL);
+    CHECK(created.status == 0);
     test_parameters(pool);
     test_concurrent(pool);
     test_leases();
@@ -468,7 +533,7 @@ int main(void)
     test_reconnect();
 
     uv_close((uv_handle_t *)&ticker, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_run(&loop, UV_RUN_DEFAULT) == 0);
     CHECK(uv_loop_close(&loop) == 0);
     CHECK(schema_statement(db, "DO $$ BEGIN EXECUTE format('DROP SCHEMA %I CASCADE', "
                                "current_setting('payments.schema')); END $$") == 0);
