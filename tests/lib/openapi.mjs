@@ -14,7 +14,12 @@ const referenceDir = process.env.PAYMENTS_REFERENCE_DIR ?? path.resolve(sourceDi
  * responseSchema(method, path, status) }.
  */
 export function loadContract(name) {
-  const document = JSON.parse(fs.readFileSync(path.join(referenceDir, `${name}.swagger.json`), "utf8"));
+  const file = path.join(referenceDir, `${name}.swagger.json`);
+  if (!fs.existsSync(file)) {
+    throw new Error(`contract ${file} not found: the reference documents live in shared/reference beside ` +
+      "the project (or set PAYMENTS_REFERENCE_DIR)");
+  }
+  const document = JSON.parse(fs.readFileSync(file, "utf8"));
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);
   ajv.addSchema({ components: document.components }, "contract");

@@ -165,8 +165,27 @@ static void test_config_from_file(void)
     unsetenv("PAYMENT_ENV_FILE");
 }
 
+/* The suite runs with the test database's PAYMENT_* settings exported;
+ * these tests describe the configuration from a clean environment. */
+static void clear_payment_environment(void)
+{
+    extern char **environ;
+    for (size_t i = 0; environ[i];) {
+        char name[256];
+        size_t n = strcspn(environ[i], "=");
+        if (strncmp(environ[i], "PAYMENT_", 8) == 0 && n < sizeof name) {
+            memcpy(name, environ[i], n);
+            name[n] = '\0';
+            unsetenv(name);
+        } else {
+            i++;
+        }
+    }
+}
+
 int main(void)
 {
+    clear_payment_environment();
     test_parse_forms();
     test_environment_wins_and_expands();
     test_parse_errors();
