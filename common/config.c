@@ -12,6 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
 typedef struct cfg_reader {
     dotenv env;
     char *err;
@@ -69,6 +72,43 @@ static void read_cipher(cfg_reader *r, cfg_cipher *c, const char *key_name, cons
         reader_fail(r, "%s must be 16 or 32 characters (AES-128 or AES-256)", key_name);
     if (c->iv && strlen(c->iv) != 16)
         reader_fail(r, "%s must be 16 characters", iv_name);
+}
+
+/* The default password secret: hex(SHA-256(label || history key || IV)), a
+ * value of its own rather than a copy of the key, stable across restarts. */
+static char *derive_password_secret(const cfg_cipher *history)
+{
+    static const char label[] = "payments password secret v1";
+    unsigned char hash[EVP_MAX_MD_SIZE];
+    unsigned int hash_len = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(ctx, label, sizeof label - 1) == 1 &&
+             EVP_DigestUpdate(ctx, history->key, strlen(history->key)) == 1 &&
+             EVP_DigestUpdate(ctx, history->iv, strlen(history->iv)) == 1 &&
+             EVP_DigestFinal_ex(ctx, hash, &hash_len) == 1;
+    EVP_MD_CTX_free(ctx);
+    char *secret = ok ? malloc(2 * (size_t)hash_len + 1) : NULL;
+    for (unsigned int i = 0; secret && i < hash_len; i++)
+        snprintf(secret + 2 * i, 3, "%02x", hash[i]);
+    OPENSSL_cleanse(hash, sizeof hash);
+    return secret;
+}
+
+/* PAYMENT_PASSWORD_SECRET, or the default derived from the history cipher
+ * (which must have been read first). */
+static void read_password_secret(cfg_reader *r, cfg *c)
+{
+    const char *v = dotenv_get(&r->env, "PAYMENT_PASSWORD_SECRET");
+    if (v && *v) {
+        c->password_secret = read_string(r, "PAYMENT_PASSWORD_SECRET", NULL);
+        return;
+    }
+    if (!c->history_cipher.key || !c->history_cipher.iv)
+        return; /* already reported as missing */
+    c->password_secret = derive_password_secret(&c->history_cipher);
+    if (!c->password_secret)
+        reader_fail(r, "PAYMENT_PASSWORD_SECRET: cannot derive the default from PAYMENT_HISTORY_ENCRYPTION_KEY");
 }
 
 static cfg_mode read_mode(cfg_reader *r)
@@ -158,6 +198,7 @@ static void read_all(cfg_reader *r, cfg *c)
                 "PAYMENT_RESERVATION_ENCRYPTION_IV");
     read_cipher(r, &c->cancel_history_cipher, "PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY",
                 "PAYMENT_CANCEL_HISTORY_ENCRYPTION_IV");
+    read_password_secret(r, c);
     /* Vendor credentials default to the fake servers' in local mode only. */
     int local = c->mode == CFG_MODE_LOCAL;
     c->iamport_key = read_string(r, "PAYMENT_IAMPORT_KEY", local ? "test_imp_key" : NULL);
@@ -212,6 +253,9 @@ void cfg_free(cfg *c)
     free_cipher(&c->history_cipher);
     free_cipher(&c->reservation_cipher);
     free_cipher(&c->cancel_history_cipher);
+    if (c->password_secret)
+        OPENSSL_cleanse(c->password_secret, strlen(c->password_secret));
+    free(c->password_secret);
     free(c->iamport_key);
     free(c->iamport_secret);
     free(c->toss_payments_secret);

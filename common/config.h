@@ -40,6 +40,12 @@ typedef struct cfg {
     cfg_cipher history_cipher;
     cfg_cipher reservation_cipher;
     cfg_cipher cancel_history_cipher;
+    /* PAYMENT_PASSWORD_SECRET keys the record password hashes. Optional: when
+     * unset it is hex(SHA-256("payments password secret v1" || history key ||
+     * history IV)), so existing deployments need no new variable; set it
+     * before rotating the history key, or stored passwords stop matching.
+     * Never logged. */
+    char *password_secret;
     char *iamport_key;
     char *iamport_secret;
     char *toss_payments_secret;

@@ -14,8 +14,10 @@ typedef struct password_secret {
     unsigned char key[32];
 } password_secret;
 
-/* Derives the HMAC key from a configured secret string. */
-void password_secret_init(password_secret *secret, const char *configured);
+/* Derives the HMAC key from a configured secret string (cfg.password_secret).
+ * Returns 0, or -1 when OpenSSL fails (the key is then all zero: refuse to
+ * start rather than run with it). */
+int password_secret_init(password_secret *secret, const char *configured);
 
 /* Returns a NUL-terminated malloc'd hash for storage, or NULL. */
 char *password_hash(const password_secret *secret, const char *password);

@@ -139,8 +139,9 @@ test("database down: 503 and the worker stays up; database back: requests succee
   const pgPort = await freePort();
   const script = path.join(sourceDir, "scripts", "postgres");
   const url = execFileSync(script, ["start", pgDir, String(pgPort)]).toString().trim();
-  const server = await startServer({ workers: 1, env: { PAYMENT_POSTGRES_URL: url } });
+  let server;
   try {
+    server = await startServer({ workers: 1, env: { PAYMENT_POSTGRES_URL: url } });
     assert.equal((await request(server.url("/monitors/ready"))).status, 200);
     const pids = await server.readyPids();
     execFileSync(script, ["stop", pgDir]);
@@ -156,7 +157,7 @@ test("database down: 503 and the worker stays up; database back: requests succee
       "requests to succeed after the database is back");
     assert.deepEqual(await server.readyPids(), pids);
   } finally {
-    await server.stop();
+    await server?.stop();
     try { execFileSync(script, ["stop", pgDir]); } catch { /* already stopped */ }
     fs.rmSync(pgDir, { recursive: true, force: true });
   }

@@ -136,6 +136,32 @@ static void test_config_rejects(void)
     unsetenv("PAYMENT_MODE");
 }
 
+/* PAYMENT_PASSWORD_SECRET: set wins; unset derives a value from the history
+ * key and IV (expected value from Python's hashlib.sha256 over
+ * "payments password secret v1" || key || IV), which follows that key. */
+static void test_password_secret(void)
+{
+    set_required();
+    setenv("PAYMENT_ENV_FILE", "", 1);
+    unsetenv("PAYMENT_PASSWORD_SECRET");
+    cfg c;
+    char err[256] = "";
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK_STR(c.password_secret, "340befc77865eefc52ee15d011449ed781505af63de036af37075e1f441a7d42");
+    cfg_free(&c);
+    setenv("PAYMENT_HISTORY_ENCRYPTION_KEY", "fedcba9876543210", 1);
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK(c.password_secret && strlen(c.password_secret) == 64 &&
+          strcmp(c.password_secret, "340befc77865eefc52ee15d011449ed781505af63de036af37075e1f441a7d42") != 0);
+    cfg_free(&c);
+    setenv("PAYMENT_PASSWORD_SECRET", "an explicit secret", 1);
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK_STR(c.password_secret, "an explicit secret");
+    cfg_free(&c);
+    unsetenv("PAYMENT_PASSWORD_SECRET");
+    set_required();
+}
+
 static void test_config_from_file(void)
 {
     char path[] = "/tmp/payments-unit-env-XXXXXX";
@@ -191,6 +217,7 @@ int main(void)
     test_parse_errors();
     test_config_defaults();
     test_config_rejects();
+    test_password_secret();
     test_config_from_file();
     UNIT_REPORT();
 }

@@ -1,0 +1,290 @@
+/* One way to call a vendor: JSON in, JSON out, and one mapping from what can
+ * go wrong to the error the caller sees. Whose fault it is decides the
+ * status: the vendor's refusal is the caller's business (422, 404), while an
+ * unreachable or confused vendor, or credentials it rejects, are ours (502,
+ * 504). Headers are built here so the Authorization value is never logged. */
+#include "vendor_internal.h"
+
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VENDOR_MESSAGE_MAX 160
+
+typedef struct vendor_call_state {
+    vendor_context *ctx;
+    const vendor_dialect *dialect;
+    vendor_call_cb cb;
+    void *data;
+    char method[8];
+    char *url; /* for the log: holds uids, never credentials */
+    app_error err;
+} vendor_call_state;
+
+static void call_free(vendor_call_state *call)
+{
+    free(call->url);
+    free(call);
+}
+
+/* ---- answering ---- */
+
+static void call_log(const vendor_call_state *call, const app_error *err, long http_status)
+{
+    log_level level = err->status >= 500 ? LOG_WARN : LOG_INFO;
+    log_write(level, "%s %s %s: HTTP %ld: %s", call->dialect->name, call->method, call->url, http_status,
+              err->message);
+}
+
+static void call_complete(vendor_call_state *call, json_t *doc, const app_error *err, long http_status)
+{
+    if (err)
+        call_log(call, err, http_status);
+    vendor_context *ctx = call->ctx;
+    call->cb(doc, err, http_status, call->data);
+    call_free(call);
+    vendor_context_release(ctx);
+}
+
+static void call_deliver_failure(void *data)
+{
+    vendor_call_state *call = data;
+    call_complete(call, NULL, &call->err, 0);
+}
+
+static void call_fail_later(vendor_call_state *call, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void call_fail_later(vendor_call_state *call, int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char message[sizeof call->err.message];
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    app_error_set(&call->err, status, "%s", message);
+    vendor_later(call->ctx, call_deliver_failure, call);
+}
+
+/* The vendor's own words, short, on one line, cut on a UTF-8 boundary. */
+static void vendor_message(const json_t *doc, char *out, size_t cap)
+{
+    const char *text = json_is_object(doc) ? vendor_json_string(doc, "message") : NULL;
+    if (!text || !*text)
+        text = "no message";
+    size_t full = strlen(text), len = full < cap ? full : cap - 1;
+    while (len > 0 && len < full && ((unsigned char)text[len] & 0xC0) == 0x80)
+        len--;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (unsigned char)text[i] < 0x20 ? ' ' : text[i];
+    out[len] = '\0';
+}
+
+/* A 2xx answer: the document the caller wants, or NULL with err set. */
+static json_t *call_success(const vendor_call_state *call, json_t *doc, app_error *err)
+{
+    const char *name = call->dialect->name;
+    if (!json_is_object(doc)) {
+        app_error_set(err, 502, "%s sent an answer that is not a JSON object", name);
+        return NULL;
+    }
+    if (!call->dialect->enveloped)
+        return doc;
+    json_t *code = json_object_get(doc, "code");
+    if (!json_is_integer(code)) {
+        app_error_set(err, 502, "%s sent an answer without its result code", name);
+        return NULL;
+    }
+    if (json_integer_value(code) != 0) {
+        char message[VENDOR_MESSAGE_MAX];
+        vendor_message(doc, message, sizeof message);
+        app_error_set(err, 422, "%s refused: %s", name, message);
+        return doc;
+    }
+    json_t *response = json_object_get(doc, "response");
+    if (!json_is_object(response)) {
+        app_error_set(err, 502, "%s sent an answer without a response object", name);
+        return NULL;
+    }
+    return response;
+}
+
+/* A non-2xx answer: always an error; the document is passed on for its code. */
+static json_t *call_failure(const vendor_call_state *call, json_t *doc, long status, app_error *err)
+{
+    const char *name = call->dialect->name;
+    char message[VENDOR_MESSAGE_MAX];
+    vendor_message(doc, message, sizeof message);
+    if (status == 401 || (status == 403 && !call->dialect->forbidden_is_refusal))
+        app_error_set(err, 502, "%s rejected this server's credentials (check the store's key and secret): %s",
+                      name, message);
+    else if (status == 404)
+        app_error_set(err, 404, "%s: %s", name, message);
+    else if (status == 408)
+        app_error_set(err, 504, "%s timed out: %s", name, message);
+    else if (status == 429)
+        app_error_set(err, 502, "%s is throttling this server: %s", name, message);
+    else if (status >= 400 && status < 500)
+        app_error_set(err, 422, "%s refused: %s", name, message);
+    else
+        app_error_set(err, 502, "%s failed (HTTP %ld): %s", name, status, message);
+    return json_is_object(doc) ? doc : NULL;
+}
+
+static void call_answered(const http_client_response *res, void *data)
+{
+    vendor_call_state *call = data;
+    app_error err = {0};
+    if (res->error) {
+        if (res->timed_out)
+            app_error_set(&err, 504, "%s did not answer within %ld ms", call->dialect->name, call->ctx->timeout_ms);
+        else
+            app_error_set(&err, 502, "%s unreachable: %s", call->dialect->name, res->error);
+        call_complete(call, NULL, &err, 0);
+        return;
+    }
+    json_t *doc = res->body_len ? json_loadb(res->body, res->body_len, 0, NULL) : NULL;
+    json_t *result = res->status >= 200 && res->status < 300 ? call_success(call, doc, &err)
+                                                             : call_failure(call, doc, res->status, &err);
+    call_complete(call, result, err.status ? &err : NULL, res->status);
+    json_decref(doc);
+}
+
+/* ---- sending ---- */
+
+static char *call_authorization_header(const char *value)
+{
+    size_t len = strlen("Authorization: ") + strlen(value) + 1;
+    char *header = malloc(len);
+    if (header)
+        snprintf(header, len, "Authorization: %s", value);
+    return header;
+}
+
+static void wipe_free(char *text)
+{
+    if (!text)
+        return;
+    explicit_bzero(text, strlen(text));
+    free(text);
+}
+
+static int call_send(vendor_call_state *call, const vendor_request *req, const char *body)
+{
+    char *authorization = req->authorization ? call_authorization_header(req->authorization) : NULL;
+    if (req->authorization && !authorization)
+        return -1;
+    const char *headers[4];
+    size_t n = 0;
+    headers[n++] = "Accept: application/json";
+    if (body)
+        headers[n++] = "Content-Type: application/json";
+    if (authorization)
+        headers[n++] = authorization;
+    headers[n] = NULL;
+    http_client_request hreq = {
+        .method = req->method,
+        .url = req->url,
+        .headers = headers,
+        .body = body,
+        .body_len = body ? strlen(body) : 0,
+        .timeout_ms = call->ctx->timeout_ms,
+    };
+    int rc = http_client_send(call->ctx->client, &hreq, call_answered, call);
+    wipe_free(authorization);
+    return rc;
+}
+
+void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb cb, void *data)
+{
+    vendor_call_state *call = calloc(1, sizeof *call);
+    char *url = strdup(req->url);
+    if (!call || !url) {
+        free(call);
+        free(url);
+        app_error err;
+        app_error_set(&err, 500, "out of memory calling %s", req->dialect->name);
+        cb(NULL, &err, 0, data);
+        return;
+    }
+    call->ctx = ctx;
+    call->dialect = req->dialect;
+    call->cb = cb;
+    call->data = data;
+    call->url = url;
+    snprintf(call->method, sizeof call->method, "%s", req->method);
+    vendor_context_hold(ctx);
+    if (ctx->destroyed) {
+        call_fail_later(call, 502, "%s not called: the server is shutting down", req->dialect->name);
+        return;
+    }
+    char *body = req->body ? json_dumps(req->body, JSON_COMPACT) : NULL;
+    if (req->body && !body) {
+        call_fail_later(call, 500, "cannot encode the request to %s", req->dialect->name);
+        return;
+    }
+    int rc = call_send(call, req, body);
+    wipe_free(body); /* may hold a refund account or a secret */
+    if (rc != 0)
+        call_fail_later(call, 502, "cannot send a request to %s", req->dialect->name);
+}
+
+/* ---- URLs ---- */
+
+/* RFC 3986 unreserved characters travel as they are, the rest as %XX; so
+ * does '.', so that a uid of ".." cannot climb out of its path. */
+static bool url_unreserved(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '~';
+}
+
+static size_t url_escaped_length(const char *segment)
+{
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)segment; *p; p++)
+        n += url_unreserved(*p) ? 1 : 3;
+    return n;
+}
+
+static char *url_append_segment(char *out, const char *segment)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    *out++ = '/';
+    for (const unsigned char *p = (const unsigned char *)segment; *p; p++) {
+        if (url_unreserved(*p)) {
+            *out++ = (char)*p;
+        } else {
+            *out++ = '%';
+            *out++ = hex[*p >> 4];
+            *out++ = hex[*p & 15];
+        }
+    }
+    return out;
+}
+
+char *vendor_url(const char *base, ...)
+{
+    size_t base_len = strlen(base);
+    while (base_len > 0 && base[base_len - 1] == '/')
+        base_len--;
+    size_t len = base_len + 1;
+    va_list ap;
+    va_start(ap, base);
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+        len += 1 + url_escaped_length(s);
+    va_end(ap);
+    char *url = malloc(len);
+    if (!url)
+        return NULL;
+    memcpy(url, base, base_len);
+    char *out = url + base_len;
+    va_start(ap, base);
+    for (const char *s = va_arg(ap, const char *); s; s = va_arg(ap, const char *))
+        out = url_append_segment(out, s);
+    va_end(ap);
+    *out = '\0';
+    return url;
+}

@@ -1,0 +1,108 @@
+/* The vendor context: one per worker, shared by every adapter. It counts the
+ * work in flight so that vendor_context_destroy never frees what a pending
+ * callback still needs: the context goes when the last callback has run. */
+#include "vendor_internal.h"
+
+#include <stdlib.h>
+
+vendor_context *vendor_context_create(uv_loop_t *loop, http_client *client, long timeout_ms)
+{
+    if (!loop || !client || timeout_ms < 0)
+        return NULL;
+    vendor_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx)
+        return NULL;
+    ctx->loop = loop;
+    ctx->client = client;
+    ctx->timeout_ms = timeout_ms;
+    return ctx;
+}
+
+static void context_free(vendor_context *ctx)
+{
+    vendor_token_free_all(ctx);
+    free(ctx);
+}
+
+/* After this no new request reaches the HTTP client (which the worker may be
+ * closing); calls still in flight complete, then the memory goes. */
+void vendor_context_destroy(vendor_context *ctx)
+{
+    if (!ctx || ctx->destroyed)
+        return;
+    ctx->destroyed = true;
+    if (ctx->in_flight == 0)
+        context_free(ctx);
+}
+
+void vendor_context_hold(vendor_context *ctx)
+{
+    ctx->in_flight++;
+}
+
+void vendor_context_release(vendor_context *ctx)
+{
+    ctx->in_flight--;
+    if (ctx->in_flight == 0 && ctx->destroyed)
+        context_free(ctx);
+}
+
+/* ---- deferred callbacks ---- */
+
+typedef struct vendor_deferred {
+    uv_timer_t timer;
+    vendor_context *ctx;
+    void (*fn)(void *data);
+    void *data;
+} vendor_deferred;
+
+static void deferred_closed(uv_handle_t *handle)
+{
+    vendor_deferred *d = handle->data;
+    vendor_context *ctx = d->ctx;
+    d->fn(d->data);
+    free(d);
+    vendor_context_release(ctx);
+}
+
+static void deferred_fire(uv_timer_t *timer)
+{
+    uv_close((uv_handle_t *)timer, deferred_closed);
+}
+
+void vendor_later(vendor_context *ctx, void (*fn)(void *data), void *data)
+{
+    vendor_deferred *d = calloc(1, sizeof *d);
+    if (!d || uv_timer_init(ctx->loop, &d->timer) != 0) {
+        /* Out of memory: answering now still answers exactly once. */
+        free(d);
+        fn(data);
+        return;
+    }
+    d->ctx = ctx;
+    d->fn = fn;
+    d->data = data;
+    d->timer.data = d;
+    vendor_context_hold(ctx);
+    if (uv_timer_start(&d->timer, deferred_fire, 0, 0) != 0)
+        uv_close((uv_handle_t *)&d->timer, deferred_closed); /* fn still runs from the loop */
+}
+
+/* ---- results ---- */
+
+void vendor_payment_free(vendor_payment *payment)
+{
+    if (!payment)
+        return;
+    json_decref(payment->cancels);
+    json_decref(payment->data);
+    free(payment);
+}
+
+void vendor_billing_free(vendor_billing *billing)
+{
+    if (!billing)
+        return;
+    json_decref(billing->data);
+    free(billing);
+}

@@ -1,0 +1,113 @@
+/* What the adapters share and the routes never see: the context's insides,
+ * one way to call a vendor (which turns every failure into the app_error the
+ * routes expect), the token cache, deferred callbacks, and small readers of
+ * vendor documents. Only files under worker/vendors/ include this. */
+#ifndef PAYMENTS_VENDOR_INTERNAL_H
+#define PAYMENTS_VENDOR_INTERNAL_H
+
+#include "vendor.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vendor_token_entry vendor_token_entry;
+
+struct vendor_context {
+    uv_loop_t *loop;
+    http_client *client;
+    long timeout_ms;
+    vendor_token_entry *tokens; /* one per store credentials; freed with the context */
+    size_t in_flight;           /* calls and deferred callbacks not yet completed */
+    bool destroyed;             /* freed when in_flight reaches 0 */
+};
+
+/* ---- vendor_context.c ---- */
+
+/* Runs fn(data) from the loop, soon, not from inside this call: how an
+ * operation that fails before reaching the network still answers later,
+ * like every other completion (only when out of memory does it run now). */
+void vendor_later(vendor_context *ctx, void (*fn)(void *data), void *data);
+/* Bookkeeping of asynchronous work, so a destroyed context lives until the
+ * last callback has run. */
+void vendor_context_hold(vendor_context *ctx);
+void vendor_context_release(vendor_context *ctx);
+
+/* ---- vendor_call.c ---- */
+
+/* How a vendor speaks, as far as errors go. */
+typedef struct vendor_dialect {
+    const char *name;          /* in messages: "iamport", "Toss Payments" */
+    bool enveloped;            /* {code, message, response}, code 0 on success (iamport) */
+    bool forbidden_is_refusal; /* 403 refuses the operation (Toss), else it means our credentials */
+} vendor_dialect;
+
+typedef struct vendor_request {
+    const vendor_dialect *dialect;
+    const char *method;
+    const char *url;
+    const char *authorization; /* the Authorization header's value, or NULL; never logged */
+    json_t *body;              /* sent as JSON when not NULL; borrowed */
+} vendor_request;
+
+/* doc is borrowed for the callback: on success the answer (for an enveloped
+ * vendor its response member), on a refusal the vendor's error document (so
+ * an adapter may read its code), else NULL. http_status is the vendor's HTTP
+ * status, 0 when none came. */
+typedef void (*vendor_call_cb)(json_t *doc, const app_error *err, long http_status, void *data);
+
+/* Sends the request; cb runs exactly once, always from the loop. Failures:
+ * unreachable 502, timed out 504, malformed answer 502, our credentials
+ * refused (401; 403 unless forbidden_is_refusal) 502, unknown 404, other
+ * refusals 422, the vendor's own failures (5xx) 502. */
+void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb cb, void *data);
+
+/* base + "/" + path segments, each percent-encoded, e.g.
+ * vendor_url(base, "payments", uid, NULL). Returns a malloc'd string or NULL. */
+char *vendor_url(const char *base, ...) __attribute__((sentinel));
+
+/* ---- vendor_token.c: access tokens per store credentials ----
+ * A token is fetched once and reused until it nears expiry; requests that
+ * arrive while a fetch is in flight wait for that fetch. */
+
+typedef void (*vendor_token_cb)(const char *token, const app_error *err, void *data);
+/* The vendor-specific fetch: must end with vendor_token_fetched on entry. */
+typedef void (*vendor_token_fetch_fn)(vendor_context *ctx, vendor_token_entry *entry, const vendor_store *store);
+
+/* The cache entry for these credentials (created on first use; lives as long
+ * as the context), or NULL when out of memory. */
+vendor_token_entry *vendor_token_entry_for(vendor_context *ctx, const vendor_store *store,
+                                           vendor_token_fetch_fn fetch);
+/* cb runs exactly once with a live token or an error: at once when a token
+ * is cached, else from the loop when the fetch ends. */
+void vendor_token_get(vendor_token_entry *entry, vendor_token_cb cb, void *data);
+/* The vendor refused token: drop it unless a newer one replaced it already. */
+void vendor_token_forget(vendor_token_entry *entry, const char *token);
+/* Ends a fetch: token with its lifetime in seconds, or err. */
+void vendor_token_fetched(vendor_token_entry *entry, const char *token, int64_t lifetime_seconds,
+                          const app_error *err);
+void vendor_token_free_all(vendor_context *ctx);
+
+/* ---- vendor_document.c: reading vendor documents ---- */
+
+/* The member as a string (borrowed), or NULL when absent or not a string. */
+const char *vendor_json_string(const json_t *doc, const char *name);
+/* The member as a number; false when absent or not a number. */
+bool vendor_json_number(const json_t *doc, const char *name, double *out);
+/* A whole amount as a JSON integer (25000, not 25000.0), else a real. */
+json_t *vendor_json_amount(double amount);
+/* Copies src into a fixed field; false when absent, empty or too long. */
+bool vendor_copy_text(char *out, size_t cap, const char *src);
+/* Sorts cancels ({"reason","price","created_at"}) by created_at, stably, and
+ * returns the first one's time (0 when there is none). */
+int64_t vendor_cancels_sort(json_t *cancels);
+/* A new vendor_payment with empty cancels, or NULL. */
+vendor_payment *vendor_payment_new(void);
+
+/* ---- vendor_time.c ---- */
+
+/* ISO-8601 date-time with an offset or Z ("2026-11-23T18:30:00+09:00",
+ * "2026-11-23T09:30:00.123Z") to unix milliseconds. False when malformed. */
+bool vendor_time_parse_iso(const char *text, int64_t *out_ms);
+
+#endif
