@@ -111,6 +111,15 @@ static void read_password_secret(cfg_reader *r, cfg *c)
         reader_fail(r, "PAYMENT_PASSWORD_SECRET: cannot derive the default from PAYMENT_HISTORY_ENCRYPTION_KEY");
 }
 
+/* A vendor's base URL: only http:// and https:// make sense to libcurl here. */
+static char *read_url(cfg_reader *r, const char *name, const char *fallback)
+{
+    char *url = read_string(r, name, fallback);
+    if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
+        reader_fail(r, "%s must start with http:// or https://", name);
+    return url;
+}
+
 static cfg_mode read_mode(cfg_reader *r)
 {
     const char *v = dotenv_get(&r->env, "PAYMENT_MODE");
@@ -205,6 +214,11 @@ static void read_all(cfg_reader *r, cfg *c)
     c->iamport_secret = read_string(r, "PAYMENT_IAMPORT_SECRET", local ? "test_imp_secret" : NULL);
     c->toss_payments_secret =
         read_string(r, "PAYMENT_TOSS_PAYMENTS_SECRET", local ? "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy" : NULL);
+    c->iamport_url = read_url(r, "PAYMENT_IAMPORT_URL", local ? "http://127.0.0.1:10851" : "https://api.iamport.kr");
+    c->toss_payments_url = read_url(r, "PAYMENT_TOSS_PAYMENTS_URL",
+                                    local ? "http://127.0.0.1:30771" : "https://api.tosspayments.com");
+    const char *stores = dotenv_get(&r->env, "PAYMENT_VENDOR_STORES_FILE");
+    c->vendor_stores_file = stores && *stores ? read_string(r, "PAYMENT_VENDOR_STORES_FILE", NULL) : NULL;
     read_process_settings(r, c);
 }
 
@@ -259,6 +273,9 @@ void cfg_free(cfg *c)
     free(c->iamport_key);
     free(c->iamport_secret);
     free(c->toss_payments_secret);
+    free(c->iamport_url);
+    free(c->toss_payments_url);
+    free(c->vendor_stores_file);
     free(c->pid_file);
     free(c->control_socket);
     free(c->log_file);

@@ -49,6 +49,12 @@ typedef struct cfg {
     char *iamport_key;
     char *iamport_secret;
     char *toss_payments_secret;
+    /* Vendor base URLs (PAYMENT_IAMPORT_URL, PAYMENT_TOSS_PAYMENTS_URL):
+     * http:// or https://; local mode defaults to the fake servers. */
+    char *iamport_url;
+    char *toss_payments_url;
+    /* PAYMENT_VENDOR_STORES_FILE: credentials per store id (JSON), or NULL. */
+    char *vendor_stores_file;
 
     int workers;                 /* PAYMENT_WORKERS, default online CPUs */
     size_t max_body_bytes;       /* PAYMENT_MAX_BODY_BYTES */

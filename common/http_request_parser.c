@@ -271,3 +271,14 @@ void http_request_parser_settings_init(llhttp_settings_t *settings)
     settings->on_body = on_body;
     settings->on_message_complete = on_message_complete;
 }
+
+/* Counts the head bytes of this chunk when the headers are still incomplete
+ * after it. Returns 0, or 431. */
+int http_request_parser_count_head_bytes(http_connection *conn, const char *end)
+{
+    if (conn->state != CONNECTION_READING || conn->headers_done || !conn->head_mark)
+        return 0;
+    conn->head_bytes += (size_t)(end - conn->head_mark);
+    conn->head_mark = NULL;
+    return conn->head_bytes > conn->server->limits.max_header_bytes ? 431 : 0;
+}

@@ -24,6 +24,12 @@ static const char *slot_state_name(slot_state s)
     return s == SLOT_STARTING ? "starting" : s == SLOT_READY ? "ready" : s == SLOT_DRAINING ? "draining" : "exited";
 }
 
+static json_t *parse_or_null(const char *text)
+{
+    json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+    return doc ? doc : json_null();
+}
+
 static json_t *slot_json(const worker_slot *s)
 {
     char when[32];
@@ -39,10 +45,12 @@ char *control_status_json(const master *m)
     json_t *workers = json_array();
     for (const worker_slot *s = m->slots; s; s = s->next)
         json_array_append_new(workers, slot_json(s));
-    json_t *doc = json_pack("{s:{s:i, s:s, s:i, s:b, s:i, s:s}, s:o}", "master", "pid", (int)getpid(),
-                            "started_at", format_time(m->started_at, when, sizeof when), "generation",
-                            (int)m->generation, "rolling", m->rolling, "workers_configured", m->config.workers,
-                            "mode", cfg_mode_name(m->config.mode), "workers", workers);
+    json_t *doc = json_pack("{s:{s:i, s:s, s:i, s:b, s:b, s:i, s:s, s:s, s:s, s:o}, s:o}", "master", "pid",
+                            (int)getpid(), "started_at", format_time(m->started_at, when, sizeof when),
+                            "generation", (int)m->generation, "rolling", m->rolling, "upgrading",
+                            m->successor != NULL, "workers_configured", m->config.workers, "mode",
+                            cfg_mode_name(m->config.mode), "binary", m->binary_path, "version", PAYMENTS_VERSION,
+                            "commit", parse_or_null(m->commit_json), "workers", workers);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return text;
@@ -56,8 +64,17 @@ static void on_command(ipc_channel *ch, const char *line, void *data)
         ipc_send(ch, "%s", status ? status : "{\"error\":\"out of memory\"}");
         free(status);
     } else if (line && strcmp(line, "reload") == 0) {
-        supervisor_roll(m);
+        master_reload(m);
         ipc_send(ch, "{\"ok\":true}");
+    } else if (line && strcmp(line, "upgrade") == 0) {
+        char err[256];
+        json_t *answer = upgrade_start(m, err, sizeof err) < 0
+                             ? json_pack("{s:s}", "error", err)
+                             : json_pack("{s:b, s:i}", "ok", 1, "pid", m->successor ? m->successor->pid : 0);
+        char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
+        ipc_send(ch, "%s", text ? text : "{\"error\":\"out of memory\"}");
+        free(text);
+        json_decref(answer);
     } else if (line) {
         ipc_send(ch, "{\"error\":\"unknown command\"}");
     }
@@ -76,34 +93,41 @@ static void on_connection(uv_stream_t *server, int status)
         ipc_close(ch);
 }
 
+static void free_pipe(uv_handle_t *handle)
+{
+    free(handle);
+}
+
 int control_open(master *m)
 {
     const char *path = m->config.control_socket;
-    unlink(path); /* a stale socket of a master that died */
-    int rc = path_make_parent(path) < 0 ? UV_EACCES : uv_pipe_init(m->loop, &m->control, 0);
+    uv_pipe_t *pipe = malloc(sizeof *pipe);
+    int rc = !pipe ? UV_ENOMEM : path_make_parent(path) < 0 ? UV_EACCES : uv_pipe_init(m->loop, pipe, 0);
     if (rc < 0) {
+        free(pipe);
         log_error("control socket %s: %s", path, uv_strerror(rc));
         return -1;
     }
-    m->control.data = m;
-    rc = uv_pipe_bind(&m->control, path);
+    pipe->data = m;
+    unlink(path); /* a stale socket of a master that died, or the one we take over */
+    rc = uv_pipe_bind(pipe, path);
     if (rc == 0)
-        rc = uv_listen((uv_stream_t *)&m->control, 16, on_connection);
+        rc = uv_listen((uv_stream_t *)pipe, 16, on_connection);
     if (rc < 0) {
         log_error("control socket %s: %s", path, uv_strerror(rc));
-        uv_close((uv_handle_t *)&m->control, NULL);
+        uv_close((uv_handle_t *)pipe, free_pipe);
         return -1;
     }
     chmod(path, 0600);
-    m->control_open = true;
+    m->control = pipe;
     return 0;
 }
 
 void control_close(master *m)
 {
-    if (!m->control_open)
+    if (!m->control)
         return;
-    m->control_open = false;
-    uv_close((uv_handle_t *)&m->control, NULL);
-    unlink(m->config.control_socket);
+    /* libuv unlinks the socket's path as it closes it. */
+    uv_close((uv_handle_t *)m->control, free_pipe);
+    m->control = NULL;
 }

@@ -6,6 +6,7 @@
 
 #include "log.h"
 #include "migrate.h"
+#include "sd_notify.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -29,12 +30,22 @@ static void usage(FILE *out)
           "  --help        this text\n"
           "\n"
           "Signals: TERM/INT fast stop, QUIT graceful stop, HUP reload configuration and\n"
-          "replace workers one at a time, USR1 reopen log files.\n"
-          "Control socket (PAYMENT_CONTROL_SOCKET): send \"status\" or \"reload\".\n",
+          "replace workers one at a time, USR1 reopen log files, USR2 upgrade: start the\n"
+          "master binary anew on the same socket, then drain and exit once it is ready.\n"
+          "Control socket (PAYMENT_CONTROL_SOCKET): \"status\", \"reload\" or \"upgrade\".\n",
           out);
 }
 
-static void reload(master *m)
+/* Publishes the served commit to the workers started from now on. */
+static void refresh_commit(master *m)
+{
+    free(m->commit_json);
+    m->commit_json = commit_info_json();
+    if (m->commit_json)
+        setenv("PAYMENT_COMMIT", m->commit_json, 1);
+}
+
+void master_reload(master *m)
 {
     cfg fresh;
     char err[256];
@@ -48,6 +59,8 @@ static void reload(master *m)
     m->config = fresh;
     if (log_open("master", m->config.log_file) < 0)
         log_error("cannot open the log file");
+    refresh_commit(m);
+    sd_notify_send("RELOADING=1");
     supervisor_roll(m);
 }
 
@@ -64,8 +77,14 @@ static void on_signal(uv_signal_t *handle, int signum)
         break;
     case SIGHUP:
         log_info("SIGHUP: reloading");
-        reload(m);
+        master_reload(m);
         break;
+    case SIGUSR2: {
+        char err[256];
+        if (upgrade_start(m, err, sizeof err) < 0)
+            log_error("SIGUSR2: %s", err);
+        break;
+    }
     case SIGUSR1:
         if (log_reopen() < 0)
             log_error("cannot reopen the log file");
@@ -119,20 +138,33 @@ static int apply_migrations(const cfg *c)
     return 0;
 }
 
+/* The master being upgraded from, when we are its successor. */
+static int predecessor_pid(void)
+{
+    const char *v = getenv("PAYMENT_UPGRADE_FROM");
+    int pid = v ? atoi(v) : 0;
+    unsetenv("PAYMENT_UPGRADE_FROM");
+    return pid;
+}
+
 static int start_master(master *m, int migrate)
 {
     char err[256];
-    if (pidfile_write(m->config.pid_file, err, sizeof err) < 0) {
+    if (pidfile_write(m->config.pid_file, predecessor_pid(), err, sizeof err) < 0) {
         log_error("%s", err);
         return -1;
     }
     if (migrate && apply_migrations(&m->config) < 0)
         return -1;
-    m->listen_fd = listener_open(m->config.host, m->config.api_port, err, sizeof err);
+    if (upgrade_adopt(m) < 0)
+        return -1;
+    if (m->listen_fd < 0)
+        m->listen_fd = listener_open(m->config.host, m->config.api_port, err, sizeof err);
     if (m->listen_fd < 0) {
         log_error("%s", err);
         return -1;
     }
+    refresh_commit(m);
     /* Workers find their inherited descriptors here (see supervisor.c). */
     setenv("PAYMENT_LISTEN_FD", "3", 1);
     setenv("PAYMENT_IPC_FD", "4", 1);
@@ -143,6 +175,17 @@ static int start_master(master *m, int migrate)
     log_info("master ready: %d workers on %s:%d (%s mode)", m->config.workers, m->config.host,
              m->config.api_port, cfg_mode_name(m->config.mode));
     return 0;
+}
+
+/* Resolved once at start: after a rebuild /proc/self/exe names a deleted
+ * file, while the path then holds the new binary an upgrade should run. */
+static char *own_binary_path(const char *argv0)
+{
+    char path[4096];
+    size_t size = sizeof path;
+    if (uv_exepath(path, &size) == 0)
+        return strdup(path);
+    return strdup(argv0);
 }
 
 /* Start-up failed before any worker ran: undo what was done. */
@@ -186,6 +229,8 @@ int main(int argc, char **argv)
     m.started_at = time(NULL);
     m.listen_fd = -1;
     m.generation = 1;
+    m.argv = argv;
+    m.binary_path = own_binary_path(argv[0]);
     if (init_handles(&m) < 0) {
         log_error("cannot initialize the event loop");
         return 1;
@@ -196,6 +241,8 @@ int main(int argc, char **argv)
     uv_run(m.loop, UV_RUN_DEFAULT);
     uv_loop_close(m.loop);
     cfg_free(&m.config);
+    free(m.binary_path);
+    free(m.commit_json);
     log_close();
     return rc < 0 ? 1 : 0;
 }

@@ -48,16 +48,39 @@ struct master {
     stop_mode stopping;
     time_t started_at;
     uv_timer_t tick;       /* supervision: respawns, stuck workers */
-    uv_pipe_t control;     /* control socket */
-    bool control_open;
+    uv_pipe_t *control;    /* control socket, NULL when closed */
     uv_signal_t signals[6];
+    char *binary_path;     /* this executable, exec'd anew by an upgrade */
+    char **argv;           /* our arguments, given again to the new master */
+    char *commit_json;     /* ISystem.ICommit of the checkout served (commit_info.c) */
+    bool announced_ready;  /* all workers were ready once: told systemd / the old master */
+    int ticks;
+    /* Upgrade, old master's side: the new master starting. */
+    uv_process_t *successor;
+    ipc_channel *successor_ipc;
+    uint64_t successor_started_ms;
+    bool handed_over;      /* the new master serves: the pid file is its own */
+    /* Upgrade, new master's side: the old master waiting for our "ready". */
+    ipc_channel *predecessor_ipc;
 };
+
+/* main.c: re-read the configuration and the commit, then roll the workers. */
+void master_reload(master *m);
 
 /* supervisor.c */
 int supervisor_start(master *m);
 void supervisor_roll(master *m);          /* replace every worker, one at a time */
 void supervisor_stop(master *m, stop_mode mode);
 int supervisor_active_count(const master *m);
+
+/* upgrade.c: nginx-style binary upgrade with the listening socket inherited. */
+int upgrade_start(master *m, char *err, size_t errlen);
+void upgrade_check(master *m);         /* from the tick: a successor that takes too long is killed */
+int upgrade_adopt(master *m);          /* new master: take over what the old one handed down */
+void upgrade_announce_ready(master *m); /* new master: all workers ready */
+
+/* commit_info.c: ISystem.ICommit of the checkout, as JSON text (malloc'd), or NULL. */
+char *commit_info_json(void);
 
 /* control.c: a unix socket answering "status" with a JSON document */
 int control_open(master *m);
@@ -69,7 +92,9 @@ int listener_open(const char *host, int port, char *err, size_t errlen);
 
 /* pidfile.c; path_make_parent creates the directories above a file. */
 int path_make_parent(const char *path);
-int pidfile_write(const char *path, char *err, size_t errlen);
+/* Refuses while another live master holds the file, unless that master is
+ * `predecessor` (the one being upgraded from; 0 for none). */
+int pidfile_write(const char *path, int predecessor, char *err, size_t errlen);
 void pidfile_remove(const char *path);
 
 #endif

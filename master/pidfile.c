@@ -39,10 +39,10 @@ static pid_t read_running_pid(const char *path)
     return (pid_t)pid;
 }
 
-int pidfile_write(const char *path, char *err, size_t errlen)
+int pidfile_write(const char *path, int predecessor, char *err, size_t errlen)
 {
     pid_t running = read_running_pid(path);
-    if (running) {
+    if (running && running != predecessor) {
         snprintf(err, errlen, "another master is running (pid %d, %s)", (int)running, path);
         return -1;
     }

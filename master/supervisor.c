@@ -7,6 +7,10 @@
 #include "master.h"
 
 #include "log.h"
+#include "process_stats.h"
+#include "sd_notify.h"
+
+#include <jansson.h>
 
 #include <signal.h>
 #include <stdio.h>
@@ -123,6 +127,27 @@ static void on_worker_exit(uv_process_t *process, int64_t status, int term_signa
         note_crash(m, s);
     slot_set_state(s, SLOT_EXITED);
     release_slot(s);
+}
+
+static bool all_ready(const master *m)
+{
+    int ready = 0;
+    for (const worker_slot *s = m->slots; s; s = s->next) {
+        if (s->state == SLOT_STARTING)
+            return false;
+        ready += s->state == SLOT_READY;
+    }
+    return ready >= m->config.workers;
+}
+
+/* Once per master: every worker is up (systemd, or the master we replace). */
+static void announce_when_ready(master *m)
+{
+    if (m->announced_ready || m->stopping != STOP_NONE || !all_ready(m))
+        return;
+    m->announced_ready = true;
+    log_info("all %d workers ready", m->config.workers);
+    upgrade_announce_ready(m);
 }
 
 static void on_worker_ready(worker_slot *s)
@@ -256,6 +281,7 @@ static bool roll_step(master *m)
     if (!old) {
         m->rolling = false;
         log_info("roll complete: %d workers of generation %u", supervisor_active_count(m), m->generation);
+        sd_notify_send("READY=1");
         return false;
     }
     if (m->roll_failures >= ROLL_MAX_FAILURES) {
@@ -298,11 +324,41 @@ static void maintain(master *m)
     if (m->rolling && roll_step(m))
         return;
     keep_count(m);
+    announce_when_ready(m);
+}
+
+static json_t *process_entry(int pid, json_t *performance)
+{
+    json_t *entry = json_is_object(performance) ? performance : json_object();
+    json_object_set_new(entry, "pid", json_integer(pid));
+    return entry;
+}
+
+/* Every second each worker gets the whole instance's figures, so any of them
+ * can answer /monitors/performance for the master and all workers. */
+static void broadcast_cluster(master *m)
+{
+    json_t *workers = json_array();
+    for (const worker_slot *s = m->slots; s; s = s->next)
+        if (s->stats)
+            json_array_append_new(workers, process_entry(s->pid, json_loads(s->stats, 0, NULL)));
+    json_t *doc = json_pack("{s:o, s:o}", "master", process_entry(getpid(), process_performance()), "workers",
+                            workers);
+    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    for (worker_slot *s = m->slots; s && text; s = s->next)
+        if (s->state == SLOT_READY && s->ipc)
+            ipc_send(s->ipc, "cluster %s", text);
+    free(text);
 }
 
 static void on_tick(uv_timer_t *timer)
 {
-    maintain(timer->data);
+    master *m = timer->data;
+    upgrade_check(m);
+    maintain(m);
+    if (++m->ticks % (1000 / TICK_MS) == 0 && m->stopping == STOP_NONE)
+        broadcast_cluster(m);
 }
 
 int supervisor_start(master *m)
@@ -329,6 +385,8 @@ void supervisor_stop(master *m, stop_mode mode)
     if (m->stopping >= mode)
         return;
     log_info("%s stop", mode == STOP_FAST ? "fast" : "graceful");
+    if (!m->handed_over)
+        sd_notify_send("STOPPING=1");
     m->stopping = mode;
     m->rolling = false;
     if (m->listen_fd >= 0)

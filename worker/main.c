@@ -7,6 +7,7 @@
 
 #include "log.h"
 
+#include <openssl/crypto.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,8 @@ static void close_handle(uv_handle_t *h)
 static void shut_down(worker_process *p)
 {
     worker *w = &p->app;
+    vendor_context_destroy(w->vendors); /* goes once its last call has answered */
+    w->vendors = NULL;
     http_server_close(w->http, NULL, NULL);
     pg_pool_close(w->db, NULL, NULL);
     http_client_close(w->client, NULL, NULL);
@@ -81,22 +84,10 @@ static void send_stats(uv_timer_t *timer)
     worker_process *p = timer->data;
     if (!p->app.ipc)
         return;
-    http_server_stats stats;
-    http_server_get_stats(p->app.http, &stats);
-    uv_rusage_t usage;
-    size_t rss = 0;
-    if (uv_getrusage(&usage) < 0)
-        memset(&usage, 0, sizeof usage);
-    if (uv_resident_set_memory(&rss) < 0)
-        rss = 0;
-    ipc_send(p->app.ipc,
-             "stats {\"requests\":%llu,\"connections\":%llu,\"active_connections\":%u,\"rss\":%zu,"
-             "\"user_us\":%lld,\"system_us\":%lld,\"max_rss_kb\":%lld,\"database\":%s}",
-             (unsigned long long)stats.requests, (unsigned long long)stats.connections,
-             stats.active_connections, rss,
-             (long long)usage.ru_utime.tv_sec * 1000000 + usage.ru_utime.tv_usec,
-             (long long)usage.ru_stime.tv_sec * 1000000 + usage.ru_stime.tv_usec,
-             (long long)usage.ru_maxrss, pg_pool_connected(p->app.db) ? "true" : "false");
+    char *stats = monitors_stats_json(&p->app);
+    if (stats)
+        ipc_send(p->app.ipc, "stats %s", stats);
+    free(stats);
 }
 
 static void on_ipc(ipc_channel *ch, const char *line, void *data)
@@ -107,10 +98,17 @@ static void on_ipc(ipc_channel *ch, const char *line, void *data)
         start_drain(p, "master went away");
         return;
     }
-    if (strcmp(line, "drain") == 0)
+    if (strcmp(line, "drain") == 0) {
         start_drain(p, "asked by master");
-    else
+    } else if (strncmp(line, "cluster ", 8) == 0) {
+        char *copy = strdup(line + 8);
+        if (copy) {
+            free(p->app.cluster_json);
+            p->app.cluster_json = copy;
+        }
+    } else {
         log_warn("ipc: unknown message from master");
+    }
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -197,6 +195,49 @@ static int open_http(worker *w)
     return w->http ? open_listener(w) : -1;
 }
 
+/* What the payment routes need: vendor credentials and calls, the key rings
+ * of stored documents and the password secret. */
+static int open_payments(worker *w)
+{
+    const cfg *c = &w->config;
+    if (seal_ring_add(&w->history_seal, c->history_cipher.key, c->history_cipher.iv, "histories") < 0 ||
+        seal_ring_add(&w->cancel_seal, c->cancel_history_cipher.key, c->cancel_history_cipher.iv,
+                      "history_cancels") < 0 ||
+        seal_ring_add(&w->reservation_seal, c->reservation_cipher.key, c->reservation_cipher.iv,
+                      "reservations") < 0) {
+        log_error("PAYMENT_HISTORY/CANCEL_HISTORY/RESERVATION_ENCRYPTION_KEY/IV unusable");
+        return -1;
+    }
+    if (password_secret_init(&w->password, c->password_secret) < 0) {
+        log_error("cannot derive the password secret");
+        return -1;
+    }
+    char err[256];
+    w->stores = vendor_stores_load(c, err, sizeof err);
+    if (!w->stores) {
+        log_error("vendor stores: %s", err);
+        return -1;
+    }
+    w->vendors = vendor_context_create(w->loop, w->client, (long)c->vendor_timeout_ms);
+    if (!w->vendors) {
+        log_error("cannot create the vendor context");
+        return -1;
+    }
+    return 0;
+}
+
+/* After the loop ended: key material is wiped, the rest freed. */
+static void close_payments(worker *w)
+{
+    vendor_stores_free(w->stores);
+    w->stores = NULL;
+    seal_ring_clear(&w->history_seal);
+    seal_ring_clear(&w->cancel_seal);
+    seal_ring_clear(&w->reservation_seal);
+    OPENSSL_cleanse(&w->password, sizeof w->password);
+    crypto_cbc_key_clear(&w->connection_key);
+}
+
 static int start_worker(worker_process *p)
 {
     worker *w = &p->app;
@@ -206,7 +247,7 @@ static int start_worker(worker_process *p)
         return -1;
     }
     w->client = http_client_create(w->loop);
-    if (!w->client || open_database(w) < 0 || open_http(w) < 0 || open_ipc(p) < 0)
+    if (!w->client || open_payments(w) < 0 || open_database(w) < 0 || open_http(w) < 0 || open_ipc(p) < 0)
         return -1;
     if (watch_signal(p, &p->sig_quit, SIGQUIT) < 0 || watch_signal(p, &p->sig_term, SIGTERM) < 0 ||
         watch_signal(p, &p->sig_int, SIGINT) < 0 || watch_signal(p, &p->sig_usr1, SIGUSR1) < 0 ||
@@ -238,12 +279,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "payments-worker: cannot open log file, logging to stderr\n");
     signal(SIGPIPE, SIG_IGN);
     p.app.loop = uv_default_loop();
+    monitors_init(&p.app, argv);
     if (start_worker(&p) < 0) {
         log_error("start-up failed");
         return 1;
     }
     uv_run(p.app.loop, UV_RUN_DEFAULT);
     uv_loop_close(p.app.loop);
+    close_payments(&p.app);
+    free(p.app.cluster_json);
     cfg_free(&p.app.config);
     log_close();
     return 0;

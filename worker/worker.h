@@ -9,7 +9,10 @@
 #include "http_router.h"
 #include "http_server.h"
 #include "ipc.h"
+#include "password.h"
 #include "pg_pool.h"
+#include "seal.h"
+#include "vendors/vendor.h"
 
 #include <stdbool.h>
 #include <uv.h>
@@ -22,7 +25,18 @@ typedef struct worker {
     http_client *client;
     ipc_channel *ipc; /* NULL when run without a master */
     crypto_cbc_key connection_key;
+    vendor_context *vendors;
+    vendor_stores *stores;
+    /* Stored vendor documents, one key ring per table. */
+    seal_ring history_seal;
+    seal_ring cancel_seal;
+    seal_ring reservation_seal;
+    password_secret password; /* keys record password hashes */
     bool draining;
+    char **argv;          /* for /monitors/system */
+    char system_uid[40];  /* random per process start */
+    char started_at[32];  /* ISO-8601 */
+    char *cluster_json;   /* the master's latest figures of every process, or NULL */
 } worker;
 
 /* The route table (routes.c). */
@@ -32,5 +46,22 @@ extern const size_t worker_route_count;
 /* monitors.c */
 void monitors_health(http_exchange *ex, const http_route_params *params, void *context);
 void monitors_ready(http_exchange *ex, const http_route_params *params, void *context);
+void monitors_performance(http_exchange *ex, const http_route_params *params, void *context);
+void monitors_system(http_exchange *ex, const http_route_params *params, void *context);
+/* This worker's own figures for the master: IPerformance plus HTTP counters. */
+char *monitors_stats_json(const worker *w);
+/* Fills system_uid and started_at. */
+void monitors_init(worker *w, char **argv);
+
+/* histories.c */
+void histories_create(http_exchange *ex, const http_route_params *params, void *context);
+void histories_get(http_exchange *ex, const http_route_params *params, void *context);
+void histories_at(http_exchange *ex, const http_route_params *params, void *context);
+/* cancels.c */
+void cancels_create(http_exchange *ex, const http_route_params *params, void *context);
+/* reservations.c */
+void reservations_create(http_exchange *ex, const http_route_params *params, void *context);
+void reservations_get(http_exchange *ex, const http_route_params *params, void *context);
+void reservations_at(http_exchange *ex, const http_route_params *params, void *context);
 
 #endif

@@ -9,7 +9,8 @@ import net from "node:net";
 import { execFileSync } from "node:child_process";
 import path from "node:path";
 import { binary, freePort, sleep, start, tempDir, waitFor, sourceDir } from "../lib/process.mjs";
-import { baseEnv, rawExchange, request, startServer } from "../lib/server.mjs";
+import { baseEnv, decryptBody, loadLoop, rawExchange, request, startServer } from "../lib/server.mjs";
+import { loadContract } from "../lib/openapi.mjs";
 
 test("health answers with Date and Content-Length; status lists the workers", async () => {
   const server = await startServer({ workers: 2 });
@@ -227,3 +228,97 @@ test("a worker binary that cannot be started stops start-up cleanly", async () =
   assert.match(proc.log(), /cannot start worker .*missing-worker: no such file or directory/);
   assert.equal(fs.existsSync(env.PAYMENT_PID_FILE), false);
 });
+
+test("USR2 upgrade under keep-alive load: a new master and new workers, zero failed requests", async () => {
+  const server = await startServer({ workers: 2 });
+  const oldPids = await server.readyPids();
+  const load = loadLoop(server.url("/monitors/health"));
+  let successor;
+  try {
+    await sleep(300);
+    process.kill(server.process.pid, "SIGUSR2");
+    const { code } = await server.process.exited; // the old master hands over and exits
+    assert.equal(code, 0);
+    const status = await waitFor(async () => {
+      const s = await server.status().catch(() => null);
+      return s && s.workers.filter((w) => w.state === "ready").length === 2 ? s : null;
+    }, 20000, "the new master's workers");
+    successor = status.master.pid;
+    assert.notEqual(successor, server.process.pid);
+    assert.equal(fs.readFileSync(server.env.PAYMENT_PID_FILE, "utf8").trim(), String(successor));
+    assert.equal(status.workers.filter((w) => oldPids.includes(w.pid)).length, 0);
+    await sleep(300);
+    const { ok, failures } = await load.stop();
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 100, `requests served: ${ok}`);
+    assert.match(server.process.log(), /upgrade: new master \(pid \d+\) is ready/);
+  } finally {
+    await load.stop();
+    await server.stop("SIGKILL");
+    await stopByPid(successor ?? readPid(server.env.PAYMENT_PID_FILE));
+  }
+});
+
+test("an upgrade whose new master fails leaves the old one serving", async () => {
+  const dir = tempDir("payments-bin-");
+  const master = path.join(dir, "payments-master");
+  fs.copyFileSync(binary("payments-master"), master);
+  fs.chmodSync(master, 0o755);
+  const server = await startServer({
+    workers: 1,
+    env: { PAYMENT_WORKER_BINARY: binary("payments-worker") },
+    binaryPath: master,
+  });
+  try {
+    const before = await server.readyPids();
+    fs.rmSync(master);
+    fs.writeFileSync(master, "#!/bin/sh\necho broken master >&2\nexit 3\n", { mode: 0o755 });
+    process.kill(server.process.pid, "SIGUSR2");
+    await waitFor(() => /upgrade failed: .* exited with status 3/.test(server.process.log()), 10000, "the failure");
+    const status = await server.status();
+    assert.equal(status.master.pid, server.process.pid, "the control socket is the old master's again");
+    assert.deepEqual(await server.readyPids(), before);
+    assert.equal(fs.readFileSync(server.env.PAYMENT_PID_FILE, "utf8").trim(), String(server.process.pid));
+    assert.equal((await request(server.url("/monitors/health"))).status, 200);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("monitors: performance covers the master and every worker; system names the commit", async () => {
+  const server = await startServer({ workers: 2 });
+  try {
+    const status = await waitFor(async () => {
+      const s = await server.status();
+      return s.workers.every((w) => w.stats) ? s : null;
+    }, 5000, "worker stats");
+    await sleep(1100); // one broadcast of the master's figures
+    const perf = await decryptBody((await request(server.url("/monitors/performance"))).body, server.env);
+    const contract = loadContract("payment-backend");
+    contract.validate("IPerformance", perf);
+    assert.equal(perf.master.pid, server.process.pid);
+    assert.ok(perf.master.memory.rss > 0);
+    assert.deepEqual(perf.workers.map((w) => w.pid).sort(), status.workers.map((w) => w.pid).sort());
+    for (const w of perf.workers) assert.ok(w.memory.rss > 0 && w.cpu.user >= 0);
+    assert.ok(perf.memory.rss >= perf.master.memory.rss + perf.workers[0].memory.rss);
+    const system = await decryptBody((await request(server.url("/monitors/system"))).body, server.env);
+    contract.validate("ISystem", system);
+    const head = execFileSync("git", ["-C", sourceDir, "rev-parse", "HEAD"]).toString().trim();
+    assert.equal(system.commit.hash, head);
+    assert.equal(status.master.commit.hash, head);
+    assert.match(system.package.version, /^\d+\.\d+\.\d+$/);
+  } finally {
+    await server.stop();
+  }
+});
+
+function readPid(file) {
+  try { return Number(fs.readFileSync(file, "utf8").trim()) || null; } catch { return null; }
+}
+
+/** Stops a master that is not our child (started by an upgrade). */
+async function stopByPid(pid) {
+  if (!pid || pid === process.pid) return;
+  try { process.kill(pid, "SIGTERM"); } catch { return; }
+  await waitFor(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, 10000, "master exit");
+}

@@ -40,7 +40,7 @@ export function control(socketPath, command = "status") {
  * Starts a master with `workers` workers and waits until all are ready.
  * Returns { port, dir, env, process, status(), readyPids(), url(path), stop(signal) }.
  */
-export async function startServer({ workers = 2, env = {}, schema } = {}) {
+export async function startServer({ workers = 2, env = {}, schema, binaryPath } = {}) {
   const dir = tempDir("payments-master-");
   const port = await freePort();
   const fullEnv = {
@@ -55,7 +55,7 @@ export async function startServer({ workers = 2, env = {}, schema } = {}) {
     ...env,
   };
   if (!fullEnv.PAYMENT_POSTGRES_URL) throw new Error("PAYMENT_POSTGRES_URL is not set: run through make test");
-  const proc = start(binary("payments-master"), [], { env: fullEnv });
+  const proc = start(binaryPath ?? binary("payments-master"), [], { env: fullEnv });
   const server = {
     port,
     dir,
@@ -114,4 +114,43 @@ export function rawExchange(port, chunks, { gapMs = 0, timeoutMs = 10000 } = {})
       }
     });
   });
+}
+
+/** Decrypts an encrypted API answer (base64 AES-CBC with the connection key). */
+export async function decryptBody(text, env) {
+  const crypto = await import("node:crypto");
+  const key = Buffer.from(env.PAYMENT_CONNECTION_ENCRYPTION_KEY);
+  const iv = Buffer.from(env.PAYMENT_CONNECTION_ENCRYPTION_IV);
+  const decipher = crypto.createDecipheriv(`aes-${key.length * 8}-cbc`, key, iv);
+  return JSON.parse(Buffer.concat([decipher.update(Buffer.from(text, "base64")), decipher.final()]).toString());
+}
+
+/** Keeps `clients` keep-alive loops busy on url until stop(); counts results. */
+export function loadLoop(urls, { clients = 8 } = {}) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: clients });
+  const result = { ok: 0, failures: [] };
+  let running = true;
+  let i = 0;
+  const one = async () => {
+    while (running) {
+      const url = [].concat(urls)[i++ % [].concat(urls).length];
+      try {
+        const res = await request(url, { agent });
+        if (res.status === 200) result.ok++;
+        else result.failures.push(`status ${res.status}`);
+      } catch (e) {
+        result.failures.push(e.message);
+      }
+    }
+  };
+  const loops = Array.from({ length: clients }, one);
+  return {
+    result,
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      agent.destroy();
+      return result;
+    },
+  };
 }

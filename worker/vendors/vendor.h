@@ -62,6 +62,8 @@ typedef struct vendor_refund_account {
     const char *mobile;
 } vendor_refund_account;
 
+/* The callback owns the result (NULL exactly when err is set) and frees it
+ * with vendor_payment_free / vendor_billing_free. */
 typedef void (*vendor_payment_cb)(vendor_payment *payment, const app_error *err, void *data);
 typedef void (*vendor_billing_cb)(vendor_billing *billing, const app_error *err, void *data);
 
@@ -104,6 +106,9 @@ const vendor_adapter *vendor_find(const char *code);
 
 /* vendor_context.c */
 vendor_context *vendor_context_create(uv_loop_t *loop, http_client *client, long timeout_ms);
+/* Calls in flight still answer (the client's close makes them fail 502);
+ * calls made afterwards answer 502 without touching the client; the memory
+ * goes with the last answer. */
 void vendor_context_destroy(vendor_context *ctx);
 
 void vendor_payment_free(vendor_payment *payment);

@@ -20,7 +20,7 @@ typedef struct vendor_call_state {
     vendor_call_cb cb;
     void *data;
     char method[8];
-    char *url; /* for the log: holds uids, never credentials */
+    char *url; /* for the log: payment uids, never credentials or billing keys */
     app_error err;
 } vendor_call_state;
 
@@ -197,10 +197,24 @@ static int call_send(vendor_call_state *call, const vendor_request *req, const c
     return rc;
 }
 
+/* The url as the log may show it: a billing key's last segment hidden. */
+static char *call_log_url(const vendor_request *req)
+{
+    if (!req->url_is_secret)
+        return strdup(req->url);
+    const char *slash = strrchr(req->url, '/');
+    int kept = slash ? (int)(slash - req->url) + 1 : 0;
+    size_t len = (size_t)kept + sizeof "(hidden)";
+    char *url = malloc(len);
+    if (url)
+        snprintf(url, len, "%.*s(hidden)", kept, req->url);
+    return url;
+}
+
 void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb cb, void *data)
 {
     vendor_call_state *call = calloc(1, sizeof *call);
-    char *url = strdup(req->url);
+    char *url = call_log_url(req);
     if (!call || !url) {
         free(call);
         free(url);

@@ -48,6 +48,7 @@ typedef struct vendor_request {
     const char *url;
     const char *authorization; /* the Authorization header's value, or NULL; never logged */
     json_t *body;              /* sent as JSON when not NULL; borrowed */
+    bool url_is_secret;        /* the url names a billing key: the log shows its path only */
 } vendor_request;
 
 /* doc is borrowed for the callback: on success the answer (for an enveloped
@@ -109,5 +110,18 @@ vendor_payment *vendor_payment_new(void);
 /* ISO-8601 date-time with an offset or Z ("2026-11-23T18:30:00+09:00",
  * "2026-11-23T09:30:00.123Z") to unix milliseconds. False when malformed. */
 bool vendor_time_parse_iso(const char *text, int64_t *out_ms);
+
+/* ---- the adapters (iamport.c, toss.c) and their readers ----
+ * A reader turns the vendor's document into the normalized result, keeping
+ * the document as data; NULL with err set (502) when the document lacks
+ * what every payment has. */
+
+extern const vendor_adapter iamport_adapter;
+extern const vendor_adapter toss_adapter;
+
+vendor_payment *iamport_payment_read(json_t *doc, app_error *err);
+vendor_billing *iamport_billing_read(json_t *doc, app_error *err);
+vendor_payment *toss_payment_read(json_t *doc, app_error *err);
+vendor_billing *toss_billing_read(json_t *doc, app_error *err);
 
 #endif

@@ -1,0 +1,166 @@
+/* The payment API's request envelope and field checks: each unreadable body
+ * gets its own 400, each invalid field a message naming its path, and valid
+ * input passes untouched. These messages are what API callers act on. */
+#include "api_body.h"
+#include "api_input.h"
+#include "unit.h"
+
+#include <stdlib.h>
+
+static const char KEY[] = "conn-key-0123456789abcdef0123456";
+static const char IV[] = "conn-iv-01234567";
+
+/* Decrypts body as a request would arrive; returns the parsed object or NULL
+ * with the message in err. */
+static json_t *read_body(const crypto_cbc_key *key, const char *body, app_error *err)
+{
+    http_request request = {0};
+    request.body = (char *)body;
+    request.body_len = strlen(body);
+    app_error_clear(err);
+    return api_body_read(key, &request, err);
+}
+
+static char *sealed(const crypto_cbc_key *key, const char *text)
+{
+    return crypto_cbc_encrypt_base64(key, text, strlen(text), NULL);
+}
+
+static void test_body(void)
+{
+    crypto_cbc_key key, other;
+    CHECK(crypto_cbc_key_init(&key, KEY, IV) == 0);
+    CHECK(crypto_cbc_key_init(&other, "another-key-0123456789abcdef0123", IV) == 0);
+    app_error err;
+
+    char *good = sealed(&key, "{\"password\":\"p\"}");
+    json_t *doc = read_body(&key, good, &err);
+    CHECK(doc != NULL && err.status == 0);
+    CHECK_STR(json_string_value(json_object_get(doc, "password")), "p");
+    json_decref(doc);
+
+    CHECK(read_body(&key, "", &err) == NULL && err.status == 400);
+    CHECK_STR(err.message, "request body is empty");
+    CHECK(read_body(&key, "%%% not base64", &err) == NULL && err.status == 400);
+    CHECK_STR(err.message, "request body is not valid base64");
+    char *foreign = sealed(&other, "{\"password\":\"p\"}");
+    CHECK(read_body(&key, foreign, &err) == NULL && err.status == 400);
+    CHECK(strstr(err.message, "decrypted") || strstr(err.message, "JSON"));
+    char *broken = sealed(&key, "{\"password\": ");
+    CHECK(read_body(&key, broken, &err) == NULL && err.status == 400);
+    CHECK(strncmp(err.message, "request body is not valid JSON", 30) == 0);
+    CHECK(strstr(err.message, "password") == NULL); /* never echoes the body */
+    char *array = sealed(&key, "[1, 2]");
+    CHECK(read_body(&key, array, &err) == NULL && err.status == 400);
+    CHECK_STR(err.message, "request body must be a JSON object");
+    free(good);
+    free(foreign);
+    free(broken);
+    free(array);
+}
+
+/* Runs one check on a document; returns the 400's message, or "" on success. */
+static const char *check_message(const char *json, bool (*check)(const api_input *in), app_error *err)
+{
+    json_t *doc = json_loads(json, 0, NULL);
+    api_input in;
+    app_error_clear(err);
+    api_input_init(&in, doc, err);
+    bool ok = check(&in);
+    json_decref(doc);
+    if (ok != (err->status == 0))
+        return "(result and error disagree)";
+    return ok ? "" : err->message;
+}
+
+static bool check_source_id(const api_input *in)
+{
+    api_input source;
+    const char *id;
+    return api_input_object(in, "source", &source) && api_input_uuid(&source, "id", &id);
+}
+
+static bool check_code(const api_input *in)
+{
+    static const char *const codes[] = {"iamport", "toss.payments", NULL};
+    const char *code;
+    return api_input_enum(in, "code", codes, &code);
+}
+
+static bool check_price(const api_input *in)
+{
+    double price;
+    return api_input_number(in, "price", 0, 1e15, &price);
+}
+
+static bool check_url(const api_input *in)
+{
+    const char *url;
+    return api_input_url(in, "webhook_url", &url);
+}
+
+static bool check_name(const api_input *in)
+{
+    const char *name;
+    return api_input_string(in, "name", 4, &name);
+}
+
+static bool check_account(const api_input *in)
+{
+    api_input account;
+    bool present;
+    const char *bank;
+    return api_input_optional_object(in, "account", &account, &present) &&
+           (!present || api_input_string(&account, "bank", 16, &bank));
+}
+
+static void test_fields(void)
+{
+    app_error err;
+    CHECK_STR(check_message("{\"source\":{\"id\":\"6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b\"}}", check_source_id, &err), "");
+    CHECK_STR(check_message("{\"source\":{\"id\":\"6F1D2C3B-4A5E-4F60-8A7B-9C0D1E2F3A4B\"}}", check_source_id, &err), "");
+    CHECK_STR(check_message("{\"source\":{\"id\":\"not-a-uuid\"}}", check_source_id, &err), "source.id must be a UUID");
+    CHECK_STR(check_message("{\"source\":{\"id\":\"6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4bb\"}}", check_source_id, &err),
+              "source.id must be a UUID");
+    CHECK_STR(check_message("{\"source\":{}}", check_source_id, &err), "source.id is required");
+    CHECK_STR(check_message("{\"source\":[]}", check_source_id, &err), "source must be an object");
+    CHECK_STR(check_message("{}", check_source_id, &err), "source is required");
+    CHECK_STR(check_message("{\"source\":{\"id\":7}}", check_source_id, &err), "source.id must be a string");
+
+    CHECK_STR(check_message("{\"code\":\"toss.payments\"}", check_code, &err), "");
+    CHECK_STR(check_message("{\"code\":\"paypal\"}", check_code, &err),
+              "code must be one of \"iamport\", \"toss.payments\"");
+
+    CHECK_STR(check_message("{\"price\":0}", check_price, &err), "");
+    CHECK_STR(check_message("{\"price\":12.5}", check_price, &err), "");
+    CHECK_STR(check_message("{\"price\":-1}", check_price, &err), "price must be at least 0");
+    CHECK_STR(check_message("{\"price\":1e16}", check_price, &err), "price must be at most 1e+15");
+    CHECK_STR(check_message("{\"price\":\"100\"}", check_price, &err), "price must be a number");
+    CHECK_STR(check_message("{\"price\":null}", check_price, &err), "price is required");
+
+    CHECK_STR(check_message("{\"webhook_url\":\"https://example.com/hook?x=1\"}", check_url, &err), "");
+    CHECK_STR(check_message("{\"webhook_url\":\"HTTP://127.0.0.1:8080\"}", check_url, &err), "");
+    CHECK_STR(check_message("{\"webhook_url\":\"ftp://example.com\"}", check_url, &err),
+              "webhook_url must be an absolute http or https URL");
+    CHECK_STR(check_message("{\"webhook_url\":\"http://\"}", check_url, &err),
+              "webhook_url must be an absolute http or https URL");
+    CHECK_STR(check_message("{\"webhook_url\":\"http://exa mple.com\"}", check_url, &err),
+              "webhook_url must be an absolute http or https URL");
+
+    CHECK_STR(check_message("{\"name\":\"abcd\"}", check_name, &err), "");
+    CHECK_STR(check_message("{\"name\":\"abcde\"}", check_name, &err), "name must be at most 4 bytes long");
+    CHECK_STR(check_message("{\"name\":\"\"}", check_name, &err), "name must not be empty");
+
+    CHECK_STR(check_message("{\"account\":null}", check_account, &err), "");
+    CHECK_STR(check_message("{}", check_account, &err), "");
+    CHECK_STR(check_message("{\"account\":{\"bank\":\"088\"}}", check_account, &err), "");
+    CHECK_STR(check_message("{\"account\":{}}", check_account, &err), "account.bank is required");
+    CHECK_STR(check_message("{\"account\":\"088\"}", check_account, &err), "account must be an object");
+}
+
+int main(void)
+{
+    test_body();
+    test_fields();
+    UNIT_REPORT();
+}

@@ -1,0 +1,53 @@
+/* The `payments` command line: one function per command, each given its own
+ * arguments (argv[0] is the command's name) and returning the exit status
+ * (0 success, 1 failure, 2 usage). payments_main.c holds the table and the
+ * help texts; the rest are the helpers the commands share. */
+#ifndef PAYMENTS_CLI_H
+#define PAYMENTS_CLI_H
+
+#include "dotenv.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* cli_local.c: the instance on this machine */
+int cli_start(int argc, char **argv);
+int cli_stop(int argc, char **argv);
+int cli_status(int argc, char **argv);
+int cli_reload(int argc, char **argv);
+int cli_migrate(int argc, char **argv);
+/* cli_update.c: through the master updater of a mode */
+int cli_update(int argc, char **argv);
+int cli_instances(int argc, char **argv);
+/* cli_monitor.c: /monitors/performance and /monitors/system of a mode */
+int cli_monitor(int argc, char **argv);
+
+/* payments_main.c: prints the usage of a command to stderr; returns 2. */
+int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* cli_control.c: one command to the master's control socket. Returns the
+ * answer (malloc'd) or NULL with err. */
+char *cli_control_request(const char *socket_path, const char *command, int timeout_ms, char *err, size_t errlen);
+/* The same, parsed as a JSON object. */
+json_t *cli_control_json(const char *socket_path, const char *command, int timeout_ms, char *err, size_t errlen);
+/* Ready workers in a status document, and whether that is all of them. */
+int cli_ready_workers(json_t *status, bool *all_ready);
+
+/* cli_options.c: the local instance's paths and a mode's endpoint. */
+typedef struct cli_local_paths {
+    char *control_socket;
+    char *pid_file;
+    char *log_file;       /* "" when the master logs to stderr */
+    long long drain_timeout_ms;
+} cli_local_paths;
+int cli_local_paths_load(const dotenv *env, cli_local_paths *paths, char *err, size_t errlen);
+void cli_local_paths_free(cli_local_paths *paths);
+/* Reads the settings or prints why not (returns -1). */
+int cli_settings_open(dotenv *env);
+/* The value of --name VALUE at argv[*i] (advancing *i), or NULL. */
+const char *cli_option_value(int argc, char **argv, int *i, const char *name);
+/* "payments-cli@<hostname>", a valid instance name for the handshake. */
+void cli_instance_name(char *out, size_t len);
+
+#endif

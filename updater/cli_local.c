@@ -1,0 +1,316 @@
+/* Local operation of the instance on this machine: start the master in the
+ * background and wait until every worker is ready, stop it gracefully and
+ * wait until it is gone, show its status, roll its workers, apply the
+ * migrations. The pid file and the control socket are the only handles on
+ * a running master, as they are for systemd and for the updater. */
+#include "cli.h"
+
+#include "config.h"
+#include "migrate.h"
+#include "settings.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef PAYMENTS_SQL_DIR
+#define PAYMENTS_SQL_DIR "sql"
+#endif
+
+#define POLL_MS 100
+#define CONTROL_TIMEOUT_MS 5000
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The live pid in the pid file, or 0. */
+static pid_t running_pid(const char *pid_file)
+{
+    FILE *f = fopen(pid_file, "r");
+    long pid = 0;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
+        return 0;
+    return (pid_t)pid;
+}
+
+static int load_paths(cli_local_paths *paths)
+{
+    dotenv env;
+    if (cli_settings_open(&env) < 0)
+        return -1;
+    char err[300];
+    int rc = cli_local_paths_load(&env, paths, err, sizeof err);
+    dotenv_free(&env);
+    if (rc < 0)
+        fprintf(stderr, "payments: %s\n", err);
+    return rc;
+}
+
+/* ---- start ---- */
+
+static int make_parents(const char *path)
+{
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+/* payments-master beside this binary, unless PAYMENT_MASTER_BINARY says. */
+static void master_binary(char *out, size_t len)
+{
+    const char *configured = getenv("PAYMENT_MASTER_BINARY");
+    if (configured && *configured) {
+        snprintf(out, len, "%s", configured);
+        return;
+    }
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(out, len, "%s/payments-master", slash ? self : ".");
+}
+
+static void print_log_tail(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    char text[4097];
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, size > 4096 ? size - 4096 : 0, SEEK_SET);
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    const char *start = text + n;
+    for (int lines = 0; start > text && lines <= 15;)
+        if (*--start == '\n')
+            lines++;
+    fprintf(stderr, "last lines of %s:\n%s\n", path, start == text ? start : start + 1);
+}
+
+/* The child: a session of its own, output to the log, then the master. */
+static void exec_master(const char *binary, int log_fd)
+{
+    setsid();
+    int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
+        dup2(log_fd, STDERR_FILENO) < 0)
+        _exit(127);
+    char *const argv[] = {(char *)binary, NULL};
+    execv(binary, argv);
+    fprintf(stderr, "payments start: cannot run %s: %s\n", binary, strerror(errno));
+    _exit(127);
+}
+
+/* Waits until the master reports every worker ready, or it dies, or time is up. */
+static int wait_started(pid_t child, const cli_local_paths *paths, const char *log_path, int timeout_s)
+{
+    long long deadline = now_ms() + (long long)timeout_s * 1000;
+    while (now_ms() < deadline) {
+        int status;
+        if (waitpid(child, &status, WNOHANG) == child) {
+            fprintf(stderr, "payments start: payments-master %s %d during start-up\n",
+                    WIFSIGNALED(status) ? "was killed by signal" : "exited with status",
+                    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+            print_log_tail(log_path);
+            return 1;
+        }
+        char err[300];
+        json_t *doc = cli_control_json(paths->control_socket, "status", CONTROL_TIMEOUT_MS, err, sizeof err);
+        bool all_ready = false;
+        int ready = doc ? cli_ready_workers(doc, &all_ready) : 0;
+        json_decref(doc);
+        if (all_ready) {
+            printf("payments-master started: pid %d, %d worker(s) ready; log: %s\n", (int)child, ready, log_path);
+            return 0;
+        }
+        sleep_ms(POLL_MS);
+    }
+    fprintf(stderr, "payments start: the workers were not all ready within %d s; payments-master (pid %d) keeps "
+                    "starting, see %s\n", timeout_s, (int)child, log_path);
+    return 1;
+}
+
+int cli_start(int argc, char **argv)
+{
+    const char *log_option = NULL, *value;
+    int timeout_s = 60;
+    for (int i = 1; i < argc; i++) {
+        if ((value = cli_option_value(argc, argv, &i, "--log")))
+            log_option = value;
+        else if ((value = cli_option_value(argc, argv, &i, "--timeout")) && atoi(value) > 0)
+            timeout_s = atoi(value);
+        else
+            return cli_usage_error(argv[0], "unexpected argument %s", argv[i]);
+    }
+    cli_local_paths paths;
+    if (load_paths(&paths) < 0)
+        return 1;
+    pid_t running = running_pid(paths.pid_file);
+    if (running) {
+        fprintf(stderr, "payments start: payments-master is already running (pid %d)\n", (int)running);
+        cli_local_paths_free(&paths);
+        return 1;
+    }
+    const char *log_path = log_option ? log_option : *paths.log_file ? paths.log_file : "var/log/payments.log";
+    int log_fd = make_parents(log_path) == 0 ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : -1;
+    char binary[PATH_MAX];
+    master_binary(binary, sizeof binary);
+    pid_t child = log_fd < 0 ? -1 : fork();
+    if (child == 0)
+        exec_master(binary, log_fd);
+    int rc = 1;
+    if (child < 0)
+        fprintf(stderr, "payments start: cannot %s: %s\n", log_fd < 0 ? "open the log file" : "fork",
+                strerror(errno));
+    else
+        rc = wait_started(child, &paths, log_path, timeout_s);
+    if (log_fd >= 0)
+        close(log_fd);
+    cli_local_paths_free(&paths);
+    return rc;
+}
+
+/* ---- stop ---- */
+
+int cli_stop(int argc, char **argv)
+{
+    bool fast = false;
+    int timeout_s = 0;
+    const char *value;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--fast") == 0)
+            fast = true;
+        else if ((value = cli_option_value(argc, argv, &i, "--timeout")) && atoi(value) > 0)
+            timeout_s = atoi(value);
+        else
+            return cli_usage_error(argv[0], "unexpected argument %s", argv[i]);
+    }
+    cli_local_paths paths;
+    if (load_paths(&paths) < 0)
+        return 1;
+    if (!timeout_s) /* the workers' drain limit, and time for the master to notice */
+        timeout_s = (int)(paths.drain_timeout_ms / 1000) + 15;
+    pid_t pid = running_pid(paths.pid_file);
+    cli_local_paths_free(&paths);
+    if (!pid) {
+        printf("payments-master is not running\n");
+        return 0;
+    }
+    if (kill(pid, fast ? SIGTERM : SIGQUIT) < 0) {
+        fprintf(stderr, "payments stop: cannot signal pid %d: %s\n", (int)pid, strerror(errno));
+        return 1;
+    }
+    long long deadline = now_ms() + (long long)timeout_s * 1000;
+    while (now_ms() < deadline) {
+        if (kill(pid, 0) < 0 && errno == ESRCH) {
+            printf("payments-master (pid %d) stopped\n", (int)pid);
+            return 0;
+        }
+        sleep_ms(POLL_MS);
+    }
+    fprintf(stderr, "payments stop: payments-master (pid %d) is still running after %d s\n", (int)pid, timeout_s);
+    return 1;
+}
+
+/* ---- status, reload, migrate ---- */
+
+int cli_status(int argc, char **argv)
+{
+    if (argc > 1)
+        return cli_usage_error(argv[0], "unexpected argument %s", argv[1]);
+    cli_local_paths paths;
+    if (load_paths(&paths) < 0)
+        return 1;
+    char err[300];
+    json_t *doc = cli_control_json(paths.control_socket, "status", CONTROL_TIMEOUT_MS, err, sizeof err);
+    cli_local_paths_free(&paths);
+    if (!doc) {
+        fprintf(stderr, "payments status: %s\n", err);
+        return 1;
+    }
+    int rc = json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 && puts("") >= 0 ? 0 : 1;
+    json_decref(doc);
+    return rc;
+}
+
+int cli_reload(int argc, char **argv)
+{
+    if (argc > 1)
+        return cli_usage_error(argv[0], "unexpected argument %s", argv[1]);
+    cli_local_paths paths;
+    if (load_paths(&paths) < 0)
+        return 1;
+    char err[300];
+    json_t *answer = cli_control_json(paths.control_socket, "reload", CONTROL_TIMEOUT_MS, err, sizeof err);
+    cli_local_paths_free(&paths);
+    const char *refusal = answer ? json_string_value(json_object_get(answer, "error")) : err;
+    if (refusal)
+        fprintf(stderr, "payments reload: %s\n", refusal);
+    else
+        printf("reloading: workers are replaced one at a time (see payments status)\n");
+    json_decref(answer);
+    return refusal ? 1 : 0;
+}
+
+int cli_migrate(int argc, char **argv)
+{
+    if (argc > 1)
+        return cli_usage_error(argv[0], "unexpected argument %s", argv[1]);
+    cfg c;
+    char err[512];
+    if (cfg_load(&c, err, sizeof err) < 0) {
+        fprintf(stderr, "payments migrate: %s\n", err);
+        return 1;
+    }
+    const char *dir = getenv("PAYMENT_SQL_DIR");
+    char *conninfo = cfg_postgres_conninfo(&c);
+    if (!conninfo)
+        snprintf(err, sizeof err, "out of memory");
+    int applied = conninfo ? migrate_apply(conninfo, c.postgres.schema, dir && *dir ? dir : PAYMENTS_SQL_DIR, err,
+                                           sizeof err)
+                           : -1;
+    free(conninfo);
+    cfg_free(&c);
+    if (applied < 0) {
+        fprintf(stderr, "payments migrate: %s\n", err);
+        return 1;
+    }
+    printf("%d migration(s) applied\n", applied);
+    return 0;
+}

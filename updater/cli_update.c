@@ -1,0 +1,232 @@
+/* `payments update <mode>` and `payments instances <mode>`: ask the master
+ * updater of a mode (PAYMENT_UPDATOR_HOST_<MODE>:PAYMENT_UPDATOR_PORT) to
+ * update every instance, or to list the instances connected to it. Progress
+ * goes to stderr as it arrives; the results go to stdout: each instance's
+ * outcome, then the branch, hash and commit time every instance serves. */
+#include "cli.h"
+
+#include "cli_link.h"
+#include "settings.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CONNECT_TIMEOUT_MS 10000
+
+typedef struct update_target {
+    char *host;
+    int port;
+    char *secret;
+    long long timeout_ms;
+    bool json;
+} update_target;
+
+static void target_free(update_target *t)
+{
+    free(t->host);
+    free(t->secret);
+}
+
+/* Parses "<mode> [--host HOST[:PORT]] [--json]" and the settings. */
+static int target_load(int argc, char **argv, update_target *t)
+{
+    memset(t, 0, sizeof *t);
+    const char *mode = NULL, *host_option = NULL, *value;
+    for (int i = 1; i < argc; i++) {
+        if ((value = cli_option_value(argc, argv, &i, "--host")))
+            host_option = value;
+        else if (strcmp(argv[i], "--json") == 0)
+            t->json = true;
+        else if (!mode && argv[i][0] != '-')
+            mode = argv[i];
+        else
+            return cli_usage_error(argv[0], "unexpected argument %s", argv[i]);
+    }
+    if (!mode)
+        return cli_usage_error(argv[0], "which mode: local, dev or real?");
+    dotenv env;
+    if (cli_settings_open(&env) < 0)
+        return 1;
+    char err[300];
+    long long port;
+    const char *secret = settings_get(&env, "PAYMENT_SYSTEM_PASSWORD", NULL);
+    const char *host = host_option ? host_option : settings_mode_host(&env, "UPDATOR", mode, err, sizeof err);
+    int rc = 1;
+    if (!secret)
+        snprintf(err, sizeof err, "PAYMENT_SYSTEM_PASSWORD is not set");
+    else if (host && settings_integer(&env, "PAYMENT_UPDATOR_PORT", 37820, 1, 65535, &port, err, sizeof err) == 0 &&
+             settings_integer(&env, "PAYMENT_UPDATE_TIMEOUT_MS", 3600000, 1000, 86400000, &t->timeout_ms, err,
+                              sizeof err) == 0) {
+        if (settings_host_port(host, (int)port, &t->host, &t->port) < 0)
+            snprintf(err, sizeof err, "the master updater address must be HOST or HOST:PORT: %s", host);
+        else if (!(t->secret = strdup(secret)))
+            snprintf(err, sizeof err, "out of memory");
+        else
+            rc = 0;
+    }
+    dotenv_free(&env);
+    if (rc != 0) {
+        fprintf(stderr, "payments %s: %s\n", argv[0], err);
+        target_free(t);
+    }
+    return rc;
+}
+
+static int open_link(const char *command, update_target *t, cli_link *link)
+{
+    char err[300];
+    if (cli_link_open(link, t->host, t->port, t->secret, CONNECT_TIMEOUT_MS, err, sizeof err) < 0) {
+        fprintf(stderr, "payments %s: %s:%d: %s\n", command, t->host, t->port, err);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *text_of(json_t *doc, const char *key, const char *fallback)
+{
+    const char *value = json_string_value(json_object_get(doc, key));
+    return value && *value ? value : fallback;
+}
+
+static void print_instance(json_t *result)
+{
+    const char *instance = text_of(result, "instance", "?");
+    double seconds = (double)json_integer_value(json_object_get(result, "duration_ms")) / 1000.0;
+    if (json_is_true(json_object_get(result, "ok"))) {
+        printf("%s: ok (%s) in %.1f s\n", instance, text_of(result, "action", "none"), seconds);
+    } else {
+        printf("%s: FAILED at %s: %s\n", instance, text_of(result, "step", "?"), text_of(result, "error", "?"));
+        size_t i;
+        json_t *line;
+        json_array_foreach(json_object_get(result, "output"), i, line) printf("    | %s\n", json_string_value(line));
+        if (json_is_true(json_object_get(result, "rolled_back")))
+            printf("    the checkout was put back and rebuilt; the previous version keeps serving\n");
+    }
+    size_t i;
+    json_t *warning;
+    json_array_foreach(json_object_get(result, "warnings"), i, warning)
+        printf("    warning: %s\n", json_string_value(warning));
+}
+
+static void print_served(json_t *instances)
+{
+    printf("now serving:\n");
+    size_t i;
+    json_t *result;
+    json_array_foreach(instances, i, result)
+    {
+        json_t *commit = json_object_get(result, "commit");
+        if (!json_is_object(commit)) {
+            printf("  %s: unknown commit\n", text_of(result, "instance", "?"));
+            continue;
+        }
+        printf("  %s: branch %s, commit %s, committed %s (%s)\n", text_of(result, "instance", "?"),
+               text_of(commit, "branch", "?"), text_of(commit, "hash", "?"), text_of(commit, "committed_at", "?"),
+               text_of(commit, "subject", ""));
+    }
+}
+
+/* Prints what arrives until the result; returns the exit status. */
+static int follow_round(cli_link *link, update_target *t)
+{
+    for (;;) {
+        char err[300];
+        json_t *message = cli_link_receive(link, (int)(t->timeout_ms + 60000), err, sizeof err);
+        if (!message) {
+            fprintf(stderr, "payments update: %s\n", err);
+            return 1;
+        }
+        const char *type = text_of(message, "type", "");
+        int rc = -1;
+        if (strcmp(type, "accepted") == 0) {
+            fprintf(stderr, "update round %lld: %zu instance(s)\n",
+                    (long long)json_integer_value(json_object_get(message, "round")),
+                    json_array_size(json_object_get(message, "instances")));
+        } else if (strcmp(type, "progress") == 0) {
+            fprintf(stderr, "[%s] %s\n", text_of(message, "instance", "?"), text_of(message, "message", ""));
+        } else if (strcmp(type, "refused") == 0 || strcmp(type, "error") == 0) {
+            fprintf(stderr, "payments update: refused: %s\n", text_of(message, "reason", "no reason given"));
+            rc = 1;
+        } else if (strcmp(type, "result") == 0) {
+            json_t *instances = json_object_get(message, "instances");
+            if (t->json) {
+                json_dumpf(message, stdout, JSON_INDENT(2));
+                puts("");
+            } else {
+                size_t i;
+                json_t *result;
+                json_array_foreach(instances, i, result) print_instance(result);
+                print_served(instances);
+            }
+            rc = json_is_true(json_object_get(message, "ok")) ? 0 : 1;
+        }
+        json_decref(message);
+        if (rc >= 0)
+            return rc;
+    }
+}
+
+int cli_update(int argc, char **argv)
+{
+    update_target t;
+    int rc = target_load(argc, argv, &t);
+    if (rc != 0)
+        return rc;
+    cli_link link;
+    rc = open_link(argv[0], &t, &link) < 0 ? 1 : 0;
+    if (rc == 0) {
+        char err[300];
+        json_t *request = json_pack("{s:s}", "type", "update");
+        rc = request && cli_link_send(&link, request, err, sizeof err) == 0 ? follow_round(&link, &t) : 1;
+        if (!request)
+            fprintf(stderr, "payments update: out of memory\n");
+        json_decref(request);
+        cli_link_close(&link);
+    }
+    target_free(&t);
+    return rc;
+}
+
+static void print_instances(json_t *answer)
+{
+    printf("%s\n", json_is_true(json_object_get(answer, "updating")) ? "an update is running" : "idle");
+    size_t i;
+    json_t *entry;
+    json_array_foreach(json_object_get(answer, "instances"), i, entry)
+        printf("  %s (%s, %s)\n", text_of(entry, "instance", "?"), text_of(entry, "role", "?"),
+               text_of(entry, "address", "?"));
+}
+
+int cli_instances(int argc, char **argv)
+{
+    update_target t;
+    int rc = target_load(argc, argv, &t);
+    if (rc != 0)
+        return rc;
+    cli_link link;
+    rc = 1;
+    if (open_link(argv[0], &t, &link) == 0) {
+        char err[300];
+        json_t *request = json_pack("{s:s}", "type", "instances");
+        json_t *answer = request && cli_link_send(&link, request, err, sizeof err) == 0
+                             ? cli_link_receive(&link, CONNECT_TIMEOUT_MS, err, sizeof err)
+                             : NULL;
+        if (!answer) {
+            fprintf(stderr, "payments instances: %s\n", request ? err : "out of memory");
+        } else {
+            if (t.json) {
+                json_dumpf(answer, stdout, JSON_INDENT(2));
+                puts("");
+            } else {
+                print_instances(answer);
+            }
+            rc = 0;
+        }
+        json_decref(request);
+        json_decref(answer);
+        cli_link_close(&link);
+    }
+    target_free(&t);
+    return rc;
+}

@@ -1,0 +1,159 @@
+/* The updater daemon's settings. Paths are made absolute once, here, so the
+ * update steps and the log never depend on a working directory. The secret
+ * is copied into the struct and wiped when it is freed. */
+#include "updater.h"
+
+#include "settings.h"
+#include "updater_protocol.h"
+
+#include <limits.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* name made absolute against base (or the working directory when base is NULL). */
+static char *absolute_path(const char *name, const char *base)
+{
+    if (name[0] == '/')
+        return strdup(name);
+    char cwd[PATH_MAX];
+    if (!base && !getcwd(cwd, sizeof cwd))
+        return NULL;
+    const char *dir = base ? base : cwd;
+    size_t len = strlen(dir) + 1 + strlen(name) + 1;
+    char *path = malloc(len);
+    if (path)
+        snprintf(path, len, "%s/%s", dir, name);
+    return path;
+}
+
+/* hostname:port with every character a name may not hold replaced. */
+static char *default_instance(const dotenv *env)
+{
+    char host[128] = "localhost", name[PROTOCOL_MAX_NAME + 1];
+    if (gethostname(host, sizeof host) < 0)
+        snprintf(host, sizeof host, "localhost");
+    host[sizeof host - 1] = '\0';
+    snprintf(name, sizeof name, "%.50s:%s", host, settings_get(env, "PAYMENT_API_PORT", "37821"));
+    for (char *p = name; *p; p++)
+        if (!protocol_name_valid((char[]){*p, '\0'}))
+            *p = '-';
+    return strdup(name);
+}
+
+static char *own_binary(void)
+{
+    char path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0)
+        return NULL;
+    path[n] = '\0';
+    static const char deleted[] = " (deleted)";
+    if ((size_t)n > sizeof deleted - 1 && strcmp(path + n - (sizeof deleted - 1), deleted) == 0)
+        path[n - (sizeof deleted - 1)] = '\0';
+    return strdup(path);
+}
+
+static int read_paths(updater_config *c, const dotenv *env, char *err, size_t errlen)
+{
+    const char *checkout = settings_get(env, "PAYMENT_UPDATE_CHECKOUT", ".");
+    c->checkout = realpath(checkout, NULL);
+    if (!c->checkout) {
+        snprintf(err, errlen, "PAYMENT_UPDATE_CHECKOUT: no directory %s", checkout);
+        return -1;
+    }
+    c->build_dir = c->checkout ? absolute_path(settings_get(env, "PAYMENT_UPDATE_BUILD_DIR", "build"), c->checkout)
+                               : NULL;
+    c->control_socket = absolute_path(settings_get(env, "PAYMENT_CONTROL_SOCKET", "var/run/payments.sock"), NULL);
+    c->build_type = strdup(settings_get(env, "PAYMENT_UPDATE_BUILD_TYPE", "Release"));
+    c->log_file = strdup(settings_get(env, "PAYMENT_UPDATER_LOG_FILE", ""));
+    c->self_path = own_binary();
+    if (!c->build_dir || !c->control_socket || !c->build_type || !c->log_file || !c->self_path) {
+        snprintf(err, errlen, "cannot resolve the checkout, build and socket paths");
+        return -1;
+    }
+    return 0;
+}
+
+static int read_numbers(updater_config *c, const dotenv *env, char *err, size_t errlen)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    long long port, jobs, command, roll, update;
+    if (settings_integer(env, "PAYMENT_UPDATOR_PORT", 37820, 1, 65535, &port, err, errlen) < 0 ||
+        settings_integer(env, "PAYMENT_UPDATE_BUILD_JOBS", cpus > 0 ? cpus : 1, 1, 256, &jobs, err, errlen) < 0 ||
+        settings_integer(env, "PAYMENT_UPDATE_COMMAND_TIMEOUT_MS", 1800000, 1000, 86400000, &command, err, errlen) <
+            0 ||
+        settings_integer(env, "PAYMENT_UPDATE_ROLL_TIMEOUT_MS", 300000, 1000, 86400000, &roll, err, errlen) < 0 ||
+        settings_integer(env, "PAYMENT_UPDATE_TIMEOUT_MS", 3600000, 1000, 86400000, &update, err, errlen) < 0)
+        return -1;
+    c->port = (int)port;
+    c->build_jobs = (int)jobs;
+    c->command_timeout_ms = (uint64_t)command;
+    c->roll_timeout_ms = (uint64_t)roll;
+    c->update_timeout_ms = (uint64_t)update;
+    return 0;
+}
+
+/* The slave's master: --master, else PAYMENT_UPDATOR_MASTER, else the
+ * updater host of this instance's own mode. */
+static int read_master(updater_config *c, const dotenv *env, const char *master_override, char *err, size_t errlen)
+{
+    const char *text = master_override ? master_override : settings_get(env, "PAYMENT_UPDATOR_MASTER", NULL);
+    if (!text) {
+        text = settings_mode_host(env, "UPDATOR", settings_get(env, "PAYMENT_MODE", "local"), err, errlen);
+        if (!text)
+            return -1;
+    }
+    if (settings_host_port(text, c->port, &c->master_host, &c->master_port) < 0) {
+        snprintf(err, errlen, "the master updater address must be HOST or HOST:PORT: %s", text);
+        return -1;
+    }
+    return 0;
+}
+
+int updater_config_load(updater_config *c, const char *master_override, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof *c);
+    dotenv env;
+    if (settings_open(&env, err, errlen) < 0)
+        return -1;
+    int rc = -1;
+    const char *secret = settings_get(&env, "PAYMENT_SYSTEM_PASSWORD", NULL);
+    const char *instance = settings_get(&env, "PAYMENT_UPDATE_INSTANCE", NULL);
+    if (!secret)
+        snprintf(err, errlen, "PAYMENT_SYSTEM_PASSWORD is not set");
+    else if (instance && !protocol_name_valid(instance))
+        snprintf(err, errlen, "PAYMENT_UPDATE_INSTANCE must be 1 to 64 of the characters A-Z a-z 0-9 . _ : @ -");
+    else if (read_numbers(c, &env, err, errlen) == 0 && read_paths(c, &env, err, errlen) == 0 &&
+             read_master(c, &env, master_override, err, errlen) == 0) {
+        c->secret = strdup(secret);
+        c->bind = strdup(settings_get(&env, "PAYMENT_UPDATOR_BIND", "0.0.0.0"));
+        c->instance = instance ? strdup(instance) : default_instance(&env);
+        rc = c->secret && c->bind && c->instance ? 0 : -1;
+        if (rc < 0)
+            snprintf(err, errlen, "out of memory");
+    }
+    dotenv_free(&env);
+    if (rc < 0)
+        updater_config_free(c);
+    return rc;
+}
+
+void updater_config_free(updater_config *c)
+{
+    if (c->secret)
+        OPENSSL_cleanse(c->secret, strlen(c->secret));
+    free(c->secret);
+    free(c->bind);
+    free(c->master_host);
+    free(c->instance);
+    free(c->checkout);
+    free(c->build_dir);
+    free(c->build_type);
+    free(c->control_socket);
+    free(c->self_path);
+    free(c->log_file);
+    memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,30 @@
+/* api_body: the encrypted envelope of every /payments route. Requests and
+ * answers travel as base64(AES-CBC(JSON)) under the connection key, as the
+ * original server's SDK speaks; errors stay plain JSON, so a caller with a
+ * wrong key can still read why it failed. */
+#ifndef PAYMENTS_API_BODY_H
+#define PAYMENTS_API_BODY_H
+
+#include "crypto.h"
+#include "error.h"
+#include "http_server.h"
+
+#include <jansson.h>
+
+/* How every answer of ours prints numbers: 15 significant digits, so amounts
+ * read from decimal text come back as written (0.1, not 0.1000000000000001). */
+#define API_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
+/* The request body decrypted and parsed into a JSON object, owned by the
+ * caller; NULL with a 400 in err that says which step failed (empty, not
+ * base64, not decryptable with our key, not JSON, not an object). */
+json_t *api_body_read(const crypto_cbc_key *key, const http_request *request, app_error *err);
+
+/* Encrypts doc and answers with status as text/plain; a 500 when it cannot.
+ * doc stays the caller's. ex is answered either way. */
+void api_body_respond(http_exchange *ex, const crypto_cbc_key *key, int status, const json_t *doc);
+
+/* Answers err as plain JSON {statusCode, message, error}. */
+void api_respond_error(http_exchange *ex, const app_error *err);
+
+#endif

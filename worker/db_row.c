@@ -1,0 +1,63 @@
+/* db_row: result rows to owned strings and PostgreSQL text to JSON. */
+#include "db_row.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char **member_at(void *record, const db_column *column)
+{
+    return (char **)((char *)record + column->offset);
+}
+
+int db_row_copy(const PGresult *res, int row, void *record, const db_column *columns, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        int field = PQfnumber(res, columns[i].name);
+        if (field < 0)
+            return -1;
+        if (PQgetisnull(res, row, field))
+            continue;
+        char *copy = strdup(PQgetvalue(res, row, field));
+        if (!copy)
+            return -1;
+        *member_at(record, &columns[i]) = copy;
+    }
+    return 0;
+}
+
+void db_row_free(void *record, const db_column *columns, size_t count)
+{
+    for (size_t i = 0; i < count; i++) {
+        char **member = member_at(record, &columns[i]);
+        free(*member);
+        *member = NULL;
+    }
+}
+
+json_t *db_numeric_json(const char *text)
+{
+    if (!text)
+        return NULL;
+    char *end;
+    double value = strtod(text, &end);
+    if (end == text || *end != '\0' || !isfinite(value))
+        return NULL;
+    if (value == floor(value) && fabs(value) < 9007199254740992.0)
+        return json_integer((json_int_t)value);
+    return json_real(value);
+}
+
+json_t *db_text_json(const char *text)
+{
+    return text ? json_string(text) : json_null();
+}
+
+void db_amount_text(double amount, char *out, size_t cap)
+{
+    if (amount == floor(amount) && fabs(amount) < 9007199254740992.0)
+        snprintf(out, cap, "%.0f", amount);
+    else
+        snprintf(out, cap, "%.15g", amount);
+}

@@ -1,0 +1,32 @@
+/* db_transaction: a write as one transaction on a leased connection: BEGIN,
+ * the statements in order, COMMIT. Any failure ends it and the pool rolls
+ * back on release, so a write is all there or not there at all. */
+#ifndef PAYMENTS_DB_TRANSACTION_H
+#define PAYMENTS_DB_TRANSACTION_H
+
+#include "pg_pool.h"
+
+/* Reads a statement's result while it is valid (e.g. copies the row a
+ * RETURNING or SELECT produced). Returning -1 with err set aborts the
+ * transaction with that error. */
+typedef int (*db_read_fn)(PGresult *res, app_error *err, void *data);
+
+typedef struct db_statement {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+    db_read_fn read; /* may be NULL */
+} db_statement;
+
+/* err is NULL once COMMIT succeeded; else the first failure (pool errors as
+ * pg_pool.h lists them, or a read's own). */
+typedef void (*db_transaction_cb)(const app_error *err, void *data);
+
+/* Runs statements[0..count) in one transaction; done runs exactly once,
+ * after the connection went back: from the loop (at once only when memory
+ * runs out before anything starts, so callers return right after). statements and every parameter
+ * must stay valid until done runs; data is passed to each read and to done. */
+void db_transaction_run(pg_pool *pool, const db_statement *statements, size_t count, db_transaction_cb done,
+                        void *data);
+
+#endif

@@ -1,0 +1,96 @@
+/* history_access: find, then check the password, then hand the record on.
+ * A hash in the original server's format (bcrypt) that matched is replaced
+ * with ours on the way, so a migrated database converges to one format. */
+#include "history_access.h"
+
+#include "log.h"
+
+#include <stdlib.h>
+
+typedef struct history_access {
+    worker *app;
+    const char *password;
+    history_record *record;
+    history_record_cb cb;
+    void *data;
+} history_access;
+
+static void finish(history_access *access, history_record *record, const app_error *err)
+{
+    history_record_cb cb = access->cb;
+    void *data = access->data;
+    free(access);
+    cb(record, err, data);
+}
+
+static void upgrade_password(history_access *access)
+{
+    history_record *record = access->record;
+    if (password_is_current(record->password_hash))
+        return;
+    char *hash = password_hash(&access->app->password, access->password);
+    if (!hash) {
+        log_warn("history_access: cannot hash a password for its upgrade");
+        return;
+    }
+    history_store_upgrade_password(access->app->db, record->id, record->password_hash, hash);
+    free(hash);
+}
+
+static void on_verified(bool match, void *data)
+{
+    history_access *access = data;
+    history_record *record = access->record;
+    if (!match) {
+        history_record_free(record);
+        app_error err;
+        app_error_set(&err, 403, "wrong password");
+        finish(access, NULL, &err);
+        return;
+    }
+    upgrade_password(access);
+    finish(access, record, NULL);
+}
+
+static void on_found(history_record *record, const app_error *err, void *data)
+{
+    history_access *access = data;
+    if (err) {
+        finish(access, NULL, err);
+        return;
+    }
+    access->record = record;
+    password_verify(access->app->loop, &access->app->password, record->password_hash, access->password,
+                    on_verified, access);
+}
+
+static history_access *access_new(worker *w, const char *password, history_record_cb cb, void *data)
+{
+    history_access *access = calloc(1, sizeof *access);
+    if (!access) {
+        app_error err;
+        app_error_set(&err, 500, "out of memory");
+        cb(NULL, &err, data);
+        return NULL;
+    }
+    access->app = w;
+    access->password = password;
+    access->cb = cb;
+    access->data = data;
+    return access;
+}
+
+void history_access_by_id(worker *w, const char *id, const char *password, history_record_cb cb, void *data)
+{
+    history_access *access = access_new(w, password, cb, data);
+    if (access)
+        history_store_find_by_id(w->db, id, on_found, access);
+}
+
+void history_access_by_source(worker *w, const payment_source_input *source, const char *password,
+                              history_record_cb cb, void *data)
+{
+    history_access *access = access_new(w, password, cb, data);
+    if (access)
+        history_store_find_by_source(w->db, source, on_found, access);
+}

@@ -1,0 +1,214 @@
+/* reservation_store: the SQL of reservations, parameterized; ids and times
+ * come from PostgreSQL. */
+#include "reservation_store.h"
+
+#include "db_row.h"
+#include "db_transaction.h"
+#include "log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define COLUMN(name) {#name, offsetof(reservation_record, name)}
+static const db_column reservation_columns[] = {
+    COLUMN(id),           COLUMN(vendor_code), COLUMN(vendor_store_id), COLUMN(vendor_uid),
+    COLUMN(source_schema), COLUMN(source_table), COLUMN(source_id),     COLUMN(title),
+    COLUMN(password_hash), COLUMN(data),        COLUMN(created_at),
+};
+#undef COLUMN
+#define RESERVATION_COLUMN_COUNT (sizeof reservation_columns / sizeof reservation_columns[0])
+
+#define RESERVATION_COLUMNS                                                                                 \
+    "id, vendor_code, vendor_store_id, vendor_uid, source_schema, source_table, source_id, title,"        \
+    " password_hash, data, " DB_ISO_TIME("created_at") " AS created_at"
+
+static const char select_by_id_sql[] = "SELECT " RESERVATION_COLUMNS " FROM payment_reservations WHERE id = $1";
+static const char select_by_source_sql[] = "SELECT " RESERVATION_COLUMNS " FROM payment_reservations"
+                                           " WHERE source_schema = $1 AND source_table = $2 AND source_id = $3";
+
+static const char check_new_sql[] =
+    "SELECT coalesce(bool_or(source_schema = $1 AND source_table = $2 AND source_id = $3), false) AS source_taken,"
+    " coalesce(bool_or(vendor_code = $4 AND vendor_uid = $5), false) AS vendor_taken"
+    " FROM payment_reservations"
+    " WHERE (source_schema = $1 AND source_table = $2 AND source_id = $3)"
+    " OR (vendor_code = $4 AND vendor_uid = $5)";
+
+static const char insert_sql[] =
+    "INSERT INTO payment_reservations (vendor_code, vendor_store_id, vendor_uid, source_schema, source_table,"
+    " source_id, title, password_hash, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    " RETURNING " RESERVATION_COLUMNS;
+
+static const char upgrade_password_sql[] =
+    "UPDATE payment_reservations SET password_hash = $3 WHERE id = $1 AND password_hash = $2";
+
+static const char source_taken[] = "a reservation of this source already exists";
+static const char vendor_taken[] = "this billing key (vendor.uid) is already recorded";
+
+void reservation_record_free(reservation_record *record)
+{
+    if (!record)
+        return;
+    db_row_free(record, reservation_columns, RESERVATION_COLUMN_COUNT);
+    free(record);
+}
+
+static reservation_record *record_from_result(PGresult *res, app_error *err)
+{
+    if (PQntuples(res) == 0) {
+        app_error_set(err, 404, "payment reservation not found");
+        return NULL;
+    }
+    reservation_record *record = calloc(1, sizeof *record);
+    if (!record || db_row_copy(res, 0, record, reservation_columns, RESERVATION_COLUMN_COUNT) < 0) {
+        reservation_record_free(record);
+        log_error("reservation_store: cannot copy a reservation row");
+        app_error_set(err, 500, "cannot read the payment reservation");
+        return NULL;
+    }
+    return record;
+}
+
+/* The state of one call: whose callback to run, and the record read. */
+typedef struct reservation_call {
+    reservation_record_cb record_cb;
+    reservation_check_cb check_cb;
+    void *data;
+    reservation_record *record;
+    const char *params[9];
+    db_statement statement;
+} reservation_call;
+
+static reservation_call *call_new(reservation_record_cb record_cb, reservation_check_cb check_cb, void *data)
+{
+    reservation_call *call = calloc(1, sizeof *call);
+    if (!call) {
+        app_error err;
+        app_error_set(&err, 500, "out of memory");
+        if (record_cb)
+            record_cb(NULL, &err, data);
+        else
+            check_cb(&err, data);
+        return NULL;
+    }
+    call->record_cb = record_cb;
+    call->check_cb = check_cb;
+    call->data = data;
+    return call;
+}
+
+/* ---- reads ---- */
+
+static void on_found(PGresult *res, const app_error *err, void *data)
+{
+    reservation_call *call = data;
+    reservation_record_cb cb = call->record_cb;
+    void *cb_data = call->data;
+    free(call);
+    app_error read_err = {0};
+    reservation_record *record = err ? NULL : record_from_result(res, &read_err);
+    cb(record, err ? err : record ? NULL : &read_err, cb_data);
+}
+
+void reservation_store_find_by_id(pg_pool *pool, const char *id, reservation_record_cb cb, void *data)
+{
+    reservation_call *call = call_new(cb, NULL, data);
+    const char *params[] = {id};
+    if (call)
+        pg_pool_query(pool, select_by_id_sql, 1, params, on_found, call);
+}
+
+void reservation_store_find_by_source(pg_pool *pool, const payment_source_input *source, reservation_record_cb cb,
+                                      void *data)
+{
+    reservation_call *call = call_new(cb, NULL, data);
+    const char *params[] = {source->schema, source->table, source->id};
+    if (call)
+        pg_pool_query(pool, select_by_source_sql, 3, params, on_found, call);
+}
+
+/* ---- uniqueness ---- */
+
+static bool column_true(const PGresult *res, const char *name)
+{
+    int field = PQfnumber(res, name);
+    return field >= 0 && PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, field), "t") == 0;
+}
+
+static void on_checked(PGresult *res, const app_error *err, void *data)
+{
+    reservation_call *call = data;
+    reservation_check_cb cb = call->check_cb;
+    void *cb_data = call->data;
+    free(call);
+    app_error taken = {0};
+    if (!err && column_true(res, "source_taken"))
+        app_error_set(&taken, 409, "%s", source_taken);
+    else if (!err && column_true(res, "vendor_taken"))
+        app_error_set(&taken, 409, "%s", vendor_taken);
+    cb(err ? err : taken.status ? &taken : NULL, cb_data);
+}
+
+void reservation_store_check_new(pg_pool *pool, const payment_source_input *source,
+                                 const payment_vendor_input *vendor, reservation_check_cb cb, void *data)
+{
+    reservation_call *call = call_new(NULL, cb, data);
+    const char *params[] = {source->schema, source->table, source->id, vendor->code, vendor->uid};
+    if (call)
+        pg_pool_query(pool, check_new_sql, 5, params, on_checked, call);
+}
+
+/* ---- insert ---- */
+
+static int read_inserted(PGresult *res, app_error *err, void *data)
+{
+    reservation_call *call = data;
+    call->record = record_from_result(res, err);
+    return call->record ? 0 : -1;
+}
+
+static void on_inserted(const app_error *err, void *data)
+{
+    reservation_call *call = data;
+    reservation_record_cb cb = call->record_cb;
+    void *cb_data = call->data;
+    reservation_record *record = call->record;
+    free(call);
+    if (!err) {
+        cb(record, NULL, cb_data);
+        return;
+    }
+    reservation_record_free(record);
+    app_error explained = *err;
+    if (strstr(err->message, "payment_reservations_source_key"))
+        app_error_set(&explained, 409, "%s", source_taken);
+    else if (strstr(err->message, "payment_reservations_vendor_key"))
+        app_error_set(&explained, 409, "%s", vendor_taken);
+    cb(NULL, &explained, cb_data);
+}
+
+void reservation_store_insert(pg_pool *pool, const reservation_new *input, reservation_record_cb cb, void *data)
+{
+    reservation_call *call = call_new(cb, NULL, data);
+    if (!call)
+        return;
+    const char *params[] = {input->vendor->code,   input->vendor->store_id, input->vendor->uid,
+                            input->source->schema, input->source->table,    input->source->id,
+                            input->title,          input->password_hash,    input->data};
+    memcpy(call->params, params, sizeof params);
+    call->statement = (db_statement){insert_sql, 9, call->params, read_inserted};
+    db_transaction_run(pool, &call->statement, 1, on_inserted, call);
+}
+
+static void on_password_upgraded(PGresult *res, const app_error *err, void *data)
+{
+    (void)res;
+    (void)data;
+    if (err)
+        log_warn("reservation_store: cannot upgrade a password hash (%d %s)", err->status, err->message);
+}
+
+void reservation_store_upgrade_password(pg_pool *pool, const char *id, const char *old_hash, const char *new_hash)
+{
+    const char *params[] = {id, old_hash, new_hash};
+    pg_pool_query(pool, upgrade_password_sql, 3, params, on_password_upgraded, NULL);
+}

@@ -1,0 +1,124 @@
+/* Toss's documents, normalized: an ITossPayment becomes a vendor_payment
+ * (times in ISO-8601 with Korea's offset; refunds in cancels[] and the
+ * shrinking balanceAmount), an ITossBilling a billing key. */
+#include "vendor_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static bool toss_status(const char *text, vendor_status *out, bool *awaits_approval)
+{
+    static const struct {
+        const char *name;
+        vendor_status status;
+        bool awaits_approval;
+    } table[] = {
+        {"DONE", VENDOR_STATUS_PAID, false},
+        {"CANCELED", VENDOR_STATUS_CANCELLED, false},
+        {"PARTIAL_CANCELED", VENDOR_STATUS_PARTIAL, false},
+        {"WAITING_FOR_DEPOSIT", VENDOR_STATUS_READY, false},
+        {"IN_PROGRESS", VENDOR_STATUS_READY, true},
+        {"READY", VENDOR_STATUS_READY, true},
+        {"ABORTED", VENDOR_STATUS_FAILED, false},
+        {"EXPIRED", VENDOR_STATUS_FAILED, false},
+    };
+    for (size_t i = 0; text && i < sizeof table / sizeof table[0]; i++) {
+        if (strcmp(text, table[i].name) == 0) {
+            *out = table[i].status;
+            *awaits_approval = table[i].awaits_approval;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* An ISO-8601 member to unix ms: absent or null is 0, malformed is false. */
+static bool toss_time(const json_t *doc, const char *name, int64_t *out)
+{
+    json_t *value = json_object_get(doc, name);
+    *out = 0;
+    if (!value || json_is_null(value))
+        return true;
+    return vendor_time_parse_iso(json_string_value(value), out);
+}
+
+/* cancels[] as {"reason","price","created_at"}; their sum in *total. */
+static bool toss_cancels(const json_t *doc, json_t *out, double *total)
+{
+    json_t *cancels = json_object_get(doc, "cancels");
+    *total = 0;
+    if (!cancels || json_is_null(cancels))
+        return true;
+    if (!json_is_array(cancels))
+        return false;
+    size_t i;
+    json_t *entry;
+    json_array_foreach(cancels, i, entry) {
+        double amount;
+        int64_t at;
+        if (!json_is_object(entry) || !vendor_json_number(entry, "cancelAmount", &amount) ||
+            !toss_time(entry, "canceledAt", &at))
+            return false;
+        const char *reason = vendor_json_string(entry, "cancelReason");
+        json_t *cancel = json_pack("{s:s, s:o, s:I}", "reason", reason ? reason : "", "price",
+                                   vendor_json_amount(amount), "created_at", (json_int_t)at);
+        if (!cancel || json_array_append_new(out, cancel) != 0)
+            return false;
+        *total += amount;
+    }
+    return true;
+}
+
+static bool toss_payment_fill(vendor_payment *p, json_t *doc)
+{
+    const char *currency = vendor_json_string(doc, "currency");
+    double cancelled = 0, balance = 0;
+    if (!vendor_copy_text(p->uid, sizeof p->uid, vendor_json_string(doc, "paymentKey")) ||
+        !vendor_copy_text(p->order_id, sizeof p->order_id, vendor_json_string(doc, "orderId")) ||
+        !vendor_copy_text(p->currency, sizeof p->currency, currency ? currency : "KRW") ||
+        !vendor_json_number(doc, "totalAmount", &p->amount) ||
+        !toss_status(vendor_json_string(doc, "status"), &p->status, &p->awaits_approval) ||
+        !toss_time(doc, "approvedAt", &p->paid_at) || !toss_cancels(doc, p->cancels, &cancelled))
+        return false;
+    /* The cancels say exactly what was refunded; the balance is the fallback. */
+    if (json_array_size(p->cancels) > 0)
+        p->refunded = cancelled;
+    else if (vendor_json_number(doc, "balanceAmount", &balance) && balance < p->amount)
+        p->refunded = p->amount - balance;
+    p->cancelled_at = vendor_cancels_sort(p->cancels);
+    p->data = json_incref(doc);
+    return true;
+}
+
+vendor_payment *toss_payment_read(json_t *doc, app_error *err)
+{
+    vendor_payment *payment = vendor_payment_new();
+    if (!payment) {
+        app_error_set(err, 500, "out of memory reading a Toss payment");
+        return NULL;
+    }
+    if (!toss_payment_fill(payment, doc)) {
+        vendor_payment_free(payment);
+        app_error_set(err, 502,
+                      "Toss Payments sent a payment without paymentKey, orderId, totalAmount, a known status or "
+                      "well-formed times");
+        return NULL;
+    }
+    return payment;
+}
+
+vendor_billing *toss_billing_read(json_t *doc, app_error *err)
+{
+    vendor_billing *billing = calloc(1, sizeof *billing);
+    if (!billing) {
+        app_error_set(err, 500, "out of memory reading a Toss billing key");
+        return NULL;
+    }
+    if (!vendor_copy_text(billing->uid, sizeof billing->uid, vendor_json_string(doc, "billingKey"))) {
+        free(billing);
+        app_error_set(err, 502, "Toss Payments sent a billing key without billingKey");
+        return NULL;
+    }
+    billing->data = json_incref(doc);
+    return billing;
+}

@@ -1,0 +1,268 @@
+/* Vendor credentials per store id. A deployment with several merchant
+ * accounts lists them in PAYMENT_VENDOR_STORES_FILE:
+ *   {"iamport": {"<store_id>": {"key": "...", "secret": "...", "url": "..."}},
+ *    "toss.payments": {"<store_id>": {"secret": "...", "url": "..."}}}
+ * ("url" optional); any store id it does not list uses the single account of
+ * PAYMENT_IAMPORT_KEY/SECRET and PAYMENT_TOSS_PAYMENTS_SECRET. The file is
+ * checked whole at start-up: a mistake stops the worker with one line naming
+ * the file and the entry, never a secret. */
+#include "vendor_internal.h"
+
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FALLBACK_STORE_ID "default"
+
+typedef struct stored_entry {
+    char *vendor_code;
+    vendor_store store; /* strings owned */
+} stored_entry;
+
+struct vendor_stores {
+    stored_entry *entries; /* from the file */
+    size_t count;
+    stored_entry iamport_fallback; /* store.secret NULL: no fallback */
+    stored_entry toss_fallback;
+};
+
+typedef struct stores_reader {
+    const char *path;
+    char *err;
+    size_t errlen;
+} stores_reader;
+
+static void stores_fail(const stores_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void stores_fail(const stores_reader *r, const char *fmt, ...)
+{
+    char detail[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    snprintf(r->err, r->errlen, "PAYMENT_VENDOR_STORES_FILE %s: %s", r->path, detail);
+}
+
+static void wipe_free(char *text)
+{
+    if (!text)
+        return;
+    explicit_bzero(text, strlen(text));
+    free(text);
+}
+
+static void entry_clear(stored_entry *entry)
+{
+    free(entry->vendor_code);
+    free((char *)entry->store.store_id);
+    free((char *)entry->store.base_url);
+    wipe_free((char *)entry->store.key);
+    wipe_free((char *)entry->store.secret);
+    memset(entry, 0, sizeof *entry);
+}
+
+/* Copies each string (NULL stays NULL). Returns false when out of memory. */
+static bool entry_set(stored_entry *entry, const char *code, const char *store_id, const char *url, const char *key,
+                      const char *secret)
+{
+    entry->vendor_code = strdup(code);
+    entry->store.store_id = strdup(store_id);
+    entry->store.base_url = url ? strdup(url) : NULL;
+    entry->store.key = key ? strdup(key) : NULL;
+    entry->store.secret = secret ? strdup(secret) : NULL;
+    return entry->vendor_code && entry->store.store_id && (!url || entry->store.base_url) &&
+           (!key || entry->store.key) && (!secret || entry->store.secret);
+}
+
+/* ---- the file ---- */
+
+static const char *default_url(const cfg *config, const char *code)
+{
+    return strcmp(code, "iamport") == 0 ? config->iamport_url : config->toss_payments_url;
+}
+
+/* A member that must be a non-empty string (or may be absent when optional). */
+static bool read_member(const stores_reader *r, json_t *store, const char *code, const char *store_id,
+                        const char *name, bool required, const char **out)
+{
+    json_t *value = json_object_get(store, name);
+    *out = json_string_value(value);
+    if ((!value && !required) || (*out && **out))
+        return true;
+    stores_fail(r, "%s.%s: \"%s\" must be a non-empty string", code, store_id, name);
+    return false;
+}
+
+static bool store_members_known(const stores_reader *r, json_t *store, const char *code, const char *store_id,
+                                bool iamport)
+{
+    const char *name;
+    json_t *value;
+    json_object_foreach(store, name, value) {
+        (void)value;
+        if (strcmp(name, "secret") != 0 && strcmp(name, "url") != 0 && !(iamport && strcmp(name, "key") == 0)) {
+            stores_fail(r, "%s.%s: unknown member \"%s\" (expected %s)", code, store_id, name,
+                        iamport ? "key, secret, url" : "secret, url");
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool read_store(const stores_reader *r, const cfg *config, const char *code, const char *store_id,
+                       json_t *store, stored_entry *out)
+{
+    bool iamport = strcmp(code, "iamport") == 0;
+    const char *key = NULL, *secret, *url;
+    if (!*store_id) {
+        stores_fail(r, "%s: a store id must not be empty", code);
+        return false;
+    }
+    if (!json_is_object(store)) {
+        stores_fail(r, "%s.%s: must be an object", code, store_id);
+        return false;
+    }
+    if (!store_members_known(r, store, code, store_id, iamport) ||
+        (iamport && !read_member(r, store, code, store_id, "key", true, &key)) ||
+        !read_member(r, store, code, store_id, "secret", true, &secret) ||
+        !read_member(r, store, code, store_id, "url", false, &url))
+        return false;
+    if (!url)
+        url = default_url(config, code);
+    if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
+        stores_fail(r, "%s.%s: \"url\" must start with http:// or https://", code, store_id);
+        return false;
+    }
+    if (!entry_set(out, code, store_id, url, key, secret)) {
+        entry_clear(out);
+        stores_fail(r, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+static bool read_vendor(const stores_reader *r, const cfg *config, const char *code, json_t *stores,
+                        vendor_stores *out)
+{
+    if (!vendor_find(code)) {
+        stores_fail(r, "unknown vendor \"%s\" (expected iamport or toss.payments)", code);
+        return false;
+    }
+    if (!json_is_object(stores)) {
+        stores_fail(r, "%s: must be an object of store ids", code);
+        return false;
+    }
+    const char *store_id;
+    json_t *store;
+    json_object_foreach(stores, store_id, store) {
+        if (!read_store(r, config, code, store_id, store, &out->entries[out->count]))
+            return false;
+        out->count++;
+    }
+    return true;
+}
+
+static size_t count_stores(json_t *root)
+{
+    size_t count = 0;
+    const char *code;
+    json_t *stores;
+    json_object_foreach(root, code, stores) {
+        (void)code;
+        count += json_is_object(stores) ? json_object_size(stores) : 0;
+    }
+    return count;
+}
+
+static bool read_file(const stores_reader *r, const cfg *config, vendor_stores *out)
+{
+    json_error_t error;
+    json_t *root = json_load_file(r->path, JSON_REJECT_DUPLICATES, &error);
+    if (!root) {
+        /* jansson quotes the text near a syntax error, which may be a secret. */
+        char *near = strstr(error.text, " near ");
+        if (near)
+            *near = '\0';
+        if (error.line > 0)
+            stores_fail(r, "line %d, column %d: %s", error.line, error.column, error.text);
+        else
+            stores_fail(r, "%s", error.text);
+        return false;
+    }
+    bool ok = json_is_object(root);
+    if (!ok)
+        stores_fail(r, "must be a JSON object with the members iamport and toss.payments");
+    size_t capacity = ok ? count_stores(root) : 0;
+    if (ok && capacity && !(out->entries = calloc(capacity, sizeof *out->entries))) {
+        stores_fail(r, "out of memory");
+        ok = false;
+    }
+    const char *code;
+    json_t *stores;
+    json_object_foreach(root, code, stores) {
+        if (ok && !read_vendor(r, config, code, stores, out))
+            ok = false;
+    }
+    json_decref(root);
+    return ok;
+}
+
+/* ---- the fallback accounts of the environment ---- */
+
+static bool read_fallbacks(const stores_reader *r, const cfg *config, vendor_stores *out)
+{
+    bool ok = true;
+    if (config->iamport_key && config->iamport_secret && config->iamport_url)
+        ok = entry_set(&out->iamport_fallback, "iamport", FALLBACK_STORE_ID, config->iamport_url,
+                       config->iamport_key, config->iamport_secret);
+    if (ok && config->toss_payments_secret && config->toss_payments_url)
+        ok = entry_set(&out->toss_fallback, "toss.payments", FALLBACK_STORE_ID, config->toss_payments_url, NULL,
+                       config->toss_payments_secret);
+    if (!ok)
+        snprintf(r->err, r->errlen, "vendor stores: out of memory");
+    return ok;
+}
+
+vendor_stores *vendor_stores_load(const struct cfg *config, char *err, size_t errlen)
+{
+    vendor_stores *stores = calloc(1, sizeof *stores);
+    if (!stores) {
+        snprintf(err, errlen, "vendor stores: out of memory");
+        return NULL;
+    }
+    stores_reader r = {.path = config->vendor_stores_file, .err = err, .errlen = errlen};
+    if (!read_fallbacks(&r, config, stores) || (r.path && !read_file(&r, config, stores))) {
+        vendor_stores_free(stores);
+        return NULL;
+    }
+    return stores;
+}
+
+const vendor_store *vendor_stores_find(const vendor_stores *stores, const char *vendor_code, const char *store_id)
+{
+    if (!stores || !vendor_code || !store_id)
+        return NULL;
+    for (size_t i = 0; i < stores->count; i++)
+        if (strcmp(stores->entries[i].vendor_code, vendor_code) == 0 &&
+            strcmp(stores->entries[i].store.store_id, store_id) == 0)
+            return &stores->entries[i].store;
+    const stored_entry *fallback = strcmp(vendor_code, "iamport") == 0         ? &stores->iamport_fallback
+                                   : strcmp(vendor_code, "toss.payments") == 0 ? &stores->toss_fallback
+                                                                               : NULL;
+    return fallback && fallback->store.secret ? &fallback->store : NULL;
+}
+
+void vendor_stores_free(vendor_stores *stores)
+{
+    if (!stores)
+        return;
+    for (size_t i = 0; i < stores->count; i++)
+        entry_clear(&stores->entries[i]);
+    free(stores->entries);
+    entry_clear(&stores->iamport_fallback);
+    entry_clear(&stores->toss_fallback);
+    free(stores);
+}
