@@ -101,7 +101,8 @@ static void master_binary(char *out, size_t len)
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = '\0';
-    snprintf(out, len, "%s/payments-master", slash ? self : ".");
+    if (snprintf(out, len, "%s/payments-master", slash ? self : ".") >= (int)len)
+        snprintf(out, len, "payments-master");
 }
 
 static void print_log_tail(const char *path)

@@ -17,6 +17,7 @@
 typedef struct master_peer {
     updater_master *master;
     updater_link *link;
+    bool authenticated;
     bool awaiting_result; /* a slave of the current round that has not answered */
     struct master_peer *next;
 } master_peer;
@@ -263,6 +264,7 @@ static void on_peer_ready(updater_link *link, void *data)
         updater_link_close(link, "unknown role");
         return;
     }
+    p->authenticated = true;
     log_info("%s %s connected from %s", role, updater_link_peer_instance(link), updater_link_peer_address(link));
     if (strcmp(role, "slave") == 0)
         drop_older_link(p->master, p);
@@ -282,8 +284,7 @@ static void on_peer_closed(updater_link *link, const char *reason, void *data)
 {
     master_peer *p = data;
     updater_master *m = p->master;
-    bool was_ready = updater_link_peer_instance(link)[0] != '\0';
-    if (was_ready)
+    if (p->authenticated)
         log_info("%s %s (%s) left: %s", updater_link_peer_role(link), updater_link_peer_instance(link),
                  updater_link_peer_address(link), reason);
     unlink_peer(m, p);

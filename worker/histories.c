@@ -216,8 +216,8 @@ static bool read_create_input(history_request *r, app_error *err)
     api_input in;
     api_input_init(&in, r->body, err);
     return payment_input_vendor(&in, &r->vendor) && payment_input_source(&in, &r->source) &&
-           api_input_number(&in, "price", 0, PAYMENT_PRICE_MAX, &r->price) && payment_input_password(&in, &r->password) &&
-           api_input_url(&in, "webhook_url", &r->webhook_url);
+           api_input_number(&in, "price", 0, PAYMENT_PRICE_MAX, &r->price) &&
+           payment_input_password(&in, &r->password) && api_input_url(&in, "webhook_url", &r->webhook_url);
 }
 
 void histories_create(http_exchange *ex, const http_route_params *params, void *context)

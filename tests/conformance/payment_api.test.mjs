@@ -352,6 +352,16 @@ describe("payment API", () => {
       assert.equal(await drivers.toss.status(otherUid), "IN_PROGRESS", "a refused duplicate was confirmed");
     });
 
+    test("a payment or billing key the vendor does not know is 422", async () => {
+      for (const vendor of [drivers.iamport, drivers.toss]) {
+        await expectStatus(record(vendor, { uid: `unknown-${randomUUID()}`, source: newSource(), price: 1_000 }), 422);
+        await expectStatus(api.reservations.create(connection, {
+          vendor: { code: vendor.code, store_id: STORE_ID, uid: `unknown-${randomUUID()}` }, source: newSource(),
+          title: "t", password: "p",
+        }), 422);
+      }
+    });
+
     test("invalid input is 400 naming the field", async () => {
       const base = () => ({
         vendor: { code: "iamport", store_id: STORE_ID, uid: "imp_000000000001" },

@@ -117,8 +117,10 @@ static bool check_account(const api_input *in)
 static void test_fields(void)
 {
     app_error err;
-    CHECK_STR(check_message("{\"source\":{\"id\":\"6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b\"}}", check_source_id, &err), "");
-    CHECK_STR(check_message("{\"source\":{\"id\":\"6F1D2C3B-4A5E-4F60-8A7B-9C0D1E2F3A4B\"}}", check_source_id, &err), "");
+    const char *lower = "{\"source\":{\"id\":\"6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4b\"}}";
+    const char *upper = "{\"source\":{\"id\":\"6F1D2C3B-4A5E-4F60-8A7B-9C0D1E2F3A4B\"}}";
+    CHECK_STR(check_message(lower, check_source_id, &err), "");
+    CHECK_STR(check_message(upper, check_source_id, &err), "");
     CHECK_STR(check_message("{\"source\":{\"id\":\"not-a-uuid\"}}", check_source_id, &err), "source.id must be a UUID");
     CHECK_STR(check_message("{\"source\":{\"id\":\"6f1d2c3b-4a5e-4f60-8a7b-9c0d1e2f3a4bb\"}}", check_source_id, &err),
               "source.id must be a UUID");

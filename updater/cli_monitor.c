@@ -1,0 +1,193 @@
+/* `payments monitor <mode>`: reads GET /monitors/performance and GET
+ * /monitors/system of a mode's API. Both answers are encrypted with the
+ * connection key, as the SDK receives them (base64 of AES-CBC), so this needs
+ * PAYMENT_CONNECTION_ENCRYPTION_KEY and _IV. Prints them readably, or with
+ * --json as one document {"performance": ..., "system": ...}. */
+#include "cli.h"
+
+#include "crypto.h"
+#include "settings.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define REQUEST_TIMEOUT_MS 10000
+#define BODY_LIMIT (8u << 20)
+
+typedef struct body_buffer {
+    char *data;
+    size_t len;
+} body_buffer;
+
+static size_t on_body(char *chunk, size_t size, size_t count, void *data)
+{
+    body_buffer *b = data;
+    size_t n = size * count;
+    char *grown = b->len + n <= BODY_LIMIT ? realloc(b->data, b->len + n + 1) : NULL;
+    if (!grown)
+        return 0; /* curl reports a write error */
+    memcpy(grown + b->len, chunk, n);
+    b->data = grown;
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+/* GETs base + path and decrypts the answer; a JSON document or NULL with err. */
+static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *key, char *err, size_t errlen)
+{
+    char url[512];
+    if (snprintf(url, sizeof url, "%s%s", base, path) >= (int)sizeof url) {
+        snprintf(err, errlen, "the API address is too long");
+        return NULL;
+    }
+    body_buffer body = {0};
+    CURL *curl = curl_easy_init();
+    long status = 0;
+    CURLcode rc = CURLE_FAILED_INIT;
+    if (curl && curl_easy_setopt(curl, CURLOPT_URL, url) == CURLE_OK &&
+        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
+        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body) == CURLE_OK &&
+        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)REQUEST_TIMEOUT_MS) == CURLE_OK &&
+        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK)
+        rc = curl_easy_perform(curl);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(curl);
+    json_t *doc = NULL;
+    if (rc != CURLE_OK) {
+        snprintf(err, errlen, "GET %s: %s", url, curl_easy_strerror(rc));
+    } else if (status != 200) {
+        snprintf(err, errlen, "GET %s: HTTP %ld", url, status);
+    } else {
+        size_t plain_len = 0;
+        unsigned char *plain = crypto_cbc_decrypt_base64(key, body.data ? body.data : "", body.len, &plain_len);
+        doc = plain ? json_loadb((const char *)plain, plain_len, 0, NULL) : NULL;
+        free(plain);
+        if (!json_is_object(doc)) {
+            snprintf(err, errlen, "GET %s: the answer does not decrypt to a JSON object with "
+                                  "PAYMENT_CONNECTION_ENCRYPTION_KEY/_IV", url);
+            json_decref(doc);
+            doc = NULL;
+        }
+    }
+    free(body.data);
+    return doc;
+}
+
+static const char *text_of(json_t *doc, const char *key)
+{
+    const char *value = json_string_value(json_object_get(doc, key));
+    return value && *value ? value : "-";
+}
+
+static double number_at(json_t *doc, const char *group, const char *key)
+{
+    return json_number_value(json_object_get(json_object_get(doc, group), key));
+}
+
+static void print_process(const char *role, json_t *entry)
+{
+    char pid[24] = "";
+    json_int_t value = json_integer_value(json_object_get(entry, "pid"));
+    if (value > 0)
+        snprintf(pid, sizeof pid, "%lld", (long long)value);
+    printf("  %-8s %8s %10.1f %10.1f %10.1f %10.2f %10.2f\n", role, pid, number_at(entry, "memory", "rss") / 1048576.0,
+           number_at(entry, "memory", "heapUsed") / 1048576.0, number_at(entry, "memory", "heapTotal") / 1048576.0,
+           number_at(entry, "cpu", "user") / 1e6, number_at(entry, "cpu", "system") / 1e6);
+}
+
+static void print_system(json_t *system)
+{
+    json_t *commit = json_object_get(system, "commit");
+    json_t *package = json_object_get(system, "package");
+    printf("package:  %s %s\n", text_of(package, "name"), text_of(package, "version"));
+    printf("commit:   %s on branch %s: %s\n", text_of(commit, "hash"), text_of(commit, "branch"),
+           text_of(commit, "subject"));
+    printf("          by %s, committed %s\n", text_of(json_object_get(commit, "author"), "name"),
+           text_of(commit, "commited_at"));
+    printf("started:  %s (uid %s)\n", text_of(system, "created_at"), text_of(system, "uid"));
+}
+
+static void print_performance(json_t *performance)
+{
+    printf("\n  %-8s %8s %10s %10s %10s %10s %10s\n", "process", "pid", "rss MiB", "heap MiB", "of MiB", "user s",
+           "system s");
+    if (json_is_object(json_object_get(performance, "master")))
+        print_process("master", json_object_get(performance, "master"));
+    size_t i;
+    json_t *worker;
+    json_array_foreach(json_object_get(performance, "workers"), i, worker) print_process("worker", worker);
+    print_process("total", performance);
+}
+
+int cli_monitor(int argc, char **argv)
+{
+    const char *mode = NULL, *host_option = NULL, *url_option = NULL, *value;
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if ((value = cli_option_value(argc, argv, &i, "--host")))
+            host_option = value;
+        else if ((value = cli_option_value(argc, argv, &i, "--url")))
+            url_option = value;
+        else if (strcmp(argv[i], "--json") == 0)
+            json = true;
+        else if (!mode && argv[i][0] != '-')
+            mode = argv[i];
+        else
+            return cli_usage_error(argv[0], "unexpected argument %s", argv[i]);
+    }
+    if (!mode)
+        return cli_usage_error(argv[0], "which mode: local, dev or real?");
+    dotenv env;
+    if (cli_settings_open(&env) < 0)
+        return 1;
+    char err[1024], base[400] = "";
+    crypto_cbc_key key;
+    long long port = 0;
+    char *host = NULL;
+    int host_port = 0;
+    const char *mode_host = host_option ? host_option : settings_mode_host(&env, "API", mode, err, sizeof err);
+    int ready = -1;
+    if (mode_host && settings_integer(&env, "PAYMENT_API_PORT", 37821, 1, 65535, &port, err, sizeof err) == 0) {
+        if (crypto_cbc_key_init(&key, settings_get(&env, "PAYMENT_CONNECTION_ENCRYPTION_KEY", ""),
+                                settings_get(&env, "PAYMENT_CONNECTION_ENCRYPTION_IV", "")) < 0)
+            snprintf(err, sizeof err, "PAYMENT_CONNECTION_ENCRYPTION_KEY (16 or 32 characters) and _IV (16) are needed "
+                                      "to read the monitors");
+        else if (!url_option && settings_host_port(mode_host, (int)port, &host, &host_port) < 0)
+            snprintf(err, sizeof err, "the API address must be HOST or HOST:PORT: %s", mode_host);
+        else
+            ready = 0;
+    }
+    dotenv_free(&env);
+    if (ready < 0) {
+        fprintf(stderr, "payments monitor: %s\n", err);
+        return 1;
+    }
+    if (url_option)
+        snprintf(base, sizeof base, "%s", url_option);
+    else
+        snprintf(base, sizeof base, strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host, host_port);
+    free(host);
+    json_t *performance = fetch(base, "/monitors/performance", &key, err, sizeof err);
+    json_t *system = performance ? fetch(base, "/monitors/system", &key, err, sizeof err) : NULL;
+    crypto_cbc_key_clear(&key);
+    int rc = 1;
+    if (!system) {
+        fprintf(stderr, "payments monitor: %s\n", err);
+    } else if (json) {
+        json_t *doc = json_pack("{s:O, s:O}", "performance", performance, "system", system);
+        rc = doc && json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 && puts("") >= 0 ? 0 : 1;
+        json_decref(doc);
+    } else {
+        printf("%s (%s mode)\n", base, mode);
+        print_system(system);
+        print_performance(performance);
+        rc = 0;
+    }
+    json_decref(performance);
+    json_decref(system);
+    return rc;
+}

@@ -1,0 +1,131 @@
+/* payments: the operator's command line. One table names every command, its
+ * synopsis and its help, so `payments --help` and `payments <command> --help`
+ * always agree with what runs. */
+#include "cli.h"
+
+#include <curl/curl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct cli_command {
+    const char *name;
+    const char *synopsis;
+    const char *summary;
+    const char *help;
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+static const cli_command commands[] = {
+    {"start", "start [--log FILE] [--timeout SECONDS]", "start the local master in the background",
+     "Starts payments-master (beside this binary, or PAYMENT_MASTER_BINARY) in the\n"
+     "background with its output appended to FILE (default PAYMENT_LOG_FILE, else\n"
+     "var/log/payments.log), and waits until the control socket reports every worker\n"
+     "ready (default 60 s). Fails when a master already runs on PAYMENT_PID_FILE.\n",
+     cli_start},
+    {"stop", "stop [--fast] [--timeout SECONDS]", "stop the local master gracefully",
+     "Sends QUIT (TERM with --fast) to the master in PAYMENT_PID_FILE and waits until\n"
+     "it is gone: in-flight requests finish, then the workers and the master exit.\n"
+     "The default wait is PAYMENT_DRAIN_TIMEOUT_MS plus 15 s.\n",
+     cli_stop},
+    {"status", "status", "the local master's status document",
+     "Prints the JSON document of the control socket (PAYMENT_CONTROL_SOCKET): the\n"
+     "master (pid, binary, commit, generation) and its workers (pid, state, stats).\n",
+     cli_status},
+    {"reload", "reload", "replace the local workers one at a time",
+     "Asks the master to re-read its configuration and the commit, and to replace\n"
+     "its workers one at a time (like SIGHUP); each new worker is ready before an old\n"
+     "one drains.\n",
+     cli_reload},
+    {"migrate", "migrate", "apply pending sql/ migrations",
+     "Applies the sql/ migrations not yet applied to PAYMENT_POSTGRES_URL, schema\n"
+     "PAYMENT_POSTGRES_SCHEMA (PAYMENT_SQL_DIR overrides the directory).\n",
+     cli_migrate},
+    {"update", "update <local|dev|real> [--host HOST[:PORT]] [--json]", "update every instance of a mode",
+     "Asks the master updater of the mode (PAYMENT_UPDATOR_HOST_LOCAL, _DEV, _REAL;\n"
+     "local defaults to 127.0.0.1; port PAYMENT_UPDATOR_PORT) to update every\n"
+     "connected instance: git pull --ff-only, build, migrate, then reload the workers\n"
+     "or upgrade the master. Authenticates with PAYMENT_SYSTEM_PASSWORD by\n"
+     "challenge-response. Progress goes to stderr; then each instance's result and\n"
+     "the branch, hash and commit time it serves. Exits 1 when any instance failed\n"
+     "or the request was refused (another update running).\n",
+     cli_update},
+    {"instances", "instances <local|dev|real> [--host HOST[:PORT]] [--json]",
+     "the instances connected to a mode's master updater",
+     "Lists the master updater's own instance and every slave connected to it, and\n"
+     "whether an update is running.\n",
+     cli_instances},
+    {"monitor", "monitor <local|dev|real> [--host HOST[:PORT]] [--url URL] [--json]",
+     "performance and system of a mode's server",
+     "Reads GET /monitors/performance and /monitors/system of the mode's API\n"
+     "(PAYMENT_API_HOST_<MODE>, else PAYMENT_UPDATOR_HOST_<MODE>, local 127.0.0.1;\n"
+     "port PAYMENT_API_PORT), decrypts them with PAYMENT_CONNECTION_ENCRYPTION_KEY/_IV,\n"
+     "and prints the commit and package served and, for the master and every worker,\n"
+     "memory and CPU time. --json prints {\"performance\": ..., \"system\": ...}.\n",
+     cli_monitor},
+};
+#define COMMAND_COUNT (sizeof commands / sizeof commands[0])
+
+static void usage(FILE *out)
+{
+    fputs("usage: payments <command> [options] [--help]\n\ncommands:\n", out);
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fputs("\nConfiguration: the environment and PAYMENT_ENV_FILE (default .env).\n"
+          "`payments <command> --help` tells more about one command.\n",
+          out);
+}
+
+static const cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < COMMAND_COUNT; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void command_help(const cli_command *c, FILE *out)
+{
+    fprintf(out, "usage: payments %s\n\n%s", c->synopsis, c->help);
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    fprintf(stderr, "payments %s: ", command);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    const cli_command *c = find_command(command);
+    if (c)
+        fprintf(stderr, "usage: payments %s\n", c->synopsis);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const cli_command *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "payments: unknown command %s\n", argv[1]);
+        usage(stderr);
+        return 2;
+    }
+    for (int i = 2; i < argc; i++) {
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            command_help(c, stdout);
+            return 0;
+        }
+    }
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        fprintf(stderr, "payments: cannot initialize libcurl\n");
+        return 1;
+    }
+    int rc = c->run(argc - 1, argv + 1);
+    curl_global_cleanup();
+    return rc;
+}
