@@ -16,13 +16,13 @@ void api_input_init(api_input *in, const json_t *object, app_error *err)
     in->err = err;
 }
 
-/* The member's full path for messages: "id" or "source.id". */
+/* The member's full path for messages: "id" or "source.id" (cut short
+ * when absurdly long: it is only shown). */
 static void field_path(const api_input *in, const char *name, char *out, size_t cap)
 {
-    if (in->path[0])
-        snprintf(out, cap, "%s.%s", in->path, name);
-    else
-        snprintf(out, cap, "%s", name);
+    int n = in->path[0] ? snprintf(out, cap, "%s.%s", in->path, name) : snprintf(out, cap, "%s", name);
+    if (n < 0)
+        out[0] = '\0';
 }
 
 static bool fail(const api_input *in, const char *name, const char *what)

@@ -5,6 +5,7 @@
  * package served), both encrypted like every API answer. */
 #include "worker.h"
 
+#include "api_body.h"
 #include "process_stats.h"
 
 #include <curl/curl.h>
@@ -48,20 +49,15 @@ void monitors_ready(http_exchange *ex, const http_route_params *params, void *co
     pg_pool_query(w->db, "SELECT 1", 0, NULL, on_ready_query, ex);
 }
 
-/* Answers doc (reference taken) encrypted with the connection key. */
+/* Answers doc (reference taken) encrypted, as every API answer. */
 static void respond_encrypted(http_exchange *ex, const worker *w, json_t *doc)
 {
-    char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    size_t len = 0;
-    char *sealed = text ? crypto_cbc_encrypt_base64(&w->connection_key, text, strlen(text), &len) : NULL;
-    free(text);
-    if (!sealed) {
+    if (!doc) {
         http_respond_error(ex, 500, "cannot encode the answer");
         return;
     }
-    http_respond(ex, 200, "text/plain", sealed, len);
-    free(sealed);
+    api_body_respond(ex, &w->connection_key, 200, doc);
+    json_decref(doc);
 }
 
 char *monitors_stats_json(const worker *w)

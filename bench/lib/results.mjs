@@ -126,7 +126,13 @@ const sent = ours.reduce((sum, r) => sum + r.requests, 0);
 row("", "failed requests to our server, every benchmark and warm-up", `${failed} of ${integer(sent)}`, "", "", "0",
   verdict(failed === 0));
 
-const seeds = of("seed").map((s) => `${s.what}: ${integer(s.count)} in ${s.seconds} s (${integer(s.per_second)}/s)`);
+const seedTotals = new Map();
+for (const s of of("seed")) {
+  const total = seedTotals.get(s.what) ?? { count: 0, seconds: 0 };
+  seedTotals.set(s.what, { count: total.count + s.count, seconds: total.seconds + s.seconds });
+}
+const seeds = [...seedTotals].map(([what, t]) =>
+  `${what}: ${integer(t.count)} in ${t.seconds.toFixed(1)} s (${integer(t.count / t.seconds)}/s)`);
 const settings = [
   `${meta.workers} workers (one per core) and nginx with as many; wrk and pgbench with ${meta.threads} threads and ` +
     `${meta.connections} keep-alive connections/clients; ${meta.rounds} rounds of ${meta.seconds} s after a ` +

@@ -263,7 +263,7 @@ static bool iamport_make(test_env *t, bool vbank, double amount, char *order_id,
 
 static bool iamport_deposit(test_env *t, const char *imp_uid)
 {
-    char url[128];
+    char url[256];
     long status = 0;
     snprintf(url, sizeof url, "%s/internal/deposit/%s", t->iamport_url, imp_uid);
     json_decref(http_json(t, "PUT", url, t->iamport_token, NULL, &status));
