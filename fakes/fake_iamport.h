@@ -1,6 +1,7 @@
 /* fake_iamport: what the files of the fake iamport server share: its state
- * (one store per kind of record), the envelope every answer travels in, input
- * checks, identifiers, and the route handlers the route table points at. */
+ * (one store per kind of record), the envelope every answer travels in, the
+ * steps handlers share, input checks, identifiers, and the route handlers the
+ * route table points at. */
 #ifndef PAYMENTS_FAKE_IAMPORT_H
 #define PAYMENTS_FAKE_IAMPORT_H
 
@@ -28,13 +29,31 @@ void iamport_reply(http_exchange *ex, int status, json_t *record);
 /* {code: -1, message, response: null}. */
 void iamport_fail(http_exchange *ex, int status, const char *message);
 void iamport_fail_error(http_exchange *ex, const app_error *err);
-/* The request body as a JSON object, or NULL after answering 400. */
-json_t *iamport_read_body(http_exchange *ex);
-/* The token's state when the Authorization header holds a live access token,
- * else NULL after answering 401. */
-iamport_state *iamport_authorize(http_exchange *ex, fake_server *fs);
 /* Sends {imp_uid, merchant_uid, status} of the payment to the webhook URL. */
 void iamport_send_webhook(fake_server *fs, json_t *payment);
+
+/* The token's state when the Authorization header holds a live access token,
+ * else NULL after answering 401 (fake_iamport_auth.c). */
+iamport_state *iamport_authorize(http_exchange *ex, fake_server *fs);
+
+/* ---- handler steps (fake_iamport_request.c): each answers on failure ---- */
+
+/* Checks a body's fields; false with err set (400 naming the field). */
+typedef bool (*iamport_body_check)(json_t *body, app_error *err);
+/* The request body as a JSON object that passed check (NULL: no check), or
+ * NULL after answering 400. */
+json_t *iamport_read_body(http_exchange *ex, iamport_body_check check);
+/* iamport_authorize, then iamport_read_body; *st is set when authorized. */
+json_t *iamport_authorized_body(http_exchange *ex, fake_server *fs, iamport_body_check check, iamport_state **st);
+/* The record of store under key (borrowed), or NULL with a 404 whose message
+ * is missing ("no payment has this imp_uid") in err. */
+json_t *iamport_lookup(fake_store *store, const char *key, const char *missing, app_error *err);
+/* The same, answering the 404 itself. */
+json_t *iamport_find(http_exchange *ex, fake_store *store, const char *key, const char *missing);
+/* Answers 200 with the record, or the 404. */
+void iamport_reply_found(http_exchange *ex, fake_store *store, const char *key, const char *missing);
+/* Removes the record and answers 200 with it, or the 404. */
+void iamport_reply_removed(http_exchange *ex, fake_store *store, const char *key, const char *missing);
 
 /* ---- input checks (fake_iamport_input.c) ----
  * Each returns false with err set (status 400, message naming the field).
@@ -79,12 +98,15 @@ int iamport_update(json_t *record, json_t *changes);
 
 /* ---- payments (fake_iamport_payments.c) ---- */
 
-/* A payment with every field of IIamportPayment.IBase set; status "ready". */
-json_t *iamport_payment_new(iamport_state *st, const char *pay_method, const char *merchant_uid, double amount,
-                            const char *currency);
-/* Stores the payment under its imp_uid (and merchant_uid); takes no reference.
- * Returns 0 or -1. */
-int iamport_payment_store(iamport_state *st, json_t *payment);
+/* A payment with every field of IIamportPayment.IBase set; status "ready".
+ * merchant_uid and amount come from order, a checked request body. */
+json_t *iamport_payment_new(iamport_state *st, const char *pay_method, json_t *order, const char *currency);
+/* The payment of imp_uid (borrowed), or NULL with a 404 in err. */
+json_t *iamport_payment_get(iamport_state *st, const char *imp_uid, app_error *err);
+/* Stores a payment just made (NULL: making it failed) under its imp_uid and
+ * merchant_uid, sends its webhook and answers 201 with it; answers 500 with
+ * failure when it cannot be kept. Takes the reference. */
+void iamport_payment_publish(http_exchange *ex, fake_server *fs, json_t *payment, const char *failure);
 int iamport_payment_mark_paid(json_t *payment);
 
 /* ---- route handlers ---- */

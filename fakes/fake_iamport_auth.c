@@ -21,7 +21,7 @@ void iamport_get_token(http_exchange *ex, const http_route_params *params, void 
     (void)params;
     fake_server *fs = context;
     iamport_state *st = fs->vendor;
-    json_t *body = iamport_read_body(ex);
+    json_t *body = iamport_read_body(ex, NULL);
     if (!body)
         return;
     app_error err = {0};

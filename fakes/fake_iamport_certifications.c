@@ -7,6 +7,7 @@
 #include <time.h>
 
 static const char *const carriers[] = {"SKT", "KT", "LGT", NULL};
+static const char no_certification[] = "no certification has this imp_uid";
 
 static bool certification_input(json_t *body, app_error *err)
 {
@@ -84,18 +85,10 @@ static json_t *certification_new(iamport_state *st, json_t *body)
 void iamport_certification_request(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
-    iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    json_t *body = iamport_read_body(ex);
+    iamport_state *st;
+    json_t *body = iamport_authorized_body(ex, context, certification_input, &st);
     if (!body)
         return;
-    app_error err = {0};
-    if (!certification_input(body, &err)) {
-        json_decref(body);
-        iamport_fail_error(ex, &err);
-        return;
-    }
     json_t *cert = certification_new(st, body);
     json_decref(body);
     const char *imp_uid = cert ? json_string_value(json_object_get(cert, "imp_uid")) : NULL;
@@ -111,27 +104,25 @@ void iamport_certification_request(http_exchange *ex, const http_route_params *p
     json_decref(cert);
 }
 
+static bool otp_input(json_t *body, app_error *err)
+{
+    const char *otp;
+    return iamport_input_string(body, "otp", true, &otp, err);
+}
+
 void iamport_certification_confirm(http_exchange *ex, const http_route_params *params, void *context)
 {
-    (void)params;
-    iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    json_t *body = iamport_read_body(ex);
+    iamport_state *st;
+    json_t *body = iamport_authorized_body(ex, context, otp_input, &st);
     if (!body)
         return;
     app_error err = {0};
-    const char *otp;
-    json_t *cert = NULL;
-    if (iamport_input_string(body, "otp", true, &otp, &err)) {
-        cert = fake_store_get(st->certifications, http_route_param(params, "imp_uid"));
-        if (!cert)
-            app_error_set(&err, 404, "no certification has this imp_uid");
-        else if (json_is_true(json_object_get(cert, "certified")))
-            app_error_set(&err, 422, "the certification is already confirmed");
-        else if (strcmp(otp, json_string_value(json_object_get(cert, "__otp"))) != 0)
-            app_error_set(&err, 400, "the OTP is wrong");
-    }
+    const char *otp = json_string_value(json_object_get(body, "otp"));
+    json_t *cert = iamport_lookup(st->certifications, http_route_param(params, "imp_uid"), no_certification, &err);
+    if (cert && json_is_true(json_object_get(cert, "certified")))
+        app_error_set(&err, 422, "the certification is already confirmed");
+    else if (cert && strcmp(otp, json_string_value(json_object_get(cert, "__otp"))) != 0)
+        app_error_set(&err, 400, "the OTP is wrong");
     json_decref(body);
     if (!err.status &&
         iamport_update(cert, json_pack("{s:b, s:I}", "certified", 1, "certified_at", (json_int_t)iamport_now())) != 0)
@@ -146,28 +137,13 @@ void iamport_certification_confirm(http_exchange *ex, const http_route_params *p
 void iamport_certification_at(http_exchange *ex, const http_route_params *params, void *context)
 {
     iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    json_t *cert = fake_store_get(st->certifications, http_route_param(params, "imp_uid"));
-    if (!cert) {
-        iamport_fail(ex, 404, "no certification has this imp_uid");
-        return;
-    }
-    iamport_reply(ex, 200, cert);
+    if (st)
+        iamport_reply_found(ex, st->certifications, http_route_param(params, "imp_uid"), no_certification);
 }
 
 void iamport_certification_erase(http_exchange *ex, const http_route_params *params, void *context)
 {
     iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    const char *imp_uid = http_route_param(params, "imp_uid");
-    json_t *cert = json_incref(fake_store_get(st->certifications, imp_uid));
-    if (!cert) {
-        iamport_fail(ex, 404, "no certification has this imp_uid");
-        return;
-    }
-    fake_store_remove(st->certifications, imp_uid);
-    iamport_reply(ex, 200, cert);
-    json_decref(cert);
+    if (st)
+        iamport_reply_removed(ex, st->certifications, http_route_param(params, "imp_uid"), no_certification);
 }

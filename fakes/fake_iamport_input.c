@@ -66,35 +66,43 @@ bool iamport_input_number(json_t *obj, const char *name, bool required, double *
     return true;
 }
 
-/* Money: positive and below what a double holds exactly in whole units. */
-bool iamport_input_amount(json_t *obj, const char *name, bool required, double *out, bool *present,
-                          app_error *err)
+/* A number that also passes check; what names the values check accepts. */
+static bool input_number_checked(json_t *obj, const char *name, bool required, bool (*check)(double),
+                                 const char *what, double *out, bool *present, app_error *err)
 {
     bool here = false;
     if (!iamport_input_number(obj, name, required, out, &here, err))
         return false;
     if (present)
         *present = here;
-    if (here && (*out <= 0 || *out > 1e15)) {
-        app_error_set(err, 400, "%s must be a positive amount", name);
+    if (here && !check(*out)) {
+        app_error_set(err, 400, "%s must be %s", name, what);
         return false;
     }
     return true;
 }
 
+/* Money: positive and below what a double holds exactly in whole units. */
+static bool number_is_amount(double value)
+{
+    return value > 0 && value <= 1e15;
+}
+
 /* Unix seconds up to the end of year 9999. */
+static bool number_is_time(double value)
+{
+    return value >= 0 && value <= 253402300799.0;
+}
+
+bool iamport_input_amount(json_t *obj, const char *name, bool required, double *out, bool *present,
+                          app_error *err)
+{
+    return input_number_checked(obj, name, required, number_is_amount, "a positive amount", out, present, err);
+}
+
 bool iamport_input_time(json_t *obj, const char *name, bool required, double *out, bool *present, app_error *err)
 {
-    bool here = false;
-    if (!iamport_input_number(obj, name, required, out, &here, err))
-        return false;
-    if (present)
-        *present = here;
-    if (here && (*out < 0 || *out > 253402300799.0)) {
-        app_error_set(err, 400, "%s must be a time in unix seconds", name);
-        return false;
-    }
-    return true;
+    return input_number_checked(obj, name, required, number_is_time, "a time in unix seconds", out, present, err);
 }
 
 bool iamport_input_boolean(json_t *obj, const char *name, bool required, app_error *err)

@@ -1,6 +1,7 @@
-/* Payments: the record every payment method shares, reading it back, and
- * cancelling it in full or in parts. Each cancel is kept in cancel_history;
- * the payment turns "cancelled" only once refunds reach its amount. */
+/* Payments: the record every payment method shares, keeping and announcing a
+ * new one, reading it back, and cancelling it in full or in parts. Each cancel
+ * is kept in cancel_history; the payment turns "cancelled" only once refunds
+ * reach its amount. */
 #include "fake_iamport.h"
 
 #include <math.h>
@@ -8,9 +9,12 @@
 
 #define AMOUNT_EPSILON 1e-6
 
-json_t *iamport_payment_new(iamport_state *st, const char *pay_method, const char *merchant_uid, double amount,
-                            const char *currency)
+static const char no_payment[] = "no payment has this imp_uid";
+
+json_t *iamport_payment_new(iamport_state *st, const char *pay_method, json_t *order, const char *currency)
 {
+    const char *merchant_uid = json_string_value(json_object_get(order, "merchant_uid"));
+    double amount = json_number_value(json_object_get(order, "amount"));
     char imp_uid[17], pg_tid[25], receipt_url[96];
     if (iamport_new_imp_uid(st, imp_uid) != 0 || iamport_random_hex(pg_tid, 24) != 0)
         return NULL;
@@ -30,7 +34,13 @@ json_t *iamport_payment_new(iamport_state *st, const char *pay_method, const cha
     return payment;
 }
 
-int iamport_payment_store(iamport_state *st, json_t *payment)
+json_t *iamport_payment_get(iamport_state *st, const char *imp_uid, app_error *err)
+{
+    return iamport_lookup(st->payments, imp_uid, no_payment, err);
+}
+
+/* Keeps the payment under its imp_uid and merchant_uid; takes no reference. */
+static int payment_store(iamport_state *st, json_t *payment)
 {
     const char *imp_uid = json_string_value(json_object_get(payment, "imp_uid"));
     const char *merchant_uid = json_string_value(json_object_get(payment, "merchant_uid"));
@@ -42,6 +52,18 @@ int iamport_payment_store(iamport_state *st, json_t *payment)
         return -1;
     }
     return 0;
+}
+
+void iamport_payment_publish(http_exchange *ex, fake_server *fs, json_t *payment, const char *failure)
+{
+    if (!payment || payment_store(fs->vendor, payment) != 0) {
+        json_decref(payment);
+        iamport_fail(ex, 500, failure);
+        return;
+    }
+    iamport_send_webhook(fs, payment);
+    iamport_reply(ex, 201, payment);
+    json_decref(payment);
 }
 
 int iamport_payment_mark_paid(json_t *payment)
@@ -65,12 +87,7 @@ void iamport_payment_at(http_exchange *ex, const http_route_params *params, void
             return;
         }
     }
-    json_t *payment = fake_store_get(st->payments, http_route_param(params, "imp_uid"));
-    if (!payment) {
-        iamport_fail(ex, 404, "no payment has this imp_uid");
-        return;
-    }
-    iamport_reply(ex, 200, payment);
+    iamport_reply_found(ex, st->payments, http_route_param(params, "imp_uid"), no_payment);
 }
 
 /* The payment a cancel names: by imp_uid, else by merchant_uid. */
@@ -92,11 +109,9 @@ static json_t *cancel_target(iamport_state *st, json_t *body, app_error *err)
         app_error_set(err, 400, "imp_uid or merchant_uid is required");
         return NULL;
     }
-    json_t *payment = fake_store_get(st->payments, imp_uid);
-    if (!payment) {
-        app_error_set(err, 404, "no payment has this imp_uid");
+    json_t *payment = iamport_payment_get(st, imp_uid, err);
+    if (!payment)
         return NULL;
-    }
     const char *own = json_string_value(json_object_get(payment, "merchant_uid"));
     if (merchant_uid && *merchant_uid && own && strcmp(own, merchant_uid) != 0) {
         app_error_set(err, 400, "merchant_uid does not belong to this imp_uid");
@@ -193,10 +208,8 @@ static int cancel_record(json_t *payment, double refund, const char *reason)
 void iamport_payment_cancel(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
-    iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    json_t *body = iamport_read_body(ex);
+    iamport_state *st;
+    json_t *body = iamport_authorized_body(ex, context, NULL, &st);
     if (!body)
         return;
     app_error err = {0};

@@ -7,6 +7,7 @@
 
 static const char *const receipt_types[] = {"person", "company", NULL};
 static const char *const identifier_types[] = {"phone", "person", "business", "taxcard", NULL};
+static const char no_receipt[] = "no cash receipt is issued for this imp_uid";
 
 static bool receipt_input(json_t *body, const char *imp_uid, app_error *err)
 {
@@ -34,11 +35,9 @@ static bool receipt_input(json_t *body, const char *imp_uid, app_error *err)
 /* The paid payment a receipt may be issued for. */
 static json_t *receipt_payment(iamport_state *st, const char *imp_uid, app_error *err)
 {
-    json_t *payment = fake_store_get(st->payments, imp_uid);
-    if (!payment) {
-        app_error_set(err, 404, "no payment has this imp_uid");
+    json_t *payment = iamport_payment_get(st, imp_uid, err);
+    if (!payment)
         return NULL;
-    }
     if (strcmp(json_string_value(json_object_get(payment, "status")), "paid") != 0) {
         app_error_set(err, 422, "a cash receipt needs a paid payment");
         return NULL;
@@ -79,10 +78,8 @@ static json_t *receipt_new(const char *imp_uid, json_t *payment, json_t *body, a
 
 void iamport_receipt_create(http_exchange *ex, const http_route_params *params, void *context)
 {
-    iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    json_t *body = iamport_read_body(ex);
+    iamport_state *st;
+    json_t *body = iamport_authorized_body(ex, context, NULL, &st);
     if (!body)
         return;
     const char *imp_uid = http_route_param(params, "imp_uid");
@@ -106,14 +103,8 @@ void iamport_receipt_create(http_exchange *ex, const http_route_params *params, 
 void iamport_receipt_at(http_exchange *ex, const http_route_params *params, void *context)
 {
     iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    json_t *receipt = fake_store_get(st->receipts, http_route_param(params, "imp_uid"));
-    if (!receipt) {
-        iamport_fail(ex, 404, "no cash receipt is issued for this imp_uid");
-        return;
-    }
-    iamport_reply(ex, 200, receipt);
+    if (st)
+        iamport_reply_found(ex, st->receipts, http_route_param(params, "imp_uid"), no_receipt);
 }
 
 void iamport_receipt_erase(http_exchange *ex, const http_route_params *params, void *context)
@@ -122,11 +113,9 @@ void iamport_receipt_erase(http_exchange *ex, const http_route_params *params, v
     if (!st)
         return;
     const char *imp_uid = http_route_param(params, "imp_uid");
-    json_t *receipt = fake_store_get(st->receipts, imp_uid);
-    if (!receipt) {
-        iamport_fail(ex, 404, "no cash receipt is issued for this imp_uid");
+    json_t *receipt = iamport_find(ex, st->receipts, imp_uid, no_receipt);
+    if (!receipt)
         return;
-    }
     if (json_integer_value(json_object_get(receipt, "cancelled_at")) != 0) {
         iamport_fail(ex, 422, "the cash receipt is already cancelled");
         return;

@@ -31,29 +31,6 @@ void iamport_fail_error(http_exchange *ex, const app_error *err)
     iamport_fail(ex, err->status ? err->status : 500, err->message);
 }
 
-json_t *iamport_read_body(http_exchange *ex)
-{
-    const http_request *req = http_exchange_request(ex);
-    if (!req->body || req->body_len == 0) {
-        iamport_fail(ex, 400, "the request body must be a JSON object");
-        return NULL;
-    }
-    json_error_t error;
-    json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &error);
-    if (!body) {
-        char message[256];
-        snprintf(message, sizeof message, "the request body is not valid JSON: %s", error.text);
-        iamport_fail(ex, 400, message);
-        return NULL;
-    }
-    if (!json_is_object(body)) {
-        json_decref(body);
-        iamport_fail(ex, 400, "the request body must be a JSON object");
-        return NULL;
-    }
-    return body;
-}
-
 void iamport_send_webhook(fake_server *fs, json_t *payment)
 {
     json_t *doc = json_pack("{s:O, s:O, s:O}", "imp_uid", json_object_get(payment, "imp_uid"), "merchant_uid",

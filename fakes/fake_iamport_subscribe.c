@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+static const char no_billing_key[] = "no billing key is registered for this customer_uid";
+
 /* The order part of IIamportSubscription.IOnetime and IAgain. */
 static bool order_input(json_t *body, app_error *err)
 {
@@ -74,10 +76,8 @@ static json_t *subscription_register(iamport_state *st, const char *customer_uid
 static json_t *card_payment(iamport_state *st, json_t *body, json_t *card, const char *usage)
 {
     json_t *currency = json_object_get(body, "currency");
-    json_t *payment =
-        iamport_payment_new(st, "card", json_string_value(json_object_get(body, "merchant_uid")),
-                            json_number_value(json_object_get(body, "amount")),
-                            json_is_string(currency) ? json_string_value(currency) : "KRW");
+    const char *currency_code = json_is_string(currency) ? json_string_value(currency) : "KRW";
+    json_t *payment = iamport_payment_new(st, "card", body, currency_code);
     char apply_num[9];
     if (!payment || iamport_random_digits(apply_num, 8) != 0) {
         json_decref(payment);
@@ -110,38 +110,27 @@ static json_t *card_payment(iamport_state *st, json_t *body, json_t *card, const
     return payment;
 }
 
-static void charge(http_exchange *ex, fake_server *fs, iamport_state *st, json_t *body, json_t *card,
-                   const char *usage)
+static void charge(http_exchange *ex, fake_server *fs, json_t *body, json_t *card, const char *usage)
 {
-    json_t *payment = card_payment(st, body, card, usage);
-    if (!payment || iamport_payment_store(st, payment) != 0) {
-        json_decref(payment);
-        iamport_fail(ex, 500, "cannot record the payment");
-        return;
-    }
-    iamport_send_webhook(fs, payment);
-    iamport_reply(ex, 201, payment);
-    json_decref(payment);
+    iamport_payment_publish(ex, fs, card_payment(fs->vendor, body, card, usage), "cannot record the payment");
+}
+
+static bool onetime_input(json_t *body, app_error *err)
+{
+    const char *customer_uid;
+    return iamport_input_card(body, err) && order_input(body, err) &&
+           iamport_input_text(body, "customer_uid", false, &customer_uid, err);
 }
 
 void iamport_pay_onetime(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
-    iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    json_t *body = iamport_read_body(ex);
+    iamport_state *st;
+    json_t *body = iamport_authorized_body(ex, context, onetime_input, &st);
     if (!body)
         return;
-    app_error err = {0};
-    const char *customer_uid;
-    if (!iamport_input_card(body, &err) || !order_input(body, &err) ||
-        !iamport_input_text(body, "customer_uid", false, &customer_uid, &err)) {
-        json_decref(body);
-        iamport_fail_error(ex, &err);
-        return;
-    }
     /* With a customer_uid the card is also kept as a billing key. */
+    const char *customer_uid = json_string_value(json_object_get(body, "customer_uid"));
     json_t *card = customer_uid ? subscription_register(st, customer_uid, body) : subscription_new("", body, NULL);
     if (card && !customer_uid && iamport_update(card, json_pack("{s:n}", "customer_uid")) != 0) {
         json_decref(card);
@@ -150,54 +139,42 @@ void iamport_pay_onetime(http_exchange *ex, const http_route_params *params, voi
     if (!card)
         iamport_fail(ex, 500, "cannot read the card");
     else
-        charge(ex, context, st, body, card, customer_uid ? "issue" : NULL);
+        charge(ex, context, body, card, customer_uid ? "issue" : NULL);
     json_decref(card);
     json_decref(body);
+}
+
+static bool again_input(json_t *body, app_error *err)
+{
+    const char *customer_uid;
+    return iamport_input_text(body, "customer_uid", true, &customer_uid, err) && order_input(body, err);
 }
 
 void iamport_pay_again(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
-    iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    json_t *body = iamport_read_body(ex);
+    iamport_state *st;
+    json_t *body = iamport_authorized_body(ex, context, again_input, &st);
     if (!body)
         return;
-    app_error err = {0};
-    const char *customer_uid;
-    json_t *card = NULL;
-    if (iamport_input_text(body, "customer_uid", true, &customer_uid, &err) && order_input(body, &err)) {
-        card = fake_store_get(st->subscriptions, customer_uid);
-        if (!card)
-            app_error_set(&err, 404, "no billing key is registered for this customer_uid");
-    }
-    if (!card)
-        iamport_fail_error(ex, &err);
-    else
-        charge(ex, context, st, body, card, "payment");
+    const char *customer_uid = json_string_value(json_object_get(body, "customer_uid"));
+    json_t *card = iamport_find(ex, st->subscriptions, customer_uid, no_billing_key);
+    if (card)
+        charge(ex, context, body, card, "payment");
     json_decref(body);
 }
 
 void iamport_customer_at(http_exchange *ex, const http_route_params *params, void *context)
 {
     iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    json_t *sub = fake_store_get(st->subscriptions, http_route_param(params, "customer_uid"));
-    if (!sub) {
-        iamport_fail(ex, 404, "no billing key is registered for this customer_uid");
-        return;
-    }
-    iamport_reply(ex, 200, sub);
+    if (st)
+        iamport_reply_found(ex, st->subscriptions, http_route_param(params, "customer_uid"), no_billing_key);
 }
 
 void iamport_customer_create(http_exchange *ex, const http_route_params *params, void *context)
 {
-    iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    json_t *body = iamport_read_body(ex);
+    iamport_state *st;
+    json_t *body = iamport_authorized_body(ex, context, NULL, &st);
     if (!body)
         return;
     const char *customer_uid = http_route_param(params, "customer_uid");
@@ -224,15 +201,6 @@ void iamport_customer_create(http_exchange *ex, const http_route_params *params,
 void iamport_customer_erase(http_exchange *ex, const http_route_params *params, void *context)
 {
     iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    const char *customer_uid = http_route_param(params, "customer_uid");
-    json_t *sub = json_incref(fake_store_get(st->subscriptions, customer_uid));
-    if (!sub) {
-        iamport_fail(ex, 404, "no billing key is registered for this customer_uid");
-        return;
-    }
-    fake_store_remove(st->subscriptions, customer_uid);
-    iamport_reply(ex, 200, sub);
-    json_decref(sub);
+    if (st)
+        iamport_reply_removed(ex, st->subscriptions, http_route_param(params, "customer_uid"), no_billing_key);
 }

@@ -26,8 +26,7 @@ static bool vbank_input(json_t *body, app_error *err)
 static json_t *vbank_payment(iamport_state *st, json_t *body)
 {
     const char *code = json_string_value(json_object_get(body, "vbank_code"));
-    json_t *payment = iamport_payment_new(st, "vbank", json_string_value(json_object_get(body, "merchant_uid")),
-                                          json_number_value(json_object_get(body, "amount")), "KRW");
+    json_t *payment = iamport_payment_new(st, "vbank", body, "KRW");
     char account[15];
     if (!payment || iamport_random_digits(account, 14) != 0) {
         json_decref(payment);
@@ -54,38 +53,21 @@ static json_t *vbank_payment(iamport_state *st, json_t *body)
 void iamport_vbank_create(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
-    iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    json_t *body = iamport_read_body(ex);
+    iamport_state *st;
+    json_t *body = iamport_authorized_body(ex, context, vbank_input, &st);
     if (!body)
         return;
-    app_error err = {0};
-    if (!vbank_input(body, &err)) {
-        json_decref(body);
-        iamport_fail_error(ex, &err);
-        return;
-    }
     json_t *payment = vbank_payment(st, body);
     json_decref(body);
-    if (!payment || iamport_payment_store(st, payment) != 0) {
-        json_decref(payment);
-        iamport_fail(ex, 500, "cannot issue the virtual account");
-        return;
-    }
-    iamport_send_webhook(context, payment);
-    iamport_reply(ex, 201, payment);
-    json_decref(payment);
+    iamport_payment_publish(ex, context, payment, "cannot issue the virtual account");
 }
 
 /* A virtual account that can still change: issued and not yet paid. */
 static json_t *unpaid_vbank(iamport_state *st, const char *imp_uid, app_error *err)
 {
-    json_t *payment = fake_store_get(st->payments, imp_uid);
-    if (!payment) {
-        app_error_set(err, 404, "no payment has this imp_uid");
+    json_t *payment = iamport_payment_get(st, imp_uid, err);
+    if (!payment)
         return NULL;
-    }
     if (strcmp(json_string_value(json_object_get(payment, "pay_method")), "vbank") != 0) {
         app_error_set(err, 422, "the payment is not a virtual account");
         return NULL;
@@ -100,10 +82,8 @@ static json_t *unpaid_vbank(iamport_state *st, const char *imp_uid, app_error *e
 void iamport_vbank_update(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
-    iamport_state *st = iamport_authorize(ex, context);
-    if (!st)
-        return;
-    json_t *body = iamport_read_body(ex);
+    iamport_state *st;
+    json_t *body = iamport_authorized_body(ex, context, NULL, &st);
     if (!body)
         return;
     app_error err = {0};
@@ -155,7 +135,7 @@ void iamport_internal_webhook(http_exchange *ex, const http_route_params *params
 {
     (void)params;
     (void)context;
-    json_t *body = iamport_read_body(ex);
+    json_t *body = iamport_read_body(ex, NULL);
     if (!body)
         return;
     static const char *const statuses[] = {"paid", "ready", "failed", "cancelled", NULL};

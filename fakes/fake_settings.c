@@ -83,6 +83,16 @@ static bool replace_string(char **slot, const char *value)
     return true;
 }
 
+/* A whole number within [min, max]; else names origin and what it must be. */
+static bool setting_number(const char *value, uint64_t min, uint64_t max, const char *what, const char *origin,
+                           const fake_server_spec *spec, uint64_t *out)
+{
+    if (parse_unsigned(value, min, max, out))
+        return true;
+    settings_fail(spec, "%s must be %s", origin, what);
+    return false;
+}
+
 static bool url_acceptable(const char *url)
 {
     return strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
@@ -109,25 +119,20 @@ static bool setting_apply(fake_settings *out, setting_id id, const char *value, 
         }
         break;
     case SETTING_PORT:
-        if (!parse_unsigned(value, 0, 65535, &number)) {
-            settings_fail(spec, "%s must be an integer from 0 to 65535", origin);
+        if (!setting_number(value, 0, 65535, "an integer from 0 to 65535", origin, spec, &number))
             return false;
-        }
         out->port = (int)number;
         return true;
     case SETTING_TTL_MS:
     case SETTING_TOKEN_TTL_MS:
-        if (!parse_unsigned(value, 1, UINT64_C(315360000000), &number)) {
-            settings_fail(spec, "%s must be a number of milliseconds from 1 to 315360000000", origin);
+        if (!setting_number(value, 1, UINT64_C(315360000000), "a number of milliseconds from 1 to 315360000000",
+                            origin, spec, &number))
             return false;
-        }
         *(id == SETTING_TTL_MS ? &out->ttl_ms : &out->token_ttl_ms) = number;
         return true;
     case SETTING_CAPACITY:
-        if (!parse_unsigned(value, 1, 100000000, &number)) {
-            settings_fail(spec, "%s must be an integer from 1 to 100000000", origin);
+        if (!setting_number(value, 1, 100000000, "an integer from 1 to 100000000", origin, spec, &number))
             return false;
-        }
         out->capacity = (size_t)number;
         return true;
     case SETTING_HELP:

@@ -1,6 +1,7 @@
 /* fake_toss: what the Toss Payments look-alike's files share: its state (one
  * store per kind of record), the checks every request goes through (Basic
- * auth, JSON body fields) and the builders of Toss's documents. */
+ * auth, JSON body fields), the builders of Toss's documents, and the steps
+ * handlers share around their own work. */
 #ifndef PAYMENTS_FAKE_TOSS_H
 #define PAYMENTS_FAKE_TOSS_H
 
@@ -108,14 +109,43 @@ int toss_payment_set_balance(json_t *payment, int64_t balance, int64_t tax_free)
 /* Reads an integer or string member of one of our own records. */
 int64_t toss_record_integer(const json_t *record, const char *name);
 const char *toss_record_string(const json_t *record, const char *name);
-/* Stores record under key with a reference of its own (the caller keeps
- * its reference); answers 500 and returns -1 on failure. */
-int toss_store_record(http_exchange *ex, fake_store *store, const char *key, json_t *record);
 /* Sends {eventType: PAYMENT_STATUS_CHANGED, data: {paymentKey, orderId,
  * status}} for the payment's current status. */
 void toss_send_status_webhook(fake_server *fs, const json_t *payment);
-/* The payment of the path's :paymentKey, or NULL after answering 404. */
+
+/* --- fake_toss_steps.c: steps handlers share; each answers on failure --- */
+
+/* The body after the Basic auth (an empty body is refused), or NULL. */
+json_t *toss_authorized_body(fake_server *fs, http_exchange *ex);
+/* The record of store under key (borrowed), or NULL after answering 404
+ * with Toss's code and message. */
+json_t *toss_find_record(http_exchange *ex, fake_store *store, const char *key, const char *code,
+                         const char *message);
+/* The payment of payment_key, or NULL after answering 404. */
 json_t *toss_find_payment(fake_server *fs, http_exchange *ex, const char *payment_key);
+/* The Basic auth, then the payment of the path's :paymentKey, or NULL. */
+json_t *toss_authorized_payment(fake_server *fs, http_exchange *ex, const http_route_params *params);
+/* toss_authorized_payment, then the body: the body, or NULL. */
+json_t *toss_payment_body(fake_server *fs, http_exchange *ex, const http_route_params *params, json_t **payment);
+/* Stores record under key with a reference of its own (the caller keeps
+ * its reference); answers 500 and returns -1 on failure. */
+int toss_store_record(http_exchange *ex, fake_store *store, const char *key, json_t *record);
+
+/* How a call that creates one record makes it and answers. */
+typedef struct toss_creation {
+    /* The record for the body: NULL with err set when the body is refused,
+     * NULL alone when making it failed. */
+    json_t *(*build)(toss_state *state, json_t *body, app_error *err);
+    const char *key_field; /* the record's own key: "paymentKey" */
+    const char *failure;   /* the 500's message when making it failed */
+    bool announce;         /* the status webhook goes out before the answer */
+} toss_creation;
+/* Basic auth, body, build, keep in store under the record's key_field, then
+ * 201 with the record. */
+void toss_create(fake_server *fs, http_exchange *ex, fake_store *store, const toss_creation *how);
+/* Stores a record just made (NULL: making it failed, answered 500 with
+ * failure) under its key_field; returns 0 when kept. */
+int toss_store_new(http_exchange *ex, fake_store *store, const char *key_field, json_t *record, const char *failure);
 
 /* --- route handlers, one file per resource --- */
 

@@ -26,42 +26,28 @@ static json_t *toss_billing_new(toss_state *state, json_t *body, const char *car
                      "cardCompany", toss_card_company(card_number), "cardNumber", card_number, "authenticatedAt", now);
 }
 
+static json_t *toss_billing_build(toss_state *state, json_t *body, app_error *err)
+{
+    const char *card_number = toss_read_billing_card(body, err);
+    return err->status == 0 ? toss_billing_new(state, body, card_number) : NULL;
+}
+
 void toss_billing_issue(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
-    fake_server *fs = context;
-    if (!toss_authorized(fs, ex))
-        return;
-    json_t *body = toss_read_body(ex, false);
-    if (body == NULL)
-        return;
-    app_error err = {0};
-    const char *card_number = toss_read_billing_card(body, &err);
-    toss_state *state = toss_state_of(fs);
-    json_t *billing = err.status == 0 ? toss_billing_new(state, body, card_number) : NULL;
-    json_decref(body);
-    if (err.status != 0) {
-        toss_respond_app_error(ex, &err);
-        return;
-    }
-    if (billing == NULL) {
-        toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The billing key could not be issued.");
-        return;
-    }
-    if (toss_store_record(ex, state->billings, toss_record_string(billing, "billingKey"), billing) == 0)
-        fake_respond_json(ex, 201, json_incref(billing));
-    json_decref(billing);
+    static const toss_creation issue = {toss_billing_build, "billingKey", "The billing key could not be issued.",
+                                        false};
+    toss_create(context, ex, toss_state_of(context)->billings, &issue);
 }
 
 /* The billing key of the path, when the body names its customer; NULL after
  * answering otherwise. The body stays the caller's. */
 static json_t *toss_find_billing(fake_server *fs, http_exchange *ex, const char *billing_key, json_t *body)
 {
-    json_t *billing = billing_key != NULL ? fake_store_get(toss_state_of(fs)->billings, billing_key) : NULL;
-    if (billing == NULL) {
-        toss_respond_error(ex, 404, "NOT_FOUND_BILLING", "No billing key has this billingKey.");
+    json_t *billing = toss_find_record(ex, toss_state_of(fs)->billings, billing_key, "NOT_FOUND_BILLING",
+                                       "No billing key has this billingKey.");
+    if (billing == NULL)
         return NULL;
-    }
     app_error err = {0};
     const char *customer_key = toss_field_string(body, "customerKey", TOSS_REQUIRED, &err);
     if (err.status != 0) {
@@ -75,17 +61,26 @@ static json_t *toss_find_billing(fake_server *fs, http_exchange *ex, const char 
     return billing;
 }
 
+/* The Basic auth, the body, then the billing key of the path when the body
+ * names its customer: the body, or NULL after answering. */
+static json_t *toss_billing_request(fake_server *fs, http_exchange *ex, const http_route_params *params,
+                                    json_t **billing)
+{
+    json_t *body = toss_authorized_body(fs, ex);
+    *billing = body != NULL ? toss_find_billing(fs, ex, http_route_param(params, "billingKey"), body) : NULL;
+    if (*billing != NULL)
+        return body;
+    json_decref(body);
+    return NULL;
+}
+
 void toss_billing_get(http_exchange *ex, const http_route_params *params, void *context)
 {
-    fake_server *fs = context;
-    if (!toss_authorized(fs, ex))
-        return;
-    json_t *body = toss_read_body(ex, false);
+    json_t *billing;
+    json_t *body = toss_billing_request(context, ex, params, &billing);
     if (body == NULL)
         return;
-    json_t *billing = toss_find_billing(fs, ex, http_route_param(params, "billingKey"), body);
-    if (billing != NULL)
-        toss_respond_record(ex, 201, billing);
+    toss_respond_record(ex, 201, billing);
     json_decref(body);
 }
 
@@ -103,25 +98,17 @@ static void toss_charge(fake_server *fs, http_exchange *ex, const json_t *billin
     toss_state *state = toss_state_of(fs);
     const char *card_number = toss_record_string(billing, "cardNumber");
     json_t *payment = toss_card_payment_new(state, &order, "BILLING", card_number, 0, true);
-    if (payment == NULL) {
-        toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The payment could not be made.");
-        return;
-    }
-    if (toss_store_record(ex, state->payments, toss_record_string(payment, "paymentKey"), payment) == 0)
+    if (toss_store_new(ex, state->payments, "paymentKey", payment, "The payment could not be made.") == 0)
         fake_respond_json(ex, 201, json_incref(payment));
     json_decref(payment);
 }
 
 void toss_billing_pay(http_exchange *ex, const http_route_params *params, void *context)
 {
-    fake_server *fs = context;
-    if (!toss_authorized(fs, ex))
-        return;
-    json_t *body = toss_read_body(ex, false);
+    json_t *billing;
+    json_t *body = toss_billing_request(context, ex, params, &billing);
     if (body == NULL)
         return;
-    json_t *billing = toss_find_billing(fs, ex, http_route_param(params, "billingKey"), body);
-    if (billing != NULL)
-        toss_charge(fs, ex, billing, body);
+    toss_charge(context, ex, billing, body);
     json_decref(body);
 }

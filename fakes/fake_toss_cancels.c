@@ -154,13 +154,10 @@ static void toss_cancel(fake_server *fs, http_exchange *ex, json_t *payment, jso
 
 void toss_payments_cancel(http_exchange *ex, const http_route_params *params, void *context)
 {
-    fake_server *fs = context;
-    if (!toss_authorized(fs, ex))
-        return;
-    json_t *payment = toss_find_payment(fs, ex, http_route_param(params, "paymentKey"));
-    json_t *body = payment != NULL ? toss_read_body(ex, false) : NULL;
+    json_t *payment;
+    json_t *body = toss_payment_body(context, ex, params, &payment);
     if (body == NULL)
         return;
-    toss_cancel(fs, ex, payment, body);
+    toss_cancel(context, ex, payment, body);
     json_decref(body);
 }

@@ -90,9 +90,7 @@ void toss_cash_receipts_issue(http_exchange *ex, const http_route_params *params
 {
     (void)params;
     fake_server *fs = context;
-    if (!toss_authorized(fs, ex))
-        return;
-    json_t *body = toss_read_body(ex, false);
+    json_t *body = toss_authorized_body(fs, ex);
     if (body == NULL)
         return;
     app_error err = {0};
@@ -159,12 +157,10 @@ void toss_cash_receipts_cancel(http_exchange *ex, const http_route_params *param
     fake_server *fs = context;
     if (!toss_authorized(fs, ex))
         return;
-    const char *receipt_key = http_route_param(params, "receiptKey");
-    json_t *record = receipt_key != NULL ? fake_store_get(toss_state_of(fs)->receipts, receipt_key) : NULL;
-    if (record == NULL) {
-        toss_respond_error(ex, 404, "NOT_FOUND_CASH_RECEIPT", "No cash receipt has this receiptKey.");
+    json_t *record = toss_find_record(ex, toss_state_of(fs)->receipts, http_route_param(params, "receiptKey"),
+                                      "NOT_FOUND_CASH_RECEIPT", "No cash receipt has this receiptKey.");
+    if (record == NULL)
         return;
-    }
     json_t *body = toss_read_body(ex, true);
     if (body == NULL)
         return;

@@ -8,10 +8,7 @@
 
 void toss_payments_get(http_exchange *ex, const http_route_params *params, void *context)
 {
-    fake_server *fs = context;
-    if (!toss_authorized(fs, ex))
-        return;
-    json_t *payment = toss_find_payment(fs, ex, http_route_param(params, "paymentKey"));
+    json_t *payment = toss_authorized_payment(context, ex, params);
     if (payment != NULL)
         toss_respond_record(ex, 200, payment);
 }
@@ -36,34 +33,20 @@ static void toss_read_key_in(json_t *body, toss_key_in *in, app_error *err)
     toss_field_boolean(body, "__approved", &in->approved, err);
 }
 
+static json_t *toss_key_in_payment(toss_state *state, json_t *body, app_error *err)
+{
+    toss_key_in in;
+    toss_read_key_in(body, &in, err);
+    if (err->status != 0)
+        return NULL;
+    return toss_card_payment_new(state, &in.order, "NORMAL", in.card_number, in.installment_months, in.approved);
+}
+
 void toss_payments_key_in(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
-    fake_server *fs = context;
-    if (!toss_authorized(fs, ex))
-        return;
-    json_t *body = toss_read_body(ex, false);
-    if (body == NULL)
-        return;
-    app_error err = {0};
-    toss_key_in in;
-    toss_read_key_in(body, &in, &err);
-    if (err.status != 0) {
-        toss_respond_app_error(ex, &err);
-        json_decref(body);
-        return;
-    }
-    toss_state *state = toss_state_of(fs);
-    json_t *payment = toss_card_payment_new(state, &in.order, "NORMAL", in.card_number,
-                                            in.installment_months, in.approved);
-    json_decref(body);
-    if (payment == NULL) {
-        toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The payment could not be made.");
-        return;
-    }
-    if (toss_store_record(ex, state->payments, toss_record_string(payment, "paymentKey"), payment) == 0)
-        fake_respond_json(ex, 201, json_incref(payment));
-    json_decref(payment);
+    static const toss_creation key_in = {toss_key_in_payment, "paymentKey", "The payment could not be made.", false};
+    toss_create(context, ex, toss_state_of(context)->payments, &key_in);
 }
 
 /* Approves a payment left IN_PROGRESS; a payment already paid, waiting for
@@ -82,11 +65,8 @@ static int toss_approve(json_t *payment)
 
 void toss_payments_approve(http_exchange *ex, const http_route_params *params, void *context)
 {
-    fake_server *fs = context;
-    if (!toss_authorized(fs, ex))
-        return;
-    json_t *payment = toss_find_payment(fs, ex, http_route_param(params, "paymentKey"));
-    json_t *body = payment != NULL ? toss_read_body(ex, false) : NULL;
+    json_t *payment;
+    json_t *body = toss_payment_body(context, ex, params, &payment);
     if (body == NULL)
         return;
     app_error err = {0};

@@ -182,14 +182,6 @@ const char *toss_record_string(const json_t *record, const char *name)
     return value != NULL ? value : "";
 }
 
-int toss_store_record(http_exchange *ex, fake_store *store, const char *key, json_t *record)
-{
-    if (fake_store_put(store, key, json_incref(record)) == 0)
-        return 0;
-    toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The record could not be stored.");
-    return -1;
-}
-
 void toss_send_status_webhook(fake_server *fs, const json_t *payment)
 {
     json_t *doc = json_pack("{s:s, s:{s:s, s:s, s:s}}", "eventType", "PAYMENT_STATUS_CHANGED", "data",
@@ -201,12 +193,4 @@ void toss_send_status_webhook(fake_server *fs, const json_t *payment)
         return;
     }
     fake_server_send_webhook(fs, doc);
-}
-
-json_t *toss_find_payment(fake_server *fs, http_exchange *ex, const char *payment_key)
-{
-    json_t *payment = payment_key != NULL ? fake_store_get(toss_state_of(fs)->payments, payment_key) : NULL;
-    if (payment == NULL)
-        toss_respond_error(ex, 404, "NOT_FOUND_PAYMENT", "No payment has this paymentKey.");
-    return payment;
 }

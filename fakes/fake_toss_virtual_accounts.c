@@ -57,34 +57,19 @@ static json_t *toss_virtual_account_payment_new(toss_state *state, const toss_vi
     return payment;
 }
 
+static json_t *toss_virtual_account_build(toss_state *state, json_t *body, app_error *err)
+{
+    toss_virtual_account_input in;
+    toss_read_virtual_account(body, &in, err);
+    return err->status == 0 ? toss_virtual_account_payment_new(state, &in) : NULL;
+}
+
 void toss_virtual_accounts_create(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
-    fake_server *fs = context;
-    if (!toss_authorized(fs, ex))
-        return;
-    json_t *body = toss_read_body(ex, false);
-    if (body == NULL)
-        return;
-    app_error err = {0};
-    toss_virtual_account_input in;
-    toss_read_virtual_account(body, &in, &err);
-    toss_state *state = toss_state_of(fs);
-    json_t *payment = err.status == 0 ? toss_virtual_account_payment_new(state, &in) : NULL;
-    json_decref(body);
-    if (err.status != 0) {
-        toss_respond_app_error(ex, &err);
-        return;
-    }
-    if (payment == NULL) {
-        toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The virtual account could not be issued.");
-        return;
-    }
-    if (toss_store_record(ex, state->payments, toss_record_string(payment, "paymentKey"), payment) == 0) {
-        toss_send_status_webhook(fs, payment);
-        fake_respond_json(ex, 201, json_incref(payment));
-    }
-    json_decref(payment);
+    static const toss_creation issue = {toss_virtual_account_build, "paymentKey",
+                                        "The virtual account could not be issued.", true};
+    toss_create(context, ex, toss_state_of(context)->payments, &issue);
 }
 
 static int toss_mark_deposited(json_t *payment)
@@ -101,9 +86,7 @@ static int toss_mark_deposited(json_t *payment)
 void toss_internal_deposit(http_exchange *ex, const http_route_params *params, void *context)
 {
     fake_server *fs = context;
-    if (!toss_authorized(fs, ex))
-        return;
-    json_t *payment = toss_find_payment(fs, ex, http_route_param(params, "paymentKey"));
+    json_t *payment = toss_authorized_payment(fs, ex, params);
     if (payment == NULL)
         return;
     if (strcmp(toss_record_string(payment, "method"), "가상계좌") != 0) {

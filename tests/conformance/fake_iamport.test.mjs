@@ -3,11 +3,11 @@
 // schemas of fake-iamport.swagger.json.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import imp from "iamport-server-api";
 
+import { expectVendorError, fakeRequest, startFakeServer, startWebhookListener, stopFake } from "../lib/fakes.mjs";
 import { loadContract } from "../lib/openapi.mjs";
 import { binary, freePort, sleep, start, waitFor, waitForPort } from "../lib/process.mjs";
 
@@ -18,64 +18,17 @@ const api = imp.functional;
 
 /** Starts the fake on a free port; returns {proc, port, host, connector}. */
 async function startFake(args = [], env = {}) {
-  const port = await freePort();
-  const proc = start(binary("fake-iamport-server"), ["--port", String(port), ...args], { env });
-  await waitForPort(port);
-  const host = `http://127.0.0.1:${port}`;
-  const connector = new imp.IamportConnector(host, { imp_key: KEY, imp_secret: SECRET });
-  return { proc, port, host, connector };
-}
-
-/** Stops the fake with TERM and checks it stopped cleanly (exit 0: no crash,
- * and no leak report under the sanitizer build). */
-async function stopFake(fake) {
-  const { code, signal } = await fake.proc.stop("SIGTERM");
-  assert.equal(signal, null, `fake died by ${signal}:\n${fake.proc.log()}`);
-  assert.equal(code, 0, `fake exited with ${code}:\n${fake.proc.log()}`);
-}
-
-/** A webhook listener on 127.0.0.1 that keeps every document it receives. */
-async function startWebhookListener() {
-  const received = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk) => { body += chunk; });
-    req.on("end", () => {
-      received.push({ method: req.method, contentType: req.headers["content-type"], body: JSON.parse(body) });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${server.address().port}/iamport/webhook`;
-  return { url, received, close: () => new Promise((resolve) => server.close(resolve)) };
+  const fake = await startFakeServer("fake-iamport-server", args, env);
+  return { ...fake, connector: new imp.IamportConnector(fake.host, { imp_key: KEY, imp_secret: SECRET }) };
 }
 
 /** Expects the call to fail with status and an iamport error envelope. */
-async function expectError(promise, status, pattern) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof imp.HttpError, `not an HttpError: ${error}`);
-    assert.equal(error.status, status, `status ${error.status}: ${error.message}`);
-    const body = JSON.parse(error.message);
+const expectError = (promise, status, pattern) =>
+  expectVendorError(promise, imp.HttpError, status, (body) => {
     assert.equal(body.code, -1);
     assert.equal(body.response, null);
-    assert.ok(typeof body.message === "string" && body.message.length > 0, "error without a message");
     if (pattern) assert.match(body.message, pattern);
-    return true;
   });
-}
-
-/** A raw request, for what the SDK cannot send (bad JSON, odd headers). */
-async function raw(fake, method, path, { body, headers = {} } = {}) {
-  const response = await fetch(`${fake.host}${path}`, {
-    method,
-    headers: { "Content-Type": "application/json", ...headers },
-    body,
-  });
-  const text = await response.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: response.status, text, json };
-}
 
 /** Checks the envelope and the schema of a success; returns the response. */
 function ok(method, route, status, output) {
@@ -125,7 +78,7 @@ describe("fake-iamport-server", () => {
       10000, `webhook ${status} for ${imp_uid}`);
 
   before(async () => {
-    hooks = await startWebhookListener();
+    hooks = await startWebhookListener("/iamport/webhook", 200);
     fake = await startFake(["--webhook-url", hooks.url]);
   });
 
@@ -147,7 +100,7 @@ describe("fake-iamport-server", () => {
     // The token works on its own, raw or after "Bearer ".
     const payment = await onetime();
     for (const Authorization of [user.access_token, `Bearer ${user.access_token}`]) {
-      const res = await raw(fake, "GET", `/payments/${payment.imp_uid}`, { headers: { Authorization } });
+      const res = await fakeRequest(fake, "GET", `/payments/${payment.imp_uid}`, { headers: { Authorization } });
       assert.equal(res.status, 200);
       assert.equal(res.json.response.imp_uid, payment.imp_uid);
     }
@@ -502,12 +455,12 @@ describe("fake-iamport-server", () => {
 
     const headers = { Authorization: (await fake.connector.get()).headers.Authorization };
     for (const body of ["{", "[]", "\"text\"", "null", "", "{\"amount\": 1e999}"]) {
-      const res = await raw(fake, "POST", "/subscribe/payments/onetime", { body, headers });
+      const res = await fakeRequest(fake, "POST", "/subscribe/payments/onetime", { body, headers });
       assert.equal(res.status, 400, `body ${body}: ${res.text}`);
       assert.equal(res.json.code, -1);
       assert.ok(res.json.message.length > 0);
     }
-    const query = await raw(fake, "GET", "/payments/imp_000000000000?extension=maybe", { headers });
+    const query = await fakeRequest(fake, "GET", "/payments/imp_000000000000?extension=maybe", { headers });
     assert.equal(query.status, 400);
   });
 
@@ -528,7 +481,7 @@ describe("fake-iamport-server", () => {
         const doc = {};
         for (const field of fields) if ((i + field.length) % 3 !== 0) doc[field] = values[(i * 7 + field.length) % values.length];
         const body = method === "GET" ? undefined : JSON.stringify(doc);
-        const res = await raw(fake, method, path, { body, headers });
+        const res = await fakeRequest(fake, method, path, { body, headers });
         assert.ok(res.status < 500, `${method} ${path} ${JSON.stringify(doc).slice(0, 200)}: ${res.status} ${res.text}`);
       }
     }

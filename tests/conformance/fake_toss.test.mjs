@@ -3,10 +3,10 @@
 // answer is checked against the schemas of fake-toss-payments.swagger.json.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
 import { randomUUID } from "node:crypto";
 import toss from "toss-payments-server-api";
 
+import { expectVendorError, fakeRequest, startFakeServer, startWebhookListener, stopFake } from "../lib/fakes.mjs";
 import { loadContract } from "../lib/openapi.mjs";
 import { binary, freePort, sleep, start, waitFor, waitForPort } from "../lib/process.mjs";
 
@@ -17,64 +17,22 @@ const api = toss.functional;
 
 const basic = (secret) => `Basic ${Buffer.from(`${secret}:`).toString("base64")}`;
 
-/** Starts the fake on a free port; returns {proc, port, connection}. */
+/** Starts the fake on a free port; returns {proc, port, host, connection}. */
 async function startFake(args = [], env = {}) {
-  const port = await freePort();
-  const proc = start(binary("fake-toss-payments-server"), ["--port", String(port), ...args], { env });
-  await waitForPort(port);
-  const connection = { host: `http://127.0.0.1:${port}`, headers: { Authorization: basic(SECRET) } };
-  return { proc, port, connection };
-}
-
-/** Stops the fake with TERM and checks that it stopped cleanly (exit 0: no
- * crash, and no leak report under the sanitizer build). */
-async function stopFake(fake) {
-  const { code, signal } = await fake.proc.stop("SIGTERM");
-  assert.equal(signal, null, `fake died by ${signal}:\n${fake.proc.log()}`);
-  assert.equal(code, 0, `fake exited with ${code}:\n${fake.proc.log()}`);
-}
-
-/** A webhook listener on 127.0.0.1 that keeps every document it receives. */
-async function startWebhookListener() {
-  const received = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk) => { body += chunk; });
-    req.on("end", () => {
-      received.push({ method: req.method, contentType: req.headers["content-type"], body: JSON.parse(body) });
-      res.writeHead(201).end();
-    });
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${server.address().port}/toss/webhook`;
-  return { url, received, close: () => new Promise((resolve) => server.close(resolve)) };
+  const fake = await startFakeServer("fake-toss-payments-server", args, env);
+  return { ...fake, connection: { host: fake.host, headers: { Authorization: basic(SECRET) } } };
 }
 
 /** Expects the SDK call to fail with status (and Toss's code, when given). */
-async function expectError(promise, status, code) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof toss.HttpError, `not an HttpError: ${error}`);
-    assert.equal(error.status, status, `status ${error.status}: ${error.message}`);
-    const body = JSON.parse(error.message);
+const expectError = (promise, status, code) =>
+  expectVendorError(promise, toss.HttpError, status, (body) => {
     assert.equal(typeof body.code, "string");
-    assert.ok(typeof body.message === "string" && body.message.length > 0, "error without a message");
     if (code) assert.equal(body.code, code);
-    return true;
   });
-}
 
 /** A raw request, for what the SDK cannot send (bad JSON, no auth). */
-async function raw(fake, method, path, { body, headers = { Authorization: basic(SECRET) } } = {}) {
-  const response = await fetch(`http://127.0.0.1:${fake.port}${path}`, {
-    method,
-    headers: { "Content-Type": "application/json", ...headers },
-    body,
-  });
-  const text = await response.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch { /* not JSON */ }
-  return { status: response.status, text, json };
-}
+const raw = (fake, method, path, { body, headers = { Authorization: basic(SECRET) } } = {}) =>
+  fakeRequest(fake, method, path, { body, headers });
 
 const cardInput = (overrides = {}) => ({
   method: "card",
@@ -130,7 +88,7 @@ describe("fake-toss-payments-server", () => {
       10000, `webhook ${status} for ${paymentKey}`);
 
   before(async () => {
-    hooks = await startWebhookListener();
+    hooks = await startWebhookListener("/toss/webhook", 201);
     fake = await startFake(["--webhook-url", hooks.url]);
     connection = fake.connection;
   });
