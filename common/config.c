@@ -74,25 +74,31 @@ static void read_cipher(cfg_reader *r, cfg_cipher *c, const char *key_name, cons
         reader_fail(r, "%s must be 16 characters", iv_name);
 }
 
-/* The default password secret: hex(SHA-256(label || history key || IV)), a
- * value of its own rather than a copy of the key, stable across restarts. */
-static char *derive_password_secret(const cfg_cipher *history)
+/* A default secret of its own rather than a copy of a configured value:
+ * hex(SHA-256(label || parts...)), stable across restarts. */
+static char *derive_secret(const char *label, const char *const *parts, size_t count)
 {
-    static const char label[] = "payments password secret v1";
     unsigned char hash[EVP_MAX_MD_SIZE];
     unsigned int hash_len = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-             EVP_DigestUpdate(ctx, label, sizeof label - 1) == 1 &&
-             EVP_DigestUpdate(ctx, history->key, strlen(history->key)) == 1 &&
-             EVP_DigestUpdate(ctx, history->iv, strlen(history->iv)) == 1 &&
-             EVP_DigestFinal_ex(ctx, hash, &hash_len) == 1;
+             EVP_DigestUpdate(ctx, label, strlen(label)) == 1;
+    for (size_t i = 0; ok && i < count; i++)
+        ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i])) == 1;
+    ok = ok && EVP_DigestFinal_ex(ctx, hash, &hash_len) == 1;
     EVP_MD_CTX_free(ctx);
     char *secret = ok ? malloc(2 * (size_t)hash_len + 1) : NULL;
     for (unsigned int i = 0; secret && i < hash_len; i++)
         snprintf(secret + 2 * i, 3, "%02x", hash[i]);
     OPENSSL_cleanse(hash, sizeof hash);
     return secret;
+}
+
+/* The default password secret: derived from the history key and IV. */
+static char *derive_password_secret(const cfg_cipher *history)
+{
+    const char *parts[] = {history->key, history->iv};
+    return derive_secret("payments password secret v1", parts, 2);
 }
 
 /* PAYMENT_PASSWORD_SECRET, or the default derived from the history cipher
@@ -193,6 +199,28 @@ static void read_process_settings(cfg_reader *r, cfg *c)
         reader_fail(r, "PAYMENT_WORKER_BINARY: out of memory");
 }
 
+/* PAYMENT_WEBHOOK_*: the signing secret (by default derived from the
+ * system password, which must have been read first), the timeout of each
+ * attempt and the retry schedule. */
+static void read_webhook_settings(cfg_reader *r, cfg *c)
+{
+    const char *secret = dotenv_get(&r->env, "PAYMENT_WEBHOOK_SECRET");
+    if (secret && *secret) {
+        c->webhook_secret = read_string(r, "PAYMENT_WEBHOOK_SECRET", NULL);
+    } else if (c->system_password) {
+        const char *parts[] = {c->system_password};
+        c->webhook_secret = derive_secret("payments webhook secret v1", parts, 1);
+        if (!c->webhook_secret)
+            reader_fail(r, "PAYMENT_WEBHOOK_SECRET: cannot derive the default from PAYMENT_SYSTEM_PASSWORD");
+    }
+    c->webhook_timeout_ms = (uint64_t)read_integer(r, "PAYMENT_WEBHOOK_TIMEOUT_MS", 10000, 10, 600000);
+    const char *schedule = dotenv_get(&r->env, "PAYMENT_WEBHOOK_RETRY_SCHEDULE");
+    char why[160];
+    if (webhook_schedule_parse(&c->webhook_retry, schedule && *schedule ? schedule : WEBHOOK_SCHEDULE_DEFAULT, why,
+                               sizeof why) < 0)
+        reader_fail(r, "PAYMENT_WEBHOOK_RETRY_SCHEDULE: %s", why);
+}
+
 static void read_all(cfg_reader *r, cfg *c)
 {
     c->mode = read_mode(r);
@@ -220,6 +248,7 @@ static void read_all(cfg_reader *r, cfg *c)
     const char *stores = dotenv_get(&r->env, "PAYMENT_VENDOR_STORES_FILE");
     c->vendor_stores_file = stores && *stores ? read_string(r, "PAYMENT_VENDOR_STORES_FILE", NULL) : NULL;
     read_process_settings(r, c);
+    read_webhook_settings(r, c);
 }
 
 int cfg_load(cfg *c, char *err, size_t errlen)
@@ -280,6 +309,9 @@ void cfg_free(cfg *c)
     free(c->control_socket);
     free(c->log_file);
     free(c->worker_path);
+    if (c->webhook_secret)
+        OPENSSL_cleanse(c->webhook_secret, strlen(c->webhook_secret));
+    free(c->webhook_secret);
     memset(c, 0, sizeof *c);
 }
 

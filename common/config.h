@@ -5,6 +5,8 @@
 #ifndef PAYMENTS_CONFIG_H
 #define PAYMENTS_CONFIG_H
 
+#include "webhook_schedule.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +69,14 @@ typedef struct cfg {
     char *control_socket;        /* PAYMENT_CONTROL_SOCKET */
     char *log_file;              /* PAYMENT_LOG_FILE, empty: stderr */
     char *worker_path;           /* PAYMENT_WORKER_BINARY, default beside the master */
+
+    /* Webhook notifications to each history's webhook_url. The secret signs
+     * them (HMAC-SHA-256); when PAYMENT_WEBHOOK_SECRET is unset it is
+     * hex(SHA-256("payments webhook secret v1" || PAYMENT_SYSTEM_PASSWORD)).
+     * Never logged. */
+    char *webhook_secret;
+    uint64_t webhook_timeout_ms;     /* PAYMENT_WEBHOOK_TIMEOUT_MS, each attempt */
+    webhook_schedule webhook_retry;  /* PAYMENT_WEBHOOK_RETRY_SCHEDULE */
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

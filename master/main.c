@@ -88,6 +88,8 @@ static void on_signal(uv_signal_t *handle, int signum)
     case SIGUSR1:
         if (log_reopen() < 0)
             log_error("cannot reopen the log file");
+        else
+            log_info("log file reopened");
         for (worker_slot *s = m->slots; s; s = s->next)
             kill(s->pid, SIGUSR1);
         break;

@@ -288,6 +288,7 @@ static bool roll_step(master *m)
         m->rolling = false;
         log_error("roll aborted: %d new workers in a row failed to start; old workers keep serving",
                   m->roll_failures);
+        sd_notify_send("READY=1"); /* the reload is over, if not as asked */
         return false;
     }
     if (uv_now(m->loop) >= m->respawn_at_ms && !slot_spawn(m, old))

@@ -17,8 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define HEARTBEAT_MS 15000
-
 static long long now_ms(void)
 {
     struct timespec ts;
@@ -100,19 +98,28 @@ static int write_all(int fd, const unsigned char *data, size_t len)
     return 0;
 }
 
+static int send_frame(cli_link *link, const unsigned char *frame, size_t len)
+{
+    int rc = write_all(link->fd, frame, len);
+    if (rc == 0)
+        link->last_sent_ms = now_ms();
+    return rc;
+}
+
 static int send_ping(cli_link *link)
 {
     static const char ping[] = "{\"type\":\"ping\"}";
     size_t len = 0;
     unsigned char *frame = protocol_seal(&link->session, ping, sizeof ping - 1, &len);
-    int rc = frame ? write_all(link->fd, frame, len) : -1;
+    int rc = frame ? send_frame(link, frame, len) : -1;
     free(frame);
     return rc;
 }
 
 /* The next frame's body as a NUL-terminated copy, or NULL with err. Once
- * authenticated, a heartbeat goes out whenever the master is quiet for
- * HEARTBEAT_MS, so that a long update does not look like a dead client. */
+ * authenticated, a heartbeat goes out whenever nothing was sent for
+ * heartbeat_ms (whatever arrives meanwhile), so that the master does not take
+ * a client waiting for a long update for a dead one. */
 static char *read_frame(cli_link *link, long long deadline, size_t *len, char *err, size_t errlen)
 {
     for (;;) {
@@ -130,14 +137,19 @@ static char *read_frame(cli_link *link, long long deadline, size_t *len, char *e
             }
             return copy;
         }
-        long long beat = now_ms() + HEARTBEAT_MS;
-        bool heartbeat = link->authenticated && beat < deadline;
-        int ready = wait_fd(link->fd, POLLIN, heartbeat ? beat : deadline);
-        if (ready == 0 && heartbeat) {
-            if (send_ping(link) == 0)
-                continue;
-            ready = -1;
+        long long wake = deadline;
+        if (link->authenticated) {
+            if (now_ms() >= link->last_sent_ms + link->heartbeat_ms && send_ping(link) < 0) {
+                snprintf(err, errlen, "lost the connection to the master updater");
+                return NULL;
+            }
+            long long beat = link->last_sent_ms + link->heartbeat_ms;
+            if (beat < deadline)
+                wake = beat;
         }
+        int ready = wait_fd(link->fd, POLLIN, wake);
+        if (ready == 0 && wake < deadline)
+            continue; /* time for a heartbeat */
         char chunk[16384];
         ssize_t n = ready == 1 ? read(link->fd, chunk, sizeof chunk) : -1;
         if (n < 0 && ready == 1 && (errno == EINTR || errno == EAGAIN))
@@ -156,7 +168,7 @@ static int send_plain(cli_link *link, char *text)
     size_t len = 0;
     unsigned char *frame = text ? protocol_frame(text, strlen(text), &len) : NULL;
     free(text);
-    int rc = frame ? write_all(link->fd, frame, len) : -1;
+    int rc = frame ? send_frame(link, frame, len) : -1;
     free(frame);
     return rc;
 }
@@ -188,11 +200,12 @@ static int handshake(cli_link *link, const char *secret, long long deadline, cha
     return rc;
 }
 
-int cli_link_open(cli_link *link, const char *host, int port, const char *secret, int timeout_ms, char *err,
-                  size_t errlen)
+int cli_link_open(cli_link *link, const char *host, int port, const char *secret, long long heartbeat_ms,
+                  int timeout_ms, char *err, size_t errlen)
 {
     memset(link, 0, sizeof *link);
     link->fd = -1;
+    link->heartbeat_ms = heartbeat_ms;
     protocol_reader_init(&link->reader, PROTOCOL_MAX_FRAME);
     long long deadline = now_ms() + timeout_ms;
     link->fd = connect_host(host, port, deadline, err, errlen);
@@ -209,7 +222,7 @@ int cli_link_send(cli_link *link, json_t *message, char *err, size_t errlen)
     size_t len = 0;
     unsigned char *frame = text ? protocol_seal(&link->session, text, strlen(text), &len) : NULL;
     free(text);
-    int rc = frame ? write_all(link->fd, frame, len) : -1;
+    int rc = frame ? send_frame(link, frame, len) : -1;
     free(frame);
     if (rc < 0)
         snprintf(err, errlen, "cannot send to the master updater");

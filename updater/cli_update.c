@@ -19,6 +19,7 @@ typedef struct update_target {
     int port;
     char *secret;
     long long timeout_ms;
+    long long heartbeat_ms;
     bool json;
 } update_target;
 
@@ -57,6 +58,8 @@ static int target_load(int argc, char **argv, update_target *t)
         snprintf(err, sizeof err, "PAYMENT_SYSTEM_PASSWORD is not set");
     else if (host && settings_integer(&env, "PAYMENT_UPDATOR_PORT", 37820, 1, 65535, &port, err, sizeof err) == 0 &&
              settings_integer(&env, "PAYMENT_UPDATE_TIMEOUT_MS", 3600000, 1000, 86400000, &t->timeout_ms, err,
+                              sizeof err) == 0 &&
+             settings_integer(&env, "PAYMENT_UPDATOR_HEARTBEAT_MS", 15000, 100, 600000, &t->heartbeat_ms, err,
                               sizeof err) == 0) {
         if (settings_host_port(host, (int)port, &t->host, &t->port) < 0)
             snprintf(err, sizeof err, "the master updater address must be HOST or HOST:PORT: %s", host);
@@ -76,7 +79,7 @@ static int target_load(int argc, char **argv, update_target *t)
 static int open_link(const char *command, update_target *t, cli_link *link)
 {
     char err[300];
-    if (cli_link_open(link, t->host, t->port, t->secret, CONNECT_TIMEOUT_MS, err, sizeof err) < 0) {
+    if (cli_link_open(link, t->host, t->port, t->secret, t->heartbeat_ms, CONNECT_TIMEOUT_MS, err, sizeof err) < 0) {
         fprintf(stderr, "payments %s: %s:%d: %s\n", command, t->host, t->port, err);
         return -1;
     }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 
 #define ANSWER_LIMIT (1u << 20)
 
@@ -141,6 +142,10 @@ int update_control_request(uv_loop_t *loop, const char *socket_path, const char 
         r->finished = true;
         snprintf(r->error, sizeof r->error, "cannot start a timer");
         uv_close((uv_handle_t *)&r->pipe, on_closed);
+        return 0;
+    }
+    if (strlen(socket_path) >= sizeof(((struct sockaddr_un *)NULL)->sun_path)) {
+        finish(r, "the control socket path is too long");
         return 0;
     }
     uv_timer_start(&r->timer, on_timeout, timeout_ms, 0);

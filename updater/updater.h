@@ -27,6 +27,7 @@ typedef struct updater_config {
     uint64_t command_timeout_ms; /* PAYMENT_UPDATE_COMMAND_TIMEOUT_MS: each git/cmake/migrate run */
     uint64_t roll_timeout_ms;    /* PAYMENT_UPDATE_ROLL_TIMEOUT_MS: reload or upgrade to finish */
     uint64_t update_timeout_ms;  /* PAYMENT_UPDATE_TIMEOUT_MS: the master waits this for every result */
+    uint64_t heartbeat_ms;       /* PAYMENT_UPDATOR_HEARTBEAT_MS: links silent for 3 periods are dropped */
 } updater_config;
 
 /* Reads the settings; master_override is the --master argument or NULL.

@@ -80,19 +80,21 @@ static int read_paths(updater_config *c, const dotenv *env, char *err, size_t er
 static int read_numbers(updater_config *c, const dotenv *env, char *err, size_t errlen)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    long long port, jobs, command, roll, update;
+    long long port, jobs, command, roll, update, heartbeat;
     if (settings_integer(env, "PAYMENT_UPDATOR_PORT", 37820, 1, 65535, &port, err, errlen) < 0 ||
         settings_integer(env, "PAYMENT_UPDATE_BUILD_JOBS", cpus > 0 ? cpus : 1, 1, 256, &jobs, err, errlen) < 0 ||
         settings_integer(env, "PAYMENT_UPDATE_COMMAND_TIMEOUT_MS", 1800000, 1000, 86400000, &command, err, errlen) <
             0 ||
         settings_integer(env, "PAYMENT_UPDATE_ROLL_TIMEOUT_MS", 300000, 1000, 86400000, &roll, err, errlen) < 0 ||
-        settings_integer(env, "PAYMENT_UPDATE_TIMEOUT_MS", 3600000, 1000, 86400000, &update, err, errlen) < 0)
+        settings_integer(env, "PAYMENT_UPDATE_TIMEOUT_MS", 3600000, 1000, 86400000, &update, err, errlen) < 0 ||
+        settings_integer(env, "PAYMENT_UPDATOR_HEARTBEAT_MS", 15000, 100, 600000, &heartbeat, err, errlen) < 0)
         return -1;
     c->port = (int)port;
     c->build_jobs = (int)jobs;
     c->command_timeout_ms = (uint64_t)command;
     c->roll_timeout_ms = (uint64_t)roll;
     c->update_timeout_ms = (uint64_t)update;
+    c->heartbeat_ms = (uint64_t)heartbeat;
     return 0;
 }
 

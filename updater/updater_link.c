@@ -16,8 +16,9 @@
 #include <string.h>
 
 #define HANDSHAKE_MS 10000
-#define HEARTBEAT_MS 15000
-#define SILENCE_LIMIT_MS 45000
+#define CLOSE_GRACE_MS 5000 /* queued messages get this long to go out */
+#define DEFAULT_HEARTBEAT_MS 15000
+#define SILENT_PERIODS 3 /* heartbeats missed before a peer counts as gone */
 
 typedef enum link_state { LINK_CONNECTING, LINK_HANDSHAKE, LINK_READY, LINK_CLOSING } link_state;
 
@@ -42,6 +43,7 @@ struct updater_link {
     protocol_handshake handshake;
     protocol_session session;
     uint64_t last_received_ms;
+    uint64_t heartbeat_ms;
     unsigned pending_writes;
     char reason[256];
     updater_link_handlers handlers;
@@ -56,6 +58,11 @@ typedef struct link_write {
 
 static void start_close(updater_link *link);
 static void on_timer(uv_timer_t *timer);
+
+void updater_link_set_heartbeat(updater_link *link, uint64_t period_ms)
+{
+    link->heartbeat_ms = period_ms ? period_ms : DEFAULT_HEARTBEAT_MS;
+}
 
 bool updater_link_ready(const updater_link *link)
 {
@@ -118,8 +125,10 @@ static void start_close(updater_link *link)
     }
     uv_read_stop((uv_stream_t *)&link->tcp);
     if (connected && link->pending_writes > 0 &&
-        uv_shutdown(&link->shutdown, (uv_stream_t *)&link->tcp, on_shutdown) == 0)
+        uv_shutdown(&link->shutdown, (uv_stream_t *)&link->tcp, on_shutdown) == 0) {
+        uv_timer_start(&link->timer, on_timer, CLOSE_GRACE_MS, 0); /* a peer that stopped reading */
         return;
+    }
     close_handles(link);
 }
 
@@ -199,7 +208,7 @@ static void become_ready(updater_link *link)
     }
     link->state = LINK_READY;
     link->reader.limit = PROTOCOL_MAX_FRAME;
-    uv_timer_start(&link->timer, on_timer, HEARTBEAT_MS, HEARTBEAT_MS);
+    uv_timer_start(&link->timer, on_timer, link->heartbeat_ms, link->heartbeat_ms);
     link->handlers.on_ready(link, link->data);
 }
 
@@ -310,12 +319,16 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 static void on_timer(uv_timer_t *timer)
 {
     updater_link *link = timer->data;
+    if (link->state == LINK_CLOSING) {
+        close_handles(link);
+        return;
+    }
     if (link->state != LINK_READY) {
         log_warn("link with %s: no handshake within %d s; closing", link->address, HANDSHAKE_MS / 1000);
         updater_link_close(link, "handshake timed out");
         return;
     }
-    if (uv_now(link->loop) - link->last_received_ms > SILENCE_LIMIT_MS) {
+    if (uv_now(link->loop) - link->last_received_ms > SILENT_PERIODS * link->heartbeat_ms) {
         updater_link_close(link, "the peer went silent");
         return;
     }
@@ -330,7 +343,7 @@ static void start_session(updater_link *link)
     link->state = LINK_HANDSHAKE;
     link->last_received_ms = uv_now(link->loop);
     uv_tcp_nodelay(&link->tcp, 1);
-    uv_timer_start(&link->timer, on_timer, HANDSHAKE_MS, HEARTBEAT_MS);
+    uv_timer_start(&link->timer, on_timer, HANDSHAKE_MS, 0);
     if (uv_read_start((uv_stream_t *)&link->tcp, on_alloc, on_read) < 0) {
         updater_link_close(link, "cannot read from the connection");
         return;
@@ -355,6 +368,7 @@ static updater_link *link_new(uv_loop_t *loop, const char *secret, const updater
     link->secret = secret;
     link->handlers = *handlers;
     link->data = data;
+    link->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
     link->tcp.data = link->timer.data = link->resolve.data = link->connect.data = link->shutdown.data = link;
     protocol_reader_init(&link->reader, PROTOCOL_MAX_HANDSHAKE_FRAME);
     if (uv_tcp_init(loop, &link->tcp) < 0) {

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 typedef struct updater_link updater_link;
@@ -35,6 +36,9 @@ int updater_link_send(updater_link *link, json_t *message);
  * reason. Safe to call more than once and from any handler. */
 void updater_link_close(updater_link *link, const char *reason);
 
+/* Heartbeat period (default 15 s); a peer silent for three periods is dropped.
+ * Set it right after creating the link. */
+void updater_link_set_heartbeat(updater_link *link, uint64_t period_ms);
 bool updater_link_ready(const updater_link *link);
 const char *updater_link_peer_role(const updater_link *link);     /* "slave", "client", or the server's "master" */
 const char *updater_link_peer_instance(const updater_link *link); /* "" until the handshake says */

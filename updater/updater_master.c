@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define MAX_PEERS 256 /* slaves, clients and handshakes in progress */
+
 typedef struct master_peer {
     updater_master *master;
     updater_link *link;
@@ -27,6 +29,7 @@ struct updater_master {
     uv_tcp_t server;
     uv_timer_t deadline;
     master_peer *peers;
+    int peer_count;
     /* the round in progress */
     bool updating;
     unsigned round;
@@ -84,9 +87,10 @@ static void finish_round(updater_master *m)
     m->results = NULL;
     m->requester = NULL;
     m->updating = false;
-    if (!m->restart_after_round)
+    if (m->restart_after_round)
+        m->app->restart_requested = true;
+    if (!m->app->restart_requested)
         return;
-    m->app->restart_requested = true;
     if (requester) /* re-execute once the answer went out: see on_peer_closed */
         updater_link_close(requester->link, "round finished");
     else
@@ -139,7 +143,8 @@ static void on_deadline(uv_timer_t *timer)
 {
     updater_master *m = timer->data;
     char error[128];
-    snprintf(error, sizeof error, "no result within %llu s", (unsigned long long)(m->app->config.update_timeout_ms / 1000));
+    snprintf(error, sizeof error, "no result within %llu s",
+             (unsigned long long)(m->app->config.update_timeout_ms / 1000));
     log_error("update round %u: %s; giving up on the instances still busy", m->round, error);
     if (m->local_run)
         update_run_cancel(m->local_run); /* its result follows, as cancelled */
@@ -288,8 +293,8 @@ static void on_peer_closed(updater_link *link, const char *reason, void *data)
         log_info("%s %s (%s) left: %s", updater_link_peer_role(link), updater_link_peer_instance(link),
                  updater_link_peer_address(link), reason);
     unlink_peer(m, p);
-    bool was_requester = m->requester == p;
-    if (was_requester)
+    m->peer_count--;
+    if (m->requester == p)
         m->requester = NULL;
     if (p->awaiting_result) {
         char error[300];
@@ -318,8 +323,14 @@ static void on_connection(uv_stream_t *server, int status)
         free(p);
         return;
     }
+    updater_link_set_heartbeat(p->link, m->app->config.heartbeat_ms);
     p->next = m->peers;
     m->peers = p;
+    if (++m->peer_count > MAX_PEERS) {
+        log_warn("connection from %s refused: more than %d connections", updater_link_peer_address(p->link),
+                 MAX_PEERS);
+        updater_link_close(p->link, "too many connections");
+    }
 }
 
 /* ---- start and stop ---- */

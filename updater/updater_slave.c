@@ -133,6 +133,8 @@ static void connect_master(updater_slave *s)
     const updater_config *c = &s->app->config;
     s->link = updater_link_connect(s->app->loop, c->master_host, c->master_port, c->secret, "slave", c->instance,
                                    &slave_handlers, s);
+    if (s->link)
+        updater_link_set_heartbeat(s->link, c->heartbeat_ms);
     if (!s->link) {
         log_error("cannot create a link to the master updater (out of memory); next attempt in %d ms", RETRY_MAX_MS);
         uv_timer_start(&s->retry, on_retry, RETRY_MAX_MS, 0);

@@ -1,8 +1,10 @@
 /* Cancels: PUT /payments/histories/cancel refunds all or part of a recorded
  * payment through its vendor (to a bank account for a paid virtual account),
  * then records what the vendor answered: the cancels, the refund and the
- * first cancel's time, in one transaction. A vendor refusal (e.g. more than
- * what remains) is a 422 and changes nothing. */
+ * first cancel's time, in one transaction, with the webhook record and the
+ * notification of the change (the vendor's own webhook about this cancel
+ * then finds nothing new). A vendor refusal (e.g. more than what remains) is
+ * a 422 and changes nothing. */
 #include "worker.h"
 
 #include "api_body.h"
@@ -11,6 +13,7 @@
 #include "history_store.h"
 #include "log.h"
 #include "payment_input.h"
+#include "webhook_record.h"
 
 #include <stdlib.h>
 
@@ -26,6 +29,7 @@ typedef struct cancel_request {
     vendor_refund_account account;
     history_record *record; /* as stored before the cancel */
     history_values values;
+    webhook_record webhook; /* the change's record and notification */
 } cancel_request;
 
 static void request_free(cancel_request *r)
@@ -33,6 +37,7 @@ static void request_free(cancel_request *r)
     json_decref(r->body);
     history_record_free(r->record);
     history_values_free(&r->values);
+    webhook_record_free(&r->webhook);
     free(r);
 }
 
@@ -53,6 +58,7 @@ static void on_applied(history_record *record, const app_error *err, void *data)
         fail(r, err);
         return;
     }
+    webhook_record_committed(&r->webhook);
     app_error json_err = {0};
     json_t *doc = history_json(record, &r->app->history_seal, &json_err);
     history_record_free(record);
@@ -85,7 +91,7 @@ static void on_cancelled(vendor_payment *payment, const app_error *err, void *da
         fail(r, &seal_err);
         return;
     }
-    history_store_apply(w->db, r->record->id, &r->values, on_applied, r);
+    history_store_apply(w->db, r->record->id, &r->values, &r->webhook.observer, on_applied, r);
 }
 
 static void on_history(history_record *record, const app_error *err, void *data)
@@ -148,6 +154,11 @@ void cancels_create(http_exchange *ex, const http_route_params *params, void *co
     r->ex = ex;
     r->app = w;
     app_error err = {0};
+    if (webhook_record_init(&r->webhook, w, "cancel", NULL) < 0) {
+        app_error_set(&err, 500, "out of memory");
+        fail(r, &err);
+        return;
+    }
     r->body = api_body_read(&w->connection_key, http_exchange_request(ex), &err);
     if (!r->body || !read_input(r, &err)) {
         fail(r, &err);

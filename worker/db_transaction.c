@@ -34,9 +34,12 @@ static void on_commit(PGresult *res, const app_error *err, void *data)
 
 static void on_statement(PGresult *res, const app_error *err, void *data);
 
-/* Sends the next statement, or COMMIT after the last. */
+/* Sends the next statement, or COMMIT after the last. A statement whose
+ * sql is NULL when its turn comes is skipped. */
 static void send_next(db_transaction *tx)
 {
+    while (tx->next < tx->count && !tx->statements[tx->next].sql)
+        tx->next++;
     if (tx->next == tx->count) {
         pg_conn_query(tx->conn, "COMMIT", 0, NULL, on_commit, tx);
         return;

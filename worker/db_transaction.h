@@ -22,7 +22,9 @@ typedef struct db_statement {
  * pg_pool.h lists them, or a read's own). */
 typedef void (*db_transaction_cb)(const app_error *err, void *data);
 
-/* Runs statements[0..count) in one transaction; done runs exactly once,
+/* Runs statements[0..count) in one transaction; a statement whose sql is
+ * NULL when its turn comes is skipped, so a read may fill in (or leave out)
+ * a later statement from what it read; done runs exactly once,
  * after the connection went back: from the loop (at once only when memory
  * runs out before anything starts, so callers return right after). statements and every parameter
  * must stay valid until done runs; data is passed to each read and to done. */

@@ -35,6 +35,7 @@ static const db_column history_columns[] = {
 static const char select_by_id_sql[] = HISTORY_SELECT "WHERE h.id = $1";
 static const char select_by_source_sql[] =
     HISTORY_SELECT "WHERE h.source_schema = $1 AND h.source_table = $2 AND h.source_id = $3";
+static const char select_by_vendor_sql[] = HISTORY_SELECT "WHERE h.vendor_code = $1 AND h.vendor_uid = $2";
 
 static const char check_new_sql[] =
     "SELECT coalesce(bool_or(source_schema = $1 AND source_table = $2 AND source_id = $3), false) AS source_taken,"
@@ -62,7 +63,7 @@ static const char lock_sql[] = "SELECT 1 FROM payment_histories WHERE id = $1 FO
 
 static const char update_sql[] =
     "UPDATE payment_histories SET currency = $2, refund = $3, data = $4,"
-    " paid_at = " DB_FROM_MILLISECONDS("$5") ", cancelled_at = " DB_FROM_MILLISECONDS("$6")
+    " paid_at = coalesce(" DB_FROM_MILLISECONDS("$5") ", paid_at), cancelled_at = " DB_FROM_MILLISECONDS("$6")
     " WHERE id = $1 AND (SELECT count(*) FROM payment_history_cancels WHERE history_id = $1) <= $7::bigint";
 
 static const char upgrade_password_sql[] =
@@ -136,6 +137,13 @@ void history_store_find_by_source(pg_pool *pool, const payment_source_input *sou
     find(pool, select_by_source_sql, 3, params, cb, data);
 }
 
+void history_store_find_by_vendor(pg_pool *pool, const char *vendor_code, const char *vendor_uid,
+                                  history_record_cb cb, void *data)
+{
+    const char *params[] = {vendor_code, vendor_uid};
+    find(pool, select_by_vendor_sql, 2, params, cb, data);
+}
+
 /* ---- uniqueness, before asking the vendor ---- */
 
 typedef struct history_check {
@@ -184,11 +192,13 @@ typedef struct history_write {
     void *data;
     char id[64]; /* the history's id, known after the INSERT or given */
     history_record *record;
+    history_record *previous;          /* before an apply, for its observer */
+    const history_observer *observer;  /* may be NULL */
     const char *insert_params[14];
     const char *cancel_params[2];
     const char *update_params[7];
     const char *id_params[1];
-    db_statement statements[4];
+    db_statement statements[6];
 } history_write;
 
 /* A unique violation, said in the API's words. */
@@ -208,6 +218,7 @@ static void on_written(const app_error *err, void *data)
     history_record_cb cb = write->cb;
     void *cb_data = write->data;
     history_record *record = write->record;
+    history_record_free(write->previous);
     free(write);
     if (err) {
         history_record_free(record);
@@ -247,6 +258,34 @@ static int read_record(PGresult *res, app_error *err, void *data)
     return write->record ? 0 : -1;
 }
 
+static int read_previous(PGresult *res, app_error *err, void *data)
+{
+    history_write *write = data;
+    write->previous = record_from_result(res, err);
+    return write->previous ? 0 : -1;
+}
+
+static int read_observed(PGresult *res, app_error *err, void *data)
+{
+    const history_observer *observer = ((history_write *)data)->observer;
+    return observer->read_extra(res, err, observer->data);
+}
+
+/* The history after the update, then what the observer makes of the change:
+ * the last statement is its to fill. */
+static int read_current(PGresult *res, app_error *err, void *data)
+{
+    history_write *write = data;
+    if (read_record(res, err, data) < 0)
+        return -1;
+    db_statement *extra = &write->statements[5];
+    *extra = (db_statement){0};
+    if (write->observer->observe(write->previous, write->record, extra, err, write->observer->data) < 0)
+        return -1;
+    extra->read = write->observer->read_extra ? read_observed : NULL;
+    return 0;
+}
+
 static history_write *write_new(history_record_cb cb, void *data)
 {
     history_write *write = calloc(1, sizeof *write);
@@ -284,8 +323,8 @@ void history_store_insert(pg_pool *pool, const history_new *input, history_recor
     db_transaction_run(pool, write->statements, 3, on_written, write);
 }
 
-void history_store_apply(pg_pool *pool, const char *id, const history_values *values, history_record_cb cb,
-                         void *data)
+void history_store_apply(pg_pool *pool, const char *id, const history_values *values,
+                         const history_observer *observer, history_record_cb cb, void *data)
 {
     history_write *write = write_new(cb, data);
     if (!write)
@@ -303,11 +342,15 @@ void history_store_apply(pg_pool *pool, const char *id, const history_values *va
     memcpy(write->update_params, update_params, sizeof update_params);
     write->cancel_params[0] = write->id;
     write->cancel_params[1] = values->cancels;
+    write->observer = observer;
+    /* The previous state is read after the lock, in a statement of its own:
+     * it then sees every change committed before the lock was granted. */
     write->statements[0] = (db_statement){lock_sql, 1, write->id_params, read_locked};
-    write->statements[1] = (db_statement){update_sql, 7, write->update_params, NULL};
-    write->statements[2] = (db_statement){insert_cancels_sql, 2, write->cancel_params, NULL};
-    write->statements[3] = (db_statement){select_by_id_sql, 1, write->id_params, read_record};
-    db_transaction_run(pool, write->statements, 4, on_written, write);
+    write->statements[1] = (db_statement){observer ? select_by_id_sql : NULL, 1, write->id_params, read_previous};
+    write->statements[2] = (db_statement){update_sql, 7, write->update_params, NULL};
+    write->statements[3] = (db_statement){insert_cancels_sql, 2, write->cancel_params, NULL};
+    write->statements[4] = (db_statement){select_by_id_sql, 1, write->id_params, observer ? read_current : read_record};
+    db_transaction_run(pool, write->statements, observer ? 6 : 5, on_written, write);
 }
 
 static void on_password_upgraded(PGresult *res, const app_error *err, void *data)

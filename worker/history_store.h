@@ -4,6 +4,7 @@
 #ifndef PAYMENTS_HISTORY_STORE_H
 #define PAYMENTS_HISTORY_STORE_H
 
+#include "db_transaction.h"
 #include "history_values.h"
 #include "payment_input.h"
 #include "pg_pool.h"
@@ -39,6 +40,9 @@ typedef void (*history_check_cb)(const app_error *err, void *data);
 void history_store_find_by_id(pg_pool *pool, const char *id, history_record_cb cb, void *data);
 void history_store_find_by_source(pg_pool *pool, const payment_source_input *source, history_record_cb cb,
                                   void *data);
+/* The history of a vendor payment (a vendor's webhook names only that). */
+void history_store_find_by_vendor(pg_pool *pool, const char *vendor_code, const char *vendor_uid,
+                                  history_record_cb cb, void *data);
 
 /* err is NULL when neither the source nor the vendor payment is recorded
  * yet; else 409 saying which one is. */
@@ -59,12 +63,29 @@ typedef struct history_new {
  * points to must stay valid until cb runs. */
 void history_store_insert(pg_pool *pool, const history_new *input, history_record_cb cb, void *data);
 
+/* Watches history_store_apply from inside its transaction, so that what a
+ * change leaves behind (a webhook record, a notification) commits with it. */
+typedef struct history_observer {
+    /* previous: the history as locked before the update; current: as it
+     * reads after it (both borrowed for the call). May fill *extra with a
+     * statement to run before COMMIT (its parameters the observer's, valid
+     * until the apply's callback) or leave extra->sql NULL. Returns 0, or -1
+     * with err set to roll the whole write back. */
+    int (*observe)(const history_record *previous, const history_record *current, db_statement *extra,
+                   app_error *err, void *data);
+    /* Reads the extra statement's result, like any db_statement read; may be NULL. */
+    db_read_fn read_extra;
+    void *data;
+} history_observer;
+
 /* Records a newer vendor answer on an existing history: refund, times and
  * document, and the cancels not stored yet. An answer with fewer cancels
- * than already stored is older than what we have and changes nothing.
- * Answers the stored record. id and values must stay valid until cb runs. */
-void history_store_apply(pg_pool *pool, const char *id, const history_values *values, history_record_cb cb,
-                         void *data);
+ * than already stored is older than what we have and changes nothing, and
+ * an answer without a paid time keeps the one stored (a payment is never
+ * unpaid again). observer may be NULL. Answers the stored record. id, values
+ * and observer must stay valid until cb runs. */
+void history_store_apply(pg_pool *pool, const char *id, const history_values *values,
+                         const history_observer *observer, history_record_cb cb, void *data);
 
 /* Replaces a password hash in an older format after a successful check;
  * nothing happens if the hash changed meanwhile. Failures are only logged. */

@@ -6,6 +6,7 @@
 #include "worker.h"
 
 #include "log.h"
+#include "webhook_outbox.h"
 
 #include <openssl/crypto.h>
 #include <signal.h>
@@ -41,10 +42,25 @@ static void close_handle(uv_handle_t *h)
         uv_close(h, NULL);
 }
 
-/* Last step of a drain: every resource closes; uv_run returns when all are. */
+static void shut_down(worker_process *p);
+
+static void on_outbox_closed(void *data)
+{
+    shut_down(data);
+}
+
+/* Last step of a drain: every resource closes; uv_run returns when all are.
+ * The webhook outbox goes first: it records its interrupted deliveries
+ * through the database pool, which closes after it. */
 static void shut_down(worker_process *p)
 {
     worker *w = &p->app;
+    if (w->outbox) {
+        webhook_outbox *outbox = w->outbox;
+        w->outbox = NULL;
+        webhook_outbox_close(outbox, on_outbox_closed, p);
+        return;
+    }
     vendor_context_destroy(w->vendors); /* goes once its last call has answered */
     w->vendors = NULL;
     http_server_close(w->http, NULL, NULL);
@@ -119,6 +135,8 @@ static void on_signal(uv_signal_t *handle, int signum)
     } else if (signum == SIGUSR1) {
         if (log_reopen() < 0)
             log_error("cannot reopen the log file");
+        else
+            log_info("log file reopened");
     } else if (signum == SIGTERM || signum == SIGINT) {
         /* Fast stop: the master is tearing everything down. */
         log_info("stopping at once (signal %d)", signum);
@@ -248,6 +266,9 @@ static int start_worker(worker_process *p)
     }
     w->client = http_client_create(w->loop);
     if (!w->client || open_payments(w) < 0 || open_database(w) < 0 || open_http(w) < 0 || open_ipc(p) < 0)
+        return -1;
+    w->outbox = webhook_outbox_create(w->loop, w->db, &w->connection_key, &w->history_seal, &w->config);
+    if (!w->outbox)
         return -1;
     if (watch_signal(p, &p->sig_quit, SIGQUIT) < 0 || watch_signal(p, &p->sig_term, SIGTERM) < 0 ||
         watch_signal(p, &p->sig_int, SIGINT) < 0 || watch_signal(p, &p->sig_usr1, SIGUSR1) < 0 ||

@@ -12,6 +12,11 @@ const http_route worker_routes[] = {
     {"POST", "/payments/reservations", reservations_create},
     {"PATCH", "/payments/reservations/get", reservations_get},
     {"PATCH", "/payments/reservations/:id", reservations_at},
+    {"POST", "/payments/webhooks/iamport", webhooks_receive_iamport},
+    {"POST", "/payments/webhooks/toss", webhooks_receive_toss},
+    {"POST", "/payments/internal/webhook", webhooks_internal_receive},
+    {"GET", "/payments/internal/webhook", webhooks_internal_list},
+    {"POST", "/payments/internal/webhooks/retry", webhooks_retry_failed},
     {"GET", "/monitors/performance", monitors_performance},
     {"GET", "/monitors/system", monitors_system},
 };

@@ -32,6 +32,7 @@ typedef struct worker {
     seal_ring cancel_seal;
     seal_ring reservation_seal;
     password_secret password; /* keys record password hashes */
+    struct webhook_outbox *outbox; /* notifications to webhook_urls; NULL once stopping */
     bool draining;
     char **argv;          /* for /monitors/system */
     char system_uid[40];  /* random per process start */
@@ -59,6 +60,14 @@ void histories_get(http_exchange *ex, const http_route_params *params, void *con
 void histories_at(http_exchange *ex, const http_route_params *params, void *context);
 /* cancels.c */
 void cancels_create(http_exchange *ex, const http_route_params *params, void *context);
+/* webhook_receive.c: the vendors' webhooks */
+void webhooks_receive_iamport(http_exchange *ex, const http_route_params *params, void *context);
+void webhooks_receive_toss(http_exchange *ex, const http_route_params *params, void *context);
+/* webhook_receiver.c: the test receiver (local mode) */
+void webhooks_internal_receive(http_exchange *ex, const http_route_params *params, void *context);
+void webhooks_internal_list(http_exchange *ex, const http_route_params *params, void *context);
+/* webhook_admin.c */
+void webhooks_retry_failed(http_exchange *ex, const http_route_params *params, void *context);
 /* reservations.c */
 void reservations_create(http_exchange *ex, const http_route_params *params, void *context);
 void reservations_get(http_exchange *ex, const http_route_params *params, void *context);

@@ -33,7 +33,7 @@ function parseWrk(text) {
   for (const percent of [50, 75, 90, 99]) {
     const match = new RegExp(`^\\s+${percent}%\\s+(\\S+)`, "m").exec(text);
     if (!match) throw new Error(`no ${percent}% latency (was wrk run with --latency?):\n${text}`);
-    result[`p${percent}_ms`] = toMs(match[1]);
+    result[`p${percent}_ms`] = Math.round(toMs(match[1]) * 1000) / 1000;
   }
   const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const [connect, read, write, timeout] = errors ? errors.slice(1).map(Number) : [0, 0, 0, 0];
@@ -47,8 +47,9 @@ function parsePgbench(text) {
   const failed = number(text, /number of failed transactions: (\d+)/, 0);
   return {
     requests: processed,
-    per_second: number(text, /tps = ([\d.]+) \(without initial connection time\)/),
-    average_ms: number(text, /latency average = ([\d.]+) ms/),
+    // pgbench prints no rate when no transaction finished (a very short run).
+    per_second: number(text, /tps = ([\d.]+) \(without initial connection time\)/, processed ? undefined : 0),
+    average_ms: number(text, /latency average = ([\d.]+) ms/, processed ? undefined : null),
     failed,
   };
 }

@@ -30,6 +30,8 @@ function side(bench, name, phase = "round") {
   return {
     rounds: rounds.length, per_second: pick("per_second"), p50: pick("p50_ms"), p99: pick("p99_ms"),
     average: pick("average_ms"),
+    cpu_us: median(rounds.filter((r) => r.cpu_seconds != null && r.requests > 0)
+      .map((r) => (r.cpu_seconds * 1e6) / r.requests)),
   };
 }
 
@@ -42,6 +44,15 @@ const verdict = (ok) => (ok == null ? "" : ok ? "met" : "**missed**");
 
 const rows = [];
 const row = (...cells) => rows.push(`| ${cells.join(" | ")} |`);
+const us = (n) => (n == null ? "–" : n.toFixed(1));
+
+/** CPU time of the serving processes per request; the ratio is the
+ * reference's over ours, so above 1 we spend less than the reference. */
+function cpuRow(number, ourProcesses, ours, theirProcesses, theirs) {
+  const r = theirs ? ratio(theirs.cpu_us, ours.cpu_us) : null;
+  row(number, `CPU per request, µs (${ourProcesses}${theirs ? ` / ${theirProcesses}` : ""})`, us(ours.cpu_us),
+    theirs ? us(theirs.cpu_us) : "", r == null ? "" : `${times(r)} (ref/ours)`, "", "");
+}
 
 // 1. HTTP core
 const health = side("health", "ours");
@@ -52,6 +63,7 @@ if (health) {
     times(r), "≥ 1.0x", verdict(r == null ? null : r >= 1.0));
   row("1", "latency p50 / p99 (ms)", `${ms(health.p50)} / ${ms(health.p99)}`, `${ms(nginx?.p50)} / ${ms(nginx?.p99)}`,
     "", "", "");
+  cpuRow("1", "our workers", health, "nginx's workers", nginx);
 }
 
 // 2. Encrypted read
@@ -63,6 +75,7 @@ if (read) {
     `pgbench ${integer(pgbench?.per_second)} tps`, times(r), "≥ 0.7x", verdict(r == null ? null : r >= 0.7));
   row("2", "latency p50 / p99 (ms)", `${ms(read.p50)} / ${ms(read.p99)}`, `average ${ms(pgbench?.average)}`, "",
     "p99 < 5 ms", verdict(read.p99 < 5));
+  cpuRow("2", "our workers + PostgreSQL", read, "PostgreSQL", pgbench);
 }
 
 // 3. Record a payment
@@ -70,13 +83,17 @@ const record = side("record", "ours");
 if (record) {
   row("3", "`POST /payments/histories` (vendor call included), req/s", integer(record.per_second), "", "", "", "");
   row("3", "latency p50 / p99 (ms)", `${ms(record.p50)} / ${ms(record.p99)}`, "", "", "", "");
+  cpuRow("3", "our workers + PostgreSQL", record);
 }
 
 // 4. Webhook fan-out
 for (const s of of("skipped")) row(String(s.number), s.bench, `skipped: ${s.reason}`, "", "", "", "");
 for (const w of of("webhooks")) {
-  row("4", `${integer(w.count)} pending notifications, deliveries/s`, integer(w.per_second), "", "", "", "");
+  row("4", `${integer(w.count)} pending notifications to a local receiver, deliveries/s`, integer(w.per_second),
+    "", "", "", "");
   row("4", "time until the outbox is empty (s)", w.seconds.toFixed(2), "", "", "", "");
+  row("4", "retried / undelivered notifications", `${w.retries} / ${w.undelivered}`, "", "", "0",
+    verdict(w.failed === 0));
 }
 
 // 5. Memory
@@ -120,10 +137,11 @@ if (during) {
 
 // Every request to our server, warm-ups included.
 const ours = of("round").filter((r) => r.side === "ours");
-const failed = ours.reduce((sum, r) => sum + r.failed, 0);
+const failed = ours.reduce((sum, r) => sum + r.failed, 0) + of("webhooks").reduce((sum, w) => sum + w.failed, 0);
 const wrapped = ours.reduce((sum, r) => sum + (r.wrapped && r.bench === "record" ? r.wrapped : 0), 0);
-const sent = ours.reduce((sum, r) => sum + r.requests, 0);
-row("", "failed requests to our server, every benchmark and warm-up", `${failed} of ${integer(sent)}`, "", "", "0",
+const sent = ours.reduce((sum, r) => sum + r.requests, 0) + of("webhooks").reduce((sum, w) => sum + w.count, 0);
+row("", "failed requests to our server (and webhook deliveries), every benchmark and warm-up",
+  `${failed} of ${integer(sent)}`, "", "", "0",
   verdict(failed === 0));
 
 const seedTotals = new Map();
@@ -144,6 +162,10 @@ const settings = [
     "numbered UUIDs after recording for that).",
   `Data made for the run (fake vendor and API): ${seeds.join("; ") || "none"}.`,
 ];
+const end = of("load").at(-1);
+settings.push(`Machine load (1-minute load average) at the start / end: ${meta.load ?? "–"} / ${end?.load ?? "–"}. ` +
+  "Other work on the machine lowers req/s and raises latency for whichever side runs beside it; CPU per request " +
+  "is the serving processes' own CPU time and is barely moved by it.");
 if (wrapped) settings.push(`**Benchmark 3 ran out of prepared payments ${wrapped} times: its failures are 409s.**`);
 for (const note of of("note")) settings.push(note.text);
 

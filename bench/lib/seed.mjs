@@ -13,6 +13,10 @@
 //   seed.mjs payments --vendor URL --count N --out FILE
 //       makes N vendor payments and writes the POST /payments/histories that
 //       records each (one use each: a second POST of one is a 409)
+//   seed.mjs webhook --api URL --vendor URL --receiver URL --out FILE
+//       records one payment whose webhook_url is the receiver and cancels it
+//       through PUT /payments/histories/cancel, so that the server queues one
+//       real notification; writes the history's id
 //
 // Keys: PAYMENT_CONNECTION_ENCRYPTION_KEY / _IV from the environment.
 // Prints one JSON line: {count, seconds, per_second}.
@@ -140,6 +144,21 @@ async function seedHistories(args, pay) {
   return shuffle(lines);
 }
 
+async function seedWebhook(args, pay) {
+  const { create, password } = await order(pay, 0);
+  create.webhook_url = args.receiver;
+  const recorded = await call(`${args.api}/payments/histories`, {
+    headers: { "Content-Type": "text/plain" }, body: encrypt(create),
+  });
+  if (recorded.status !== 201) fail(`POST /payments/histories answered ${recorded.status}: ${recorded.text.slice(0, 300)}`);
+  const cancel = { source: create.source, password, price: create.price, reason: "bench webhook", account: null };
+  const cancelled = await call(`${args.api}/payments/histories/cancel`, {
+    method: "PUT", headers: { "Content-Type": "text/plain" }, body: encrypt(cancel),
+  });
+  if (cancelled.status !== 200) fail(`PUT /payments/histories/cancel answered ${cancelled.status}: ${cancelled.text.slice(0, 300)}`);
+  return [decrypt(recorded.text).id];
+}
+
 async function seedPayments(args, pay) {
   return pool(args.count, async (i) => {
     const { create } = await order(pay, i);
@@ -151,18 +170,21 @@ const { values: args, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     api: { type: "string" }, vendor: { type: "string" }, count: { type: "string" }, out: { type: "string" },
+    receiver: { type: "string" },
   },
 });
 const mode = positionals[0];
-args.count = Number(args.count);
-if (!["histories", "payments"].includes(mode) || !args.vendor || !args.out || !(args.count > 0) ||
-    (mode === "histories" && !args.api)) {
-  fail("usage: seed.mjs histories --api URL | payments, --vendor URL --count N --out FILE");
+args.count = mode === "webhook" ? 1 : Number(args.count);
+if (!["histories", "payments", "webhook"].includes(mode) || !args.vendor || !args.out || !(args.count > 0) ||
+    (mode !== "payments" && !args.api) || (mode === "webhook" && !args.receiver)) {
+  fail("usage: seed.mjs histories --api URL | payments | webhook --api URL --receiver URL, " +
+    "--vendor URL --count N --out FILE");
 }
 
 const started = performance.now();
 const pay = await iamport(args.vendor);
-const lines = mode === "histories" ? await seedHistories(args, pay) : await seedPayments(args, pay);
+const seeders = { histories: seedHistories, payments: seedPayments, webhook: seedWebhook };
+const lines = await seeders[mode](args, pay);
 fs.writeFileSync(args.out, `${lines.join("\n")}\n`);
 agent.destroy();
 const seconds = (performance.now() - started) / 1000;

@@ -2,9 +2,11 @@
 -- "METHOD PATH BODY" (BODY already encrypted, sent as text/plain). Every
 -- request is formatted once in init(), so wrk measures the server, not Lua.
 -- Thread k of n sends lines k, k+n, k+2n, ... so no two threads share one.
---   wrk -s replay.lua URL -- FILE THREADS cycle|once
--- "once": each line may be sent once (a POST that creates); done() prints
--- "replay: wrapped N", the number of lines that had to be sent again.
+--   wrk -s replay.lua URL -- FILE THREADS MODE
+-- MODE names the intent: "cycle" (reads, sent over and over) or "once" (a
+-- POST that creates: bench/run prepares more lines than a run can send).
+-- done() prints "replay: wrapped N", how many times a thread ran out of
+-- lines and started again: in "once" mode that means repeated requests.
 
 local next_index = 0
 local threads = {}

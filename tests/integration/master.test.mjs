@@ -322,3 +322,21 @@ async function stopByPid(pid) {
   try { process.kill(pid, "SIGTERM"); } catch { return; }
   await waitFor(() => { try { process.kill(pid, 0); return false; } catch { return true; } }, 10000, "master exit");
 }
+
+test("USR1 reopens the log file after rotation, in the master and every worker", async () => {
+  const dir = tempDir("payments-log-");
+  const logFile = path.join(dir, "payments.log");
+  const server = await startServer({ workers: 2, env: { PAYMENT_LOG_FILE: logFile } });
+  try {
+    fs.renameSync(logFile, `${logFile}.1`);
+    process.kill(server.process.pid, "SIGUSR1");
+    const pids = [server.process.pid, ...(await server.readyPids())];
+    await waitFor(() => {
+      const text = fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : "";
+      return pids.every((pid) => text.includes(`[${pid}] log file reopened`));
+    }, 5000, "every process to write to the new file");
+    assert.match(fs.readFileSync(`${logFile}.1`, "utf8"), /master ready/);
+  } finally {
+    await server.stop();
+  }
+});

@@ -80,6 +80,11 @@ describe("updates across instances", { timeout: 1_500_000 }, () => {
     return JSON.parse(res.stdout);
   }
 
+  /** The end of every updater's log, for the message of a failed assertion. */
+  function updaterLogs() {
+    return instances.flatMap((i) => i.updaters.map((u) => `--- updater of ${i.name}:\n${u.log().slice(-3000)}`)).join("\n");
+  }
+
   function resultOf(doc, name) {
     const found = doc.instances.find((r) => r.instance === name);
     assert.ok(found, `a result for instance ${name}: ${JSON.stringify(doc).slice(0, 2000)}`);
@@ -126,7 +131,7 @@ describe("updates across instances", { timeout: 1_500_000 }, () => {
       fs.writeFileSync(file, text.replace(match[0], `project(payments VERSION ${version}`));
     });
     const { res, doc, before, after, traffic } = await updateUnderLoad();
-    assert.equal(res.code, 0, `payments update failed:\n${res.stdout}\n${res.stderr}`);
+    assert.equal(res.code, 0, `payments update failed:\n${res.stdout}\n${res.stderr}\n${updaterLogs()}`);
     assert.equal(doc.ok, true);
     for (const i of instances) {
       const result = resultOf(doc, i.name);
@@ -142,20 +147,34 @@ describe("updates across instances", { timeout: 1_500_000 }, () => {
     assertNoFailures(traffic, t);
   });
 
-  it("a commit changing no binary: workers reloaded one by one, the masters stay", async (t) => {
-    const hash = repo.commit("Document the update", (dir) => {
+  it("a commit changing only the updater: workers reloaded, masters kept, the updaters re-execute themselves", async (t) => {
+    const hash = repo.commit("Reword the updater's usage", (dir) => {
+      const file = path.join(dir, "updater", "updater_main.c");
+      const text = fs.readFileSync(file, "utf8");
+      assert.match(text, /"usage: payments-updater /);
+      fs.writeFileSync(file, text.replace('"usage: payments-updater ', '"usage (updated): payments-updater '));
       fs.appendFileSync(path.join(dir, "README.md"), "\n<!-- updated by the update test -->\n");
     });
     const { res, doc, before, after, traffic } = await updateUnderLoad();
-    assert.equal(res.code, 0, `payments update failed:\n${res.stdout}\n${res.stderr}`);
+    assert.equal(res.code, 0, `payments update failed:\n${res.stdout}\n${res.stderr}\n${updaterLogs()}`);
     for (const i of instances) {
       const result = resultOf(doc, i.name);
       assert.equal(result.action, "reload", JSON.stringify(result));
+      assert.equal(result.updater_changed, true);
       assert.equal(after[i.name].master, before[i.name].master, `${i.name}: same master`);
       assert.equal(after[i.name].commit, hash);
     }
     assertAllWorkersReplaced(before, after);
     assertNoFailures(traffic, t);
+    for (const i of instances) {
+      const updater = i.updaters[0];
+      await waitFor(() => /re-executing .*payments-updater/.test(updater.log()), 20000, `${i.name}'s updater to re-execute`);
+      assert.equal(updater.child.exitCode, null, "same process, new image");
+      // the image it runs is the rebuilt file, not the replaced one
+      await waitFor(() => !fs.readlinkSync(`/proc/${updater.pid}/exe`).endsWith("(deleted)"), 10000,
+        `${i.name}'s updater to run the rebuilt binary`);
+    }
+    await bothConnected(); // the slave found the master again
   });
 
   it("a commit changing the master binary: both masters upgraded; a second update meanwhile is refused", async (t) => {
@@ -180,7 +199,7 @@ describe("updates across instances", { timeout: 1_500_000 }, () => {
     await sleep(500);
     const traffic = await load.stop();
     const after = await snapshot();
-    assert.equal(res.code, 0, `payments update failed:\n${res.stdout}\n${res.stderr}`);
+    assert.equal(res.code, 0, `payments update failed:\n${res.stdout}\n${res.stderr}\n${updaterLogs()}`);
     const doc = JSON.parse(res.stdout);
     for (const i of instances) {
       const result = resultOf(doc, i.name);

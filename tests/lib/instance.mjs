@@ -49,6 +49,9 @@ export function instanceEnv({ name, checkout, dir, apiPort, updatorPort, schema,
     PAYMENT_UPDATE_ROLL_TIMEOUT_MS: "120000",
     PAYMENT_UPDATE_COMMAND_TIMEOUT_MS: "600000",
     PAYMENT_UPDATE_TIMEOUT_MS: "900000",
+    // Links silent for three periods are dropped: every update outlasts 1.5 s,
+    // so a client or slave that forgets its heartbeat fails here, not in production.
+    PAYMENT_UPDATOR_HEARTBEAT_MS: "500",
   };
 }
 

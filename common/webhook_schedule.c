@@ -1,0 +1,140 @@
+/* webhook_schedule: the retry schedule's two spellings (a list of delays, or
+ * exponential back-off given by its first delay, its cap and its total) both
+ * become one array of delays, so the delivery code only ever indexes it. */
+#include "webhook_schedule.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int schedule_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int schedule_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+static uint64_t unit_ms(const char *unit, size_t len)
+{
+    static const struct {
+        const char *name;
+        uint64_t ms;
+    } units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strlen(units[i].name) == len && strncmp(unit, units[i].name, len) == 0)
+            return units[i].ms;
+    return 0;
+}
+
+/* One duration from text[0..len) ("250ms", "10s", "3d", "30"); -1 when it
+ * is not one or is beyond WEBHOOK_SCHEDULE_MAX_DELAY_MS. */
+static int parse_duration(const char *text, size_t len, uint64_t *out)
+{
+    while (len > 0 && isspace((unsigned char)*text))
+        text++, len--;
+    while (len > 0 && isspace((unsigned char)text[len - 1]))
+        len--;
+    size_t digits = 0;
+    while (digits < len && isdigit((unsigned char)text[digits]))
+        digits++;
+    if (digits == 0 || digits > 12)
+        return -1;
+    uint64_t unit = unit_ms(text + digits, len - digits);
+    if (unit == 0)
+        return -1;
+    uint64_t value = strtoull(text, NULL, 10);
+    if (value > WEBHOOK_SCHEDULE_MAX_DELAY_MS / unit)
+        return -1;
+    *out = value * unit;
+    return 0;
+}
+
+/* Splits text at commas into durations; returns how many, or -1 with err. */
+static int parse_list(const char *text, uint64_t *out, size_t cap, char *err, size_t errlen)
+{
+    size_t count = 0;
+    for (const char *item = text;; item++) {
+        const char *end = strchr(item, ',');
+        size_t len = end ? (size_t)(end - item) : strlen(item);
+        if (count == cap)
+            return schedule_fail(err, errlen, "at most %zu delays", cap);
+        if (parse_duration(item, len, &out[count]) < 0)
+            return schedule_fail(err, errlen, "\"%.*s\" is not a duration (e.g. 500ms, 10s, 5m, 2h, 1d)",
+                                 (int)(len > 40 ? 40 : len), item);
+        count++;
+        if (!end)
+            return (int)count;
+        item = end;
+    }
+}
+
+static int parse_backoff(webhook_schedule *out, const char *text, char *err, size_t errlen)
+{
+    uint64_t spec[3];
+    int n = parse_list(text, spec, 3, err, errlen);
+    if (n < 0)
+        return -1;
+    uint64_t delay = spec[0], cap = spec[1], total = spec[2];
+    if (n != 3 || delay == 0 || cap < delay)
+        return schedule_fail(err, errlen, "backoff:FIRST,MAX,TOTAL needs 0 < FIRST <= MAX");
+    uint64_t sum = 0;
+    while (sum < total) {
+        if (out->count == WEBHOOK_SCHEDULE_MAX_RETRIES)
+            return schedule_fail(err, errlen, "backoff gives more than %d retries: raise FIRST or MAX",
+                                 WEBHOOK_SCHEDULE_MAX_RETRIES);
+        uint64_t step = delay < total - sum ? delay : total - sum;
+        out->delays_ms[out->count++] = step;
+        sum += step;
+        delay = delay > cap / 2 ? cap : delay * 2;
+    }
+    return 0;
+}
+
+int webhook_schedule_parse(webhook_schedule *out, const char *text, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    if (!text)
+        return schedule_fail(err, errlen, "no schedule");
+    if (strcmp(text, "none") == 0)
+        return 0;
+    if (strncmp(text, "backoff:", 8) == 0)
+        return parse_backoff(out, text + 8, err, errlen);
+    int n = parse_list(text, out->delays_ms, WEBHOOK_SCHEDULE_MAX_RETRIES, err, errlen);
+    if (n < 0)
+        return -1;
+    out->count = (size_t)n;
+    return 0;
+}
+
+size_t webhook_schedule_attempts(const webhook_schedule *schedule)
+{
+    return schedule->count + 1;
+}
+
+bool webhook_schedule_next(const webhook_schedule *schedule, unsigned attempt, double random_unit,
+                           uint64_t *delay_ms)
+{
+    if (attempt == 0 || attempt > schedule->count)
+        return false;
+    if (random_unit < 0 || random_unit >= 1)
+        random_unit = 0.5;
+    double base = (double)schedule->delays_ms[attempt - 1];
+    *delay_ms = (uint64_t)(base * (0.8 + 0.4 * random_unit));
+    return true;
+}
+
+uint64_t webhook_schedule_total_ms(const webhook_schedule *schedule)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < schedule->count; i++)
+        total += schedule->delays_ms[i];
+    return total;
+}

@@ -1,0 +1,78 @@
+// How each vendor makes payments on its fake, through the vendor's real SDK
+// (iamport-server-api, toss-payments-server-api): card payments, virtual
+// accounts and their deposit, billing keys. Shared by the end-to-end tests.
+import imp from "iamport-server-api";
+import toss from "toss-payments-server-api";
+
+export const IAMPORT_KEY = "test_imp_key";
+export const IAMPORT_SECRET = "test_imp_secret";
+export const TOSS_SECRET = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy";
+
+/** The iamport fake at host, as our server's vendor "iamport". */
+export function iamportDriver(host) {
+  const connector = new imp.IamportConnector(host, { imp_key: IAMPORT_KEY, imp_secret: IAMPORT_SECRET });
+  const fn = imp.functional;
+  const conn = () => connector.get();
+  return {
+    code: "iamport",
+    historySchema: "IPaymentHistory.IamportType",
+    reservationSchema: "IPaymentReservation.IamportType",
+    refundAccount: { bank: "088", account: "110123456789", holder: "홍길동", mobile: "01012345678" },
+    async card(orderId, amount) {
+      const { response } = await fn.subscribe.payments.onetime(await conn(), {
+        card_number: "1111-2222-3333-4444", expiry: "2028-12", birth: "880311",
+        merchant_uid: orderId, amount, name: "test order",
+      });
+      return response.imp_uid;
+    },
+    async virtualAccount(orderId, amount) {
+      const { response } = await fn.vbanks.create(await conn(), {
+        merchant_uid: orderId, amount, vbank_code: "088", vbank_due: Math.floor(Date.now() / 1000) + 86_400,
+        vbank_holder: "홍길동", name: "virtual account order", buyer_email: "buyer@example.com",
+      });
+      return response.imp_uid;
+    },
+    async deposit(uid) {
+      await fn.internal.deposit(await conn(), uid);
+    },
+    /** The vendor's webhook claiming status for the payment (what a forger would send). */
+    webhook(uid, orderId, status) {
+      return { imp_uid: uid, merchant_uid: orderId, status };
+    },
+    paidStatus: "paid",
+  };
+}
+
+/** The Toss fake at host, as our server's vendor "toss.payments". */
+export function tossDriver(host) {
+  const connection = { host, headers: { Authorization: `Basic ${Buffer.from(`${TOSS_SECRET}:`).toString("base64")}` } };
+  const fn = toss.functional;
+  return {
+    code: "toss.payments",
+    historySchema: "IPaymentHistory.TossType",
+    reservationSchema: "IPaymentReservation.TossType",
+    refundAccount: { bank: "국민", account: "12345678901234", holder: "홍길동", mobile: "01012345678" },
+    // Awaiting approval, so that recording it exercises the confirm call.
+    async card(orderId, amount) {
+      const payment = await fn.v1.payments.key_in(connection, {
+        method: "card", cardNumber: "1111222233334444", cardExpirationYear: "28", cardExpirationMonth: "03",
+        orderId, orderName: "test order", amount, __approved: false,
+      });
+      return payment.paymentKey;
+    },
+    async virtualAccount(orderId, amount) {
+      const payment = await fn.v1.virtual_accounts.create(connection, {
+        method: "virtual-account", orderId, orderName: "virtual account order", bank: "신한",
+        customerName: "홍길동", amount,
+      });
+      return payment.paymentKey;
+    },
+    async deposit(uid) {
+      await fn.internal.deposit(connection, uid);
+    },
+    webhook(uid, orderId, status) {
+      return { eventType: "PAYMENT_STATUS_CHANGED", data: { paymentKey: uid, orderId, status } };
+    },
+    paidStatus: "DONE",
+  };
+}

@@ -1,0 +1,175 @@
+/* webhook_delivery: build, sign, send, record. The notification is built
+ * afresh from the stored record at each attempt, so nothing but the outbox
+ * row has to survive a crash; the signature's timestamp is the attempt's. */
+#include "webhook_delivery.h"
+
+#include "api_body.h"
+#include "history_json.h"
+#include "log.h"
+#include "response_text.h"
+#include "sealed_json.h"
+#include "webhook_signature.h"
+
+#include <inttypes.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct webhook_delivery {
+    webhook_delivery_env *env;
+    webhook_claimed *row;
+    uint64_t started_ns;
+    void (*done)(void *data);
+    void *data;
+} webhook_delivery;
+
+/* ---- the outcome ---- */
+
+static void on_recorded(const app_error *err, void *data)
+{
+    (void)err; /* logged by the store; the claim's expiry recovers */
+    webhook_delivery *delivery = data;
+    void (*done)(void *) = delivery->done;
+    void *done_data = delivery->data;
+    webhook_claimed_free(delivery->row);
+    free(delivery);
+    done(done_data);
+}
+
+static void record(webhook_delivery *delivery, webhook_attempt *attempt)
+{
+    attempt->row = delivery->row;
+    attempt->duration_ms = (uv_hrtime() - delivery->started_ns) / 1000000;
+    webhook_store_finish(delivery->env->db, attempt, on_recorded, delivery);
+}
+
+/* A uniform random number in [0, 1) for the jitter. */
+static double random_unit(void)
+{
+    uint32_t value = 0;
+    if (uv_random(NULL, NULL, &value, sizeof value, 0, NULL) != 0)
+        return 0.5;
+    return value / 4294967296.0;
+}
+
+/* Not delivered: again after the schedule's next delay, or failed for good. */
+static void schedule_next(const webhook_delivery *delivery, webhook_attempt *attempt)
+{
+    const webhook_claimed *row = delivery->row;
+    long made = strtol(row->attempt, NULL, 10) - strtol(row->schedule_start, NULL, 10);
+    if (made > 0 && webhook_schedule_next(delivery->env->schedule, (unsigned)made, random_unit(), &attempt->delay_ms)) {
+        attempt->outcome = WEBHOOK_RETRY;
+        return;
+    }
+    attempt->outcome = WEBHOOK_FAILED;
+    char answer[32];
+    snprintf(answer, sizeof answer, "HTTP %ld", attempt->status);
+    log_warn("webhooks: notification %s of history %s failed after %s attempts (last: %s)", row->webhook_id,
+             row->history_id, row->attempt, attempt->error ? attempt->error : answer);
+}
+
+static void on_answer(const http_client_response *res, void *data)
+{
+    webhook_delivery *delivery = data;
+    webhook_attempt attempt = {.status = res->status, .error = res->error};
+    char *body = res->error ? NULL : response_text_printable(res->body, res->body_len);
+    attempt.body = body;
+    if (!res->error && res->status >= 200 && res->status < 300)
+        attempt.outcome = WEBHOOK_DELIVERED;
+    else if (res->error && delivery->env->stopping)
+        attempt.outcome = WEBHOOK_RELEASED;
+    else
+        schedule_next(delivery, &attempt);
+    record(delivery, &attempt);
+    free(body);
+}
+
+/* ---- the request ---- */
+
+/* IPaymentWebhookHistory as JSON text, encrypted; NULL when the stored
+ * documents cannot be opened. */
+static char *notification_body(const webhook_delivery_env *env, const webhook_claimed *row, size_t *len)
+{
+    json_t *previous = sealed_json_open(env->history_seal, row->previous);
+    json_t *current = sealed_json_open(env->history_seal, row->current);
+    json_t *source = history_json_source(row->source_schema, row->source_table, row->source_id);
+    json_t *doc = previous && current && source
+                      ? json_pack("{s:s, s:O, s:O, s:O}", "id", row->webhook_id, "source", source, "previous",
+                                  previous, "current", current)
+                      : NULL;
+    json_decref(previous);
+    json_decref(current);
+    json_decref(source);
+    char *text = doc ? json_dumps(doc, API_JSON_FLAGS) : NULL;
+    json_decref(doc);
+    char *sealed = text ? crypto_cbc_encrypt_base64(env->connection_key, text, strlen(text), len) : NULL;
+    if (text) {
+        OPENSSL_cleanse(text, strlen(text));
+        free(text);
+    }
+    return sealed;
+}
+
+/* POSTs body with its signature headers. Returns 0, or -1 (nothing sent). */
+static int send_signed(webhook_delivery *delivery, const char *body, size_t len)
+{
+    const webhook_delivery_env *env = delivery->env;
+    char timestamp[24], signature[WEBHOOK_SIGNATURE_SIZE];
+    snprintf(timestamp, sizeof timestamp, "%" PRId64, (int64_t)time(NULL));
+    if (webhook_signature_make(env->secret, timestamp, body, len, signature) < 0)
+        return -1;
+    char timestamp_header[64], signature_header[96], id_header[96];
+    snprintf(timestamp_header, sizeof timestamp_header, WEBHOOK_TIMESTAMP_HEADER ": %s", timestamp);
+    snprintf(signature_header, sizeof signature_header, WEBHOOK_SIGNATURE_HEADER ": %s", signature);
+    snprintf(id_header, sizeof id_header, "X-Payments-Webhook-Id: %s", delivery->row->webhook_id);
+    const char *headers[] = {"Content-Type: text/plain", timestamp_header, signature_header, id_header, NULL};
+    http_client_request req = {
+        .method = "POST",
+        .url = delivery->row->webhook_url,
+        .headers = headers,
+        .body = body,
+        .body_len = len,
+        .timeout_ms = env->timeout_ms,
+    };
+    return http_client_send(env->client, &req, on_answer, delivery);
+}
+
+/* An attempt that ended before reaching the network. */
+static void end_early(webhook_delivery *delivery, webhook_outcome outcome, const char *error)
+{
+    webhook_attempt attempt = {.outcome = outcome, .error = error};
+    if (outcome == WEBHOOK_FAILED)
+        log_error("webhooks: notification %s of history %s: %s", delivery->row->webhook_id,
+                  delivery->row->history_id, error);
+    else if (outcome != WEBHOOK_RELEASED)
+        schedule_next(delivery, &attempt);
+    record(delivery, &attempt);
+}
+
+void webhook_delivery_start(webhook_delivery_env *env, webhook_claimed *row, void (*done)(void *data), void *data)
+{
+    webhook_delivery *delivery = calloc(1, sizeof *delivery);
+    if (!delivery) {
+        log_error("webhooks: out of memory; notification %s goes out when its claim expires", row->webhook_id);
+        webhook_claimed_free(row);
+        done(data);
+        return;
+    }
+    *delivery = (webhook_delivery){env, row, uv_hrtime(), done, data};
+    if (env->stopping) {
+        end_early(delivery, WEBHOOK_RELEASED, "not sent: the worker was stopping");
+        return;
+    }
+    size_t len = 0;
+    char *body = notification_body(env, row, &len);
+    if (!body) {
+        end_early(delivery, WEBHOOK_FAILED, "the stored notification cannot be opened (wrong or rotated-out key?)");
+        return;
+    }
+    int sent = send_signed(delivery, body, len);
+    free(body);
+    if (sent < 0)
+        end_early(delivery, WEBHOOK_RETRY, "the request could not be started");
+}

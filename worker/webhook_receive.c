@@ -1,0 +1,240 @@
+/* Vendor webhooks: POST /payments/webhooks/iamport and /payments/webhooks/toss.
+ * A webhook only says "look at payment X": its body is never trusted. We find
+ * the history of X, ask the vendor about X with the history's store
+ * credentials, and record what the vendor answers, with the webhook record
+ * and its notification, in one transaction. A payment we do not know gets
+ * 404, so that the vendor tries again after we recorded it. */
+#include "worker.h"
+
+#include "history_store.h"
+#include "log.h"
+#include "webhook_record.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* What one vendor's webhook names: the payment's uid, or none when the
+ * event is not worth recording. false with err when the body is malformed. */
+typedef bool (*webhook_uid_fn)(const json_t *event, const char **uid, app_error *err);
+
+typedef struct webhook_vendor {
+    const char *code;
+    webhook_uid_fn uid;
+} webhook_vendor;
+
+typedef struct webhook_receipt {
+    http_exchange *ex;
+    worker *app;
+    json_t *event; /* the body as received; the uid lives in it */
+    const webhook_vendor *vendor;
+    history_record *history;
+    history_values values;
+    webhook_record record;
+} webhook_receipt;
+
+/* ---- what each vendor's webhook says ---- */
+
+static const char *member_string(const json_t *object, const char *name)
+{
+    const char *value = json_string_value(json_object_get(object, name));
+    return value && *value ? value : NULL;
+}
+
+/* {imp_uid, merchant_uid, status}: ready (a virtual account issued) and
+ * failed change nothing we record. */
+static bool iamport_uid(const json_t *event, const char **uid, app_error *err)
+{
+    static const struct {
+        const char *name;
+        bool recorded;
+    } statuses[] = {{"paid", true}, {"cancelled", true}, {"ready", false}, {"failed", false}};
+    const char *status = member_string(event, "status");
+    *uid = member_string(event, "imp_uid");
+    if (!*uid || !member_string(event, "merchant_uid")) {
+        app_error_set(err, 400, "imp_uid and merchant_uid must be non-empty strings");
+        return false;
+    }
+    for (size_t i = 0; status && i < sizeof statuses / sizeof statuses[0]; i++) {
+        if (strcmp(status, statuses[i].name) == 0) {
+            if (!statuses[i].recorded)
+                *uid = NULL;
+            return true;
+        }
+    }
+    app_error_set(err, 400, "status must be one of paid, ready, failed, cancelled");
+    return false;
+}
+
+/* {eventType: PAYMENT_STATUS_CHANGED, data: {paymentKey, orderId, status}}:
+ * WAITING_FOR_DEPOSIT (a virtual account issued) and other event types
+ * change nothing we record. */
+static bool toss_uid(const json_t *event, const char **uid, app_error *err)
+{
+    const json_t *data = json_object_get(event, "data");
+    const char *type = member_string(event, "eventType");
+    *uid = NULL;
+    if (type && strcmp(type, "PAYMENT_STATUS_CHANGED") != 0)
+        return true;
+    const char *key = member_string(data, "paymentKey");
+    const char *status = member_string(data, "status");
+    if (!json_is_object(data) || !key || !status) {
+        app_error_set(err, 400, "data.paymentKey and data.status must be non-empty strings");
+        return false;
+    }
+    if (strcmp(status, "WAITING_FOR_DEPOSIT") != 0)
+        *uid = key;
+    return true;
+}
+
+static const webhook_vendor iamport_vendor = {"iamport", iamport_uid};
+static const webhook_vendor toss_vendor = {"toss.payments", toss_uid};
+
+/* ---- the receipt ---- */
+
+static void receipt_free(webhook_receipt *r)
+{
+    json_decref(r->event);
+    history_record_free(r->history);
+    history_values_free(&r->values);
+    webhook_record_free(&r->record);
+    free(r);
+}
+
+/* The vendors read any 2xx as "received"; the contract's is 201, no body. */
+static void acknowledge(http_exchange *ex)
+{
+    http_respond(ex, 201, "application/json; charset=utf-8", "", 0);
+}
+
+static void finish(webhook_receipt *r, const app_error *err)
+{
+    if (err)
+        http_respond_error(r->ex, err->status ? err->status : 500, err->message);
+    else
+        acknowledge(r->ex);
+    receipt_free(r);
+}
+
+static void on_applied(history_record *record, const app_error *err, void *data)
+{
+    webhook_receipt *r = data;
+    history_record_free(record);
+    if (!err)
+        webhook_record_committed(&r->record);
+    else
+        log_error("webhooks: %s payment of history %s not recorded (%d %s)", r->vendor->code, r->history->id,
+                  err->status, err->message);
+    finish(r, err);
+}
+
+/* The vendor's answer must be about this history's payment and order. */
+static bool answer_matches(const webhook_receipt *r, const vendor_payment *payment, app_error *err)
+{
+    if (strcmp(payment->uid, r->history->vendor_uid) == 0 &&
+        strcasecmp(payment->order_id, r->history->source_id) == 0)
+        return true;
+    log_error("webhooks: %s answered about another payment or order than history %s", r->vendor->code,
+              r->history->id);
+    app_error_set(err, 502, "the vendor's payment does not match the recorded history");
+    return false;
+}
+
+static void on_fetched(vendor_payment *payment, const app_error *err, void *data)
+{
+    webhook_receipt *r = data;
+    if (err) {
+        finish(r, err);
+        return;
+    }
+    worker *w = r->app;
+    app_error refused = {0};
+    bool ready = answer_matches(r, payment, &refused);
+    if (ready && history_values_from_payment(&r->values, payment, &w->history_seal, &w->cancel_seal) < 0) {
+        app_error_set(&refused, 500, "cannot seal the vendor's payment document");
+        ready = false;
+    }
+    vendor_payment_free(payment);
+    if (!ready) {
+        finish(r, &refused);
+        return;
+    }
+    history_store_apply(w->db, r->history->id, &r->values, &r->record.observer, on_applied, r);
+}
+
+static void on_history(history_record *history, const app_error *err, void *data)
+{
+    webhook_receipt *r = data;
+    if (err) {
+        finish(r, err); /* 404 for a payment not recorded (yet): the vendor retries */
+        return;
+    }
+    r->history = history;
+    const vendor_adapter *adapter = vendor_find(history->vendor_code);
+    const vendor_store *store = vendor_stores_find(r->app->stores, history->vendor_code, history->vendor_store_id);
+    if (!adapter || !store) {
+        log_error("webhooks: no %s credentials for the store of history %s", history->vendor_code, history->id);
+        app_error missing;
+        app_error_set(&missing, 500, "no credentials on this server for the payment's store");
+        finish(r, &missing);
+        return;
+    }
+    adapter->fetch(r->app->vendors, store, history->vendor_uid, on_fetched, r);
+}
+
+static json_t *read_event(const http_request *request, app_error *err)
+{
+    json_error_t parse_error;
+    json_t *event = request->body_len
+                        ? json_loadb(request->body, request->body_len, JSON_REJECT_DUPLICATES, &parse_error)
+                        : NULL;
+    if (!json_is_object(event)) {
+        json_decref(event);
+        app_error_set(err, 400, "the webhook body must be a JSON object");
+        return NULL;
+    }
+    return event;
+}
+
+static void receive(http_exchange *ex, worker *w, const webhook_vendor *vendor)
+{
+    app_error err = {0};
+    json_t *event = read_event(http_exchange_request(ex), &err);
+    const char *uid = NULL;
+    if (!event || !vendor->uid(event, &uid, &err) || !uid) {
+        json_decref(event);
+        if (err.status)
+            http_respond_error(ex, err.status, err.message);
+        else
+            acknowledge(ex); /* an event we do not record */
+        return;
+    }
+    webhook_receipt *r = calloc(1, sizeof *r);
+    if (!r) {
+        json_decref(event);
+        http_respond_error(ex, 500, "out of memory");
+        return;
+    }
+    r->ex = ex;
+    r->app = w;
+    r->event = event;
+    r->vendor = vendor;
+    if (webhook_record_init(&r->record, w, "vendor", event) < 0) {
+        app_error_set(&err, 500, "cannot seal the vendor's event");
+        finish(r, &err);
+        return;
+    }
+    history_store_find_by_vendor(w->db, vendor->code, uid, on_history, r);
+}
+
+void webhooks_receive_iamport(http_exchange *ex, const http_route_params *params, void *context)
+{
+    (void)params;
+    receive(ex, context, &iamport_vendor);
+}
+
+void webhooks_receive_toss(http_exchange *ex, const http_route_params *params, void *context)
+{
+    (void)params;
+    receive(ex, context, &toss_vendor);
+}

@@ -1,0 +1,273 @@
+/* webhook_store: the outbox's SQL. The claim is one UPDATE over a
+ * FOR UPDATE SKIP LOCKED selection, so two workers never claim the same
+ * notification, and it takes only the first unfinished notification of each
+ * history, so one history's notifications go out in order. */
+#include "webhook_store.h"
+
+#include "db_row.h"
+#include "log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* ---- recording a change ---- */
+
+static const char insert_sql[] =
+    "WITH webhook AS ("
+    "  INSERT INTO payment_webhooks (history_id, vendor_code, origin, event, previous, current)"
+    "  SELECT h.id, h.vendor_code, $2, $3, $4, $5 FROM payment_histories h WHERE h.id = $1"
+    "  RETURNING id, history_id)"
+    " INSERT INTO payment_webhook_deliveries (webhook_id, history_id)"
+    " SELECT webhook.id, webhook.history_id FROM webhook"
+    " JOIN payment_histories h ON h.id = webhook.history_id WHERE h.webhook_url IS NOT NULL"
+    " RETURNING id";
+
+void webhook_store_insert_statement(const webhook_new *in, const char *params[WEBHOOK_NEW_PARAMS],
+                                    db_statement *out)
+{
+    params[0] = in->history_id;
+    params[1] = in->origin;
+    params[2] = in->event;
+    params[3] = in->previous;
+    params[4] = in->current;
+    *out = (db_statement){insert_sql, WEBHOOK_NEW_PARAMS, params, NULL};
+}
+
+/* ---- claiming ---- */
+
+static const char claim_sql[] =
+    "WITH due AS ("
+    "  SELECT d.id, d.status AS claimed_from FROM payment_webhook_deliveries d"
+    "  WHERE ((d.status = 'pending' AND d.next_attempt_at <= now())"
+    "      OR (d.status = 'delivering' AND d.claimed_until <= now()))"
+    "    AND NOT EXISTS (SELECT 1 FROM payment_webhook_deliveries e"
+    "      WHERE e.history_id = d.history_id AND e.sequence < d.sequence"
+    "        AND e.status IN ('pending', 'delivering'))"
+    "  ORDER BY d.sequence LIMIT $1::integer FOR UPDATE OF d SKIP LOCKED),"
+    " claimed AS ("
+    "  UPDATE payment_webhook_deliveries d SET status = 'delivering', attempts = d.attempts + 1,"
+    "    claimed_until = now() + $2::bigint * interval '1 millisecond'"
+    "  FROM due WHERE d.id = due.id"
+    "  RETURNING d.id, d.webhook_id, d.history_id, d.attempts, d.schedule_start, due.claimed_from),"
+    " abandoned AS ("
+    "  INSERT INTO payment_webhook_responses (delivery_id, attempt, error)"
+    "  SELECT id, attempts - 1, 'no outcome: the worker delivering it stopped before recording one'"
+    "  FROM claimed WHERE claimed_from = 'delivering' AND attempts > 1)"
+    " SELECT c.id, c.webhook_id, c.history_id, c.attempts AS attempt, c.schedule_start, h.webhook_url,"
+    "  h.source_schema, h.source_table, h.source_id, w.previous, w.current"
+    " FROM claimed c JOIN payment_webhooks w ON w.id = c.webhook_id"
+    " JOIN payment_histories h ON h.id = c.history_id";
+
+#define COLUMN(name) {#name, offsetof(webhook_claimed, name)}
+static const db_column claimed_columns[] = {
+    COLUMN(id),           COLUMN(webhook_id),   COLUMN(history_id), COLUMN(attempt),
+    COLUMN(schedule_start), COLUMN(webhook_url), COLUMN(source_schema), COLUMN(source_table),
+    COLUMN(source_id),    COLUMN(previous),     COLUMN(current),
+};
+#undef COLUMN
+#define CLAIMED_COLUMN_COUNT (sizeof claimed_columns / sizeof claimed_columns[0])
+
+void webhook_claimed_free(webhook_claimed *row)
+{
+    if (!row)
+        return;
+    db_row_free(row, claimed_columns, CLAIMED_COLUMN_COUNT);
+    free(row);
+}
+
+typedef struct claim_call {
+    webhook_claim_cb cb;
+    void *data;
+} claim_call;
+
+static void free_rows(webhook_claimed **rows, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        webhook_claimed_free(rows[i]);
+    free(rows);
+}
+
+/* Copies every row; NULL (with *count 0) when there are none or memory
+ * runs out, which the claim's expiry then recovers from. */
+static webhook_claimed **copy_rows(PGresult *res, size_t *count)
+{
+    size_t n = (size_t)PQntuples(res);
+    webhook_claimed **rows = n ? calloc(n, sizeof *rows) : NULL;
+    *count = 0;
+    for (size_t i = 0; rows && i < n; i++) {
+        rows[i] = calloc(1, sizeof *rows[i]);
+        if (!rows[i] || db_row_copy(res, (int)i, rows[i], claimed_columns, CLAIMED_COLUMN_COUNT) < 0) {
+            log_error("webhooks: cannot copy claimed notifications; they go out when their claim expires");
+            free_rows(rows, i + 1);
+            return NULL;
+        }
+    }
+    if (rows)
+        *count = n;
+    return rows;
+}
+
+static void on_claimed(PGresult *res, const app_error *err, void *data)
+{
+    claim_call call = *(claim_call *)data;
+    free(data);
+    size_t count = 0;
+    webhook_claimed **rows = err ? NULL : copy_rows(res, &count);
+    call.cb(rows, count, err, call.data);
+}
+
+void webhook_store_claim(pg_pool *pool, int limit, uint64_t claim_ms, webhook_claim_cb cb, void *data)
+{
+    claim_call *call = malloc(sizeof *call);
+    if (!call) {
+        app_error err;
+        app_error_set(&err, 500, "out of memory");
+        cb(NULL, 0, &err, data);
+        return;
+    }
+    call->cb = cb;
+    call->data = data;
+    char limit_text[16], claim_text[24];
+    snprintf(limit_text, sizeof limit_text, "%d", limit);
+    snprintf(claim_text, sizeof claim_text, "%" PRIu64, claim_ms);
+    const char *params[] = {limit_text, claim_text};
+    pg_pool_query(pool, claim_sql, 2, params, on_claimed, call);
+}
+
+/* ---- finishing an attempt ---- */
+
+static const char finish_sql[] =
+    "WITH response AS ("
+    "  INSERT INTO payment_webhook_responses (delivery_id, attempt, status, body, error, duration_ms)"
+    "  VALUES ($1::uuid, $2::integer, $3::integer, $4, $5, $6::integer))"
+    " UPDATE payment_webhook_deliveries SET status = $7::text, claimed_until = NULL,"
+    "  next_attempt_at = now() + $8::bigint * interval '1 millisecond',"
+    "  delivered_at = CASE WHEN $7::text = 'delivered' THEN now() END,"
+    "  schedule_start = schedule_start + $9::integer"
+    " WHERE id = $1::uuid AND attempts = $2::integer AND status = 'delivering'";
+
+static const char *outcome_status(webhook_outcome outcome)
+{
+    switch (outcome) {
+    case WEBHOOK_DELIVERED:
+        return "delivered";
+    case WEBHOOK_FAILED:
+        return "failed";
+    case WEBHOOK_RETRY:
+    case WEBHOOK_RELEASED:
+        break;
+    }
+    return "pending";
+}
+
+typedef struct finish_call {
+    void (*done)(const app_error *err, void *data);
+    void *data;
+} finish_call;
+
+static void on_finished(PGresult *res, const app_error *err, void *data)
+{
+    (void)res;
+    finish_call call = *(finish_call *)data;
+    free(data);
+    if (err)
+        log_error("webhooks: cannot record an attempt (%d %s); it is retried when its claim expires", err->status,
+                  err->message);
+    call.done(err, call.data);
+}
+
+void webhook_store_finish(pg_pool *pool, const webhook_attempt *attempt,
+                          void (*done)(const app_error *err, void *data), void *data)
+{
+    finish_call *call = malloc(sizeof *call);
+    if (!call) {
+        app_error err;
+        app_error_set(&err, 500, "out of memory");
+        done(&err, data);
+        return;
+    }
+    call->done = done;
+    call->data = data;
+    char status[16], duration[24], delay[24];
+    snprintf(status, sizeof status, "%ld", attempt->status);
+    snprintf(duration, sizeof duration, "%" PRIu64, attempt->duration_ms);
+    snprintf(delay, sizeof delay, "%" PRIu64, attempt->outcome == WEBHOOK_RETRY ? attempt->delay_ms : 0);
+    const char *params[] = {
+        attempt->row->id, attempt->row->attempt, attempt->status ? status : NULL,
+        attempt->body,    attempt->error,       duration,
+        outcome_status(attempt->outcome), delay, attempt->outcome == WEBHOOK_RELEASED ? "1" : "0",
+    };
+    pg_pool_query(pool, finish_sql, 9, params, on_finished, call);
+}
+
+/* ---- re-sending failed ones ---- */
+
+static const char retry_failed_sql[] =
+    "UPDATE payment_webhook_deliveries SET status = 'pending', next_attempt_at = now(), claimed_until = NULL,"
+    " schedule_start = attempts"
+    " WHERE status = 'failed' AND ($1::uuid IS NULL OR history_id = $1::uuid)";
+
+typedef struct count_call {
+    webhook_count_cb done;
+    void *data;
+} count_call;
+
+static void on_counted(PGresult *res, const app_error *err, void *data)
+{
+    count_call call = *(count_call *)data;
+    free(data);
+    call.done(err ? 0 : strtol(PQcmdTuples(res), NULL, 10), err, call.data);
+}
+
+void webhook_store_retry_failed(pg_pool *pool, const char *history_id, webhook_count_cb done, void *data)
+{
+    count_call *call = malloc(sizeof *call);
+    if (!call) {
+        app_error err;
+        app_error_set(&err, 500, "out of memory");
+        done(0, &err, data);
+        return;
+    }
+    call->done = done;
+    call->data = data;
+    const char *params[] = {history_id};
+    pg_pool_query(pool, retry_failed_sql, 1, params, on_counted, call);
+}
+
+/* ---- the test receiver ---- */
+
+static const char keep_received_sql[] =
+    "INSERT INTO payment_internal_webhooks (history_id, webhook_id, signed, body) VALUES ($1, $2, $3, $4)";
+static const char list_received_sql[] =
+    "SELECT signed, body FROM payment_internal_webhooks WHERE history_id = $1 ORDER BY id";
+
+static void on_kept(PGresult *res, const app_error *err, void *data)
+{
+    (void)res;
+    finish_call call = *(finish_call *)data;
+    free(data);
+    call.done(err, call.data);
+}
+
+void webhook_store_keep_received(pg_pool *pool, const webhook_received *in,
+                                 void (*done)(const app_error *err, void *data), void *data)
+{
+    finish_call *call = malloc(sizeof *call);
+    if (!call) {
+        app_error err;
+        app_error_set(&err, 500, "out of memory");
+        done(&err, data);
+        return;
+    }
+    call->done = done;
+    call->data = data;
+    const char *params[] = {in->history_id, in->webhook_id, in->signed_ok ? "t" : "f", in->body};
+    pg_pool_query(pool, keep_received_sql, 4, params, on_kept, call);
+}
+
+void webhook_store_list_received(pg_pool *pool, const char *history_id, pg_result_cb cb, void *data)
+{
+    const char *params[] = {history_id};
+    pg_pool_query(pool, list_received_sql, 1, params, cb, data);
+}
