@@ -92,6 +92,10 @@ for (const w of of("webhooks")) {
   row("4", `${integer(w.count)} pending notifications to a local receiver, deliveries/s`, integer(w.per_second),
     "", "", "", "");
   row("4", "time until the outbox is empty (s)", w.seconds.toFixed(2), "", "", "", "");
+  if (w.cpu_seconds != null) {
+    row("4", "CPU per delivery, µs (our workers + PostgreSQL, polling included)", us((w.cpu_seconds * 1e6) / w.count),
+      "", "", "", "");
+  }
   row("4", "retried / undelivered notifications", `${w.retries} / ${w.undelivered}`, "", "", "0",
     verdict(w.failed === 0));
 }
@@ -162,6 +166,11 @@ const settings = [
     "numbered UUIDs after recording for that).",
   `Data made for the run (fake vendor and API): ${seeds.join("; ") || "none"}.`,
 ];
+if (of("webhooks").length) {
+  settings.push("Benchmark 4: one notification queued by the server itself (a cancel through the API), cloned in SQL " +
+    "for each history of benchmark 2 (its documents are sealed) and committed at once; nginx answers them; time " +
+    "from the commit to the last delivery.");
+}
 const end = of("load").at(-1);
 settings.push(`Machine load (1-minute load average) at the start / end: ${meta.load ?? "–"} / ${end?.load ?? "–"}. ` +
   "Other work on the machine lowers req/s and raises latency for whichever side runs beside it; CPU per request " +
