@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "ipc.h"
+#include "path.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -90,10 +91,8 @@ char *control_status_json(const master *m); /* caller frees */
 /* listener.c */
 int listener_open(const char *host, int port, char *err, size_t errlen);
 
-/* pidfile.c; path_make_parent creates the directories above a file. */
-int path_make_parent(const char *path);
-/* Refuses while another live master holds the file, unless that master is
- * `predecessor` (the one being upgraded from; 0 for none). */
+/* pidfile.c: refuses while another live master holds the file, unless that
+ * master is `predecessor` (the one being upgraded from; 0 for none). */
 int pidfile_write(const char *path, int predecessor, char *err, size_t errlen);
 void pidfile_remove(const char *path);
 

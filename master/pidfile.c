@@ -2,46 +2,16 @@
  * first is alive, and is written atomically (temporary file, then rename). */
 #include "master.h"
 
+#include "pidfile_read.h"
+
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
-
-int path_make_parent(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return 0;
-}
-
-static pid_t read_running_pid(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    long pid = 0;
-    if (fscanf(f, "%ld", &pid) != 1)
-        pid = 0;
-    fclose(f);
-    if (pid <= 0 || pid == getpid() || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
-        return 0;
-    return (pid_t)pid;
-}
 
 int pidfile_write(const char *path, int predecessor, char *err, size_t errlen)
 {
-    pid_t running = read_running_pid(path);
+    pid_t running = pidfile_read_running(path);
     if (running && running != predecessor) {
         snprintf(err, errlen, "another master is running (pid %d, %s)", (int)running, path);
         return -1;
@@ -64,6 +34,6 @@ int pidfile_write(const char *path, int predecessor, char *err, size_t errlen)
 
 void pidfile_remove(const char *path)
 {
-    if (read_running_pid(path) == 0)
+    if (pidfile_read_running(path) == 0)
         unlink(path);
 }

@@ -47,6 +47,16 @@ void cli_local_paths_free(cli_local_paths *paths);
 int cli_settings_open(dotenv *env);
 /* The value of --name VALUE at argv[*i] (advancing *i), or NULL. */
 const char *cli_option_value(int argc, char **argv, int *i, const char *name);
+/* The arguments of a command aimed at a mode: "<mode> [--host HOST[:PORT]]
+ * [--json]", and [--url URL] where the command takes one. */
+typedef struct cli_mode_arguments {
+    const char *mode;
+    const char *host; /* NULL when not given */
+    const char *url;  /* NULL when not given */
+    bool json;
+} cli_mode_arguments;
+/* Returns 0, or the exit status of a usage error (printed). */
+int cli_mode_arguments_parse(int argc, char **argv, bool takes_url, cli_mode_arguments *out);
 /* "payments-cli@<hostname>", a valid instance name for the handshake. */
 void cli_instance_name(char *out, size_t len);
 

@@ -7,6 +7,8 @@
 
 #include "config.h"
 #include "migrate.h"
+#include "path.h"
+#include "pidfile_read.h"
 #include "settings.h"
 
 #include <errno.h>
@@ -16,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,21 +43,6 @@ static long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The live pid in the pid file, or 0. */
-static pid_t running_pid(const char *pid_file)
-{
-    FILE *f = fopen(pid_file, "r");
-    long pid = 0;
-    if (f) {
-        if (fscanf(f, "%ld", &pid) != 1)
-            pid = 0;
-        fclose(f);
-    }
-    if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH))
-        return 0;
-    return (pid_t)pid;
-}
-
 static int load_paths(cli_local_paths *paths)
 {
     dotenv env;
@@ -70,22 +56,17 @@ static int load_paths(cli_local_paths *paths)
     return rc;
 }
 
-/* ---- start ---- */
-
-static int make_parents(const char *path)
+/* --timeout SECONDS at argv[*i], a positive number, into *timeout_s. */
+static bool timeout_option(int argc, char **argv, int *i, int *timeout_s)
 {
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    for (char *p = dir + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return 0;
+    const char *value = cli_option_value(argc, argv, i, "--timeout");
+    if (!value || atoi(value) <= 0)
+        return false;
+    *timeout_s = atoi(value);
+    return true;
 }
+
+/* ---- start ---- */
 
 /* payments-master beside this binary, unless PAYMENT_MASTER_BINARY says. */
 static void master_binary(char *out, size_t len)
@@ -174,22 +155,20 @@ int cli_start(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if ((value = cli_option_value(argc, argv, &i, "--log")))
             log_option = value;
-        else if ((value = cli_option_value(argc, argv, &i, "--timeout")) && atoi(value) > 0)
-            timeout_s = atoi(value);
-        else
+        else if (!timeout_option(argc, argv, &i, &timeout_s))
             return cli_usage_error(argv[0], "unexpected argument %s", argv[i]);
     }
     cli_local_paths paths;
     if (load_paths(&paths) < 0)
         return 1;
-    pid_t running = running_pid(paths.pid_file);
+    pid_t running = pidfile_read_running(paths.pid_file);
     if (running) {
         fprintf(stderr, "payments start: payments-master is already running (pid %d)\n", (int)running);
         cli_local_paths_free(&paths);
         return 1;
     }
     const char *log_path = log_option ? log_option : *paths.log_file ? paths.log_file : "var/log/payments.log";
-    int log_fd = make_parents(log_path) == 0 ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : -1;
+    int log_fd = path_make_parent(log_path) == 0 ? open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640) : -1;
     char binary[PATH_MAX];
     master_binary(binary, sizeof binary);
     pid_t child = log_fd < 0 ? -1 : fork();
@@ -213,13 +192,10 @@ int cli_stop(int argc, char **argv)
 {
     bool fast = false;
     int timeout_s = 0;
-    const char *value;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--fast") == 0)
             fast = true;
-        else if ((value = cli_option_value(argc, argv, &i, "--timeout")) && atoi(value) > 0)
-            timeout_s = atoi(value);
-        else
+        else if (!timeout_option(argc, argv, &i, &timeout_s))
             return cli_usage_error(argv[0], "unexpected argument %s", argv[i]);
     }
     cli_local_paths paths;
@@ -227,7 +203,7 @@ int cli_stop(int argc, char **argv)
         return 1;
     if (!timeout_s) /* the workers' drain limit, and time for the master to notice */
         timeout_s = (int)(paths.drain_timeout_ms / 1000) + 15;
-    pid_t pid = running_pid(paths.pid_file);
+    pid_t pid = pidfile_read_running(paths.pid_file);
     cli_local_paths_free(&paths);
     if (!pid) {
         printf("payments-master is not running\n");
@@ -251,36 +227,45 @@ int cli_stop(int argc, char **argv)
 
 /* ---- status, reload, migrate ---- */
 
-int cli_status(int argc, char **argv)
+/* The running master's answer to command, a command line without arguments,
+ * through its control socket; NULL after saying why, with *rc the exit
+ * status. */
+static json_t *ask_master(int argc, char **argv, const char *command, int *rc)
 {
-    if (argc > 1)
-        return cli_usage_error(argv[0], "unexpected argument %s", argv[1]);
+    *rc = 1;
+    if (argc > 1) {
+        *rc = cli_usage_error(argv[0], "unexpected argument %s", argv[1]);
+        return NULL;
+    }
     cli_local_paths paths;
     if (load_paths(&paths) < 0)
-        return 1;
+        return NULL;
     char err[300];
-    json_t *doc = cli_control_json(paths.control_socket, "status", CONTROL_TIMEOUT_MS, err, sizeof err);
+    json_t *answer = cli_control_json(paths.control_socket, command, CONTROL_TIMEOUT_MS, err, sizeof err);
     cli_local_paths_free(&paths);
-    if (!doc) {
-        fprintf(stderr, "payments status: %s\n", err);
-        return 1;
-    }
-    int rc = json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 && puts("") >= 0 ? 0 : 1;
+    if (!answer)
+        fprintf(stderr, "payments %s: %s\n", argv[0], err);
+    return answer;
+}
+
+int cli_status(int argc, char **argv)
+{
+    int rc;
+    json_t *doc = ask_master(argc, argv, "status", &rc);
+    if (!doc)
+        return rc;
+    rc = json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 && puts("") >= 0 ? 0 : 1;
     json_decref(doc);
     return rc;
 }
 
 int cli_reload(int argc, char **argv)
 {
-    if (argc > 1)
-        return cli_usage_error(argv[0], "unexpected argument %s", argv[1]);
-    cli_local_paths paths;
-    if (load_paths(&paths) < 0)
-        return 1;
-    char err[300];
-    json_t *answer = cli_control_json(paths.control_socket, "reload", CONTROL_TIMEOUT_MS, err, sizeof err);
-    cli_local_paths_free(&paths);
-    const char *refusal = answer ? json_string_value(json_object_get(answer, "error")) : err;
+    int rc;
+    json_t *answer = ask_master(argc, argv, "reload", &rc);
+    if (!answer)
+        return rc;
+    const char *refusal = json_string_value(json_object_get(answer, "error"));
     if (refusal)
         fprintf(stderr, "payments reload: %s\n", refusal);
     else

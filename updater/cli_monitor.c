@@ -125,22 +125,10 @@ static void print_performance(json_t *performance)
 
 int cli_monitor(int argc, char **argv)
 {
-    const char *mode = NULL, *host_option = NULL, *url_option = NULL, *value;
-    bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if ((value = cli_option_value(argc, argv, &i, "--host")))
-            host_option = value;
-        else if ((value = cli_option_value(argc, argv, &i, "--url")))
-            url_option = value;
-        else if (strcmp(argv[i], "--json") == 0)
-            json = true;
-        else if (!mode && argv[i][0] != '-')
-            mode = argv[i];
-        else
-            return cli_usage_error(argv[0], "unexpected argument %s", argv[i]);
-    }
-    if (!mode)
-        return cli_usage_error(argv[0], "which mode: local, dev or real?");
+    cli_mode_arguments args;
+    int usage = cli_mode_arguments_parse(argc, argv, true, &args);
+    if (usage != 0)
+        return usage;
     dotenv env;
     if (cli_settings_open(&env) < 0)
         return 1;
@@ -149,14 +137,14 @@ int cli_monitor(int argc, char **argv)
     long long port = 0;
     char *host = NULL;
     int host_port = 0;
-    const char *mode_host = host_option ? host_option : settings_mode_host(&env, "API", mode, err, sizeof err);
+    const char *mode_host = args.host ? args.host : settings_mode_host(&env, "API", args.mode, err, sizeof err);
     int ready = -1;
     if (mode_host && settings_integer(&env, "PAYMENT_API_PORT", 37821, 1, 65535, &port, err, sizeof err) == 0) {
         if (crypto_cbc_key_init(&key, settings_get(&env, "PAYMENT_CONNECTION_ENCRYPTION_KEY", ""),
                                 settings_get(&env, "PAYMENT_CONNECTION_ENCRYPTION_IV", "")) < 0)
             snprintf(err, sizeof err, "PAYMENT_CONNECTION_ENCRYPTION_KEY (16 or 32 characters) and _IV (16) are needed "
                                       "to read the monitors");
-        else if (!url_option && settings_host_port(mode_host, (int)port, &host, &host_port) < 0)
+        else if (!args.url && settings_host_port(mode_host, (int)port, &host, &host_port) < 0)
             snprintf(err, sizeof err, "the API address must be HOST or HOST:PORT: %s", mode_host);
         else
             ready = 0;
@@ -166,8 +154,8 @@ int cli_monitor(int argc, char **argv)
         fprintf(stderr, "payments monitor: %s\n", err);
         return 1;
     }
-    if (url_option)
-        snprintf(base, sizeof base, "%s", url_option);
+    if (args.url)
+        snprintf(base, sizeof base, "%s", args.url);
     else
         snprintf(base, sizeof base, strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host, host_port);
     free(host);
@@ -177,12 +165,12 @@ int cli_monitor(int argc, char **argv)
     int rc = 1;
     if (!system) {
         fprintf(stderr, "payments monitor: %s\n", err);
-    } else if (json) {
+    } else if (args.json) {
         json_t *doc = json_pack("{s:O, s:O}", "performance", performance, "system", system);
         rc = doc && json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 && puts("") >= 0 ? 0 : 1;
         json_decref(doc);
     } else {
-        printf("%s (%s mode)\n", base, mode);
+        printf("%s (%s mode)\n", base, args.mode);
         print_system(system);
         print_performance(performance);
         rc = 0;

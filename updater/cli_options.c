@@ -1,6 +1,6 @@
 /* What several commands read: the local instance's paths (with the master's
- * own defaults, see common/config.c), option values, and the name the
- * command line gives itself in the updater handshake. */
+ * own defaults, see common/config.c), option values, a mode's arguments, and
+ * the name the command line gives itself in the updater handshake. */
 #include "cli.h"
 
 #include "settings.h"
@@ -56,6 +56,27 @@ const char *cli_option_value(int argc, char **argv, int *i, const char *name)
     if (argv[*i][len] == '\0' && *i + 1 < argc)
         return argv[++*i];
     return NULL;
+}
+
+int cli_mode_arguments_parse(int argc, char **argv, bool takes_url, cli_mode_arguments *out)
+{
+    *out = (cli_mode_arguments){0};
+    const char *value;
+    for (int i = 1; i < argc; i++) {
+        if ((value = cli_option_value(argc, argv, &i, "--host")))
+            out->host = value;
+        else if (takes_url && (value = cli_option_value(argc, argv, &i, "--url")))
+            out->url = value;
+        else if (strcmp(argv[i], "--json") == 0)
+            out->json = true;
+        else if (!out->mode && argv[i][0] != '-')
+            out->mode = argv[i];
+        else
+            return cli_usage_error(argv[0], "unexpected argument %s", argv[i]);
+    }
+    if (!out->mode)
+        return cli_usage_error(argv[0], "which mode: local, dev or real?");
+    return 0;
 }
 
 void cli_instance_name(char *out, size_t len)

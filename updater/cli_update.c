@@ -33,26 +33,18 @@ static void target_free(update_target *t)
 static int target_load(int argc, char **argv, update_target *t)
 {
     memset(t, 0, sizeof *t);
-    const char *mode = NULL, *host_option = NULL, *value;
-    for (int i = 1; i < argc; i++) {
-        if ((value = cli_option_value(argc, argv, &i, "--host")))
-            host_option = value;
-        else if (strcmp(argv[i], "--json") == 0)
-            t->json = true;
-        else if (!mode && argv[i][0] != '-')
-            mode = argv[i];
-        else
-            return cli_usage_error(argv[0], "unexpected argument %s", argv[i]);
-    }
-    if (!mode)
-        return cli_usage_error(argv[0], "which mode: local, dev or real?");
+    cli_mode_arguments args;
+    int usage = cli_mode_arguments_parse(argc, argv, false, &args);
+    if (usage != 0)
+        return usage;
+    t->json = args.json;
     dotenv env;
     if (cli_settings_open(&env) < 0)
         return 1;
     char err[300];
     long long port;
     const char *secret = settings_get(&env, "PAYMENT_SYSTEM_PASSWORD", NULL);
-    const char *host = host_option ? host_option : settings_mode_host(&env, "UPDATOR", mode, err, sizeof err);
+    const char *host = args.host ? args.host : settings_mode_host(&env, "UPDATOR", args.mode, err, sizeof err);
     int rc = 1;
     if (!secret)
         snprintf(err, sizeof err, "PAYMENT_SYSTEM_PASSWORD is not set");

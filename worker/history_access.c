@@ -1,9 +1,8 @@
-/* history_access: find, then check the password, then hand the record on.
- * A hash in the original server's format (bcrypt) that matched is replaced
- * with ours on the way, so a migrated database converges to one format. */
+/* history_access: find, then check the password (record_password), then
+ * hand the record on. */
 #include "history_access.h"
 
-#include "log.h"
+#include "record_password.h"
 
 #include <stdlib.h>
 
@@ -23,32 +22,15 @@ static void finish(history_access *access, history_record *record, const app_err
     cb(record, err, data);
 }
 
-static void upgrade_password(history_access *access)
-{
-    history_record *record = access->record;
-    if (password_is_current(record->password_hash))
-        return;
-    char *hash = password_hash(&access->app->password, access->password);
-    if (!hash) {
-        log_warn("history_access: cannot hash a password for its upgrade");
-        return;
-    }
-    history_store_upgrade_password(access->app->db, record->id, record->password_hash, hash);
-    free(hash);
-}
-
-static void on_verified(bool match, void *data)
+static void on_checked(const app_error *err, void *data)
 {
     history_access *access = data;
     history_record *record = access->record;
-    if (!match) {
+    if (err) {
         history_record_free(record);
-        app_error err;
-        app_error_set(&err, 403, "wrong password");
-        finish(access, NULL, &err);
+        finish(access, NULL, err);
         return;
     }
-    upgrade_password(access);
     finish(access, record, NULL);
 }
 
@@ -60,8 +42,8 @@ static void on_found(history_record *record, const app_error *err, void *data)
         return;
     }
     access->record = record;
-    password_verify(access->app->loop, &access->app->password, record->password_hash, access->password,
-                    on_verified, access);
+    record_password check = {record->id, record->password_hash, access->password, history_store_upgrade_password};
+    record_password_check(access->app, &check, on_checked, access);
 }
 
 static history_access *access_new(worker *w, const char *password, history_record_cb cb, void *data)

@@ -6,6 +6,7 @@
 #include "db_row.h"
 #include "db_transaction.h"
 #include "log.h"
+#include "payment_unique.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -37,12 +38,13 @@ static const char select_by_source_sql[] =
     HISTORY_SELECT "WHERE h.source_schema = $1 AND h.source_table = $2 AND h.source_id = $3";
 static const char select_by_vendor_sql[] = HISTORY_SELECT "WHERE h.vendor_code = $1 AND h.vendor_uid = $2";
 
-static const char check_new_sql[] =
-    "SELECT coalesce(bool_or(source_schema = $1 AND source_table = $2 AND source_id = $3), false) AS source_taken,"
-    " coalesce(bool_or(vendor_code = $4 AND vendor_uid = $5), false) AS vendor_taken"
-    " FROM payment_histories"
-    " WHERE (source_schema = $1 AND source_table = $2 AND source_id = $3)"
-    " OR (vendor_code = $4 AND vendor_uid = $5)";
+static const payment_unique unique_rules = {
+    PAYMENT_UNIQUE_CHECK_SQL("payment_histories"),
+    "payment_histories_source_key",
+    "payment_histories_vendor_key",
+    "a payment history of this source already exists",
+    "this vendor payment (vendor.uid) is already recorded",
+};
 
 static const char insert_sql[] =
     "INSERT INTO payment_histories (vendor_code, vendor_store_id, vendor_uid, source_schema, source_table,"
@@ -146,43 +148,10 @@ void history_store_find_by_vendor(pg_pool *pool, const char *vendor_code, const 
 
 /* ---- uniqueness, before asking the vendor ---- */
 
-typedef struct history_check {
-    history_check_cb cb;
-    void *data;
-} history_check;
-
-static bool column_true(const PGresult *res, const char *name)
-{
-    int field = PQfnumber(res, name);
-    return field >= 0 && PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, field), "t") == 0;
-}
-
-static void on_checked(PGresult *res, const app_error *err, void *data)
-{
-    history_check check = *(history_check *)data;
-    free(data);
-    app_error taken = {0};
-    if (!err && column_true(res, "source_taken"))
-        app_error_set(&taken, 409, "a payment history of this source already exists");
-    else if (!err && column_true(res, "vendor_taken"))
-        app_error_set(&taken, 409, "this vendor payment (vendor.uid) is already recorded");
-    check.cb(err ? err : taken.status ? &taken : NULL, check.data);
-}
-
 void history_store_check_new(pg_pool *pool, const payment_source_input *source, const payment_vendor_input *vendor,
-                             history_check_cb cb, void *data)
+                             payment_unique_cb cb, void *data)
 {
-    history_check *state = malloc(sizeof *state);
-    if (!state) {
-        app_error err;
-        app_error_set(&err, 500, "out of memory");
-        cb(&err, data);
-        return;
-    }
-    state->cb = cb;
-    state->data = data;
-    const char *params[] = {source->schema, source->table, source->id, vendor->code, vendor->uid};
-    pg_pool_query(pool, check_new_sql, 5, params, on_checked, state);
+    payment_unique_check(pool, &unique_rules, source, vendor, cb, data);
 }
 
 /* ---- writes ---- */
@@ -201,17 +170,6 @@ typedef struct history_write {
     db_statement statements[6];
 } history_write;
 
-/* A unique violation, said in the API's words. */
-static void explain_conflict(const app_error *err, app_error *out)
-{
-    if (strstr(err->message, "payment_histories_source_key"))
-        app_error_set(out, 409, "a payment history of this source already exists");
-    else if (strstr(err->message, "payment_histories_vendor_key"))
-        app_error_set(out, 409, "this vendor payment (vendor.uid) is already recorded");
-    else
-        *out = *err;
-}
-
 static void on_written(const app_error *err, void *data)
 {
     history_write *write = data;
@@ -223,8 +181,8 @@ static void on_written(const app_error *err, void *data)
     if (err) {
         history_record_free(record);
         app_error explained;
-        explain_conflict(err, &explained);
-        cb(NULL, err->status == 409 ? &explained : err, cb_data);
+        payment_unique_explain(&unique_rules, err, &explained);
+        cb(NULL, &explained, cb_data);
         return;
     }
     cb(record, NULL, cb_data);

@@ -7,6 +7,7 @@
 #include "db_transaction.h"
 #include "history_values.h"
 #include "payment_input.h"
+#include "payment_unique.h"
 #include "pg_pool.h"
 
 /* A stored history as text, owned by whoever received it. */
@@ -35,7 +36,6 @@ void history_record_free(history_record *record);
 /* record is the callback's to free; NULL with err set on failure (404 when
  * there is no such history). */
 typedef void (*history_record_cb)(history_record *record, const app_error *err, void *data);
-typedef void (*history_check_cb)(const app_error *err, void *data);
 
 void history_store_find_by_id(pg_pool *pool, const char *id, history_record_cb cb, void *data);
 void history_store_find_by_source(pg_pool *pool, const payment_source_input *source, history_record_cb cb,
@@ -45,9 +45,9 @@ void history_store_find_by_vendor(pg_pool *pool, const char *vendor_code, const 
                                   history_record_cb cb, void *data);
 
 /* err is NULL when neither the source nor the vendor payment is recorded
- * yet; else 409 saying which one is. */
+ * yet; else 409 saying which one is (payment_unique). */
 void history_store_check_new(pg_pool *pool, const payment_source_input *source, const payment_vendor_input *vendor,
-                             history_check_cb cb, void *data);
+                             payment_unique_cb cb, void *data);
 
 typedef struct history_new {
     const payment_vendor_input *vendor;

@@ -5,6 +5,7 @@
 #include "db_row.h"
 #include "db_transaction.h"
 #include "log.h"
+#include "payment_unique.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -26,13 +27,6 @@ static const char select_by_id_sql[] = "SELECT " RESERVATION_COLUMNS " FROM paym
 static const char select_by_source_sql[] = "SELECT " RESERVATION_COLUMNS " FROM payment_reservations"
                                            " WHERE source_schema = $1 AND source_table = $2 AND source_id = $3";
 
-static const char check_new_sql[] =
-    "SELECT coalesce(bool_or(source_schema = $1 AND source_table = $2 AND source_id = $3), false) AS source_taken,"
-    " coalesce(bool_or(vendor_code = $4 AND vendor_uid = $5), false) AS vendor_taken"
-    " FROM payment_reservations"
-    " WHERE (source_schema = $1 AND source_table = $2 AND source_id = $3)"
-    " OR (vendor_code = $4 AND vendor_uid = $5)";
-
 static const char insert_sql[] =
     "INSERT INTO payment_reservations (vendor_code, vendor_store_id, vendor_uid, source_schema, source_table,"
     " source_id, title, password_hash, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -41,8 +35,13 @@ static const char insert_sql[] =
 static const char upgrade_password_sql[] =
     "UPDATE payment_reservations SET password_hash = $3 WHERE id = $1 AND password_hash = $2";
 
-static const char source_taken[] = "a reservation of this source already exists";
-static const char vendor_taken[] = "this billing key (vendor.uid) is already recorded";
+static const payment_unique unique_rules = {
+    PAYMENT_UNIQUE_CHECK_SQL("payment_reservations"),
+    "payment_reservations_source_key",
+    "payment_reservations_vendor_key",
+    "a reservation of this source already exists",
+    "this billing key (vendor.uid) is already recorded",
+};
 
 void reservation_record_free(reservation_record *record)
 {
@@ -70,28 +69,23 @@ static reservation_record *record_from_result(PGresult *res, app_error *err)
 
 /* The state of one call: whose callback to run, and the record read. */
 typedef struct reservation_call {
-    reservation_record_cb record_cb;
-    reservation_check_cb check_cb;
+    reservation_record_cb cb;
     void *data;
     reservation_record *record;
     const char *params[9];
     db_statement statement;
 } reservation_call;
 
-static reservation_call *call_new(reservation_record_cb record_cb, reservation_check_cb check_cb, void *data)
+static reservation_call *call_new(reservation_record_cb cb, void *data)
 {
     reservation_call *call = calloc(1, sizeof *call);
     if (!call) {
         app_error err;
         app_error_set(&err, 500, "out of memory");
-        if (record_cb)
-            record_cb(NULL, &err, data);
-        else
-            check_cb(&err, data);
+        cb(NULL, &err, data);
         return NULL;
     }
-    call->record_cb = record_cb;
-    call->check_cb = check_cb;
+    call->cb = cb;
     call->data = data;
     return call;
 }
@@ -101,7 +95,7 @@ static reservation_call *call_new(reservation_record_cb record_cb, reservation_c
 static void on_found(PGresult *res, const app_error *err, void *data)
 {
     reservation_call *call = data;
-    reservation_record_cb cb = call->record_cb;
+    reservation_record_cb cb = call->cb;
     void *cb_data = call->data;
     free(call);
     app_error read_err = {0};
@@ -111,7 +105,7 @@ static void on_found(PGresult *res, const app_error *err, void *data)
 
 void reservation_store_find_by_id(pg_pool *pool, const char *id, reservation_record_cb cb, void *data)
 {
-    reservation_call *call = call_new(cb, NULL, data);
+    reservation_call *call = call_new(cb, data);
     const char *params[] = {id};
     if (call)
         pg_pool_query(pool, select_by_id_sql, 1, params, on_found, call);
@@ -120,7 +114,7 @@ void reservation_store_find_by_id(pg_pool *pool, const char *id, reservation_rec
 void reservation_store_find_by_source(pg_pool *pool, const payment_source_input *source, reservation_record_cb cb,
                                       void *data)
 {
-    reservation_call *call = call_new(cb, NULL, data);
+    reservation_call *call = call_new(cb, data);
     const char *params[] = {source->schema, source->table, source->id};
     if (call)
         pg_pool_query(pool, select_by_source_sql, 3, params, on_found, call);
@@ -128,33 +122,10 @@ void reservation_store_find_by_source(pg_pool *pool, const payment_source_input 
 
 /* ---- uniqueness ---- */
 
-static bool column_true(const PGresult *res, const char *name)
-{
-    int field = PQfnumber(res, name);
-    return field >= 0 && PQntuples(res) > 0 && strcmp(PQgetvalue(res, 0, field), "t") == 0;
-}
-
-static void on_checked(PGresult *res, const app_error *err, void *data)
-{
-    reservation_call *call = data;
-    reservation_check_cb cb = call->check_cb;
-    void *cb_data = call->data;
-    free(call);
-    app_error taken = {0};
-    if (!err && column_true(res, "source_taken"))
-        app_error_set(&taken, 409, "%s", source_taken);
-    else if (!err && column_true(res, "vendor_taken"))
-        app_error_set(&taken, 409, "%s", vendor_taken);
-    cb(err ? err : taken.status ? &taken : NULL, cb_data);
-}
-
 void reservation_store_check_new(pg_pool *pool, const payment_source_input *source,
-                                 const payment_vendor_input *vendor, reservation_check_cb cb, void *data)
+                                 const payment_vendor_input *vendor, payment_unique_cb cb, void *data)
 {
-    reservation_call *call = call_new(NULL, cb, data);
-    const char *params[] = {source->schema, source->table, source->id, vendor->code, vendor->uid};
-    if (call)
-        pg_pool_query(pool, check_new_sql, 5, params, on_checked, call);
+    payment_unique_check(pool, &unique_rules, source, vendor, cb, data);
 }
 
 /* ---- insert ---- */
@@ -169,7 +140,7 @@ static int read_inserted(PGresult *res, app_error *err, void *data)
 static void on_inserted(const app_error *err, void *data)
 {
     reservation_call *call = data;
-    reservation_record_cb cb = call->record_cb;
+    reservation_record_cb cb = call->cb;
     void *cb_data = call->data;
     reservation_record *record = call->record;
     free(call);
@@ -178,17 +149,14 @@ static void on_inserted(const app_error *err, void *data)
         return;
     }
     reservation_record_free(record);
-    app_error explained = *err;
-    if (strstr(err->message, "payment_reservations_source_key"))
-        app_error_set(&explained, 409, "%s", source_taken);
-    else if (strstr(err->message, "payment_reservations_vendor_key"))
-        app_error_set(&explained, 409, "%s", vendor_taken);
+    app_error explained;
+    payment_unique_explain(&unique_rules, err, &explained);
     cb(NULL, &explained, cb_data);
 }
 
 void reservation_store_insert(pg_pool *pool, const reservation_new *input, reservation_record_cb cb, void *data)
 {
-    reservation_call *call = call_new(cb, NULL, data);
+    reservation_call *call = call_new(cb, data);
     if (!call)
         return;
     const char *params[] = {input->vendor->code,   input->vendor->store_id, input->vendor->uid,

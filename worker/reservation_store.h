@@ -5,6 +5,7 @@
 #define PAYMENTS_RESERVATION_STORE_H
 
 #include "payment_input.h"
+#include "payment_unique.h"
 #include "pg_pool.h"
 
 typedef struct reservation_record {
@@ -26,15 +27,14 @@ void reservation_record_free(reservation_record *record);
 /* record is the callback's to free; NULL with err on failure (404 when there
  * is no such reservation). */
 typedef void (*reservation_record_cb)(reservation_record *record, const app_error *err, void *data);
-typedef void (*reservation_check_cb)(const app_error *err, void *data);
 
 void reservation_store_find_by_id(pg_pool *pool, const char *id, reservation_record_cb cb, void *data);
 void reservation_store_find_by_source(pg_pool *pool, const payment_source_input *source, reservation_record_cb cb,
                                       void *data);
 /* err is NULL when neither the source nor the billing key is recorded yet;
- * else 409 saying which one is. */
+ * else 409 saying which one is (payment_unique). */
 void reservation_store_check_new(pg_pool *pool, const payment_source_input *source,
-                                 const payment_vendor_input *vendor, reservation_check_cb cb, void *data);
+                                 const payment_vendor_input *vendor, payment_unique_cb cb, void *data);
 
 typedef struct reservation_new {
     const payment_vendor_input *vendor;

@@ -4,25 +4,23 @@
  * read one back with its password. */
 #include "worker.h"
 
-#include "api_body.h"
+#include "api_lookup.h"
 #include "history_json.h"
-#include "log.h"
 #include "payment_input.h"
+#include "record_password.h"
 #include "reservation_store.h"
 #include "sealed_json.h"
 
-#include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 
 typedef struct reservation_request {
-    http_exchange *ex;
-    worker *app;
-    json_t *body; /* the decrypted request: the input strings live in it */
+    api_request api; /* first: the request is answered and freed through it */
     payment_vendor_input vendor;
     payment_source_input source;
     const char *title;
     const char *password;
-    char id[40]; /* PATCH /:id */
+    api_lookup lookup; /* PATCH .../get and .../:id */
     const vendor_store *store;
     char *password_hash;
     char *data; /* the vendor's billing document, sealed */
@@ -30,38 +28,18 @@ typedef struct reservation_request {
     reservation_record *record; /* found, awaiting the password check */
 } reservation_request;
 
-static reservation_request *request_new(http_exchange *ex, worker *w)
+static void request_release(api_request *api)
 {
-    reservation_request *r = calloc(1, sizeof *r);
-    if (!r) {
-        http_respond_error(ex, 500, "out of memory");
-        return NULL;
-    }
-    r->ex = ex;
-    r->app = w;
-    app_error err = {0};
-    r->body = api_body_read(&w->connection_key, http_exchange_request(ex), &err);
-    if (!r->body) {
-        api_respond_error(ex, &err);
-        free(r);
-        return NULL;
-    }
-    return r;
-}
-
-static void request_free(reservation_request *r)
-{
-    json_decref(r->body);
+    reservation_request *r = (reservation_request *)api;
     free(r->password_hash);
     free(r->data);
     reservation_record_free(r->record);
-    free(r);
 }
 
-static void fail(reservation_request *r, const app_error *err)
+static reservation_request *request_new(http_exchange *ex, worker *w)
 {
-    api_respond_error(r->ex, err);
-    request_free(r);
+    _Static_assert(offsetof(reservation_request, api) == 0, "api_request must come first");
+    return api_request_new(sizeof(reservation_request), ex, w, request_release);
 }
 
 /* The contract's IPaymentReservation (IamportType / TossType). */
@@ -81,120 +59,76 @@ static json_t *reservation_json(const reservation_record *rec, const seal_ring *
     return doc;
 }
 
-static void answer(reservation_request *r, int status, reservation_record *record)
+/* Answers the reservation, or err when there is none, and ends the request. */
+static void answer(reservation_request *r, int status, reservation_record *record, const app_error *err)
 {
-    app_error err = {0};
-    json_t *doc = reservation_json(record, &r->app->reservation_seal, &err);
+    app_error json_err = {0};
+    json_t *doc = err ? NULL : reservation_json(record, &r->api.app->reservation_seal, &json_err);
     reservation_record_free(record);
-    if (!doc) {
-        fail(r, &err);
-        return;
-    }
-    api_body_respond(r->ex, &r->app->connection_key, status, doc);
-    json_decref(doc);
-    request_free(r);
+    api_request_answer(&r->api, status, doc, err ? err : &json_err);
 }
 
-/* ---- reads: find, then the password ---- */
+/* ---- PATCH /payments/reservations/get and /payments/reservations/:id ---- */
 
-static void on_verified(bool match, void *data)
+static void on_checked(const app_error *err, void *data)
 {
     reservation_request *r = data;
     reservation_record *record = r->record;
     r->record = NULL;
-    if (!match) {
-        reservation_record_free(record);
-        app_error err;
-        app_error_set(&err, 403, "wrong password");
-        fail(r, &err);
-        return;
-    }
-    if (!password_is_current(record->password_hash)) {
-        char *hash = password_hash(&r->app->password, r->password);
-        if (hash)
-            reservation_store_upgrade_password(r->app->db, record->id, record->password_hash, hash);
-        free(hash);
-    }
-    answer(r, 200, record);
+    answer(r, 200, record, err);
 }
 
 static void on_found(reservation_record *record, const app_error *err, void *data)
 {
     reservation_request *r = data;
     if (err) {
-        fail(r, err);
+        api_request_fail(&r->api, err);
         return;
     }
     r->record = record;
-    password_verify(r->app->loop, &r->app->password, record->password_hash, r->password, on_verified, r);
+    record_password check = {record->id, record->password_hash, r->lookup.password,
+                             reservation_store_upgrade_password};
+    record_password_check(r->api.app, &check, on_checked, r);
 }
 
 void reservations_get(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
     reservation_request *r = request_new(ex, context);
-    if (!r)
-        return;
-    app_error err = {0};
-    api_input in;
-    api_input_init(&in, r->body, &err);
-    if (!payment_input_source_fields(&in, &r->source) || !payment_input_password(&in, &r->password)) {
-        fail(r, &err);
-        return;
-    }
-    reservation_store_find_by_source(r->app->db, &r->source, on_found, r);
+    if (r && api_lookup_read(&r->api, NULL, &r->lookup))
+        reservation_store_find_by_source(r->api.app->db, &r->lookup.source, on_found, r);
 }
 
 void reservations_at(http_exchange *ex, const http_route_params *params, void *context)
 {
-    const char *id = http_route_param(params, "id");
-    if (!id || !api_input_is_uuid(id)) {
-        http_respond_error(ex, 400, "id must be a UUID");
-        return;
-    }
-    reservation_request *r = request_new(ex, context);
-    if (!r)
-        return;
-    app_error err = {0};
-    api_input in;
-    api_input_init(&in, r->body, &err);
-    if (!payment_input_password(&in, &r->password)) {
-        fail(r, &err);
-        return;
-    }
-    snprintf(r->id, sizeof r->id, "%s", id);
-    reservation_store_find_by_id(r->app->db, r->id, on_found, r);
+    const char *id = api_lookup_path_id(ex, params);
+    reservation_request *r = id ? request_new(ex, context) : NULL;
+    if (r && api_lookup_read(&r->api, id, &r->lookup))
+        reservation_store_find_by_id(r->api.app->db, r->lookup.id, on_found, r);
 }
 
 /* ---- POST /payments/reservations ---- */
 
 static void on_inserted(reservation_record *record, const app_error *err, void *data)
 {
-    reservation_request *r = data;
-    if (err)
-        fail(r, err);
-    else
-        answer(r, 201, record);
+    answer(data, 201, record, err);
 }
 
 static void on_billing(vendor_billing *billing, const app_error *err, void *data)
 {
     reservation_request *r = data;
     if (err) {
-        app_error refused = *err;
-        if (refused.status == 404)
-            refused.status = 422; /* the vendor does not know this billing key: it refuses it */
-        fail(r, &refused);
+        api_request_fail_vendor(&r->api, err); /* the vendor does not know this billing key */
         return;
     }
-    worker *w = r->app;
+    worker *w = r->api.app;
     r->data = sealed_json_seal(&w->reservation_seal, billing->data);
     vendor_billing_free(billing);
     r->password_hash = password_hash(&w->password, r->password);
     if (!r->data || !r->password_hash) {
         app_error seal_err;
         app_error_set(&seal_err, 500, "cannot seal the billing document or hash the password");
-        fail(r, &seal_err);
+        api_request_fail(&r->api, &seal_err);
         return;
     }
     r->insert = (reservation_new){&r->vendor, &r->source, r->title, r->password_hash, r->data};
@@ -205,27 +139,25 @@ static void on_checked_new(const app_error *err, void *data)
 {
     reservation_request *r = data;
     if (err) {
-        fail(r, err);
+        api_request_fail(&r->api, err);
         return;
     }
     const vendor_adapter *adapter = vendor_find(r->vendor.code);
-    adapter->fetch_billing(r->app->vendors, r->store, r->vendor.uid, r->source.id, on_billing, r);
+    adapter->fetch_billing(r->api.app->vendors, r->store, r->vendor.uid, r->source.id, on_billing, r);
+}
+
+static bool read_create_input(api_request *api, const api_input *in)
+{
+    reservation_request *r = (reservation_request *)api;
+    return payment_input_vendor(in, &r->vendor) && payment_input_source(in, &r->source) &&
+           api_input_string(in, "title", PAYMENT_TEXT_MAX, &r->title) && payment_input_password(in, &r->password) &&
+           (r->store = payment_input_store(api->app->stores, &r->vendor, in->err));
 }
 
 void reservations_create(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
     reservation_request *r = request_new(ex, context);
-    if (!r)
-        return;
-    app_error err = {0};
-    api_input in;
-    api_input_init(&in, r->body, &err);
-    if (!payment_input_vendor(&in, &r->vendor) || !payment_input_source(&in, &r->source) ||
-        !api_input_string(&in, "title", PAYMENT_TEXT_MAX, &r->title) || !payment_input_password(&in, &r->password) ||
-        !(r->store = payment_input_store(r->app->stores, &r->vendor, &err))) {
-        fail(r, &err);
-        return;
-    }
-    reservation_store_check_new(r->app->db, &r->source, &r->vendor, on_checked_new, r);
+    if (r && api_request_input(&r->api, read_create_input))
+        reservation_store_check_new(r->api.app->db, &r->source, &r->vendor, on_checked_new, r);
 }

@@ -161,34 +161,49 @@ static const char *outcome_status(webhook_outcome outcome)
     return "pending";
 }
 
+/* The state of a statement whose caller waits only for its success. */
 typedef struct finish_call {
     void (*done)(const app_error *err, void *data);
     void *data;
 } finish_call;
 
-static void on_finished(PGresult *res, const app_error *err, void *data)
-{
-    (void)res;
-    finish_call call = *(finish_call *)data;
-    free(data);
-    if (err)
-        log_error("webhooks: cannot record an attempt (%d %s); it is retried when its claim expires", err->status,
-                  err->message);
-    call.done(err, call.data);
-}
-
-void webhook_store_finish(pg_pool *pool, const webhook_attempt *attempt,
-                          void (*done)(const app_error *err, void *data), void *data)
+/* NULL after telling done that memory ran out. */
+static finish_call *finish_call_new(void (*done)(const app_error *err, void *data), void *data)
 {
     finish_call *call = malloc(sizeof *call);
     if (!call) {
         app_error err;
         app_error_set(&err, 500, "out of memory");
         done(&err, data);
-        return;
+        return NULL;
     }
     call->done = done;
     call->data = data;
+    return call;
+}
+
+static void on_done(PGresult *res, const app_error *err, void *data)
+{
+    (void)res;
+    finish_call call = *(finish_call *)data;
+    free(data);
+    call.done(err, call.data);
+}
+
+static void on_finished(PGresult *res, const app_error *err, void *data)
+{
+    if (err)
+        log_error("webhooks: cannot record an attempt (%d %s); it is retried when its claim expires", err->status,
+                  err->message);
+    on_done(res, err, data);
+}
+
+void webhook_store_finish(pg_pool *pool, const webhook_attempt *attempt,
+                          void (*done)(const app_error *err, void *data), void *data)
+{
+    finish_call *call = finish_call_new(done, data);
+    if (!call)
+        return;
     char status[16], duration[24], delay[24];
     snprintf(status, sizeof status, "%ld", attempt->status);
     snprintf(duration, sizeof duration, "%" PRIu64, attempt->duration_ms);
@@ -242,28 +257,14 @@ static const char keep_received_sql[] =
 static const char list_received_sql[] =
     "SELECT signed, body FROM payment_internal_webhooks WHERE history_id = $1 ORDER BY id";
 
-static void on_kept(PGresult *res, const app_error *err, void *data)
-{
-    (void)res;
-    finish_call call = *(finish_call *)data;
-    free(data);
-    call.done(err, call.data);
-}
-
 void webhook_store_keep_received(pg_pool *pool, const webhook_received *in,
                                  void (*done)(const app_error *err, void *data), void *data)
 {
-    finish_call *call = malloc(sizeof *call);
-    if (!call) {
-        app_error err;
-        app_error_set(&err, 500, "out of memory");
-        done(&err, data);
+    finish_call *call = finish_call_new(done, data);
+    if (!call)
         return;
-    }
-    call->done = done;
-    call->data = data;
     const char *params[] = {in->history_id, in->webhook_id, in->signed_ok ? "t" : "f", in->body};
-    pg_pool_query(pool, keep_received_sql, 4, params, on_kept, call);
+    pg_pool_query(pool, keep_received_sql, 4, params, on_done, call);
 }
 
 void webhook_store_list_received(pg_pool *pool, const char *history_id, pg_result_cb cb, void *data)

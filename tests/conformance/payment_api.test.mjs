@@ -6,101 +6,19 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import crypto, { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
-import imp from "iamport-server-api";
-import toss from "toss-payments-server-api";
 
 import { loadContract } from "../lib/openapi.mjs";
 import { binary, freePort, start, waitForPort } from "../lib/process.mjs";
 import { startServer } from "../lib/server.mjs";
+import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
 
 const require = createRequire(import.meta.url);
 const backend = require("@samchon/payment-backend/lib/api");
 const api = backend.functional.payments;
 const contract = loadContract("payment-backend");
 
-const IAMPORT_KEY = "test_imp_key";
-const IAMPORT_SECRET = "test_imp_secret";
-const TOSS_SECRET = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy";
 const STORE_ID = "conformance-store";
 const WEBHOOK_URL = "http://127.0.0.1:9/payments/webhook";
-
-// ---- vendors: how each one makes payments and billing keys on its fake ----
-
-function iamportDriver(host) {
-  const connector = new imp.IamportConnector(host, { imp_key: IAMPORT_KEY, imp_secret: IAMPORT_SECRET });
-  const fn = imp.functional;
-  const conn = () => connector.get();
-  return {
-    code: "iamport",
-    historySchema: "IPaymentHistory.IamportType",
-    reservationSchema: "IPaymentReservation.IamportType",
-    refundAccount: { bank: "088", account: "110123456789", holder: "홍길동", mobile: "01012345678" },
-    async card(orderId, amount) {
-      const { response } = await fn.subscribe.payments.onetime(await conn(), {
-        card_number: "1111-2222-3333-4444", expiry: "2028-12", birth: "880311",
-        merchant_uid: orderId, amount, name: "conformance order",
-      });
-      return response.imp_uid;
-    },
-    async virtualAccount(orderId, amount) {
-      const { response } = await fn.vbanks.create(await conn(), {
-        merchant_uid: orderId, amount, vbank_code: "088", vbank_due: Math.floor(Date.now() / 1000) + 86_400,
-        vbank_holder: "홍길동", name: "virtual account order", buyer_email: "buyer@example.com",
-      });
-      return response.imp_uid;
-    },
-    async deposit(uid) {
-      await fn.internal.deposit(await conn(), uid);
-    },
-    async billingKey(customerKey) {
-      const customer_uid = `customer-${customerKey}`;
-      await fn.subscribe.customers.create(await conn(), customer_uid, {
-        customer_uid, card_number: "5555-4444-3333-2222", expiry: "2029-12", birth: "900101", pwd_2digit: "12",
-        customer_name: "홍길동", customer_email: "someone@example.com",
-      });
-      return customer_uid;
-    },
-  };
-}
-
-function tossDriver(host) {
-  const connection = { host, headers: { Authorization: `Basic ${Buffer.from(`${TOSS_SECRET}:`).toString("base64")}` } };
-  const fn = toss.functional;
-  return {
-    code: "toss.payments",
-    historySchema: "IPaymentHistory.TossType",
-    reservationSchema: "IPaymentReservation.TossType",
-    refundAccount: { bank: "국민", account: "12345678901234", holder: "홍길동", mobile: "01012345678" },
-    // Awaiting approval, so that recording it exercises the confirm call.
-    async card(orderId, amount) {
-      const payment = await fn.v1.payments.key_in(connection, {
-        method: "card", cardNumber: "1111222233334444", cardExpirationYear: "28", cardExpirationMonth: "03",
-        orderId, orderName: "conformance order", amount, __approved: false,
-      });
-      return payment.paymentKey;
-    },
-    async virtualAccount(orderId, amount) {
-      const payment = await fn.v1.virtual_accounts.create(connection, {
-        method: "virtual-account", orderId, orderName: "virtual account order", bank: "신한",
-        customerName: "홍길동", amount,
-      });
-      return payment.paymentKey;
-    },
-    async deposit(uid) {
-      await fn.internal.deposit(connection, uid);
-    },
-    async billingKey(customerKey) {
-      const billing = await fn.v1.billing.authorizations.card.create(connection, {
-        customerKey, cardNumber: "5555444433332222", cardExpirationYear: "29", cardExpirationMonth: "12",
-        cardPassword: "12", customerBirthday: "900101", customerEmail: "someone@example.com",
-      });
-      return billing.billingKey;
-    },
-    async status(uid) {
-      return (await fn.v1.payments.at(connection, uid)).status;
-    },
-  };
-}
 
 // ---- helpers ----
 

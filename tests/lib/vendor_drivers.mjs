@@ -35,6 +35,14 @@ export function iamportDriver(host) {
     async deposit(uid) {
       await fn.internal.deposit(await conn(), uid);
     },
+    async billingKey(customerKey) {
+      const customer_uid = `customer-${customerKey}`;
+      await fn.subscribe.customers.create(await conn(), customer_uid, {
+        customer_uid, card_number: "5555-4444-3333-2222", expiry: "2029-12", birth: "900101", pwd_2digit: "12",
+        customer_name: "홍길동", customer_email: "someone@example.com",
+      });
+      return customer_uid;
+    },
     /** The vendor's webhook claiming status for the payment (what a forger would send). */
     webhook(uid, orderId, status) {
       return { imp_uid: uid, merchant_uid: orderId, status };
@@ -69,6 +77,17 @@ export function tossDriver(host) {
     },
     async deposit(uid) {
       await fn.internal.deposit(connection, uid);
+    },
+    async billingKey(customerKey) {
+      const billing = await fn.v1.billing.authorizations.card.create(connection, {
+        customerKey, cardNumber: "5555444433332222", cardExpirationYear: "29", cardExpirationMonth: "12",
+        cardPassword: "12", customerBirthday: "900101", customerEmail: "someone@example.com",
+      });
+      return billing.billingKey;
+    },
+    /** The payment's status at the vendor (iamport's driver has none: it never awaits approval). */
+    async status(uid) {
+      return (await fn.v1.payments.at(connection, uid)).status;
     },
     webhook(uid, orderId, status) {
       return { eventType: "PAYMENT_STATUS_CHANGED", data: { paymentKey: uid, orderId, status } };

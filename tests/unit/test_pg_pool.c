@@ -2,6 +2,7 @@
  * schema), plus a private cluster this test stops and restarts to check that
  * the pool answers 503 while the server is gone and recovers by itself. */
 #include "pg_pool.h"
+#include "pg_pool_internal.h" /* PG_PREPARED_MAX */
 #include "unit.h"
 
 #include <arpa/inet.h>
@@ -329,6 +330,78 @@ static void test_close_fails_pending(void)
     CHECK(waiting.lease_calls == 1 && waiting.lease_status == 503);
 }
 
+/* ---- the prepared-statement cache ---- */
+
+static const char prepared_count_sql[] = "SELECT count(*) FROM pg_prepared_statements WHERE statement = $1";
+
+/* Keyed by the text, not the pointer: two copies are one statement. */
+static void prepared_reused(pg_pool *pool)
+{
+    static const char sql[] = "SELECT $1::int * 2";
+    char copy[sizeof sql];
+    memcpy(copy, sql, sizeof sql);
+    CHECK_STR(run_query(pool, sql, 1, (const char *const[]){"21"}).value, "42");
+    CHECK_STR(run_query(pool, copy, 1, (const char *const[]){"4"}).value, "8");
+    CHECK_STR(run_query(pool, prepared_count_sql, 1, (const char *const[]){sql}).value, "1");
+}
+
+/* A statement that does not parse fails as before, every time, and leaves
+ * the connection (and a lease's release) working. */
+static void prepared_parse_failure(pg_pool *pool)
+{
+    for (int i = 0; i < 2; i++) {
+        outcome o = run_query(pool, "SELEC $1::int", 1, (const char *const[]){"1"});
+        CHECK(o.status == 500);
+    }
+    CHECK_STR(run_query(pool, "SELECT $1::int + 1", 1, (const char *const[]){"5"}).value, "6");
+    static const step aborted[] = {{"BEGIN", {NULL}, 0}, {"SELEC 2", {NULL}, 0}, {"SELECT 3", {NULL}, 0}};
+    lease_script s = {.steps = aborted, .count = 3};
+    run_lease(pool, &s);
+    CHECK(s.statuses[0] == 0 && s.statuses[1] == 500 && s.statuses[2] == 500);
+    CHECK_STR(run_query(pool, "SELECT 3", 0, NULL).value, "3");
+    CHECK_STR(run_query(pool, "SELECT pg_current_xact_id_if_assigned() IS NULL", 0, NULL).value, "t");
+}
+
+/* Past the bound, statements still run (unprepared) and give their own rows. */
+static void prepared_bounded(pg_pool *pool)
+{
+    int right = 0;
+    for (int i = 0; i < PG_PREPARED_MAX + 8; i++) {
+        char sql[64], expected[16];
+        snprintf(sql, sizeof sql, "SELECT %d AS bounded", i);
+        snprintf(expected, sizeof expected, "%d", i);
+        right += strcmp(run_query(pool, sql, 0, NULL).value, expected) == 0;
+    }
+    CHECK(right == PG_PREPARED_MAX + 8);
+    outcome o = run_query(pool, "SELECT count(*) FROM pg_prepared_statements", 0, NULL);
+    CHECK_STR(o.value, "64");
+    CHECK_STR(run_query(pool, "SELECT $1::int * 2", 1, (const char *const[]){"50"}).value, "100");
+}
+
+/* The cache dies with the session: after the backend is killed, the same
+ * statement is prepared again on the new one. */
+static void prepared_after_reconnect(pg_pool *pool)
+{
+    CHECK(run_query(pool, "SELECT pg_terminate_backend(pg_backend_pid())", 0, NULL).status != 0);
+    outcome o = run_query(pool, "SELECT $1::int * 2", 1, (const char *const[]){"7"});
+    CHECK(o.status == 0);
+    CHECK_STR(o.value, "14");
+    o = run_query(pool, "SELECT count(*) FROM pg_prepared_statements", 0, NULL);
+    CHECK_STR(o.value, "2");
+}
+
+/* One connection, so every statement shares one session. */
+static void test_prepared_cache(void)
+{
+    pg_pool *pool = pool_open(url, 1, 0, 0);
+    CHECK(wait_connected(pool, 10000));
+    prepared_reused(pool);
+    prepared_parse_failure(pool);
+    prepared_bounded(pool);
+    prepared_after_reconnect(pool);
+    pool_close_wait(pool);
+}
+
 /* ---- a private cluster to stop and restart ---- */
 
 static int free_port(void)
@@ -529,6 +602,7 @@ int main(void)
     test_queue_order_and_bound();
     test_timeout();
     test_close_fails_pending();
+    test_prepared_cache();
     pool_close_wait(pool);
     test_reconnect();
 

@@ -1,0 +1,73 @@
+/* api_request: the one place a history or reservation request is freed, so
+ * that each answer path (success, refusal, failure) frees it exactly once and
+ * the decrypted body, which holds the password, never outlives the answer. */
+#include "api_request.h"
+
+#include "api_body.h"
+
+#include <stdlib.h>
+
+void *api_request_new(size_t size, http_exchange *ex, worker *w, api_request_release_fn release)
+{
+    api_request *request = calloc(1, size);
+    if (!request) {
+        http_respond_error(ex, 500, "out of memory");
+        return NULL;
+    }
+    request->ex = ex;
+    request->app = w;
+    request->release = release;
+    app_error err = {0};
+    request->body = api_body_read(&w->connection_key, http_exchange_request(ex), &err);
+    if (!request->body) {
+        api_respond_error(ex, &err);
+        free(request);
+        return NULL;
+    }
+    return request;
+}
+
+static void request_free(api_request *request)
+{
+    if (request->release)
+        request->release(request);
+    json_decref(request->body);
+    free(request);
+}
+
+bool api_request_input(api_request *request, api_request_read_fn read)
+{
+    app_error err = {0};
+    api_input in;
+    api_input_init(&in, request->body, &err);
+    if (!read(request, &in)) {
+        api_request_fail(request, &err);
+        return false;
+    }
+    return true;
+}
+
+void api_request_fail(api_request *request, const app_error *err)
+{
+    api_respond_error(request->ex, err);
+    request_free(request);
+}
+
+void api_request_answer(api_request *request, int status, json_t *doc, const app_error *err)
+{
+    if (!doc) {
+        api_request_fail(request, err);
+        return;
+    }
+    api_body_respond(request->ex, &request->app->connection_key, status, doc);
+    json_decref(doc);
+    request_free(request);
+}
+
+void api_request_fail_vendor(api_request *request, const app_error *err)
+{
+    app_error refused = *err;
+    if (refused.status == 404)
+        refused.status = 422;
+    api_request_fail(request, &refused);
+}

@@ -1,0 +1,49 @@
+/* api_request: what every /payments request of histories and reservations
+ * carries from its route to its answer: the exchange, the worker and the
+ * decrypted body. A resource's request embeds it as its first member and ends
+ * only through api_request_fail or api_request_answer, which answer the
+ * exchange and free the whole request, once. */
+#ifndef PAYMENTS_API_REQUEST_H
+#define PAYMENTS_API_REQUEST_H
+
+#include "api_input.h"
+#include "worker.h"
+
+#include <jansson.h>
+
+typedef struct api_request api_request;
+
+/* Frees what the embedding request owns besides the api_request (records,
+ * hashes); the request itself is freed after it. */
+typedef void (*api_request_release_fn)(api_request *request);
+
+struct api_request {
+    http_exchange *ex;
+    worker *app;
+    json_t *body; /* the decrypted request: the input strings live in it */
+    api_request_release_fn release;
+};
+
+/* Allocates a zeroed request of size bytes (a struct whose first member is an
+ * api_request) and reads the encrypted body into it. NULL when ex is already
+ * answered: out of memory, or a body that cannot be read (400). */
+void *api_request_new(size_t size, http_exchange *ex, worker *w, api_request_release_fn release);
+
+/* Reads the request's fields from its body with read, which fails through
+ * in (api_input.h). false after failing the request. */
+typedef bool (*api_request_read_fn)(api_request *request, const api_input *in);
+bool api_request_input(api_request *request, api_request_read_fn read);
+
+/* Answers err as plain JSON and frees the request. */
+void api_request_fail(api_request *request, const app_error *err);
+
+/* Answers doc encrypted with status, or err when doc is NULL; takes doc and
+ * frees the request. */
+void api_request_answer(api_request *request, int status, json_t *doc, const app_error *err);
+
+/* A vendor's error while we ask it about a uid the caller gave: the vendor
+ * not knowing it is a refusal (422), since our 404 means a record of ours is
+ * unknown. Fails the request. */
+void api_request_fail_vendor(api_request *request, const app_error *err);
+
+#endif
