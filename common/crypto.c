@@ -144,21 +144,25 @@ char *crypto_base64_encode(const void *data, size_t len, size_t *out_len)
     return text;
 }
 
-/* Value of one base64 character, or -1 outside the alphabet. */
-static int base64_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
+/* Value of each byte as a base64 digit, -1 outside the alphabet (ASCII). */
+static const signed char base64_values[256] = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 62, -1, -1, -1, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, -1, -1, -1, -1, -1, -1,
+    -1,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, -1, -1, -1, -1, -1,
+    -1, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 static int base64_is_space(char c)
 {
@@ -187,6 +191,52 @@ static int base64_trim(const char **start, size_t *len)
     return 0;
 }
 
+/* Value of count digits, most significant first, or -1 if any is not a
+ * base64 digit. */
+static int32_t base64_digits(const unsigned char *in, size_t count)
+{
+    int32_t value = 0;
+    int invalid = 0;
+    for (size_t i = 0; i < count; i++) {
+        int digit = base64_values[in[i]];
+        invalid |= digit;
+        value = value << 6 | (digit & 63);
+    }
+    return invalid < 0 ? -1 : value;
+}
+
+/* Decodes len digits (len % 4 is 0, 2 or 3) into out. Canonical form only:
+ * the bits of a final partial group past its last byte must be zero. */
+static int base64_decode_into(unsigned char *out, const unsigned char *in, size_t len)
+{
+    size_t i = 0;
+    for (; i + 4 <= len; i += 4, out += 3) {
+        int32_t value = base64_digits(in + i, 4);
+        if (value < 0)
+            return -1;
+        out[0] = (unsigned char)(value >> 16);
+        out[1] = (unsigned char)(value >> 8);
+        out[2] = (unsigned char)value;
+    }
+    size_t rest = len - i;
+    if (rest == 0)
+        return 0;
+    int32_t value = base64_digits(in + i, rest);
+    if (value < 0)
+        return -1;
+    if (rest == 2) {
+        if (value & 0xf)
+            return -1;
+        out[0] = (unsigned char)(value >> 4);
+        return 0;
+    }
+    if (value & 0x3)
+        return -1;
+    out[0] = (unsigned char)(value >> 10);
+    out[1] = (unsigned char)(value >> 2);
+    return 0;
+}
+
 unsigned char *crypto_base64_decode(const char *text, size_t len, size_t *out_len)
 {
     if (!text || base64_trim(&text, &len) < 0)
@@ -195,28 +245,12 @@ unsigned char *crypto_base64_decode(const char *text, size_t len, size_t *out_le
     unsigned char *data = malloc(data_len + 1);
     if (!data)
         return NULL;
-    uint32_t bits = 0;
-    size_t filled = 0, out = 0;
-    for (size_t i = 0; i < len; i++) {
-        int v = base64_value((unsigned char)text[i]);
-        if (v < 0) {
-            free(data);
-            return NULL;
-        }
-        bits = bits << 6 | (uint32_t)v;
-        filled += 6;
-        if (filled >= 8) {
-            filled -= 8;
-            data[out++] = (unsigned char)(bits >> filled);
-        }
-    }
-    /* Canonical form only: the bits past the last byte must be zero. */
-    if (bits & ((1u << filled) - 1)) {
+    if (base64_decode_into(data, (const unsigned char *)text, len) != 0) {
         free(data);
         return NULL;
     }
-    data[out] = '\0';
+    data[data_len] = '\0';
     if (out_len)
-        *out_len = out;
+        *out_len = data_len;
     return data;
 }

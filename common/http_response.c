@@ -1,6 +1,7 @@
 /* Answers leave here: one buffer per answer holds the status line, cached
- * Date, headers and body, written with a single uv_write; a connection keeps
- * one small spent buffer to reuse for its next answer. */
+ * Date, headers and body, written at once when the socket takes it (the rest
+ * queued with one uv_write); a connection keeps one small spent buffer to
+ * reuse for its next answer. */
 #include "http_server_internal.h"
 
 #include "error.h"
@@ -70,23 +71,46 @@ static write_buffer *write_buffer_take(http_connection *conn, size_t size)
     return wb;
 }
 
+/* A buffer whose bytes are all out: kept as the connection's spare or freed. */
+static void write_buffer_spent(http_connection *conn, write_buffer *wb)
+{
+    if (!conn->closed && !conn->spare && wb->cap <= WRITE_SPARE_MAX)
+        conn->spare = wb;
+    else
+        free(wb);
+}
+
 static void on_write(uv_write_t *req, int status)
 {
     write_buffer *wb = (write_buffer *)req;
     http_connection *conn = wb->connection;
     conn->writes_pending--;
-    if (!conn->closed && !conn->spare && wb->cap <= WRITE_SPARE_MAX)
-        conn->spare = wb;
-    else
-        free(wb);
+    write_buffer_spent(conn, wb);
     if (status < 0 && !conn->closed)
         http_connection_close(conn);
 }
 
-/* Queues wb->data[0..len); wb is freed or kept in on_write. */
+/* With nothing queued before it, the answer is first written at once; the
+ * bytes the socket did not take are queued. Returns how many were written:
+ * 0 also when the attempt failed, which leaves the error to uv_write. */
+static size_t connection_try_write(http_connection *conn, const write_buffer *wb, size_t len)
+{
+    if (conn->closed || conn->writes_pending > 0)
+        return 0;
+    uv_buf_t buf = uv_buf_init((char *)wb->data, (unsigned int)len);
+    int sent = uv_try_write((uv_stream_t *)&conn->tcp, &buf, 1);
+    return sent > 0 ? (size_t)sent : 0;
+}
+
+/* Sends wb->data[0..len); wb is freed or kept here or in on_write. */
 static int connection_write(http_connection *conn, write_buffer *wb, size_t len)
 {
-    uv_buf_t buf = uv_buf_init(wb->data, (unsigned int)len);
+    size_t sent = connection_try_write(conn, wb, len);
+    if (sent == len) {
+        write_buffer_spent(conn, wb);
+        return 0;
+    }
+    uv_buf_t buf = uv_buf_init(wb->data + sent, (unsigned int)(len - sent));
     int rc = uv_write(&wb->req, (uv_stream_t *)&conn->tcp, &buf, 1, on_write);
     if (rc != 0) {
         free(wb);

@@ -6,6 +6,7 @@
 
 #include "log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ enum {
 
 static void conn_on_poll(uv_poll_t *poll, int status, int events);
 static void conn_on_timer(uv_timer_t *timer);
+static void conn_prepared_clear(pg_conn *conn);
 
 /* ---- statement timeout: cancel on the thread pool, PQcancel blocks ---- */
 
@@ -107,6 +109,7 @@ static void conn_close_pg(pg_conn *conn)
     conn->result = NULL;
     PQfinish(conn->pg);
     conn->pg = NULL;
+    conn_prepared_clear(conn); /* they lived in the session */
 }
 
 /* Watches the connection's current socket. While connecting, libpq may
@@ -294,24 +297,141 @@ static int conn_flush(pg_conn *conn)
     return 0;
 }
 
-static void conn_start(pg_conn *conn, pg_request *req)
+/* ---- prepared statements: parsed and planned once per session ---- */
+
+/* FNV-1a of the SQL text: the cache key, confirmed by comparing the text. */
+static uint64_t sql_hash(const char *sql)
 {
-    pg_pool *pool = conn->pool;
-    conn->current = req;
-    if (!PQsendQueryParams(conn->pg, req->sql, req->nparams, NULL, req->params, NULL, NULL, 0)) {
-        if (PQstatus(conn->pg) == CONNECTION_BAD) {
-            conn_lost(conn, "send failed");
-            return;
+    uint64_t hash = 14695981039346656037u;
+    for (const unsigned char *c = (const unsigned char *)sql; *c; c++)
+        hash = (hash ^ *c) * 1099511628211u;
+    return hash;
+}
+
+typedef struct prepared_name {
+    char text[32];
+} prepared_name;
+
+static prepared_name prepared_name_of(int index)
+{
+    prepared_name name;
+    snprintf(name.text, sizeof name.text, "payments_%d", index);
+    return name;
+}
+
+static int conn_prepared_find(const pg_conn *conn, uint64_t hash, const char *sql)
+{
+    for (int i = 0; i < conn->prepared_count; i++)
+        if (conn->prepared[i].hash == hash && strcmp(conn->prepared[i].sql, sql) == 0)
+            return i;
+    return -1;
+}
+
+static void conn_prepared_clear(pg_conn *conn)
+{
+    int used = conn->prepared_count + (conn->preparing ? 1 : 0);
+    for (int i = 0; i < used; i++) {
+        free(conn->prepared[i].sql);
+        conn->prepared[i].sql = NULL;
+    }
+    conn->prepared_count = 0;
+    conn->preparing = false;
+}
+
+/* Sends the Parse of req's statement into the next free entry. Returns
+ * libpq's answer (1 sent, 0 failed), or -1 when there is no room or memory
+ * to cache it. */
+static int conn_send_prepare(pg_conn *conn, uint64_t hash, const pg_request *req)
+{
+    if (conn->prepared_count >= PG_PREPARED_MAX)
+        return -1;
+    pg_prepared *entry = &conn->prepared[conn->prepared_count];
+    entry->sql = strdup(req->sql);
+    if (!entry->sql)
+        return -1;
+    entry->hash = hash;
+    prepared_name name = prepared_name_of(conn->prepared_count);
+    if (!PQsendPrepare(conn->pg, name.text, req->sql, req->nparams, NULL)) {
+        free(entry->sql);
+        entry->sql = NULL;
+        return 0;
+    }
+    conn->preparing = true;
+    return 1;
+}
+
+/* Sends req's statement: by name when the session has it prepared, else its
+ * Parse first when it can be cached (the execution follows in
+ * conn_prepare_finished), else unprepared. The pool's own ROLLBACK is never
+ * cached. Returns 1 when sent, 0 when libpq refused. */
+static int conn_send(pg_conn *conn, const pg_request *req)
+{
+    if (!req->internal) {
+        uint64_t hash = sql_hash(req->sql);
+        int index = conn_prepared_find(conn, hash, req->sql);
+        if (index >= 0) {
+            prepared_name name = prepared_name_of(index);
+            return PQsendQueryPrepared(conn->pg, name.text, req->nparams, req->params, NULL, NULL, 0);
         }
-        char line[256];
-        conn_error_line(conn, line, sizeof line);
-        log_error("pg: cannot send a statement: %s", line);
-        conn->current = NULL;
-        pg_request_fail(pool, req, 500, "database error");
+        int sent = conn_send_prepare(conn, hash, req);
+        if (sent >= 0)
+            return sent;
+    }
+    return PQsendQueryParams(conn->pg, req->sql, req->nparams, NULL, req->params, NULL, NULL, 0);
+}
+
+/* libpq refused current's statement: a broken connection is made again,
+ * otherwise the statement alone fails. */
+static void conn_send_failed(pg_conn *conn)
+{
+    if (PQstatus(conn->pg) == CONNECTION_BAD) {
+        conn_lost(conn, "send failed");
         return;
     }
-    conn_schedule(conn, pool->query_timeout_ms);
+    pg_request *req = conn->current;
+    char line[256];
+    conn_error_line(conn, line, sizeof line);
+    log_error("pg: cannot send a statement: %s", line);
+    uv_timer_stop(&conn->timer);
+    conn->current = NULL;
+    pg_request_fail(conn->pool, req, 500, "database error");
+}
+
+static void conn_start(pg_conn *conn, pg_request *req)
+{
+    conn->current = req;
+    if (!conn_send(conn, req)) {
+        conn_send_failed(conn);
+        return;
+    }
+    conn_schedule(conn, conn->pool->query_timeout_ms);
     conn_flush(conn);
+}
+
+/* The Parse of current's statement is answered. On success the statement
+ * joins the cache and its execution is sent, under the same statement
+ * timeout: returns true. On failure the entry is dropped and false lets the
+ * caller fail the statement as any other. */
+static bool conn_prepare_finished(pg_conn *conn)
+{
+    pg_prepared *entry = &conn->prepared[conn->prepared_count];
+    conn->preparing = false;
+    if (PQresultStatus(conn->result) != PGRES_COMMAND_OK) {
+        free(entry->sql);
+        entry->sql = NULL;
+        return false;
+    }
+    PQclear(conn->result);
+    conn->result = NULL;
+    pg_request *req = conn->current;
+    prepared_name name = prepared_name_of(conn->prepared_count++);
+    if (!PQsendQueryPrepared(conn->pg, name.text, req->nparams, req->params, NULL, NULL, 0)) {
+        conn_send_failed(conn);
+        pg_conn_next(conn);
+        return true;
+    }
+    conn_flush(conn);
+    return true;
 }
 
 /* The ROLLBACK sent on release is done: the connection goes back to the
@@ -333,6 +453,8 @@ static void conn_finish(pg_conn *conn)
         conn_lost(conn, "connection closed");
         return;
     }
+    if (conn->preparing && conn_prepare_finished(conn))
+        return;
     pg_request *req = conn->current;
     PGresult *res = conn->result;
     conn->current = NULL;

@@ -12,10 +12,14 @@
 
 typedef enum pg_request_kind { PG_REQUEST_QUERY, PG_REQUEST_LEASE } pg_request_kind;
 
+enum {
+    PG_PREPARED_MAX = 64, /* statements prepared per connection; later ones run unprepared */
+};
+
 /* One unit of work, a single allocation that also holds copies of the SQL
  * text and the parameters, so callers may free theirs right after the call.
- * A statement is sent from one place (pg_conn.c), where a prepared-statement
- * cache keyed on the SQL text would fit. */
+ * A statement is sent from one place (pg_conn.c), through the connection's
+ * prepared-statement cache. */
 typedef struct pg_request {
     struct pg_request *next;
     pg_request_kind kind;
@@ -34,6 +38,13 @@ typedef struct pg_request_list {
     pg_request *head, *tail;
     size_t length;
 } pg_request_list;
+
+/* A statement prepared in a connection's session under the name
+ * "payments_<its index>", found by the hash and text of its SQL. */
+typedef struct pg_prepared {
+    uint64_t hash;
+    char *sql;
+} pg_prepared;
 
 typedef enum pg_conn_state { PG_CONN_DOWN, PG_CONN_CONNECTING, PG_CONN_READY, PG_CONN_CLOSED } pg_conn_state;
 typedef enum pg_lease_state { PG_LEASE_NONE, PG_LEASE_HELD, PG_LEASE_RELEASING } pg_lease_state;
@@ -54,6 +65,12 @@ struct pg_conn {
     pg_lease_state lease;
     bool lease_broken; /* the connection dropped during the lease: its transaction is gone */
     pg_request_list lease_queue;
+    /* The session's prepared statements: [0, prepared_count) are ready; with
+     * preparing set, [prepared_count] is being prepared for current. Emptied
+     * with the session. */
+    pg_prepared prepared[PG_PREPARED_MAX];
+    int prepared_count;
+    bool preparing;
 };
 
 struct pg_pool {

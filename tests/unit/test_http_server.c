@@ -124,6 +124,29 @@ static void route_escaped(http_exchange *ex, const http_route_params *params, vo
     http_respond_error(ex, 422, "say \"hi\"\n\\");
 }
 
+enum {
+    LARGE_BODY_BYTES = 4 * 1024 * 1024, /* well past the socket buffers: written in parts */
+};
+
+static unsigned char large_body_byte(size_t i)
+{
+    return (unsigned char)(i * 7 + i / 251);
+}
+
+static void route_large(http_exchange *ex, const http_route_params *params, void *context)
+{
+    (void)params, (void)context;
+    unsigned char *body = malloc(LARGE_BODY_BYTES);
+    if (!body) {
+        http_respond_error(ex, 500, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < LARGE_BODY_BYTES; i++)
+        body[i] = large_body_byte(i);
+    http_respond(ex, 200, "application/octet-stream", body, LARGE_BODY_BYTES);
+    free(body);
+}
+
 static void slow_fire(uv_timer_t *timer)
 {
     deferred *d = timer->data;
@@ -187,6 +210,7 @@ static const http_route test_routes[] = {
     {"GET", "/slow", route_slow},
     {"GET", "/pending", route_pending},
     {"GET", "/drain-slow", route_drain_slow},
+    {"GET", "/large", route_large},
 };
 
 static void handle(http_exchange *ex, void *context)
@@ -465,6 +489,56 @@ static void test_head(int port)
     client_close(&c);
 }
 
+/* Reads the /large answer, checking every body byte without keeping it. */
+static bool client_read_large(client *c, response *r)
+{
+    memset(r, 0, sizeof *r);
+    size_t head_len;
+    char value[64];
+    if (!client_read_head(c, r, &head_len) || r->status != 200 ||
+        !response_header(r, "Content-Length", value, sizeof value) ||
+        strtoul(value, NULL, 10) != LARGE_BODY_BYTES)
+        return false;
+    client_consume(c, head_len);
+    size_t checked = 0;
+    while (checked < LARGE_BODY_BYTES) {
+        if (c->len == 0 && client_fill(c) <= 0)
+            return false;
+        size_t n = c->len < LARGE_BODY_BYTES - checked ? c->len : LARGE_BODY_BYTES - checked;
+        for (size_t i = 0; i < n; i++)
+            if ((unsigned char)c->buf[i] != large_body_byte(checked + i))
+                return false;
+        client_consume(c, n);
+        checked += n;
+    }
+    return true;
+}
+
+/* An answer larger than the socket takes at once: the part written at once
+ * and the queued rest arrive whole and in order, before the next answer on
+ * the connection, and before the FIN of a closing one. */
+static void test_large_answers(int port)
+{
+    client c;
+    response r;
+    const struct timespec pause = {.tv_nsec = 100 * 1000 * 1000};
+    CHECK(client_open(&c, port));
+    int receive_buffer = 64 * 1024; /* keeps loopback from taking it all at once */
+    CHECK(setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer) == 0);
+    CHECK(client_send(&c, "GET /large HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n"));
+    nanosleep(&pause, NULL); /* the server meets a full socket buffer */
+    CHECK(client_read_large(&c, &r));
+    CHECK(client_read_response(&c, &r, false));
+    CHECK(r.status == 200);
+    CHECK_STR(r.body, "hello");
+    CHECK(client_send(&c, "GET /large HTTP/1.1\r\nConnection: close\r\n\r\n"));
+    nanosleep(&pause, NULL);
+    CHECK(client_read_large(&c, &r));
+    CHECK(header_is(&r, "Connection", "close"));
+    CHECK(client_sees_eof(&c));
+    client_close(&c);
+}
+
 static void test_router(int port)
 {
     response r;
@@ -670,6 +744,7 @@ static void *client_main(void *data)
     test_bodies(port);
     test_split_headers(port);
     test_head(port);
+    test_large_answers(port);
     test_router(port);
     test_limits(port);
     test_header_timeout(port);
