@@ -15,6 +15,17 @@ void app_error_set(app_error *err, int status, const char *fmt, ...)
     va_end(ap);
 }
 
+int error_format(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
 void app_error_clear(app_error *err)
 {
     err->status = 0;

@@ -4,6 +4,8 @@
  * the chosen route; a table this small needs no trie. */
 #include "http_router.h"
 
+#include "hex.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -59,17 +61,6 @@ static bool pattern_matches(const char *pattern, const char *path, route_match *
     }
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Returns 0, or -1 for a bad escape, an encoded NUL or a value too long. */
 static int percent_decode(const char *raw, size_t len, char *out, size_t cap)
 {
@@ -77,8 +68,8 @@ static int percent_decode(const char *raw, size_t len, char *out, size_t cap)
     for (size_t i = 0; i < len; i++) {
         char c = raw[i];
         if (c == '%') {
-            int high = len - i >= 3 ? hex_value(raw[i + 1]) : -1;
-            int low = len - i >= 3 ? hex_value(raw[i + 2]) : -1;
+            int high = len - i >= 3 ? hex_digit_value(raw[i + 1]) : -1;
+            int low = len - i >= 3 ? hex_digit_value(raw[i + 2]) : -1;
             if (high < 0 || low < 0 || (high == 0 && low == 0))
                 return -1;
             c = (char)(high * 16 + low);

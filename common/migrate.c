@@ -4,6 +4,7 @@
  * silently ignored. Every statement about names is parameterized. */
 #include "migrate.h"
 
+#include "error.h"
 #include "log.h"
 
 #include <dirent.h>
@@ -29,19 +30,6 @@ typedef struct migration_list {
     migration *items;
     size_t count;
 } migration_list;
-
-static int migrate_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int migrate_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ---- the files ---- */
 
@@ -88,10 +76,10 @@ static int migration_list_add(migration_list *list, const char *file, char *err,
 {
     int version = migration_parse_file_name(file);
     if (version < 0)
-        return migrate_fail(err, errlen, "%s: bad migration file name (expected NNNN_name.sql)", file);
+        return error_format(err, errlen, "%s: bad migration file name (expected NNNN_name.sql)", file);
     migration *items = realloc(list->items, (list->count + 1) * sizeof *items);
     if (!items)
-        return migrate_fail(err, errlen, "out of memory");
+        return error_format(err, errlen, "out of memory");
     list->items = items;
     migration *m = &items[list->count];
     m->version = version;
@@ -100,7 +88,7 @@ static int migration_list_add(migration_list *list, const char *file, char *err,
     if (!m->file || !m->name) {
         free(m->file);
         free(m->name);
-        return migrate_fail(err, errlen, "out of memory");
+        return error_format(err, errlen, "out of memory");
     }
     list->count++;
     return 0;
@@ -112,7 +100,7 @@ static int migration_list_load(migration_list *list, const char *dir, char *err,
 {
     DIR *d = opendir(dir);
     if (!d)
-        return migrate_fail(err, errlen, "%s: %s", dir, strerror(errno));
+        return error_format(err, errlen, "%s: %s", dir, strerror(errno));
     struct dirent *entry;
     int rc = 0;
     while (rc == 0 && (entry = readdir(d))) {
@@ -127,7 +115,7 @@ static int migration_list_load(migration_list *list, const char *dir, char *err,
     qsort(list->items, list->count, sizeof *list->items, migration_compare);
     for (size_t i = 1; i < list->count; i++)
         if (list->items[i].version == list->items[i - 1].version)
-            return migrate_fail(err, errlen, "duplicate migration number %04d: %s and %s", list->items[i].version,
+            return error_format(err, errlen, "duplicate migration number %04d: %s and %s", list->items[i].version,
                                 list->items[i - 1].file, list->items[i].file);
     return 0;
 }
@@ -137,12 +125,12 @@ static char *migration_read(const char *dir, const migration *m, size_t *size, c
 {
     char path[4096];
     if (snprintf(path, sizeof path, "%s/%s", dir, m->file) >= (int)sizeof path) {
-        migrate_fail(err, errlen, "%s: path too long", m->file);
+        error_format(err, errlen, "%s: path too long", m->file);
         return NULL;
     }
     FILE *f = fopen(path, "rb");
     if (!f) {
-        migrate_fail(err, errlen, "%s: %s", m->file, strerror(errno));
+        error_format(err, errlen, "%s: %s", m->file, strerror(errno));
         return NULL;
     }
     char *text = NULL;
@@ -162,13 +150,13 @@ static char *migration_read(const char *dir, const migration *m, size_t *size, c
     fclose(f);
     if (failed || !text) {
         free(text);
-        migrate_fail(err, errlen, "%s: cannot read the file", m->file);
+        error_format(err, errlen, "%s: cannot read the file", m->file);
         return NULL;
     }
     text[used] = '\0';
     if (strlen(text) != used) {
         free(text);
-        migrate_fail(err, errlen, "%s: the file contains a NUL byte", m->file);
+        error_format(err, errlen, "%s: the file contains a NUL byte", m->file);
         return NULL;
     }
     *size = used;
@@ -208,7 +196,7 @@ static PGresult *db_run(PGconn *db, const char *sql, int nparams, const char *co
         return res;
     char message[512];
     db_message(db, res, message, sizeof message);
-    migrate_fail(err, errlen, "%s: %s", context, message);
+    error_format(err, errlen, "%s: %s", context, message);
     PQclear(res);
     return NULL;
 }
@@ -272,7 +260,7 @@ static int db_apply(PGconn *db, const migration *m, const char *text, const char
     if (!ok) {
         char message[512];
         db_message(db, res, message, sizeof message);
-        migrate_fail(err, errlen, "%s: %s", m->file, message);
+        error_format(err, errlen, "%s: %s", m->file, message);
     }
     PQclear(res);
     char version[16];
@@ -303,9 +291,9 @@ static int db_apply_pending(PGconn *db, const migration_list *list, const PGresu
         int rc = migration_checksum(text, size, checksum);
         const char *recorded = rc == 0 ? applied_checksum(applied, m->version) : NULL;
         if (rc != 0)
-            migrate_fail(err, errlen, "%s: cannot compute its checksum", m->file);
+            error_format(err, errlen, "%s: cannot compute its checksum", m->file);
         else if (recorded && strcmp(recorded, checksum) != 0)
-            rc = migrate_fail(err, errlen, "migration %04d changed after it was applied (%s)", m->version, m->file);
+            rc = error_format(err, errlen, "migration %04d changed after it was applied (%s)", m->version, m->file);
         else if (!recorded && (rc = db_apply(db, m, text, checksum, err, errlen)) == 0)
             count++;
         free(text);
@@ -344,7 +332,7 @@ static void db_notice(void *arg, const char *message)
 int migrate_apply(const char *conninfo, const char *schema, const char *sql_dir, char *err, size_t errlen)
 {
     if (!conninfo || !schema || !*schema || !sql_dir)
-        return migrate_fail(err, errlen, "migrate: connection string, schema and directory are required");
+        return error_format(err, errlen, "migrate: connection string, schema and directory are required");
     migration_list list = {0};
     if (migration_list_load(&list, sql_dir, err, errlen) != 0) {
         migration_list_free(&list);
@@ -357,7 +345,7 @@ int migrate_apply(const char *conninfo, const char *schema, const char *sql_dir,
     if (!db || PQstatus(db) != CONNECTION_OK) {
         char message[512];
         db_message(db, NULL, message, sizeof message);
-        count = migrate_fail(err, errlen, "cannot connect to PostgreSQL: %s", message);
+        count = error_format(err, errlen, "cannot connect to PostgreSQL: %s", message);
     } else {
         PQsetNoticeProcessor(db, db_notice, NULL);
         count = migrate_run(db, schema, &list, sql_dir, err, errlen);

@@ -3,24 +3,14 @@
  * become one array of delays, so the delivery code only ever indexes it. */
 #include "webhook_schedule.h"
 
+#include "error.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static int schedule_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int schedule_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static uint64_t unit_ms(const char *unit, size_t len)
 {
@@ -65,9 +55,9 @@ static int parse_list(const char *text, uint64_t *out, size_t cap, char *err, si
         const char *end = strchr(item, ',');
         size_t len = end ? (size_t)(end - item) : strlen(item);
         if (count == cap)
-            return schedule_fail(err, errlen, "at most %zu delays", cap);
+            return error_format(err, errlen, "at most %zu delays", cap);
         if (parse_duration(item, len, &out[count]) < 0)
-            return schedule_fail(err, errlen, "\"%.*s\" is not a duration (e.g. 500ms, 10s, 5m, 2h, 1d)",
+            return error_format(err, errlen, "\"%.*s\" is not a duration (e.g. 500ms, 10s, 5m, 2h, 1d)",
                                  (int)(len > 40 ? 40 : len), item);
         count++;
         if (!end)
@@ -84,11 +74,11 @@ static int parse_backoff(webhook_schedule *out, const char *text, char *err, siz
         return -1;
     uint64_t delay = spec[0], cap = spec[1], total = spec[2];
     if (n != 3 || delay == 0 || cap < delay)
-        return schedule_fail(err, errlen, "backoff:FIRST,MAX,TOTAL needs 0 < FIRST <= MAX");
+        return error_format(err, errlen, "backoff:FIRST,MAX,TOTAL needs 0 < FIRST <= MAX");
     uint64_t sum = 0;
     while (sum < total) {
         if (out->count == WEBHOOK_SCHEDULE_MAX_RETRIES)
-            return schedule_fail(err, errlen, "backoff gives more than %d retries: raise FIRST or MAX",
+            return error_format(err, errlen, "backoff gives more than %d retries: raise FIRST or MAX",
                                  WEBHOOK_SCHEDULE_MAX_RETRIES);
         uint64_t step = delay < total - sum ? delay : total - sum;
         out->delays_ms[out->count++] = step;
@@ -102,7 +92,7 @@ int webhook_schedule_parse(webhook_schedule *out, const char *text, char *err, s
 {
     memset(out, 0, sizeof *out);
     if (!text)
-        return schedule_fail(err, errlen, "no schedule");
+        return error_format(err, errlen, "no schedule");
     if (strcmp(text, "none") == 0)
         return 0;
     if (strncmp(text, "backoff:", 8) == 0)

@@ -4,6 +4,8 @@
  * MAC is constant-time; the secret only ever enters HMAC as its key. */
 #include "updater_protocol.h"
 
+#include "hex.h"
+
 #include <jansson.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -119,41 +121,6 @@ static int hmac_parts(const void *key, size_t key_len, const mac_part *parts, si
 static mac_part text_part(const char *text)
 {
     return (mac_part){text, strlen(text)};
-}
-
-static void hex_encode(const unsigned char *bytes, size_t len, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        out[2 * i] = digits[bytes[i] >> 4];
-        out[2 * i + 1] = digits[bytes[i] & 15];
-    }
-    out[2 * len] = '\0';
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Decodes exactly len bytes of hex; -1 when text is not that. */
-static int hex_decode(const char *text, unsigned char *out, size_t len)
-{
-    if (!text || strlen(text) != 2 * len)
-        return -1;
-    for (size_t i = 0; i < len; i++) {
-        int high = hex_value(text[2 * i]), low = hex_value(text[2 * i + 1]);
-        if (high < 0 || low < 0)
-            return -1;
-        out[i] = (unsigned char)(high << 4 | low);
-    }
-    return 0;
 }
 
 bool protocol_name_valid(const char *name)
