@@ -3,6 +3,7 @@
  * so that decoding is strict (alphabet, length, canonical padding) and never
  * limited to int-sized buffers. */
 #include "crypto.h"
+#include "crypto_fetch.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -40,9 +41,9 @@ void crypto_cbc_key_clear(crypto_cbc_key *k)
 static const EVP_CIPHER *cbc_cipher(const crypto_cbc_key *k)
 {
     if (k->key_len == 16)
-        return EVP_aes_128_cbc();
+        return crypto_fetch_cipher(CRYPTO_AES_128_CBC);
     if (k->key_len == 32)
-        return EVP_aes_256_cbc();
+        return crypto_fetch_cipher(CRYPTO_AES_256_CBC);
     return NULL;
 }
 
@@ -82,6 +83,28 @@ char *crypto_cbc_encrypt_base64(const crypto_cbc_key *k, const void *plain, size
     return text;
 }
 
+unsigned char *crypto_cbc_decrypt(const crypto_cbc_key *k, const unsigned char *cipher_text, size_t cipher_len,
+                                  size_t *out_len)
+{
+    if (!k || !cipher_text || cipher_len == 0 || cipher_len % CRYPTO_BLOCK_SIZE != 0 ||
+        cipher_len > (size_t)INT_MAX - CRYPTO_BLOCK_SIZE)
+        return NULL;
+    unsigned char *plain = malloc(cipher_len + CRYPTO_BLOCK_SIZE);
+    if (!plain)
+        return NULL;
+    int plain_len = cbc_run(k, 0, cipher_text, (int)cipher_len, plain);
+    if (plain_len < 0) {
+        /* A wrong key leaves near-plaintext garbage behind: wipe it. */
+        OPENSSL_cleanse(plain, cipher_len + CRYPTO_BLOCK_SIZE);
+        free(plain);
+        return NULL;
+    }
+    plain[plain_len] = '\0';
+    if (out_len)
+        *out_len = (size_t)plain_len;
+    return plain;
+}
+
 unsigned char *crypto_cbc_decrypt_base64(const crypto_cbc_key *k, const char *text, size_t len, size_t *out_len)
 {
     if (!k || !text)
@@ -90,23 +113,7 @@ unsigned char *crypto_cbc_decrypt_base64(const crypto_cbc_key *k, const char *te
     unsigned char *cipher_text = crypto_base64_decode(text, len, &cipher_len);
     if (!cipher_text)
         return NULL;
-    unsigned char *plain = NULL;
-    if (cipher_len > 0 && cipher_len % CRYPTO_BLOCK_SIZE == 0 &&
-        cipher_len <= (size_t)INT_MAX - CRYPTO_BLOCK_SIZE)
-        plain = malloc(cipher_len + CRYPTO_BLOCK_SIZE);
-    if (plain) {
-        int plain_len = cbc_run(k, 0, cipher_text, (int)cipher_len, plain);
-        if (plain_len < 0) {
-            /* A wrong key leaves near-plaintext garbage behind: wipe it. */
-            OPENSSL_cleanse(plain, cipher_len + CRYPTO_BLOCK_SIZE);
-            free(plain);
-            plain = NULL;
-        } else {
-            plain[plain_len] = '\0';
-            if (out_len)
-                *out_len = (size_t)plain_len;
-        }
-    }
+    unsigned char *plain = crypto_cbc_decrypt(k, cipher_text, cipher_len, out_len);
     free(cipher_text);
     return plain;
 }

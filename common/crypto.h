@@ -25,6 +25,9 @@ char *crypto_cbc_encrypt_base64(const crypto_cbc_key *k, const void *plain, size
  * caught by the padding check only, which about 1 in 256 wrong keys pass;
  * callers must still validate what they decrypted (e.g. parse it as JSON). */
 unsigned char *crypto_cbc_decrypt_base64(const crypto_cbc_key *k, const char *text, size_t len, size_t *out_len);
+/* The same for cipher text already decoded from base64. */
+unsigned char *crypto_cbc_decrypt(const crypto_cbc_key *k, const unsigned char *cipher_text, size_t cipher_len,
+                                  size_t *out_len);
 
 /* Standard base64 with padding. Encode returns a NUL-terminated malloc'd string. */
 char *crypto_base64_encode(const void *data, size_t len, size_t *out_len);

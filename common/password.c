@@ -4,6 +4,7 @@
 #include "password.h"
 
 #include "crypto.h"
+#include "crypto_fetch.h"
 
 #include <crypt.h>
 #include <stdlib.h>
@@ -49,7 +50,7 @@ int password_secret_init(password_secret *secret, const char *configured)
 static int compute_mac(const password_secret *secret, const unsigned char salt[PASSWORD_SALT_LEN],
                        const char *password, unsigned char mac[PASSWORD_MAC_LEN])
 {
-    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC *hmac = crypto_fetch_hmac();
     EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
     char digest[] = "SHA256";
     OSSL_PARAM params[] = {
@@ -62,7 +63,6 @@ static int compute_mac(const password_secret *secret, const unsigned char salt[P
              EVP_MAC_update(ctx, (const unsigned char *)password, strlen(password)) == 1 &&
              EVP_MAC_final(ctx, mac, &mac_len, PASSWORD_MAC_LEN) == 1 && mac_len == PASSWORD_MAC_LEN;
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(hmac);
     return ok ? 0 : -1;
 }
 

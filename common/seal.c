@@ -3,6 +3,8 @@
  * original server need no change; its CBC format is still opened. */
 #include "seal.h"
 
+#include "crypto_fetch.h"
+
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,11 +113,12 @@ static int gcm_run(const seal_key *key, int encrypt, const unsigned char *nonce,
     char aad[SEAL_HEADER_LEN];
     memcpy(aad, SEAL_PREFIX, SEAL_PREFIX_LEN);
     memcpy(aad + SEAL_PREFIX_LEN, key->id, SEAL_ID_LEN);
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    const EVP_CIPHER *gcm = crypto_fetch_cipher(CRYPTO_AES_256_GCM);
+    EVP_CIPHER_CTX *ctx = gcm ? EVP_CIPHER_CTX_new() : NULL;
     if (!ctx)
         return -1;
     int aad_len = 0, data_len = 0, final_len = 0;
-    int ok = EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, encrypt) == 1 &&
+    int ok = EVP_CipherInit_ex(ctx, gcm, NULL, NULL, NULL, encrypt) == 1 &&
              EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE_LEN, NULL) == 1 &&
              EVP_CipherInit_ex(ctx, NULL, NULL, key->key, nonce, encrypt) == 1 &&
              EVP_CipherUpdate(ctx, NULL, &aad_len, (const unsigned char *)aad, SEAL_HEADER_LEN) == 1 &&
@@ -217,13 +220,18 @@ static unsigned char *open_legacy(const seal_ring *ring, const char *sealed, siz
     return NULL;
 }
 
+bool seal_authenticated(const char *sealed)
+{
+    /* base64 has no '.', so a legacy value never starts with "v1.". */
+    return sealed && strncmp(sealed, SEAL_PREFIX, SEAL_PREFIX_LEN) == 0;
+}
+
 unsigned char *seal_open(const seal_ring *ring, const char *sealed, size_t *out_len)
 {
     if (!ring || !sealed)
         return NULL;
     size_t len = strlen(sealed);
-    /* base64 has no '.', so a legacy value never starts with "v1.". */
-    if (len >= SEAL_PREFIX_LEN && memcmp(sealed, SEAL_PREFIX, SEAL_PREFIX_LEN) == 0)
+    if (seal_authenticated(sealed))
         return open_current(ring, sealed, len, out_len);
     return open_legacy(ring, sealed, len, out_len);
 }

@@ -9,6 +9,7 @@
 
 #include "crypto.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define SEAL_MAX_KEYS 4
@@ -37,5 +38,9 @@ char *seal_value(const seal_ring *ring, const void *plain, size_t len);
  * unknown key id, wrong key). The result is NUL-terminated (not counted in
  * *out_len). */
 unsigned char *seal_open(const seal_ring *ring, const char *sealed, size_t *out_len);
+
+/* True when sealed is in the current format, whose tag proves that a holder
+ * of the ring's keys wrote it (a legacy value proves nothing of the kind). */
+bool seal_authenticated(const char *sealed);
 
 #endif

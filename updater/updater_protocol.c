@@ -4,6 +4,8 @@
  * MAC is constant-time; the secret only ever enters HMAC as its key. */
 #include "updater_protocol.h"
 
+#include "crypto_fetch.h"
+
 #include "hex.h"
 
 #include <jansson.h>
@@ -103,7 +105,7 @@ typedef struct mac_part {
 static int hmac_parts(const void *key, size_t key_len, const mac_part *parts, size_t count,
                       unsigned char out[PROTOCOL_MAC_BYTES])
 {
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC *mac = crypto_fetch_hmac();
     EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, "SHA256", 0),
                            OSSL_PARAM_construct_end()};
@@ -114,7 +116,6 @@ static int hmac_parts(const void *key, size_t key_len, const mac_part *parts, si
     size_t written = 0;
     ok = ok && EVP_MAC_final(ctx, out, &written, PROTOCOL_MAC_BYTES) == 1 && written == PROTOCOL_MAC_BYTES;
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
     return ok ? 0 : -1;
 }
 

@@ -10,23 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Tells undecodable text apart from text our key cannot open. */
-static int check_base64(const http_request *request, app_error *err)
-{
-    size_t len = 0;
-    unsigned char *bytes = crypto_base64_decode(request->body, request->body_len, &len);
-    if (!bytes) {
-        app_error_set(err, 400, "request body is not valid base64");
-        return -1;
-    }
-    free(bytes);
-    if (len == 0) {
-        app_error_set(err, 400, "request body is empty");
-        return -1;
-    }
-    return 0;
-}
-
 static json_t *parse_object(const unsigned char *plain, size_t len, app_error *err)
 {
     json_error_t parse_error;
@@ -50,12 +33,20 @@ json_t *api_body_read(const crypto_cbc_key *key, const http_request *request, ap
         app_error_set(err, 400, "request body is empty");
         return NULL;
     }
-    if (check_base64(request, err) < 0)
+    /* Decoded apart from decrypting, so that undecodable text gets another
+     * message than text our key cannot open. */
+    size_t cipher_len = 0;
+    unsigned char *cipher_text = crypto_base64_decode(request->body, request->body_len, &cipher_len);
+    if (!cipher_text) {
+        app_error_set(err, 400, "request body is not valid base64");
         return NULL;
+    }
     size_t len = 0;
-    unsigned char *plain = crypto_cbc_decrypt_base64(key, request->body, request->body_len, &len);
+    unsigned char *plain = cipher_len ? crypto_cbc_decrypt(key, cipher_text, cipher_len, &len) : NULL;
+    free(cipher_text);
     if (!plain) {
-        app_error_set(err, 400, "request body cannot be decrypted with the connection key");
+        app_error_set(err, 400, cipher_len ? "request body cannot be decrypted with the connection key"
+                                           : "request body is empty");
         return NULL;
     }
     json_t *doc = parse_object(plain, len, err);
@@ -64,22 +55,31 @@ json_t *api_body_read(const crypto_cbc_key *key, const http_request *request, ap
     return doc;
 }
 
-void api_body_respond(http_exchange *ex, const crypto_cbc_key *key, int status, const json_t *doc)
+void api_body_respond_text(http_exchange *ex, const crypto_cbc_key *key, int status, const char *text, size_t len)
 {
-    char *text = json_dumps(doc, API_JSON_FLAGS);
-    size_t len = 0;
-    char *sealed = text ? crypto_cbc_encrypt_base64(key, text, strlen(text), &len) : NULL;
-    if (text) {
-        OPENSSL_cleanse(text, strlen(text));
-        free(text);
-    }
+    size_t sealed_len = 0;
+    char *sealed = crypto_cbc_encrypt_base64(key, text, len, &sealed_len);
     if (!sealed) {
-        log_error("api: cannot encode or encrypt an answer");
+        log_error("api: cannot encrypt an answer");
         http_respond_error(ex, 500, "cannot encode the answer");
         return;
     }
-    http_respond(ex, status, "text/plain; charset=utf-8", sealed, len);
+    http_respond(ex, status, "text/plain; charset=utf-8", sealed, sealed_len);
     free(sealed);
+}
+
+void api_body_respond(http_exchange *ex, const crypto_cbc_key *key, int status, const json_t *doc)
+{
+    char *text = json_dumps(doc, API_JSON_FLAGS);
+    if (!text) {
+        log_error("api: cannot encode an answer");
+        http_respond_error(ex, 500, "cannot encode the answer");
+        return;
+    }
+    size_t len = strlen(text);
+    api_body_respond_text(ex, key, status, text, len);
+    OPENSSL_cleanse(text, len);
+    free(text);
 }
 
 void api_respond_error(http_exchange *ex, const app_error *err)

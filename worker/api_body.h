@@ -23,6 +23,8 @@ json_t *api_body_read(const crypto_cbc_key *key, const http_request *request, ap
 /* Encrypts doc and answers with status as text/plain; a 500 when it cannot.
  * doc stays the caller's. ex is answered either way. */
 void api_body_respond(http_exchange *ex, const crypto_cbc_key *key, int status, const json_t *doc);
+/* The same for an answer printed as JSON text already. */
+void api_body_respond_text(http_exchange *ex, const crypto_cbc_key *key, int status, const char *text, size_t len);
 
 /* Answers err as plain JSON {statusCode, message, error}. */
 void api_respond_error(http_exchange *ex, const app_error *err);

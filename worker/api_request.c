@@ -64,6 +64,18 @@ void api_request_answer(api_request *request, int status, json_t *doc, const app
     request_free(request);
 }
 
+void api_request_answer_text(api_request *request, int status, const json_text *text, const app_error *err)
+{
+    size_t len = 0;
+    const char *printed = text ? json_text_result(text, &len) : NULL;
+    if (!printed) {
+        api_request_fail(request, err);
+        return;
+    }
+    api_body_respond_text(request->ex, &request->app->connection_key, status, printed, len);
+    request_free(request);
+}
+
 void api_request_fail_vendor(api_request *request, const app_error *err)
 {
     app_error refused = *err;

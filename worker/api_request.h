@@ -7,6 +7,7 @@
 #define PAYMENTS_API_REQUEST_H
 
 #include "api_input.h"
+#include "json_text.h"
 #include "worker.h"
 
 #include <jansson.h>
@@ -40,6 +41,9 @@ void api_request_fail(api_request *request, const app_error *err);
 /* Answers doc encrypted with status, or err when doc is NULL; takes doc and
  * frees the request. */
 void api_request_answer(api_request *request, int status, json_t *doc, const app_error *err);
+/* The same for an answer printed as text (json_text.h), which stays the
+ * caller's; err is answered when text is NULL. */
+void api_request_answer_text(api_request *request, int status, const json_text *text, const app_error *err);
 
 /* A vendor's error while we ask it about a uid the caller gave: the vendor
  * not knowing it is a refusal (422), since our 404 means a record of ours is

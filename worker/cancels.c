@@ -59,16 +59,20 @@ static void on_applied(history_record *record, const app_error *err, void *data)
         return;
     }
     webhook_record_committed(&r->webhook);
-    app_error json_err = {0};
-    json_t *doc = history_json(record, &r->app->history_seal, &json_err);
+    app_error print_err = {0};
+    json_text text;
+    json_text_init(&text);
+    int printed = history_json_text(record, &r->app->history_seal, &text, &print_err);
     history_record_free(record);
-    if (!doc) {
-        fail(r, &json_err);
-        return;
+    size_t len = 0;
+    const char *answer = printed == 0 ? json_text_result(&text, &len) : NULL;
+    if (answer) {
+        api_body_respond_text(r->ex, &r->app->connection_key, 200, answer, len);
+        request_free(r);
+    } else {
+        fail(r, &print_err);
     }
-    api_body_respond(r->ex, &r->app->connection_key, 200, doc);
-    json_decref(doc);
-    request_free(r);
+    json_text_free(&text);
 }
 
 static void on_cancelled(vendor_payment *payment, const app_error *err, void *data)

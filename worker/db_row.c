@@ -11,10 +11,19 @@ static char **member_at(void *record, const db_column *column)
     return (char **)((char *)record + column->offset);
 }
 
+/* Column tables list the SELECT's columns in order, so the field at the same
+ * place is tried before PQfnumber's search (which also folds case into a
+ * copy of the name). */
+static int field_of(const PGresult *res, size_t i, const char *name)
+{
+    const char *at = (int)i < PQnfields(res) ? PQfname(res, (int)i) : NULL;
+    return at && strcmp(at, name) == 0 ? (int)i : PQfnumber(res, name);
+}
+
 int db_row_copy(const PGresult *res, int row, void *record, const db_column *columns, size_t count)
 {
     for (size_t i = 0; i < count; i++) {
-        int field = PQfnumber(res, columns[i].name);
+        int field = field_of(res, i, columns[i].name);
         if (field < 0)
             return -1;
         if (PQgetisnull(res, row, field))

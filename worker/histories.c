@@ -48,10 +48,14 @@ static history_request *request_new(http_exchange *ex, worker *w)
 /* Answers the history, or err when there is none, and ends the request. */
 static void answer(history_request *r, int status, history_record *record, const app_error *err)
 {
-    app_error json_err = {0};
-    json_t *doc = err ? NULL : history_json(record, &r->api.app->history_seal, &json_err);
+    app_error print_err = {0};
+    json_text text;
+    json_text_init(&text);
+    if (!err && history_json_text(record, &r->api.app->history_seal, &text, &print_err) < 0)
+        err = &print_err;
     history_record_free(record);
-    api_request_answer(&r->api, status, doc, err ? err : &json_err);
+    api_request_answer_text(&r->api, status, err ? NULL : &text, err);
+    json_text_free(&text);
 }
 
 static void on_history(history_record *record, const app_error *err, void *data)

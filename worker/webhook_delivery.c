@@ -11,7 +11,6 @@
 #include "webhook_signature.h"
 
 #include <inttypes.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,27 +87,26 @@ static void on_answer(const http_client_response *res, void *data)
 
 /* ---- the request ---- */
 
-/* IPaymentWebhookHistory as JSON text, encrypted; NULL when the stored
- * documents cannot be opened. */
+/* IPaymentWebhookHistory {id, source, previous, current} as JSON text,
+ * encrypted; NULL when the stored documents cannot be opened. */
 static char *notification_body(const webhook_delivery_env *env, const webhook_claimed *row, size_t *len)
 {
-    json_t *previous = sealed_json_open(env->history_seal, row->previous);
-    json_t *current = sealed_json_open(env->history_seal, row->current);
-    json_t *source = history_json_source(row->source_schema, row->source_table, row->source_id);
-    json_t *doc = previous && current && source
-                      ? json_pack("{s:s, s:O, s:O, s:O}", "id", row->webhook_id, "source", source, "previous",
-                                  previous, "current", current)
-                      : NULL;
-    json_decref(previous);
-    json_decref(current);
-    json_decref(source);
-    char *text = doc ? json_dumps(doc, API_JSON_FLAGS) : NULL;
-    json_decref(doc);
-    char *sealed = text ? crypto_cbc_encrypt_base64(env->connection_key, text, strlen(text), len) : NULL;
-    if (text) {
-        OPENSSL_cleanse(text, strlen(text));
-        free(text);
-    }
+    json_text text;
+    json_text_init(&text);
+    json_text_open(&text, '{');
+    json_text_key(&text, "id");
+    json_text_string(&text, row->webhook_id);
+    json_text_key(&text, "source");
+    history_json_source_text(&text, row->source_schema, row->source_table, row->source_id);
+    json_text_key(&text, "previous");
+    int opened = sealed_json_append(&text, env->history_seal, row->previous);
+    json_text_key(&text, "current");
+    opened = opened == 0 ? sealed_json_append(&text, env->history_seal, row->current) : -1;
+    json_text_close(&text, '}');
+    size_t printed_len = 0;
+    const char *printed = opened == 0 ? json_text_result(&text, &printed_len) : NULL;
+    char *sealed = printed ? crypto_cbc_encrypt_base64(env->connection_key, printed, printed_len, len) : NULL;
+    json_text_free(&text);
     return sealed;
 }
 

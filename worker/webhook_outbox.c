@@ -23,6 +23,8 @@ struct webhook_outbox {
     void *closed_data;
 };
 
+_Static_assert(WEBHOOK_OUTBOX_MAX_IN_FLIGHT >= WEBHOOK_STORE_CLAIM_BATCH, "a whole batch must fit in flight");
+
 static void claim(webhook_outbox *outbox);
 
 static void maybe_closed(webhook_outbox *outbox)
@@ -77,15 +79,14 @@ static void on_claimed(webhook_claimed **rows, size_t count, const app_error *er
 
 static void claim(webhook_outbox *outbox)
 {
-    if (outbox->env.stopping || outbox->in_flight >= WEBHOOK_OUTBOX_MAX_IN_FLIGHT)
+    if (outbox->env.stopping || outbox->in_flight + WEBHOOK_STORE_CLAIM_BATCH > WEBHOOK_OUTBOX_MAX_IN_FLIGHT)
         return;
     if (outbox->claiming) {
         outbox->again = true;
         return;
     }
     outbox->claiming = true;
-    int limit = (int)(WEBHOOK_OUTBOX_MAX_IN_FLIGHT - outbox->in_flight);
-    webhook_store_claim(outbox->env.db, limit, outbox->claim_ms, on_claimed, outbox);
+    webhook_store_claim(outbox->env.db, outbox->claim_ms, on_claimed, outbox);
 }
 
 static void on_tick(uv_timer_t *timer)

@@ -18,8 +18,10 @@ typedef struct webhook_outbox webhook_outbox;
 
 /* How often each worker looks for due notifications. */
 #define WEBHOOK_OUTBOX_POLL_MS 200
-/* Deliveries one worker has in flight at most. */
-#define WEBHOOK_OUTBOX_MAX_IN_FLIGHT 16
+/* Deliveries one worker has in flight at most; it claims again (a batch of
+ * WEBHOOK_STORE_CLAIM_BATCH) once a batch of them has room, so that a
+ * backlog is claimed a batch per statement, not one row per delivery. */
+#define WEBHOOK_OUTBOX_MAX_IN_FLIGHT 32
 /* A claim lasts the attempt's timeout plus this, the time to record it. */
 #define WEBHOOK_OUTBOX_CLAIM_GRACE_MS 2000
 

@@ -3,6 +3,8 @@
  * copied. */
 #include "webhook_signature.h"
 
+#include "crypto_fetch.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
@@ -12,7 +14,7 @@
 static int signature_digest(const char *secret, const char *timestamp, const char *body, size_t body_len,
                             unsigned char out[32])
 {
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC *mac = crypto_fetch_hmac();
     EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
     OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0), OSSL_PARAM_construct_end()};
     size_t len = 0;
@@ -22,7 +24,6 @@ static int signature_digest(const char *secret, const char *timestamp, const cha
              EVP_MAC_update(ctx, (const unsigned char *)body, body_len) == 1 &&
              EVP_MAC_final(ctx, out, &len, 32) == 1 && len == 32;
     EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
     return ok ? 0 : -1;
 }
 

@@ -36,18 +36,35 @@ void webhook_store_insert_statement(const webhook_new *in, const char *params[WE
 
 /* ---- claiming ---- */
 
+#define STRINGIFY(x) #x
+#define TEXT_OF(x) STRINGIFY(x)
+#define CLAIM_LIMIT " LIMIT " TEXT_OF(WEBHOOK_STORE_CLAIM_BATCH)
+/* No earlier notification of d's history is still to be delivered. OFFSET 0
+ * keeps the subquery a per-row probe of the open index (as an anti join it
+ * may become a scan of every open row per row). */
+#define CLAIM_IN_ORDER                                                                                         \
+    " AND NOT EXISTS (SELECT 1 FROM payment_webhook_deliveries e"                                           \
+    "   WHERE e.history_id = d.history_id AND e.sequence < d.sequence AND e.status IN ('pending', 'delivering')" \
+    "   OFFSET 0)"
+
+/* Pending rows come in sequence order off their partial index (sql/0004),
+ * so a claim reads about a batch of rows however long the backlog is;
+ * expired claims are few, off theirs. */
 static const char claim_sql[] =
-    "WITH due AS ("
-    "  SELECT d.id, d.status AS claimed_from FROM payment_webhook_deliveries d"
-    "  WHERE ((d.status = 'pending' AND d.next_attempt_at <= now())"
-    "      OR (d.status = 'delivering' AND d.claimed_until <= now()))"
-    "    AND NOT EXISTS (SELECT 1 FROM payment_webhook_deliveries e"
-    "      WHERE e.history_id = d.history_id AND e.sequence < d.sequence"
-    "        AND e.status IN ('pending', 'delivering'))"
-    "  ORDER BY d.sequence LIMIT $1::integer FOR UPDATE OF d SKIP LOCKED),"
+    "WITH pending AS ("
+    "  SELECT d.id, d.sequence, 'pending'::text AS claimed_from FROM payment_webhook_deliveries d"
+    "  WHERE d.status = 'pending' AND d.next_attempt_at <= now()" CLAIM_IN_ORDER
+    "  ORDER BY d.sequence" CLAIM_LIMIT " FOR UPDATE OF d SKIP LOCKED),"
+    " expired AS ("
+    "  SELECT d.id, d.sequence, 'delivering'::text AS claimed_from FROM payment_webhook_deliveries d"
+    "  WHERE d.status = 'delivering' AND d.claimed_until <= now()" CLAIM_IN_ORDER
+    "  ORDER BY d.sequence" CLAIM_LIMIT " FOR UPDATE OF d SKIP LOCKED),"
+    " due AS ("
+    "  SELECT id, claimed_from FROM (SELECT * FROM pending UNION ALL SELECT * FROM expired) AS both_kinds"
+    "  ORDER BY sequence" CLAIM_LIMIT "),"
     " claimed AS ("
     "  UPDATE payment_webhook_deliveries d SET status = 'delivering', attempts = d.attempts + 1,"
-    "    claimed_until = now() + $2::bigint * interval '1 millisecond'"
+    "    claimed_until = now() + $1::bigint * interval '1 millisecond'"
     "  FROM due WHERE d.id = due.id"
     "  RETURNING d.id, d.webhook_id, d.history_id, d.attempts, d.schedule_start, due.claimed_from),"
     " abandoned AS ("
@@ -76,7 +93,23 @@ void webhook_claimed_free(webhook_claimed *row)
     free(row);
 }
 
+/* The claim's plan is pinned: ordered index scans and nested loops of index
+ * probes only. Left to itself, the planner trusted statistics taken while
+ * the outbox was nearly empty, and right after a burst sorted (and checked
+ * the order of) every pending row on every claim. The penalties that pin it
+ * make its cost look huge, which would make PostgreSQL compile it with JIT
+ * (most of a second) every time: JIT is off for it too. */
+static const char pin_plan_sql[] =
+    "SELECT set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true),"
+    " set_config('enable_sort', 'off', true), set_config('enable_hashjoin', 'off', true),"
+    " set_config('enable_mergejoin', 'off', true), set_config('jit', 'off', true)";
+
 typedef struct claim_call {
+    char claim_ms[24];
+    const char *params[1];
+    db_statement statements[2];
+    webhook_claimed **rows;
+    size_t count;
     webhook_claim_cb cb;
     void *data;
 } claim_call;
@@ -88,38 +121,47 @@ static void free_rows(webhook_claimed **rows, size_t count)
     free(rows);
 }
 
-/* Copies every row; NULL (with *count 0) when there are none or memory
- * runs out, which the claim's expiry then recovers from. */
-static webhook_claimed **copy_rows(PGresult *res, size_t *count)
+/* Copies every row while the result is valid. */
+static int copy_rows(PGresult *res, app_error *err, void *data)
 {
+    claim_call *call = data;
     size_t n = (size_t)PQntuples(res);
     webhook_claimed **rows = n ? calloc(n, sizeof *rows) : NULL;
-    *count = 0;
     for (size_t i = 0; rows && i < n; i++) {
         rows[i] = calloc(1, sizeof *rows[i]);
         if (!rows[i] || db_row_copy(res, (int)i, rows[i], claimed_columns, CLAIMED_COLUMN_COUNT) < 0) {
-            log_error("webhooks: cannot copy claimed notifications; they go out when their claim expires");
             free_rows(rows, i + 1);
-            return NULL;
+            rows = NULL;
         }
     }
-    if (rows)
-        *count = n;
-    return rows;
+    if (n && !rows) {
+        app_error_set(err, 500, "out of memory copying claimed notifications");
+        return -1; /* rolled back: nothing stays claimed */
+    }
+    call->rows = rows;
+    call->count = n;
+    return 0;
 }
 
-static void on_claimed(PGresult *res, const app_error *err, void *data)
+static void on_claimed(const app_error *err, void *data)
 {
-    claim_call call = *(claim_call *)data;
-    free(data);
-    size_t count = 0;
-    webhook_claimed **rows = err ? NULL : copy_rows(res, &count);
-    call.cb(rows, count, err, call.data);
+    claim_call *call = data;
+    if (err) {
+        free_rows(call->rows, call->count);
+        call->rows = NULL;
+        call->count = 0;
+    }
+    webhook_claim_cb cb = call->cb;
+    void *cb_data = call->data;
+    webhook_claimed **rows = call->rows;
+    size_t count = call->count;
+    free(call);
+    cb(rows, count, err, cb_data);
 }
 
-void webhook_store_claim(pg_pool *pool, int limit, uint64_t claim_ms, webhook_claim_cb cb, void *data)
+void webhook_store_claim(pg_pool *pool, uint64_t claim_ms, webhook_claim_cb cb, void *data)
 {
-    claim_call *call = malloc(sizeof *call);
+    claim_call *call = calloc(1, sizeof *call);
     if (!call) {
         app_error err;
         app_error_set(&err, 500, "out of memory");
@@ -128,11 +170,11 @@ void webhook_store_claim(pg_pool *pool, int limit, uint64_t claim_ms, webhook_cl
     }
     call->cb = cb;
     call->data = data;
-    char limit_text[16], claim_text[24];
-    snprintf(limit_text, sizeof limit_text, "%d", limit);
-    snprintf(claim_text, sizeof claim_text, "%" PRIu64, claim_ms);
-    const char *params[] = {limit_text, claim_text};
-    pg_pool_query(pool, claim_sql, 2, params, on_claimed, call);
+    snprintf(call->claim_ms, sizeof call->claim_ms, "%" PRIu64, claim_ms);
+    call->params[0] = call->claim_ms;
+    call->statements[0] = (db_statement){pin_plan_sql, 0, NULL, NULL};
+    call->statements[1] = (db_statement){claim_sql, 1, call->params, copy_rows};
+    db_transaction_run(pool, call->statements, 2, on_claimed, call);
 }
 
 /* ---- finishing an attempt ---- */

@@ -54,11 +54,16 @@ void webhook_claimed_free(webhook_claimed *row);
  * webhook_claimed_free, then the array with free. NULL with err on failure. */
 typedef void (*webhook_claim_cb)(webhook_claimed **rows, size_t count, const app_error *err, void *data);
 
-/* Claims up to limit due notifications for claim_ms: pending ones whose
- * time has come and claims that expired (their worker stopped; that lost
- * attempt is written down), each only when every earlier notification of
- * its history is delivered or failed. */
-void webhook_store_claim(pg_pool *pool, int limit, uint64_t claim_ms, webhook_claim_cb cb, void *data);
+/* How many notifications one claim takes at most. A constant of the SQL
+ * text, not a parameter: a prepared statement's generic plan guesses a
+ * parameter's LIMIT large and then sorts the whole backlog on every claim. */
+#define WEBHOOK_STORE_CLAIM_BATCH 16
+
+/* Claims up to WEBHOOK_STORE_CLAIM_BATCH due notifications for claim_ms:
+ * pending ones whose time has come and claims that expired (their worker
+ * stopped; that lost attempt is written down), each only when every earlier
+ * notification of its history is delivered or failed. */
+void webhook_store_claim(pg_pool *pool, uint64_t claim_ms, webhook_claim_cb cb, void *data);
 
 typedef enum webhook_outcome {
     WEBHOOK_DELIVERED, /* a 2xx answer */
