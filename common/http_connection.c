@@ -20,10 +20,27 @@ static void connection_parse(http_connection *conn);
 static void connection_finish(http_connection *conn);
 static void connection_fail(http_connection *conn, int status, const char *message);
 static void connection_start_reading(http_connection *conn);
+static void on_connection_timer(uv_timer_t *timer);
+
+/* Runs the timer until the deadline: arming a later deadline leaves a
+ * running timer alone (no timer-heap work per request on a busy keep-alive
+ * connection); firing early, it is started again for the rest. */
+static void start_timer_for_deadline(http_connection *conn, uint64_t now)
+{
+    conn->timer_due = conn->deadline;
+    uv_timer_start(&conn->timer, on_connection_timer, conn->deadline - now, 0);
+}
 
 static void on_connection_timer(uv_timer_t *timer)
 {
     http_connection *conn = timer->data;
+    if (conn->state == CONNECTION_HANDLING)
+        return; /* no deadline while the handler has the exchange */
+    uint64_t now = uv_now(conn->server->loop);
+    if (now < conn->deadline) {
+        start_timer_for_deadline(conn, now);
+        return;
+    }
     switch (conn->state) {
     case CONNECTION_READING:
         connection_fail(conn, 408, "The request did not arrive in time");
@@ -44,16 +61,19 @@ static void on_connection_timer(uv_timer_t *timer)
 
 void http_connection_arm_timer(http_connection *conn, uint64_t ms)
 {
-    if (!conn->closed)
-        uv_timer_start(&conn->timer, on_connection_timer, ms, 0);
+    if (conn->closed)
+        return;
+    uint64_t now = uv_now(conn->server->loop);
+    conn->deadline = now + ms;
+    if (!uv_is_active((uv_handle_t *)&conn->timer) || conn->timer_due > conn->deadline)
+        start_timer_for_deadline(conn, now);
 }
 
 static void connection_dispatch(http_connection *conn)
 {
     http_exchange *ex = conn->exchange;
     http_server *s = conn->server;
-    conn->state = CONNECTION_HANDLING;
-    uv_timer_stop(&conn->timer);
+    conn->state = CONNECTION_HANDLING; /* its timer, if running, fires to no effect */
     ex->pending = true;
     ex->keep_alive = conn->keep_alive;
     s->stats.pending_exchanges++;

@@ -126,6 +126,18 @@ static char *put(char *out, const char *text, size_t len)
     return out + len;
 }
 
+/* value in decimal (snprintf showed in profiles of small answers). */
+static char *put_decimal(char *out, size_t value)
+{
+    char digits[24];
+    size_t n = 0;
+    do {
+        digits[sizeof digits - ++n] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value);
+    return put(out, digits + sizeof digits - n, n);
+}
+
 typedef struct response_spec {
     int status;
     const char *content_type;
@@ -151,7 +163,9 @@ static int response_write(http_connection *conn, const response_spec *r)
     if (!wb)
         return UV_ENOMEM;
     char *p = wb->data;
-    p += snprintf(p, 32, "HTTP/1.1 %d ", status);
+    p = put(p, "HTTP/1.1 ", 9);
+    p = put_decimal(p, (size_t)status);
+    p = put(p, " ", 1);
     p = put(p, reason, strlen(reason));
     p = put(p, "\r\nDate: ", 8);
     p = put(p, date, conn->server->date_len);
@@ -161,8 +175,11 @@ static int response_write(http_connection *conn, const response_spec *r)
         p = put(p, r->content_type, type_len);
         p = put(p, "\r\n", 2);
     }
-    if (!bodyless_status)
-        p += snprintf(p, 48, "Content-Length: %zu\r\n", r->body_len);
+    if (!bodyless_status) {
+        p = put(p, "Content-Length: ", 16);
+        p = put_decimal(p, r->body_len);
+        p = put(p, "\r\n", 2);
+    }
     if (r->headers_len)
         p = put(p, r->headers, r->headers_len);
     if (r->keep_alive)

@@ -57,7 +57,9 @@ typedef struct write_buffer {
 
 struct http_connection {
     uv_tcp_t tcp;
-    uv_timer_t timer;
+    uv_timer_t timer; /* due at timer_due (loop time); deadline may be later */
+    uint64_t deadline;
+    uint64_t timer_due;
     uv_shutdown_t shutdown;
     http_server *server;
     http_connection *prev, *next;

@@ -16,10 +16,12 @@ void json_text_init(json_text *t)
     *t = (json_text){0};
 }
 
+/* Only [0, len) ever held text: a block is fresh when it comes and only len
+ * bytes are carried over when it grows. */
 void json_text_free(json_text *t)
 {
     if (t->data) {
-        OPENSSL_cleanse(t->data, t->cap);
+        OPENSSL_cleanse(t->data, t->len);
         free(t->data);
     }
     json_text_init(t);
@@ -48,7 +50,7 @@ static bool reserve(json_text *t, size_t n)
     }
     if (t->data) {
         memcpy(data, t->data, t->len);
-        OPENSSL_cleanse(t->data, t->cap);
+        OPENSSL_cleanse(t->data, t->len);
         free(t->data);
     }
     t->data = data;
@@ -149,10 +151,27 @@ void json_text_raw(json_text *t, const char *json, size_t len)
     put(t, json, len);
 }
 
+/* Digits only, with an optional minus and no leading zero: already the
+ * JSON of its integer (and short enough to be exact in a double). */
+static bool plain_integer(const char *decimal, size_t *len)
+{
+    const char *digits = decimal[0] == '-' ? decimal + 1 : decimal;
+    size_t n = strspn(digits, "0123456789");
+    if (n == 0 || n > 15 || digits[n] != '\0' || (digits[0] == '0' && n > 1) || (digits[0] == '0' && digits != decimal))
+        return false;
+    *len = (size_t)(digits - decimal) + n;
+    return true;
+}
+
 void json_text_number(json_text *t, const char *decimal)
 {
     if (!decimal) {
         json_text_raw(t, "null", 4);
+        return;
+    }
+    size_t plain_len = 0;
+    if (plain_integer(decimal, &plain_len)) {
+        json_text_raw(t, decimal, plain_len);
         return;
     }
     char *end;

@@ -26,29 +26,8 @@
 
 static const char password_secret_prefix[] = "payments password v1";
 
-int password_secret_init(password_secret *secret, const char *configured)
-{
-    if (!secret)
-        return -1;
-    if (!configured)
-        configured = "";
-    unsigned int len = 0;
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-             EVP_DigestUpdate(ctx, password_secret_prefix, sizeof password_secret_prefix - 1) == 1 &&
-             EVP_DigestUpdate(ctx, configured, strlen(configured)) == 1 &&
-             EVP_DigestFinal_ex(ctx, secret->key, &len) == 1 && len == sizeof secret->key;
-    EVP_MD_CTX_free(ctx);
-    if (!ok) {
-        OPENSSL_cleanse(secret, sizeof *secret);
-        return -1;
-    }
-    return 0;
-}
-
-/* HMAC-SHA-256(secret, salt || password), without copying the password. */
-static int compute_mac(const password_secret *secret, const unsigned char salt[PASSWORD_SALT_LEN],
-                       const char *password, unsigned char mac[PASSWORD_MAC_LEN])
+/* The HMAC context keyed with secret->key, or NULL. */
+static EVP_MAC_CTX *keyed_mac(const password_secret *secret)
 {
     EVP_MAC *hmac = crypto_fetch_hmac();
     EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
@@ -57,9 +36,51 @@ static int compute_mac(const password_secret *secret, const unsigned char salt[P
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
         OSSL_PARAM_construct_end(),
     };
+    if (ctx && EVP_MAC_init(ctx, secret->key, sizeof secret->key, params) != 1) {
+        EVP_MAC_CTX_free(ctx);
+        return NULL;
+    }
+    return ctx;
+}
+
+int password_secret_init(password_secret *secret, const char *configured)
+{
+    if (!secret)
+        return -1;
+    if (!configured)
+        configured = "";
+    memset(secret, 0, sizeof *secret);
+    unsigned int len = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+             EVP_DigestUpdate(ctx, password_secret_prefix, sizeof password_secret_prefix - 1) == 1 &&
+             EVP_DigestUpdate(ctx, configured, strlen(configured)) == 1 &&
+             EVP_DigestFinal_ex(ctx, secret->key, &len) == 1 && len == sizeof secret->key;
+    EVP_MD_CTX_free(ctx);
+    if (ok)
+        ok = (secret->keyed = keyed_mac(secret)) != NULL;
+    if (!ok) {
+        OPENSSL_cleanse(secret, sizeof *secret);
+        return -1;
+    }
+    return 0;
+}
+
+void password_secret_clear(password_secret *secret)
+{
+    if (!secret)
+        return;
+    EVP_MAC_CTX_free(secret->keyed); /* cleanses the key pads */
+    OPENSSL_cleanse(secret, sizeof *secret);
+}
+
+/* HMAC-SHA-256(secret, salt || password), without copying the password. */
+static int compute_mac(const password_secret *secret, const unsigned char salt[PASSWORD_SALT_LEN],
+                       const char *password, unsigned char mac[PASSWORD_MAC_LEN])
+{
+    EVP_MAC_CTX *ctx = secret->keyed ? EVP_MAC_CTX_dup(secret->keyed) : NULL;
     size_t mac_len = 0;
-    int ok = ctx && EVP_MAC_init(ctx, secret->key, sizeof secret->key, params) == 1 &&
-             EVP_MAC_update(ctx, salt, PASSWORD_SALT_LEN) == 1 &&
+    int ok = ctx && EVP_MAC_update(ctx, salt, PASSWORD_SALT_LEN) == 1 &&
              EVP_MAC_update(ctx, (const unsigned char *)password, strlen(password)) == 1 &&
              EVP_MAC_final(ctx, mac, &mac_len, PASSWORD_MAC_LEN) == 1 && mac_len == PASSWORD_MAC_LEN;
     EVP_MAC_CTX_free(ctx);

@@ -252,7 +252,7 @@ static void close_payments(worker *w)
     seal_ring_clear(&w->history_seal);
     seal_ring_clear(&w->cancel_seal);
     seal_ring_clear(&w->reservation_seal);
-    OPENSSL_cleanse(&w->password, sizeof w->password);
+    password_secret_clear(&w->password);
     crypto_cbc_key_clear(&w->connection_key);
 }
 

@@ -647,6 +647,28 @@ static void test_header_timeout(int port)
     client_close(&c);
 }
 
+/* The deadlines of one keep-alive connection in turn: the header deadline
+ * of a first request passes while the connection idles (it must not close
+ * it), then a second request that stalls still gets its 408 on time. */
+static void test_timeouts_after_a_request(int port)
+{
+    client c;
+    response r;
+    CHECK(client_open(&c, port));
+    CHECK(client_send(&c, "GET /hello HTTP/1.1\r\n\r\n"));
+    CHECK(client_read_response(&c, &r, false));
+    CHECK(r.status == 200);
+    usleep(450 * 1000); /* past the first header deadline (200 ms) */
+    CHECK(client_send(&c, "GET /hello HTTP/1.1\r\n\r\n"));
+    CHECK(client_read_response(&c, &r, false));
+    CHECK(r.status == 200);
+    CHECK(client_send(&c, "GET /hello HTTP/1.1\r\nHost: half"));
+    CHECK(client_read_response(&c, &r, false));
+    CHECK(r.status == 408);
+    CHECK(client_sees_eof(&c));
+    client_close(&c);
+}
+
 static void test_idle_timeout(int port)
 {
     client c;
@@ -748,6 +770,7 @@ static void *client_main(void *data)
     test_router(port);
     test_limits(port);
     test_header_timeout(port);
+    test_timeouts_after_a_request(port);
     test_idle_timeout(state->short_idle_port);
     test_connection_close(port);
     test_client_gone_while_pending(state);

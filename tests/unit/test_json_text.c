@@ -79,6 +79,11 @@ static void test_numbers(void)
     check_number("0.1", "0.1");
     check_number("-3.25", "-3.25");
     check_number("9007199254740993", "9.00719925474099e+15");
+    check_number("-0", "-0");
+    check_number("007", "7");
+    check_number("-25000", "-25000");
+    check_number("123456789012345", "123456789012345");
+    check_number("1234567890123456", "1234567890123456");
 }
 
 static void test_failure_sticks(void)

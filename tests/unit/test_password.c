@@ -74,6 +74,11 @@ static void test_hash_and_verify(void)
     free(stored);
     CHECK(password_hash(&secret, NULL) == NULL);
     CHECK(password_hash(NULL, "x") == NULL);
+    password_secret_clear(&same);
+    password_secret_clear(&other);
+    password_secret_clear(&secret);
+    CHECK(secret.keyed == NULL);
+    password_secret_clear(NULL);
 }
 
 static void test_malformed(void)
@@ -116,6 +121,7 @@ static void test_malformed(void)
     verdict v = {0};
     password_verify(NULL, NULL, "h1$", "pw", on_verified, &v);
     CHECK(v.calls == 1 && !v.match);
+    password_secret_clear(&secret);
 }
 
 /* Runs one bcrypt verify on a fresh loop; checks it is answered on the loop
@@ -161,6 +167,7 @@ static void test_bcrypt(void)
         CHECK(!verify_bcrypt(&secret, bad[i], "secret"));
     /* bcrypt without a loop cannot run: answered at once, false. */
     CHECK(!verify_now(&secret, bcrypt_secret, "secret"));
+    password_secret_clear(&secret);
 }
 
 /* Several checks in flight at once: each answered once, with its own result. */
@@ -181,6 +188,7 @@ static void test_bcrypt_concurrent(void)
         CHECK(v[i].match == expected);
     }
     CHECK(uv_loop_close(&loop) == 0);
+    password_secret_clear(&secret);
 }
 
 int main(void)
