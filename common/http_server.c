@@ -96,6 +96,10 @@ int http_server_listen_fd(http_server *s, int fd)
         server_close_listener(s);
         return rc;
     }
+    /* The socket is shared by every worker: accepting one connection at a
+     * time, and yielding after each, lets a burst of connections spread over
+     * the workers instead of all going to whichever woke first. */
+    uv_tcp_simultaneous_accepts(&s->listener, 0);
     return server_start_listening(s);
 }
 
