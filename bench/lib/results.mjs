@@ -77,6 +77,14 @@ if (read) {
     "p99 < 5 ms", verdict(read.p99 < 5));
   cpuRow("2", "our workers + PostgreSQL", read, "PostgreSQL", pgbench);
 }
+const read8 = side("read8", "ours");
+const pgbench8 = side("read8", "pgbench");
+if (read8) {
+  row("2", "at 8 connections: req/s", integer(read8.per_second), `pgbench ${integer(pgbench8?.per_second)} tps`,
+    times(ratio(read8.per_second, pgbench8?.per_second)), "", "");
+  row("2", "at 8 connections: latency p50 / p99 (ms)", `${ms(read8.p50)} / ${ms(read8.p99)}`,
+    `average ${ms(pgbench8?.average)}`, "", "", "");
+}
 
 // 3. Record a payment
 const record = side("record", "ours");
