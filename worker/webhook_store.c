@@ -1,7 +1,8 @@
 /* webhook_store: the outbox's SQL. The claim is one UPDATE over a
  * FOR UPDATE SKIP LOCKED selection, so two workers never claim the same
  * notification, and it takes only the first unfinished notification of each
- * history, so one history's notifications go out in order. */
+ * history, so one history's notifications go out in order; it runs in a
+ * short transaction that first pins its plan. */
 #include "webhook_store.h"
 
 #include "db_row.h"
