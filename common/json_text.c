@@ -1,6 +1,7 @@
 /* json_text: a byte buffer that doubles when full, a string escaper that
  * leaves UTF-8 as it is (as jansson prints without JSON_ENSURE_ASCII), and
- * numbers printed the way db_numeric_json and API_JSON_FLAGS print them. */
+ * numbers printed as the answers always printed amounts: integers when whole,
+ * else 15 significant digits (API_JSON_FLAGS). */
 #include "json_text.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* db_row: result rows to owned strings and PostgreSQL text to JSON. */
+/* db_row: result rows to owned strings, amounts to parameter text. */
 #include "db_row.h"
 
 #include <math.h>
@@ -43,24 +43,6 @@ void db_row_free(void *record, const db_column *columns, size_t count)
         free(*member);
         *member = NULL;
     }
-}
-
-json_t *db_numeric_json(const char *text)
-{
-    if (!text)
-        return NULL;
-    char *end;
-    double value = strtod(text, &end);
-    if (end == text || *end != '\0' || !isfinite(value))
-        return NULL;
-    if (value == floor(value) && fabs(value) < 9007199254740992.0)
-        return json_integer((json_int_t)value);
-    return json_real(value);
-}
-
-json_t *db_text_json(const char *text)
-{
-    return text ? json_string(text) : json_null();
 }
 
 void db_amount_text(double amount, char *out, size_t cap)

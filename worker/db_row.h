@@ -1,11 +1,10 @@
 /* db_row: copies a result row into a record of strings, so a record outlives
- * the PGresult (which the pool frees after its callback), and turns
- * PostgreSQL's text forms into JSON. A record type describes itself once with
+ * the PGresult (which the pool frees after its callback), and PostgreSQL's
+ * text forms of amounts and times. A record type describes itself once with
  * a column table; copying and freeing both walk that table. */
 #ifndef PAYMENTS_DB_ROW_H
 #define PAYMENTS_DB_ROW_H
 
-#include <jansson.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 
@@ -20,12 +19,6 @@ typedef struct db_column {
 int db_row_copy(const PGresult *res, int row, void *record, const db_column *columns, size_t count);
 /* Frees every member named by columns. */
 void db_row_free(void *record, const db_column *columns, size_t count);
-
-/* A numeric's text as a JSON number: an integer when whole, else a real.
- * NULL when text is NULL or not a number. */
-json_t *db_numeric_json(const char *text);
-/* A nullable text column as a JSON string or null. */
-json_t *db_text_json(const char *text);
 
 /* An amount as text for a numeric parameter ("25000", "0.5"). */
 void db_amount_text(double amount, char *out, size_t cap);

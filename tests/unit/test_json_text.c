@@ -1,7 +1,7 @@
 /* Unit tests of json_text: separators in nested objects and arrays, strings
  * escaped exactly as jansson escapes them (so an answer printed as text and
- * one printed by jansson are the same bytes), numbers as db_numeric_json
- * prints them, growth past the first block, and a failure that sticks. */
+ * one printed by jansson are the same bytes), amounts as the answers always
+ * printed them, growth past the first block, and a failure that sticks. */
 #include "json_text.h"
 #include "unit.h"
 
