@@ -647,6 +647,13 @@ static void test_header_timeout(int port)
     client_close(&c);
 }
 
+/* One keep-alive GET /hello on c, answered 200. */
+static bool hello_answered(client *c)
+{
+    response r;
+    return client_send(c, "GET /hello HTTP/1.1\r\n\r\n") && client_read_response(c, &r, false) && r.status == 200;
+}
+
 /* The deadlines of one keep-alive connection in turn: the header deadline
  * of a first request passes while the connection idles (it must not close
  * it), then a second request that stalls still gets its 408 on time. */
@@ -655,13 +662,9 @@ static void test_timeouts_after_a_request(int port)
     client c;
     response r;
     CHECK(client_open(&c, port));
-    CHECK(client_send(&c, "GET /hello HTTP/1.1\r\n\r\n"));
-    CHECK(client_read_response(&c, &r, false));
-    CHECK(r.status == 200);
+    CHECK(hello_answered(&c));
     usleep(450 * 1000); /* past the first header deadline (200 ms) */
-    CHECK(client_send(&c, "GET /hello HTTP/1.1\r\n\r\n"));
-    CHECK(client_read_response(&c, &r, false));
-    CHECK(r.status == 200);
+    CHECK(hello_answered(&c));
     CHECK(client_send(&c, "GET /hello HTTP/1.1\r\nHost: half"));
     CHECK(client_read_response(&c, &r, false));
     CHECK(r.status == 408);
@@ -672,11 +675,8 @@ static void test_timeouts_after_a_request(int port)
 static void test_idle_timeout(int port)
 {
     client c;
-    response r;
     CHECK(client_open(&c, port));
-    CHECK(client_send(&c, "GET /hello HTTP/1.1\r\n\r\n"));
-    CHECK(client_read_response(&c, &r, false));
-    CHECK(r.status == 200);
+    CHECK(hello_answered(&c));
     CHECK(client_sees_eof(&c)); /* closed silently after idle_timeout_ms */
     client_close(&c);
 }
