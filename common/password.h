@@ -6,8 +6,8 @@
 #ifndef PAYMENTS_PASSWORD_H
 #define PAYMENTS_PASSWORD_H
 
-#include <stdbool.h>
 #include <openssl/types.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>
 

@@ -79,8 +79,8 @@ int history_json_text(const history_record *r, const seal_ring *history_seal, js
     json_text_key(out, "cancelled_at");
     json_text_string(out, r->cancelled_at);
     json_text_key(out, "cancels");
-    /* PostgreSQL's json_agg: JSON by construction. */
-    json_text_raw(out, r->cancels ? r->cancels : "[]", strlen(r->cancels ? r->cancels : "[]"));
+    const char *cancels = r->cancels ? r->cancels : "[]"; /* PostgreSQL's json_agg: JSON by construction */
+    json_text_raw(out, cancels, strlen(cancels));
     json_text_close(out, '}');
     if (!json_text_result(out, NULL)) {
         log_error("history_json: history %s cannot be printed", r->id);

@@ -54,9 +54,9 @@ void webhook_claimed_free(webhook_claimed *row);
  * webhook_claimed_free, then the array with free. NULL with err on failure. */
 typedef void (*webhook_claim_cb)(webhook_claimed **rows, size_t count, const app_error *err, void *data);
 
-/* How many notifications one claim takes at most. A constant of the SQL
- * text, not a parameter: a prepared statement's generic plan guesses a
- * parameter's LIMIT large and then sorts the whole backlog on every claim. */
+/* How many notifications one claim takes at most: a constant of the SQL
+ * text, so that the plan the claim pins (webhook_store.c) is made for a
+ * batch this small whatever the backlog. */
 #define WEBHOOK_STORE_CLAIM_BATCH 16
 
 /* Claims up to WEBHOOK_STORE_CLAIM_BATCH due notifications for claim_ms:

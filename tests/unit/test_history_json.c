@@ -11,8 +11,9 @@
 
 #define HISTORY_KEY "A7fQ2mZx9LpR4tWv8KcN3bHs6JdE1yGu"
 #define HISTORY_IV "pQ7rT2vX9zB4nM6k"
-/* A vendor document with characters that need escaping and UTF-8. */
-#define DOCUMENT "{\"imp_uid\":\"imp_1\",\"name\":\"\\\"quoted\\\"\\n\xea\xb2\xb0\xec\xa0\x9c\",\"amount\":25000}"
+/* A vendor document with characters that need escaping, UTF-8, and spacing
+ * no printer of ours would produce: it must come back exactly as sealed. */
+#define DOCUMENT "{\"imp_uid\": \"imp_1\", \"name\": \"\\\"quoted\\\"\\n\xea\xb2\xb0\xec\xa0\x9c\", \"amount\": 25000}"
 
 static history_record record_with(char *data)
 {
@@ -57,7 +58,7 @@ static void test_shape(const seal_ring *ring)
     app_error err = {0};
     char *text = printed(&record, ring, &err);
     CHECK(text != NULL);
-    /* the document as we sealed it, unparsed */
+    /* the document byte for byte as sealed: copied, not parsed and printed */
     CHECK(text && strstr(text, ",\"data\":" DOCUMENT ",\"currency\":") != NULL);
     json_error_t parse_error;
     json_t *doc = text ? json_loads(text, JSON_REJECT_DUPLICATES, &parse_error) : NULL;
