@@ -1,5 +1,5 @@
 # The two commands of the README. Everything else lives in scripts/.
-.PHONY: run test build clean
+.PHONY: run test build format clean
 
 run:
 	@scripts/run
@@ -9,6 +9,9 @@ test:
 
 build:
 	@scripts/deps && scripts/build release
+
+format:
+	@scripts/format
 
 clean:
 	rm -rf build build-asan
