@@ -5,31 +5,31 @@
 
 #include <stdlib.h>
 
-static const http_route iamport_routes[] = {
-    {"POST", "/users/getToken", iamport_get_token},
-    {"POST", "/payments/cancel", iamport_payment_cancel},
-    {"GET", "/payments/:imp_uid", iamport_payment_at},
-    {"POST", "/vbanks", iamport_vbank_create},
-    {"PUT", "/vbanks", iamport_vbank_update},
-    {"GET", "/subscribe/customers/:customer_uid", iamport_customer_at},
-    {"POST", "/subscribe/customers/:customer_uid", iamport_customer_create},
-    {"DELETE", "/subscribe/customers/:customer_uid", iamport_customer_erase},
-    {"POST", "/subscribe/payments/onetime", iamport_pay_onetime},
-    {"POST", "/subscribe/payments/again", iamport_pay_again},
-    {"POST", "/certifications/otp/request", iamport_certification_request},
-    {"POST", "/certifications/otp/confirm/:imp_uid", iamport_certification_confirm},
-    {"GET", "/certifications/:imp_uid", iamport_certification_at},
-    {"DELETE", "/certifications/:imp_uid", iamport_certification_erase},
-    {"GET", "/receipts/:imp_uid", iamport_receipt_at},
-    {"POST", "/receipts/:imp_uid", iamport_receipt_create},
-    {"DELETE", "/receipts/:imp_uid", iamport_receipt_erase},
-    {"POST", "/internal/webhook", iamport_internal_webhook},
-    {"PUT", "/internal/deposit/:imp_uid", iamport_internal_deposit},
+static const http_route fake_iamport_routes[] = {
+    {"POST", "/users/getToken", fake_iamport_get_token},
+    {"POST", "/payments/cancel", fake_iamport_payment_cancel},
+    {"GET", "/payments/:imp_uid", fake_iamport_payment_at},
+    {"POST", "/vbanks", fake_iamport_vbank_create},
+    {"PUT", "/vbanks", fake_iamport_vbank_update},
+    {"GET", "/subscribe/customers/:customer_uid", fake_iamport_customer_at},
+    {"POST", "/subscribe/customers/:customer_uid", fake_iamport_customer_create},
+    {"DELETE", "/subscribe/customers/:customer_uid", fake_iamport_customer_erase},
+    {"POST", "/subscribe/payments/onetime", fake_iamport_pay_onetime},
+    {"POST", "/subscribe/payments/again", fake_iamport_pay_again},
+    {"POST", "/certifications/otp/request", fake_iamport_certification_request},
+    {"POST", "/certifications/otp/confirm/:imp_uid", fake_iamport_certification_confirm},
+    {"GET", "/certifications/:imp_uid", fake_iamport_certification_at},
+    {"DELETE", "/certifications/:imp_uid", fake_iamport_certification_erase},
+    {"GET", "/receipts/:imp_uid", fake_iamport_receipt_at},
+    {"POST", "/receipts/:imp_uid", fake_iamport_receipt_create},
+    {"DELETE", "/receipts/:imp_uid", fake_iamport_receipt_erase},
+    {"POST", "/internal/webhook", fake_iamport_internal_webhook},
+    {"PUT", "/internal/deposit/:imp_uid", fake_iamport_internal_deposit},
 };
 
-static void iamport_cleanup(fake_server *fs)
+static void fake_iamport_cleanup(fake_server *fs)
 {
-    iamport_state *st = fs->vendor;
+    fake_iamport_state *st = fs->vendor;
     if (!st)
         return;
     fake_store_destroy(st->tokens);
@@ -42,9 +42,9 @@ static void iamport_cleanup(fake_server *fs)
     fs->vendor = NULL;
 }
 
-static int iamport_init(fake_server *fs)
+static int fake_iamport_init(fake_server *fs)
 {
-    iamport_state *st = calloc(1, sizeof *st);
+    fake_iamport_state *st = calloc(1, sizeof *st);
     if (!st)
         return -1;
     fs->vendor = st;
@@ -57,25 +57,25 @@ static int iamport_init(fake_server *fs)
     st->receipts = fake_store_create(set->capacity, set->ttl_ms);
     if (!st->tokens || !st->payments || !st->merchant_index || !st->subscriptions || !st->certifications ||
         !st->receipts) {
-        iamport_cleanup(fs);
+        fake_iamport_cleanup(fs);
         return -1;
     }
     return 0;
 }
 
-static const fake_server_spec iamport_spec = {
+static const fake_server_spec fake_iamport_spec = {
     .name = "fake-iamport-server",
     .env_prefix = "FAKE_IAMPORT_",
     .default_port = 10851,
     .default_key = "test_imp_key",
     .default_secret = "test_imp_secret",
-    .routes = iamport_routes,
-    .route_count = sizeof iamport_routes / sizeof iamport_routes[0],
-    .init = iamport_init,
-    .cleanup = iamport_cleanup,
+    .routes = fake_iamport_routes,
+    .route_count = sizeof fake_iamport_routes / sizeof fake_iamport_routes[0],
+    .init = fake_iamport_init,
+    .cleanup = fake_iamport_cleanup,
 };
 
 int main(int argc, char **argv)
 {
-    return fake_server_main(argc, argv, &iamport_spec);
+    return fake_server_main(argc, argv, &fake_iamport_spec);
 }

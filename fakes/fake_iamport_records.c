@@ -6,20 +6,20 @@
 #include <math.h>
 
 /* Whole amounts stay JSON integers ("25000", not "25000.0"). */
-json_t *iamport_amount_json(double amount)
+json_t *fake_iamport_amount_json(double amount)
 {
     if (amount == floor(amount) && fabs(amount) < 9007199254740992.0)
         return json_integer((json_int_t)amount);
     return json_real(amount);
 }
 
-int iamport_copy_string(json_t *out, const char *key, json_t *in, const char *in_key)
+int fake_iamport_copy_string(json_t *out, const char *key, json_t *in, const char *in_key)
 {
     json_t *value = in ? json_object_get(in, in_key) : NULL;
     return json_object_set_new(out, key, json_is_string(value) ? json_copy(value) : json_null());
 }
 
-int iamport_update(json_t *record, json_t *changes)
+int fake_iamport_update(json_t *record, json_t *changes)
 {
     int rc = changes && json_is_object(changes) ? json_object_update(record, changes) : -1;
     json_decref(changes);
