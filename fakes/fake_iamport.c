@@ -3,7 +3,7 @@
  * (the 19 operations of fake-iamport.swagger.json) and its stores. */
 #include "fake_iamport.h"
 
-#include <stdlib.h>
+#include <stddef.h>
 
 static const http_route fake_iamport_routes[] = {
     {"POST", "/users/getToken", fake_iamport_get_token},
@@ -27,41 +27,14 @@ static const http_route fake_iamport_routes[] = {
     {"PUT", "/internal/deposit/:imp_uid", fake_iamport_internal_deposit},
 };
 
-static void fake_iamport_cleanup(fake_server *fs)
-{
-    fake_iamport_state *st = fs->vendor;
-    if (!st)
-        return;
-    fake_store_destroy(st->tokens);
-    fake_store_destroy(st->payments);
-    fake_store_destroy(st->merchant_index);
-    fake_store_destroy(st->subscriptions);
-    fake_store_destroy(st->certifications);
-    fake_store_destroy(st->receipts);
-    free(st);
-    fs->vendor = NULL;
-}
-
-static int fake_iamport_init(fake_server *fs)
-{
-    fake_iamport_state *st = calloc(1, sizeof *st);
-    if (!st)
-        return -1;
-    fs->vendor = st;
-    const fake_settings *set = &fs->settings;
-    st->tokens = fake_store_create(set->capacity, set->token_ttl_ms);
-    st->payments = fake_store_create(set->capacity, set->ttl_ms);
-    st->merchant_index = fake_store_create(set->capacity, set->ttl_ms);
-    st->subscriptions = fake_store_create(set->capacity, set->ttl_ms);
-    st->certifications = fake_store_create(set->capacity, set->ttl_ms);
-    st->receipts = fake_store_create(set->capacity, set->ttl_ms);
-    if (!st->tokens || !st->payments || !st->merchant_index || !st->subscriptions || !st->certifications ||
-        !st->receipts) {
-        fake_iamport_cleanup(fs);
-        return -1;
-    }
-    return 0;
-}
+static const fake_store_slot fake_iamport_stores[] = {
+    {offsetof(fake_iamport_state, tokens), FAKE_LIFETIME_TOKEN},
+    {offsetof(fake_iamport_state, payments), FAKE_LIFETIME_RECORD},
+    {offsetof(fake_iamport_state, merchant_index), FAKE_LIFETIME_RECORD},
+    {offsetof(fake_iamport_state, subscriptions), FAKE_LIFETIME_RECORD},
+    {offsetof(fake_iamport_state, certifications), FAKE_LIFETIME_RECORD},
+    {offsetof(fake_iamport_state, receipts), FAKE_LIFETIME_RECORD},
+};
 
 static const fake_server_spec fake_iamport_spec = {
     .name = "fake-iamport-server",
@@ -71,8 +44,9 @@ static const fake_server_spec fake_iamport_spec = {
     .default_secret = "test_imp_secret",
     .routes = fake_iamport_routes,
     .route_count = sizeof fake_iamport_routes / sizeof fake_iamport_routes[0],
-    .init = fake_iamport_init,
-    .cleanup = fake_iamport_cleanup,
+    .state_size = sizeof(fake_iamport_state),
+    .stores = fake_iamport_stores,
+    .store_count = sizeof fake_iamport_stores / sizeof fake_iamport_stores[0],
 };
 
 int main(int argc, char **argv)

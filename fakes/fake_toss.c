@@ -3,7 +3,7 @@
  * operations and the stores every record lives in. */
 #include "fake_toss.h"
 
-#include <stdlib.h>
+#include <stddef.h>
 
 /* Literal routes come before the ":param" route they would also match. */
 static const http_route fake_toss_routes[] = {
@@ -21,38 +21,11 @@ static const http_route fake_toss_routes[] = {
     {"PUT", "/internal/:paymentKey/deposit", fake_toss_internal_deposit},
 };
 
-static void fake_toss_cleanup(fake_server *fs)
-{
-    fake_toss_state *state = fs->vendor;
-    if (state == NULL)
-        return;
-    if (state->payments != NULL)
-        fake_store_destroy(state->payments);
-    if (state->billings != NULL)
-        fake_store_destroy(state->billings);
-    if (state->receipts != NULL)
-        fake_store_destroy(state->receipts);
-    free(state);
-    fs->vendor = NULL;
-}
-
-static int fake_toss_init(fake_server *fs)
-{
-    fake_toss_state *state = calloc(1, sizeof *state);
-    if (state == NULL)
-        return -1;
-    fs->vendor = state;
-    size_t capacity = fs->settings.capacity;
-    uint64_t ttl_ms = fs->settings.ttl_ms;
-    state->payments = fake_store_create(capacity, ttl_ms);
-    state->billings = fake_store_create(capacity, ttl_ms);
-    state->receipts = fake_store_create(capacity, ttl_ms);
-    if (state->payments == NULL || state->billings == NULL || state->receipts == NULL) {
-        fake_toss_cleanup(fs);
-        return -1;
-    }
-    return 0;
-}
+static const fake_store_slot fake_toss_stores[] = {
+    {offsetof(fake_toss_state, payments), FAKE_LIFETIME_RECORD},
+    {offsetof(fake_toss_state, billings), FAKE_LIFETIME_RECORD},
+    {offsetof(fake_toss_state, receipts), FAKE_LIFETIME_RECORD},
+};
 
 static const fake_server_spec fake_toss_spec = {
     .name = "fake-toss-payments-server",
@@ -62,8 +35,9 @@ static const fake_server_spec fake_toss_spec = {
     .default_secret = FAKE_TOSS_DEFAULT_SECRET,
     .routes = fake_toss_routes,
     .route_count = sizeof fake_toss_routes / sizeof fake_toss_routes[0],
-    .init = fake_toss_init,
-    .cleanup = fake_toss_cleanup,
+    .state_size = sizeof(fake_toss_state),
+    .stores = fake_toss_stores,
+    .store_count = sizeof fake_toss_stores / sizeof fake_toss_stores[0],
 };
 
 int main(int argc, char **argv)
