@@ -43,9 +43,6 @@ typedef bool (*fake_iamport_body_check)(json_t *body, app_error *err);
 /* The request body as a JSON object that passed check (NULL: no check), or
  * NULL after answering 400. */
 json_t *fake_iamport_read_body(http_exchange *ex, fake_iamport_body_check check);
-/* fake_iamport_authorize, then fake_iamport_read_body; *st is set when authorized. */
-json_t *fake_iamport_authorized_body(http_exchange *ex, fake_server *fs, fake_iamport_body_check check,
-                                     fake_iamport_state **st);
 /* The record of store under key (borrowed), or NULL with a 404 whose message
  * is missing ("no payment has this imp_uid") in err. */
 json_t *fake_iamport_lookup(fake_store *store, const char *key, const char *missing, app_error *err);
@@ -55,6 +52,19 @@ json_t *fake_iamport_find(http_exchange *ex, fake_store *store, const char *key,
 void fake_iamport_reply_found(http_exchange *ex, fake_store *store, const char *key, const char *missing);
 /* Removes the record and answers 200 with it, or the 404. */
 void fake_iamport_reply_removed(http_exchange *ex, fake_store *store, const char *key, const char *missing);
+
+/* What a route that takes a body does once the token and the body passed. */
+typedef struct fake_iamport_call {
+    fake_iamport_body_check check; /* NULL: any JSON object */
+    /* The record to answer with (a new reference), or NULL with err set.
+     * The body stays the caller's. */
+    json_t *(*work)(fake_server *fs, json_t *body, const http_route_params *params, app_error *err);
+    int status; /* of the answer when work succeeds */
+} fake_iamport_call;
+/* The token, the body, then call->work; answers with the record or the
+ * error, so that every route with a body answers the same way. */
+void fake_iamport_call_answer(http_exchange *ex, const http_route_params *params, fake_server *fs,
+                              const fake_iamport_call *call);
 
 /* ---- input checks (fake_iamport_input.c) ----
  * Each returns false with err set (status 400, message naming the field).
@@ -72,6 +82,9 @@ bool fake_iamport_input_enum(json_t *obj, const char *name, bool required, const
 bool fake_iamport_input_email(json_t *obj, const char *name, const char **out, app_error *err);
 bool fake_iamport_input_card(json_t *obj, app_error *err);
 bool fake_iamport_input_optional_strings(json_t *obj, const char *const *names, app_error *err);
+/* A key of the path that the body repeats (in_body, NULL when it does not)
+ * must be the same. */
+bool fake_iamport_input_same_as_path(const char *name, const char *in_body, const char *in_path, app_error *err);
 bool fake_iamport_text_is_email(const char *text);
 bool fake_iamport_text_is_birth_date(const char *text); /* YYYYMMDD */
 
@@ -98,6 +111,9 @@ int fake_iamport_copy_string(json_t *out, const char *key, json_t *in, const cha
 /* Merges changes (an object; the reference is taken, NULL allowed: a failed
  * json_pack) into the record. Returns 0 or -1. */
 int fake_iamport_update(json_t *record, json_t *changes);
+/* True when the record's field holds value; else false with a 422 whose
+ * message is refusal in err. */
+bool fake_iamport_require(json_t *record, const char *field, const char *value, const char *refusal, app_error *err);
 
 /* ---- payments (fake_iamport_payments.c) ---- */
 
@@ -107,9 +123,9 @@ json_t *fake_iamport_payment_new(fake_iamport_state *st, const char *pay_method,
 /* The payment of imp_uid (borrowed), or NULL with a 404 in err. */
 json_t *fake_iamport_payment_get(fake_iamport_state *st, const char *imp_uid, app_error *err);
 /* Stores a payment just made (NULL: making it failed) under its imp_uid and
- * merchant_uid, sends its webhook and answers 201 with it; answers 500 with
- * failure when it cannot be kept. Takes the reference. */
-void fake_iamport_payment_publish(http_exchange *ex, fake_server *fs, json_t *payment, const char *failure);
+ * merchant_uid, sends its webhook and returns it; NULL with a 500 naming
+ * failure in err when it cannot be kept. Takes the reference. */
+json_t *fake_iamport_payment_publish(fake_server *fs, json_t *payment, const char *failure, app_error *err);
 int fake_iamport_payment_mark_paid(json_t *payment);
 
 /* ---- route handlers ---- */

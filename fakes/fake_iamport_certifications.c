@@ -82,26 +82,26 @@ static json_t *certification_new(fake_iamport_state *st, json_t *body)
     return cert;
 }
 
-void fake_iamport_certification_request(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *certification_request(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
     (void)params;
-    fake_iamport_state *st;
-    json_t *body = fake_iamport_authorized_body(ex, context, certification_input, &st);
-    if (!body)
-        return;
+    fake_iamport_state *st = fs->vendor;
     json_t *cert = certification_new(st, body);
-    json_decref(body);
     const char *imp_uid = cert ? json_string_value(json_object_get(cert, "imp_uid")) : NULL;
     json_t *accessor = imp_uid ? json_pack("{s:s}", "imp_uid", imp_uid) : NULL;
     if (!accessor || fake_store_put(st->certifications, imp_uid, json_incref(cert)) != 0) {
         json_decref(accessor);
-        json_decref(cert);
-        fake_iamport_fail(ex, 500, "cannot start the certification");
-        return;
+        accessor = NULL;
+        app_error_set(err, 500, "cannot start the certification");
     }
-    fake_iamport_reply(ex, 201, accessor);
-    json_decref(accessor);
     json_decref(cert);
+    return accessor;
+}
+
+void fake_iamport_certification_request(http_exchange *ex, const http_route_params *params, void *context)
+{
+    static const fake_iamport_call request = {certification_input, certification_request, 201};
+    fake_iamport_call_answer(ex, params, context, &request);
 }
 
 static bool otp_input(json_t *body, app_error *err)
@@ -110,28 +110,33 @@ static bool otp_input(json_t *body, app_error *err)
     return fake_iamport_input_string(body, "otp", true, &otp, err);
 }
 
+static json_t *certification_confirm(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
+{
+    fake_iamport_state *st = fs->vendor;
+    const char *otp = json_string_value(json_object_get(body, "otp"));
+    json_t *cert = fake_iamport_lookup(st->certifications, http_route_param(params, "imp_uid"), no_certification, err);
+    if (!cert)
+        return NULL;
+    if (json_is_true(json_object_get(cert, "certified"))) {
+        app_error_set(err, 422, "the certification is already confirmed");
+        return NULL;
+    }
+    if (strcmp(otp, json_string_value(json_object_get(cert, "__otp"))) != 0) {
+        app_error_set(err, 400, "the OTP is wrong");
+        return NULL;
+    }
+    json_int_t now = (json_int_t)fake_iamport_now();
+    if (fake_iamport_update(cert, json_pack("{s:b, s:I}", "certified", 1, "certified_at", now)) != 0) {
+        app_error_set(err, 500, "cannot record the confirmation");
+        return NULL;
+    }
+    return json_incref(cert);
+}
+
 void fake_iamport_certification_confirm(http_exchange *ex, const http_route_params *params, void *context)
 {
-    fake_iamport_state *st;
-    json_t *body = fake_iamport_authorized_body(ex, context, otp_input, &st);
-    if (!body)
-        return;
-    app_error err = {0};
-    const char *otp = json_string_value(json_object_get(body, "otp"));
-    json_t *cert = fake_iamport_lookup(st->certifications, http_route_param(params, "imp_uid"), no_certification, &err);
-    if (cert && json_is_true(json_object_get(cert, "certified")))
-        app_error_set(&err, 422, "the certification is already confirmed");
-    else if (cert && strcmp(otp, json_string_value(json_object_get(cert, "__otp"))) != 0)
-        app_error_set(&err, 400, "the OTP is wrong");
-    json_decref(body);
-    if (!err.status && fake_iamport_update(cert, json_pack("{s:b, s:I}", "certified", 1, "certified_at",
-                                                           (json_int_t)fake_iamport_now())) != 0)
-        app_error_set(&err, 500, "cannot record the confirmation");
-    if (err.status) {
-        fake_iamport_fail_error(ex, &err);
-        return;
-    }
-    fake_iamport_reply(ex, 201, cert);
+    static const fake_iamport_call confirm = {otp_input, certification_confirm, 201};
+    fake_iamport_call_answer(ex, params, context, &confirm);
 }
 
 void fake_iamport_certification_at(http_exchange *ex, const http_route_params *params, void *context)

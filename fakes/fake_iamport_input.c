@@ -292,3 +292,11 @@ bool fake_iamport_input_optional_strings(json_t *obj, const char *const *names, 
             return false;
     return true;
 }
+
+bool fake_iamport_input_same_as_path(const char *name, const char *in_body, const char *in_path, app_error *err)
+{
+    if (!in_body || strcmp(in_body, in_path) == 0)
+        return true;
+    app_error_set(err, 400, "%s in the body differs from the one in the path", name);
+    return false;
+}

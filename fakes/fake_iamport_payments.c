@@ -54,16 +54,15 @@ static int payment_store(fake_iamport_state *st, json_t *payment)
     return 0;
 }
 
-void fake_iamport_payment_publish(http_exchange *ex, fake_server *fs, json_t *payment, const char *failure)
+json_t *fake_iamport_payment_publish(fake_server *fs, json_t *payment, const char *failure, app_error *err)
 {
     if (!payment || payment_store(fs->vendor, payment) != 0) {
         json_decref(payment);
-        fake_iamport_fail(ex, 500, failure);
-        return;
+        app_error_set(err, 500, "%s", failure);
+        return NULL;
     }
     fake_iamport_send_webhook(fs, payment);
-    fake_iamport_reply(ex, 201, payment);
-    json_decref(payment);
+    return payment;
 }
 
 int fake_iamport_payment_mark_paid(json_t *payment)
@@ -207,32 +206,26 @@ static int cancel_record(json_t *payment, double refund, const char *reason)
                                          "cancel_reason", reason, "cancelled_at", now, "status", status));
 }
 
-void fake_iamport_payment_cancel(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *payment_cancel(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
     (void)params;
-    fake_iamport_state *st;
-    json_t *body = fake_iamport_authorized_body(ex, context, NULL, &st);
-    if (!body)
-        return;
-    app_error err = {0};
     cancel_request in = {0};
     double refund = 0;
     json_t *payment = NULL;
-    if (cancel_input(body, &in, &err) && (payment = cancel_target(st, body, &err)) &&
-        !cancel_amount_for(payment, &in, &refund, &err))
-        payment = NULL;
-    if (!payment) {
-        json_decref(body);
-        fake_iamport_fail_error(ex, &err);
-        return;
-    }
-    int rc = cancel_record(payment, refund, in.reason);
-    json_decref(body);
-    if (rc != 0) {
-        fake_iamport_fail(ex, 500, "cannot record the cancel");
-        return;
+    if (!cancel_input(body, &in, err) || !(payment = cancel_target(fs->vendor, body, err)) ||
+        !cancel_amount_for(payment, &in, &refund, err))
+        return NULL;
+    if (cancel_record(payment, refund, in.reason) != 0) {
+        app_error_set(err, 500, "cannot record the cancel");
+        return NULL;
     }
     if (strcmp(json_string_value(json_object_get(payment, "status")), "cancelled") == 0)
-        fake_iamport_send_webhook(context, payment);
-    fake_iamport_reply(ex, 201, payment);
+        fake_iamport_send_webhook(fs, payment);
+    return json_incref(payment);
+}
+
+void fake_iamport_payment_cancel(http_exchange *ex, const http_route_params *params, void *context)
+{
+    static const fake_iamport_call cancel = {NULL, payment_cancel, 201};
+    fake_iamport_call_answer(ex, params, context, &cancel);
 }

@@ -3,7 +3,6 @@
 #include "fake_iamport.h"
 
 #include <math.h>
-#include <string.h>
 
 static const char *const receipt_types[] = {"person", "company", NULL};
 static const char *const identifier_types[] = {"phone", "person", "business", "taxcard", NULL};
@@ -19,12 +18,9 @@ static bool receipt_input(json_t *body, const char *imp_uid, app_error *err)
         !fake_iamport_input_enum(body, "type", false, receipt_types, &type, err) ||
         !fake_iamport_input_string(body, "buyer_email", false, &email, err) ||
         !fake_iamport_input_optional_strings(body, (const char *const[]){"buyer_name", "buyer_tel", NULL}, err) ||
-        !fake_iamport_input_number(body, "tax_free", false, &tax_free, NULL, err))
+        !fake_iamport_input_number(body, "tax_free", false, &tax_free, NULL, err) ||
+        !fake_iamport_input_same_as_path("imp_uid", in_body, imp_uid, err))
         return false;
-    if (in_body && strcmp(in_body, imp_uid) != 0) {
-        app_error_set(err, 400, "imp_uid in the body differs from the one in the path");
-        return false;
-    }
     if (tax_free < 0) {
         app_error_set(err, 400, "tax_free must not be negative");
         return false;
@@ -36,12 +32,8 @@ static bool receipt_input(json_t *body, const char *imp_uid, app_error *err)
 static json_t *receipt_payment(fake_iamport_state *st, const char *imp_uid, app_error *err)
 {
     json_t *payment = fake_iamport_payment_get(st, imp_uid, err);
-    if (!payment)
+    if (!payment || !fake_iamport_require(payment, "status", "paid", "a cash receipt needs a paid payment", err))
         return NULL;
-    if (strcmp(json_string_value(json_object_get(payment, "status")), "paid") != 0) {
-        app_error_set(err, 422, "a cash receipt needs a paid payment");
-        return NULL;
-    }
     json_t *previous = fake_store_get(st->receipts, imp_uid);
     if (previous && json_integer_value(json_object_get(previous, "cancelled_at")) == 0) {
         app_error_set(err, 422, "a cash receipt is already issued for this payment");
@@ -76,28 +68,27 @@ static json_t *receipt_new(const char *imp_uid, json_t *payment, json_t *body, a
     return receipt;
 }
 
+static json_t *receipt_create(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
+{
+    fake_iamport_state *st = fs->vendor;
+    const char *imp_uid = http_route_param(params, "imp_uid");
+    json_t *payment = NULL;
+    if (!receipt_input(body, imp_uid, err) || !(payment = receipt_payment(st, imp_uid, err)))
+        return NULL;
+    json_t *receipt = receipt_new(imp_uid, payment, body, err);
+    if (receipt && (fake_store_put(st->receipts, imp_uid, json_incref(receipt)) != 0 ||
+                    fake_iamport_update(payment, json_pack("{s:b}", "cash_receipt_issue", 1)) != 0)) {
+        json_decref(receipt);
+        receipt = NULL;
+        app_error_set(err, 500, "cannot keep the receipt");
+    }
+    return receipt;
+}
+
 void fake_iamport_receipt_create(http_exchange *ex, const http_route_params *params, void *context)
 {
-    fake_iamport_state *st;
-    json_t *body = fake_iamport_authorized_body(ex, context, NULL, &st);
-    if (!body)
-        return;
-    const char *imp_uid = http_route_param(params, "imp_uid");
-    app_error err = {0};
-    json_t *payment = NULL, *receipt = NULL;
-    if (receipt_input(body, imp_uid, &err) && (payment = receipt_payment(st, imp_uid, &err)))
-        receipt = receipt_new(imp_uid, payment, body, &err);
-    json_decref(body);
-    if (receipt && (fake_store_put(st->receipts, imp_uid, json_incref(receipt)) != 0 ||
-                    fake_iamport_update(payment, json_pack("{s:b}", "cash_receipt_issue", 1)) != 0))
-        app_error_set(&err, 500, "cannot keep the receipt");
-    if (err.status) {
-        json_decref(receipt);
-        fake_iamport_fail_error(ex, &err);
-        return;
-    }
-    fake_iamport_reply(ex, 201, receipt);
-    json_decref(receipt);
+    static const fake_iamport_call create = {NULL, receipt_create, 201};
+    fake_iamport_call_answer(ex, params, context, &create);
 }
 
 void fake_iamport_receipt_at(http_exchange *ex, const http_route_params *params, void *context)

@@ -1,6 +1,6 @@
-/* The steps iamport handlers share before their own work: the body read and
- * checked, the token checked first, and the record a path names found (or a
- * 404 naming what is missing), each answering the request itself on failure. */
+/* The steps iamport handlers share around their own work: the token checked
+ * first, the body read and checked, the record a path names found (or a 404
+ * naming what is missing) and the answer, each answering itself on failure. */
 #include "fake_iamport.h"
 
 static json_t *read_json_object(http_exchange *ex)
@@ -37,13 +37,6 @@ json_t *fake_iamport_read_body(http_exchange *ex, fake_iamport_body_check check)
     return NULL;
 }
 
-json_t *fake_iamport_authorized_body(http_exchange *ex, fake_server *fs, fake_iamport_body_check check,
-                                     fake_iamport_state **st)
-{
-    *st = fake_iamport_authorize(ex, fs);
-    return *st ? fake_iamport_read_body(ex, check) : NULL;
-}
-
 json_t *fake_iamport_lookup(fake_store *store, const char *key, const char *missing, app_error *err)
 {
     json_t *record = fake_store_get(store, key);
@@ -75,5 +68,22 @@ void fake_iamport_reply_removed(http_exchange *ex, fake_store *store, const char
         return;
     fake_store_remove(store, key);
     fake_iamport_reply(ex, 200, record);
+    json_decref(record);
+}
+
+void fake_iamport_call_answer(http_exchange *ex, const http_route_params *params, fake_server *fs,
+                              const fake_iamport_call *call)
+{
+    json_t *body = fake_iamport_authorize(ex, fs) ? fake_iamport_read_body(ex, call->check) : NULL;
+    if (!body)
+        return;
+    app_error err = {0};
+    json_t *record = call->work(fs, body, params, &err);
+    json_decref(body);
+    if (!record) {
+        fake_iamport_fail_error(ex, &err);
+        return;
+    }
+    fake_iamport_reply(ex, call->status, record);
     json_decref(record);
 }

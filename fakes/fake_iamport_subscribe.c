@@ -4,7 +4,6 @@
 #include "fake_iamport.h"
 
 #include <math.h>
-#include <string.h>
 
 static const char no_billing_key[] = "no billing key is registered for this customer_uid";
 
@@ -109,9 +108,10 @@ static json_t *card_payment(fake_iamport_state *st, json_t *body, json_t *card, 
     return payment;
 }
 
-static void charge(http_exchange *ex, fake_server *fs, json_t *body, json_t *card, const char *usage)
+static json_t *charge(fake_server *fs, json_t *body, json_t *card, const char *usage, app_error *err)
 {
-    fake_iamport_payment_publish(ex, fs, card_payment(fs->vendor, body, card, usage), "cannot record the payment");
+    json_t *payment = card_payment(fs->vendor, body, card, usage);
+    return fake_iamport_payment_publish(fs, payment, "cannot record the payment", err);
 }
 
 static bool onetime_input(json_t *body, app_error *err)
@@ -121,26 +121,30 @@ static bool onetime_input(json_t *body, app_error *err)
            fake_iamport_input_text(body, "customer_uid", false, &customer_uid, err);
 }
 
-void fake_iamport_pay_onetime(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *pay_onetime(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
     (void)params;
-    fake_iamport_state *st;
-    json_t *body = fake_iamport_authorized_body(ex, context, onetime_input, &st);
-    if (!body)
-        return;
     /* With a customer_uid the card is also kept as a billing key. */
     const char *customer_uid = json_string_value(json_object_get(body, "customer_uid"));
-    json_t *card = customer_uid ? subscription_register(st, customer_uid, body) : subscription_new("", body, NULL);
+    json_t *card =
+        customer_uid ? subscription_register(fs->vendor, customer_uid, body) : subscription_new("", body, NULL);
     if (card && !customer_uid && fake_iamport_update(card, json_pack("{s:n}", "customer_uid")) != 0) {
         json_decref(card);
         card = NULL;
     }
-    if (!card)
-        fake_iamport_fail(ex, 500, "cannot read the card");
-    else
-        charge(ex, context, body, card, customer_uid ? "issue" : NULL);
+    if (!card) {
+        app_error_set(err, 500, "cannot read the card");
+        return NULL;
+    }
+    json_t *payment = charge(fs, body, card, customer_uid ? "issue" : NULL, err);
     json_decref(card);
-    json_decref(body);
+    return payment;
+}
+
+void fake_iamport_pay_onetime(http_exchange *ex, const http_route_params *params, void *context)
+{
+    static const fake_iamport_call onetime = {onetime_input, pay_onetime, 201};
+    fake_iamport_call_answer(ex, params, context, &onetime);
 }
 
 static bool again_input(json_t *body, app_error *err)
@@ -149,18 +153,19 @@ static bool again_input(json_t *body, app_error *err)
     return fake_iamport_input_text(body, "customer_uid", true, &customer_uid, err) && order_input(body, err);
 }
 
-void fake_iamport_pay_again(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *pay_again(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
     (void)params;
-    fake_iamport_state *st;
-    json_t *body = fake_iamport_authorized_body(ex, context, again_input, &st);
-    if (!body)
-        return;
+    fake_iamport_state *st = fs->vendor;
     const char *customer_uid = json_string_value(json_object_get(body, "customer_uid"));
-    json_t *card = fake_iamport_find(ex, st->subscriptions, customer_uid, no_billing_key);
-    if (card)
-        charge(ex, context, body, card, "payment");
-    json_decref(body);
+    json_t *card = fake_iamport_lookup(st->subscriptions, customer_uid, no_billing_key, err);
+    return card ? charge(fs, body, card, "payment", err) : NULL;
+}
+
+void fake_iamport_pay_again(http_exchange *ex, const http_route_params *params, void *context)
+{
+    static const fake_iamport_call again = {again_input, pay_again, 201};
+    fake_iamport_call_answer(ex, params, context, &again);
 }
 
 void fake_iamport_customer_at(http_exchange *ex, const http_route_params *params, void *context)
@@ -170,31 +175,24 @@ void fake_iamport_customer_at(http_exchange *ex, const http_route_params *params
         fake_iamport_reply_found(ex, st->subscriptions, http_route_param(params, "customer_uid"), no_billing_key);
 }
 
-void fake_iamport_customer_create(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *customer_create(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
-    fake_iamport_state *st;
-    json_t *body = fake_iamport_authorized_body(ex, context, NULL, &st);
-    if (!body)
-        return;
     const char *customer_uid = http_route_param(params, "customer_uid");
     const char *in_body;
-    app_error err = {0};
-    if (fake_iamport_input_string(body, "customer_uid", false, &in_body, &err) && in_body &&
-        strcmp(in_body, customer_uid) != 0)
-        app_error_set(&err, 400, "customer_uid in the body differs from the one in the path");
-    if (err.status || !fake_iamport_input_card(body, &err)) {
-        json_decref(body);
-        fake_iamport_fail_error(ex, &err);
-        return;
-    }
-    json_t *sub = subscription_register(st, customer_uid, body);
-    json_decref(body);
-    if (!sub) {
-        fake_iamport_fail(ex, 500, "cannot keep the billing key");
-        return;
-    }
-    fake_iamport_reply(ex, 201, sub);
-    json_decref(sub);
+    if (!fake_iamport_input_string(body, "customer_uid", false, &in_body, err) ||
+        !fake_iamport_input_same_as_path("customer_uid", in_body, customer_uid, err) ||
+        !fake_iamport_input_card(body, err))
+        return NULL;
+    json_t *sub = subscription_register(fs->vendor, customer_uid, body);
+    if (!sub)
+        app_error_set(err, 500, "cannot keep the billing key");
+    return sub;
+}
+
+void fake_iamport_customer_create(http_exchange *ex, const http_route_params *params, void *context)
+{
+    static const fake_iamport_call create = {NULL, customer_create, 201};
+    fake_iamport_call_answer(ex, params, context, &create);
 }
 
 void fake_iamport_customer_erase(http_exchange *ex, const http_route_params *params, void *context)

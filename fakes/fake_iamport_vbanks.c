@@ -6,8 +6,6 @@
 
 #include "log.h"
 
-#include <string.h>
-
 static bool vbank_input(json_t *body, app_error *err)
 {
     const char *merchant_uid, *code, *holder, *email;
@@ -50,66 +48,58 @@ static json_t *vbank_payment(fake_iamport_state *st, json_t *body)
     return payment;
 }
 
-void fake_iamport_vbank_create(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *vbank_create(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
     (void)params;
-    fake_iamport_state *st;
-    json_t *body = fake_iamport_authorized_body(ex, context, vbank_input, &st);
-    if (!body)
-        return;
-    json_t *payment = vbank_payment(st, body);
-    json_decref(body);
-    fake_iamport_payment_publish(ex, context, payment, "cannot issue the virtual account");
+    return fake_iamport_payment_publish(fs, vbank_payment(fs->vendor, body), "cannot issue the virtual account", err);
+}
+
+void fake_iamport_vbank_create(http_exchange *ex, const http_route_params *params, void *context)
+{
+    static const fake_iamport_call create = {vbank_input, vbank_create, 201};
+    fake_iamport_call_answer(ex, params, context, &create);
 }
 
 /* A virtual account that can still change: issued and not yet paid. */
 static json_t *unpaid_vbank(fake_iamport_state *st, const char *imp_uid, app_error *err)
 {
+    static const char not_vbank[] = "the payment is not a virtual account";
+    static const char not_waiting[] = "the virtual account is no longer waiting for a deposit";
     json_t *payment = fake_iamport_payment_get(st, imp_uid, err);
-    if (!payment)
+    if (!payment || !fake_iamport_require(payment, "pay_method", "vbank", not_vbank, err) ||
+        !fake_iamport_require(payment, "status", "ready", not_waiting, err))
         return NULL;
-    if (strcmp(json_string_value(json_object_get(payment, "pay_method")), "vbank") != 0) {
-        app_error_set(err, 422, "the payment is not a virtual account");
-        return NULL;
-    }
-    if (strcmp(json_string_value(json_object_get(payment, "status")), "ready") != 0) {
-        app_error_set(err, 422, "the virtual account is no longer waiting for a deposit");
-        return NULL;
-    }
     return payment;
 }
 
-void fake_iamport_vbank_update(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *vbank_update(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
     (void)params;
-    fake_iamport_state *st;
-    json_t *body = fake_iamport_authorized_body(ex, context, NULL, &st);
-    if (!body)
-        return;
-    app_error err = {0};
     const char *imp_uid;
     double amount, due;
     bool has_amount, has_due;
     json_t *payment = NULL;
-    if (fake_iamport_input_text(body, "imp_uid", true, &imp_uid, &err) &&
-        fake_iamport_input_amount(body, "amount", false, &amount, &has_amount, &err) &&
-        fake_iamport_input_time(body, "vbank_due", false, &due, &has_due, &err))
-        payment = unpaid_vbank(st, imp_uid, &err);
-    json_decref(body);
+    if (!fake_iamport_input_text(body, "imp_uid", true, &imp_uid, err) ||
+        !fake_iamport_input_amount(body, "amount", false, &amount, &has_amount, err) ||
+        !fake_iamport_input_time(body, "vbank_due", false, &due, &has_due, err) ||
+        !(payment = unpaid_vbank(fs->vendor, imp_uid, err)))
+        return NULL;
     int rc = 0;
-    if (payment && has_amount)
+    if (has_amount)
         rc |= fake_iamport_update(payment, json_pack("{s:o}", "amount", fake_iamport_amount_json(amount)));
-    if (payment && has_due)
+    if (has_due)
         rc |= fake_iamport_update(payment, json_pack("{s:I}", "vbank_date", (json_int_t)due));
     if (rc != 0) {
-        app_error_set(&err, 500, "cannot record the change");
-        payment = NULL;
+        app_error_set(err, 500, "cannot record the change");
+        return NULL;
     }
-    if (!payment) {
-        fake_iamport_fail_error(ex, &err);
-        return;
-    }
-    fake_iamport_reply(ex, 200, payment);
+    return json_incref(payment);
+}
+
+void fake_iamport_vbank_update(http_exchange *ex, const http_route_params *params, void *context)
+{
+    static const fake_iamport_call update = {NULL, vbank_update, 200};
+    fake_iamport_call_answer(ex, params, context, &update);
 }
 
 void fake_iamport_internal_deposit(http_exchange *ex, const http_route_params *params, void *context)
