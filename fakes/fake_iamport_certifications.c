@@ -12,14 +12,14 @@ static const char no_certification[] = "no certification has this imp_uid";
 static bool certification_input(json_t *body, app_error *err)
 {
     const char *name, *phone, *birth, *digit, *carrier, *merchant_uid;
-    if (!iamport_input_text(body, "name", true, &name, err) ||
-        !iamport_input_text(body, "phone", true, &phone, err) ||
-        !iamport_input_string(body, "birth", true, &birth, err) ||
-        !iamport_input_string(body, "gender_digit", true, &digit, err) ||
-        !iamport_input_enum(body, "carrier", true, carriers, &carrier, err) ||
-        !iamport_input_boolean(body, "is_mvno", false, err) ||
-        !iamport_input_string(body, "merchant_uid", false, &merchant_uid, err) ||
-        !iamport_input_optional_strings(body, (const char *const[]){"commpany", "pg", NULL}, err))
+    if (!fake_iamport_input_text(body, "name", true, &name, err) ||
+        !fake_iamport_input_text(body, "phone", true, &phone, err) ||
+        !fake_iamport_input_string(body, "birth", true, &birth, err) ||
+        !fake_iamport_input_string(body, "gender_digit", true, &digit, err) ||
+        !fake_iamport_input_enum(body, "carrier", true, carriers, &carrier, err) ||
+        !fake_iamport_input_boolean(body, "is_mvno", false, err) ||
+        !fake_iamport_input_string(body, "merchant_uid", false, &merchant_uid, err) ||
+        !fake_iamport_input_optional_strings(body, (const char *const[]){"commpany", "pg", NULL}, err))
         return false;
     size_t digits = 0;
     for (const char *p = phone; *p; p++) {
@@ -32,7 +32,7 @@ static bool certification_input(json_t *body, app_error *err)
         app_error_set(err, 400, "phone must be a phone number of digits and dashes");
         return false;
     }
-    if (!iamport_text_is_birth_date(birth)) {
+    if (!fake_iamport_text_is_birth_date(birth)) {
         app_error_set(err, 400, "birth must be a date formatted as YYYYMMDD");
         return false;
     }
@@ -53,12 +53,12 @@ static json_int_t birth_seconds(const char *birth)
     return (json_int_t)timegm(&tm);
 }
 
-static json_t *certification_new(iamport_state *st, json_t *body)
+static json_t *certification_new(fake_iamport_state *st, json_t *body)
 {
     char imp_uid[17], otp[7], unique_key[33], unique_in_site[33], pg_tid[25];
-    if (iamport_new_imp_uid(st, imp_uid) != 0 || iamport_random_digits(otp, 6) != 0 ||
-        iamport_random_hex(unique_key, 32) != 0 || iamport_random_hex(unique_in_site, 32) != 0 ||
-        iamport_random_hex(pg_tid, 24) != 0)
+    if (fake_iamport_new_imp_uid(st, imp_uid) != 0 || fake_iamport_random_digits(otp, 6) != 0 ||
+        fake_iamport_random_hex(unique_key, 32) != 0 || fake_iamport_random_hex(unique_in_site, 32) != 0 ||
+        fake_iamport_random_hex(pg_tid, 24) != 0)
         return NULL;
     char phone[32];
     size_t n = 0;
@@ -75,75 +75,80 @@ static json_t *certification_new(iamport_state *st, json_t *body)
         json_object_get(body, "carrier"), "certified", 0, "certified_at", 0, "unique_key", unique_key,
         "unique_in_site", unique_in_site, "pg_tid", pg_tid, "pg_provider", "danal", "origin",
         "fake-iamport-server", "__otp", otp);
-    if (cert && iamport_copy_string(cert, "merchant_uid", body, "merchant_uid") != 0) {
+    if (cert && fake_iamport_copy_string(cert, "merchant_uid", body, "merchant_uid") != 0) {
         json_decref(cert);
         return NULL;
     }
     return cert;
 }
 
-void iamport_certification_request(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *certification_request(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
     (void)params;
-    iamport_state *st;
-    json_t *body = iamport_authorized_body(ex, context, certification_input, &st);
-    if (!body)
-        return;
+    fake_iamport_state *st = fs->vendor;
     json_t *cert = certification_new(st, body);
-    json_decref(body);
     const char *imp_uid = cert ? json_string_value(json_object_get(cert, "imp_uid")) : NULL;
     json_t *accessor = imp_uid ? json_pack("{s:s}", "imp_uid", imp_uid) : NULL;
     if (!accessor || fake_store_put(st->certifications, imp_uid, json_incref(cert)) != 0) {
         json_decref(accessor);
-        json_decref(cert);
-        iamport_fail(ex, 500, "cannot start the certification");
-        return;
+        accessor = NULL;
+        app_error_set(err, 500, "cannot start the certification");
     }
-    iamport_reply(ex, 201, accessor);
-    json_decref(accessor);
     json_decref(cert);
+    return accessor;
+}
+
+void fake_iamport_certification_request(http_exchange *ex, const http_route_params *params, void *context)
+{
+    static const fake_iamport_call request = {certification_input, certification_request, 201};
+    fake_iamport_call_answer(ex, params, context, &request);
 }
 
 static bool otp_input(json_t *body, app_error *err)
 {
     const char *otp;
-    return iamport_input_string(body, "otp", true, &otp, err);
+    return fake_iamport_input_string(body, "otp", true, &otp, err);
 }
 
-void iamport_certification_confirm(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *certification_confirm(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
-    iamport_state *st;
-    json_t *body = iamport_authorized_body(ex, context, otp_input, &st);
-    if (!body)
-        return;
-    app_error err = {0};
+    fake_iamport_state *st = fs->vendor;
     const char *otp = json_string_value(json_object_get(body, "otp"));
-    json_t *cert = iamport_lookup(st->certifications, http_route_param(params, "imp_uid"), no_certification, &err);
-    if (cert && json_is_true(json_object_get(cert, "certified")))
-        app_error_set(&err, 422, "the certification is already confirmed");
-    else if (cert && strcmp(otp, json_string_value(json_object_get(cert, "__otp"))) != 0)
-        app_error_set(&err, 400, "the OTP is wrong");
-    json_decref(body);
-    if (!err.status &&
-        iamport_update(cert, json_pack("{s:b, s:I}", "certified", 1, "certified_at", (json_int_t)iamport_now())) != 0)
-        app_error_set(&err, 500, "cannot record the confirmation");
-    if (err.status) {
-        iamport_fail_error(ex, &err);
-        return;
+    json_t *cert = fake_iamport_lookup(st->certifications, http_route_param(params, "imp_uid"), no_certification, err);
+    if (!cert)
+        return NULL;
+    if (json_is_true(json_object_get(cert, "certified"))) {
+        app_error_set(err, 422, "the certification is already confirmed");
+        return NULL;
     }
-    iamport_reply(ex, 201, cert);
+    if (strcmp(otp, json_string_value(json_object_get(cert, "__otp"))) != 0) {
+        app_error_set(err, 400, "the OTP is wrong");
+        return NULL;
+    }
+    json_int_t now = (json_int_t)fake_iamport_now();
+    if (fake_iamport_update(cert, json_pack("{s:b, s:I}", "certified", 1, "certified_at", now)) != 0) {
+        app_error_set(err, 500, "cannot record the confirmation");
+        return NULL;
+    }
+    return json_incref(cert);
 }
 
-void iamport_certification_at(http_exchange *ex, const http_route_params *params, void *context)
+void fake_iamport_certification_confirm(http_exchange *ex, const http_route_params *params, void *context)
 {
-    iamport_state *st = iamport_authorize(ex, context);
-    if (st)
-        iamport_reply_found(ex, st->certifications, http_route_param(params, "imp_uid"), no_certification);
+    static const fake_iamport_call confirm = {otp_input, certification_confirm, 201};
+    fake_iamport_call_answer(ex, params, context, &confirm);
 }
 
-void iamport_certification_erase(http_exchange *ex, const http_route_params *params, void *context)
+void fake_iamport_certification_at(http_exchange *ex, const http_route_params *params, void *context)
 {
-    iamport_state *st = iamport_authorize(ex, context);
+    fake_iamport_state *st = fake_iamport_authorize(ex, context);
     if (st)
-        iamport_reply_removed(ex, st->certifications, http_route_param(params, "imp_uid"), no_certification);
+        fake_iamport_reply_found(ex, st->certifications, http_route_param(params, "imp_uid"), no_certification);
+}
+
+void fake_iamport_certification_erase(http_exchange *ex, const http_route_params *params, void *context)
+{
+    fake_iamport_state *st = fake_iamport_authorize(ex, context);
+    if (st)
+        fake_iamport_reply_removed(ex, st->certifications, http_route_param(params, "imp_uid"), no_certification);
 }

@@ -7,9 +7,9 @@
 #include <math.h>
 #include <string.h>
 
-const char *const iamport_currencies[] = {"KRW", "USD", "EUR", "JPY", NULL};
-const char *const iamport_buyer_fields[] = {"buyer_name", "buyer_tel", "buyer_addr", "buyer_postcode",
-                                            "custom_data", NULL};
+const char *const fake_iamport_currencies[] = {"KRW", "USD", "EUR", "JPY", NULL};
+const char *const fake_iamport_buyer_fields[] = {"buyer_name",     "buyer_tel",   "buyer_addr",
+                                                 "buyer_postcode", "custom_data", NULL};
 
 /* NULL (absent) is fine for optional fields; JSON null counts as absent. */
 static json_t *field_get(json_t *obj, const char *name, bool required, app_error *err)
@@ -22,7 +22,7 @@ static json_t *field_get(json_t *obj, const char *name, bool required, app_error
     return value;
 }
 
-bool iamport_input_string(json_t *obj, const char *name, bool required, const char **out, app_error *err)
+bool fake_iamport_input_string(json_t *obj, const char *name, bool required, const char **out, app_error *err)
 {
     *out = NULL;
     json_t *value = field_get(obj, name, required, err);
@@ -36,9 +36,9 @@ bool iamport_input_string(json_t *obj, const char *name, bool required, const ch
     return true;
 }
 
-bool iamport_input_text(json_t *obj, const char *name, bool required, const char **out, app_error *err)
+bool fake_iamport_input_text(json_t *obj, const char *name, bool required, const char **out, app_error *err)
 {
-    if (!iamport_input_string(obj, name, required, out, err))
+    if (!fake_iamport_input_string(obj, name, required, out, err))
         return false;
     if (*out && !**out) {
         app_error_set(err, 400, "%s must not be empty", name);
@@ -47,8 +47,7 @@ bool iamport_input_text(json_t *obj, const char *name, bool required, const char
     return true;
 }
 
-bool iamport_input_number(json_t *obj, const char *name, bool required, double *out, bool *present,
-                          app_error *err)
+bool fake_iamport_input_number(json_t *obj, const char *name, bool required, double *out, bool *present, app_error *err)
 {
     *out = 0;
     if (present)
@@ -71,7 +70,7 @@ static bool input_number_checked(json_t *obj, const char *name, bool required, b
                                  const char *what, double *out, bool *present, app_error *err)
 {
     bool here = false;
-    if (!iamport_input_number(obj, name, required, out, &here, err))
+    if (!fake_iamport_input_number(obj, name, required, out, &here, err))
         return false;
     if (present)
         *present = here;
@@ -94,18 +93,17 @@ static bool number_is_time(double value)
     return value >= 0 && value <= 253402300799.0;
 }
 
-bool iamport_input_amount(json_t *obj, const char *name, bool required, double *out, bool *present,
-                          app_error *err)
+bool fake_iamport_input_amount(json_t *obj, const char *name, bool required, double *out, bool *present, app_error *err)
 {
     return input_number_checked(obj, name, required, number_is_amount, "a positive amount", out, present, err);
 }
 
-bool iamport_input_time(json_t *obj, const char *name, bool required, double *out, bool *present, app_error *err)
+bool fake_iamport_input_time(json_t *obj, const char *name, bool required, double *out, bool *present, app_error *err)
 {
     return input_number_checked(obj, name, required, number_is_time, "a time in unix seconds", out, present, err);
 }
 
-bool iamport_input_boolean(json_t *obj, const char *name, bool required, app_error *err)
+bool fake_iamport_input_boolean(json_t *obj, const char *name, bool required, app_error *err)
 {
     json_t *value = field_get(obj, name, required, err);
     if (!value)
@@ -117,10 +115,10 @@ bool iamport_input_boolean(json_t *obj, const char *name, bool required, app_err
     return true;
 }
 
-bool iamport_input_enum(json_t *obj, const char *name, bool required, const char *const *allowed,
-                        const char **out, app_error *err)
+bool fake_iamport_input_enum(json_t *obj, const char *name, bool required, const char *const *allowed, const char **out,
+                             app_error *err)
 {
-    if (!iamport_input_string(obj, name, required, out, err))
+    if (!fake_iamport_input_string(obj, name, required, out, err))
         return false;
     if (!*out)
         return true;
@@ -154,7 +152,7 @@ static bool email_label(const char *label, size_t len)
 }
 
 /* The rule ajv-formats applies to "email": dot-atoms @ dotted labels. */
-bool iamport_text_is_email(const char *text)
+bool fake_iamport_text_is_email(const char *text)
 {
     const char *at = strchr(text, '@');
     if (!at || at == text || strchr(at + 1, '@'))
@@ -182,11 +180,11 @@ bool iamport_text_is_email(const char *text)
     return labels >= 2;
 }
 
-bool iamport_input_email(json_t *obj, const char *name, const char **out, app_error *err)
+bool fake_iamport_input_email(json_t *obj, const char *name, const char **out, app_error *err)
 {
-    if (!iamport_input_string(obj, name, false, out, err))
+    if (!fake_iamport_input_string(obj, name, false, out, err))
         return false;
-    if (*out && !iamport_text_is_email(*out)) {
+    if (*out && !fake_iamport_text_is_email(*out)) {
         app_error_set(err, 400, "%s must be an email address", name);
         return false;
     }
@@ -214,7 +212,7 @@ static bool month_day_valid(int month, int day)
     return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
-bool iamport_text_is_birth_date(const char *text)
+bool fake_iamport_text_is_birth_date(const char *text)
 {
     return strlen(text) == 8 && text_digits(text, 0, 8) &&
            month_day_valid(text_number(text, 4, 2), text_number(text, 6, 2));
@@ -251,7 +249,7 @@ static bool input_checked(json_t *obj, const char *name, bool required, bool (*c
                           const char *format, app_error *err)
 {
     const char *value;
-    if (!iamport_input_string(obj, name, required, &value, err))
+    if (!fake_iamport_input_string(obj, name, required, &value, err))
         return false;
     if (value && !check(value)) {
         app_error_set(err, 400, "%s must be %s", name, format);
@@ -271,27 +269,34 @@ static bool text_is_cvc(const char *t)
 }
 
 /* The card fields of IIamportSubscription.ICreate and IOnetime. */
-bool iamport_input_card(json_t *obj, app_error *err)
+bool fake_iamport_input_card(json_t *obj, app_error *err)
 {
     const char *email;
-    return input_checked(obj, "card_number", true, text_is_card_number, "formatted as 0000-0000-0000-0000",
-                         err) &&
+    return input_checked(obj, "card_number", true, text_is_card_number, "formatted as 0000-0000-0000-0000", err) &&
            input_checked(obj, "expiry", true, text_is_expiry, "formatted as YYYY-MM", err) &&
            input_checked(obj, "birth", true, text_is_card_birth, "YYMMDD or a 10-digit business number", err) &&
            input_checked(obj, "pwd_2digit", false, text_is_two_digits, "two digits", err) &&
            input_checked(obj, "cvc", false, text_is_cvc, "two to four digits", err) &&
-           iamport_input_email(obj, "customer_email", &email, err) &&
-           iamport_input_optional_strings(
-               obj, (const char *const[]){"customer_name", "customer_tel", "customer_addr", "customr_addr",
-                                          "customer_postcode", NULL},
-               err);
+           fake_iamport_input_email(obj, "customer_email", &email, err) &&
+           fake_iamport_input_optional_strings(obj,
+                                               (const char *const[]){"customer_name", "customer_tel", "customer_addr",
+                                                                     "customr_addr", "customer_postcode", NULL},
+                                               err);
 }
 
-bool iamport_input_optional_strings(json_t *obj, const char *const *names, app_error *err)
+bool fake_iamport_input_optional_strings(json_t *obj, const char *const *names, app_error *err)
 {
     const char *ignored;
     for (const char *const *n = names; *n; n++)
-        if (!iamport_input_string(obj, *n, false, &ignored, err))
+        if (!fake_iamport_input_string(obj, *n, false, &ignored, err))
             return false;
     return true;
+}
+
+bool fake_iamport_input_same_as_path(const char *name, const char *in_body, const char *in_path, app_error *err)
+{
+    if (!in_body || strcmp(in_body, in_path) == 0)
+        return true;
+    app_error_set(err, 400, "%s in the body differs from the one in the path", name);
+    return false;
 }

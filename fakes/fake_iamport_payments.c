@@ -11,12 +11,12 @@
 
 static const char no_payment[] = "no payment has this imp_uid";
 
-json_t *iamport_payment_new(iamport_state *st, const char *pay_method, json_t *order, const char *currency)
+json_t *fake_iamport_payment_new(fake_iamport_state *st, const char *pay_method, json_t *order, const char *currency)
 {
     const char *merchant_uid = json_string_value(json_object_get(order, "merchant_uid"));
     double amount = json_number_value(json_object_get(order, "amount"));
     char imp_uid[17], pg_tid[25], receipt_url[96];
-    if (iamport_new_imp_uid(st, imp_uid) != 0 || iamport_random_hex(pg_tid, 24) != 0)
+    if (fake_iamport_new_imp_uid(st, imp_uid) != 0 || fake_iamport_random_hex(pg_tid, 24) != 0)
         return NULL;
     snprintf(receipt_url, sizeof receipt_url, "https://fake-iamport.invalid/receipts/%s", imp_uid);
     json_t *payment = json_pack(
@@ -24,23 +24,23 @@ json_t *iamport_payment_new(iamport_state *st, const char *pay_method, json_t *o
         " s:n, s:n, s:n, s:n, s:n, s:n, s:n, s:n, s:s,"
         " s:s, s:I, s:i, s:i, s:i, s:n, s:n, s:[]}",
         "pay_method", pay_method, "imp_uid", imp_uid, "merchant_uid", merchant_uid, "name", "amount",
-        iamport_amount_json(amount), "cancel_amount", 0, "currency", currency, "receipt_url", receipt_url,
+        fake_iamport_amount_json(amount), "cancel_amount", 0, "currency", currency, "receipt_url", receipt_url,
         "cash_receipt_issue", 0, "channel", "api", "pg_provider", "fake", "emb_pg_provider", "pg_id",
         "fake-iamport", "pg_tid", pg_tid, "escrow", 0,
         "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "customer_uid",
         "customer_uid_usage", "custom_data", "user_agent", "fake-iamport-server",
-        "status", "ready", "started_at", (json_int_t)iamport_now(), "paid_at", 0, "failed_at", 0, "cancelled_at", 0,
-        "fail_reason", "cancel_reason", "cancel_history");
+        "status", "ready", "started_at", (json_int_t)fake_iamport_now(), "paid_at", 0, "failed_at", 0,
+        "cancelled_at", 0, "fail_reason", "cancel_reason", "cancel_history");
     return payment;
 }
 
-json_t *iamport_payment_get(iamport_state *st, const char *imp_uid, app_error *err)
+json_t *fake_iamport_payment_get(fake_iamport_state *st, const char *imp_uid, app_error *err)
 {
-    return iamport_lookup(st->payments, imp_uid, no_payment, err);
+    return fake_iamport_lookup(st->payments, imp_uid, no_payment, err);
 }
 
 /* Keeps the payment under its imp_uid and merchant_uid; takes no reference. */
-static int payment_store(iamport_state *st, json_t *payment)
+static int payment_store(fake_iamport_state *st, json_t *payment)
 {
     const char *imp_uid = json_string_value(json_object_get(payment, "imp_uid"));
     const char *merchant_uid = json_string_value(json_object_get(payment, "merchant_uid"));
@@ -54,26 +54,26 @@ static int payment_store(iamport_state *st, json_t *payment)
     return 0;
 }
 
-void iamport_payment_publish(http_exchange *ex, fake_server *fs, json_t *payment, const char *failure)
+json_t *fake_iamport_payment_publish(fake_server *fs, json_t *payment, const char *failure, app_error *err)
 {
     if (!payment || payment_store(fs->vendor, payment) != 0) {
         json_decref(payment);
-        iamport_fail(ex, 500, failure);
-        return;
+        app_error_set(err, 500, "%s", failure);
+        return NULL;
     }
-    iamport_send_webhook(fs, payment);
-    iamport_reply(ex, 201, payment);
-    json_decref(payment);
+    fake_iamport_send_webhook(fs, payment);
+    return payment;
 }
 
-int iamport_payment_mark_paid(json_t *payment)
+int fake_iamport_payment_mark_paid(json_t *payment)
 {
-    return iamport_update(payment, json_pack("{s:s, s:I}", "status", "paid", "paid_at", (json_int_t)iamport_now()));
+    return fake_iamport_update(payment,
+                               json_pack("{s:s, s:I}", "status", "paid", "paid_at", (json_int_t)fake_iamport_now()));
 }
 
-void iamport_payment_at(http_exchange *ex, const http_route_params *params, void *context)
+void fake_iamport_payment_at(http_exchange *ex, const http_route_params *params, void *context)
 {
-    iamport_state *st = iamport_authorize(ex, context);
+    fake_iamport_state *st = fake_iamport_authorize(ex, context);
     if (!st)
         return;
     /* extension=true is how PayPal payments are asked for; it changes nothing here. */
@@ -83,19 +83,19 @@ void iamport_payment_at(http_exchange *ex, const http_route_params *params, void
         const char *value = extension + strlen("extension=");
         size_t len = strcspn(value, "&");
         if (!(len == 4 && strncmp(value, "true", 4) == 0) && !(len == 5 && strncmp(value, "false", 5) == 0)) {
-            iamport_fail(ex, 400, "extension must be true or false");
+            fake_iamport_fail(ex, 400, "extension must be true or false");
             return;
         }
     }
-    iamport_reply_found(ex, st->payments, http_route_param(params, "imp_uid"), no_payment);
+    fake_iamport_reply_found(ex, st->payments, http_route_param(params, "imp_uid"), no_payment);
 }
 
 /* The payment a cancel names: by imp_uid, else by merchant_uid. */
-static json_t *cancel_target(iamport_state *st, json_t *body, app_error *err)
+static json_t *cancel_target(fake_iamport_state *st, json_t *body, app_error *err)
 {
     const char *imp_uid, *merchant_uid;
-    if (!iamport_input_string(body, "imp_uid", false, &imp_uid, err) ||
-        !iamport_input_string(body, "merchant_uid", false, &merchant_uid, err))
+    if (!fake_iamport_input_string(body, "imp_uid", false, &imp_uid, err) ||
+        !fake_iamport_input_string(body, "merchant_uid", false, &merchant_uid, err))
         return NULL;
     if ((!imp_uid || !*imp_uid) && merchant_uid && *merchant_uid) {
         json_t *link = fake_store_get(st->merchant_index, merchant_uid);
@@ -109,7 +109,7 @@ static json_t *cancel_target(iamport_state *st, json_t *body, app_error *err)
         app_error_set(err, 400, "imp_uid or merchant_uid is required");
         return NULL;
     }
-    json_t *payment = iamport_payment_get(st, imp_uid, err);
+    json_t *payment = fake_iamport_payment_get(st, imp_uid, err);
     if (!payment)
         return NULL;
     const char *own = json_string_value(json_object_get(payment, "merchant_uid"));
@@ -130,14 +130,14 @@ typedef struct cancel_request {
 static bool cancel_input(json_t *body, cancel_request *in, app_error *err)
 {
     const char *holder, *bank, *account, *tel;
-    if (!iamport_input_string(body, "reason", true, &in->reason, err) ||
-        !iamport_input_amount(body, "amount", false, &in->amount, &in->has_amount, err) ||
-        !iamport_input_number(body, "checksum", false, &in->checksum, &in->has_checksum, err) ||
-        !iamport_input_number(body, "tax_free", false, &in->tax_free, NULL, err) ||
-        !iamport_input_string(body, "refund_holder", false, &holder, err) ||
-        !iamport_input_string(body, "refund_bank", false, &bank, err) ||
-        !iamport_input_string(body, "refund_account", false, &account, err) ||
-        !iamport_input_string(body, "refund_tel", false, &tel, err))
+    if (!fake_iamport_input_string(body, "reason", true, &in->reason, err) ||
+        !fake_iamport_input_amount(body, "amount", false, &in->amount, &in->has_amount, err) ||
+        !fake_iamport_input_number(body, "checksum", false, &in->checksum, &in->has_checksum, err) ||
+        !fake_iamport_input_number(body, "tax_free", false, &in->tax_free, NULL, err) ||
+        !fake_iamport_input_string(body, "refund_holder", false, &holder, err) ||
+        !fake_iamport_input_string(body, "refund_bank", false, &bank, err) ||
+        !fake_iamport_input_string(body, "refund_account", false, &account, err) ||
+        !fake_iamport_input_string(body, "refund_tel", false, &tel, err))
         return false;
     if (in->tax_free < 0 || (in->has_amount && in->tax_free > in->amount)) {
         app_error_set(err, 400, "tax_free must be from 0 to the cancel amount");
@@ -191,46 +191,41 @@ static int cancel_record(json_t *payment, double refund, const char *reason)
 {
     double cancelled = json_number_value(json_object_get(payment, "cancel_amount")) + refund;
     double total = json_number_value(json_object_get(payment, "amount"));
-    json_int_t now = (json_int_t)iamport_now();
-    json_t *entry = json_pack("{s:O, s:O, s:o, s:I, s:s, s:O}", "pg_id", json_object_get(payment, "pg_id"), "pg_tid",
-                              json_object_get(payment, "pg_tid"), "amount", iamport_amount_json(refund),
-                              "cancelled_at", now, "reason", reason, "receipt_url",
-                              json_object_get(payment, "receipt_url"));
+    json_int_t now = (json_int_t)fake_iamport_now();
+    json_t *entry =
+        json_pack("{s:O, s:O, s:o, s:I, s:s, s:O}", "pg_id", json_object_get(payment, "pg_id"), "pg_tid",
+                  json_object_get(payment, "pg_tid"), "amount", fake_iamport_amount_json(refund), "cancelled_at", now,
+                  "reason", reason, "receipt_url", json_object_get(payment, "receipt_url"));
     if (!entry || json_array_append_new(json_object_get(payment, "cancel_history"), entry) != 0)
         return -1;
     if (total - cancelled <= AMOUNT_EPSILON)
         cancelled = total;
     const char *status = cancelled >= total ? "cancelled" : json_string_value(json_object_get(payment, "status"));
-    return iamport_update(payment, json_pack("{s:o, s:s, s:I, s:s}", "cancel_amount", iamport_amount_json(cancelled),
-                                             "cancel_reason", reason, "cancelled_at", now, "status", status));
+    return fake_iamport_update(payment,
+                               json_pack("{s:o, s:s, s:I, s:s}", "cancel_amount", fake_iamport_amount_json(cancelled),
+                                         "cancel_reason", reason, "cancelled_at", now, "status", status));
 }
 
-void iamport_payment_cancel(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *payment_cancel(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
     (void)params;
-    iamport_state *st;
-    json_t *body = iamport_authorized_body(ex, context, NULL, &st);
-    if (!body)
-        return;
-    app_error err = {0};
     cancel_request in = {0};
     double refund = 0;
     json_t *payment = NULL;
-    if (cancel_input(body, &in, &err) && (payment = cancel_target(st, body, &err)) &&
-        !cancel_amount_for(payment, &in, &refund, &err))
-        payment = NULL;
-    if (!payment) {
-        json_decref(body);
-        iamport_fail_error(ex, &err);
-        return;
-    }
-    int rc = cancel_record(payment, refund, in.reason);
-    json_decref(body);
-    if (rc != 0) {
-        iamport_fail(ex, 500, "cannot record the cancel");
-        return;
+    if (!cancel_input(body, &in, err) || !(payment = cancel_target(fs->vendor, body, err)) ||
+        !cancel_amount_for(payment, &in, &refund, err))
+        return NULL;
+    if (cancel_record(payment, refund, in.reason) != 0) {
+        app_error_set(err, 500, "cannot record the cancel");
+        return NULL;
     }
     if (strcmp(json_string_value(json_object_get(payment, "status")), "cancelled") == 0)
-        iamport_send_webhook(context, payment);
-    iamport_reply(ex, 201, payment);
+        fake_iamport_send_webhook(fs, payment);
+    return json_incref(payment);
+}
+
+void fake_iamport_payment_cancel(http_exchange *ex, const http_route_params *params, void *context)
+{
+    static const fake_iamport_call cancel = {NULL, payment_cancel, 201};
+    fake_iamport_call_answer(ex, params, context, &cancel);
 }

@@ -23,7 +23,7 @@ static int random_bytes(unsigned char *out, size_t n)
     return 0;
 }
 
-int iamport_random_digits(char *out, size_t n)
+int fake_iamport_random_digits(char *out, size_t n)
 {
     unsigned char bytes[64];
     if (n > sizeof bytes || random_bytes(bytes, n) != 0)
@@ -39,7 +39,7 @@ int iamport_random_digits(char *out, size_t n)
     return 0;
 }
 
-int iamport_random_hex(char *out, size_t n)
+int fake_iamport_random_hex(char *out, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
     unsigned char bytes[64];
@@ -51,11 +51,11 @@ int iamport_random_hex(char *out, size_t n)
     return 0;
 }
 
-int iamport_new_imp_uid(iamport_state *st, char out[17])
+int fake_iamport_new_imp_uid(fake_iamport_state *st, char out[17])
 {
     for (int attempt = 0; attempt < 16; attempt++) {
         memcpy(out, "imp_", 4);
-        if (iamport_random_digits(out + 4, 12) != 0)
+        if (fake_iamport_random_digits(out + 4, 12) != 0)
             return -1;
         if (!fake_store_get(st->payments, out) && !fake_store_get(st->certifications, out))
             return 0;
@@ -74,7 +74,7 @@ static const named_code card_issuers[] = {
     {"041", "우리카드"}, {"370", "씨티카드"}, {"364", "광주카드"},   {"369", "수협카드"},
 };
 
-void iamport_card_issuer(const char *card_number, const char **code, const char **name)
+void fake_iamport_card_issuer(const char *card_number, const char **code, const char **name)
 {
     /* The same card always has the same issuer, as with a real BIN. */
     unsigned sum = 0;
@@ -92,7 +92,7 @@ static const named_code banks[] = {
     {"089", "케이뱅크"},    {"090", "카카오뱅크"},   {"092", "토스뱅크"},
 };
 
-const char *iamport_bank_name(const char *bank_code)
+const char *fake_iamport_bank_name(const char *bank_code)
 {
     for (size_t i = 0; i < sizeof banks / sizeof banks[0]; i++)
         if (strcmp(banks[i].code, bank_code) == 0)
@@ -100,7 +100,7 @@ const char *iamport_bank_name(const char *bank_code)
     return "가상은행";
 }
 
-int64_t iamport_now(void)
+int64_t fake_iamport_now(void)
 {
     return (int64_t)time(NULL);
 }

@@ -5,7 +5,7 @@
 
 #include "log.h"
 
-void iamport_reply(http_exchange *ex, int status, json_t *record)
+void fake_iamport_reply(http_exchange *ex, int status, json_t *record)
 {
     json_t *doc = json_pack("{s:i, s:s, s:O}", "code", 0, "message", "success", "response",
                             record ? record : json_null());
@@ -16,7 +16,7 @@ void iamport_reply(http_exchange *ex, int status, json_t *record)
     fake_respond_json(ex, status, doc);
 }
 
-void iamport_fail(http_exchange *ex, int status, const char *message)
+void fake_iamport_fail(http_exchange *ex, int status, const char *message)
 {
     json_t *doc = json_pack("{s:i, s:s, s:n}", "code", -1, "message", message, "response");
     if (!doc) {
@@ -26,12 +26,12 @@ void iamport_fail(http_exchange *ex, int status, const char *message)
     fake_respond_json(ex, status, doc);
 }
 
-void iamport_fail_error(http_exchange *ex, const app_error *err)
+void fake_iamport_fail_error(http_exchange *ex, const app_error *err)
 {
-    iamport_fail(ex, err->status ? err->status : 500, err->message);
+    fake_iamport_fail(ex, err->status ? err->status : 500, err->message);
 }
 
-void iamport_send_webhook(fake_server *fs, json_t *payment)
+void fake_iamport_send_webhook(fake_server *fs, json_t *payment)
 {
     json_t *doc = json_pack("{s:O, s:O, s:O}", "imp_uid", json_object_get(payment, "imp_uid"), "merchant_uid",
                             json_object_get(payment, "merchant_uid"), "status", json_object_get(payment, "status"));

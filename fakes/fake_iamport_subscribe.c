@@ -4,7 +4,6 @@
 #include "fake_iamport.h"
 
 #include <math.h>
-#include <string.h>
 
 static const char no_billing_key[] = "no billing key is registered for this customer_uid";
 
@@ -13,17 +12,17 @@ static bool order_input(json_t *body, app_error *err)
 {
     const char *merchant_uid, *name, *currency, *email;
     double amount = 0, tax_free = 0, quota = 0;
-    if (!iamport_input_text(body, "merchant_uid", true, &merchant_uid, err) ||
-        !iamport_input_amount(body, "amount", true, &amount, NULL, err) ||
-        !iamport_input_string(body, "name", true, &name, err) ||
-        !iamport_input_enum(body, "currency", false, iamport_currencies, &currency, err) ||
-        !iamport_input_number(body, "tax_free", false, &tax_free, NULL, err) ||
-        !iamport_input_number(body, "card_quota", false, &quota, NULL, err) ||
-        !iamport_input_email(body, "buyer_email", &email, err) ||
-        !iamport_input_optional_strings(body, iamport_buyer_fields, err) ||
-        !iamport_input_string(body, "notice_url", false, &name, err) ||
-        !iamport_input_boolean(body, "interest_free_by_merchant", false, err) ||
-        !iamport_input_boolean(body, "use_card_point", false, err))
+    if (!fake_iamport_input_text(body, "merchant_uid", true, &merchant_uid, err) ||
+        !fake_iamport_input_amount(body, "amount", true, &amount, NULL, err) ||
+        !fake_iamport_input_string(body, "name", true, &name, err) ||
+        !fake_iamport_input_enum(body, "currency", false, fake_iamport_currencies, &currency, err) ||
+        !fake_iamport_input_number(body, "tax_free", false, &tax_free, NULL, err) ||
+        !fake_iamport_input_number(body, "card_quota", false, &quota, NULL, err) ||
+        !fake_iamport_input_email(body, "buyer_email", &email, err) ||
+        !fake_iamport_input_optional_strings(body, fake_iamport_buyer_fields, err) ||
+        !fake_iamport_input_string(body, "notice_url", false, &name, err) ||
+        !fake_iamport_input_boolean(body, "interest_free_by_merchant", false, err) ||
+        !fake_iamport_input_boolean(body, "use_card_point", false, err))
         return false;
     if (tax_free < 0 || tax_free > amount) {
         app_error_set(err, 400, "tax_free must be from 0 to amount");
@@ -41,8 +40,8 @@ static json_t *subscription_new(const char *customer_uid, json_t *body, json_t *
 {
     const char *card_number = json_string_value(json_object_get(body, "card_number"));
     const char *card_code, *card_name;
-    iamport_card_issuer(card_number, &card_code, &card_name);
-    json_int_t now = (json_int_t)iamport_now();
+    fake_iamport_card_issuer(card_number, &card_code, &card_name);
+    json_int_t now = (json_int_t)fake_iamport_now();
     json_t *inserted = previous ? json_object_get(previous, "inserted") : NULL;
     json_t *sub = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "customer_uid", customer_uid,
                             "pg_provider", "fake", "pg_id", "fake-iamport", "card_name", card_name, "card_code",
@@ -50,11 +49,11 @@ static json_t *subscription_new(const char *customer_uid, json_t *body, json_t *
                             json_is_integer(inserted) ? json_integer_value(inserted) : now, "updated", now);
     /* The schema spells the address field "customr_addr"; both are read. */
     const char *addr = json_is_string(json_object_get(body, "customer_addr")) ? "customer_addr" : "customr_addr";
-    if (!sub || iamport_copy_string(sub, "customer_name", body, "customer_name") != 0 ||
-        iamport_copy_string(sub, "customer_tel", body, "customer_tel") != 0 ||
-        iamport_copy_string(sub, "customer_email", body, "customer_email") != 0 ||
-        iamport_copy_string(sub, "customer_addr", body, addr) != 0 ||
-        iamport_copy_string(sub, "customer_postcode", body, "customer_postcode") != 0) {
+    if (!sub || fake_iamport_copy_string(sub, "customer_name", body, "customer_name") != 0 ||
+        fake_iamport_copy_string(sub, "customer_tel", body, "customer_tel") != 0 ||
+        fake_iamport_copy_string(sub, "customer_email", body, "customer_email") != 0 ||
+        fake_iamport_copy_string(sub, "customer_addr", body, addr) != 0 ||
+        fake_iamport_copy_string(sub, "customer_postcode", body, "customer_postcode") != 0) {
         json_decref(sub);
         return NULL;
     }
@@ -62,7 +61,7 @@ static json_t *subscription_new(const char *customer_uid, json_t *body, json_t *
 }
 
 /* Keeps the card as the customer's billing key; returns a new reference. */
-static json_t *subscription_register(iamport_state *st, const char *customer_uid, json_t *body)
+static json_t *subscription_register(fake_iamport_state *st, const char *customer_uid, json_t *body)
 {
     json_t *sub = subscription_new(customer_uid, body, fake_store_get(st->subscriptions, customer_uid));
     if (!sub || fake_store_put(st->subscriptions, customer_uid, json_incref(sub)) != 0) {
@@ -73,23 +72,22 @@ static json_t *subscription_register(iamport_state *st, const char *customer_uid
 }
 
 /* The card payment for an order in body, charged to the given card. */
-static json_t *card_payment(iamport_state *st, json_t *body, json_t *card, const char *usage)
+static json_t *card_payment(fake_iamport_state *st, json_t *body, json_t *card, const char *usage)
 {
     json_t *currency = json_object_get(body, "currency");
     const char *currency_code = json_is_string(currency) ? json_string_value(currency) : "KRW";
-    json_t *payment = iamport_payment_new(st, "card", body, currency_code);
+    json_t *payment = fake_iamport_payment_new(st, "card", body, currency_code);
     char apply_num[9];
-    if (!payment || iamport_random_digits(apply_num, 8) != 0) {
+    if (!payment || fake_iamport_random_digits(apply_num, 8) != 0) {
         json_decref(payment);
         return NULL;
     }
-    int rc = iamport_update(payment, json_pack("{s:O, s:O, s:O, s:I, s:s, s:O, s:s?}", "card_code",
-                                               json_object_get(card, "card_code"), "card_name",
-                                               json_object_get(card, "card_name"), "card_number",
-                                               json_object_get(card, "card_number"), "card_quota",
-                                               (json_int_t)json_number_value(json_object_get(body, "card_quota")),
-                                               "apply_num", apply_num, "name", json_object_get(body, "name"),
-                                               "customer_uid_usage", usage));
+    int rc = fake_iamport_update(
+        payment,
+        json_pack("{s:O, s:O, s:O, s:I, s:s, s:O, s:s?}", "card_code", json_object_get(card, "card_code"), "card_name",
+                  json_object_get(card, "card_name"), "card_number", json_object_get(card, "card_number"), "card_quota",
+                  (json_int_t)json_number_value(json_object_get(body, "card_quota")), "apply_num", apply_num, "name",
+                  json_object_get(body, "name"), "customer_uid_usage", usage));
     /* Buyer fields the order leaves out come from the billing key's customer. */
     static const char *const fallbacks[][2] = {
         {"buyer_name", "customer_name"}, {"buyer_email", "customer_email"}, {"buyer_tel", "customer_tel"},
@@ -97,12 +95,12 @@ static json_t *card_payment(iamport_state *st, json_t *body, json_t *card, const
     };
     for (size_t i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++) {
         bool given = json_is_string(json_object_get(body, fallbacks[i][0]));
-        rc |= iamport_copy_string(payment, fallbacks[i][0], given ? body : card,
-                                  given ? fallbacks[i][0] : fallbacks[i][1]);
+        rc |= fake_iamport_copy_string(payment, fallbacks[i][0], given ? body : card,
+                                       given ? fallbacks[i][0] : fallbacks[i][1]);
     }
-    rc |= iamport_copy_string(payment, "custom_data", body, "custom_data");
-    rc |= iamport_copy_string(payment, "customer_uid", card, "customer_uid");
-    rc |= iamport_payment_mark_paid(payment);
+    rc |= fake_iamport_copy_string(payment, "custom_data", body, "custom_data");
+    rc |= fake_iamport_copy_string(payment, "customer_uid", card, "customer_uid");
+    rc |= fake_iamport_payment_mark_paid(payment);
     if (rc != 0) {
         json_decref(payment);
         return NULL;
@@ -110,97 +108,96 @@ static json_t *card_payment(iamport_state *st, json_t *body, json_t *card, const
     return payment;
 }
 
-static void charge(http_exchange *ex, fake_server *fs, json_t *body, json_t *card, const char *usage)
+static json_t *charge(fake_server *fs, json_t *body, json_t *card, const char *usage, app_error *err)
 {
-    iamport_payment_publish(ex, fs, card_payment(fs->vendor, body, card, usage), "cannot record the payment");
+    json_t *payment = card_payment(fs->vendor, body, card, usage);
+    return fake_iamport_payment_publish(fs, payment, "cannot record the payment", err);
 }
 
 static bool onetime_input(json_t *body, app_error *err)
 {
     const char *customer_uid;
-    return iamport_input_card(body, err) && order_input(body, err) &&
-           iamport_input_text(body, "customer_uid", false, &customer_uid, err);
+    return fake_iamport_input_card(body, err) && order_input(body, err) &&
+           fake_iamport_input_text(body, "customer_uid", false, &customer_uid, err);
 }
 
-void iamport_pay_onetime(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *pay_onetime(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
     (void)params;
-    iamport_state *st;
-    json_t *body = iamport_authorized_body(ex, context, onetime_input, &st);
-    if (!body)
-        return;
     /* With a customer_uid the card is also kept as a billing key. */
     const char *customer_uid = json_string_value(json_object_get(body, "customer_uid"));
-    json_t *card = customer_uid ? subscription_register(st, customer_uid, body) : subscription_new("", body, NULL);
-    if (card && !customer_uid && iamport_update(card, json_pack("{s:n}", "customer_uid")) != 0) {
+    json_t *card =
+        customer_uid ? subscription_register(fs->vendor, customer_uid, body) : subscription_new("", body, NULL);
+    if (card && !customer_uid && fake_iamport_update(card, json_pack("{s:n}", "customer_uid")) != 0) {
         json_decref(card);
         card = NULL;
     }
-    if (!card)
-        iamport_fail(ex, 500, "cannot read the card");
-    else
-        charge(ex, context, body, card, customer_uid ? "issue" : NULL);
+    if (!card) {
+        app_error_set(err, 500, "cannot read the card");
+        return NULL;
+    }
+    json_t *payment = charge(fs, body, card, customer_uid ? "issue" : NULL, err);
     json_decref(card);
-    json_decref(body);
+    return payment;
+}
+
+void fake_iamport_pay_onetime(http_exchange *ex, const http_route_params *params, void *context)
+{
+    static const fake_iamport_call onetime = {onetime_input, pay_onetime, 201};
+    fake_iamport_call_answer(ex, params, context, &onetime);
 }
 
 static bool again_input(json_t *body, app_error *err)
 {
     const char *customer_uid;
-    return iamport_input_text(body, "customer_uid", true, &customer_uid, err) && order_input(body, err);
+    return fake_iamport_input_text(body, "customer_uid", true, &customer_uid, err) && order_input(body, err);
 }
 
-void iamport_pay_again(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *pay_again(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
     (void)params;
-    iamport_state *st;
-    json_t *body = iamport_authorized_body(ex, context, again_input, &st);
-    if (!body)
-        return;
+    fake_iamport_state *st = fs->vendor;
     const char *customer_uid = json_string_value(json_object_get(body, "customer_uid"));
-    json_t *card = iamport_find(ex, st->subscriptions, customer_uid, no_billing_key);
-    if (card)
-        charge(ex, context, body, card, "payment");
-    json_decref(body);
+    json_t *card = fake_iamport_lookup(st->subscriptions, customer_uid, no_billing_key, err);
+    return card ? charge(fs, body, card, "payment", err) : NULL;
 }
 
-void iamport_customer_at(http_exchange *ex, const http_route_params *params, void *context)
+void fake_iamport_pay_again(http_exchange *ex, const http_route_params *params, void *context)
 {
-    iamport_state *st = iamport_authorize(ex, context);
+    static const fake_iamport_call again = {again_input, pay_again, 201};
+    fake_iamport_call_answer(ex, params, context, &again);
+}
+
+void fake_iamport_customer_at(http_exchange *ex, const http_route_params *params, void *context)
+{
+    fake_iamport_state *st = fake_iamport_authorize(ex, context);
     if (st)
-        iamport_reply_found(ex, st->subscriptions, http_route_param(params, "customer_uid"), no_billing_key);
+        fake_iamport_reply_found(ex, st->subscriptions, http_route_param(params, "customer_uid"), no_billing_key);
 }
 
-void iamport_customer_create(http_exchange *ex, const http_route_params *params, void *context)
+static json_t *customer_create(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
-    iamport_state *st;
-    json_t *body = iamport_authorized_body(ex, context, NULL, &st);
-    if (!body)
-        return;
     const char *customer_uid = http_route_param(params, "customer_uid");
     const char *in_body;
-    app_error err = {0};
-    if (iamport_input_string(body, "customer_uid", false, &in_body, &err) && in_body &&
-        strcmp(in_body, customer_uid) != 0)
-        app_error_set(&err, 400, "customer_uid in the body differs from the one in the path");
-    if (err.status || !iamport_input_card(body, &err)) {
-        json_decref(body);
-        iamport_fail_error(ex, &err);
-        return;
-    }
-    json_t *sub = subscription_register(st, customer_uid, body);
-    json_decref(body);
-    if (!sub) {
-        iamport_fail(ex, 500, "cannot keep the billing key");
-        return;
-    }
-    iamport_reply(ex, 201, sub);
-    json_decref(sub);
+    if (!fake_iamport_input_string(body, "customer_uid", false, &in_body, err) ||
+        !fake_iamport_input_same_as_path("customer_uid", in_body, customer_uid, err) ||
+        !fake_iamport_input_card(body, err))
+        return NULL;
+    json_t *sub = subscription_register(fs->vendor, customer_uid, body);
+    if (!sub)
+        app_error_set(err, 500, "cannot keep the billing key");
+    return sub;
 }
 
-void iamport_customer_erase(http_exchange *ex, const http_route_params *params, void *context)
+void fake_iamport_customer_create(http_exchange *ex, const http_route_params *params, void *context)
 {
-    iamport_state *st = iamport_authorize(ex, context);
+    static const fake_iamport_call create = {NULL, customer_create, 201};
+    fake_iamport_call_answer(ex, params, context, &create);
+}
+
+void fake_iamport_customer_erase(http_exchange *ex, const http_route_params *params, void *context)
+{
+    fake_iamport_state *st = fake_iamport_authorize(ex, context);
     if (st)
-        iamport_reply_removed(ex, st->subscriptions, http_route_param(params, "customer_uid"), no_billing_key);
+        fake_iamport_reply_removed(ex, st->subscriptions, http_route_param(params, "customer_uid"), no_billing_key);
 }

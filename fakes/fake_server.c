@@ -5,6 +5,7 @@
 #include "fake_server.h"
 
 #include "fake_settings.h"
+#include "fake_state.h"
 #include "log.h"
 
 #include <signal.h>
@@ -143,7 +144,7 @@ static int runtime_run(fake_runtime *rt)
     }
     rt->fs.loop = &rt->loop;
     int code = 0;
-    if (rt->spec->init && rt->spec->init(&rt->fs) != 0) {
+    if (fake_state_create(&rt->fs, rt->spec) != 0) {
         log_error("cannot set up the fake's state");
         code = 1;
     } else if (runtime_start(rt) != 0) {
@@ -151,8 +152,7 @@ static int runtime_run(fake_runtime *rt)
         runtime_abort(rt);
     }
     uv_run(&rt->loop, UV_RUN_DEFAULT);
-    if (rt->spec->cleanup)
-        rt->spec->cleanup(&rt->fs);
+    fake_state_destroy(&rt->fs, rt->spec);
     if (uv_loop_close(&rt->loop) != 0)
         log_warn("event loop closed with handles still open");
     if (code == 0)

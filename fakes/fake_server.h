@@ -1,7 +1,7 @@
 /* fake_server: what both fake vendor servers share: settings from flags and
  * environment, --help, one loop with an HTTP server and client, graceful stop
- * on TERM/INT, and webhook sending. A fake supplies a spec: its name, its
- * defaults and its route table. */
+ * on TERM/INT, webhook sending, and the fake's state. A fake supplies a spec:
+ * its name, its defaults, its route table and its stores. */
 #ifndef PAYMENTS_FAKE_SERVER_H
 #define PAYMENTS_FAKE_SERVER_H
 
@@ -32,6 +32,18 @@ typedef struct fake_server {
     void *vendor; /* the fake's own state, made by spec->init */
 } fake_server;
 
+/* How long the records of one of a fake's stores live. */
+typedef enum fake_store_lifetime {
+    FAKE_LIFETIME_RECORD, /* ttl_ms */
+    FAKE_LIFETIME_TOKEN,  /* token_ttl_ms */
+} fake_store_lifetime;
+
+/* One fake_store * member of a fake's state. */
+typedef struct fake_store_slot {
+    size_t offset; /* offsetof(the fake's state, the member) */
+    fake_store_lifetime lifetime;
+} fake_store_slot;
+
 typedef struct fake_server_spec {
     const char *name;       /* "fake-iamport-server" */
     const char *env_prefix; /* "FAKE_IAMPORT_" */
@@ -40,8 +52,11 @@ typedef struct fake_server_spec {
     const char *default_secret; /* may be NULL */
     const http_route *routes;
     size_t route_count;
-    int (*init)(fake_server *fs);     /* returns 0 or -1 */
-    void (*cleanup)(fake_server *fs); /* frees fs->vendor */
+    /* The fake's state (fs->vendor) is state_size zeroed bytes with these
+     * stores in it; the shell makes and frees it all. */
+    size_t state_size;
+    const fake_store_slot *stores;
+    size_t store_count;
 } fake_server_spec;
 
 /* Parses argv and the environment, runs until TERM/INT, returns the exit code. */

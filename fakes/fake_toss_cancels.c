@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-typedef struct toss_cancel_input {
+typedef struct fake_toss_cancel_input {
     const char *reason;
     bool has_amount;
     int64_t amount;
@@ -16,41 +16,43 @@ typedef struct toss_cancel_input {
     bool has_tax_amount;
     int64_t tax_amount;
     json_t *refund_account; /* borrowed from the body, or NULL */
-} toss_cancel_input;
+} fake_toss_cancel_input;
 
-static void toss_read_refund_account(json_t *body, toss_cancel_input *in, app_error *err)
+static void fake_toss_read_refund_account(json_t *body, fake_toss_cancel_input *in, app_error *err)
 {
-    in->refund_account = toss_field_object(body, "refundReceiveAccount", TOSS_OPTIONAL, err);
+    in->refund_account = fake_toss_field_object(body, "refundReceiveAccount", FAKE_TOSS_OPTIONAL, err);
     if (in->refund_account == NULL)
         return;
-    toss_field_string(in->refund_account, "bank", TOSS_REQUIRED, err);
-    toss_field_digits(in->refund_account, "accountNumber", TOSS_REQUIRED, 1, 20, err);
-    toss_field_string(in->refund_account, "holderName", TOSS_REQUIRED, err);
+    fake_toss_field_string(in->refund_account, "bank", FAKE_TOSS_REQUIRED, err);
+    fake_toss_field_digits(in->refund_account, "accountNumber", FAKE_TOSS_REQUIRED, 1, 20, err);
+    fake_toss_field_string(in->refund_account, "holderName", FAKE_TOSS_REQUIRED, err);
 }
 
-static void toss_read_cancel(json_t *body, const char *payment_key, toss_cancel_input *in, app_error *err)
+static void fake_toss_read_cancel(json_t *body, const char *payment_key, fake_toss_cancel_input *in, app_error *err)
 {
     int64_t refundable = 0;
-    toss_field_matches(body, "paymentKey", payment_key, err);
-    in->reason = toss_field_string(body, "cancelReason", TOSS_REQUIRED, err);
-    in->has_amount = toss_field_integer(body, "cancelAmount", TOSS_OPTIONAL, 1, TOSS_MAX_AMOUNT, &in->amount, err);
+    fake_toss_field_matches(body, "paymentKey", payment_key, err);
+    in->reason = fake_toss_field_string(body, "cancelReason", FAKE_TOSS_REQUIRED, err);
+    in->has_amount =
+        fake_toss_field_integer(body, "cancelAmount", FAKE_TOSS_OPTIONAL, 1, FAKE_TOSS_MAX_AMOUNT, &in->amount, err);
     in->tax_free = 0;
-    toss_field_integer(body, "taxFreeAmount", TOSS_OPTIONAL, 0, TOSS_MAX_AMOUNT, &in->tax_free, err);
-    in->has_tax_amount = toss_field_integer(body, "taxAmount", TOSS_OPTIONAL, 0, TOSS_MAX_AMOUNT, &in->tax_amount, err);
-    toss_field_integer(body, "refundableAmount", TOSS_OPTIONAL, 0, TOSS_MAX_AMOUNT, &refundable, err);
-    toss_read_refund_account(body, in, err);
+    fake_toss_field_integer(body, "taxFreeAmount", FAKE_TOSS_OPTIONAL, 0, FAKE_TOSS_MAX_AMOUNT, &in->tax_free, err);
+    in->has_tax_amount =
+        fake_toss_field_integer(body, "taxAmount", FAKE_TOSS_OPTIONAL, 0, FAKE_TOSS_MAX_AMOUNT, &in->tax_amount, err);
+    fake_toss_field_integer(body, "refundableAmount", FAKE_TOSS_OPTIONAL, 0, FAKE_TOSS_MAX_AMOUNT, &refundable, err);
+    fake_toss_read_refund_account(body, in, err);
 }
 
-typedef struct toss_refusal {
+typedef struct fake_toss_refusal {
     int status;
     const char *code;
     char message[200];
-} toss_refusal;
+} fake_toss_refusal;
 
-static bool toss_refuse(toss_refusal *r, int status, const char *code, const char *fmt, ...)
+static bool fake_toss_refuse(fake_toss_refusal *r, int status, const char *code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static bool toss_refuse(toss_refusal *r, int status, const char *code, const char *fmt, ...)
+static bool fake_toss_refuse(fake_toss_refusal *r, int status, const char *code, const char *fmt, ...)
 {
     r->status = status;
     r->code = code;
@@ -62,34 +64,35 @@ static bool toss_refuse(toss_refusal *r, int status, const char *code, const cha
 }
 
 /* True (with the reason in r) when Toss would refuse this cancel. */
-static bool toss_cancel_refused(const json_t *payment, const toss_cancel_input *in, int64_t amount, toss_refusal *r)
+static bool fake_toss_cancel_refused(const json_t *payment, const fake_toss_cancel_input *in, int64_t amount,
+                                     fake_toss_refusal *r)
 {
-    const char *status = toss_record_string(payment, "status");
+    const char *status = fake_toss_record_string(payment, "status");
     bool waiting = strcmp(status, "WAITING_FOR_DEPOSIT") == 0;
     bool paid = strcmp(status, "DONE") == 0 || strcmp(status, "PARTIAL_CANCELED") == 0;
-    int64_t balance = toss_record_integer(payment, "balanceAmount");
+    int64_t balance = fake_toss_record_integer(payment, "balanceAmount");
     if (strcmp(status, "CANCELED") == 0)
-        return toss_refuse(r, 400, "ALREADY_CANCELED_PAYMENT", "The payment is already cancelled.");
+        return fake_toss_refuse(r, 400, "ALREADY_CANCELED_PAYMENT", "The payment is already cancelled.");
     if (!paid && !waiting)
-        return toss_refuse(r, 403, "NOT_CANCELABLE_PAYMENT", "Only an approved payment can be cancelled.");
+        return fake_toss_refuse(r, 403, "NOT_CANCELABLE_PAYMENT", "Only an approved payment can be cancelled.");
     if (amount > balance)
-        return toss_refuse(r, 403, "NOT_CANCELABLE_AMOUNT", "cancelAmount %lld is more than the balance %lld.",
-                           (long long)amount, (long long)balance);
+        return fake_toss_refuse(r, 403, "NOT_CANCELABLE_AMOUNT", "cancelAmount %lld is more than the balance %lld.",
+                                (long long)amount, (long long)balance);
     if (waiting && amount != balance)
-        return toss_refuse(r, 403, "NOT_CANCELABLE_AMOUNT",
-                           "A virtual account waiting for its deposit is cancelled in full only.");
-    if (paid && in->refund_account == NULL && strcmp(toss_record_string(payment, "method"), "가상계좌") == 0)
-        return toss_refuse(r, 400, "INVALID_REFUND_ACCOUNT_INFO",
-                           "A paid virtual account needs refundReceiveAccount {bank, accountNumber, holderName}.");
+        return fake_toss_refuse(r, 403, "NOT_CANCELABLE_AMOUNT",
+                                "A virtual account waiting for its deposit is cancelled in full only.");
+    if (paid && in->refund_account == NULL && strcmp(fake_toss_record_string(payment, "method"), "가상계좌") == 0)
+        return fake_toss_refuse(r, 400, "INVALID_REFUND_ACCOUNT_INFO",
+                                "A paid virtual account needs refundReceiveAccount {bank, accountNumber, holderName}.");
     if (in->tax_free > amount)
-        return toss_refuse(r, 400, "INVALID_REQUEST", "taxFreeAmount is more than cancelAmount.");
+        return fake_toss_refuse(r, 400, "INVALID_REQUEST", "taxFreeAmount is more than cancelAmount.");
     return false;
 }
 
-static int toss_append_cancel(json_t *payment, const toss_cancel_input *in, int64_t amount, int64_t balance)
+static int fake_toss_append_cancel(json_t *payment, const fake_toss_cancel_input *in, int64_t amount, int64_t balance)
 {
-    char now[TOSS_TIME_LEN];
-    toss_time_now(now);
+    char now[FAKE_TOSS_TIME_LEN];
+    fake_toss_time_now(now);
     int64_t tax_amount = in->has_tax_amount ? in->tax_amount : amount - in->tax_free;
     json_t *cancel = json_pack("{s:I, s:s, s:I, s:I, s:I, s:s}", "cancelAmount", (json_int_t)amount,
                                "cancelReason", in->reason, "taxFreeAmount", (json_int_t)in->tax_free,
@@ -106,7 +109,7 @@ static int toss_append_cancel(json_t *payment, const toss_cancel_input *in, int6
 
 /* The method's own block follows the cancel: a card's purchase is withdrawn
  * once nothing is left; a virtual account's refund is made at once. */
-static int toss_cancel_method_block(json_t *payment, bool was_paid, int64_t balance)
+static int fake_toss_cancel_method_block(json_t *payment, bool was_paid, int64_t balance)
 {
     json_t *card = json_object_get(payment, "card");
     if (json_is_object(card) && balance == 0)
@@ -117,47 +120,47 @@ static int toss_cancel_method_block(json_t *payment, bool was_paid, int64_t bala
     return 0;
 }
 
-static int toss_apply_cancel(json_t *payment, const toss_cancel_input *in, int64_t amount)
+static int fake_toss_apply_cancel(json_t *payment, const fake_toss_cancel_input *in, int64_t amount)
 {
-    bool was_paid = strcmp(toss_record_string(payment, "status"), "WAITING_FOR_DEPOSIT") != 0;
-    int64_t balance = toss_record_integer(payment, "balanceAmount") - amount;
-    int64_t tax_free = toss_record_integer(payment, "taxFreeAmount") - in->tax_free;
-    int failed = toss_append_cancel(payment, in, amount, balance);
-    failed |= toss_payment_set_balance(payment, balance, tax_free);
+    bool was_paid = strcmp(fake_toss_record_string(payment, "status"), "WAITING_FOR_DEPOSIT") != 0;
+    int64_t balance = fake_toss_record_integer(payment, "balanceAmount") - amount;
+    int64_t tax_free = fake_toss_record_integer(payment, "taxFreeAmount") - in->tax_free;
+    int failed = fake_toss_append_cancel(payment, in, amount, balance);
+    failed |= fake_toss_payment_set_balance(payment, balance, tax_free);
     failed |= json_object_set_new(payment, "status", json_string(balance == 0 ? "CANCELED" : "PARTIAL_CANCELED"));
-    failed |= toss_cancel_method_block(payment, was_paid, balance);
+    failed |= fake_toss_cancel_method_block(payment, was_paid, balance);
     return failed ? -1 : 0;
 }
 
-static void toss_cancel(fake_server *fs, http_exchange *ex, json_t *payment, json_t *body)
+static void fake_toss_cancel(fake_server *fs, http_exchange *ex, json_t *payment, json_t *body)
 {
     app_error err = {0};
-    toss_cancel_input in;
-    toss_read_cancel(body, toss_record_string(payment, "paymentKey"), &in, &err);
+    fake_toss_cancel_input in;
+    fake_toss_read_cancel(body, fake_toss_record_string(payment, "paymentKey"), &in, &err);
     if (err.status != 0) {
-        toss_respond_app_error(ex, &err);
+        fake_toss_respond_app_error(ex, &err);
         return;
     }
-    int64_t amount = in.has_amount ? in.amount : toss_record_integer(payment, "balanceAmount");
-    toss_refusal refusal;
-    if (toss_cancel_refused(payment, &in, amount, &refusal)) {
-        toss_respond_error(ex, refusal.status, refusal.code, refusal.message);
+    int64_t amount = in.has_amount ? in.amount : fake_toss_record_integer(payment, "balanceAmount");
+    fake_toss_refusal refusal;
+    if (fake_toss_cancel_refused(payment, &in, amount, &refusal)) {
+        fake_toss_respond_error(ex, refusal.status, refusal.code, refusal.message);
         return;
     }
-    if (toss_apply_cancel(payment, &in, amount) != 0) {
-        toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The cancel could not be recorded.");
+    if (fake_toss_apply_cancel(payment, &in, amount) != 0) {
+        fake_toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The cancel could not be recorded.");
         return;
     }
-    toss_send_status_webhook(fs, payment);
-    toss_respond_record(ex, 201, payment);
+    fake_toss_send_status_webhook(fs, payment);
+    fake_toss_respond_record(ex, 201, payment);
 }
 
-void toss_payments_cancel(http_exchange *ex, const http_route_params *params, void *context)
+void fake_toss_payments_cancel(http_exchange *ex, const http_route_params *params, void *context)
 {
     json_t *payment;
-    json_t *body = toss_payment_body(context, ex, params, &payment);
+    json_t *body = fake_toss_payment_body(context, ex, params, &payment);
     if (body == NULL)
         return;
-    toss_cancel(context, ex, payment, body);
+    fake_toss_cancel(context, ex, payment, body);
     json_decref(body);
 }

@@ -8,33 +8,33 @@
 #include <string.h>
 #include <time.h>
 
-#define TOSS_KOREA_OFFSET_SECONDS (9 * 3600)
+#define FAKE_TOSS_KOREA_OFFSET_SECONDS (9 * 3600)
 
-static struct tm toss_korea_time(time_t at)
+static struct tm fake_toss_korea_time(time_t at)
 {
-    time_t shifted = at + TOSS_KOREA_OFFSET_SECONDS;
+    time_t shifted = at + FAKE_TOSS_KOREA_OFFSET_SECONDS;
     struct tm parts;
     if (gmtime_r(&shifted, &parts) == NULL)
         memset(&parts, 0, sizeof parts);
     return parts;
 }
 
-void toss_time_now(char out[TOSS_TIME_LEN])
+void fake_toss_time_now(char out[FAKE_TOSS_TIME_LEN])
 {
-    struct tm parts = toss_korea_time(time(NULL));
-    if (strftime(out, TOSS_TIME_LEN, "%Y-%m-%dT%H:%M:%S+09:00", &parts) == 0)
-        snprintf(out, TOSS_TIME_LEN, "1970-01-01T09:00:00+09:00");
+    struct tm parts = fake_toss_korea_time(time(NULL));
+    if (strftime(out, FAKE_TOSS_TIME_LEN, "%Y-%m-%dT%H:%M:%S+09:00", &parts) == 0)
+        snprintf(out, FAKE_TOSS_TIME_LEN, "1970-01-01T09:00:00+09:00");
 }
 
-void toss_date_after_days(int days, char out[TOSS_DATE_LEN])
+void fake_toss_date_after_days(int days, char out[FAKE_TOSS_DATE_LEN])
 {
-    struct tm parts = toss_korea_time(time(NULL) + (time_t)days * 86400);
-    if (strftime(out, TOSS_DATE_LEN, "%Y-%m-%d", &parts) == 0)
-        snprintf(out, TOSS_DATE_LEN, "1970-01-01");
+    struct tm parts = fake_toss_korea_time(time(NULL) + (time_t)days * 86400);
+    if (strftime(out, FAKE_TOSS_DATE_LEN, "%Y-%m-%d", &parts) == 0)
+        snprintf(out, FAKE_TOSS_DATE_LEN, "1970-01-01");
 }
 
 /* Fills out[0..len) with characters of alphabet, drawn without modulo bias. */
-static int toss_random_from(const char *alphabet, char *out, size_t len)
+static int fake_toss_random_from(const char *alphabet, char *out, size_t len)
 {
     size_t size = strlen(alphabet);
     unsigned limit = 256 - 256 % (unsigned)size;
@@ -54,20 +54,20 @@ static int toss_random_from(const char *alphabet, char *out, size_t len)
     return 0;
 }
 
-int toss_random_text(char *out, size_t len)
+int fake_toss_random_text(char *out, size_t len)
 {
-    return toss_random_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", out, len);
+    return fake_toss_random_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", out, len);
 }
 
-int toss_random_digits(char *out, size_t len)
+int fake_toss_random_digits(char *out, size_t len)
 {
-    return toss_random_from("0123456789", out, len);
+    return fake_toss_random_from("0123456789", out, len);
 }
 
-int toss_unique_key(fake_store *store, char out[TOSS_KEY_LEN + 1])
+int fake_toss_unique_key(fake_store *store, char out[FAKE_TOSS_KEY_LEN + 1])
 {
     for (int attempt = 0; attempt < 8; attempt++) {
-        if (toss_random_text(out, TOSS_KEY_LEN) != 0)
+        if (fake_toss_random_text(out, FAKE_TOSS_KEY_LEN) != 0)
             return -1;
         if (fake_store_get(store, out) == NULL)
             return 0;
@@ -75,7 +75,7 @@ int toss_unique_key(fake_store *store, char out[TOSS_KEY_LEN + 1])
     return -1;
 }
 
-int toss_payment_set_balance(json_t *payment, int64_t balance, int64_t tax_free)
+int fake_toss_payment_set_balance(json_t *payment, int64_t balance, int64_t tax_free)
 {
     if (tax_free > balance)
         tax_free = balance;
@@ -90,15 +90,15 @@ int toss_payment_set_balance(json_t *payment, int64_t balance, int64_t tax_free)
     return failed ? -1 : 0;
 }
 
-json_t *toss_payment_new(toss_state *state, const toss_order *order, const char *method,
-                         const char *type, char payment_key[TOSS_KEY_LEN + 1])
+json_t *fake_toss_payment_new(fake_toss_state *state, const fake_toss_order *order, const char *method,
+                              const char *type, char payment_key[FAKE_TOSS_KEY_LEN + 1])
 {
-    char transaction_key[TOSS_KEY_LEN + 1];
-    char requested_at[TOSS_TIME_LEN];
-    if (toss_unique_key(state->payments, payment_key) != 0 ||
-        toss_random_text(transaction_key, TOSS_KEY_LEN) != 0)
+    char transaction_key[FAKE_TOSS_KEY_LEN + 1];
+    char requested_at[FAKE_TOSS_TIME_LEN];
+    if (fake_toss_unique_key(state->payments, payment_key) != 0 ||
+        fake_toss_random_text(transaction_key, FAKE_TOSS_KEY_LEN) != 0)
         return NULL;
-    toss_time_now(requested_at);
+    fake_toss_time_now(requested_at);
     json_t *payment = json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:b, s:s, s:n, s:n, s:n}",
         "mId", "tosspayments", "version", "2022-11-16", "method", method, "type", type,
@@ -108,7 +108,7 @@ json_t *toss_payment_new(toss_state *state, const toss_order *order, const char 
         "requestedAt", requested_at, "approvedAt", "cancels", "cashReceipt");
     if (payment == NULL)
         return NULL;
-    if (toss_payment_set_balance(payment, order->amount, order->tax_free_amount) != 0) {
+    if (fake_toss_payment_set_balance(payment, order->amount, order->tax_free_amount) != 0) {
         json_decref(payment);
         return NULL;
     }
@@ -116,7 +116,7 @@ json_t *toss_payment_new(toss_state *state, const toss_order *order, const char 
 }
 
 /* Card issuers by the first digit of the number, so that cards differ. */
-const char *toss_card_company(const char *card_number)
+const char *fake_toss_card_company(const char *card_number)
 {
     switch (card_number[0]) {
     case '3':
@@ -132,32 +132,32 @@ const char *toss_card_company(const char *card_number)
     }
 }
 
-static json_t *toss_card_new(const json_t *payment, const char *card_number, int64_t installment_months)
+static json_t *fake_toss_card_new(const json_t *payment, const char *card_number, int64_t installment_months)
 {
     char approve_no[9];
     char receipt_url[160];
-    if (toss_random_digits(approve_no, 8) != 0)
+    if (fake_toss_random_digits(approve_no, 8) != 0)
         return NULL;
     snprintf(receipt_url, sizeof receipt_url,
              "https://dashboard.tosspayments.com/receipt/redirection?transactionId=%s&ref=PX",
-             toss_record_string(payment, "transactionKey"));
+             fake_toss_record_string(payment, "transactionKey"));
     return json_pack("{s:s, s:s, s:I, s:b, s:s, s:b, s:s, s:s, s:s, s:s}", "company",
-                     toss_card_company(card_number), "number", card_number, "installmentPlanMonths",
-                     (json_int_t)installment_months, "isInterestFree", installment_months > 0,
-                     "approveNo", approve_no, "useCardPoint", 0, "cardType", "신용", "ownerType", "개인",
-                     "acquireStatus", "READY", "receiptUrl", receipt_url);
+                     fake_toss_card_company(card_number), "number", card_number, "installmentPlanMonths",
+                     (json_int_t)installment_months, "isInterestFree", installment_months > 0, "approveNo", approve_no,
+                     "useCardPoint", 0, "cardType", "신용", "ownerType", "개인", "acquireStatus", "READY", "receiptUrl",
+                     receipt_url);
 }
 
-json_t *toss_card_payment_new(toss_state *state, const toss_order *order, const char *type,
-                              const char *card_number, int64_t installment_months, bool approved)
+json_t *fake_toss_card_payment_new(fake_toss_state *state, const fake_toss_order *order, const char *type,
+                                   const char *card_number, int64_t installment_months, bool approved)
 {
-    char payment_key[TOSS_KEY_LEN + 1];
-    char now[TOSS_TIME_LEN];
-    json_t *payment = toss_payment_new(state, order, "카드", type, payment_key);
+    char payment_key[FAKE_TOSS_KEY_LEN + 1];
+    char now[FAKE_TOSS_TIME_LEN];
+    json_t *payment = fake_toss_payment_new(state, order, "카드", type, payment_key);
     if (payment == NULL)
         return NULL;
-    toss_time_now(now);
-    json_t *card = toss_card_new(payment, card_number, installment_months);
+    fake_toss_time_now(now);
+    json_t *card = fake_toss_card_new(payment, card_number, installment_months);
     int failed = card == NULL;
     failed |= json_object_set_new(payment, "card", card);
     failed |= json_object_set_new(payment, "discount", json_null());
@@ -171,23 +171,23 @@ json_t *toss_card_payment_new(toss_state *state, const toss_order *order, const 
     return payment;
 }
 
-int64_t toss_record_integer(const json_t *record, const char *name)
+int64_t fake_toss_record_integer(const json_t *record, const char *name)
 {
     return json_integer_value(json_object_get(record, name));
 }
 
-const char *toss_record_string(const json_t *record, const char *name)
+const char *fake_toss_record_string(const json_t *record, const char *name)
 {
     const char *value = json_string_value(json_object_get(record, name));
     return value != NULL ? value : "";
 }
 
-void toss_send_status_webhook(fake_server *fs, const json_t *payment)
+void fake_toss_send_status_webhook(fake_server *fs, const json_t *payment)
 {
-    json_t *doc = json_pack("{s:s, s:{s:s, s:s, s:s}}", "eventType", "PAYMENT_STATUS_CHANGED", "data",
-                            "paymentKey", toss_record_string(payment, "paymentKey"), "orderId",
-                            toss_record_string(payment, "orderId"), "status",
-                            toss_record_string(payment, "status"));
+    json_t *doc =
+        json_pack("{s:s, s:{s:s, s:s, s:s}}", "eventType", "PAYMENT_STATUS_CHANGED", "data", "paymentKey",
+                  fake_toss_record_string(payment, "paymentKey"), "orderId",
+                  fake_toss_record_string(payment, "orderId"), "status", fake_toss_record_string(payment, "status"));
     if (doc == NULL) {
         log_error("fake-toss: webhook document could not be built");
         return;

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-void toss_respond_error(http_exchange *ex, int status, const char *code, const char *message)
+void fake_toss_respond_error(http_exchange *ex, int status, const char *code, const char *message)
 {
     json_t *doc = json_pack("{s:s, s:s}", "code", code, "message", message);
     if (doc == NULL) {
@@ -20,7 +20,7 @@ void toss_respond_error(http_exchange *ex, int status, const char *code, const c
     fake_respond_json(ex, status, doc);
 }
 
-static const char *toss_error_code(int status)
+static const char *fake_toss_error_code(int status)
 {
     switch (status) {
     case 400:
@@ -36,18 +36,18 @@ static const char *toss_error_code(int status)
     }
 }
 
-void toss_respond_app_error(http_exchange *ex, const app_error *err)
+void fake_toss_respond_app_error(http_exchange *ex, const app_error *err)
 {
-    toss_respond_error(ex, err->status, toss_error_code(err->status), err->message);
+    fake_toss_respond_error(ex, err->status, fake_toss_error_code(err->status), err->message);
 }
 
-void toss_respond_record(http_exchange *ex, int status, json_t *record)
+void fake_toss_respond_record(http_exchange *ex, int status, json_t *record)
 {
     fake_respond_json(ex, status, json_incref(record));
 }
 
 /* Toss takes the secret key as the Basic user name with an empty password. */
-static bool toss_credentials_match(const char *header, const char *secret)
+static bool fake_toss_credentials_match(const char *header, const char *secret)
 {
     if (header == NULL || secret == NULL || strncasecmp(header, "Basic ", 6) != 0)
         return false;
@@ -65,22 +65,22 @@ static bool toss_credentials_match(const char *header, const char *secret)
     return match;
 }
 
-bool toss_authorized(fake_server *fs, http_exchange *ex)
+bool fake_toss_authorized(fake_server *fs, http_exchange *ex)
 {
     const http_request *req = http_exchange_request(ex);
-    if (toss_credentials_match(http_request_header(req, "Authorization"), fs->settings.secret))
+    if (fake_toss_credentials_match(http_request_header(req, "Authorization"), fs->settings.secret))
         return true;
-    toss_respond_error(ex, 401, "UNAUTHORIZED_KEY", "Unauthorized secret key or client key.");
+    fake_toss_respond_error(ex, 401, "UNAUTHORIZED_KEY", "Unauthorized secret key or client key.");
     return false;
 }
 
-json_t *toss_read_body(http_exchange *ex, bool allow_empty)
+json_t *fake_toss_read_body(http_exchange *ex, bool allow_empty)
 {
     const http_request *req = http_exchange_request(ex);
     if (req->body == NULL || req->body_len == 0) {
         if (allow_empty)
             return json_object();
-        toss_respond_error(ex, 400, "INVALID_REQUEST", "The request body must be a JSON object.");
+        fake_toss_respond_error(ex, 400, "INVALID_REQUEST", "The request body must be a JSON object.");
         return NULL;
     }
     json_error_t error;
@@ -89,12 +89,12 @@ json_t *toss_read_body(http_exchange *ex, bool allow_empty)
         char message[128];
         snprintf(message, sizeof message, "The request body is not valid JSON (line %d, column %d).",
                  error.line, error.column);
-        toss_respond_error(ex, 400, "INVALID_REQUEST", message);
+        fake_toss_respond_error(ex, 400, "INVALID_REQUEST", message);
         return NULL;
     }
     if (!json_is_object(body)) {
         json_decref(body);
-        toss_respond_error(ex, 400, "INVALID_REQUEST", "The request body must be a JSON object.");
+        fake_toss_respond_error(ex, 400, "INVALID_REQUEST", "The request body must be a JSON object.");
         return NULL;
     }
     return body;
@@ -102,21 +102,21 @@ json_t *toss_read_body(http_exchange *ex, bool allow_empty)
 
 /* The member to read, or NULL when err is already set or the member is
  * absent (null counts as absent; absent and required sets err). */
-static json_t *toss_field(json_t *obj, const char *name, toss_presence presence, app_error *err)
+static json_t *fake_toss_field(json_t *obj, const char *name, fake_toss_presence presence, app_error *err)
 {
     if (err->status != 0)
         return NULL;
     json_t *value = json_object_get(obj, name);
     if (value != NULL && !json_is_null(value))
         return value;
-    if (presence == TOSS_REQUIRED)
+    if (presence == FAKE_TOSS_REQUIRED)
         app_error_set(err, 400, "%s is required.", name);
     return NULL;
 }
 
-const char *toss_field_string(json_t *obj, const char *name, toss_presence presence, app_error *err)
+const char *fake_toss_field_string(json_t *obj, const char *name, fake_toss_presence presence, app_error *err)
 {
-    json_t *value = toss_field(obj, name, presence, err);
+    json_t *value = fake_toss_field(obj, name, presence, err);
     if (value == NULL)
         return NULL;
     if (!json_is_string(value)) {
@@ -124,21 +124,21 @@ const char *toss_field_string(json_t *obj, const char *name, toss_presence prese
         return NULL;
     }
     size_t len = json_string_length(value);
-    if (len > TOSS_MAX_STRING) {
-        app_error_set(err, 400, "%s is longer than %d bytes.", name, TOSS_MAX_STRING);
+    if (len > FAKE_TOSS_MAX_STRING) {
+        app_error_set(err, 400, "%s is longer than %d bytes.", name, FAKE_TOSS_MAX_STRING);
         return NULL;
     }
-    if (len == 0 && presence == TOSS_REQUIRED) {
+    if (len == 0 && presence == FAKE_TOSS_REQUIRED) {
         app_error_set(err, 400, "%s must not be empty.", name);
         return NULL;
     }
     return json_string_value(value);
 }
 
-const char *toss_field_digits(json_t *obj, const char *name, toss_presence presence, size_t min_digits,
-                              size_t max_digits, app_error *err)
+const char *fake_toss_field_digits(json_t *obj, const char *name, fake_toss_presence presence, size_t min_digits,
+                                   size_t max_digits, app_error *err)
 {
-    const char *text = toss_field_string(obj, name, presence, err);
+    const char *text = fake_toss_field_string(obj, name, presence, err);
     if (text == NULL)
         return NULL;
     size_t len = strlen(text);
@@ -155,7 +155,7 @@ const char *toss_field_digits(json_t *obj, const char *name, toss_presence prese
 }
 
 /* JSON numbers may arrive as 1000 or 1000.0; both are whole. */
-static bool toss_whole_number(const json_t *value, int64_t *out)
+static bool fake_toss_whole_number(const json_t *value, int64_t *out)
 {
     if (json_is_integer(value)) {
         *out = json_integer_value(value);
@@ -164,20 +164,20 @@ static bool toss_whole_number(const json_t *value, int64_t *out)
     if (!json_is_real(value))
         return false;
     double real = json_real_value(value);
-    if (!isfinite(real) || real != floor(real) || fabs(real) > (double)TOSS_MAX_AMOUNT * 1000)
+    if (!isfinite(real) || real != floor(real) || fabs(real) > (double)FAKE_TOSS_MAX_AMOUNT * 1000)
         return false;
     *out = (int64_t)real;
     return true;
 }
 
-bool toss_field_integer(json_t *obj, const char *name, toss_presence presence, int64_t minimum,
-                        int64_t maximum, int64_t *out, app_error *err)
+bool fake_toss_field_integer(json_t *obj, const char *name, fake_toss_presence presence, int64_t minimum,
+                             int64_t maximum, int64_t *out, app_error *err)
 {
-    json_t *value = toss_field(obj, name, presence, err);
+    json_t *value = fake_toss_field(obj, name, presence, err);
     if (value == NULL)
         return false;
     int64_t number = 0;
-    if (!toss_whole_number(value, &number)) {
+    if (!fake_toss_whole_number(value, &number)) {
         app_error_set(err, 400, "%s must be a whole number.", name);
         return false;
     }
@@ -190,9 +190,9 @@ bool toss_field_integer(json_t *obj, const char *name, toss_presence presence, i
     return true;
 }
 
-bool toss_field_boolean(json_t *obj, const char *name, bool *out, app_error *err)
+bool fake_toss_field_boolean(json_t *obj, const char *name, bool *out, app_error *err)
 {
-    json_t *value = toss_field(obj, name, TOSS_OPTIONAL, err);
+    json_t *value = fake_toss_field(obj, name, FAKE_TOSS_OPTIONAL, err);
     if (value == NULL)
         return false;
     if (!json_is_boolean(value)) {
@@ -203,9 +203,9 @@ bool toss_field_boolean(json_t *obj, const char *name, bool *out, app_error *err
     return true;
 }
 
-json_t *toss_field_object(json_t *obj, const char *name, toss_presence presence, app_error *err)
+json_t *fake_toss_field_object(json_t *obj, const char *name, fake_toss_presence presence, app_error *err)
 {
-    json_t *value = toss_field(obj, name, presence, err);
+    json_t *value = fake_toss_field(obj, name, presence, err);
     if (value != NULL && !json_is_object(value)) {
         app_error_set(err, 400, "%s must be an object.", name);
         return NULL;
@@ -213,43 +213,43 @@ json_t *toss_field_object(json_t *obj, const char *name, toss_presence presence,
     return value;
 }
 
-void toss_field_matches(json_t *obj, const char *name, const char *expected, app_error *err)
+void fake_toss_field_matches(json_t *obj, const char *name, const char *expected, app_error *err)
 {
-    const char *value = toss_field_string(obj, name, TOSS_OPTIONAL, err);
+    const char *value = fake_toss_field_string(obj, name, FAKE_TOSS_OPTIONAL, err);
     if (value != NULL && strcmp(value, expected) != 0)
         app_error_set(err, 400, "%s must be %s here.", name, expected);
 }
 
-void toss_read_order(json_t *body, toss_presence order_name, toss_order *order, app_error *err)
+void fake_toss_read_order(json_t *body, fake_toss_presence order_name, fake_toss_order *order, app_error *err)
 {
-    order->order_id = toss_field_string(body, "orderId", TOSS_REQUIRED, err);
-    order->order_name = toss_field_string(body, "orderName", order_name, err);
+    order->order_id = fake_toss_field_string(body, "orderId", FAKE_TOSS_REQUIRED, err);
+    order->order_name = fake_toss_field_string(body, "orderName", order_name, err);
     if (order->order_name == NULL)
         order->order_name = "test";
     order->amount = 0;
-    toss_field_integer(body, "amount", TOSS_REQUIRED, 1, TOSS_MAX_AMOUNT, &order->amount, err);
+    fake_toss_field_integer(body, "amount", FAKE_TOSS_REQUIRED, 1, FAKE_TOSS_MAX_AMOUNT, &order->amount, err);
     order->tax_free_amount = 0;
-    toss_field_integer(body, "taxFreeAmount", TOSS_OPTIONAL, 0, order->amount, &order->tax_free_amount, err);
+    fake_toss_field_integer(body, "taxFreeAmount", FAKE_TOSS_OPTIONAL, 0, order->amount, &order->tax_free_amount, err);
 }
 
 /* Two digits 01-12 at text (the caller checked they are digits). */
-static bool toss_is_month(const char *text)
+static bool fake_toss_is_month(const char *text)
 {
     return (text[0] == '0' && text[1] >= '1') || (text[0] == '1' && text[1] <= '2');
 }
 
 /* YYMMDD with a month 01-12 and a day 01-31. */
-static bool toss_is_birthday(const char *text)
+static bool fake_toss_is_birthday(const char *text)
 {
-    if (!toss_is_month(text + 2))
+    if (!fake_toss_is_month(text + 2))
         return false;
     int day = (text[4] - '0') * 10 + (text[5] - '0');
     return day >= 1 && day <= 31;
 }
 
-static void toss_check_email(json_t *body, app_error *err)
+static void fake_toss_check_email(json_t *body, app_error *err)
 {
-    const char *email = toss_field_string(body, "customerEmail", TOSS_OPTIONAL, err);
+    const char *email = fake_toss_field_string(body, "customerEmail", FAKE_TOSS_OPTIONAL, err);
     if (email == NULL)
         return;
     const char *at = strchr(email, '@');
@@ -257,26 +257,26 @@ static void toss_check_email(json_t *body, app_error *err)
         app_error_set(err, 400, "customerEmail must be an e-mail address.");
 }
 
-static void toss_check_vbv(json_t *body, app_error *err)
+static void fake_toss_check_vbv(json_t *body, app_error *err)
 {
-    json_t *vbv = toss_field_object(body, "vbv", TOSS_OPTIONAL, err);
+    json_t *vbv = fake_toss_field_object(body, "vbv", FAKE_TOSS_OPTIONAL, err);
     if (vbv == NULL)
         return;
-    toss_field_string(vbv, "cavv", TOSS_REQUIRED, err);
-    toss_field_string(vbv, "xid", TOSS_REQUIRED, err);
-    toss_field_string(vbv, "eci", TOSS_REQUIRED, err);
+    fake_toss_field_string(vbv, "cavv", FAKE_TOSS_REQUIRED, err);
+    fake_toss_field_string(vbv, "xid", FAKE_TOSS_REQUIRED, err);
+    fake_toss_field_string(vbv, "eci", FAKE_TOSS_REQUIRED, err);
 }
 
-void toss_check_card_input(json_t *body, toss_presence birthday, app_error *err)
+void fake_toss_check_card_input(json_t *body, fake_toss_presence birthday, app_error *err)
 {
-    toss_field_digits(body, "cardNumber", TOSS_REQUIRED, 16, 16, err);
-    toss_field_digits(body, "cardExpirationYear", TOSS_REQUIRED, 2, 2, err);
-    const char *month = toss_field_digits(body, "cardExpirationMonth", TOSS_REQUIRED, 2, 2, err);
-    if (month != NULL && !toss_is_month(month))
+    fake_toss_field_digits(body, "cardNumber", FAKE_TOSS_REQUIRED, 16, 16, err);
+    fake_toss_field_digits(body, "cardExpirationYear", FAKE_TOSS_REQUIRED, 2, 2, err);
+    const char *month = fake_toss_field_digits(body, "cardExpirationMonth", FAKE_TOSS_REQUIRED, 2, 2, err);
+    if (month != NULL && !fake_toss_is_month(month))
         app_error_set(err, 400, "cardExpirationMonth must be 01 to 12.");
-    const char *born = toss_field_digits(body, "customerBirthday", birthday, 6, 6, err);
-    if (born != NULL && !toss_is_birthday(born))
+    const char *born = fake_toss_field_digits(body, "customerBirthday", birthday, 6, 6, err);
+    if (born != NULL && !fake_toss_is_birthday(born))
         app_error_set(err, 400, "customerBirthday must be YYMMDD.");
-    toss_check_email(body, err);
-    toss_check_vbv(body, err);
+    fake_toss_check_email(body, err);
+    fake_toss_check_vbv(body, err);
 }
