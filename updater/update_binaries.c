@@ -5,22 +5,10 @@
  * from which update_roll.c decides what to roll. */
 #include "update_run_internal.h"
 
+#include "path.h"
+
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
-
-/* The path a process executes (without " (deleted)"), or "" when unknown. */
-static void executable_of(int pid, char *out, size_t len)
-{
-    char link[64];
-    snprintf(link, sizeof link, "/proc/%d/exe", pid);
-    ssize_t n = pid > 0 ? readlink(link, out, len - 1) : -1;
-    out[n > 0 ? n : 0] = '\0';
-    static const char deleted[] = " (deleted)";
-    size_t l = strlen(out);
-    if (l > sizeof deleted - 1 && strcmp(out + l - (sizeof deleted - 1), deleted) == 0)
-        out[l - (sizeof deleted - 1)] = '\0';
-}
 
 static int first_ready_worker(json_t *status)
 {
@@ -46,10 +34,10 @@ void update_binaries_remember_serving(update_run *r, const char *output)
     if (binary && *binary)
         snprintf(s->master_binary, sizeof s->master_binary, "%s", binary);
     else
-        executable_of(s->master_pid, s->master_binary, sizeof s->master_binary);
+        path_executable(s->master_pid, s->master_binary, sizeof s->master_binary);
     if (!s->master_binary[0])
         snprintf(s->master_binary, sizeof s->master_binary, "%s/bin/payments-master", r->config->build_dir);
-    executable_of(first_ready_worker(r->last_status), s->worker_binary, sizeof s->worker_binary);
+    path_executable(first_ready_worker(r->last_status), s->worker_binary, sizeof s->worker_binary);
     if (!s->worker_binary[0])
         snprintf(s->worker_binary, sizeof s->worker_binary, "%s/bin/payments-worker", r->config->build_dir);
 }

@@ -111,6 +111,12 @@ json_t *update_report_worker_pids(json_t *status)
     return pids;
 }
 
+json_t *update_report_failure(const char *instance, const char *step, const char *error)
+{
+    return json_pack("{s:s, s:b, s:s, s:s, s:[], s:s}", "instance", instance, "ok", 0, "step", step, "error", error,
+                     "output", "action", "none");
+}
+
 /* See update_run_done_cb in update_run.h for the fields. */
 json_t *update_report_result(update_run *r)
 {
