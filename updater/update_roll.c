@@ -48,8 +48,8 @@ void update_roll_start(update_run *r)
     bool master_changed = binary_changed(r, UPDATE_BINARY_MASTER, UPDATE_BINARY_RUNNING_MASTER, "master");
     bool worker_changed = binary_changed(r, UPDATE_BINARY_WORKER, UPDATE_BINARY_RUNNING_WORKER, "worker");
     bool moved = update_checkout_moved(r);
-    r->outcome.updater_changed = h->after[UPDATE_BINARY_SELF].ok && h->after[UPDATE_BINARY_RUNNING_SELF].ok &&
-                                 !update_hash_same(&h->after[UPDATE_BINARY_SELF], &h->after[UPDATE_BINARY_RUNNING_SELF]);
+    const update_hash_entry *self = &h->after[UPDATE_BINARY_SELF], *running = &h->after[UPDATE_BINARY_RUNNING_SELF];
+    r->outcome.updater_changed = self->ok && running->ok && !update_hash_same(self, running);
     r->roll.action = master_changed ? "upgrade" : worker_changed || moved ? "reload" : "none";
     log_info("update: master binary %s, worker binary %s, commit %s, updater %s", master_changed ? "changed" : "same",
              worker_changed ? "changed" : "same", moved ? "moved" : "same",
@@ -153,7 +153,8 @@ static void on_poll_status(json_t *answer, const char *error, void *data)
     if (update_run_keep_status(r, answer))
         state = roll_state(roll, answer);
     else /* during an upgrade the socket changes hands: keep asking */
-        snprintf(roll->wait_note, sizeof roll->wait_note, "the master does not answer: %s", error ? error : "no status");
+        snprintf(roll->wait_note, sizeof roll->wait_note, "the master does not answer: %s",
+                 error ? error : "no status");
     if (state == 1) {
         update_run_progress(r, "roll", "%s complete", roll->action);
         roll_end(r, NULL);
