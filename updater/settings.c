@@ -107,3 +107,13 @@ const char *settings_mode_host(const dotenv *env, const char *kind, const char *
                  mode);
     return host;
 }
+
+int settings_link_read(const dotenv *env, settings_link *link, char *err, size_t errlen)
+{
+    if (settings_integer(env, "PAYMENT_UPDATOR_PORT", 37820, 1, 65535, &link->port, err, errlen) < 0 ||
+        settings_integer(env, "PAYMENT_UPDATE_TIMEOUT_MS", 3600000, 1000, 86400000, &link->update_timeout_ms, err,
+                         errlen) < 0 ||
+        settings_integer(env, "PAYMENT_UPDATOR_HEARTBEAT_MS", 15000, 100, 600000, &link->heartbeat_ms, err, errlen) < 0)
+        return -1;
+    return 0;
+}

@@ -27,4 +27,13 @@ int settings_host_port(const char *text, int default_port, char **host, int *por
  * real when unset, or for an unknown mode. */
 const char *settings_mode_host(const dotenv *env, const char *kind, const char *mode, char *err, size_t errlen);
 
+/* What both ends of a link to the master updater must read alike. */
+typedef struct settings_link {
+    long long port;              /* PAYMENT_UPDATOR_PORT */
+    long long update_timeout_ms; /* PAYMENT_UPDATE_TIMEOUT_MS: how long a round may take */
+    long long heartbeat_ms;      /* PAYMENT_UPDATOR_HEARTBEAT_MS */
+} settings_link;
+/* Returns 0, or -1 with err naming the variable. */
+int settings_link_read(const dotenv *env, settings_link *link, char *err, size_t errlen);
+
 #endif

@@ -4,6 +4,8 @@
  * closed, so the owner may start the next request from inside it. */
 #include "update_control.h"
 
+#include "updater_read.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,14 +64,6 @@ static void on_timeout(uv_timer_t *timer)
     finish(timer->data, "the master did not answer in time");
 }
 
-static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
-{
-    (void)handle;
-    (void)suggested;
-    static char chunk[8192]; /* consumed synchronously in on_read */
-    *buf = uv_buf_init(chunk, sizeof chunk);
-}
-
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     control_request *r = stream->data;
@@ -117,7 +111,7 @@ static void on_connected(uv_connect_t *req, int status)
     }
     uv_buf_t buf = uv_buf_init(r->line, (unsigned int)strlen(r->line));
     if (uv_write(&r->write, (uv_stream_t *)&r->pipe, &buf, 1, on_written) < 0 ||
-        uv_read_start((uv_stream_t *)&r->pipe, on_alloc, on_read) < 0)
+        uv_read_start((uv_stream_t *)&r->pipe, updater_read_alloc, on_read) < 0)
         finish(r, "cannot talk to the master's control socket");
 }
 

@@ -6,6 +6,8 @@
  * last close callback, the owner is told. */
 #include "update_process.h"
 
+#include "updater_read.h"
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -115,14 +117,6 @@ static void finish(update_process *p)
     int initialized = p->open_handles;
     for (int i = 0; i < initialized; i++)
         uv_close(handles[i], on_handle_closed);
-}
-
-static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
-{
-    (void)handle;
-    (void)suggested;
-    static char chunk[8192]; /* consumed synchronously in on_read */
-    *buf = uv_buf_init(chunk, sizeof chunk);
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
@@ -274,9 +268,9 @@ update_process *update_process_start(uv_loop_t *loop, const update_process_optio
         return p;
     }
     p->open_pipes = 2;
-    if (uv_read_start((uv_stream_t *)&p->out, on_alloc, on_read) < 0)
+    if (uv_read_start((uv_stream_t *)&p->out, updater_read_alloc, on_read) < 0)
         p->open_pipes--;
-    if (uv_read_start((uv_stream_t *)&p->err, on_alloc, on_read) < 0)
+    if (uv_read_start((uv_stream_t *)&p->err, updater_read_alloc, on_read) < 0)
         p->open_pipes--;
     if (options->timeout_ms)
         uv_timer_start(&p->timer, on_timer, options->timeout_ms, 0);

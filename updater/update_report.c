@@ -1,37 +1,27 @@
-/* The end of an instance's update: what the instance serves now (the
- * master's own commit field when it has one, else the checkout's commit,
- * which a roll back made equal to what runs), and the result document the
- * master updater gathers. The run is freed here, after its timer closed. */
+/* The last step of an update, whatever happened before: what the instance
+ * serves now (the master's own commit field when it has one, else the
+ * checkout's commit, which a roll back made equal to what runs), and the
+ * result document the master updater gathers. Nothing here fails the update:
+ * what cannot be read is left out or becomes a warning. */
 #include "update_run_internal.h"
 
 #include "log.h"
-#include "update_control.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#define STATUS_TIMEOUT_MS 5000
+static void on_final_status(json_t *answer, const char *error, void *data);
+static void after_log(update_run *r, const update_process_result *result);
+static void after_branch(update_run *r, const update_process_result *result);
 
-json_t *report_worker_pids(json_t *status)
+void update_report_start(update_run *r)
 {
-    json_t *pids = json_array();
-    size_t i;
-    json_t *w;
-    json_array_foreach(json_object_get(status, "workers"), i, w)
-        json_array_append_new(pids, json_integer(json_integer_value(json_object_get(w, "pid"))));
-    return pids;
-}
-
-static json_t *lines_array(const char *text)
-{
-    json_t *lines = json_array();
-    while (text && *text) {
-        size_t n = strcspn(text, "\n");
-        json_array_append_new(lines, json_stringn(text, n));
-        text += n + (text[n] == '\n');
+    if (r->cancelled) {
+        update_run_end(r);
+        return;
     }
-    return lines;
+    if (update_run_ask_master(r, "status", on_final_status) < 0)
+        on_final_status(NULL, "out of memory", r);
 }
 
 /* The master's commit document, in the names of our result. */
@@ -52,43 +42,33 @@ static json_t *commit_from_status(json_t *status)
                      "source", "master");
 }
 
-static void on_closed(uv_handle_t *handle)
+static void on_final_status(json_t *answer, const char *error, void *data)
 {
-    update_run *r = handle->data;
-    json_t *master = json_object_get(r->last_status, "master");
-    json_t *result = json_pack(
-        "{s:s, s:b, s:s, s:s?, s:o, s:s, s:O?, s:s, s:{s:i, s:O?}, s:{s:O?, s:o}, s:b, s:b, s:O, s:I}", "instance",
-        r->config->instance, "ok", !r->failed, "step", r->failed ? r->failed_step : "done", "error",
-        r->failed ? r->error : NULL, "output", lines_array(r->failed_output), "action", r->action, "commit", r->commit,
-        "previous_hash", r->old_head, "master", "pid_before", r->master_pid_before, "pid_after",
-        json_object_get(master, "pid"), "workers", "before", r->workers_before, "after",
-        report_worker_pids(r->last_status), "rolled_back", r->rolled_back, "updater_changed",
-        !r->failed && r->updater_changed, "warnings", r->warnings, "duration_ms",
-        (json_int_t)(uv_now(r->loop) - r->started_ms));
-    if (!result)
-        log_error("update: cannot build the result document");
-    r->done(result, r->data);
-    json_decref(r->workers_before);
-    json_decref(r->roll_pids);
-    json_decref(r->last_status);
-    json_decref(r->warnings);
-    json_decref(r->commit);
-    free(r->failed_output);
-    free(r);
-}
-
-static void end_run(update_run *r)
-{
-    uv_close((uv_handle_t *)&r->timer, on_closed);
-}
-
-static void after_branch(update_run *r, const update_process_result *result)
-{
-    if (result->ok && r->commit) {
-        size_t n = strcspn(result->output, "\r\n");
-        json_object_set_new(r->commit, "branch", json_stringn(result->output, n));
+    update_run *r = data;
+    (void)error;
+    update_run_keep_status(r, answer);
+    update_run_outcome *o = &r->outcome;
+    if (!o->failed)
+        o->commit = commit_from_status(r->last_status);
+    if (o->commit) {
+        update_run_end(r);
+        return;
     }
-    end_run(r);
+    /* When the roll back could not reset the checkout, the old commit still serves. */
+    const char *ref = o->failed && !o->rolled_back && update_checkout_moved(r) ? r->checkout.old_head : "HEAD";
+    const char *const argv[] = {"git", "log", "-1", "--format=%H%n%h%n%cI%n%s", ref, NULL};
+    update_checkout_command(r, argv, after_log);
+}
+
+static json_t *lines_array(const char *text)
+{
+    json_t *lines = json_array();
+    while (text && *text) {
+        size_t n = strcspn(text, "\n");
+        json_array_append_new(lines, json_stringn(text, n));
+        text += n + (text[n] == '\n');
+    }
+    return lines;
 }
 
 /* git log lines: hash, short hash, committer date, subject. */
@@ -96,50 +76,58 @@ static void after_log(update_run *r, const update_process_result *result)
 {
     json_t *lines = result->ok ? lines_array(result->output) : NULL;
     if (json_array_size(lines) >= 4) {
-        r->commit = json_pack("{s:O, s:O, s:O, s:O, s:s}", "hash", json_array_get(lines, 0), "short_hash",
-                              json_array_get(lines, 1), "committed_at", json_array_get(lines, 2), "subject",
-                              json_array_get(lines, 3), "source", "checkout");
+        r->outcome.commit = json_pack("{s:O, s:O, s:O, s:O, s:s}", "hash", json_array_get(lines, 0), "short_hash",
+                                      json_array_get(lines, 1), "committed_at", json_array_get(lines, 2), "subject",
+                                      json_array_get(lines, 3), "source", "checkout");
     }
     json_decref(lines);
-    if (!r->commit) {
-        json_array_append_new(r->warnings, json_string("cannot read the commit of the checkout"));
-        end_run(r);
+    if (!r->outcome.commit) {
+        update_run_warn(r, "cannot read the commit of the checkout");
+        update_run_end(r);
         return;
     }
-    const char *const argv[] = {"git", "rev-parse", "--abbrev-ref", "HEAD", NULL};
-    run_command(r, argv, after_branch);
+    static const char *const argv[] = {"git", "rev-parse", "--abbrev-ref", "HEAD", NULL};
+    update_checkout_command(r, argv, after_branch);
 }
 
-static void on_final_status(json_t *answer, const char *error, void *data)
+static void after_branch(update_run *r, const update_process_result *result)
 {
-    update_run *r = data;
-    (void)error;
-    if (answer && json_is_object(json_object_get(answer, "master"))) {
-        json_decref(r->last_status);
-        r->last_status = json_incref(answer);
+    if (result->ok) {
+        size_t n = strcspn(result->output, "\r\n");
+        json_object_set_new(r->outcome.commit, "branch", json_stringn(result->output, n));
     }
-    if (!r->failed)
-        r->commit = commit_from_status(r->last_status);
-    if (r->commit) {
-        end_run(r);
-        return;
-    }
-    /* When the roll back could not reset the checkout, the old commit still serves. */
-    const char *ref = r->failed && !r->rolled_back && run_head_moved(r) ? r->old_head : "HEAD";
-    const char *const argv[] = {"git", "log", "-1", "--format=%H%n%h%n%cI%n%s", ref, NULL};
-    run_command(r, argv, after_log);
+    update_run_end(r);
 }
 
-void report_finish(update_run *r)
+/* ---- the result ---- */
+
+json_t *update_report_worker_pids(json_t *status)
 {
-    if (r->finishing)
-        return;
-    r->finishing = true;
-    if (r->cancelled) {
-        end_run(r);
-        return;
-    }
-    if (update_control_request(r->loop, r->config->control_socket, "status", STATUS_TIMEOUT_MS, on_final_status, r) <
-        0)
-        on_final_status(NULL, "out of memory", r);
+    json_t *pids = json_array();
+    size_t i;
+    json_t *w;
+    json_array_foreach(json_object_get(status, "workers"), i, w)
+        json_array_append_new(pids, json_integer(json_integer_value(json_object_get(w, "pid"))));
+    return pids;
+}
+
+json_t *update_report_failure(const char *instance, const char *step, const char *error)
+{
+    return json_pack("{s:s, s:b, s:s, s:s, s:[], s:s}", "instance", instance, "ok", 0, "step", step, "error", error,
+                     "output", "action", "none");
+}
+
+/* See update_run_done_cb in update_run.h for the fields. */
+json_t *update_report_result(update_run *r)
+{
+    const update_run_outcome *o = &r->outcome;
+    json_t *master = json_object_get(r->last_status, "master");
+    return json_pack("{s:s, s:b, s:s, s:s?, s:o, s:s, s:O?, s:s, s:{s:i, s:O?}, s:{s:O?, s:o}, s:b, s:b, s:O, s:I}",
+                     "instance", r->config->instance, "ok", !o->failed, "step", o->failed ? o->step : "done", "error",
+                     o->failed ? o->error : NULL, "output", lines_array(o->output), "action", r->roll.action, "commit",
+                     o->commit, "previous_hash", r->checkout.old_head, "master", "pid_before", r->serving.master_pid,
+                     "pid_after", json_object_get(master, "pid"), "workers", "before", r->serving.worker_pids, "after",
+                     update_report_worker_pids(r->last_status), "rolled_back", o->rolled_back, "updater_changed",
+                     !o->failed && o->updater_changed, "warnings", o->warnings, "duration_ms",
+                     (json_int_t)(uv_now(r->loop) - r->started_ms));
 }

@@ -11,45 +11,58 @@
 #include "update_run_internal.h"
 
 #include "log.h"
-#include "update_control.h"
 
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #define POLL_MS 250
-#define CONTROL_TIMEOUT_MS 5000
 
 static void send_roll_command(update_run *r);
 
-/* During the roll back a failing reload is a warning; otherwise the update failed. */
-static void roll_failed(update_run *r, const char *message)
+/* The roll is over; error NULL when it completed. */
+static void roll_end(update_run *r, const char *error)
 {
-    r->roll_phase = ROLL_IDLE;
-    if (r->rolling_back) {
-        char warning[600];
-        snprintf(warning, sizeof warning, "roll back: %s", message);
-        json_array_append_new(r->warnings, json_string(warning));
-        report_finish(r);
-        return;
-    }
-    run_fail(r, "roll", message, NULL);
+    r->roll.phase = UPDATE_ROLL_IDLE;
+    update_run_step_done(r, error, NULL);
 }
+
+/* ---- deciding ---- */
 
 /* Differs: the running image against the disk, else before against after. */
 static bool binary_changed(update_run *r, int disk, int running, const char *name)
 {
-    if (r->after[running].ok && r->after[disk].ok)
-        return !update_hash_same(&r->after[running], &r->after[disk]);
-    if (r->before[disk].ok && r->after[disk].ok)
-        return !update_hash_same(&r->before[disk], &r->after[disk]);
-    char warning[RUN_PATH_MAX + 64];
-    snprintf(warning, sizeof warning, "cannot read the %s binary %s", name, r->after[disk].path);
-    json_array_append_new(r->warnings, json_string(warning));
+    const update_run_hashes *h = &r->hashes;
+    if (h->after[running].ok && h->after[disk].ok)
+        return !update_hash_same(&h->after[running], &h->after[disk]);
+    if (h->before[disk].ok && h->after[disk].ok)
+        return !update_hash_same(&h->before[disk], &h->after[disk]);
+    update_run_warn(r, "cannot read the %s binary %s", name, h->after[disk].path);
     return false;
 }
+
+void update_roll_start(update_run *r)
+{
+    const update_run_hashes *h = &r->hashes;
+    bool master_changed = binary_changed(r, UPDATE_BINARY_MASTER, UPDATE_BINARY_RUNNING_MASTER, "master");
+    bool worker_changed = binary_changed(r, UPDATE_BINARY_WORKER, UPDATE_BINARY_RUNNING_WORKER, "worker");
+    bool moved = update_checkout_moved(r);
+    const update_hash_entry *self = &h->after[UPDATE_BINARY_SELF], *running = &h->after[UPDATE_BINARY_RUNNING_SELF];
+    r->outcome.updater_changed = self->ok && running->ok && !update_hash_same(self, running);
+    r->roll.action = master_changed ? "upgrade" : worker_changed || moved ? "reload" : "none";
+    log_info("update: master binary %s, worker binary %s, commit %s, updater %s", master_changed ? "changed" : "same",
+             worker_changed ? "changed" : "same", moved ? "moved" : "same",
+             r->outcome.updater_changed ? "changed" : "same");
+    if (strcmp(r->roll.action, "none") == 0) {
+        update_run_progress(r, "roll", "nothing changed: no roll needed");
+        roll_end(r, NULL);
+        return;
+    }
+    send_roll_command(r);
+}
+
+/* ---- waiting ---- */
 
 static bool pid_listed(json_t *pids, int pid)
 {
@@ -76,9 +89,9 @@ static bool process_gone(int pid)
     return paren && paren[1] == ' ' && paren[2] == 'Z';
 }
 
-/* Is the roll over? Writes why not into r->roll_wait_note. 1: done, 0: not
+/* Is the roll over? Writes why not into the wait note. 1: done, 0: not
  * yet, -1: it failed (the note says why). */
-static int roll_state(update_run *r, json_t *status)
+static int roll_state(update_run_roll *roll, json_t *status)
 {
     json_t *master = json_object_get(status, "master");
     int pid = (int)json_integer_value(json_object_get(master, "pid"));
@@ -91,37 +104,36 @@ static int roll_state(update_run *r, json_t *status)
     {
         const char *state = json_string_value(json_object_get(w, "state"));
         bool is_ready = state && strcmp(state, "ready") == 0;
-        bool is_old = pid_listed(r->roll_pids, (int)json_integer_value(json_object_get(w, "pid")));
+        bool is_old = pid_listed(roll->worker_pids, (int)json_integer_value(json_object_get(w, "pid")));
         ready += is_ready && !is_old;
         old += is_old;
         old_active += is_old && state && (is_ready || strcmp(state, "starting") == 0);
     }
-    bool upgrade = strcmp(r->action, "upgrade") == 0;
+    bool upgrade = strcmp(roll->action, "upgrade") == 0;
     /* The old master answers again with "upgrading" false: its successor died
      * before it was ready, and it took back the socket and pid file. */
-    if (upgrade && pid == r->roll_master_pid && json_is_false(json_object_get(master, "upgrading"))) {
-        snprintf(r->roll_wait_note, sizeof r->roll_wait_note,
+    if (upgrade && pid == roll->master_pid && json_is_false(json_object_get(master, "upgrading"))) {
+        snprintf(roll->wait_note, sizeof roll->wait_note,
                  "the new master did not come up; the old one (pid %d) keeps serving", pid);
         return -1;
     }
     if (!upgrade && !rolling && old_active > 0) {
-        snprintf(r->roll_wait_note, sizeof r->roll_wait_note,
+        snprintf(roll->wait_note, sizeof roll->wait_note,
                  "the roll stopped with %d old worker(s) still serving (new workers failed to start)", old_active);
         return -1;
     }
-    if (upgrade && pid == r->roll_master_pid) {
-        snprintf(r->roll_wait_note, sizeof r->roll_wait_note, "the new master has not taken over from pid %d",
-                 r->roll_master_pid);
+    if (upgrade && pid == roll->master_pid) {
+        snprintf(roll->wait_note, sizeof roll->wait_note, "the new master has not taken over from pid %d",
+                 roll->master_pid);
         return 0;
     }
     if (rolling || ready < configured || old > 0) {
-        snprintf(r->roll_wait_note, sizeof r->roll_wait_note, "%d of %d new workers ready, %d old one(s) left", ready,
+        snprintf(roll->wait_note, sizeof roll->wait_note, "%d of %d new workers ready, %d old one(s) left", ready,
                  configured, old);
         return 0;
     }
-    if (upgrade && !process_gone(r->roll_master_pid)) {
-        snprintf(r->roll_wait_note, sizeof r->roll_wait_note, "the old master (pid %d) has not exited",
-                 r->roll_master_pid);
+    if (upgrade && !process_gone(roll->master_pid)) {
+        snprintf(roll->wait_note, sizeof roll->wait_note, "the old master (pid %d) has not exited", roll->master_pid);
         return 0;
     }
     return 1;
@@ -132,48 +144,46 @@ static void poll_status(uv_timer_t *timer);
 static void on_poll_status(json_t *answer, const char *error, void *data)
 {
     update_run *r = data;
+    update_run_roll *roll = &r->roll;
     if (r->cancelled) {
-        roll_failed(r, "cancelled");
+        roll_end(r, "cancelled");
         return;
     }
     int state = 0;
-    if (answer && json_is_object(json_object_get(answer, "master"))) {
-        json_decref(r->last_status);
-        r->last_status = json_incref(answer);
-        state = roll_state(r, answer);
-    } else {
-        /* during an upgrade the socket changes hands: keep asking */
-        snprintf(r->roll_wait_note, sizeof r->roll_wait_note, "the master does not answer: %s",
+    if (update_run_keep_status(r, answer))
+        state = roll_state(roll, answer);
+    else /* during an upgrade the socket changes hands: keep asking */
+        snprintf(roll->wait_note, sizeof roll->wait_note, "the master does not answer: %s",
                  error ? error : "no status");
-    }
     if (state == 1) {
-        r->roll_phase = ROLL_IDLE;
-        run_progress(r, "roll", "%s complete", r->action);
-        r->after_roll(r);
+        update_run_progress(r, "roll", "%s complete", roll->action);
+        roll_end(r, NULL);
         return;
     }
     if (state < 0) {
-        roll_failed(r, r->roll_wait_note);
+        roll_end(r, roll->wait_note);
         return;
     }
-    if (uv_now(r->loop) >= r->roll_deadline_ms) {
+    if (uv_now(r->loop) >= roll->deadline_ms) {
         char message[400];
-        snprintf(message, sizeof message, "the %s did not finish within %llu s: %s", r->action,
-                 (unsigned long long)(r->config->roll_timeout_ms / 1000), r->roll_wait_note);
-        roll_failed(r, message);
+        snprintf(message, sizeof message, "the %s did not finish within %llu s: %s", roll->action,
+                 (unsigned long long)(r->config->roll_timeout_ms / 1000), roll->wait_note);
+        roll_end(r, message);
         return;
     }
-    r->roll_phase = ROLL_WAITING;
-    uv_timer_start(&r->timer, poll_status, POLL_MS, 0);
+    roll->phase = UPDATE_ROLL_WAITING;
+    uv_timer_start(&roll->timer, poll_status, POLL_MS, 0);
 }
 
 static void poll_status(uv_timer_t *timer)
 {
     update_run *r = timer->data;
-    r->roll_phase = ROLL_REQUEST;
-    if (update_control_request(r->loop, r->config->control_socket, "status", CONTROL_TIMEOUT_MS, on_poll_status, r) < 0)
-        roll_failed(r, "cannot ask the master for its status (out of memory)");
+    r->roll.phase = UPDATE_ROLL_REQUEST;
+    if (update_run_ask_master(r, "status", on_poll_status) < 0)
+        roll_end(r, "cannot ask the master for its status (out of memory)");
 }
+
+/* ---- asking the master ---- */
 
 static bool unknown_command(json_t *answer)
 {
@@ -184,81 +194,71 @@ static bool unknown_command(json_t *answer)
 static void on_roll_answer(json_t *answer, const char *error, void *data)
 {
     update_run *r = data;
-    r->roll_phase = ROLL_IDLE;
+    update_run_roll *roll = &r->roll;
+    roll->phase = UPDATE_ROLL_IDLE;
     if (r->cancelled) {
-        roll_failed(r, "cancelled");
+        roll_end(r, "cancelled");
         return;
     }
-    if (answer && strcmp(r->action, "upgrade") == 0 && unknown_command(answer)) {
-        json_array_append_new(r->warnings, json_string("the master binary changed but this master cannot upgrade "
-                                                       "itself: workers were reloaded; restart the master to run "
-                                                       "the new one"));
-        r->action = "reload";
+    if (answer && strcmp(roll->action, "upgrade") == 0 && unknown_command(answer)) {
+        update_run_warn(r, "the master binary changed but this master cannot upgrade itself: workers were reloaded; "
+                           "restart the master to run the new one");
+        roll->action = "reload";
         send_roll_command(r);
         return;
     }
     const char *refusal = answer ? json_string_value(json_object_get(answer, "error")) : NULL;
     if (!answer || refusal) {
         char message[512];
-        snprintf(message, sizeof message, "the master refused to %s: %s", r->action, refusal ? refusal : error);
-        roll_failed(r, message);
+        snprintf(message, sizeof message, "the master refused to %s: %s", roll->action, refusal ? refusal : error);
+        roll_end(r, message);
         return;
     }
-    r->roll_started = true;
-    r->roll_deadline_ms = uv_now(r->loop) + r->config->roll_timeout_ms;
-    r->roll_phase = ROLL_WAITING;
-    uv_timer_start(&r->timer, poll_status, POLL_MS, 0);
+    roll->started = true;
+    roll->deadline_ms = uv_now(r->loop) + r->config->roll_timeout_ms;
+    roll->phase = UPDATE_ROLL_WAITING;
+    uv_timer_start(&roll->timer, poll_status, POLL_MS, 0);
 }
 
-/* Remembers who serves now, then asks the master to roll. */
+/* Remembers who serves now (from the latest status), then asks the master to roll. */
 static void send_roll_command(update_run *r)
 {
+    update_run_roll *roll = &r->roll;
     json_t *master = json_object_get(r->last_status, "master");
-    r->roll_master_pid = (int)json_integer_value(json_object_get(master, "pid"));
-    json_decref(r->roll_pids);
-    r->roll_pids = report_worker_pids(r->last_status);
-    run_progress(r, "roll", "%s: master pid %d, %zu worker(s) to replace", r->action, r->roll_master_pid,
-                 json_array_size(r->roll_pids));
-    r->roll_phase = ROLL_REQUEST;
-    if (update_control_request(r->loop, r->config->control_socket, r->action, CONTROL_TIMEOUT_MS, on_roll_answer, r) <
-        0)
-        roll_failed(r, "cannot send the roll command (out of memory)");
+    roll->master_pid = (int)json_integer_value(json_object_get(master, "pid"));
+    json_decref(roll->worker_pids);
+    roll->worker_pids = update_report_worker_pids(r->last_status);
+    update_run_progress(r, "roll", "%s: master pid %d, %zu worker(s) to replace", roll->action, roll->master_pid,
+                        json_array_size(roll->worker_pids));
+    roll->phase = UPDATE_ROLL_REQUEST;
+    if (update_run_ask_master(r, roll->action, on_roll_answer) < 0)
+        roll_end(r, "cannot send the roll command (out of memory)");
 }
 
-void roll_start(update_run *r)
+/* ---- the roll back's reload, and cancelling ---- */
+
+bool update_roll_replaced_workers(const update_run *r)
 {
-    bool master_changed = binary_changed(r, HASH_MASTER, HASH_RUNNING_MASTER, "master");
-    bool worker_changed = binary_changed(r, HASH_WORKER, HASH_RUNNING_WORKER, "worker");
-    r->updater_changed = r->after[HASH_SELF].ok && r->after[HASH_RUNNING_SELF].ok &&
-                         !update_hash_same(&r->after[HASH_SELF], &r->after[HASH_RUNNING_SELF]);
-    r->action = master_changed ? "upgrade" : worker_changed || run_head_moved(r) ? "reload" : "none";
-    log_info("update: master binary %s, worker binary %s, commit %s, updater %s", master_changed ? "changed" : "same",
-             worker_changed ? "changed" : "same", run_head_moved(r) ? "moved" : "same",
-             r->updater_changed ? "changed" : "same");
-    if (strcmp(r->action, "none") == 0) {
-        run_progress(r, "roll", "nothing changed: no roll needed");
-        r->after_roll(r);
-        return;
-    }
+    return strcmp(r->outcome.step, "roll") == 0 && r->roll.started && strcmp(r->roll.action, "reload") == 0;
+}
+
+/* The roll back's reload needs who serves now: its own status read. */
+void update_roll_prepare_reload(update_run *r)
+{
+    update_run_progress(r, "rollback", "reloading the workers with the rebuilt old binaries");
+    update_run_read_status(r);
+}
+
+void update_roll_reload(update_run *r)
+{
+    r->roll.action = "reload";
     send_roll_command(r);
 }
 
-static void after_status_for_reload(update_run *r)
+void update_roll_cancel(update_run *r)
 {
-    r->action = "reload";
-    send_roll_command(r);
-}
-
-void roll_reload_again(update_run *r)
-{
-    run_progress(r, "rollback", "reloading the workers with the rebuilt old binaries");
-    run_read_status(r, "roll", after_status_for_reload);
-}
-
-void roll_cancel(update_run *r)
-{
-    if (r->roll_phase != ROLL_WAITING)
+    if (r->roll.phase != UPDATE_ROLL_WAITING)
         return; /* a control request in flight sees the cancel in its callback */
-    uv_timer_stop(&r->timer);
-    roll_failed(r, "cancelled");
+    uv_timer_stop(&r->roll.timer);
+    roll_end(r, "cancelled");
 }

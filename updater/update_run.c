@@ -1,26 +1,131 @@
-/* One instance's update, step by step: each step starts one asynchronous
- * operation (a child process, a control request, a hash) whose completion
- * starts the next, so the loop keeps serving the updater's links meanwhile.
- * The order matters: nothing is rolled before the build and the migrations
- * succeeded, and a failure once the checkout moved puts it back and rebuilds,
- * so a worker respawned later never runs code of a failed update. */
+/* One instance's update as a table of steps, run top to bottom. Each step
+ * starts one asynchronous operation (a child process, a control request, a
+ * hash) and the driver starts the next when it ends, so the loop keeps
+ * serving the updater's links meanwhile. Nothing is rolled before the build
+ * and the migrations succeeded; a failure once the checkout moved switches to
+ * the roll back table, so a worker respawned later never runs code of a
+ * failed update. The updater re-executing itself when it was rebuilt happens
+ * after the report, in its role (updater_master.c, updater_slave.c). */
 #include "update_run_internal.h"
 
 #include "log.h"
-#include "update_control.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#define STATUS_TIMEOUT_MS 5000
+#define CONTROL_TIMEOUT_MS 5000
 
-static const char *const git_env[] = {"GIT_TERMINAL_PROMPT=0", "LC_ALL=C", NULL};
+static void announce_finished(update_run *r, const char *output);
 
-void run_progress(update_run *r, const char *step, const char *fmt, ...)
+/* The update. The first column is what a failure reports. */
+static const update_step update_steps[] = {
+    /* pull: remember what serves, then bring the checkout to the new commit */
+    {.name = "fetch", .start = update_run_read_status, .done = update_binaries_remember_serving},
+    {.name = "fetch", .start = update_checkout_read_head, .done = update_checkout_remember_old_head},
+    {.name = "fetch", .start = update_binaries_hash_before},
+    {.name = "fetch", .start = update_checkout_pull},
+    {.name = "fetch", .start = update_checkout_read_head, .done = update_checkout_remember_new_head},
+    /* build only the binaries that run; configure first when never configured */
+    {.name = "build", .wanted = update_checkout_unconfigured, .start = update_checkout_configure},
+    {.name = "build", .start = update_checkout_build},
+    /* migrate */
+    {.name = "migrate", .start = update_checkout_migrate, .done = update_checkout_migrated},
+    /* hash what runs now (the master may have replaced a worker during the
+     * build) and what is on disk */
+    {.name = "roll", .start = update_run_read_status},
+    {.name = "roll", .start = update_binaries_hash_after},
+    /* roll: reload or upgrade, and wait until the instance serves it */
+    {.name = "roll", .start = update_roll_start, .done = announce_finished},
+    /* report: what is served, and the result */
+    {.name = "report", .start = update_report_start},
+};
+
+/* After a failure once the checkout moved: put it back at the commit that
+ * serves and rebuild it, then undo a reload that had begun. A failure here is
+ * a warning of the report, which follows in any case. */
+static const update_step roll_back_steps[] = {
+    {.name = "rollback", .start = update_checkout_reset, .undoing = "git reset to"},
+    {.name = "rollback", .start = update_checkout_rebuild, .done = update_checkout_rebuilt, .undoing = "rebuilding"},
+    {.name = "rollback", .wanted = update_roll_replaced_workers, .start = update_roll_prepare_reload},
+    {.name = "rollback", .wanted = update_roll_replaced_workers, .start = update_roll_reload},
+    {.name = "report", .start = update_report_start},
+};
+
+/* ---- the driver ---- */
+
+static void start_step(update_run *r)
+{
+    while (r->steps[r->step].wanted && !r->steps[r->step].wanted(r))
+        r->step++;
+    r->steps[r->step].start(r);
+}
+
+/* Both tables end with the report. */
+static void skip_to_report(update_run *r)
+{
+    while (r->steps[r->step].start != update_report_start)
+        r->step++;
+    start_step(r);
+}
+
+static void record_failure(update_run *r, const char *step, const char *error, const char *output)
+{
+    update_run_outcome *o = &r->outcome;
+    o->failed = true;
+    snprintf(o->step, sizeof o->step, "%s", step);
+    snprintf(o->error, sizeof o->error, "%s", r->cancelled ? "cancelled" : error);
+    o->output = output && *output ? strdup(output) : NULL;
+    log_error("update failed at %s: %s", step, o->error);
+}
+
+/* The one failure path. */
+static void fail(update_run *r, const char *error, const char *output)
+{
+    const update_step *step = &r->steps[r->step];
+    if (r->steps == roll_back_steps) {
+        if (!error)
+            error = "cancelled";
+        if (step->undoing)
+            update_run_warn(r, "roll back: %s %.12s failed: %s", step->undoing, r->checkout.old_head, error);
+        else
+            update_run_warn(r, "roll back: %s", error);
+        skip_to_report(r);
+        return;
+    }
+    record_failure(r, step->name, error, output);
+    if (r->cancelled || !update_checkout_moved(r)) {
+        skip_to_report(r);
+        return;
+    }
+    r->steps = roll_back_steps;
+    r->step = 0;
+    start_step(r);
+}
+
+void update_run_step_done(update_run *r, const char *error, const char *output)
+{
+    if (error || r->cancelled) {
+        fail(r, error, output);
+        return;
+    }
+    const update_step *step = &r->steps[r->step];
+    if (step->done)
+        step->done(r, output);
+    r->step++;
+    start_step(r);
+}
+
+static void announce_finished(update_run *r, const char *output)
+{
+    (void)output;
+    update_run_progress(r, "done", "update finished: %s", r->roll.action);
+}
+
+/* ---- what the steps share ---- */
+
+void update_run_progress(update_run *r, const char *step, const char *fmt, ...)
 {
     char message[512];
     va_list ap;
@@ -32,339 +137,50 @@ void run_progress(update_run *r, const char *step, const char *fmt, ...)
         r->progress(step, message, r->data);
 }
 
-/* ---- running commands and asking the master ---- */
-
-static void on_process_done(const update_process_result *result, void *data)
+void update_run_warn(update_run *r, const char *fmt, ...)
 {
-    update_run *r = data;
-    r->process = NULL;
-    process_continuation next = r->after_process;
-    r->after_process = NULL;
-    next(r, result);
+    char warning[UPDATE_RUN_PATH_MAX + 128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(warning, sizeof warning, fmt, ap);
+    va_end(ap);
+    json_array_append_new(r->outcome.warnings, json_string(warning));
 }
 
-void run_command(update_run *r, const char *const *argv, process_continuation next)
+int update_run_ask_master(update_run *r, const char *command, update_control_cb cb)
 {
-    update_process_options options = {.cwd = r->config->checkout,
-                                      .argv = argv,
-                                      .extra_env = git_env,
-                                      .timeout_ms = r->config->command_timeout_ms};
-    r->after_process = next;
-    r->process = update_process_start(r->loop, &options, on_process_done, r);
-    if (!r->process) {
-        update_process_result failed = {.error = "cannot start a process (out of memory)", .output = ""};
-        r->after_process = NULL;
-        next(r, &failed);
-    }
+    return update_control_request(r->loop, r->config->control_socket, command, CONTROL_TIMEOUT_MS, cb, r);
 }
 
-typedef struct status_request {
-    update_run *run;
-    const char *step;
-    run_continuation next;
-} status_request;
+bool update_run_keep_status(update_run *r, json_t *answer)
+{
+    if (!answer || !json_is_object(json_object_get(answer, "master")))
+        return false;
+    json_decref(r->last_status);
+    r->last_status = json_incref(answer);
+    return true;
+}
 
 static void on_status(json_t *answer, const char *error, void *data)
 {
-    status_request *q = data;
-    update_run *r = q->run;
-    const char *step = q->step;
-    run_continuation next = q->next;
-    free(q);
-    if (!answer || !json_is_object(json_object_get(answer, "master"))) {
-        char message[512];
-        snprintf(message, sizeof message, "the local master does not answer on %s: %s", r->config->control_socket,
-                 error ? error : "no status document");
-        run_fail(r, step, message, NULL);
-        return;
-    }
-    json_decref(r->last_status);
-    r->last_status = json_incref(answer);
-    next(r);
-}
-
-void run_read_status(update_run *r, const char *step, run_continuation next)
-{
-    status_request *q = malloc(sizeof *q);
-    if (q) {
-        *q = (status_request){r, step, next};
-        if (update_control_request(r->loop, r->config->control_socket, "status", STATUS_TIMEOUT_MS, on_status, q) == 0)
-            return;
-        free(q);
-    }
-    run_fail(r, step, "cannot ask the master for its status (out of memory)", NULL);
-}
-
-/* ---- failing and rolling back ---- */
-
-bool run_head_moved(const update_run *r)
-{
-    return r->old_head[0] && r->new_head[0] && strcmp(r->old_head, r->new_head) != 0;
-}
-
-static void after_rollback_build(update_run *r, const update_process_result *result)
-{
-    if (!result->ok) {
-        char warning[600];
-        snprintf(warning, sizeof warning, "roll back: rebuilding %.12s failed: %s", r->old_head, result->error);
-        json_array_append_new(r->warnings, json_string(warning));
-        report_finish(r);
-        return;
-    }
-    r->rolled_back = true;
-    if (strcmp(r->failed_step, "roll") == 0 && r->roll_started && strcmp(r->action, "reload") == 0) {
-        r->after_roll = report_finish;
-        roll_reload_again(r);
-        return;
-    }
-    report_finish(r);
-}
-
-/* cmake --build of the binaries that run, nothing else (tests, fakes). */
-static void run_build(update_run *r, process_continuation next)
-{
-    char jobs[16];
-    snprintf(jobs, sizeof jobs, "%d", r->config->build_jobs);
-    const char *const argv[] = {"cmake", "--build", r->config->build_dir, "--parallel", jobs, "--target",
-                                "payments-master", "payments-worker", "payments", "payments-updater", NULL};
-    run_command(r, argv, next);
-}
-
-static void after_rollback_reset(update_run *r, const update_process_result *result)
-{
-    if (!result->ok) {
-        char warning[600];
-        snprintf(warning, sizeof warning, "roll back: git reset to %.12s failed: %s", r->old_head, result->error);
-        json_array_append_new(r->warnings, json_string(warning));
-        report_finish(r);
-        return;
-    }
-    run_progress(r, "rollback", "checkout back at %.12s; rebuilding it", r->old_head);
-    run_build(r, after_rollback_build);
-}
-
-void run_fail(update_run *r, const char *step, const char *error, const char *output)
-{
-    if (!r->failed) {
-        r->failed = true;
-        snprintf(r->failed_step, sizeof r->failed_step, "%s", step);
-        snprintf(r->error, sizeof r->error, "%s", r->cancelled ? "cancelled" : error);
-        r->failed_output = output && *output ? strdup(output) : NULL;
-        log_error("update failed at %s: %s", step, r->error);
-    }
-    if (r->cancelled || r->rolling_back || !run_head_moved(r)) {
-        report_finish(r);
-        return;
-    }
-    r->rolling_back = true;
-    run_progress(r, "rollback", "putting the checkout back at %.12s", r->old_head);
-    const char *const argv[] = {"git", "reset", "--keep", r->old_head, NULL};
-    run_command(r, argv, after_rollback_reset);
-}
-
-/* ---- the steps ---- */
-
-/* The path a process executes (without " (deleted)"), or "" when unknown. */
-static void executable_of(int pid, char *out, size_t len)
-{
-    char link[64];
-    snprintf(link, sizeof link, "/proc/%d/exe", pid);
-    ssize_t n = pid > 0 ? readlink(link, out, len - 1) : -1;
-    out[n > 0 ? n : 0] = '\0';
-    static const char deleted[] = " (deleted)";
-    size_t l = strlen(out);
-    if (l > sizeof deleted - 1 && strcmp(out + l - (sizeof deleted - 1), deleted) == 0)
-        out[l - (sizeof deleted - 1)] = '\0';
-}
-
-static int first_worker_pid(json_t *status)
-{
-    size_t i;
-    json_t *w;
-    json_array_foreach(json_object_get(status, "workers"), i, w)
-    {
-        const char *state = json_string_value(json_object_get(w, "state"));
-        if (state && strcmp(state, "ready") == 0)
-            return (int)json_integer_value(json_object_get(w, "pid"));
-    }
-    return 0;
-}
-
-static void after_roll(update_run *r)
-{
-    run_progress(r, "done", "update finished: %s", r->action);
-    report_finish(r);
-}
-
-static void after_hash_after(const update_hash_entry *entries, size_t count, void *data)
-{
     update_run *r = data;
-    memcpy(r->after, entries, count * sizeof *entries);
-    if (r->cancelled) {
-        run_fail(r, "roll", "cancelled", NULL);
+    if (update_run_keep_status(r, answer)) {
+        update_run_step_done(r, NULL, NULL);
         return;
     }
-    r->after_roll = after_roll;
-    roll_start(r);
+    char message[512];
+    snprintf(message, sizeof message, "the local master does not answer on %s: %s", r->config->control_socket,
+             error ? error : "no status document");
+    update_run_step_done(r, message, NULL);
 }
 
-static void hash_after(update_run *r)
+void update_run_read_status(update_run *r)
 {
-    char running_master[64], running_worker[64];
-    snprintf(running_master, sizeof running_master, "/proc/%d/exe", r->master_pid_before);
-    int worker = first_worker_pid(r->last_status);
-    snprintf(running_worker, sizeof running_worker, "/proc/%d/exe", worker);
-    const char *paths[HASH_COUNT] = {r->master_binary, r->worker_binary, r->config->self_path,
-                                     running_master, worker ? running_worker : "", "/proc/self/exe"};
-    if (update_hash_files(r->loop, paths, HASH_COUNT, after_hash_after, r) < 0)
-        run_fail(r, "roll", "cannot hash the binaries (out of memory)", NULL);
+    if (update_run_ask_master(r, "status", on_status) < 0)
+        update_run_step_done(r, "cannot ask the master for its status (out of memory)", NULL);
 }
 
-static void after_status_for_hash(update_run *r)
-{
-    hash_after(r);
-}
-
-static void after_migrate(update_run *r, const update_process_result *result)
-{
-    if (!result->ok) {
-        run_fail(r, "migrate", result->error, result->output);
-        return;
-    }
-    run_progress(r, "migrate", "migrations applied");
-    /* The master may have replaced a worker during the build: hash what runs now. */
-    run_read_status(r, "roll", after_status_for_hash);
-}
-
-static void migrate(update_run *r)
-{
-    char payments[RUN_PATH_MAX], sql_dir[RUN_PATH_MAX + 8];
-    snprintf(payments, sizeof payments, "%s/bin/payments", r->config->build_dir);
-    snprintf(sql_dir, sizeof sql_dir, "PAYMENT_SQL_DIR=%s/sql", r->config->checkout);
-    run_progress(r, "migrate", "applying migrations");
-    const char *const argv[] = {payments, "migrate", NULL};
-    const char *const env[] = {sql_dir, "LC_ALL=C", NULL};
-    update_process_options options = {
-        .cwd = NULL, .argv = argv, .extra_env = env, .timeout_ms = r->config->command_timeout_ms};
-    r->after_process = after_migrate;
-    r->process = update_process_start(r->loop, &options, on_process_done, r);
-    if (!r->process)
-        run_fail(r, "migrate", "cannot start payments migrate (out of memory)", NULL);
-}
-
-static void after_build(update_run *r, const update_process_result *result)
-{
-    if (!result->ok) {
-        run_fail(r, "build", result->error, result->output);
-        return;
-    }
-    migrate(r);
-}
-
-static void build(update_run *r)
-{
-    run_progress(r, "build", "building in %s", r->config->build_dir);
-    run_build(r, after_build);
-}
-
-static void after_configure(update_run *r, const update_process_result *result)
-{
-    if (!result->ok) {
-        run_fail(r, "build", result->error, result->output);
-        return;
-    }
-    build(r);
-}
-
-static void configure_if_needed(update_run *r)
-{
-    char cache[RUN_PATH_MAX + 32], type[64];
-    snprintf(cache, sizeof cache, "%s/CMakeCache.txt", r->config->build_dir);
-    struct stat st;
-    if (stat(cache, &st) == 0) {
-        build(r);
-        return;
-    }
-    run_progress(r, "build", "configuring %s", r->config->build_dir);
-    snprintf(type, sizeof type, "-DCMAKE_BUILD_TYPE=%s", r->config->build_type);
-    const char *const argv[] = {"cmake", "-S", r->config->checkout, "-B", r->config->build_dir, type, NULL};
-    run_command(r, argv, after_configure);
-}
-
-/* The first line of a command's output, trimmed, into out. */
-static void first_line(const char *output, char *out, size_t len)
-{
-    size_t n = strcspn(output, "\r\n");
-    snprintf(out, len, "%.*s", (int)n, output);
-}
-
-static void after_head_after(update_run *r, const update_process_result *result)
-{
-    if (!result->ok) {
-        run_fail(r, "fetch", result->error, result->output);
-        return;
-    }
-    first_line(result->output, r->new_head, sizeof r->new_head);
-    if (strcmp(r->old_head, r->new_head) == 0)
-        run_progress(r, "fetch", "already at %.12s", r->new_head);
-    else
-        run_progress(r, "fetch", "moved from %.12s to %.12s", r->old_head, r->new_head);
-    configure_if_needed(r);
-}
-
-static void after_pull(update_run *r, const update_process_result *result)
-{
-    if (!result->ok) {
-        run_fail(r, "fetch", result->error, result->output);
-        return;
-    }
-    const char *const argv[] = {"git", "rev-parse", "HEAD", NULL};
-    run_command(r, argv, after_head_after);
-}
-
-static void after_hash_before(const update_hash_entry *entries, size_t count, void *data)
-{
-    update_run *r = data;
-    memcpy(r->before, entries, count * sizeof *entries);
-    if (r->cancelled) {
-        run_fail(r, "fetch", "cancelled", NULL);
-        return;
-    }
-    run_progress(r, "fetch", "git pull --ff-only in %s", r->config->checkout);
-    const char *const argv[] = {"git", "pull", "--ff-only", NULL};
-    run_command(r, argv, after_pull);
-}
-
-static void after_head_before(update_run *r, const update_process_result *result)
-{
-    if (!result->ok) {
-        run_fail(r, "fetch", result->error, result->output);
-        return;
-    }
-    first_line(result->output, r->old_head, sizeof r->old_head);
-    const char *paths[3] = {r->master_binary, r->worker_binary, r->config->self_path};
-    if (update_hash_files(r->loop, paths, 3, after_hash_before, r) < 0)
-        run_fail(r, "fetch", "cannot hash the binaries (out of memory)", NULL);
-}
-
-static void after_status_before(update_run *r)
-{
-    json_t *master = json_object_get(r->last_status, "master");
-    r->master_pid_before = (int)json_integer_value(json_object_get(master, "pid"));
-    r->workers_before = report_worker_pids(r->last_status);
-    const char *binary = json_string_value(json_object_get(master, "binary"));
-    if (binary && *binary)
-        snprintf(r->master_binary, sizeof r->master_binary, "%s", binary);
-    else
-        executable_of(r->master_pid_before, r->master_binary, sizeof r->master_binary);
-    if (!r->master_binary[0])
-        snprintf(r->master_binary, sizeof r->master_binary, "%s/bin/payments-master", r->config->build_dir);
-    executable_of(first_worker_pid(r->last_status), r->worker_binary, sizeof r->worker_binary);
-    if (!r->worker_binary[0])
-        snprintf(r->worker_binary, sizeof r->worker_binary, "%s/bin/payments-worker", r->config->build_dir);
-    const char *const argv[] = {"git", "rev-parse", "HEAD", NULL};
-    run_command(r, argv, after_head_before);
-}
+/* ---- start, cancel, end ---- */
 
 update_run *update_run_start(uv_loop_t *loop, const updater_config *config, update_run_progress_cb progress,
                              update_run_done_cb done, void *data)
@@ -372,9 +188,9 @@ update_run *update_run_start(uv_loop_t *loop, const updater_config *config, upda
     update_run *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    r->warnings = json_array();
-    if (!r->warnings || uv_timer_init(loop, &r->timer) < 0) {
-        json_decref(r->warnings);
+    r->outcome.warnings = json_array();
+    if (!r->outcome.warnings || uv_timer_init(loop, &r->roll.timer) < 0) {
+        json_decref(r->outcome.warnings);
         free(r);
         return NULL;
     }
@@ -383,11 +199,12 @@ update_run *update_run_start(uv_loop_t *loop, const updater_config *config, upda
     r->progress = progress;
     r->done = done;
     r->data = data;
-    r->timer.data = r;
-    r->action = "none";
+    r->roll.timer.data = r;
+    r->roll.action = "none";
     r->started_ms = uv_now(loop);
-    run_progress(r, "start", "updating %s", config->instance);
-    run_read_status(r, "fetch", after_status_before);
+    r->steps = update_steps;
+    update_run_progress(r, "start", "updating %s", config->instance);
+    start_step(r);
     return r;
 }
 
@@ -398,5 +215,26 @@ void update_run_cancel(update_run *r)
     r->cancelled = true;
     if (r->process)
         update_process_cancel(r->process);
-    roll_cancel(r);
+    update_roll_cancel(r);
+}
+
+static void on_closed(uv_handle_t *handle)
+{
+    update_run *r = handle->data;
+    json_t *result = update_report_result(r);
+    if (!result)
+        log_error("update: cannot build the result document");
+    r->done(result, r->data);
+    json_decref(r->serving.worker_pids);
+    json_decref(r->roll.worker_pids);
+    json_decref(r->last_status);
+    json_decref(r->outcome.warnings);
+    json_decref(r->outcome.commit);
+    free(r->outcome.output);
+    free(r);
+}
+
+void update_run_end(update_run *r)
+{
+    uv_close((uv_handle_t *)&r->roll.timer, on_closed);
 }

@@ -22,6 +22,10 @@ typedef void (*update_run_progress_cb)(const char *step, const char *message, vo
  *    master: {pid_before, pid_after}, workers: {before: [pids], after: [pids]},
  *    rolled_back, updater_changed, warnings: [..], duration_ms} */
 typedef void (*update_run_done_cb)(json_t *result, void *data);
+/* The result of an update that did not run to its report (no link, already
+ * updating, out of memory): {instance, ok: false, step, error, output: [],
+ * action: "none"}. New reference, or NULL. */
+json_t *update_report_failure(const char *instance, const char *step, const char *error);
 
 /* Starts the update; done runs exactly once, later, from the loop. NULL when
  * it could not start (done is then not called). config must outlive it. */

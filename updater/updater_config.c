@@ -3,6 +3,7 @@
  * is copied into the struct and wiped when it is freed. */
 #include "updater.h"
 
+#include "path.h"
 #include "settings.h"
 #include "updater_protocol.h"
 
@@ -46,14 +47,7 @@ static char *default_instance(const dotenv *env)
 static char *own_binary(void)
 {
     char path[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n <= 0)
-        return NULL;
-    path[n] = '\0';
-    static const char deleted[] = " (deleted)";
-    if ((size_t)n > sizeof deleted - 1 && strcmp(path + n - (sizeof deleted - 1), deleted) == 0)
-        path[n - (sizeof deleted - 1)] = '\0';
-    return strdup(path);
+    return path_own_executable(path, sizeof path) == 0 ? strdup(path) : NULL;
 }
 
 static int read_paths(updater_config *c, const dotenv *env, char *err, size_t errlen)
@@ -80,21 +74,20 @@ static int read_paths(updater_config *c, const dotenv *env, char *err, size_t er
 static int read_numbers(updater_config *c, const dotenv *env, char *err, size_t errlen)
 {
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    long long port, jobs, command, roll, update, heartbeat;
-    if (settings_integer(env, "PAYMENT_UPDATOR_PORT", 37820, 1, 65535, &port, err, errlen) < 0 ||
+    settings_link link;
+    long long jobs, command, roll;
+    if (settings_link_read(env, &link, err, errlen) < 0 ||
         settings_integer(env, "PAYMENT_UPDATE_BUILD_JOBS", cpus > 0 ? cpus : 1, 1, 256, &jobs, err, errlen) < 0 ||
         settings_integer(env, "PAYMENT_UPDATE_COMMAND_TIMEOUT_MS", 1800000, 1000, 86400000, &command, err, errlen) <
             0 ||
-        settings_integer(env, "PAYMENT_UPDATE_ROLL_TIMEOUT_MS", 300000, 1000, 86400000, &roll, err, errlen) < 0 ||
-        settings_integer(env, "PAYMENT_UPDATE_TIMEOUT_MS", 3600000, 1000, 86400000, &update, err, errlen) < 0 ||
-        settings_integer(env, "PAYMENT_UPDATOR_HEARTBEAT_MS", 15000, 100, 600000, &heartbeat, err, errlen) < 0)
+        settings_integer(env, "PAYMENT_UPDATE_ROLL_TIMEOUT_MS", 300000, 1000, 86400000, &roll, err, errlen) < 0)
         return -1;
-    c->port = (int)port;
+    c->port = (int)link.port;
     c->build_jobs = (int)jobs;
     c->command_timeout_ms = (uint64_t)command;
     c->roll_timeout_ms = (uint64_t)roll;
-    c->update_timeout_ms = (uint64_t)update;
-    c->heartbeat_ms = (uint64_t)heartbeat;
+    c->update_timeout_ms = (uint64_t)link.update_timeout_ms;
+    c->heartbeat_ms = (uint64_t)link.heartbeat_ms;
     return 0;
 }
 

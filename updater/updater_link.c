@@ -9,6 +9,7 @@
 
 #include "log.h"
 #include "updater_protocol.h"
+#include "updater_read.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -282,14 +283,6 @@ static void handle_frame(updater_link *link, const unsigned char *body, size_t l
     json_decref(message);
 }
 
-static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
-{
-    (void)handle;
-    (void)suggested;
-    static char chunk[65536]; /* consumed synchronously in on_read */
-    *buf = uv_buf_init(chunk, sizeof chunk);
-}
-
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     updater_link *link = stream->data;
@@ -344,7 +337,7 @@ static void start_session(updater_link *link)
     link->last_received_ms = uv_now(link->loop);
     uv_tcp_nodelay(&link->tcp, 1);
     uv_timer_start(&link->timer, on_timer, HANDSHAKE_MS, 0);
-    if (uv_read_start((uv_stream_t *)&link->tcp, on_alloc, on_read) < 0) {
+    if (uv_read_start((uv_stream_t *)&link->tcp, updater_read_alloc, on_read) < 0) {
         updater_link_close(link, "cannot read from the connection");
         return;
     }

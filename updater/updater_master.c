@@ -105,10 +105,10 @@ static void add_result(updater_master *m, json_t *result)
         finish_round(m);
 }
 
+/* The result of an instance the round gave up on, or could not start. */
 static json_t *failure(const char *instance, const char *error)
 {
-    return json_pack("{s:s, s:b, s:s, s:s, s:[], s:s}", "instance", instance, "ok", 0, "step", "link", "error", error,
-                     "output", "action", "none");
+    return update_report_failure(instance, "link", error);
 }
 
 static void forward_progress(updater_master *m, const char *instance, json_t *step, json_t *message)

@@ -43,20 +43,24 @@ static void on_run_progress(const char *step, const char *message, void *data)
                               message));
 }
 
+/* Sends the result of a round to the master; takes result. */
+static void send_result(updater_slave *s, int round, json_t *result)
+{
+    send_message(s, json_pack("{s:s, s:i, s:o}", "type", "result", "round", round, "result", result));
+}
+
 static void on_run_done(json_t *result, void *data)
 {
     updater_slave *s = data;
     s->run = NULL;
     if (!result)
-        result = json_pack("{s:s, s:b, s:s, s:s, s:[], s:s}", "instance", s->app->config.instance, "ok", 0, "step",
-                           "report", "error", "the update ended without a result (out of memory)", "output", "action",
-                           "none");
+        result = update_report_failure(s->app->config.instance, "report",
+                                       "the update ended without a result (out of memory)");
     bool ok = json_is_true(json_object_get(result, "ok"));
     log_write(ok ? LOG_INFO : LOG_ERROR, "update %s%s%s", ok ? "done" : "failed: ",
               ok ? "" : json_string_value(json_object_get(result, "error")), s->link ? "" : " (master link lost)");
     bool restart = ok && json_is_true(json_object_get(result, "updater_changed"));
-    send_message(s, json_pack("{s:s, s:i, s:O}", "type", "result", "round", s->round, "result", result));
-    json_decref(result);
+    send_result(s, s->round, result);
     if (!restart || s->stopped)
         return;
     s->app->restart_requested = true;
@@ -72,18 +76,15 @@ static void start_update(updater_slave *s, json_t *order)
 {
     int round = (int)json_integer_value(json_object_get(order, "round"));
     if (s->run) {
-        send_message(s, json_pack("{s:s, s:i, s:{s:s, s:b, s:s, s:s, s:[], s:s}}", "type", "result", "round", round,
-                                  "result", "instance", s->app->config.instance, "ok", 0, "step", "lock", "error",
-                                  "already updating", "output", "action", "none"));
+        send_result(s, round, update_report_failure(s->app->config.instance, "lock", "already updating"));
         return;
     }
     s->round = round;
     log_info("update requested by the master updater (round %d)", round);
     s->run = update_run_start(s->app->loop, &s->app->config, on_run_progress, on_run_done, s);
     if (!s->run)
-        send_message(s, json_pack("{s:s, s:i, s:{s:s, s:b, s:s, s:s, s:[], s:s}}", "type", "result", "round", round,
-                                  "result", "instance", s->app->config.instance, "ok", 0, "step", "start", "error",
-                                  "cannot start the update (out of memory)", "output", "action", "none"));
+        send_result(s, round,
+                    update_report_failure(s->app->config.instance, "start", "cannot start the update (out of memory)"));
 }
 
 static void on_ready(updater_link *link, void *data)

@@ -59,5 +59,11 @@ typedef struct cli_mode_arguments {
 int cli_mode_arguments_parse(int argc, char **argv, bool takes_url, cli_mode_arguments *out);
 /* "payments-cli@<hostname>", a valid instance name for the handshake. */
 void cli_instance_name(char *out, size_t len);
+/* Prints doc indented on stdout; returns the exit status (1 when stdout fails). */
+int cli_print_json(json_t *doc);
+
+/* cli_clock.c: every wait of the command line is bounded on the monotonic clock. */
+long long cli_now_ms(void);
+void cli_sleep_ms(int ms);
 
 #endif

@@ -19,7 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef PAYMENTS_SQL_DIR
@@ -28,20 +27,6 @@
 
 #define POLL_MS 100
 #define CONTROL_TIMEOUT_MS 5000
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-        ;
-}
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int load_paths(cli_local_paths *paths)
 {
@@ -77,8 +62,7 @@ static void master_binary(char *out, size_t len)
         return;
     }
     char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[n > 0 ? n : 0] = '\0';
+    path_own_executable(self, sizeof self);
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = '\0';
@@ -122,8 +106,8 @@ static void exec_master(const char *binary, int log_fd)
 /* Waits until the master reports every worker ready, or it dies, or time is up. */
 static int wait_started(pid_t child, const cli_local_paths *paths, const char *log_path, int timeout_s)
 {
-    long long deadline = now_ms() + (long long)timeout_s * 1000;
-    while (now_ms() < deadline) {
+    long long deadline = cli_now_ms() + (long long)timeout_s * 1000;
+    while (cli_now_ms() < deadline) {
         int status;
         if (waitpid(child, &status, WNOHANG) == child) {
             fprintf(stderr, "payments start: payments-master %s %d during start-up\n",
@@ -141,7 +125,7 @@ static int wait_started(pid_t child, const cli_local_paths *paths, const char *l
             printf("payments-master started: pid %d, %d worker(s) ready; log: %s\n", (int)child, ready, log_path);
             return 0;
         }
-        sleep_ms(POLL_MS);
+        cli_sleep_ms(POLL_MS);
     }
     fprintf(stderr, "payments start: the workers were not all ready within %d s; payments-master (pid %d) keeps "
                     "starting, see %s\n", timeout_s, (int)child, log_path);
@@ -213,13 +197,13 @@ int cli_stop(int argc, char **argv)
         fprintf(stderr, "payments stop: cannot signal pid %d: %s\n", (int)pid, strerror(errno));
         return 1;
     }
-    long long deadline = now_ms() + (long long)timeout_s * 1000;
-    while (now_ms() < deadline) {
+    long long deadline = cli_now_ms() + (long long)timeout_s * 1000;
+    while (cli_now_ms() < deadline) {
         if (kill(pid, 0) < 0 && errno == ESRCH) {
             printf("payments-master (pid %d) stopped\n", (int)pid);
             return 0;
         }
-        sleep_ms(POLL_MS);
+        cli_sleep_ms(POLL_MS);
     }
     fprintf(stderr, "payments stop: payments-master (pid %d) is still running after %d s\n", (int)pid, timeout_s);
     return 1;
@@ -227,51 +211,45 @@ int cli_stop(int argc, char **argv)
 
 /* ---- status, reload, migrate ---- */
 
-/* The running master's answer to command, a command line without arguments,
- * through its control socket; NULL after saying why, with *rc the exit
- * status. */
-static json_t *ask_master(int argc, char **argv, const char *command, int *rc)
+static int show_reload(json_t *answer)
 {
-    *rc = 1;
-    if (argc > 1) {
-        *rc = cli_usage_error(argv[0], "unexpected argument %s", argv[1]);
-        return NULL;
-    }
-    cli_local_paths paths;
-    if (load_paths(&paths) < 0)
-        return NULL;
-    char err[300];
-    json_t *answer = cli_control_json(paths.control_socket, command, CONTROL_TIMEOUT_MS, err, sizeof err);
-    cli_local_paths_free(&paths);
-    if (!answer)
-        fprintf(stderr, "payments %s: %s\n", argv[0], err);
-    return answer;
-}
-
-int cli_status(int argc, char **argv)
-{
-    int rc;
-    json_t *doc = ask_master(argc, argv, "status", &rc);
-    if (!doc)
-        return rc;
-    rc = json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 && puts("") >= 0 ? 0 : 1;
-    json_decref(doc);
-    return rc;
-}
-
-int cli_reload(int argc, char **argv)
-{
-    int rc;
-    json_t *answer = ask_master(argc, argv, "reload", &rc);
-    if (!answer)
-        return rc;
     const char *refusal = json_string_value(json_object_get(answer, "error"));
     if (refusal)
         fprintf(stderr, "payments reload: %s\n", refusal);
     else
         printf("reloading: workers are replaced one at a time (see payments status)\n");
-    json_decref(answer);
     return refusal ? 1 : 0;
+}
+
+/* Sends command, a command line without arguments, to the running master's
+ * control socket and lets show print the answer; returns the exit status. */
+static int ask_master(int argc, char **argv, const char *command, int (*show)(json_t *answer))
+{
+    if (argc > 1)
+        return cli_usage_error(argv[0], "unexpected argument %s", argv[1]);
+    cli_local_paths paths;
+    if (load_paths(&paths) < 0)
+        return 1;
+    char err[300];
+    json_t *answer = cli_control_json(paths.control_socket, command, CONTROL_TIMEOUT_MS, err, sizeof err);
+    cli_local_paths_free(&paths);
+    if (!answer) {
+        fprintf(stderr, "payments %s: %s\n", argv[0], err);
+        return 1;
+    }
+    int rc = show(answer);
+    json_decref(answer);
+    return rc;
+}
+
+int cli_status(int argc, char **argv)
+{
+    return ask_master(argc, argv, "status", cli_print_json);
+}
+
+int cli_reload(int argc, char **argv)
+{
+    return ask_master(argc, argv, "reload", show_reload);
 }
 
 int cli_migrate(int argc, char **argv)

@@ -14,21 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Waits for events on fd until deadline; 1 ready, 0 timed out, -1 error. */
 static int wait_fd(int fd, short events, long long deadline)
 {
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - cli_now_ms();
         if (left <= 0)
             return 0;
         struct pollfd pfd = {.fd = fd, .events = events};
@@ -85,7 +77,7 @@ static int connect_host(const char *host, int port, long long deadline, char *er
 static int write_all(int fd, const unsigned char *data, size_t len)
 {
     while (len > 0) {
-        if (wait_fd(fd, POLLOUT, now_ms() + 30000) != 1)
+        if (wait_fd(fd, POLLOUT, cli_now_ms() + 30000) != 1)
             return -1;
         ssize_t n = write(fd, data, len);
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -102,7 +94,7 @@ static int send_frame(cli_link *link, const unsigned char *frame, size_t len)
 {
     int rc = write_all(link->fd, frame, len);
     if (rc == 0)
-        link->last_sent_ms = now_ms();
+        link->last_sent_ms = cli_now_ms();
     return rc;
 }
 
@@ -139,7 +131,7 @@ static char *read_frame(cli_link *link, long long deadline, size_t *len, char *e
         }
         long long wake = deadline;
         if (link->authenticated) {
-            if (now_ms() >= link->last_sent_ms + link->heartbeat_ms && send_ping(link) < 0) {
+            if (cli_now_ms() >= link->last_sent_ms + link->heartbeat_ms && send_ping(link) < 0) {
                 snprintf(err, errlen, "lost the connection to the master updater");
                 return NULL;
             }
@@ -207,7 +199,7 @@ int cli_link_open(cli_link *link, const char *host, int port, const char *secret
     link->fd = -1;
     link->heartbeat_ms = heartbeat_ms;
     protocol_reader_init(&link->reader, PROTOCOL_MAX_FRAME);
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = cli_now_ms() + timeout_ms;
     link->fd = connect_host(host, port, deadline, err, errlen);
     if (link->fd < 0 || handshake(link, secret, deadline, err, errlen) < 0) {
         cli_link_close(link);
@@ -231,7 +223,7 @@ int cli_link_send(cli_link *link, json_t *message, char *err, size_t errlen)
 
 json_t *cli_link_receive(cli_link *link, int timeout_ms, char *err, size_t errlen)
 {
-    long long deadline = now_ms() + timeout_ms;
+    long long deadline = cli_now_ms() + timeout_ms;
     for (;;) {
         size_t len;
         char *body = read_frame(link, deadline, &len, err, errlen);

@@ -167,7 +167,7 @@ int cli_monitor(int argc, char **argv)
         fprintf(stderr, "payments monitor: %s\n", err);
     } else if (args.json) {
         json_t *doc = json_pack("{s:O, s:O}", "performance", performance, "system", system);
-        rc = doc && json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 && puts("") >= 0 ? 0 : 1;
+        rc = doc ? cli_print_json(doc) : 1;
         json_decref(doc);
     } else {
         printf("%s (%s mode)\n", base, args.mode);

@@ -1,6 +1,7 @@
-/* What several commands read: the local instance's paths (with the master's
- * own defaults, see common/config.c), option values, a mode's arguments, and
- * the name the command line gives itself in the updater handshake. */
+/* What several commands share: the local instance's paths (with the master's
+ * own defaults, see common/config.c), option values, a mode's arguments, the
+ * name the command line gives itself in the updater handshake, and printing
+ * a document. */
 #include "cli.h"
 
 #include "settings.h"
@@ -89,4 +90,9 @@ void cli_instance_name(char *out, size_t len)
     for (char *p = out; *p; p++)
         if (!protocol_name_valid((char[]){*p, '\0'}))
             *p = '-';
+}
+
+int cli_print_json(json_t *doc)
+{
+    return json_dumpf(doc, stdout, JSON_INDENT(2)) == 0 && puts("") >= 0 ? 0 : 1;
 }

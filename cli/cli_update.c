@@ -42,18 +42,16 @@ static int target_load(int argc, char **argv, update_target *t)
     if (cli_settings_open(&env) < 0)
         return 1;
     char err[300];
-    long long port;
+    settings_link link;
     const char *secret = settings_get(&env, "PAYMENT_SYSTEM_PASSWORD", NULL);
     const char *host = args.host ? args.host : settings_mode_host(&env, "UPDATOR", args.mode, err, sizeof err);
     int rc = 1;
     if (!secret)
         snprintf(err, sizeof err, "PAYMENT_SYSTEM_PASSWORD is not set");
-    else if (host && settings_integer(&env, "PAYMENT_UPDATOR_PORT", 37820, 1, 65535, &port, err, sizeof err) == 0 &&
-             settings_integer(&env, "PAYMENT_UPDATE_TIMEOUT_MS", 3600000, 1000, 86400000, &t->timeout_ms, err,
-                              sizeof err) == 0 &&
-             settings_integer(&env, "PAYMENT_UPDATOR_HEARTBEAT_MS", 15000, 100, 600000, &t->heartbeat_ms, err,
-                              sizeof err) == 0) {
-        if (settings_host_port(host, (int)port, &t->host, &t->port) < 0)
+    else if (host && settings_link_read(&env, &link, err, sizeof err) == 0) {
+        t->timeout_ms = link.update_timeout_ms;
+        t->heartbeat_ms = link.heartbeat_ms;
+        if (settings_host_port(host, (int)link.port, &t->host, &t->port) < 0)
             snprintf(err, sizeof err, "the master updater address must be HOST or HOST:PORT: %s", host);
         else if (!(t->secret = strdup(secret)))
             snprintf(err, sizeof err, "out of memory");
@@ -66,16 +64,6 @@ static int target_load(int argc, char **argv, update_target *t)
         target_free(t);
     }
     return rc;
-}
-
-static int open_link(const char *command, update_target *t, cli_link *link)
-{
-    char err[300];
-    if (cli_link_open(link, t->host, t->port, t->secret, t->heartbeat_ms, CONNECT_TIMEOUT_MS, err, sizeof err) < 0) {
-        fprintf(stderr, "payments %s: %s:%d: %s\n", command, t->host, t->port, err);
-        return -1;
-    }
-    return 0;
 }
 
 static const char *text_of(json_t *doc, const char *key, const char *fallback)
@@ -122,8 +110,23 @@ static void print_served(json_t *instances)
     }
 }
 
+/* The round's result: the document itself, or each instance's outcome and
+ * then what every instance serves. */
+static void print_round(json_t *message, bool json)
+{
+    if (json) {
+        cli_print_json(message);
+        return;
+    }
+    json_t *instances = json_object_get(message, "instances");
+    size_t i;
+    json_t *result;
+    json_array_foreach(instances, i, result) print_instance(result);
+    print_served(instances);
+}
+
 /* Prints what arrives until the result; returns the exit status. */
-static int follow_round(cli_link *link, update_target *t)
+static int follow_round(cli_link *link, const update_target *t)
 {
     for (;;) {
         char err[300];
@@ -144,43 +147,13 @@ static int follow_round(cli_link *link, update_target *t)
             fprintf(stderr, "payments update: refused: %s\n", text_of(message, "reason", "no reason given"));
             rc = 1;
         } else if (strcmp(type, "result") == 0) {
-            json_t *instances = json_object_get(message, "instances");
-            if (t->json) {
-                json_dumpf(message, stdout, JSON_INDENT(2));
-                puts("");
-            } else {
-                size_t i;
-                json_t *result;
-                json_array_foreach(instances, i, result) print_instance(result);
-                print_served(instances);
-            }
+            print_round(message, t->json);
             rc = json_is_true(json_object_get(message, "ok")) ? 0 : 1;
         }
         json_decref(message);
         if (rc >= 0)
             return rc;
     }
-}
-
-int cli_update(int argc, char **argv)
-{
-    update_target t;
-    int rc = target_load(argc, argv, &t);
-    if (rc != 0)
-        return rc;
-    cli_link link;
-    rc = open_link(argv[0], &t, &link) < 0 ? 1 : 0;
-    if (rc == 0) {
-        char err[300];
-        json_t *request = json_pack("{s:s}", "type", "update");
-        rc = request && cli_link_send(&link, request, err, sizeof err) == 0 ? follow_round(&link, &t) : 1;
-        if (!request)
-            fprintf(stderr, "payments update: out of memory\n");
-        json_decref(request);
-        cli_link_close(&link);
-    }
-    target_free(&t);
-    return rc;
 }
 
 static void print_instances(json_t *answer)
@@ -193,35 +166,58 @@ static void print_instances(json_t *answer)
                text_of(entry, "address", "?"));
 }
 
-int cli_instances(int argc, char **argv)
+static int show_instances(cli_link *link, const update_target *t)
+{
+    char err[300];
+    json_t *answer = cli_link_receive(link, CONNECT_TIMEOUT_MS, err, sizeof err);
+    if (!answer) {
+        fprintf(stderr, "payments instances: %s\n", err);
+        return 1;
+    }
+    int rc = 0;
+    if (t->json)
+        rc = cli_print_json(answer);
+    else
+        print_instances(answer);
+    json_decref(answer);
+    return rc;
+}
+
+/* Connects to the mode's master updater, sends the request {type} and lets
+ * follow read the answer; returns the exit status. */
+static int ask_master_updater(int argc, char **argv, const char *type, int (*follow)(cli_link *, const update_target *))
 {
     update_target t;
     int rc = target_load(argc, argv, &t);
     if (rc != 0)
         return rc;
     cli_link link;
-    rc = 1;
-    if (open_link(argv[0], &t, &link) == 0) {
-        char err[300];
-        json_t *request = json_pack("{s:s}", "type", "instances");
-        json_t *answer = request && cli_link_send(&link, request, err, sizeof err) == 0
-                             ? cli_link_receive(&link, CONNECT_TIMEOUT_MS, err, sizeof err)
-                             : NULL;
-        if (!answer) {
-            fprintf(stderr, "payments instances: %s\n", request ? err : "out of memory");
-        } else {
-            if (t.json) {
-                json_dumpf(answer, stdout, JSON_INDENT(2));
-                puts("");
-            } else {
-                print_instances(answer);
-            }
-            rc = 0;
-        }
-        json_decref(request);
-        json_decref(answer);
-        cli_link_close(&link);
+    char err[300];
+    if (cli_link_open(&link, t.host, t.port, t.secret, t.heartbeat_ms, CONNECT_TIMEOUT_MS, err, sizeof err) < 0) {
+        fprintf(stderr, "payments %s: %s:%d: %s\n", argv[0], t.host, t.port, err);
+        target_free(&t);
+        return 1;
     }
+    json_t *request = json_pack("{s:s}", "type", type);
+    rc = 1;
+    if (!request)
+        fprintf(stderr, "payments %s: out of memory\n", argv[0]);
+    else if (cli_link_send(&link, request, err, sizeof err) < 0)
+        fprintf(stderr, "payments %s: %s\n", argv[0], err);
+    else
+        rc = follow(&link, &t);
+    json_decref(request);
+    cli_link_close(&link);
     target_free(&t);
     return rc;
+}
+
+int cli_update(int argc, char **argv)
+{
+    return ask_master_updater(argc, argv, "update", follow_round);
+}
+
+int cli_instances(int argc, char **argv)
+{
+    return ask_master_updater(argc, argv, "instances", show_instances);
 }
