@@ -27,7 +27,7 @@
 
 static void maintain(master *m);
 
-static const char *state_name(slot_state s)
+const char *supervisor_state_name(slot_state s)
 {
     return s == SLOT_STARTING ? "starting" : s == SLOT_READY ? "ready" : s == SLOT_DRAINING ? "draining" : "exited";
 }
@@ -57,7 +57,7 @@ static void slot_drain(worker_slot *s)
         return;
     slot_set_state(s, SLOT_DRAINING);
     log_info("worker %d (pid %d): draining", s->id, s->pid);
-    if (!s->ipc || ipc_send(s->ipc, "drain") < 0)
+    if (!s->ipc || ipc_send_drain(s->ipc) < 0)
         kill(s->pid, SIGQUIT);
 }
 
@@ -172,19 +172,24 @@ static void on_worker_message(ipc_channel *ch, const char *line, void *data)
         s->ipc = NULL;
         return;
     }
-    if (strcmp(line, "ready") == 0) {
+    ipc_kind kind;
+    const char *payload;
+    if (ipc_receive(ch, line, &kind, &payload) < 0)
+        return;
+    switch (kind) {
+    case IPC_READY:
         on_worker_ready(s);
-    } else if (strncmp(line, "stats ", 6) == 0) {
-        char *copy = strdup(line + 6);
-        if (copy) {
-            free(s->stats);
-            s->stats = copy;
-        }
-    } else if (strcmp(line, "draining") == 0) {
+        break;
+    case IPC_STATS:
+        ipc_keep_payload(&s->stats, payload);
+        break;
+    case IPC_DRAINING:
         if (s->state != SLOT_DRAINING)
             slot_set_state(s, SLOT_DRAINING);
-    } else {
-        log_warn("worker %d: unknown message", s->id);
+        break;
+    default:
+        ipc_ignore(ch, kind);
+        break;
     }
 }
 
@@ -207,7 +212,9 @@ static worker_slot *slot_spawn(master *m, worker_slot *replaces)
     s->state = SLOT_STARTING;
     s->state_since_ms = s->started_ms;
     s->process.data = s;
-    s->ipc = ipc_create(m->loop, on_worker_message, s);
+    char peer[32];
+    snprintf(peer, sizeof peer, "worker %d", s->id);
+    s->ipc = ipc_create(m->loop, peer, on_worker_message, s);
     if (!s->ipc) {
         free(s);
         return NULL;
@@ -249,8 +256,8 @@ static void kill_stuck(master *m)
                      (s->state == SLOT_DRAINING && age > m->config.drain_timeout_ms + 5000) ||
                      (m->stopping == STOP_FAST && s->state != SLOT_EXITED && age > FAST_STOP_LIMIT_MS);
         if (stuck) {
-            log_error("worker %d (pid %d) stuck %s for %llu ms: killing it", s->id, s->pid, state_name(s->state),
-                      (unsigned long long)age);
+            log_error("worker %d (pid %d) stuck %s for %llu ms: killing it", s->id, s->pid,
+                      supervisor_state_name(s->state), (unsigned long long)age);
             kill(s->pid, SIGKILL);
             s->state_since_ms = now; /* one kill per period */
         }
@@ -349,7 +356,7 @@ static void broadcast_cluster(master *m)
     json_decref(doc);
     for (worker_slot *s = m->slots; s && text; s = s->next)
         if (s->state == SLOT_READY && s->ipc)
-            ipc_send(s->ipc, "cluster %s", text);
+            ipc_send_cluster(s->ipc, text);
     free(text);
 }
 
