@@ -1,6 +1,7 @@
 /* IPC between a master and its workers, and between an old master and the
  * new one during an upgrade: newline-terminated text lines over a libuv pipe.
- * The channel (ipc.c) frames lines; the messages (ipc_message.c) are below. */
+ * The channel (ipc.c) frames lines, for the control socket's commands too
+ * (control_command.h); the messages (ipc_message.c) are listed below. */
 #ifndef PAYMENTS_IPC_H
 #define PAYMENTS_IPC_H
 
