@@ -20,9 +20,10 @@
  *   CLUSTER    "cluster {...}"       master -> worker, every second: the figures of the
  *                                    master and all workers, for /monitors/performance
  *
- * A receiver ignores what it cannot use and logs it once per channel and
- * kind (see ipc_receive): a newer peer talking to an older one must not flood
- * the log with a line per second. */
+ * A receiver lists the kinds it takes in a table of handlers (ipc_dispatch);
+ * what it does not take, or cannot parse, it ignores and logs once per
+ * channel and kind: a newer peer talking to an older one must not flood the
+ * log with a line per second. */
 typedef enum ipc_kind {
     IPC_READY,
     IPC_DRAINING,
@@ -75,12 +76,15 @@ ipc_parse_result ipc_parse(const char *line, ipc_kind *kind, const char **payloa
 /* The kind's name as it stands on the wire. */
 const char *ipc_kind_name(ipc_kind kind);
 
-/* ipc_parse for a message callback: a line that does not parse is logged
- * (once per channel and kind, see ipc_log_once) and -1 returned. */
-int ipc_receive(ipc_channel *ch, const char *line, ipc_kind *kind, const char **payload);
-/* For a known kind the receiver does not take (a master's message arriving
- * at a master): logged once per channel and kind, otherwise ignored. */
-void ipc_ignore(ipc_channel *ch, ipc_kind kind);
+/* Acts on one message; payload is NULL for kinds without one, and valid
+ * during the call only. */
+typedef void (*ipc_handler)(const char *payload, void *data);
+
+/* For a channel's message callback: parses line and calls handlers[kind]
+ * with data. A line that does not parse, or whose kind has no handler (a
+ * master's message arriving at a master), is logged once per channel and
+ * kind (ipc_log_once) and otherwise ignored. Returns 0 when a handler ran. */
+int ipc_dispatch(ipc_channel *ch, const char *line, const ipc_handler handlers[IPC_KIND_COUNT], void *data);
 
 /* For the kinds whose receiver keeps the latest document (STATS, CLUSTER):
  * replaces *kept with a copy of payload. Without memory the previous one

@@ -1,7 +1,6 @@
 /* The master-worker messages: one table of kinds, with what payload each
- * carries, read by the one parser and the one sender. A line is checked
- * whole before a receiver sees it, so a receiver never acts on half a
- * message. */
+ * carries, read by the one parser, the dispatcher and the one sender. A line
+ * is checked whole before a handler sees it, so none acts on half a message. */
 #include "ipc.h"
 
 #include <jansson.h>
@@ -66,28 +65,30 @@ ipc_parse_result ipc_parse(const char *line, ipc_kind *kind, const char **payloa
     return IPC_PARSED;
 }
 
-int ipc_receive(ipc_channel *ch, const char *line, ipc_kind *kind, const char **payload)
+static void log_unknown_kind(ipc_channel *ch, const char *line)
 {
-    switch (ipc_parse(line, kind, payload)) {
-    case IPC_PARSED:
-        return 0;
-    case IPC_UNKNOWN_KIND: {
-        int word_len = (int)strcspn(line, " ");
-        ipc_log_once(ch, UNKNOWN_KIND_KEY,
-                     "ignoring a message of unknown kind \"%.*s\" (later ones of unknown kinds go unlogged)",
-                     word_len < 32 ? word_len : 32, line);
-        return -1;
-    }
-    case IPC_MALFORMED:
-        ipc_log_once(ch, *kind, "ignoring a malformed \"%s\" message (later ones go unlogged)", kinds[*kind].name);
-        return -1;
-    }
-    return -1;
+    int word_len = (int)strcspn(line, " ");
+    ipc_log_once(ch, UNKNOWN_KIND_KEY,
+                 "ignoring a message of unknown kind \"%.*s\" (later ones of unknown kinds go unlogged)",
+                 word_len < 32 ? word_len : 32, line);
 }
 
-void ipc_ignore(ipc_channel *ch, ipc_kind kind)
+int ipc_dispatch(ipc_channel *ch, const char *line, const ipc_handler handlers[IPC_KIND_COUNT], void *data)
 {
-    ipc_log_once(ch, kind, "ignoring an unexpected \"%s\" message (later ones go unlogged)", ipc_kind_name(kind));
+    ipc_kind kind;
+    const char *payload;
+    ipc_parse_result result = ipc_parse(line, &kind, &payload);
+    if (result == IPC_UNKNOWN_KIND) {
+        log_unknown_kind(ch, line);
+        return -1;
+    }
+    if (result == IPC_MALFORMED || !handlers[kind]) {
+        ipc_log_once(ch, kind, "ignoring %s \"%s\" message (later ones go unlogged)",
+                     result == IPC_MALFORMED ? "a malformed" : "an unexpected", kinds[kind].name);
+        return -1;
+    }
+    handlers[kind](payload, data);
+    return 0;
 }
 
 int ipc_keep_payload(char **kept, const char *payload)

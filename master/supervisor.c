@@ -164,33 +164,44 @@ static void on_worker_ready(worker_slot *s)
     maintain(s->master);
 }
 
+static void on_ready_message(const char *payload, void *slot)
+{
+    (void)payload;
+    on_worker_ready(slot);
+}
+
+/* A worker draining on its own (QUIT, a lost master): its exit is then
+ * expected, not a crash, and the next tick starts its replacement. */
+static void on_draining_message(const char *payload, void *slot)
+{
+    (void)payload;
+    worker_slot *s = slot;
+    if (s->state != SLOT_DRAINING)
+        slot_set_state(s, SLOT_DRAINING);
+}
+
+static void on_stats_message(const char *payload, void *slot)
+{
+    worker_slot *s = slot;
+    ipc_keep_payload(&s->stats, payload);
+}
+
+/* What a worker says (common/ipc.h). */
+static const ipc_handler worker_messages[IPC_KIND_COUNT] = {
+    [IPC_READY] = on_ready_message,
+    [IPC_DRAINING] = on_draining_message,
+    [IPC_STATS] = on_stats_message,
+};
+
 static void on_worker_message(ipc_channel *ch, const char *line, void *data)
 {
     worker_slot *s = data;
-    if (!line) {
-        ipc_close(ch);
-        s->ipc = NULL;
+    if (line) {
+        ipc_dispatch(ch, line, worker_messages, s);
         return;
     }
-    ipc_kind kind;
-    const char *payload;
-    if (ipc_receive(ch, line, &kind, &payload) < 0)
-        return;
-    switch (kind) {
-    case IPC_READY:
-        on_worker_ready(s);
-        break;
-    case IPC_STATS:
-        ipc_keep_payload(&s->stats, payload);
-        break;
-    case IPC_DRAINING:
-        if (s->state != SLOT_DRAINING)
-            slot_set_state(s, SLOT_DRAINING);
-        break;
-    default:
-        ipc_ignore(ch, kind);
-        break;
-    }
+    ipc_close(ch);
+    s->ipc = NULL;
 }
 
 static void on_spawn_failed_closed(uv_handle_t *handle)

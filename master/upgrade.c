@@ -43,19 +43,22 @@ static void successor_ready(master *m)
     supervisor_stop(m, STOP_GRACEFUL);
 }
 
+static void on_successor_ready(const char *payload, void *data)
+{
+    (void)payload;
+    master *m = data;
+    if (m->successor)
+        successor_ready(m);
+}
+
 /* The successor says one thing, once: ready. Its pipe closing is its exit,
  * which on_successor_exit handles. */
+static const ipc_handler successor_messages[IPC_KIND_COUNT] = {[IPC_READY] = on_successor_ready};
+
 static void on_successor_message(ipc_channel *ch, const char *line, void *data)
 {
-    master *m = data;
-    ipc_kind kind;
-    const char *payload;
-    if (!line || ipc_receive(ch, line, &kind, &payload) < 0)
-        return;
-    if (kind != IPC_READY)
-        ipc_ignore(ch, kind);
-    else if (m->successor)
-        successor_ready(m);
+    if (line)
+        ipc_dispatch(ch, line, successor_messages, data);
 }
 
 /* The successor failed before it was ready: take back what it may have taken. */

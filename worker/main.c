@@ -106,28 +106,30 @@ static void send_stats(uv_timer_t *timer)
     free(stats);
 }
 
+static void on_drain_message(const char *payload, void *process)
+{
+    (void)payload;
+    start_drain(process, "asked by master");
+}
+
+static void on_cluster_message(const char *payload, void *process)
+{
+    worker_process *p = process;
+    ipc_keep_payload(&p->app.cluster_json, payload);
+}
+
+/* What the master says (common/ipc.h). */
+static const ipc_handler master_messages[IPC_KIND_COUNT] = {
+    [IPC_DRAIN] = on_drain_message,
+    [IPC_CLUSTER] = on_cluster_message,
+};
+
 static void on_ipc(ipc_channel *ch, const char *line, void *data)
 {
-    worker_process *p = data;
-    if (!line) {
-        start_drain(p, "master went away");
-        return;
-    }
-    ipc_kind kind;
-    const char *payload;
-    if (ipc_receive(ch, line, &kind, &payload) < 0)
-        return;
-    switch (kind) {
-    case IPC_DRAIN:
-        start_drain(p, "asked by master");
-        break;
-    case IPC_CLUSTER:
-        ipc_keep_payload(&p->app.cluster_json, payload);
-        break;
-    default:
-        ipc_ignore(ch, kind);
-        break;
-    }
+    if (line)
+        ipc_dispatch(ch, line, master_messages, data);
+    else
+        start_drain(data, "master went away");
 }
 
 static void on_signal(uv_signal_t *handle, int signum)

@@ -1,7 +1,7 @@
 /* The master-worker messages and the control socket's commands: every kind
- * and command parses, payloads are checked whole, unknown and malformed lines
- * are refused and logged once per channel and kind, and the senders' lines
- * come out of a real socket pair as the kinds they were sent as. */
+ * and command parses, payloads are checked whole, unknown, malformed and
+ * unexpected lines are refused and logged once per channel and kind, and the
+ * senders' lines reach their handlers through a real socket pair. */
 #include "control_command.h"
 #include "ipc.h"
 #include "log.h"
@@ -112,12 +112,58 @@ static void test_control_commands(void)
 #define MAX_RECEIVED 16
 
 typedef struct receiver {
-    size_t lines;  /* every line the channel delivered */
-    size_t parsed; /* those ipc_receive accepted */
+    const ipc_handler *handlers;
+    size_t lines;   /* every line the channel delivered */
+    size_t handled; /* those a handler took */
     ipc_kind kinds[MAX_RECEIVED];
     char *payloads[MAX_RECEIVED];
     bool timed_out;
 } receiver;
+
+static void record(receiver *r, ipc_kind kind, const char *payload)
+{
+    if (r->handled == MAX_RECEIVED)
+        return;
+    r->kinds[r->handled] = kind;
+    r->payloads[r->handled] = payload ? strdup(payload) : NULL;
+    r->handled++;
+}
+
+static void record_ready(const char *payload, void *r)
+{
+    record(r, IPC_READY, payload);
+}
+
+static void record_draining(const char *payload, void *r)
+{
+    record(r, IPC_DRAINING, payload);
+}
+
+static void record_stats(const char *payload, void *r)
+{
+    record(r, IPC_STATS, payload);
+}
+
+static void record_drain(const char *payload, void *r)
+{
+    record(r, IPC_DRAIN, payload);
+}
+
+static void record_cluster(const char *payload, void *r)
+{
+    record(r, IPC_CLUSTER, payload);
+}
+
+static const ipc_handler every_kind[IPC_KIND_COUNT] = {
+    [IPC_READY] = record_ready,
+    [IPC_DRAINING] = record_draining,
+    [IPC_STATS] = record_stats,
+    [IPC_DRAIN] = record_drain,
+    [IPC_CLUSTER] = record_cluster,
+};
+
+/* As the old master takes from the new one during an upgrade. */
+static const ipc_handler only_ready[IPC_KIND_COUNT] = {[IPC_READY] = record_ready};
 
 static void on_line(ipc_channel *ch, const char *line, void *data)
 {
@@ -125,13 +171,9 @@ static void on_line(ipc_channel *ch, const char *line, void *data)
     if (!line)
         return;
     r->lines++;
-    ipc_kind kind;
-    const char *payload;
-    if (ipc_receive(ch, line, &kind, &payload) < 0 || r->parsed == MAX_RECEIVED)
-        return;
-    r->kinds[r->parsed] = kind;
-    r->payloads[r->parsed] = payload ? strdup(payload) : NULL;
-    r->parsed++;
+    size_t handled = r->handled;
+    int rc = ipc_dispatch(ch, line, r->handlers, r);
+    CHECK(rc == (r->handled > handled ? 0 : -1));
 }
 
 static void on_guard(uv_timer_t *timer)
@@ -171,7 +213,7 @@ static void test_senders_round_trip(uv_loop_t *loop)
 {
     int fds[2];
     CHECK(uv_socketpair(SOCK_STREAM, 0, fds, 0, 0) == 0);
-    receiver r = {0};
+    receiver r = {.handlers = every_kind};
     ipc_channel *sender = ipc_create(loop, "test receiver", NULL, NULL);
     ipc_channel *receiving = ipc_create(loop, "test sender", on_line, &r);
     CHECK(sender && receiving);
@@ -187,13 +229,13 @@ static void test_senders_round_trip(uv_loop_t *loop)
     CHECK(ipc_send_cluster(sender, NULL) == -1);
     receive_lines(loop, &r, 5);
     ipc_kind sent[] = {IPC_READY, IPC_DRAINING, IPC_STATS, IPC_DRAIN, IPC_CLUSTER};
-    CHECK(r.parsed == 5);
-    for (size_t i = 0; i < r.parsed && i < 5; i++)
+    CHECK(r.handled == 5);
+    for (size_t i = 0; i < r.handled && i < 5; i++)
         CHECK(r.kinds[i] == sent[i]);
-    CHECK(r.parsed == 5 && !r.payloads[0] && !r.payloads[1] && !r.payloads[3]);
+    CHECK(r.handled == 5 && !r.payloads[0] && !r.payloads[1] && !r.payloads[3]);
     CHECK_STR(r.payloads[2], "{\"rss\":1}");
     CHECK_STR(r.payloads[4], "{\"workers\":[]}");
-    for (size_t i = 0; i < r.parsed; i++)
+    for (size_t i = 0; i < r.handled; i++)
         free(r.payloads[i]);
     ipc_close(receiving);
     ipc_close(sender);
@@ -201,32 +243,31 @@ static void test_senders_round_trip(uv_loop_t *loop)
 }
 
 /* Unknown kinds once per channel, each known kind once per channel, however
- * often they come; a fresh channel logs afresh. */
+ * often they come and whatever is wrong with them. */
 static void test_logged_once(uv_loop_t *loop, const char *log_path)
 {
     int fds[2];
     CHECK(uv_socketpair(SOCK_STREAM, 0, fds, 0, 0) == 0);
-    receiver r = {0};
+    receiver r = {.handlers = only_ready};
     ipc_channel *sender = ipc_create(loop, "test receiver", NULL, NULL);
     ipc_channel *receiving = ipc_create(loop, "noisy peer", on_line, &r);
     CHECK(ipc_open_fd(sender, fds[0]) == 0 && ipc_open_fd(receiving, fds[1]) == 0 && ipc_start(receiving) == 0);
-    const char *lines[] = {"hello", "hello", "goodbye {}", "stats", "stats [1]", "ready now", "ready now", "ready"};
+    const char *lines[] = {"hello", "hello",     "goodbye {}", "stats", "stats [1]",  "ready now",
+                           "ready", "ready now", "drain",      "drain", "cluster {}", "cluster {}"};
     size_t count = sizeof lines / sizeof lines[0];
     for (size_t i = 0; i < count; i++)
         CHECK(ipc_send_line(sender, lines[i]) == 0);
     receive_lines(loop, &r, count);
-    CHECK(r.lines == count && r.parsed == 1 && r.kinds[0] == IPC_READY);
-    ipc_ignore(receiving, IPC_DRAIN);
-    ipc_ignore(receiving, IPC_DRAIN);
-    ipc_ignore(receiving, IPC_READY); /* READY was logged as malformed already */
+    CHECK(r.lines == count && r.handled == 1 && r.kinds[0] == IPC_READY && !r.payloads[0]);
     ipc_close(receiving);
     ipc_close(sender);
     uv_run(loop, UV_RUN_DEFAULT);
-    CHECK(count_in_file(log_path, "ipc (noisy peer): ") == 4);
+    CHECK(count_in_file(log_path, "ipc (noisy peer): ") == 5);
     CHECK(count_in_file(log_path, "unknown kind \"hello\"") == 1);
     CHECK(count_in_file(log_path, "malformed \"stats\"") == 1);
     CHECK(count_in_file(log_path, "malformed \"ready\"") == 1);
     CHECK(count_in_file(log_path, "unexpected \"drain\"") == 1);
+    CHECK(count_in_file(log_path, "unexpected \"cluster\"") == 1);
     CHECK(count_in_file(log_path, "goodbye") == 0);
 }
 
