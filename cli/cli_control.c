@@ -2,6 +2,8 @@
  * a timeout on every wait, since a command line has nothing else to do. */
 #include "cli.h"
 
+#include "control_command.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -70,13 +72,20 @@ static char *read_answer(int fd, long long deadline, char *err, size_t errlen)
     return answer;
 }
 
+/* command is a name of control_command.h: a misspelt one is refused here,
+ * rather than sent for the master to refuse. */
 char *cli_control_request(const char *socket_path, const char *command, int timeout_ms, char *err, size_t errlen)
 {
+    control_command known;
+    if (control_command_parse(command, &known) < 0) {
+        snprintf(err, errlen, "%s is not a command of the master", command);
+        return NULL;
+    }
     int fd = connect_socket(socket_path, err, errlen);
     if (fd < 0)
         return NULL;
     char line[64];
-    int n = snprintf(line, sizeof line, "%s\n", command);
+    int n = snprintf(line, sizeof line, "%s\n", control_command_name(known));
     char *answer = NULL;
     if (n > 0 && n < (int)sizeof line && write(fd, line, (size_t)n) == n)
         answer = read_answer(fd, now_ms() + timeout_ms, err, errlen);

@@ -1,10 +1,12 @@
 /* IPC channel: a libuv pipe read into one line buffer. Writes copy the line
- * into a request freed by its callback, so callers never keep buffers alive. */
+ * into a request freed by its callback, so callers never keep buffers alive.
+ * What the lines mean is ipc_message.c's business. */
 #include "ipc.h"
 
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,8 @@ struct ipc_channel {
     uv_shutdown_t shutdown;
     ipc_message_cb cb;
     void *data;
+    char peer[32];   /* for the log */
+    uint32_t logged; /* ipc_log_once keys already logged */
     char line[IPC_MAX_LINE + 1];
     size_t line_len;
     int closing;
@@ -25,7 +29,7 @@ typedef struct ipc_write {
     char text[];
 } ipc_write;
 
-ipc_channel *ipc_create(uv_loop_t *loop, ipc_message_cb cb, void *data)
+ipc_channel *ipc_create(uv_loop_t *loop, const char *peer, ipc_message_cb cb, void *data)
 {
     ipc_channel *ch = calloc(1, sizeof *ch);
     if (!ch)
@@ -35,6 +39,7 @@ ipc_channel *ipc_create(uv_loop_t *loop, ipc_message_cb cb, void *data)
         return NULL;
     }
     ch->pipe.data = ch;
+    snprintf(ch->peer, sizeof ch->peer, "%s", peer);
     ch->cb = cb;
     ch->data = data;
     return ch;
@@ -72,7 +77,7 @@ static void deliver_bytes(ipc_channel *ch, const char *bytes, size_t n)
     for (size_t i = 0; i < n && !ch->closing; i++) {
         if (bytes[i] != '\n') {
             if (ch->line_len == IPC_MAX_LINE) {
-                log_error("ipc: message longer than %d bytes", IPC_MAX_LINE);
+                log_error("ipc (%s): message longer than %d bytes", ch->peer, IPC_MAX_LINE);
                 notify_closed(ch);
                 return;
             }
@@ -106,24 +111,17 @@ static void on_write(uv_write_t *req, int status)
     free(req->data);
 }
 
-int ipc_send(ipc_channel *ch, const char *fmt, ...)
+int ipc_send_line(ipc_channel *ch, const char *text)
 {
-    if (ch->closing)
+    size_t n = strlen(text);
+    if (ch->closing || n >= IPC_MAX_LINE)
         return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || n >= IPC_MAX_LINE)
-        return -1;
-    ipc_write *w = malloc(sizeof *w + (size_t)n + 2);
+    ipc_write *w = malloc(sizeof *w + n + 1);
     if (!w)
         return -1;
-    va_start(ap, fmt);
-    vsnprintf(w->text, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    memcpy(w->text, text, n);
     w->text[n] = '\n';
-    w->len = (size_t)n + 1;
+    w->len = n + 1;
     w->req.data = w;
     uv_buf_t buf = uv_buf_init(w->text, (unsigned)w->len);
     if (uv_write(&w->req, (uv_stream_t *)&ch->pipe, &buf, 1, on_write) < 0) {
@@ -157,4 +155,18 @@ void ipc_close(ipc_channel *ch)
         uv_shutdown(&ch->shutdown, (uv_stream_t *)&ch->pipe, on_shutdown) == 0)
         return;
     uv_close((uv_handle_t *)&ch->pipe, on_close);
+}
+
+void ipc_log_once(ipc_channel *ch, unsigned key, const char *fmt, ...)
+{
+    uint32_t bit = key < 32 ? UINT32_C(1) << key : 0;
+    if (!bit || (ch->logged & bit))
+        return;
+    ch->logged |= bit;
+    char message[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    log_warn("ipc (%s): %s", ch->peer, message);
 }

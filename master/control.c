@@ -1,13 +1,13 @@
 /* Control socket: a unix domain socket for local tools (`payments status`,
- * tests). A client sends one command line: "status" answers with a JSON
- * document of the master and its workers; "reload" rolls the workers. */
+ * the updater, tests). A client sends one command line and gets one JSON
+ * answer; the commands are listed in common/control_command.h. */
 #include "master.h"
 
+#include "control_command.h"
 #include "log.h"
 
 #include <jansson.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,11 +17,6 @@ static char *format_time(time_t t, char *out, size_t len)
     gmtime_r(&t, &tm);
     strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return out;
-}
-
-static const char *slot_state_name(slot_state s)
-{
-    return s == SLOT_STARTING ? "starting" : s == SLOT_READY ? "ready" : s == SLOT_DRAINING ? "draining" : "exited";
 }
 
 static json_t *parse_or_null(const char *text)
@@ -35,7 +30,7 @@ static json_t *slot_json(const worker_slot *s)
     char when[32];
     json_t *stats = s->stats ? json_loads(s->stats, 0, NULL) : NULL;
     return json_pack("{s:i, s:i, s:s, s:i, s:s, s:o}", "id", s->id, "pid", s->pid, "state",
-                     slot_state_name(s->state), "generation", (int)s->generation, "started_at",
+                     supervisor_state_name(s->state), "generation", (int)s->generation, "started_at",
                      format_time(s->started_at, when, sizeof when), "stats", stats ? stats : json_null());
 }
 
@@ -56,28 +51,50 @@ char *control_status_json(const master *m)
     return text;
 }
 
+/* Sends and frees text; NULL, where memory ran out, says so instead. */
+static void send_answer(ipc_channel *ch, char *text)
+{
+    ipc_send_line(ch, text ? text : "{\"error\":\"out of memory\"}");
+    free(text);
+}
+
+static void answer_status(master *m, ipc_channel *ch)
+{
+    send_answer(ch, control_status_json(m));
+}
+
+static void answer_reload(master *m, ipc_channel *ch)
+{
+    master_reload(m);
+    ipc_send_line(ch, "{\"ok\":true}");
+}
+
+static void answer_upgrade(master *m, ipc_channel *ch)
+{
+    char err[256];
+    json_t *answer = upgrade_start(m, err, sizeof err) < 0
+                         ? json_pack("{s:s}", "error", err)
+                         : json_pack("{s:b, s:i}", "ok", 1, "pid", m->successor ? m->successor->pid : 0);
+    send_answer(ch, answer ? json_dumps(answer, JSON_COMPACT) : NULL);
+    json_decref(answer);
+}
+
+typedef void (*answer_fn)(master *m, ipc_channel *ch);
+
+static const answer_fn answers[CONTROL_COMMAND_COUNT] = {
+    [CONTROL_STATUS] = answer_status,
+    [CONTROL_RELOAD] = answer_reload,
+    [CONTROL_UPGRADE] = answer_upgrade,
+};
+
+/* One command per connection: answered, then the connection closes. */
 static void on_command(ipc_channel *ch, const char *line, void *data)
 {
-    master *m = data;
-    if (line && strcmp(line, "status") == 0) {
-        char *status = control_status_json(m);
-        ipc_send(ch, "%s", status ? status : "{\"error\":\"out of memory\"}");
-        free(status);
-    } else if (line && strcmp(line, "reload") == 0) {
-        master_reload(m);
-        ipc_send(ch, "{\"ok\":true}");
-    } else if (line && strcmp(line, "upgrade") == 0) {
-        char err[256];
-        json_t *answer = upgrade_start(m, err, sizeof err) < 0
-                             ? json_pack("{s:s}", "error", err)
-                             : json_pack("{s:b, s:i}", "ok", 1, "pid", m->successor ? m->successor->pid : 0);
-        char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
-        ipc_send(ch, "%s", text ? text : "{\"error\":\"out of memory\"}");
-        free(text);
-        json_decref(answer);
-    } else if (line) {
-        ipc_send(ch, "{\"error\":\"unknown command\"}");
-    }
+    control_command command;
+    if (line && control_command_parse(line, &command) == 0)
+        answers[command](data, ch);
+    else if (line)
+        ipc_send_line(ch, CONTROL_UNKNOWN_ANSWER);
     ipc_close(ch);
 }
 
@@ -86,7 +103,7 @@ static void on_connection(uv_stream_t *server, int status)
     master *m = server->data;
     if (status < 0)
         return;
-    ipc_channel *ch = ipc_create(m->loop, on_command, m);
+    ipc_channel *ch = ipc_create(m->loop, "control client", on_command, m);
     if (!ch)
         return;
     if (uv_accept(server, (uv_stream_t *)ipc_pipe(ch)) < 0 || ipc_start(ch) < 0)

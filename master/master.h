@@ -73,6 +73,7 @@ int supervisor_start(master *m);
 void supervisor_roll(master *m);          /* replace every worker, one at a time */
 void supervisor_stop(master *m, stop_mode mode);
 int supervisor_active_count(const master *m);
+const char *supervisor_state_name(slot_state s); /* as in the status document */
 
 /* upgrade.c: nginx-style binary upgrade with the listening socket inherited. */
 int upgrade_start(master *m, char *err, size_t errlen);
@@ -83,7 +84,7 @@ void upgrade_announce_ready(master *m); /* new master: all workers ready */
 /* commit_info.c: ISystem.ICommit of the checkout, as JSON text (malloc'd), or NULL. */
 char *commit_info_json(void);
 
-/* control.c: a unix socket answering "status" with a JSON document */
+/* control.c: a unix socket taking the commands of control_command.h */
 int control_open(master *m);
 void control_close(master *m);
 char *control_status_json(const master *m); /* caller frees */

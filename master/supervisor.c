@@ -27,7 +27,7 @@
 
 static void maintain(master *m);
 
-static const char *state_name(slot_state s)
+const char *supervisor_state_name(slot_state s)
 {
     return s == SLOT_STARTING ? "starting" : s == SLOT_READY ? "ready" : s == SLOT_DRAINING ? "draining" : "exited";
 }
@@ -57,7 +57,7 @@ static void slot_drain(worker_slot *s)
         return;
     slot_set_state(s, SLOT_DRAINING);
     log_info("worker %d (pid %d): draining", s->id, s->pid);
-    if (!s->ipc || ipc_send(s->ipc, "drain") < 0)
+    if (!s->ipc || ipc_send_drain(s->ipc) < 0)
         kill(s->pid, SIGQUIT);
 }
 
@@ -164,28 +164,44 @@ static void on_worker_ready(worker_slot *s)
     maintain(s->master);
 }
 
+static void on_ready_message(const char *payload, void *slot)
+{
+    (void)payload;
+    on_worker_ready(slot);
+}
+
+/* A worker draining on its own (QUIT, a lost master): its exit is then
+ * expected, not a crash, and the next tick starts its replacement. */
+static void on_draining_message(const char *payload, void *slot)
+{
+    (void)payload;
+    worker_slot *s = slot;
+    if (s->state != SLOT_DRAINING)
+        slot_set_state(s, SLOT_DRAINING);
+}
+
+static void on_stats_message(const char *payload, void *slot)
+{
+    worker_slot *s = slot;
+    ipc_keep_payload(&s->stats, payload);
+}
+
+/* What a worker says (common/ipc.h). */
+static const ipc_handler worker_messages[IPC_KIND_COUNT] = {
+    [IPC_READY] = on_ready_message,
+    [IPC_DRAINING] = on_draining_message,
+    [IPC_STATS] = on_stats_message,
+};
+
 static void on_worker_message(ipc_channel *ch, const char *line, void *data)
 {
     worker_slot *s = data;
-    if (!line) {
-        ipc_close(ch);
-        s->ipc = NULL;
+    if (line) {
+        ipc_dispatch(ch, line, worker_messages, s);
         return;
     }
-    if (strcmp(line, "ready") == 0) {
-        on_worker_ready(s);
-    } else if (strncmp(line, "stats ", 6) == 0) {
-        char *copy = strdup(line + 6);
-        if (copy) {
-            free(s->stats);
-            s->stats = copy;
-        }
-    } else if (strcmp(line, "draining") == 0) {
-        if (s->state != SLOT_DRAINING)
-            slot_set_state(s, SLOT_DRAINING);
-    } else {
-        log_warn("worker %d: unknown message", s->id);
-    }
+    ipc_close(ch);
+    s->ipc = NULL;
 }
 
 static void on_spawn_failed_closed(uv_handle_t *handle)
@@ -207,7 +223,9 @@ static worker_slot *slot_spawn(master *m, worker_slot *replaces)
     s->state = SLOT_STARTING;
     s->state_since_ms = s->started_ms;
     s->process.data = s;
-    s->ipc = ipc_create(m->loop, on_worker_message, s);
+    char peer[32];
+    snprintf(peer, sizeof peer, "worker %d", s->id);
+    s->ipc = ipc_create(m->loop, peer, on_worker_message, s);
     if (!s->ipc) {
         free(s);
         return NULL;
@@ -249,8 +267,8 @@ static void kill_stuck(master *m)
                      (s->state == SLOT_DRAINING && age > m->config.drain_timeout_ms + 5000) ||
                      (m->stopping == STOP_FAST && s->state != SLOT_EXITED && age > FAST_STOP_LIMIT_MS);
         if (stuck) {
-            log_error("worker %d (pid %d) stuck %s for %llu ms: killing it", s->id, s->pid, state_name(s->state),
-                      (unsigned long long)age);
+            log_error("worker %d (pid %d) stuck %s for %llu ms: killing it", s->id, s->pid,
+                      supervisor_state_name(s->state), (unsigned long long)age);
             kill(s->pid, SIGKILL);
             s->state_since_ms = now; /* one kill per period */
         }
@@ -349,7 +367,7 @@ static void broadcast_cluster(master *m)
     json_decref(doc);
     for (worker_slot *s = m->slots; s && text; s = s->next)
         if (s->state == SLOT_READY && s->ipc)
-            ipc_send(s->ipc, "cluster %s", text);
+            ipc_send_cluster(s->ipc, text);
     free(text);
 }
 

@@ -15,7 +15,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 #define SUCCESSOR_READY_LIMIT_MS 60000
@@ -44,12 +43,22 @@ static void successor_ready(master *m)
     supervisor_stop(m, STOP_GRACEFUL);
 }
 
+static void on_successor_ready(const char *payload, void *data)
+{
+    (void)payload;
+    master *m = data;
+    if (m->successor)
+        successor_ready(m);
+}
+
+/* The successor says one thing, once: ready. Its pipe closing is its exit,
+ * which on_successor_exit handles. */
+static const ipc_handler successor_messages[IPC_KIND_COUNT] = {[IPC_READY] = on_successor_ready};
+
 static void on_successor_message(ipc_channel *ch, const char *line, void *data)
 {
-    master *m = data;
-    (void)ch;
-    if (line && strcmp(line, "ready") == 0 && m->successor)
-        successor_ready(m);
+    if (line)
+        ipc_dispatch(ch, line, successor_messages, data);
 }
 
 /* The successor failed before it was ready: take back what it may have taken. */
@@ -117,7 +126,7 @@ int upgrade_start(master *m, char *err, size_t errlen)
         return -1;
     }
     m->successor = calloc(1, sizeof *m->successor);
-    m->successor_ipc = m->successor ? ipc_create(m->loop, on_successor_message, m) : NULL;
+    m->successor_ipc = m->successor ? ipc_create(m->loop, "new master", on_successor_message, m) : NULL;
     if (!m->successor_ipc) {
         free(m->successor);
         m->successor = NULL;
@@ -167,7 +176,7 @@ int upgrade_adopt(master *m)
     log_info("upgrade: serving the inherited listening socket");
     if (pipe_fd < 0)
         return 0;
-    m->predecessor_ipc = ipc_create(m->loop, NULL, NULL);
+    m->predecessor_ipc = ipc_create(m->loop, "old master", NULL, NULL); /* written to, never read */
     if (!m->predecessor_ipc || ipc_open_fd(m->predecessor_ipc, pipe_fd) < 0) {
         log_error("upgrade: cannot open the pipe to the old master");
         return -1;
@@ -182,7 +191,7 @@ void upgrade_announce_ready(master *m)
     sd_notify_send(state);
     if (!m->predecessor_ipc)
         return;
-    ipc_send(m->predecessor_ipc, "ready");
+    ipc_send_ready(m->predecessor_ipc);
     ipc_close(m->predecessor_ipc);
     m->predecessor_ipc = NULL;
 }

@@ -12,7 +12,8 @@
  * NULL with error saying why there is none. */
 typedef void (*update_control_cb)(json_t *answer, const char *error, void *data);
 
-/* Returns 0 (the callback follows), or -1 when nothing could be started (the
+/* command is a name of control_command.h. Returns 0 (the callback follows),
+ * or -1 when nothing could be started, an unknown command included (the
  * callback is then not called). */
 int update_control_request(uv_loop_t *loop, const char *socket_path, const char *command, uint64_t timeout_ms,
                            update_control_cb cb, void *data);

@@ -1,8 +1,8 @@
 /* payments-worker: one libuv loop serving HTTP, PostgreSQL and vendor calls.
  * Started by payments-master with the listening socket on PAYMENT_LISTEN_FD
- * and an IPC pipe on PAYMENT_IPC_FD; it reports "ready", sends stats, and
- * drains on "drain" (or QUIT, or when the master goes away). Run alone, it
- * binds PAYMENT_API_HOST:PAYMENT_API_PORT itself. */
+ * and an IPC pipe on PAYMENT_IPC_FD (messages in common/ipc.h); it reports
+ * ready, sends stats, and drains when asked (or on QUIT, or when the master
+ * goes away). Run alone, it binds PAYMENT_API_HOST:PAYMENT_API_PORT itself. */
 #include "worker.h"
 
 #include "log.h"
@@ -91,7 +91,7 @@ static void start_drain(worker_process *p, const char *why)
     p->app.draining = true;
     log_info("draining (%s)", why);
     if (p->app.ipc)
-        ipc_send(p->app.ipc, "draining");
+        ipc_send_draining(p->app.ipc);
     http_server_drain(p->app.http, on_drained, p);
 }
 
@@ -102,29 +102,34 @@ static void send_stats(uv_timer_t *timer)
         return;
     char *stats = monitors_stats_json(&p->app);
     if (stats)
-        ipc_send(p->app.ipc, "stats %s", stats);
+        ipc_send_stats(p->app.ipc, stats);
     free(stats);
 }
 
+static void on_drain_message(const char *payload, void *process)
+{
+    (void)payload;
+    start_drain(process, "asked by master");
+}
+
+static void on_cluster_message(const char *payload, void *process)
+{
+    worker_process *p = process;
+    ipc_keep_payload(&p->app.cluster_json, payload);
+}
+
+/* What the master says (common/ipc.h). */
+static const ipc_handler master_messages[IPC_KIND_COUNT] = {
+    [IPC_DRAIN] = on_drain_message,
+    [IPC_CLUSTER] = on_cluster_message,
+};
+
 static void on_ipc(ipc_channel *ch, const char *line, void *data)
 {
-    (void)ch;
-    worker_process *p = data;
-    if (!line) {
-        start_drain(p, "master went away");
-        return;
-    }
-    if (strcmp(line, "drain") == 0) {
-        start_drain(p, "asked by master");
-    } else if (strncmp(line, "cluster ", 8) == 0) {
-        char *copy = strdup(line + 8);
-        if (copy) {
-            free(p->app.cluster_json);
-            p->app.cluster_json = copy;
-        }
-    } else {
-        log_warn("ipc: unknown message from master");
-    }
+    if (line)
+        ipc_dispatch(ch, line, master_messages, data);
+    else
+        start_drain(data, "master went away");
 }
 
 static void on_signal(uv_signal_t *handle, int signum)
@@ -177,7 +182,7 @@ static int open_ipc(worker_process *p)
     int fd = env_fd("PAYMENT_IPC_FD");
     if (fd < 0)
         return 0;
-    p->app.ipc = ipc_create(p->app.loop, on_ipc, p);
+    p->app.ipc = ipc_create(p->app.loop, "master", on_ipc, p);
     if (!p->app.ipc || ipc_open_fd(p->app.ipc, fd) < 0 || ipc_start(p->app.ipc) < 0) {
         log_error("cannot open the IPC channel on fd %d", fd);
         return -1;
@@ -277,7 +282,7 @@ static int start_worker(worker_process *p)
     p->stats_timer.data = p;
     if (uv_timer_init(w->loop, &p->stats_timer) < 0 || uv_timer_start(&p->stats_timer, send_stats, 0, 1000) < 0)
         return -1;
-    if (w->ipc && ipc_send(w->ipc, "ready") < 0)
+    if (w->ipc && ipc_send_ready(w->ipc) < 0)
         return -1;
     log_info("ready on port %d", http_server_port(w->http));
     return 0;
