@@ -1,5 +1,9 @@
-/* db_row: result rows to owned strings, amounts to parameter text. */
+/* db_row: result rows to owned strings, amounts to parameter text. A
+ * record is allocated and freed here whole, so a half-copied row never
+ * reaches its store. */
 #include "db_row.h"
+
+#include "log.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -20,10 +24,10 @@ static int field_of(const PGresult *res, size_t i, const char *name)
     return at && strcmp(at, name) == 0 ? (int)i : PQfnumber(res, name);
 }
 
-int db_row_copy(const PGresult *res, int row, void *record, const db_column *columns, size_t count)
+static int copy_members(const db_row_type *type, const PGresult *res, int row, void *record)
 {
-    for (size_t i = 0; i < count; i++) {
-        int field = field_of(res, i, columns[i].name);
+    for (size_t i = 0; i < type->count; i++) {
+        int field = field_of(res, i, type->columns[i].name);
         if (field < 0)
             return -1;
         if (PQgetisnull(res, row, field))
@@ -31,18 +35,42 @@ int db_row_copy(const PGresult *res, int row, void *record, const db_column *col
         char *copy = strdup(PQgetvalue(res, row, field));
         if (!copy)
             return -1;
-        *member_at(record, &columns[i]) = copy;
+        *member_at(record, &type->columns[i]) = copy;
     }
     return 0;
 }
 
-void db_row_free(void *record, const db_column *columns, size_t count)
+void *db_row_new(const db_row_type *type, const PGresult *res, int row)
 {
-    for (size_t i = 0; i < count; i++) {
-        char **member = member_at(record, &columns[i]);
-        free(*member);
-        *member = NULL;
+    void *record = calloc(1, type->size);
+    if (record && copy_members(type, res, row, record) < 0) {
+        db_row_delete(type, record);
+        return NULL;
     }
+    return record;
+}
+
+void *db_row_found(const db_row_type *type, const PGresult *res, app_error *err)
+{
+    if (PQntuples(res) == 0) {
+        app_error_set(err, 404, "%s not found", type->name);
+        return NULL;
+    }
+    void *record = db_row_new(type, res, 0);
+    if (!record) {
+        log_error("db_row: cannot copy a row of %s", type->name);
+        app_error_set(err, 500, "cannot read the %s", type->name);
+    }
+    return record;
+}
+
+void db_row_delete(const db_row_type *type, void *record)
+{
+    if (!record)
+        return;
+    for (size_t i = 0; i < type->count; i++)
+        free(*member_at(record, &type->columns[i]));
+    free(record);
 }
 
 void db_amount_text(double amount, char *out, size_t cap)

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COLUMN(name) {#name, offsetof(history_record, name)}
+#define COLUMN(name) DB_ROW_COLUMN(history_record, name)
 static const db_column history_columns[] = {
     COLUMN(id),           COLUMN(vendor_code), COLUMN(vendor_store_id), COLUMN(vendor_uid),
     COLUMN(source_schema), COLUMN(source_table), COLUMN(source_id),     COLUMN(webhook_url),
@@ -20,7 +20,7 @@ static const db_column history_columns[] = {
     COLUMN(cancels),
 };
 #undef COLUMN
-#define HISTORY_COLUMN_COUNT (sizeof history_columns / sizeof history_columns[0])
+static const db_row_type history_type = DB_ROW_TYPE("payment history", history_record, history_columns);
 
 /* One history with its cancels in a single row; WHERE follows. */
 #define HISTORY_SELECT                                                                                      \
@@ -73,26 +73,12 @@ static const char upgrade_password_sql[] =
 
 void history_record_free(history_record *record)
 {
-    if (!record)
-        return;
-    db_row_free(record, history_columns, HISTORY_COLUMN_COUNT);
-    free(record);
+    db_row_delete(&history_type, record);
 }
 
 static history_record *record_from_result(PGresult *res, app_error *err)
 {
-    if (PQntuples(res) == 0) {
-        app_error_set(err, 404, "payment history not found");
-        return NULL;
-    }
-    history_record *record = calloc(1, sizeof *record);
-    if (!record || db_row_copy(res, 0, record, history_columns, HISTORY_COLUMN_COUNT) < 0) {
-        history_record_free(record);
-        log_error("history_store: cannot copy a history row");
-        app_error_set(err, 500, "cannot read the payment history");
-        return NULL;
-    }
-    return record;
+    return db_row_found(&history_type, res, err);
 }
 
 /* ---- reads ---- */

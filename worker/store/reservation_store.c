@@ -10,14 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define COLUMN(name) {#name, offsetof(reservation_record, name)}
+#define COLUMN(name) DB_ROW_COLUMN(reservation_record, name)
 static const db_column reservation_columns[] = {
     COLUMN(id),           COLUMN(vendor_code), COLUMN(vendor_store_id), COLUMN(vendor_uid),
     COLUMN(source_schema), COLUMN(source_table), COLUMN(source_id),     COLUMN(title),
     COLUMN(password_hash), COLUMN(data),        COLUMN(created_at),
 };
 #undef COLUMN
-#define RESERVATION_COLUMN_COUNT (sizeof reservation_columns / sizeof reservation_columns[0])
+static const db_row_type reservation_type =
+    DB_ROW_TYPE("payment reservation", reservation_record, reservation_columns);
 
 #define RESERVATION_COLUMNS                                                                                 \
     "id, vendor_code, vendor_store_id, vendor_uid, source_schema, source_table, source_id, title,"        \
@@ -45,26 +46,12 @@ static const payment_unique unique_rules = {
 
 void reservation_record_free(reservation_record *record)
 {
-    if (!record)
-        return;
-    db_row_free(record, reservation_columns, RESERVATION_COLUMN_COUNT);
-    free(record);
+    db_row_delete(&reservation_type, record);
 }
 
 static reservation_record *record_from_result(PGresult *res, app_error *err)
 {
-    if (PQntuples(res) == 0) {
-        app_error_set(err, 404, "payment reservation not found");
-        return NULL;
-    }
-    reservation_record *record = calloc(1, sizeof *record);
-    if (!record || db_row_copy(res, 0, record, reservation_columns, RESERVATION_COLUMN_COUNT) < 0) {
-        reservation_record_free(record);
-        log_error("reservation_store: cannot copy a reservation row");
-        app_error_set(err, 500, "cannot read the payment reservation");
-        return NULL;
-    }
-    return record;
+    return db_row_found(&reservation_type, res, err);
 }
 
 /* The state of one call: whose callback to run, and the record read. */
