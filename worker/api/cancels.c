@@ -7,20 +7,16 @@
  * a 422 and changes nothing. */
 #include "worker.h"
 
-#include "api_body.h"
+#include "api_request.h"
 #include "history_access.h"
-#include "history_json.h"
-#include "history_store.h"
 #include "log.h"
 #include "payment_input.h"
 #include "webhook_record.h"
 
-#include <stdlib.h>
+#include <stddef.h>
 
 typedef struct cancel_request {
-    http_exchange *ex;
-    worker *app;
-    json_t *body; /* the decrypted request: the input strings live in it */
+    api_request api; /* first: the request is answered and freed through it */
     payment_source_input source;
     const char *password;
     const char *reason;
@@ -28,94 +24,57 @@ typedef struct cancel_request {
     bool has_account;
     vendor_refund_account account;
     history_record *record; /* as stored before the cancel */
-    history_values values;
-    webhook_record webhook; /* the change's record and notification */
+    webhook_record webhook; /* records the cancel, with its notification */
 } cancel_request;
 
-static void request_free(cancel_request *r)
+static void request_release(api_request *api)
 {
-    json_decref(r->body);
+    cancel_request *r = (cancel_request *)api;
     history_record_free(r->record);
-    history_values_free(&r->values);
     webhook_record_free(&r->webhook);
-    free(r);
-}
-
-static void fail(cancel_request *r, const app_error *err)
-{
-    api_respond_error(r->ex, err);
-    request_free(r);
 }
 
 static void on_applied(history_record *record, const app_error *err, void *data)
 {
     cancel_request *r = data;
-    if (err) {
-        /* The vendor refunded; the vendor's webhook will bring the record
-         * up to date, but the operators should know. */
+    /* The vendor refunded; the vendor's webhook will bring the record up to
+     * date, but the operators should know. */
+    if (err)
         log_error("cancels: history %s was cancelled at the vendor but not recorded (%d %s)", r->record->id,
                   err->status, err->message);
-        fail(r, err);
-        return;
-    }
-    webhook_record_committed(&r->webhook);
-    app_error print_err = {0};
-    json_text text;
-    json_text_init(&text);
-    int printed = history_json_text(record, &r->app->history_seal, &text, &print_err);
-    history_record_free(record);
-    size_t len = 0;
-    const char *answer = printed == 0 ? json_text_result(&text, &len) : NULL;
-    if (answer) {
-        api_body_respond_text(r->ex, &r->app->connection_key, 200, answer, len);
-        request_free(r);
-    } else {
-        fail(r, &print_err);
-    }
-    json_text_free(&text);
+    api_request_answer_history(&r->api, 200, record, err);
 }
 
 static void on_cancelled(vendor_payment *payment, const app_error *err, void *data)
 {
     cancel_request *r = data;
     if (err) {
-        app_error refused = *err;
-        if (refused.status == 404)
-            refused.status = 422; /* the vendor lost the payment: it refuses the cancel */
-        fail(r, &refused);
+        api_request_fail_vendor(&r->api, err); /* the vendor lost the payment: it refuses the cancel */
         return;
     }
-    worker *w = r->app;
-    int sealed = history_values_from_payment(&r->values, payment, &w->history_seal, &w->cancel_seal);
+    webhook_record_apply(&r->webhook, r->record->id, payment, on_applied, r);
     vendor_payment_free(payment);
-    if (sealed < 0) {
-        log_error("cancels: history %s was cancelled at the vendor but cannot be sealed", r->record->id);
-        app_error seal_err;
-        app_error_set(&seal_err, 500, "cannot seal the vendor's payment document");
-        fail(r, &seal_err);
-        return;
-    }
-    history_store_apply(w->db, r->record->id, &r->values, &r->webhook.observer, on_applied, r);
 }
 
 static void on_history(history_record *record, const app_error *err, void *data)
 {
     cancel_request *r = data;
     if (err) {
-        fail(r, err);
+        api_request_fail(&r->api, err);
         return;
     }
     r->record = record;
+    worker *w = r->api.app;
     const vendor_adapter *adapter = vendor_find(record->vendor_code);
-    const vendor_store *store = vendor_stores_find(r->app->stores, record->vendor_code, record->vendor_store_id);
+    const vendor_store *store = vendor_stores_find(w->stores, record->vendor_code, record->vendor_store_id);
     if (!adapter || !store) {
         app_error missing;
         app_error_set(&missing, 422, "no %s credentials on this server for the history's store", record->vendor_code);
-        fail(r, &missing);
+        api_request_fail(&r->api, &missing);
         return;
     }
-    adapter->cancel(r->app->vendors, store, record->vendor_uid, r->price, r->reason,
-                    r->has_account ? &r->account : NULL, on_cancelled, r);
+    adapter->cancel(w->vendors, store, record->vendor_uid, r->price, r->reason, r->has_account ? &r->account : NULL,
+                    on_cancelled, r);
 }
 
 static bool read_account(const api_input *in, cancel_request *r)
@@ -130,17 +89,16 @@ static bool read_account(const api_input *in, cancel_request *r)
             api_input_string(&account, "mobile", PAYMENT_NAME_MAX, &r->account.mobile));
 }
 
-static bool read_input(cancel_request *r, app_error *err)
+static bool read_input(api_request *api, const api_input *in)
 {
-    api_input in;
-    api_input_init(&in, r->body, err);
-    if (!payment_input_source(&in, &r->source) || !payment_input_password(&in, &r->password) ||
-        !api_input_number(&in, "price", 0, PAYMENT_PRICE_MAX, &r->price) ||
-        !api_input_string(&in, "reason", PAYMENT_TEXT_MAX, &r->reason) || !read_account(&in, r))
+    cancel_request *r = (cancel_request *)api;
+    if (!payment_input_source(in, &r->source) || !payment_input_password(in, &r->password) ||
+        !api_input_number(in, "price", 0, PAYMENT_PRICE_MAX, &r->price) ||
+        !api_input_string(in, "reason", PAYMENT_TEXT_MAX, &r->reason) || !read_account(in, r))
         return false;
     /* Vendors read an amount of 0 as "everything": never send one. */
     if (r->price <= 0) {
-        app_error_set(err, 400, "price must be greater than 0");
+        app_error_set(in->err, 400, "price must be greater than 0");
         return false;
     }
     return true;
@@ -149,24 +107,16 @@ static bool read_input(cancel_request *r, app_error *err)
 void cancels_create(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
-    worker *w = context;
-    cancel_request *r = calloc(1, sizeof *r);
-    if (!r) {
-        http_respond_error(ex, 500, "out of memory");
+    _Static_assert(offsetof(cancel_request, api) == 0, "api_request must come first");
+    cancel_request *r = api_request_new(sizeof(cancel_request), ex, context, request_release);
+    if (!r)
         return;
-    }
-    r->ex = ex;
-    r->app = w;
-    app_error err = {0};
-    if (webhook_record_init(&r->webhook, w, "cancel", NULL) < 0) {
+    if (webhook_record_init(&r->webhook, r->api.app, "cancel", NULL) < 0) {
+        app_error err;
         app_error_set(&err, 500, "out of memory");
-        fail(r, &err);
+        api_request_fail(&r->api, &err);
         return;
     }
-    r->body = api_body_read(&w->connection_key, http_exchange_request(ex), &err);
-    if (!r->body || !read_input(r, &err)) {
-        fail(r, &err);
-        return;
-    }
-    history_access_by_source(w, &r->source, r->password, on_history, r);
+    if (api_request_input(&r->api, read_input))
+        history_access_by_source(r->api.app, &r->source, r->password, on_history, r);
 }
