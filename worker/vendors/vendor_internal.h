@@ -51,8 +51,8 @@ typedef vendor_billing *(*vendor_billing_read_fn)(json_t *doc, app_error *err);
 void vendor_reply_fail(const vendor_reply *reply, const app_error *err);
 /* Answers doc, read with read_payment or read_billing as the reply expects,
  * or err when it is set (doc is then not read). */
-void vendor_reply_answer(const vendor_reply *reply, json_t *doc, const app_error *err, vendor_payment_read_fn read_payment,
-                         vendor_billing_read_fn read_billing);
+void vendor_reply_answer(const vendor_reply *reply, json_t *doc, const app_error *err,
+                         vendor_payment_read_fn read_payment, vendor_billing_read_fn read_billing);
 
 /* ---- vendor_call.c ---- */
 

@@ -12,8 +12,8 @@ void vendor_reply_fail(const vendor_reply *reply, const app_error *err)
         reply->billing_cb(NULL, err, reply->data);
 }
 
-void vendor_reply_answer(const vendor_reply *reply, json_t *doc, const app_error *err, vendor_payment_read_fn read_payment,
-                         vendor_billing_read_fn read_billing)
+void vendor_reply_answer(const vendor_reply *reply, json_t *doc, const app_error *err,
+                         vendor_payment_read_fn read_payment, vendor_billing_read_fn read_billing)
 {
     app_error read_err = {0};
     if (err) {
