@@ -5,7 +5,7 @@
 
 #include "db_row.h"
 #include "db_transaction.h"
-#include "log.h"
+#include "password_upgrade.h"
 #include "payment_unique.h"
 
 #include <stdlib.h>
@@ -68,8 +68,7 @@ static const char update_sql[] =
     " paid_at = coalesce(" DB_FROM_MILLISECONDS("$5") ", paid_at), cancelled_at = " DB_FROM_MILLISECONDS("$6")
     " WHERE id = $1 AND (SELECT count(*) FROM payment_history_cancels WHERE history_id = $1) <= $7::bigint";
 
-static const char upgrade_password_sql[] =
-    "UPDATE payment_histories SET password_hash = $3 WHERE id = $1 AND password_hash = $2";
+static const char upgrade_password_sql[] = PASSWORD_UPGRADE_SQL("payment_histories");
 
 void history_record_free(history_record *record)
 {
@@ -297,16 +296,7 @@ void history_store_apply(pg_pool *pool, const char *id, const history_values *va
     db_transaction_run(pool, write->statements, observer ? 6 : 5, on_written, write);
 }
 
-static void on_password_upgraded(PGresult *res, const app_error *err, void *data)
-{
-    (void)res;
-    (void)data;
-    if (err)
-        log_warn("history_store: cannot upgrade a password hash (%d %s)", err->status, err->message);
-}
-
 void history_store_upgrade_password(pg_pool *pool, const char *id, const char *old_hash, const char *new_hash)
 {
-    const char *params[] = {id, old_hash, new_hash};
-    pg_pool_query(pool, upgrade_password_sql, 3, params, on_password_upgraded, NULL);
+    password_upgrade_run(pool, upgrade_password_sql, id, old_hash, new_hash);
 }

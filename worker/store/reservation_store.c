@@ -4,7 +4,7 @@
 
 #include "db_row.h"
 #include "db_transaction.h"
-#include "log.h"
+#include "password_upgrade.h"
 #include "payment_unique.h"
 
 #include <stdlib.h>
@@ -33,8 +33,7 @@ static const char insert_sql[] =
     " source_id, title, password_hash, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     " RETURNING " RESERVATION_COLUMNS;
 
-static const char upgrade_password_sql[] =
-    "UPDATE payment_reservations SET password_hash = $3 WHERE id = $1 AND password_hash = $2";
+static const char upgrade_password_sql[] = PASSWORD_UPGRADE_SQL("payment_reservations");
 
 static const payment_unique unique_rules = {
     PAYMENT_UNIQUE_CHECK_SQL("payment_reservations"),
@@ -154,16 +153,7 @@ void reservation_store_insert(pg_pool *pool, const reservation_new *input, reser
     db_transaction_run(pool, &call->statement, 1, on_inserted, call);
 }
 
-static void on_password_upgraded(PGresult *res, const app_error *err, void *data)
-{
-    (void)res;
-    (void)data;
-    if (err)
-        log_warn("reservation_store: cannot upgrade a password hash (%d %s)", err->status, err->message);
-}
-
 void reservation_store_upgrade_password(pg_pool *pool, const char *id, const char *old_hash, const char *new_hash)
 {
-    const char *params[] = {id, old_hash, new_hash};
-    pg_pool_query(pool, upgrade_password_sql, 3, params, on_password_upgraded, NULL);
+    password_upgrade_run(pool, upgrade_password_sql, id, old_hash, new_hash);
 }
