@@ -54,23 +54,23 @@ char *monitors_stats_json(const worker *w);
 /* Fills system_uid and started_at. */
 void monitors_init(worker *w, char **argv);
 
-/* histories.c */
+/* api/histories.c */
 void histories_create(http_exchange *ex, const http_route_params *params, void *context);
 void histories_get(http_exchange *ex, const http_route_params *params, void *context);
 void histories_at(http_exchange *ex, const http_route_params *params, void *context);
-/* cancels.c */
+/* api/cancels.c */
 void cancels_create(http_exchange *ex, const http_route_params *params, void *context);
-/* webhook_receive.c: the vendors' webhooks */
-void webhooks_receive_iamport(http_exchange *ex, const http_route_params *params, void *context);
-void webhooks_receive_toss(http_exchange *ex, const http_route_params *params, void *context);
-/* webhook_receiver.c: the test receiver (local mode) */
-void webhooks_internal_receive(http_exchange *ex, const http_route_params *params, void *context);
-void webhooks_internal_list(http_exchange *ex, const http_route_params *params, void *context);
-/* webhook_admin.c */
-void webhooks_retry_failed(http_exchange *ex, const http_route_params *params, void *context);
-/* reservations.c */
+/* api/reservations.c */
 void reservations_create(http_exchange *ex, const http_route_params *params, void *context);
 void reservations_get(http_exchange *ex, const http_route_params *params, void *context);
 void reservations_at(http_exchange *ex, const http_route_params *params, void *context);
+/* webhooks/webhook_receive.c: the vendors' webhooks */
+void webhooks_receive_iamport(http_exchange *ex, const http_route_params *params, void *context);
+void webhooks_receive_toss(http_exchange *ex, const http_route_params *params, void *context);
+/* webhooks/webhook_retry.c: an operator re-sends failed notifications */
+void webhooks_retry_failed(http_exchange *ex, const http_route_params *params, void *context);
+/* webhooks/test_receiver.c: the test receiver (local mode) */
+void test_receiver_keep(http_exchange *ex, const http_route_params *params, void *context);
+void test_receiver_list(http_exchange *ex, const http_route_params *params, void *context);
 
 #endif

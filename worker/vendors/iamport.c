@@ -74,9 +74,7 @@ typedef struct iamport_op {
     json_t *body;  /* NULL for GET */
     char *token;   /* the token the current attempt sends */
     bool retried;  /* a refused token was replaced once already */
-    vendor_payment_cb payment_cb; /* exactly one of the two is set */
-    vendor_billing_cb billing_cb;
-    void *data;
+    vendor_reply reply;
     app_error err; /* a failure found before any call */
 } iamport_op;
 
@@ -100,14 +98,7 @@ static void iamport_op_free(iamport_op *op)
 /* The one place an operation answers its caller. */
 static void iamport_op_finish(iamport_op *op, json_t *doc, const app_error *err)
 {
-    app_error read_err = {0};
-    if (op->payment_cb) {
-        vendor_payment *payment = err ? NULL : iamport_payment_read(doc, &read_err);
-        op->payment_cb(payment, payment ? NULL : err ? err : &read_err, op->data);
-    } else {
-        vendor_billing *billing = err ? NULL : iamport_billing_read(doc, &read_err);
-        op->billing_cb(billing, billing ? NULL : err ? err : &read_err, op->data);
-    }
+    vendor_reply_answer(&op->reply, doc, err, iamport_payment_read, iamport_billing_read);
     iamport_op_free(op);
 }
 
@@ -132,7 +123,7 @@ static void iamport_authorized(const char *token, const app_error *err, void *da
         vendor_later(op->ctx, iamport_op_deliver_failure, op);
         return;
     }
-    vendor_request req = {&iamport_dialect, op->method, op->url, op->token, op->body, op->billing_cb != NULL};
+    vendor_request req = {&iamport_dialect, op->method, op->url, op->token, op->body, op->reply.billing_cb != NULL};
     vendor_call(op->ctx, &req, iamport_answered, op);
 }
 
@@ -160,17 +151,15 @@ static bool iamport_store_usable(const vendor_store *store)
 static iamport_op *iamport_op_new(vendor_context *ctx, const vendor_store *store, const char *uid,
                                   vendor_payment_cb payment_cb, vendor_billing_cb billing_cb, void *data)
 {
+    vendor_reply reply = {payment_cb, billing_cb, data};
     iamport_op *op = calloc(1, sizeof *op);
     if (!op) {
         app_error err;
         app_error_set(&err, 500, "out of memory calling iamport");
-        if (payment_cb)
-            payment_cb(NULL, &err, data);
-        else
-            billing_cb(NULL, &err, data);
+        vendor_reply_fail(&reply, &err);
         return NULL;
     }
-    *op = (iamport_op){.ctx = ctx, .store = store, .payment_cb = payment_cb, .billing_cb = billing_cb, .data = data};
+    *op = (iamport_op){.ctx = ctx, .store = store, .reply = reply};
     if (!iamport_store_usable(store))
         app_error_set(&op->err, 502, "iamport credentials (imp_key, imp_secret, URL) are not configured for store %s",
                       store && store->store_id ? store->store_id : "(none)");

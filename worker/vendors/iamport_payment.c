@@ -3,7 +3,6 @@
  * cancel_amount and cancel_history), an IIamportSubscription a billing key. */
 #include "vendor_internal.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static bool iamport_status(const char *text, double cancel_amount, vendor_status *out)
@@ -35,10 +34,8 @@ static int64_t iamport_time_ms(const json_t *doc, const char *name)
 /* cancel_history entries as {"reason","price","created_at"}. */
 static bool iamport_cancels(const json_t *doc, json_t *out)
 {
-    json_t *history = json_object_get(doc, "cancel_history");
-    if (json_is_null(history) || !history)
-        return true;
-    if (!json_is_array(history))
+    const json_t *history;
+    if (!vendor_json_list(doc, "cancel_history", &history))
         return false;
     size_t i;
     json_t *entry;
@@ -46,11 +43,8 @@ static bool iamport_cancels(const json_t *doc, json_t *out)
         double amount;
         if (!json_is_object(entry) || !vendor_json_number(entry, "amount", &amount))
             return false;
-        const char *reason = vendor_json_string(entry, "reason");
-        json_t *cancel = json_pack("{s:s, s:o, s:I}", "reason", reason ? reason : "", "price",
-                                   vendor_json_amount(amount), "created_at",
-                                   (json_int_t)iamport_time_ms(entry, "cancelled_at"));
-        if (!cancel || json_array_append_new(out, cancel) != 0)
+        if (!vendor_cancels_add(out, vendor_json_string(entry, "reason"), amount,
+                                iamport_time_ms(entry, "cancelled_at")))
             return false;
     }
     return true;
@@ -82,31 +76,12 @@ static bool iamport_payment_fill(vendor_payment *p, json_t *doc)
 
 vendor_payment *iamport_payment_read(json_t *doc, app_error *err)
 {
-    vendor_payment *payment = vendor_payment_new();
-    if (!payment) {
-        app_error_set(err, 500, "out of memory reading an iamport payment");
-        return NULL;
-    }
-    if (!iamport_payment_fill(payment, doc)) {
-        vendor_payment_free(payment);
-        app_error_set(err, 502, "iamport sent a payment without imp_uid, merchant_uid, amount or a known status");
-        return NULL;
-    }
-    return payment;
+    return vendor_payment_read(doc, iamport_payment_fill, "out of memory reading an iamport payment",
+                               "iamport sent a payment without imp_uid, merchant_uid, amount or a known status", err);
 }
 
 vendor_billing *iamport_billing_read(json_t *doc, app_error *err)
 {
-    vendor_billing *billing = calloc(1, sizeof *billing);
-    if (!billing) {
-        app_error_set(err, 500, "out of memory reading an iamport billing key");
-        return NULL;
-    }
-    if (!vendor_copy_text(billing->uid, sizeof billing->uid, vendor_json_string(doc, "customer_uid"))) {
-        free(billing);
-        app_error_set(err, 502, "iamport sent a billing key without customer_uid");
-        return NULL;
-    }
-    billing->data = json_incref(doc);
-    return billing;
+    return vendor_billing_read(doc, "customer_uid", "out of memory reading an iamport billing key",
+                               "iamport sent a billing key without customer_uid", err);
 }

@@ -23,9 +23,7 @@ typedef struct toss_op {
     vendor_context *ctx;
     char *authorization; /* "Basic ..."; wiped when freed */
     char *url;
-    vendor_payment_cb payment_cb; /* exactly one of the two is set */
-    vendor_billing_cb billing_cb;
-    void *data;
+    vendor_reply reply;
     /* approve: the order the payment must belong to */
     bool approving;
     bool verify_order; /* Toss did not check it (already processed): we do */
@@ -59,27 +57,26 @@ static bool toss_order_matches(const toss_op *op, const vendor_payment *payment,
     return true;
 }
 
-static void toss_finish_payment(toss_op *op, json_t *doc, const app_error *err)
+/* An approval Toss did not check (already processed): the payment read
+ * back answers only when it is the approved order's. */
+static void toss_finish_verified(toss_op *op, json_t *doc)
 {
     app_error read_err = {0};
-    vendor_payment *payment = err ? NULL : toss_payment_read(doc, &read_err);
-    if (payment && op->verify_order && !toss_order_matches(op, payment, &read_err)) {
+    vendor_payment *payment = toss_payment_read(doc, &read_err);
+    if (payment && !toss_order_matches(op, payment, &read_err)) {
         vendor_payment_free(payment);
         payment = NULL;
     }
-    op->payment_cb(payment, payment ? NULL : err ? err : &read_err, op->data);
+    op->reply.payment_cb(payment, payment ? NULL : &read_err, op->reply.data);
 }
 
 /* The one place an operation answers its caller. */
 static void toss_op_finish(toss_op *op, json_t *doc, const app_error *err)
 {
-    if (op->payment_cb) {
-        toss_finish_payment(op, doc, err);
-    } else {
-        app_error read_err = {0};
-        vendor_billing *billing = err ? NULL : toss_billing_read(doc, &read_err);
-        op->billing_cb(billing, billing ? NULL : err ? err : &read_err, op->data);
-    }
+    if (op->verify_order && !err)
+        toss_finish_verified(op, doc);
+    else
+        vendor_reply_answer(&op->reply, doc, err, toss_payment_read, toss_billing_read);
     toss_op_free(op);
 }
 
@@ -93,7 +90,7 @@ static void toss_answered(json_t *doc, const app_error *err, long http_status, v
 
 static void toss_op_call(toss_op *op, const char *method, json_t *body)
 {
-    vendor_request req = {&toss_dialect, method, op->url, op->authorization, body, op->billing_cb != NULL};
+    vendor_request req = {&toss_dialect, method, op->url, op->authorization, body, op->reply.billing_cb != NULL};
     vendor_call(op->ctx, &req, toss_answered, op);
 }
 
@@ -143,17 +140,15 @@ static bool toss_store_usable(const vendor_store *store)
 static toss_op *toss_op_new(vendor_context *ctx, const vendor_store *store, const char *uid,
                             vendor_payment_cb payment_cb, vendor_billing_cb billing_cb, void *data)
 {
+    vendor_reply reply = {payment_cb, billing_cb, data};
     toss_op *op = calloc(1, sizeof *op);
     if (!op) {
         app_error err;
         app_error_set(&err, 500, "out of memory calling Toss Payments");
-        if (payment_cb)
-            payment_cb(NULL, &err, data);
-        else
-            billing_cb(NULL, &err, data);
+        vendor_reply_fail(&reply, &err);
         return NULL;
     }
-    *op = (toss_op){.ctx = ctx, .payment_cb = payment_cb, .billing_cb = billing_cb, .data = data};
+    *op = (toss_op){.ctx = ctx, .reply = reply};
     if (!toss_store_usable(store))
         app_error_set(&op->err, 502, "Toss Payments credentials (secret key, URL) are not configured for store %s",
                       store && store->store_id ? store->store_id : "(none)");

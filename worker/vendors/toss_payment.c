@@ -3,7 +3,6 @@
  * shrinking balanceAmount), an ITossBilling a billing key. */
 #include "vendor_internal.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 static bool toss_status(const char *text, vendor_status *out, bool *awaits_approval)
@@ -45,11 +44,9 @@ static bool toss_time(const json_t *doc, const char *name, int64_t *out)
 /* cancels[] as {"reason","price","created_at"}; their sum in *total. */
 static bool toss_cancels(const json_t *doc, json_t *out, double *total)
 {
-    json_t *cancels = json_object_get(doc, "cancels");
+    const json_t *cancels;
     *total = 0;
-    if (!cancels || json_is_null(cancels))
-        return true;
-    if (!json_is_array(cancels))
+    if (!vendor_json_list(doc, "cancels", &cancels))
         return false;
     size_t i;
     json_t *entry;
@@ -59,10 +56,7 @@ static bool toss_cancels(const json_t *doc, json_t *out, double *total)
         if (!json_is_object(entry) || !vendor_json_number(entry, "cancelAmount", &amount) ||
             !toss_time(entry, "canceledAt", &at))
             return false;
-        const char *reason = vendor_json_string(entry, "cancelReason");
-        json_t *cancel = json_pack("{s:s, s:o, s:I}", "reason", reason ? reason : "", "price",
-                                   vendor_json_amount(amount), "created_at", (json_int_t)at);
-        if (!cancel || json_array_append_new(out, cancel) != 0)
+        if (!vendor_cancels_add(out, vendor_json_string(entry, "cancelReason"), amount, at))
             return false;
         *total += amount;
     }
@@ -92,33 +86,14 @@ static bool toss_payment_fill(vendor_payment *p, json_t *doc)
 
 vendor_payment *toss_payment_read(json_t *doc, app_error *err)
 {
-    vendor_payment *payment = vendor_payment_new();
-    if (!payment) {
-        app_error_set(err, 500, "out of memory reading a Toss payment");
-        return NULL;
-    }
-    if (!toss_payment_fill(payment, doc)) {
-        vendor_payment_free(payment);
-        app_error_set(err, 502,
-                      "Toss Payments sent a payment without paymentKey, orderId, totalAmount, a known status or "
-                      "well-formed times");
-        return NULL;
-    }
-    return payment;
+    return vendor_payment_read(doc, toss_payment_fill, "out of memory reading a Toss payment",
+                               "Toss Payments sent a payment without paymentKey, orderId, totalAmount, a known "
+                               "status or well-formed times",
+                               err);
 }
 
 vendor_billing *toss_billing_read(json_t *doc, app_error *err)
 {
-    vendor_billing *billing = calloc(1, sizeof *billing);
-    if (!billing) {
-        app_error_set(err, 500, "out of memory reading a Toss billing key");
-        return NULL;
-    }
-    if (!vendor_copy_text(billing->uid, sizeof billing->uid, vendor_json_string(doc, "billingKey"))) {
-        free(billing);
-        app_error_set(err, 502, "Toss Payments sent a billing key without billingKey");
-        return NULL;
-    }
-    billing->data = json_incref(doc);
-    return billing;
+    return vendor_billing_read(doc, "billingKey", "out of memory reading a Toss billing key",
+                               "Toss Payments sent a billing key without billingKey", err);
 }

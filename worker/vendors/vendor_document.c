@@ -21,6 +21,13 @@ bool vendor_json_number(const json_t *doc, const char *name, double *out)
     return true;
 }
 
+bool vendor_json_list(const json_t *doc, const char *name, const json_t **out)
+{
+    const json_t *value = json_object_get(doc, name);
+    *out = json_is_array(value) ? value : NULL;
+    return !value || json_is_null(value) || json_is_array(value);
+}
+
 json_t *vendor_json_amount(double amount)
 {
     if (amount == floor(amount) && fabs(amount) < 9007199254740992.0)
@@ -34,6 +41,13 @@ bool vendor_copy_text(char *out, size_t cap, const char *src)
         return false;
     memcpy(out, src, strlen(src) + 1);
     return true;
+}
+
+bool vendor_cancels_add(json_t *cancels, const char *reason, double amount, int64_t created_at)
+{
+    json_t *cancel = json_pack("{s:s, s:o, s:I}", "reason", reason ? reason : "", "price", vendor_json_amount(amount),
+                               "created_at", (json_int_t)created_at);
+    return cancel && json_array_append_new(cancels, cancel) == 0;
 }
 
 typedef struct cancel_slot {
@@ -82,4 +96,37 @@ vendor_payment *vendor_payment_new(void)
         return NULL;
     }
     return payment;
+}
+
+vendor_payment *vendor_payment_read(json_t *doc, bool (*fill)(vendor_payment *payment, json_t *doc),
+                                    const char *out_of_memory, const char *malformed, app_error *err)
+{
+    vendor_payment *payment = vendor_payment_new();
+    if (!payment) {
+        app_error_set(err, 500, "%s", out_of_memory);
+        return NULL;
+    }
+    if (!fill(payment, doc)) {
+        vendor_payment_free(payment);
+        app_error_set(err, 502, "%s", malformed);
+        return NULL;
+    }
+    return payment;
+}
+
+vendor_billing *vendor_billing_read(json_t *doc, const char *uid_member, const char *out_of_memory,
+                                    const char *malformed, app_error *err)
+{
+    vendor_billing *billing = calloc(1, sizeof *billing);
+    if (!billing) {
+        app_error_set(err, 500, "%s", out_of_memory);
+        return NULL;
+    }
+    if (!vendor_copy_text(billing->uid, sizeof billing->uid, vendor_json_string(doc, uid_member))) {
+        free(billing);
+        app_error_set(err, 502, "%s", malformed);
+        return NULL;
+    }
+    billing->data = json_incref(doc);
+    return billing;
 }

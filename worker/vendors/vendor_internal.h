@@ -1,7 +1,8 @@
 /* What the adapters share and the routes never see: the context's insides,
  * one way to call a vendor (which turns every failure into the app_error the
- * routes expect), the token cache, deferred callbacks, and small readers of
- * vendor documents. Only files under worker/vendors/ include this. */
+ * routes expect) and one way to answer the caller, the token cache, deferred
+ * callbacks, and small readers of vendor documents. Only files under
+ * worker/vendors/ (and the vendors' unit test) include this. */
 #ifndef PAYMENTS_VENDOR_INTERNAL_H
 #define PAYMENTS_VENDOR_INTERNAL_H
 
@@ -32,6 +33,26 @@ void vendor_later(vendor_context *ctx, void (*fn)(void *data), void *data);
  * last callback has run. */
 void vendor_context_hold(vendor_context *ctx);
 void vendor_context_release(vendor_context *ctx);
+
+/* ---- vendor_reply.c ---- */
+
+/* Whom an operation answers: exactly one of the two callbacks is set. */
+typedef struct vendor_reply {
+    vendor_payment_cb payment_cb;
+    vendor_billing_cb billing_cb;
+    void *data;
+} vendor_reply;
+
+/* An adapter's reader of a vendor document (below); NULL with err set. */
+typedef vendor_payment *(*vendor_payment_read_fn)(json_t *doc, app_error *err);
+typedef vendor_billing *(*vendor_billing_read_fn)(json_t *doc, app_error *err);
+
+/* Answers err through the callback that is set. */
+void vendor_reply_fail(const vendor_reply *reply, const app_error *err);
+/* Answers doc, read with read_payment or read_billing as the reply expects,
+ * or err when it is set (doc is then not read). */
+void vendor_reply_answer(const vendor_reply *reply, json_t *doc, const app_error *err,
+                         vendor_payment_read_fn read_payment, vendor_billing_read_fn read_billing);
 
 /* ---- vendor_call.c ---- */
 
@@ -95,15 +116,33 @@ void vendor_token_free_all(vendor_context *ctx);
 const char *vendor_json_string(const json_t *doc, const char *name);
 /* The member as a number; false when absent or not a number. */
 bool vendor_json_number(const json_t *doc, const char *name, double *out);
+/* An optional array member in *out: absent or null reads as no entries
+ * (*out NULL, which json_array_foreach walks as empty); false when the
+ * member is anything else. */
+bool vendor_json_list(const json_t *doc, const char *name, const json_t **out);
 /* A whole amount as a JSON integer (25000, not 25000.0), else a real. */
 json_t *vendor_json_amount(double amount);
 /* Copies src into a fixed field; false when absent, empty or too long. */
 bool vendor_copy_text(char *out, size_t cap, const char *src);
+/* Appends one cancel as every adapter normalizes it: {"reason", "price",
+ * "created_at"} (unix ms; 0 when the vendor gave no time). False when
+ * memory runs out. */
+bool vendor_cancels_add(json_t *cancels, const char *reason, double amount, int64_t created_at);
 /* Sorts cancels ({"reason","price","created_at"}) by created_at, stably, and
  * returns the first one's time (0 when there is none). */
 int64_t vendor_cancels_sort(json_t *cancels);
 /* A new vendor_payment with empty cancels, or NULL. */
 vendor_payment *vendor_payment_new(void);
+/* A payment filled from doc by fill, which keeps doc as data and returns
+ * false when doc lacks what every payment has; NULL with a 502 malformed
+ * then, or a 500 out_of_memory. */
+vendor_payment *vendor_payment_read(json_t *doc, bool (*fill)(vendor_payment *payment, json_t *doc),
+                                    const char *out_of_memory, const char *malformed, app_error *err);
+/* A billing key named by doc's member uid_member, keeping doc as data;
+ * NULL with a 502 malformed when the member is missing, or a 500
+ * out_of_memory. */
+vendor_billing *vendor_billing_read(json_t *doc, const char *uid_member, const char *out_of_memory,
+                                    const char *malformed, app_error *err);
 
 /* ---- vendor_time.c ---- */
 

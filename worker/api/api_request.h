@@ -1,12 +1,13 @@
-/* api_request: what every /payments request of histories and reservations
- * carries from its route to its answer: the exchange, the worker and the
- * decrypted body. A resource's request embeds it as its first member and ends
- * only through api_request_fail or api_request_answer, which answer the
- * exchange and free the whole request, once. */
+/* api_request: what every /payments request of histories, cancels and
+ * reservations carries from its route to its answer: the exchange, the
+ * worker and the decrypted body. A resource's request embeds it as its first
+ * member and ends only through api_request_fail or an api_request_answer
+ * function, which answer the exchange and free the whole request, once. */
 #ifndef PAYMENTS_API_REQUEST_H
 #define PAYMENTS_API_REQUEST_H
 
 #include "api_input.h"
+#include "history_store.h"
 #include "json_text.h"
 #include "worker.h"
 
@@ -44,6 +45,10 @@ void api_request_answer(api_request *request, int status, json_t *doc, const app
 /* The same for an answer printed as text (json_text.h), which stays the
  * caller's; err is answered when text is NULL. */
 void api_request_answer_text(api_request *request, int status, const json_text *text, const app_error *err);
+
+/* Answers record (taken) as the contract's IPaymentHistory with status, or
+ * err when record is NULL. */
+void api_request_answer_history(api_request *request, int status, history_record *record, const app_error *err);
 
 /* A vendor's error while we ask it about a uid the caller gave: the vendor
  * not knowing it is a refusal (422), since our 404 means a record of ours is

@@ -69,7 +69,7 @@ static bool read_ids(const json_t *doc, webhook_received *out, app_error *err)
            api_input_uuid(&current, "id", &out->history_id);
 }
 
-void webhooks_internal_receive(http_exchange *ex, const http_route_params *params, void *context)
+void test_receiver_keep(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
     receiver_call *call = call_new(ex, context);
@@ -126,7 +126,7 @@ static void on_listed(PGresult *res, const app_error *err, void *data)
     free(call);
 }
 
-void webhooks_internal_list(http_exchange *ex, const http_route_params *params, void *context)
+void test_receiver_list(http_exchange *ex, const http_route_params *params, void *context)
 {
     (void)params;
     char history_id[40];

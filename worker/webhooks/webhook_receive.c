@@ -29,7 +29,6 @@ typedef struct webhook_receipt {
     json_t *event; /* the body as received; the uid lives in it */
     const webhook_vendor *vendor;
     history_record *history;
-    history_values values;
     webhook_record record;
 } webhook_receipt;
 
@@ -96,7 +95,6 @@ static void receipt_free(webhook_receipt *r)
 {
     json_decref(r->event);
     history_record_free(r->history);
-    history_values_free(&r->values);
     webhook_record_free(&r->record);
     free(r);
 }
@@ -120,9 +118,7 @@ static void on_applied(history_record *record, const app_error *err, void *data)
 {
     webhook_receipt *r = data;
     history_record_free(record);
-    if (!err)
-        webhook_record_committed(&r->record);
-    else
+    if (err)
         log_error("webhooks: %s payment of history %s not recorded (%d %s)", r->vendor->code, r->history->id,
                   err->status, err->message);
     finish(r, err);
@@ -147,19 +143,12 @@ static void on_fetched(vendor_payment *payment, const app_error *err, void *data
         finish(r, err);
         return;
     }
-    worker *w = r->app;
     app_error refused = {0};
-    bool ready = answer_matches(r, payment, &refused);
-    if (ready && history_values_from_payment(&r->values, payment, &w->history_seal, &w->cancel_seal) < 0) {
-        app_error_set(&refused, 500, "cannot seal the vendor's payment document");
-        ready = false;
-    }
-    vendor_payment_free(payment);
-    if (!ready) {
+    if (answer_matches(r, payment, &refused))
+        webhook_record_apply(&r->record, r->history->id, payment, on_applied, r);
+    else
         finish(r, &refused);
-        return;
-    }
-    history_store_apply(w->db, r->history->id, &r->values, &r->record.observer, on_applied, r);
+    vendor_payment_free(payment);
 }
 
 static void on_history(history_record *history, const app_error *err, void *data)

@@ -8,7 +8,6 @@
 #include "api_lookup.h"
 #include "db_row.h"
 #include "history_access.h"
-#include "history_json.h"
 #include "history_store.h"
 #include "payment_input.h"
 
@@ -45,29 +44,18 @@ static history_request *request_new(http_exchange *ex, worker *w)
     return api_request_new(sizeof(history_request), ex, w, request_release);
 }
 
-/* Answers the history, or err when there is none, and ends the request. */
-static void answer(history_request *r, int status, history_record *record, const app_error *err)
-{
-    app_error print_err = {0};
-    json_text text;
-    json_text_init(&text);
-    if (!err && history_json_text(record, &r->api.app->history_seal, &text, &print_err) < 0)
-        err = &print_err;
-    history_record_free(record);
-    api_request_answer_text(&r->api, status, err ? NULL : &text, err);
-    json_text_free(&text);
-}
-
 static void on_history(history_record *record, const app_error *err, void *data)
 {
-    answer(data, 200, record, err);
+    history_request *r = data;
+    api_request_answer_history(&r->api, 200, record, err);
 }
 
 /* ---- POST /payments/histories ---- */
 
 static void on_inserted(history_record *record, const app_error *err, void *data)
 {
-    answer(data, 201, record, err);
+    history_request *r = data;
+    api_request_answer_history(&r->api, 201, record, err);
 }
 
 /* Refuses a vendor payment that is not the one this order paid. */

@@ -1,9 +1,11 @@
-/* api_request: the one place a history or reservation request is freed, so
- * that each answer path (success, refusal, failure) frees it exactly once and
- * the decrypted body, which holds the password, never outlives the answer. */
+/* api_request: the one place a history, cancel or reservation request is
+ * freed, so that each answer path (success, refusal, failure) frees it
+ * exactly once and the decrypted body, which holds the password, never
+ * outlives the answer. */
 #include "api_request.h"
 
 #include "api_body.h"
+#include "history_json.h"
 
 #include <stdlib.h>
 
@@ -74,6 +76,18 @@ void api_request_answer_text(api_request *request, int status, const json_text *
     }
     api_body_respond_text(request->ex, &request->app->connection_key, status, printed, len);
     request_free(request);
+}
+
+void api_request_answer_history(api_request *request, int status, history_record *record, const app_error *err)
+{
+    app_error print_err = {0};
+    json_text text;
+    json_text_init(&text);
+    if (!err && history_json_text(record, &request->app->history_seal, &text, &print_err) < 0)
+        err = &print_err;
+    history_record_free(record);
+    api_request_answer_text(request, status, err ? NULL : &text, err);
+    json_text_free(&text);
 }
 
 void api_request_fail_vendor(api_request *request, const app_error *err)

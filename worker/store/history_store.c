@@ -5,13 +5,13 @@
 
 #include "db_row.h"
 #include "db_transaction.h"
-#include "log.h"
+#include "password_upgrade.h"
 #include "payment_unique.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define COLUMN(name) {#name, offsetof(history_record, name)}
+#define COLUMN(name) DB_ROW_COLUMN(history_record, name)
 static const db_column history_columns[] = {
     COLUMN(id),           COLUMN(vendor_code), COLUMN(vendor_store_id), COLUMN(vendor_uid),
     COLUMN(source_schema), COLUMN(source_table), COLUMN(source_id),     COLUMN(webhook_url),
@@ -20,7 +20,7 @@ static const db_column history_columns[] = {
     COLUMN(cancels),
 };
 #undef COLUMN
-#define HISTORY_COLUMN_COUNT (sizeof history_columns / sizeof history_columns[0])
+static const db_row_type history_type = DB_ROW_TYPE("payment history", history_record, history_columns);
 
 /* One history with its cancels in a single row; WHERE follows. */
 #define HISTORY_SELECT                                                                                      \
@@ -68,31 +68,16 @@ static const char update_sql[] =
     " paid_at = coalesce(" DB_FROM_MILLISECONDS("$5") ", paid_at), cancelled_at = " DB_FROM_MILLISECONDS("$6")
     " WHERE id = $1 AND (SELECT count(*) FROM payment_history_cancels WHERE history_id = $1) <= $7::bigint";
 
-static const char upgrade_password_sql[] =
-    "UPDATE payment_histories SET password_hash = $3 WHERE id = $1 AND password_hash = $2";
+static const char upgrade_password_sql[] = PASSWORD_UPGRADE_SQL("payment_histories");
 
 void history_record_free(history_record *record)
 {
-    if (!record)
-        return;
-    db_row_free(record, history_columns, HISTORY_COLUMN_COUNT);
-    free(record);
+    db_row_delete(&history_type, record);
 }
 
 static history_record *record_from_result(PGresult *res, app_error *err)
 {
-    if (PQntuples(res) == 0) {
-        app_error_set(err, 404, "payment history not found");
-        return NULL;
-    }
-    history_record *record = calloc(1, sizeof *record);
-    if (!record || db_row_copy(res, 0, record, history_columns, HISTORY_COLUMN_COUNT) < 0) {
-        history_record_free(record);
-        log_error("history_store: cannot copy a history row");
-        app_error_set(err, 500, "cannot read the payment history");
-        return NULL;
-    }
-    return record;
+    return db_row_found(&history_type, res, err);
 }
 
 /* ---- reads ---- */
@@ -311,16 +296,7 @@ void history_store_apply(pg_pool *pool, const char *id, const history_values *va
     db_transaction_run(pool, write->statements, observer ? 6 : 5, on_written, write);
 }
 
-static void on_password_upgraded(PGresult *res, const app_error *err, void *data)
-{
-    (void)res;
-    (void)data;
-    if (err)
-        log_warn("history_store: cannot upgrade a password hash (%d %s)", err->status, err->message);
-}
-
 void history_store_upgrade_password(pg_pool *pool, const char *id, const char *old_hash, const char *new_hash)
 {
-    const char *params[] = {id, old_hash, new_hash};
-    pg_pool_query(pool, upgrade_password_sql, 3, params, on_password_upgraded, NULL);
+    password_upgrade_run(pool, upgrade_password_sql, id, old_hash, new_hash);
 }

@@ -77,21 +77,18 @@ static const char claim_sql[] =
     " FROM claimed c JOIN payment_webhooks w ON w.id = c.webhook_id"
     " JOIN payment_histories h ON h.id = c.history_id";
 
-#define COLUMN(name) {#name, offsetof(webhook_claimed, name)}
+#define COLUMN(name) DB_ROW_COLUMN(webhook_claimed, name)
 static const db_column claimed_columns[] = {
     COLUMN(id),           COLUMN(webhook_id),   COLUMN(history_id), COLUMN(attempt),
     COLUMN(schedule_start), COLUMN(webhook_url), COLUMN(source_schema), COLUMN(source_table),
     COLUMN(source_id),    COLUMN(previous),     COLUMN(current),
 };
 #undef COLUMN
-#define CLAIMED_COLUMN_COUNT (sizeof claimed_columns / sizeof claimed_columns[0])
+static const db_row_type claimed_type = DB_ROW_TYPE("claimed notification", webhook_claimed, claimed_columns);
 
 void webhook_claimed_free(webhook_claimed *row)
 {
-    if (!row)
-        return;
-    db_row_free(row, claimed_columns, CLAIMED_COLUMN_COUNT);
-    free(row);
+    db_row_delete(&claimed_type, row);
 }
 
 /* The claim's plan is pinned: ordered index scans and nested loops of index
@@ -129,9 +126,9 @@ static int copy_rows(PGresult *res, app_error *err, void *data)
     size_t n = (size_t)PQntuples(res);
     webhook_claimed **rows = n ? calloc(n, sizeof *rows) : NULL;
     for (size_t i = 0; rows && i < n; i++) {
-        rows[i] = calloc(1, sizeof *rows[i]);
-        if (!rows[i] || db_row_copy(res, (int)i, rows[i], claimed_columns, CLAIMED_COLUMN_COUNT) < 0) {
-            free_rows(rows, i + 1);
+        rows[i] = db_row_new(&claimed_type, res, (int)i);
+        if (!rows[i]) {
+            free_rows(rows, i);
             rows = NULL;
         }
     }

@@ -1,7 +1,8 @@
 /* webhook_record: the observer of history_store_apply. It compares the
  * history as locked before the update with the history after it, and only
  * when a receiver would see a difference seals both (as IPaymentHistory,
- * the contract's shape, through history_json) into the record's INSERT. */
+ * the contract's shape, through history_json) into the record's INSERT.
+ * The outbox is woken only after COMMIT, so it never claims too early. */
 #include "webhook_record.h"
 
 #include "history_json.h"
@@ -77,10 +78,27 @@ int webhook_record_init(webhook_record *record, worker *w, const char *origin, c
     return record->event ? 0 : -1;
 }
 
-void webhook_record_committed(const webhook_record *record)
+static void on_applied(history_record *history, const app_error *err, void *data)
 {
-    if (record->queued)
+    webhook_record *record = data;
+    if (!err && record->queued)
         webhook_outbox_kick(record->app->outbox);
+    record->cb(history, err, record->data);
+}
+
+void webhook_record_apply(webhook_record *record, const char *id, const vendor_payment *payment,
+                          history_record_cb cb, void *data)
+{
+    worker *w = record->app;
+    record->cb = cb;
+    record->data = data;
+    if (history_values_from_payment(&record->values, payment, &w->history_seal, &w->cancel_seal) < 0) {
+        app_error err;
+        app_error_set(&err, 500, "cannot seal the vendor's payment document");
+        cb(NULL, &err, data);
+        return;
+    }
+    history_store_apply(w->db, id, &record->values, &record->observer, on_applied, record);
 }
 
 void webhook_record_free(webhook_record *record)
@@ -89,4 +107,5 @@ void webhook_record_free(webhook_record *record)
     free(record->previous);
     free(record->current);
     record->event = record->previous = record->current = NULL;
+    history_values_free(&record->values);
 }

@@ -4,20 +4,21 @@
 
 #include "db_row.h"
 #include "db_transaction.h"
-#include "log.h"
+#include "password_upgrade.h"
 #include "payment_unique.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define COLUMN(name) {#name, offsetof(reservation_record, name)}
+#define COLUMN(name) DB_ROW_COLUMN(reservation_record, name)
 static const db_column reservation_columns[] = {
     COLUMN(id),           COLUMN(vendor_code), COLUMN(vendor_store_id), COLUMN(vendor_uid),
     COLUMN(source_schema), COLUMN(source_table), COLUMN(source_id),     COLUMN(title),
     COLUMN(password_hash), COLUMN(data),        COLUMN(created_at),
 };
 #undef COLUMN
-#define RESERVATION_COLUMN_COUNT (sizeof reservation_columns / sizeof reservation_columns[0])
+static const db_row_type reservation_type =
+    DB_ROW_TYPE("payment reservation", reservation_record, reservation_columns);
 
 #define RESERVATION_COLUMNS                                                                                 \
     "id, vendor_code, vendor_store_id, vendor_uid, source_schema, source_table, source_id, title,"        \
@@ -32,8 +33,7 @@ static const char insert_sql[] =
     " source_id, title, password_hash, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
     " RETURNING " RESERVATION_COLUMNS;
 
-static const char upgrade_password_sql[] =
-    "UPDATE payment_reservations SET password_hash = $3 WHERE id = $1 AND password_hash = $2";
+static const char upgrade_password_sql[] = PASSWORD_UPGRADE_SQL("payment_reservations");
 
 static const payment_unique unique_rules = {
     PAYMENT_UNIQUE_CHECK_SQL("payment_reservations"),
@@ -45,26 +45,12 @@ static const payment_unique unique_rules = {
 
 void reservation_record_free(reservation_record *record)
 {
-    if (!record)
-        return;
-    db_row_free(record, reservation_columns, RESERVATION_COLUMN_COUNT);
-    free(record);
+    db_row_delete(&reservation_type, record);
 }
 
 static reservation_record *record_from_result(PGresult *res, app_error *err)
 {
-    if (PQntuples(res) == 0) {
-        app_error_set(err, 404, "payment reservation not found");
-        return NULL;
-    }
-    reservation_record *record = calloc(1, sizeof *record);
-    if (!record || db_row_copy(res, 0, record, reservation_columns, RESERVATION_COLUMN_COUNT) < 0) {
-        reservation_record_free(record);
-        log_error("reservation_store: cannot copy a reservation row");
-        app_error_set(err, 500, "cannot read the payment reservation");
-        return NULL;
-    }
-    return record;
+    return db_row_found(&reservation_type, res, err);
 }
 
 /* The state of one call: whose callback to run, and the record read. */
@@ -167,16 +153,7 @@ void reservation_store_insert(pg_pool *pool, const reservation_new *input, reser
     db_transaction_run(pool, &call->statement, 1, on_inserted, call);
 }
 
-static void on_password_upgraded(PGresult *res, const app_error *err, void *data)
-{
-    (void)res;
-    (void)data;
-    if (err)
-        log_warn("reservation_store: cannot upgrade a password hash (%d %s)", err->status, err->message);
-}
-
 void reservation_store_upgrade_password(pg_pool *pool, const char *id, const char *old_hash, const char *new_hash)
 {
-    const char *params[] = {id, old_hash, new_hash};
-    pg_pool_query(pool, upgrade_password_sql, 3, params, on_password_upgraded, NULL);
+    password_upgrade_run(pool, upgrade_password_sql, id, old_hash, new_hash);
 }

@@ -1,6 +1,6 @@
 /* payment_input: reading vendor, source and password members. The vendor
  * codes are the API's (the contract enumerates them); each must also have an
- * adapter in vendors/vendor_table.c. */
+ * adapter in worker/vendors/vendor_table.c. */
 #include "payment_input.h"
 
 static const char *const vendor_codes[] = {"iamport", "toss.payments", NULL};
