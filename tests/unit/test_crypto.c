@@ -36,7 +36,7 @@ static const known_vector known_vectors[] = {
      "5N1SvoB708LhYjKyP+eZNOEdv5o5Nwlopt+MGSIhemtbaXeEo9+Ro2DvNNEp34FjKgcWChYx18xpxyfapzPZfQ=="},
 };
 
-static void test_key_init(void)
+UNIT_CASE(key_init, NULL)
 {
     crypto_cbc_key k;
     CHECK(crypto_cbc_key_init(&k, KEY_256, IV) == 0 && k.key_len == 32);
@@ -53,7 +53,7 @@ static void test_key_init(void)
     CHECK(memcmp(&k, &zero, sizeof k) == 0);
 }
 
-static void test_known_vectors(void)
+UNIT_CASE(known_vectors, NULL)
 {
     for (size_t i = 0; i < sizeof known_vectors / sizeof known_vectors[0]; i++) {
         const known_vector *v = &known_vectors[i];
@@ -90,7 +90,7 @@ static void check_round_trip(const crypto_cbc_key *k, size_t size)
     free(data);
 }
 
-static void test_round_trips(void)
+UNIT_CASE(round_trips, NULL)
 {
     static const size_t sizes[] = {0, 1, 15, 16, 17, 1024 * 1024};
     const char *keys[] = {KEY_256, KEY_128};
@@ -112,7 +112,7 @@ static void check_decrypt_fails(const crypto_cbc_key *k, const char *text)
     free(plain);
 }
 
-static void test_decrypt_rejects(void)
+UNIT_CASE(decrypt_rejects, NULL)
 {
     crypto_cbc_key k256, k128, wrong256, wrong128;
     crypto_cbc_key_init(&k256, KEY_256, IV);
@@ -193,7 +193,7 @@ static void check_base64_rejects(const char *text, size_t len)
     free(data);
 }
 
-static void test_base64(void)
+UNIT_CASE(base64, NULL)
 {
     /* RFC 4648, section 10. */
     check_base64("", "");
@@ -241,14 +241,4 @@ static void test_base64(void)
     data = crypto_base64_decode("Zm9vYmFy", 4, &len);
     CHECK_STR((const char *)data, "foo");
     free(data);
-}
-
-int main(void)
-{
-    test_key_init();
-    test_known_vectors();
-    test_round_trips();
-    test_decrypt_rejects();
-    test_base64();
-    UNIT_REPORT();
 }

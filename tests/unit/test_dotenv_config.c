@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-static void test_parse_forms(void)
+UNIT_CASE(parse_forms, NULL)
 {
     dotenv env = {0};
     char err[200];
@@ -34,7 +34,7 @@ static void test_parse_forms(void)
     dotenv_free(&env);
 }
 
-static void test_environment_wins_and_expands(void)
+UNIT_CASE(environment_wins_and_expands, NULL)
 {
     setenv("UNIT_FROM_ENV", "env", 1);
     dotenv env = {0};
@@ -46,7 +46,7 @@ static void test_environment_wins_and_expands(void)
     unsetenv("UNIT_FROM_ENV");
 }
 
-static void test_parse_errors(void)
+UNIT_CASE(parse_errors, NULL)
 {
     const char *bad[] = {"NOEQUALS\n", "OK=1\n=value\n", "Q=\"unterminated\n", "S='open\n", "E=${OPEN\n"};
     const char *where[] = {"line 1", "line 2", "line 1", "line 1", "line 1"};
@@ -58,6 +58,27 @@ static void test_parse_errors(void)
         dotenv_free(&env);
     }
 }
+
+/* The suite runs with the test database's PAYMENT_* settings exported;
+ * these tests describe the configuration from a clean environment. */
+static bool clear_payment_environment(void)
+{
+    extern char **environ;
+    for (size_t i = 0; environ[i];) {
+        char name[256];
+        size_t n = strcspn(environ[i], "=");
+        if (strncmp(environ[i], "PAYMENT_", 8) == 0 && n < sizeof name) {
+            memcpy(name, environ[i], n);
+            name[n] = '\0';
+            unsetenv(name);
+        } else {
+            i++;
+        }
+    }
+    return true;
+}
+
+static const unit_fixture clean_environment = {"clean environment", clear_payment_environment, NULL};
 
 static const char *required[][2] = {
     {"PAYMENT_SYSTEM_PASSWORD", "secret"},
@@ -71,16 +92,17 @@ static const char *required[][2] = {
     {"PAYMENT_CANCEL_HISTORY_ENCRYPTION_IV", "0123456789abcdef"},
 };
 
+/* The required settings, and no .env file, whatever ran before. */
 static void set_required(void)
 {
     for (size_t i = 0; i < sizeof required / sizeof required[0]; i++)
         setenv(required[i][0], required[i][1], 1);
+    setenv("PAYMENT_ENV_FILE", "", 1);
 }
 
-static void test_config_defaults(void)
+UNIT_CASE(config_defaults, &clean_environment)
 {
     set_required();
-    setenv("PAYMENT_ENV_FILE", "", 1);
     cfg c;
     char err[256] = "";
     int rc = cfg_load(&c, err, sizeof err);
@@ -113,7 +135,7 @@ static void expect_rejected(const char *name, const char *value)
     unsetenv(name);
 }
 
-static void test_config_rejects(void)
+UNIT_CASE(config_rejects, &clean_environment)
 {
     expect_rejected("PAYMENT_API_PORT", "70000");
     expect_rejected("PAYMENT_API_PORT", "12ab");
@@ -139,10 +161,9 @@ static void test_config_rejects(void)
 /* PAYMENT_PASSWORD_SECRET: set wins; unset derives a value from the history
  * key and IV (expected value from Python's hashlib.sha256 over
  * "payments password secret v1" || key || IV), which follows that key. */
-static void test_password_secret(void)
+UNIT_CASE(password_secret, &clean_environment)
 {
     set_required();
-    setenv("PAYMENT_ENV_FILE", "", 1);
     unsetenv("PAYMENT_PASSWORD_SECRET");
     cfg c;
     char err[256] = "";
@@ -162,7 +183,7 @@ static void test_password_secret(void)
     set_required();
 }
 
-static void test_config_from_file(void)
+UNIT_CASE(config_from_file, &clean_environment)
 {
     char path[] = "/tmp/payments-unit-env-XXXXXX";
     int fd = mkstemp(path);
@@ -189,35 +210,4 @@ static void test_config_from_file(void)
     CHECK(cfg_load(&c, err, sizeof err) == -1);
     CHECK(strstr(err, path) != NULL);
     unsetenv("PAYMENT_ENV_FILE");
-}
-
-/* The suite runs with the test database's PAYMENT_* settings exported;
- * these tests describe the configuration from a clean environment. */
-static void clear_payment_environment(void)
-{
-    extern char **environ;
-    for (size_t i = 0; environ[i];) {
-        char name[256];
-        size_t n = strcspn(environ[i], "=");
-        if (strncmp(environ[i], "PAYMENT_", 8) == 0 && n < sizeof name) {
-            memcpy(name, environ[i], n);
-            name[n] = '\0';
-            unsetenv(name);
-        } else {
-            i++;
-        }
-    }
-}
-
-int main(void)
-{
-    clear_payment_environment();
-    test_parse_forms();
-    test_environment_wins_and_expands();
-    test_parse_errors();
-    test_config_defaults();
-    test_config_rejects();
-    test_password_secret();
-    test_config_from_file();
-    UNIT_REPORT();
 }

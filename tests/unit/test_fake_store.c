@@ -24,7 +24,7 @@ static int doc_number(json_t *doc)
     return doc ? (int)json_integer_value(json_object_get(doc, "n")) : -1;
 }
 
-static void test_put_get_remove(void)
+UNIT_CASE(put_get_remove, NULL)
 {
     fake_store *s = fake_store_create(10, 0);
     CHECK(s != NULL);
@@ -45,47 +45,57 @@ static void test_put_get_remove(void)
     fake_store_destroy(s);
 }
 
-static void test_capacity_evicts_oldest(void)
+/* A store of capacity 3 (no expiry) given keys in order, numbered from 1. */
+static fake_store *store_of_three(const char *const *keys, int count)
 {
     fake_store *s = fake_store_create(3, 0);
-    fake_store_put(s, "first", number_doc(1));
-    fake_store_put(s, "second", number_doc(2));
-    fake_store_put(s, "third", number_doc(3));
-    fake_store_put(s, "fourth", number_doc(4));
+    if (!CHECK(s != NULL))
+        return NULL;
+    for (int i = 0; i < count; i++)
+        CHECK(fake_store_put(s, keys[i], number_doc(i + 1)) == 0);
+    return s;
+}
+
+UNIT_CASE(capacity_evicts_oldest, NULL)
+{
+    static const char *const keys[] = {"first", "second", "third", "fourth"};
+    fake_store *s = store_of_three(keys, 4);
+    if (!s)
+        return;
     CHECK(fake_store_count(s) == 3);
     CHECK(fake_store_get(s, "first") == NULL);
     CHECK(doc_number(fake_store_get(s, "second")) == 2);
     CHECK(doc_number(fake_store_get(s, "fourth")) == 4);
-    fake_store_put(s, "fifth", number_doc(5));
+    CHECK(fake_store_put(s, "fifth", number_doc(5)) == 0);
     CHECK(fake_store_get(s, "second") == NULL);
     CHECK(doc_number(fake_store_get(s, "third")) == 3);
     fake_store_destroy(s);
 }
 
-static void test_replace_keeps_order(void)
+UNIT_CASE(replace_keeps_order, NULL)
 {
-    fake_store *s = fake_store_create(3, 0);
-    fake_store_put(s, "a", number_doc(1));
-    fake_store_put(s, "b", number_doc(2));
-    fake_store_put(s, "c", number_doc(3));
+    static const char *const keys[] = {"a", "b", "c"};
+    fake_store *s = store_of_three(keys, 3);
+    if (!s)
+        return;
     /* Replacing "a" changes its value, not its age: it is still the oldest. */
     CHECK(fake_store_put(s, "a", number_doc(10)) == 0);
     CHECK(fake_store_count(s) == 3);
     CHECK(doc_number(fake_store_get(s, "a")) == 10);
-    fake_store_put(s, "d", number_doc(4));
+    CHECK(fake_store_put(s, "d", number_doc(4)) == 0);
     CHECK(fake_store_get(s, "a") == NULL);
     CHECK(doc_number(fake_store_get(s, "b")) == 2);
     CHECK(doc_number(fake_store_get(s, "d")) == 4);
     fake_store_destroy(s);
 }
 
-static void test_expiry(void)
+UNIT_CASE(expiry, NULL)
 {
     fake_store *s = fake_store_create(100, 100);
-    fake_store_put(s, "old", number_doc(1));
+    CHECK(fake_store_put(s, "old", number_doc(1)) == 0);
     CHECK(doc_number(fake_store_get(s, "old")) == 1);
     sleep_ms(150);
-    fake_store_put(s, "young", number_doc(2));
+    CHECK(fake_store_put(s, "young", number_doc(2)) == 0);
     /* "old" is past its 100 ms; "young" was just stored. */
     CHECK(doc_number(fake_store_get(s, "young")) == 2);
     CHECK(fake_store_get(s, "old") == NULL);
@@ -96,14 +106,21 @@ static void test_expiry(void)
     fake_store_destroy(s);
 }
 
-static void test_sweep(void)
+/* Puts documents 0 to count - 1 under keys prefix0, prefix1, ...: each put
+ * succeeds, a full store dropping its oldest. */
+static void put_numbered(fake_store *s, const char *prefix, int count)
 {
-    fake_store *s = fake_store_create(0, 30);
     char key[16];
-    for (int i = 0; i < 200; i++) {
-        snprintf(key, sizeof key, "k%d", i);
+    for (int i = 0; i < count; i++) {
+        snprintf(key, sizeof key, "%s%d", prefix, i);
         CHECK(fake_store_put(s, key, number_doc(i)) == 0);
     }
+}
+
+UNIT_CASE(sweep, NULL)
+{
+    fake_store *s = fake_store_create(0, 30);
+    put_numbered(s, "k", 200);
     CHECK(doc_number(fake_store_get(s, "k0")) == 0);
     CHECK(doc_number(fake_store_get(s, "k199")) == 199);
     sleep_ms(60);
@@ -115,28 +132,13 @@ static void test_sweep(void)
     fake_store_destroy(s);
 }
 
-static void test_many_keys(void)
+UNIT_CASE(many_keys, NULL)
 {
     fake_store *s = fake_store_create(5000, 0);
-    char key[16];
-    for (int i = 0; i < 6000; i++) {
-        snprintf(key, sizeof key, "key-%d", i);
-        fake_store_put(s, key, number_doc(i));
-    }
+    put_numbered(s, "key-", 6000);
     CHECK(fake_store_count(s) == 5000);
     CHECK(fake_store_get(s, "key-999") == NULL);
     CHECK(doc_number(fake_store_get(s, "key-1000")) == 1000);
     CHECK(doc_number(fake_store_get(s, "key-5999")) == 5999);
     fake_store_destroy(s);
-}
-
-int main(void)
-{
-    test_put_get_remove();
-    test_capacity_evicts_oldest();
-    test_replace_keeps_order();
-    test_expiry();
-    test_sweep();
-    test_many_keys();
-    UNIT_REPORT();
 }

@@ -15,6 +15,19 @@
  * no printer of ours would produce: it must come back exactly as sealed. */
 #define DOCUMENT "{\"imp_uid\": \"imp_1\", \"name\": \"\\\"quoted\\\"\\n\xea\xb2\xb0\xec\xa0\x9c\", \"amount\": 25000}"
 
+/* The histories table's keys, as the worker holds them. */
+static seal_ring histories_ring;
+
+static bool ring_set_up(void)
+{
+    return CHECK(seal_ring_add(&histories_ring, HISTORY_KEY, HISTORY_IV, "histories") == 0);
+}
+
+static void ring_tear_down(void)
+{
+    seal_ring_clear(&histories_ring);
+}
+
 static history_record record_with(char *data)
 {
     return (history_record){
@@ -51,8 +64,11 @@ static char *printed(const history_record *record, const seal_ring *ring, app_er
     return copy;
 }
 
-static void test_shape(const seal_ring *ring)
+static const unit_fixture keys = {"histories ring", ring_set_up, ring_tear_down};
+
+UNIT_CASE(shape, &keys)
 {
+    const seal_ring *ring = &histories_ring;
     char *sealed = seal_value(ring, DOCUMENT, strlen(DOCUMENT));
     history_record record = record_with(sealed);
     app_error err = {0};
@@ -96,8 +112,9 @@ static void test_shape(const seal_ring *ring)
 }
 
 /* The original server's AES-CBC values carry no tag: parsed, then printed. */
-static void test_legacy(const seal_ring *ring)
+UNIT_CASE(legacy, &keys)
 {
+    const seal_ring *ring = &histories_ring;
     crypto_cbc_key legacy;
     CHECK(crypto_cbc_key_init(&legacy, HISTORY_KEY, HISTORY_IV) == 0);
     const char spaced[] = "{ \"imp_uid\" : \"imp_1\" ,\n \"amount\" : 25000 }";
@@ -119,8 +136,9 @@ static void test_legacy(const seal_ring *ring)
     crypto_cbc_key_clear(&legacy);
 }
 
-static void test_unreadable(const seal_ring *ring)
+UNIT_CASE(unreadable, &keys)
 {
+    const seal_ring *ring = &histories_ring;
     seal_ring other = {0};
     CHECK(seal_ring_add(&other, "Zq8Wm3Xc7Vb1Nk5Lp9Rt2Yh6Gf4Dj0Sa", "Hy3Jk8Lm1Np6Qr4S", "histories") == 0);
     char *sealed = seal_value(&other, DOCUMENT, strlen(DOCUMENT));
@@ -141,15 +159,4 @@ static void test_unreadable(const seal_ring *ring)
     free(good);
     free(sealed);
     seal_ring_clear(&other);
-}
-
-int main(void)
-{
-    seal_ring ring = {0};
-    CHECK(seal_ring_add(&ring, HISTORY_KEY, HISTORY_IV, "histories") == 0);
-    test_shape(&ring);
-    test_legacy(&ring);
-    test_unreadable(&ring);
-    seal_ring_clear(&ring);
-    UNIT_REPORT();
 }

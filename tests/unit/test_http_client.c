@@ -1,15 +1,13 @@
 /* Unit test for common/http_client: a tiny HTTP/1.1 server on the same libuv
  * loop (127.0.0.1, port 0) answers, fails, or stays silent, and each scenario
  * checks what the client's one callback reports. */
+#include "harness.h"
 #include "http_client.h"
 #include "unit.h"
 
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -115,32 +113,11 @@ static void connection_respond_big(server_connection *conn)
     connection_write(conn, response, (size_t)head + size + 7);
 }
 
-/* The value of header name in the head (which ends with a blank line), or "". */
-static void header_value(const char *head, const char *name, char *out, size_t out_size)
-{
-    size_t name_len = strlen(name);
-    out[0] = '\0';
-    for (const char *line = strstr(head, "\r\n"); line && line[2] != '\r'; line = strstr(line + 2, "\r\n")) {
-        const char *p = line + 2;
-        if (strncasecmp(p, name, name_len) == 0 && p[name_len] == ':') {
-            p += name_len + 1;
-            while (*p == ' ')
-                p++;
-            size_t n = strcspn(p, "\r");
-            if (n >= out_size)
-                n = out_size - 1;
-            memcpy(out, p, n);
-            out[n] = '\0';
-            return;
-        }
-    }
-}
-
 static void connection_handle(server_connection *conn, const char *head, const char *body, size_t body_len)
 {
     char method[16] = "", path[256] = "", x_test[128];
     sscanf(head, "%15s %255s", method, path);
-    header_value(head, "X-Test", x_test, sizeof x_test);
+    harness_header_value(head, "X-Test", x_test, sizeof x_test);
     conn->server->requests++;
     if (strcmp(path, "/echo") == 0) {
         char echo[1024];
@@ -170,7 +147,7 @@ static int connection_parse(server_connection *conn)
             return conn->len > 16384 ? -1 : 0;
         end[2] = '\0'; /* cut after the last header line's CRLF */
         char length[32];
-        header_value(conn->data, "Content-Length", length, sizeof length);
+        harness_header_value(conn->data, "Content-Length", length, sizeof length);
         size_t head_len = (size_t)(end - conn->data) + 4;
         size_t body_len = (size_t)strtoul(length, NULL, 10);
         if (conn->len < head_len + body_len) {
@@ -361,25 +338,73 @@ static void scenario_run(scenario *s)
 
 /* ---- tests ------------------------------------------------------------------ */
 
-static void test_get(uv_loop_t *loop)
+static uv_loop_t loop;
+static uv_timer_t watchdog;
+
+/* One request to the test server, run to its end: answered exactly once,
+ * and never from inside the send. */
+static void run_one(scenario *s, const char *method, const char *path, const char *body, long timeout_ms)
+{
+    scenario_start(s, &loop, 1);
+    CHECK(scenario_send(s, &s->calls[0], method, path, body, NULL, timeout_ms) == 0);
+    CHECK(http_client_pending(s->client) == 1);
+    CHECK(s->calls[0].calls == 0);
+    scenario_run(s);
+    CHECK(s->calls[0].calls == 1);
+}
+
+static void on_watchdog(uv_timer_t *timer)
+{
+    (void)timer;
+    fprintf(stderr, "test_http_client: a scenario did not finish in time\n");
+    exit(1);
+}
+
+/* Scenarios run the loop until it runs out of handles; the watchdog, which
+ * does not keep the loop alive, ends a scenario that never would. */
+static bool loop_set_up(void)
+{
+    /* A proxy in the environment must not be used: this one refuses. */
+    char proxy[64];
+    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", harness_free_port());
+    setenv("http_proxy", proxy, 1);
+    setenv("HTTP_PROXY", proxy, 1);
+    unsetenv("no_proxy");
+    unsetenv("NO_PROXY");
+    if (!CHECK(uv_loop_init(&loop) == 0))
+        return false;
+    if (!CHECK(uv_timer_init(&loop, &watchdog) == 0)) {
+        uv_loop_close(&loop);
+        return false;
+    }
+    uv_timer_start(&watchdog, on_watchdog, 60000, 0);
+    uv_unref((uv_handle_t *)&watchdog);
+    return true;
+}
+
+static void loop_tear_down(void)
+{
+    uv_close((uv_handle_t *)&watchdog, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    CHECK(uv_loop_close(&loop) == 0); /* every handle was closed */
+}
+
+static const unit_fixture loop_fixture = {"loop", loop_set_up, loop_tear_down};
+
+UNIT_CASE(get, &loop_fixture)
 {
     scenario s;
-    scenario_start(&s, loop, 1);
-    CHECK(scenario_send(&s, &s.calls[0], "GET", "/echo", NULL, NULL, 0) == 0);
-    CHECK(http_client_pending(s.client) == 1);
-    CHECK(s.calls[0].calls == 0); /* never called back from inside send */
-    scenario_run(&s);
-    CHECK(s.calls[0].calls == 1);
+    run_one(&s, "GET", "/echo", NULL, 0);
     CHECK(s.calls[0].status == 200);
     CHECK(!s.calls[0].has_error && !s.calls[0].timed_out);
     CHECK_STR(s.calls[0].body, "method=GET body= header=");
     CHECK(s.calls[0].body_len == strlen("method=GET body= header="));
 }
 
-static void test_post_and_headers(uv_loop_t *loop)
+UNIT_CASE(post_and_headers, &loop_fixture)
 {
     scenario s;
-    scenario_start(&s, loop, 3);
+    scenario_start(&s, &loop, 3);
     const char *headers[] = {"X-Test: custom-value", "Content-Type: application/json", NULL};
     CHECK(scenario_send(&s, &s.calls[0], "POST", "/echo", "{\"a\":1}", headers, 0) == 0);
     CHECK(scenario_send(&s, &s.calls[1], "PUT", "/echo", "put-body", NULL, 0) == 0);
@@ -392,51 +417,30 @@ static void test_post_and_headers(uv_loop_t *loop)
     CHECK_STR(s.calls[2].body, "method=POST body= header=");
 }
 
-static void test_server_error_is_an_answer(uv_loop_t *loop)
+UNIT_CASE(server_error_is_an_answer, &loop_fixture)
 {
     scenario s;
-    scenario_start(&s, loop, 1);
-    CHECK(scenario_send(&s, &s.calls[0], "GET", "/error", NULL, NULL, 0) == 0);
-    scenario_run(&s);
-    CHECK(s.calls[0].calls == 1);
+    run_one(&s, "GET", "/error", NULL, 0);
     CHECK(s.calls[0].status == 500);
     CHECK(!s.calls[0].has_error);
     CHECK_STR(s.calls[0].body, "boom");
 }
 
-static void test_timeout(uv_loop_t *loop)
+UNIT_CASE(timeout, &loop_fixture)
 {
     scenario s;
-    scenario_start(&s, loop, 1);
-    CHECK(scenario_send(&s, &s.calls[0], "POST", "/silent", "x", NULL, 200) == 0);
-    scenario_run(&s);
-    CHECK(s.calls[0].calls == 1);
+    run_one(&s, "POST", "/silent", "x", 200);
     CHECK(s.calls[0].timed_out);
     CHECK(s.calls[0].has_error && s.calls[0].error[0] != '\0');
     CHECK(s.calls[0].status == 0);
     CHECK(s.server.requests == 1); /* it did reach the server */
 }
 
-/* A port nobody listens on: bound once by us, then released. */
-static int unused_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof addr;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
-        port = ntohs(addr.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
-
-static void test_connection_refused(uv_loop_t *loop)
+UNIT_CASE(connection_refused, &loop_fixture)
 {
     scenario s;
-    scenario_start(&s, loop, 1);
-    int port = unused_port();
+    scenario_start(&s, &loop, 1);
+    int port = harness_free_port();
     CHECK(port > 0);
     CHECK(scenario_send_to(&s, &s.calls[0], port, "GET", "/echo", NULL, NULL, 0) == 0);
     scenario_run(&s);
@@ -447,23 +451,20 @@ static void test_connection_refused(uv_loop_t *loop)
     CHECK_STR(s.calls[0].body, "");
 }
 
-static void test_body_limit(uv_loop_t *loop)
+UNIT_CASE(body_limit, &loop_fixture)
 {
     scenario s;
-    scenario_start(&s, loop, 1);
-    CHECK(scenario_send(&s, &s.calls[0], "GET", "/big", NULL, NULL, 0) == 0);
-    scenario_run(&s);
-    CHECK(s.calls[0].calls == 1);
+    run_one(&s, "GET", "/big", NULL, 0);
     CHECK(s.calls[0].status == 0 && s.calls[0].has_error);
     CHECK_STR(s.calls[0].error, "response body too large");
     CHECK(s.calls[0].body_len == 0);
 }
 
-static void test_concurrent(uv_loop_t *loop)
+UNIT_CASE(concurrent, &loop_fixture)
 {
     enum { COUNT = 20 };
     scenario s;
-    scenario_start(&s, loop, COUNT);
+    scenario_start(&s, &loop, COUNT);
     char bodies[COUNT][16];
     for (int i = 0; i < COUNT; i++) {
         snprintf(bodies[i], sizeof bodies[i], "request-%d", i);
@@ -492,10 +493,10 @@ static void on_first_of_two(const http_client_response *res, void *data)
     CHECK(scenario_send(s, &s->calls[1], "GET", "/echo", NULL, NULL, 0) == 0);
 }
 
-static void test_connection_reuse(uv_loop_t *loop)
+UNIT_CASE(connection_reuse, &loop_fixture)
 {
     scenario s;
-    scenario_start(&s, loop, 2);
+    scenario_start(&s, &loop, 2);
     char url[128];
     snprintf(url, sizeof url, "http://127.0.0.1:%d/echo", s.server.port);
     http_client_request req = {.method = "GET", .url = url};
@@ -519,10 +520,10 @@ static void close_when_silent_request_arrives(test_server *server)
     http_client_close(s->client, on_client_done, s); /* a second close is ignored */
 }
 
-static void test_close_in_flight(uv_loop_t *loop)
+UNIT_CASE(close_in_flight, &loop_fixture)
 {
     scenario s;
-    scenario_start(&s, loop, 1);
+    scenario_start(&s, &loop, 1);
     s.server.on_silent = close_when_silent_request_arrives;
     CHECK(scenario_send(&s, &s.calls[0], "GET", "/silent", NULL, NULL, 5000) == 0);
     scenario_run(&s);
@@ -537,9 +538,9 @@ static void count_done(void *data)
     (*(int *)data)++;
 }
 
-static void test_refused_requests(uv_loop_t *loop)
+UNIT_CASE(refused_requests, &loop_fixture)
 {
-    http_client *c = http_client_create(loop);
+    http_client *c = http_client_create(&loop);
     CHECK(c != NULL);
     test_call call = {0};
     http_client_request bad_method = {.method = "GET /x HTTP/1.1\r\nX:", .url = "http://127.0.0.1:1/"};
@@ -555,48 +556,7 @@ static void test_refused_requests(uv_loop_t *loop)
     int done = 0;
     http_client_close(c, count_done, &done);
     CHECK(done == 0);
-    uv_run(loop, UV_RUN_DEFAULT);
+    uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(done == 1);
     CHECK(call.calls == 0);
-}
-
-static void on_watchdog(uv_timer_t *timer)
-{
-    (void)timer;
-    fprintf(stderr, "test_http_client: a scenario did not finish in time\n");
-    exit(1);
-}
-
-int main(void)
-{
-    signal(SIGPIPE, SIG_IGN);
-    /* A proxy in the environment must not be used: this one refuses. */
-    char proxy[64];
-    snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", unused_port());
-    setenv("http_proxy", proxy, 1);
-    setenv("HTTP_PROXY", proxy, 1);
-    unsetenv("no_proxy");
-    unsetenv("NO_PROXY");
-    uv_loop_t loop;
-    CHECK(uv_loop_init(&loop) == 0);
-    uv_timer_t watchdog;
-    uv_timer_init(&loop, &watchdog);
-    uv_timer_start(&watchdog, on_watchdog, 60000, 0);
-    uv_unref((uv_handle_t *)&watchdog);
-
-    test_get(&loop);
-    test_post_and_headers(&loop);
-    test_server_error_is_an_answer(&loop);
-    test_timeout(&loop);
-    test_connection_refused(&loop);
-    test_body_limit(&loop);
-    test_concurrent(&loop);
-    test_connection_reuse(&loop);
-    test_close_in_flight(&loop);
-    test_refused_requests(&loop);
-
-    uv_close((uv_handle_t *)&watchdog, NULL);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    CHECK(uv_loop_close(&loop) == 0); /* every handle was closed */
-    UNIT_REPORT();
 }

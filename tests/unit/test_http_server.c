@@ -1,40 +1,49 @@
-/* HTTP server and router, end to end over loopback: the server runs on a uv
- * loop in the main thread; a client thread drives it with raw blocking
- * sockets (with receive timeouts, so a bug fails a check instead of hanging)
- * and checks every byte that matters. Loop-side observations travel back
- * through atomics. */
+/* HTTP server and router, end to end over loopback: the servers run on a
+ * libuv loop in a thread of their own, while each case drives them from the
+ * main thread with the harness's blocking client (its receive timeouts turn
+ * a server bug into a failed check instead of a hang) and checks every byte
+ * that matters. Loop-side observations travel back through atomics and the
+ * /stats route. */
+#include "harness.h"
 #include "http_router.h"
 #include "http_server.h"
 #include "unit.h"
 
-#include <arpa/inet.h>
-#include <errno.h>
-#include <netinet/in.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <strings.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+/* The servers under test and what the loop thread saw. */
 typedef struct test_state {
-    uv_loop_t *loop;
+    uv_loop_t loop;
+    pthread_t loop_thread;
+    uv_async_t stop; /* from the main thread: close the servers */
     http_server *server;
     http_server *short_idle_server; /* idle_timeout_ms short enough to wait for */
-    uv_async_t client_finished;
     int port;
     int short_idle_port;
     atomic_int pending_outcome;      /* 0: not yet, 1: saw aborted, 2: never aborted */
     atomic_uint pending_after_abort; /* stats.pending_exchanges after the late answer */
     atomic_int drained;
+    atomic_uint drained_connections; /* stats.active_connections when the drain ended */
     atomic_int closed;
     atomic_int short_idle_closed;
     http_server_stats final_stats;
 } test_state;
+
+static test_state state;
+
+static const http_limits server_limits = {
+    .max_header_bytes = 1024,
+    .max_body_bytes = 1024,
+    .header_timeout_ms = 200,
+    .idle_timeout_ms = 10000, /* longer than the client's 5 s receive timeout */
+    .drain_timeout_ms = 8000,
+};
 
 /* ---- loop side: routes ---- */
 
@@ -59,7 +68,7 @@ static void deferred_start(http_exchange *ex, test_state *state, uint64_t delay,
     }
     d->ex = ex;
     d->state = state;
-    uv_timer_init(state->loop, &d->timer);
+    uv_timer_init(&state->loop, &d->timer);
     d->timer.data = d;
     uv_timer_start(&d->timer, cb, delay, repeat);
 }
@@ -183,8 +192,10 @@ static void route_pending(http_exchange *ex, const http_route_params *params, vo
 
 static void on_drained(http_server *s, void *data)
 {
-    (void)s;
     test_state *state = data;
+    http_server_stats stats;
+    http_server_get_stats(s, &stats);
+    atomic_store(&state->drained_connections, stats.active_connections);
     atomic_fetch_add(&state->drained, 1);
 }
 
@@ -195,6 +206,20 @@ static void route_drain_slow(http_exchange *ex, const http_route_params *params,
     test_state *state = context;
     http_server_drain(state->server, on_drained, state);
     deferred_start(ex, state, 100, 0, slow_fire);
+}
+
+/* The server's counters as it answers: this exchange is still pending. */
+static void route_stats(http_exchange *ex, const http_route_params *params, void *context)
+{
+    (void)params;
+    test_state *state = context;
+    http_server_stats stats;
+    http_server_get_stats(state->server, &stats);
+    char body[160];
+    int n = snprintf(body, sizeof body, "requests=%llu connections=%llu pending=%u",
+                     (unsigned long long)stats.requests, (unsigned long long)stats.connections,
+                     (unsigned)stats.pending_exchanges);
+    http_respond(ex, 200, "text/plain", body, (size_t)n);
 }
 
 static const http_route test_routes[] = {
@@ -211,6 +236,7 @@ static const http_route test_routes[] = {
     {"GET", "/pending", route_pending},
     {"GET", "/drain-slow", route_drain_slow},
     {"GET", "/large", route_large},
+    {"GET", "/stats", route_stats},
 };
 
 static void handle(http_exchange *ex, void *context)
@@ -218,151 +244,12 @@ static void handle(http_exchange *ex, void *context)
     http_router_dispatch(test_routes, sizeof test_routes / sizeof test_routes[0], ex, context);
 }
 
-/* ---- client side: blocking sockets ---- */
+/* ---- client side ---- */
 
-typedef struct client {
-    int fd;
-    char buf[65536];
-    size_t len;
-} client;
-
-typedef struct response {
-    int status;
-    char head[8192];
-    char body[16384];
-    size_t body_len;
-} response;
-
-static bool client_open(client *c, int port)
-{
-    c->len = 0;
-    c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (c->fd < 0)
-        return false;
-    struct timeval timeout = {.tv_sec = 5};
-    setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(c->fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        close(c->fd);
-        c->fd = -1;
-        return false;
-    }
-    return true;
-}
-
-static void client_close(client *c)
-{
-    if (c->fd >= 0)
-        close(c->fd);
-    c->fd = -1;
-}
-
-static bool client_send_bytes(client *c, const char *data, size_t len)
-{
-    while (len > 0) {
-        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
-        if (n <= 0)
-            return false;
-        data += n;
-        len -= (size_t)n;
-    }
-    return true;
-}
-
-static bool client_send(client *c, const char *text)
-{
-    return client_send_bytes(c, text, strlen(text));
-}
-
-/* Reads more bytes; returns the count, 0 at EOF, -1 on error or timeout. */
-static ssize_t client_fill(client *c)
-{
-    if (c->len == sizeof c->buf)
-        return -1;
-    ssize_t n = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
-    if (n > 0)
-        c->len += (size_t)n;
-    return n;
-}
-
-static void client_consume(client *c, size_t n)
-{
-    memmove(c->buf, c->buf + n, c->len - n);
-    c->len -= n;
-}
-
-/* Value of a header in r (first match), copied to out; NULL when absent. */
-static const char *response_header(const response *r, const char *name, char *out, size_t cap)
-{
-    size_t name_len = strlen(name);
-    for (const char *line = strstr(r->head, "\r\n"); line && line[2]; line = strstr(line + 2, "\r\n")) {
-        const char *start = line + 2;
-        if (strncasecmp(start, name, name_len) == 0 && start[name_len] == ':') {
-            const char *value = start + name_len + 1;
-            while (*value == ' ')
-                value++;
-            size_t len = strcspn(value, "\r");
-            if (len >= cap)
-                len = cap - 1;
-            memcpy(out, value, len);
-            out[len] = '\0';
-            return out;
-        }
-    }
-    return NULL;
-}
-
-static bool client_read_head(client *c, response *r, size_t *head_len)
-{
-    char *end;
-    while (!(end = memmem(c->buf, c->len, "\r\n\r\n", 4)))
-        if (client_fill(c) <= 0)
-            return false;
-    *head_len = (size_t)(end - c->buf) + 4;
-    if (*head_len >= sizeof r->head)
-        return false;
-    memcpy(r->head, c->buf, *head_len);
-    r->head[*head_len] = '\0';
-    return sscanf(r->head, "HTTP/1.1 %d ", &r->status) == 1;
-}
-
-/* One whole response; for HEAD no body is read, whatever Content-Length says. */
-static bool client_read_response(client *c, response *r, bool head)
-{
-    memset(r, 0, sizeof *r);
-    size_t head_len;
-    if (!client_read_head(c, r, &head_len))
-        return false;
-    char value[64];
-    size_t length = response_header(r, "Content-Length", value, sizeof value) ? strtoul(value, NULL, 10) : 0;
-    if (head || r->status == 100)
-        length = 0;
-    if (length >= sizeof r->body)
-        return false;
-    while (c->len < head_len + length)
-        if (client_fill(c) <= 0)
-            return false;
-    memcpy(r->body, c->buf + head_len, length);
-    r->body[length] = '\0';
-    r->body_len = length;
-    client_consume(c, head_len + length);
-    return true;
-}
-
-/* True when the server closed the connection with nothing more to say. */
-static bool client_sees_eof(client *c)
-{
-    if (c->len > 0)
-        return false;
-    ssize_t n = client_fill(c);
-    return n == 0 || (n < 0 && errno == ECONNRESET);
-}
-
-static bool header_is(const response *r, const char *name, const char *expected)
+static bool header_is(const harness_response *r, const char *name, const char *expected)
 {
     char value[512];
-    const char *got = response_header(r, name, value, sizeof value);
+    const char *got = harness_response_header(r, name, value, sizeof value);
     if (!got || strcmp(got, expected) != 0) {
         fprintf(stderr, "header %s: expected \"%s\", got \"%s\"\n", name, expected, got ? got : "(none)");
         return false;
@@ -371,144 +258,239 @@ static bool header_is(const response *r, const char *name, const char *expected)
 }
 
 /* Sends one request on a fresh connection and reads one response. */
-static bool exchange_once(int port, const char *request, response *r, bool expect_close)
+static bool exchange_once(const char *request, harness_response *r, bool expect_close)
 {
-    client c;
-    if (!client_open(&c, port))
+    harness_client c;
+    if (!harness_client_open(&c, state.port))
         return false;
-    bool ok = client_send(&c, request) && client_read_response(&c, r, false);
+    bool ok = harness_client_send(&c, request) && harness_client_read_response(&c, r, false);
     if (ok && expect_close)
-        ok = client_sees_eof(&c);
-    client_close(&c);
+        ok = harness_client_sees_eof(&c);
+    harness_client_close(&c);
     return ok;
 }
 
+/* Sends request on c and checks the status and body of its answer, which
+ * stays in r for further checks. */
+static void check_answer(harness_client *c, const char *request, int status, const char *body, harness_response *r)
+{
+    CHECK(harness_client_send(c, request));
+    CHECK(harness_client_read_response(c, r, false));
+    CHECK(r->status == status);
+    CHECK_STR(r->body, body);
+}
+
+/* A refused request on a fresh connection: its status, and the close. */
+static void check_refused(const char *request, int status, harness_response *r)
+{
+    CHECK(exchange_once(request, r, true));
+    CHECK(r->status == status);
+}
+
+/* A fresh connection in c, request sent on it, and its first answer in r. */
+static void open_and_ask(harness_client *c, const char *request, harness_response *r, bool head_request)
+{
+    CHECK(harness_client_open(c, state.port));
+    CHECK(harness_client_send(c, request));
+    CHECK(harness_client_read_response(c, r, head_request));
+}
+
+/* One keep-alive GET /hello on c, answered 200. */
+static bool hello_answered(harness_client *c)
+{
+    harness_response r;
+    return harness_client_send(c, "GET /hello HTTP/1.1\r\n\r\n") && harness_client_read_response(c, &r, false) &&
+           r.status == 200;
+}
+
+/* Waits up to ten seconds for the loop thread to set *value. */
+static int wait_atomic(atomic_int *value)
+{
+    const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
+    for (int i = 0; i < 500 && atomic_load(value) == 0; i++)
+        nanosleep(&pause, NULL);
+    return atomic_load(value);
+}
+
+/* ---- the servers' loop, in a thread of its own ---- */
+
+static void *loop_main(void *data)
+{
+    (void)data;
+    uv_run(&state.loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+static void on_server_closed(void *data)
+{
+    atomic_store((atomic_int *)data, 1);
+}
+
+/* Closes the servers that started, and the handle that asked for it. */
+static void on_stop(uv_async_t *async)
+{
+    if (state.server) {
+        http_server_get_stats(state.server, &state.final_stats);
+        http_server_close(state.server, on_server_closed, &state.closed);
+    }
+    if (state.short_idle_server)
+        http_server_close(state.short_idle_server, on_server_closed, &state.short_idle_closed);
+    uv_close((uv_handle_t *)async, NULL);
+}
+
+/* Starts a server on the loop, on a free loopback port. */
+static http_server *server_start(const http_limits *limits, int *port)
+{
+    http_server *server = http_server_create(&state.loop, limits, handle, &state);
+    if (!CHECK(server != NULL))
+        return NULL;
+    CHECK(http_server_listen(server, "127.0.0.1", 0) == 0);
+    *port = http_server_port(server);
+    CHECK(*port > 0);
+    return server;
+}
+
+static bool servers_set_up(void)
+{
+    if (!CHECK(uv_loop_init(&state.loop) == 0))
+        return false;
+    if (!CHECK(uv_async_init(&state.loop, &state.stop, on_stop) == 0)) {
+        uv_loop_close(&state.loop);
+        return false;
+    }
+    http_limits short_idle = server_limits;
+    short_idle.idle_timeout_ms = 300;
+    state.server = server_start(&server_limits, &state.port);
+    state.short_idle_server = server_start(&short_idle, &state.short_idle_port);
+    if (state.server && state.short_idle_server && state.port > 0 && state.short_idle_port > 0 &&
+        CHECK(pthread_create(&state.loop_thread, NULL, loop_main, NULL) == 0))
+        return true;
+    on_stop(&state.stop); /* no loop thread: close what started here */
+    uv_run(&state.loop, UV_RUN_DEFAULT);
+    uv_loop_close(&state.loop);
+    return false;
+}
+
+static void servers_tear_down(void)
+{
+    CHECK(uv_async_send(&state.stop) == 0);
+    CHECK(pthread_join(state.loop_thread, NULL) == 0);
+    CHECK(atomic_load(&state.closed) == 1);
+    CHECK(atomic_load(&state.short_idle_closed) == 1);
+    CHECK(state.final_stats.pending_exchanges == 0);
+    CHECK(uv_loop_close(&state.loop) == 0);
+}
+
+static const unit_fixture servers = {"servers", servers_set_up, servers_tear_down};
+
 /* ---- client side: the cases ---- */
 
-static void test_simple_get_and_keep_alive(int port)
+UNIT_CASE(simple_get_and_keep_alive, &servers)
 {
-    client c;
-    response r;
-    CHECK(client_open(&c, port));
-    CHECK(client_send(&c, "GET /hello HTTP/1.1\r\nHost: test\r\n\r\n"));
-    CHECK(client_read_response(&c, &r, false));
-    CHECK(r.status == 200);
-    CHECK_STR(r.body, "hello");
+    harness_client c;
+    harness_response r;
+    CHECK(harness_client_open(&c, state.port));
+    check_answer(&c, "GET /hello HTTP/1.1\r\nHost: test\r\n\r\n", 200, "hello", &r);
     CHECK(header_is(&r, "Content-Length", "5"));
     CHECK(header_is(&r, "Content-Type", "text/plain"));
     CHECK(header_is(&r, "X-Test", "1"));
     CHECK(header_is(&r, "Connection", "keep-alive"));
     char date[64];
-    CHECK(response_header(&r, "Date", date, sizeof date) && strstr(date, " GMT") && strlen(date) == 29);
+    CHECK(harness_response_header(&r, "Date", date, sizeof date) && strstr(date, " GMT") && strlen(date) == 29);
     CHECK(strncmp(r.head, "HTTP/1.1 200 OK\r\n", 17) == 0);
     /* second request on the same connection */
-    CHECK(client_send(&c, "GET /hello HTTP/1.1\r\nHost: test\r\n\r\n"));
-    CHECK(client_read_response(&c, &r, false));
-    CHECK(r.status == 200);
-    CHECK_STR(r.body, "hello");
-    client_close(&c);
+    check_answer(&c, "GET /hello HTTP/1.1\r\nHost: test\r\n\r\n", 200, "hello", &r);
+    harness_client_close(&c);
 }
 
-static void test_pipelining(int port)
+UNIT_CASE(pipelining, &servers)
 {
-    client c;
-    response r;
-    CHECK(client_open(&c, port));
-    CHECK(client_send(&c, "GET /items/1/detail/a HTTP/1.1\r\n\r\n"
-                          "GET /slow HTTP/1.1\r\n\r\n"
-                          "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nthird"));
-    CHECK(client_read_response(&c, &r, false));
+    harness_client c;
+    harness_response r;
+    CHECK(harness_client_open(&c, state.port));
+    CHECK(harness_client_send(&c, "GET /items/1/detail/a HTTP/1.1\r\n\r\n"
+                                  "GET /slow HTTP/1.1\r\n\r\n"
+                                  "POST /echo HTTP/1.1\r\nContent-Length: 5\r\n\r\nthird"));
+    CHECK(harness_client_read_response(&c, &r, false));
     CHECK_STR(r.body, "id=1 name=a");
-    CHECK(client_read_response(&c, &r, false));
+    CHECK(harness_client_read_response(&c, &r, false));
     CHECK_STR(r.body, "slow");
-    CHECK(client_read_response(&c, &r, false));
+    CHECK(harness_client_read_response(&c, &r, false));
     CHECK_STR(r.body, "third");
-    client_close(&c);
+    harness_client_close(&c);
 }
 
-static void test_bodies(int port)
+UNIT_CASE(bodies, &servers)
 {
-    response r;
-    CHECK(exchange_once(port, "POST /echo HTTP/1.1\r\nContent-Type: text/x-test\r\nContent-Length: 4\r\n\r\nping", &r,
-                        false));
+    harness_response r;
+    CHECK(exchange_once("POST /echo HTTP/1.1\r\nContent-Type: text/x-test\r\nContent-Length: 4\r\n\r\nping", &r, false));
     CHECK(r.status == 200);
     CHECK_STR(r.body, "ping");
     CHECK(header_is(&r, "Content-Type", "text/x-test"));
 
-    CHECK(exchange_once(port,
-                        "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+    CHECK(exchange_once("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
                         "4\r\nWiki\r\n5\r\npedia\r\n0\r\n\r\n",
                         &r, false));
     CHECK(r.status == 200);
     CHECK_STR(r.body, "Wikipedia");
 
     /* 100-continue: the interim answer comes before the body is sent */
-    client c;
-    CHECK(client_open(&c, port));
-    CHECK(client_send(&c, "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n"));
-    CHECK(client_read_response(&c, &r, false));
+    harness_client c;
+    open_and_ask(&c, "POST /echo HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n", &r, false);
     CHECK(r.status == 100);
-    CHECK(client_send(&c, "abc"));
-    CHECK(client_read_response(&c, &r, false));
-    CHECK(r.status == 200);
-    CHECK_STR(r.body, "abc");
-    client_close(&c);
+    check_answer(&c, "abc", 200, "abc", &r);
+    harness_client_close(&c);
 }
 
 /* Names and values split across reads are put back together. */
-static void test_split_headers(int port)
+UNIT_CASE(split_headers, &servers)
 {
-    client c;
-    response r;
+    harness_client c;
+    harness_response r;
     const struct timespec pause = {.tv_nsec = 30 * 1000 * 1000};
-    CHECK(client_open(&c, port));
+    CHECK(harness_client_open(&c, state.port));
     const char *parts[] = {"GET /hea", "der HTTP/1.1\r\nX-Sp", "lit:  two ", "halves \r\n", "\r\n"};
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
-        CHECK(client_send(&c, parts[i]));
+        CHECK(harness_client_send(&c, parts[i]));
         nanosleep(&pause, NULL);
     }
-    CHECK(client_read_response(&c, &r, false));
+    CHECK(harness_client_read_response(&c, &r, false));
     CHECK_STR(r.body, "[two halves]");
-    client_close(&c);
+    harness_client_close(&c);
 }
 
-static void test_head(int port)
+UNIT_CASE(head, &servers)
 {
-    client c;
-    response r;
-    CHECK(client_open(&c, port));
-    CHECK(client_send(&c, "HEAD /hello HTTP/1.1\r\n\r\n"));
-    CHECK(client_read_response(&c, &r, true));
+    harness_client c;
+    harness_response r;
+    open_and_ask(&c, "HEAD /hello HTTP/1.1\r\n\r\n", &r, true);
     CHECK(r.status == 200);
     CHECK(header_is(&r, "Content-Length", "5"));
     /* had the body been sent, this response would not start where expected */
-    CHECK(client_send(&c, "GET /header HTTP/1.1\r\n\r\n"));
-    CHECK(client_read_response(&c, &r, false));
-    CHECK(r.status == 200);
-    CHECK_STR(r.body, "[(none)]");
-    client_close(&c);
+    check_answer(&c, "GET /header HTTP/1.1\r\n\r\n", 200, "[(none)]", &r);
+    harness_client_close(&c);
 }
 
 /* Reads the /large answer, checking every body byte without keeping it. */
-static bool client_read_large(client *c, response *r)
+static bool client_read_large(harness_client *c, harness_response *r)
 {
     memset(r, 0, sizeof *r);
     size_t head_len;
     char value[64];
-    if (!client_read_head(c, r, &head_len) || r->status != 200 ||
-        !response_header(r, "Content-Length", value, sizeof value) ||
+    if (!harness_client_read_head(c, r, &head_len) || r->status != 200 ||
+        !harness_response_header(r, "Content-Length", value, sizeof value) ||
         strtoul(value, NULL, 10) != LARGE_BODY_BYTES)
         return false;
-    client_consume(c, head_len);
+    harness_client_consume(c, head_len);
     size_t checked = 0;
     while (checked < LARGE_BODY_BYTES) {
-        if (c->len == 0 && client_fill(c) <= 0)
+        if (c->len == 0 && harness_client_fill(c) <= 0)
             return false;
         size_t n = c->len < LARGE_BODY_BYTES - checked ? c->len : LARGE_BODY_BYTES - checked;
         for (size_t i = 0; i < n; i++)
             if ((unsigned char)c->buf[i] != large_body_byte(checked + i))
                 return false;
-        client_consume(c, n);
+        harness_client_consume(c, n);
         checked += n;
     }
     return true;
@@ -517,78 +499,87 @@ static bool client_read_large(client *c, response *r)
 /* An answer larger than the socket takes at once: the part written at once
  * and the queued rest arrive whole and in order, before the next answer on
  * the connection, and before the FIN of a closing one. */
-static void test_large_answers(int port)
+UNIT_CASE(large_answers, &servers)
 {
-    client c;
-    response r;
+    harness_client c;
+    harness_response r;
     const struct timespec pause = {.tv_nsec = 100 * 1000 * 1000};
-    CHECK(client_open(&c, port));
+    CHECK(harness_client_open(&c, state.port));
     int receive_buffer = 64 * 1024; /* keeps loopback from taking it all at once */
     CHECK(setsockopt(c.fd, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer) == 0);
-    CHECK(client_send(&c, "GET /large HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n"));
+    CHECK(harness_client_send(&c, "GET /large HTTP/1.1\r\n\r\nGET /hello HTTP/1.1\r\n\r\n"));
     nanosleep(&pause, NULL); /* the server meets a full socket buffer */
     CHECK(client_read_large(&c, &r));
-    CHECK(client_read_response(&c, &r, false));
+    CHECK(harness_client_read_response(&c, &r, false));
     CHECK(r.status == 200);
     CHECK_STR(r.body, "hello");
-    CHECK(client_send(&c, "GET /large HTTP/1.1\r\nConnection: close\r\n\r\n"));
+    CHECK(harness_client_send(&c, "GET /large HTTP/1.1\r\nConnection: close\r\n\r\n"));
     nanosleep(&pause, NULL);
     CHECK(client_read_large(&c, &r));
     CHECK(header_is(&r, "Connection", "close"));
-    CHECK(client_sees_eof(&c));
-    client_close(&c);
+    CHECK(harness_client_sees_eof(&c));
+    harness_client_close(&c);
 }
 
-static void test_router(int port)
+/* A request on a fresh connection and the status it gets. */
+static void check_status(const char *request, int status)
 {
-    response r;
-    CHECK(exchange_once(port, "GET /nope?x=1 HTTP/1.1\r\n\r\n", &r, false));
+    harness_response r;
+    CHECK(exchange_once(request, &r, false));
+    CHECK(r.status == status);
+}
+
+UNIT_CASE(router, &servers)
+{
+    harness_response r;
+    CHECK(exchange_once("GET /nope?x=1 HTTP/1.1\r\n\r\n", &r, false));
     CHECK(r.status == 404);
     CHECK(header_is(&r, "Content-Type", "application/json; charset=utf-8"));
     CHECK_STR(r.body, "{\"statusCode\":404,\"message\":\"Cannot GET /nope\",\"error\":\"Not Found\"}");
 
-    CHECK(exchange_once(port, "GET /only-post HTTP/1.1\r\n\r\n", &r, false));
+    CHECK(exchange_once("GET /only-post HTTP/1.1\r\n\r\n", &r, false));
     CHECK(r.status == 405);
     CHECK(header_is(&r, "Allow", "POST, PUT"));
     CHECK(strstr(r.body, "\"statusCode\":405") != NULL);
 
-    CHECK(exchange_once(port, "DELETE /hello HTTP/1.1\r\n\r\n", &r, false));
+    CHECK(exchange_once("DELETE /hello HTTP/1.1\r\n\r\n", &r, false));
     CHECK(r.status == 405);
     CHECK(header_is(&r, "Allow", "GET, HEAD"));
 
-    CHECK(exchange_once(port, "GET /query/?a=1&b=%20 HTTP/1.1\r\n\r\n", &r, false));
+    CHECK(exchange_once("GET /escaped HTTP/1.1\r\n\r\n", &r, false));
+    CHECK(r.status == 422);
+    CHECK_STR(r.body, "{\"statusCode\":422,\"message\":\"say \\\"hi\\\"\\n\\\\\",\"error\":\"Unprocessable Entity\"}");
+}
+
+/* Paths, queries and parameters, decoded once; a parameter that does not
+ * decode to clean text is a 400. */
+UNIT_CASE(route_parameters, &servers)
+{
+    harness_response r;
+    CHECK(exchange_once("GET /query/?a=1&b=%20 HTTP/1.1\r\n\r\n", &r, false));
     CHECK(r.status == 200);
     CHECK_STR(r.body, "path=/query/ query=a=1&b=%20 target=/query/?a=1&b=%20");
 
-    CHECK(exchange_once(port, "GET /items/a%20b/detail/x%2Fy%e2%82%ac HTTP/1.1\r\n\r\n", &r, false));
+    CHECK(exchange_once("GET /items/a%20b/detail/x%2Fy%e2%82%ac HTTP/1.1\r\n\r\n", &r, false));
     CHECK_STR(r.body, "id=a b name=x/y\xe2\x82\xac");
-    CHECK(exchange_once(port, "GET /items/literal/detail/x HTTP/1.1\r\n\r\n", &r, false));
+    CHECK(exchange_once("GET /items/literal/detail/x HTTP/1.1\r\n\r\n", &r, false));
     CHECK_STR(r.body, "ok");
-    CHECK(exchange_once(port, "GET /items/bad%zz/detail/x HTTP/1.1\r\n\r\n", &r, false));
-    CHECK(r.status == 400);
-    CHECK(exchange_once(port, "GET /items/bad%2/detail/x HTTP/1.1\r\n\r\n", &r, false));
-    CHECK(r.status == 400);
-    CHECK(exchange_once(port, "GET /items/nul%00/detail/x HTTP/1.1\r\n\r\n", &r, false));
-    CHECK(r.status == 400);
+    check_status("GET /items/bad%zz/detail/x HTTP/1.1\r\n\r\n", 400);
+    check_status("GET /items/bad%2/detail/x HTTP/1.1\r\n\r\n", 400);
+    check_status("GET /items/nul%00/detail/x HTTP/1.1\r\n\r\n", 400);
 
     char request[1024];
     char long_id[300];
     memset(long_id, 'a', sizeof long_id - 1);
     long_id[sizeof long_id - 1] = '\0';
     snprintf(request, sizeof request, "GET /items/%s/detail/x HTTP/1.1\r\n\r\n", long_id);
-    CHECK(exchange_once(port, request, &r, false));
-    CHECK(r.status == 400);
-
-    CHECK(exchange_once(port, "GET /escaped HTTP/1.1\r\n\r\n", &r, false));
-    CHECK(r.status == 422);
-    CHECK_STR(r.body, "{\"statusCode\":422,\"message\":\"say \\\"hi\\\"\\n\\\\\",\"error\":\"Unprocessable Entity\"}");
+    check_status(request, 400);
 }
 
-static void test_limits(int port)
+UNIT_CASE(size_limits, &servers)
 {
-    response r;
-    CHECK(exchange_once(port, "POST /echo HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", &r, true));
-    CHECK(r.status == 413);
+    harness_response r;
+    check_refused("POST /echo HTTP/1.1\r\nContent-Length: 5000\r\n\r\n", 413, &r);
     CHECK(header_is(&r, "Connection", "close"));
     CHECK(strstr(r.body, "\"error\":\"Payload Too Large\"") != NULL);
 
@@ -600,207 +591,166 @@ static void test_limits(int port)
     snprintf(request, sizeof request,
              "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n320\r\n%s\r\n320\r\n%s\r\n0\r\n\r\n", chunk,
              chunk);
-    CHECK(exchange_once(port, request, &r, true));
-    CHECK(r.status == 413);
+    check_refused(request, 413, &r);
 
     char big[2000];
     memset(big, 'h', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     snprintf(request, sizeof request, "GET /hello HTTP/1.1\r\nX-Big: %s\r\n\r\n", big);
-    CHECK(exchange_once(port, request, &r, true));
-    CHECK(r.status == 431);
+    check_refused(request, 431, &r);
 
     /* the same bytes arriving in small pieces are counted too */
-    client c;
-    CHECK(client_open(&c, port));
-    bool sent = client_send(&c, "GET /hello HTTP/1.1\r\n");
+    harness_client c;
+    CHECK(harness_client_open(&c, state.port));
+    bool sent = harness_client_send(&c, "GET /hello HTTP/1.1\r\n");
     for (int i = 0; sent && i < 40; i++)
-        sent = client_send(&c, "X-Piece: 0123456789012345678901234567890123456789\r\n");
-    CHECK(client_read_response(&c, &r, false));
+        sent = harness_client_send(&c, "X-Piece: 0123456789012345678901234567890123456789\r\n");
+    CHECK(harness_client_read_response(&c, &r, false));
     CHECK(r.status == 431);
-    client_close(&c);
+    harness_client_close(&c);
+}
 
-    CHECK(exchange_once(port, "HELLO WORLD\r\n\r\n", &r, true));
-    CHECK(r.status == 400);
+UNIT_CASE(malformed_requests, &servers)
+{
+    harness_response r;
+    check_refused("HELLO WORLD\r\n\r\n", 400, &r);
     CHECK(strstr(r.body, "\"error\":\"Bad Request\"") != NULL);
-    CHECK(exchange_once(port, "GET / HTTP/1.1\r\nBad Header\r\n\r\n", &r, true));
-    CHECK(r.status == 400);
-    CHECK(exchange_once(port, "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", &r, true));
-    CHECK(r.status == 501);
-    CHECK(exchange_once(port, "POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", &r, true));
-    CHECK(r.status == 400);
-    CHECK(exchange_once(port, "POST /echo HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n",
-                        &r, true));
-    CHECK(r.status == 400);
+    check_refused("GET / HTTP/1.1\r\nBad Header\r\n\r\n", 400, &r);
+    check_refused("POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501, &r);
+    check_refused("POST /echo HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 400, &r);
+    check_refused("POST /echo HTTP/1.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n", 400, &r);
 }
 
-static void test_header_timeout(int port)
+UNIT_CASE(header_timeout, &servers)
 {
-    client c;
-    response r;
-    CHECK(client_open(&c, port));
-    CHECK(client_send(&c, "GET /hello HTTP/1.1\r\nHost: half"));
-    CHECK(client_read_response(&c, &r, false));
-    CHECK(r.status == 408);
+    harness_response r;
+    check_refused("GET /hello HTTP/1.1\r\nHost: half", 408, &r);
     CHECK(header_is(&r, "Connection", "close"));
-    CHECK(client_sees_eof(&c));
-    client_close(&c);
-}
-
-/* One keep-alive GET /hello on c, answered 200. */
-static bool hello_answered(client *c)
-{
-    response r;
-    return client_send(c, "GET /hello HTTP/1.1\r\n\r\n") && client_read_response(c, &r, false) && r.status == 200;
 }
 
 /* The deadlines of one keep-alive connection in turn: the header deadline
  * of a first request passes while the connection idles (it must not close
  * it), then a second request that stalls still gets its 408 on time. */
-static void test_timeouts_after_a_request(int port)
+UNIT_CASE(timeouts_after_a_request, &servers)
 {
-    client c;
-    response r;
-    CHECK(client_open(&c, port));
+    harness_client c;
+    harness_response r;
+    CHECK(harness_client_open(&c, state.port));
     CHECK(hello_answered(&c));
     usleep(450 * 1000); /* past the first header deadline (200 ms) */
     CHECK(hello_answered(&c));
-    CHECK(client_send(&c, "GET /hello HTTP/1.1\r\nHost: half"));
-    CHECK(client_read_response(&c, &r, false));
+    CHECK(harness_client_send(&c, "GET /hello HTTP/1.1\r\nHost: half"));
+    CHECK(harness_client_read_response(&c, &r, false));
     CHECK(r.status == 408);
-    CHECK(client_sees_eof(&c));
-    client_close(&c);
+    CHECK(harness_client_sees_eof(&c));
+    harness_client_close(&c);
 }
 
-static void test_idle_timeout(int port)
+UNIT_CASE(idle_timeout, &servers)
 {
-    client c;
-    CHECK(client_open(&c, port));
+    harness_client c;
+    CHECK(harness_client_open(&c, state.short_idle_port));
     CHECK(hello_answered(&c));
-    CHECK(client_sees_eof(&c)); /* closed silently after idle_timeout_ms */
-    client_close(&c);
+    CHECK(harness_client_sees_eof(&c)); /* closed silently after idle_timeout_ms */
+    harness_client_close(&c);
 }
 
-static void test_connection_close(int port)
+UNIT_CASE(connection_close, &servers)
 {
-    response r;
-    CHECK(exchange_once(port, "GET /hello HTTP/1.0\r\n\r\n", &r, true));
+    harness_response r;
+    CHECK(exchange_once("GET /hello HTTP/1.0\r\n\r\n", &r, true));
     CHECK(r.status == 200);
     CHECK(header_is(&r, "Connection", "close"));
 
-    client c;
-    CHECK(client_open(&c, port));
-    CHECK(client_send(&c, "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
-    CHECK(client_read_response(&c, &r, false));
+    harness_client c;
+    open_and_ask(&c, "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", &r, false);
     CHECK(header_is(&r, "Connection", "keep-alive"));
-    CHECK(client_send(&c, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\nGET /hello HTTP/1.1\r\n\r\n"));
-    CHECK(client_read_response(&c, &r, false));
+    CHECK(harness_client_send(&c, "GET /hello HTTP/1.1\r\nConnection: close\r\n\r\nGET /hello HTTP/1.1\r\n\r\n"));
+    CHECK(harness_client_read_response(&c, &r, false));
     CHECK(r.status == 200);
     CHECK(header_is(&r, "Connection", "close"));
-    CHECK(client_sees_eof(&c)); /* and the request after it is not answered */
-    client_close(&c);
+    CHECK(harness_client_sees_eof(&c)); /* and the request after it is not answered */
+    harness_client_close(&c);
 }
 
-static void test_client_gone_while_pending(test_state *state)
+UNIT_CASE(client_gone_while_pending, &servers)
 {
-    client c;
-    CHECK(client_open(&c, state->port));
-    CHECK(client_send(&c, "GET /pending HTTP/1.1\r\n\r\n"));
+    harness_client c;
+    CHECK(harness_client_open(&c, state.port));
+    CHECK(harness_client_send(&c, "GET /pending HTTP/1.1\r\n\r\n"));
     const struct timespec pause = {.tv_nsec = 50 * 1000 * 1000};
     nanosleep(&pause, NULL);
-    client_close(&c);
-    for (int i = 0; i < 200 && atomic_load(&state->pending_outcome) == 0; i++)
-        nanosleep(&pause, NULL);
-    CHECK(atomic_load(&state->pending_outcome) == 1);
-    CHECK(atomic_load(&state->pending_after_abort) == 0);
+    harness_client_close(&c);
+    CHECK(wait_atomic(&state.pending_outcome) == 1);
+    CHECK(atomic_load(&state.pending_after_abort) == 0);
 }
 
-static void test_drain(test_state *state)
-{
-    client idle, busy, late;
-    response r;
-    int port = state->port;
-    CHECK(client_open(&idle, port));
-    CHECK(client_open(&late, port));
-    CHECK(client_send(&idle, "GET /hello HTTP/1.1\r\n\r\n"));
-    CHECK(client_read_response(&idle, &r, false));
-    CHECK(client_send(&late, "GET /hello HTTP/1.1\r\n\r\n"));
-    CHECK(client_read_response(&late, &r, false));
+typedef struct stats_reading {
+    unsigned long long requests, connections;
+    unsigned pending;
+} stats_reading;
 
-    CHECK(client_open(&busy, port));
-    CHECK(client_send(&busy, "GET /drain-slow HTTP/1.1\r\n\r\n"));
-    CHECK(client_read_response(&busy, &r, false));
-    CHECK(r.status == 200);
-    CHECK_STR(r.body, "slow");
+/* The server's counters, through /stats on a connection of its own. */
+static stats_reading read_stats(void)
+{
+    stats_reading reading = {0};
+    harness_response r;
+    CHECK(exchange_once("GET /stats HTTP/1.1\r\n\r\n", &r, false));
+    CHECK(sscanf(r.body, "requests=%llu connections=%llu pending=%u", &reading.requests, &reading.connections,
+                 &reading.pending) == 3);
+    return reading;
+}
+
+/* Every connection and every answered request is counted once, and the
+ * exchange being answered is the only one pending. */
+UNIT_CASE(stats, &servers)
+{
+    stats_reading before = read_stats();
+    harness_client c;
+    for (int i = 0; i < 3; i++) {
+        CHECK(harness_client_open(&c, state.port));
+        CHECK(hello_answered(&c) && hello_answered(&c));
+        harness_client_close(&c);
+    }
+    stats_reading after = read_stats();
+    CHECK(after.connections - before.connections == 4);  /* three, and the second reading's */
+    CHECK(after.requests - before.requests == 1 + 3 * 2); /* the first reading, then six */
+    CHECK(before.pending == 1 && after.pending == 1);
+}
+
+UNIT_CASE(drain, &servers)
+{
+    harness_client idle, busy, late;
+    harness_response r;
+    CHECK(harness_client_open(&idle, state.port));
+    CHECK(harness_client_open(&late, state.port));
+    CHECK(hello_answered(&idle));
+    CHECK(hello_answered(&late));
+
+    CHECK(harness_client_open(&busy, state.port));
+    check_answer(&busy, "GET /drain-slow HTTP/1.1\r\n\r\n", 200, "slow", &r);
     CHECK(header_is(&r, "Connection", "close"));
-    CHECK(client_sees_eof(&busy));
+    CHECK(harness_client_sees_eof(&busy));
 
     /* within the grace, a request on an idle connection is still answered, with close */
-    CHECK(client_send(&late, "GET /hello HTTP/1.1\r\n\r\n"));
-    CHECK(client_read_response(&late, &r, false));
-    CHECK(r.status == 200);
+    check_answer(&late, "GET /hello HTTP/1.1\r\n\r\n", 200, "hello", &r);
     CHECK(header_is(&r, "Connection", "close"));
-    CHECK(client_sees_eof(&late));
+    CHECK(harness_client_sees_eof(&late));
 
     /* closed after the drain grace: the idle timeout is longer than the
      * client's receive timeout, so only the grace can explain the EOF */
-    CHECK(client_sees_eof(&idle));
+    CHECK(harness_client_sees_eof(&idle));
 
-    const struct timespec pause = {.tv_nsec = 20 * 1000 * 1000};
-    for (int i = 0; i < 250 && atomic_load(&state->drained) == 0; i++)
-        nanosleep(&pause, NULL);
-    CHECK(atomic_load(&state->drained) == 1);
-    client refused;
-    CHECK(!client_open(&refused, port));
-    client_close(&idle);
-    client_close(&busy);
-    client_close(&late);
+    CHECK(wait_atomic(&state.drained) == 1);
+    CHECK(atomic_load(&state.drained_connections) == 0);
+    harness_client refused;
+    CHECK(!harness_client_open(&refused, state.port));
+    harness_client_close(&idle);
+    harness_client_close(&busy);
+    harness_client_close(&late);
 }
 
-static void *client_main(void *data)
-{
-    test_state *state = data;
-    int port = state->port;
-    test_simple_get_and_keep_alive(port);
-    test_pipelining(port);
-    test_bodies(port);
-    test_split_headers(port);
-    test_head(port);
-    test_large_answers(port);
-    test_router(port);
-    test_limits(port);
-    test_header_timeout(port);
-    test_timeouts_after_a_request(port);
-    test_idle_timeout(state->short_idle_port);
-    test_connection_close(port);
-    test_client_gone_while_pending(state);
-    test_drain(state);
-    uv_async_send(&state->client_finished);
-    return NULL;
-}
-
-/* ---- main: the loop ---- */
-
-static void on_server_closed(void *data)
-{
-    test_state *state = data;
-    atomic_store(&state->closed, 1);
-}
-
-static void on_short_idle_server_closed(void *data)
-{
-    test_state *state = data;
-    atomic_store(&state->short_idle_closed, 1);
-}
-
-static void on_client_finished(uv_async_t *async)
-{
-    test_state *state = async->data;
-    http_server_get_stats(state->server, &state->final_stats);
-    http_server_close(state->server, on_server_closed, state);
-    http_server_close(state->short_idle_server, on_short_idle_server_closed, state);
-    uv_close((uv_handle_t *)async, NULL);
-}
+/* ---- a server of its own: other ways to listen ---- */
 
 static void closed_flag(void *data)
 {
@@ -808,19 +758,18 @@ static void closed_flag(void *data)
 }
 
 /* Listening on an inherited socket and on IPv6, then closing cleanly. */
-static void test_listen_variants(uv_loop_t *loop, const http_limits *limits)
+UNIT_CASE(listen_variants, NULL)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET};
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 && listen(fd, 16) == 0);
-    CHECK(getsockname(fd, (struct sockaddr *)&addr, &len) == 0);
-    http_server *inherited = http_server_create(loop, limits, handle, NULL);
+    uv_loop_t loop;
+    CHECK(uv_loop_init(&loop) == 0);
+    int port = 0;
+    int fd = harness_silent_listener(&port);
+    CHECK(fd >= 0);
+    http_server *inherited = http_server_create(&loop, &server_limits, handle, NULL);
     CHECK(http_server_listen_fd(inherited, fd) == 0);
-    CHECK(http_server_port(inherited) == ntohs(addr.sin_port));
+    CHECK(http_server_port(inherited) == port);
 
-    http_server *v6 = http_server_create(loop, limits, handle, NULL);
+    http_server *v6 = http_server_create(&loop, &server_limits, handle, NULL);
     int rc = http_server_listen(v6, "::1", 0);
     CHECK(rc == 0 || rc == UV_EADDRNOTAVAIL);
     if (rc == 0)
@@ -829,49 +778,7 @@ static void test_listen_variants(uv_loop_t *loop, const http_limits *limits)
     int closed_inherited = 0, closed_v6 = 0;
     http_server_close(inherited, closed_flag, &closed_inherited);
     http_server_close(v6, closed_flag, &closed_v6);
-    uv_run(loop, UV_RUN_DEFAULT);
-    CHECK(closed_inherited == 1 && closed_v6 == 1);
-}
-
-int main(void)
-{
-    signal(SIGPIPE, SIG_IGN);
-    uv_loop_t loop;
-    CHECK(uv_loop_init(&loop) == 0);
-    http_limits limits = {
-        .max_header_bytes = 1024,
-        .max_body_bytes = 1024,
-        .header_timeout_ms = 200,
-        .idle_timeout_ms = 10000, /* longer than the client's 5 s receive timeout */
-        .drain_timeout_ms = 8000,
-    };
-    test_listen_variants(&loop, &limits);
-
-    test_state state = {.loop = &loop};
-    state.server = http_server_create(&loop, &limits, handle, &state);
-    CHECK(state.server != NULL);
-    CHECK(http_server_listen(state.server, "127.0.0.1", 0) == 0);
-    state.port = http_server_port(state.server);
-    CHECK(state.port > 0);
-    http_limits short_idle = limits;
-    short_idle.idle_timeout_ms = 300;
-    state.short_idle_server = http_server_create(&loop, &short_idle, handle, &state);
-    CHECK(http_server_listen(state.short_idle_server, "127.0.0.1", 0) == 0);
-    state.short_idle_port = http_server_port(state.short_idle_server);
-    uv_async_init(&loop, &state.client_finished, on_client_finished);
-    state.client_finished.data = &state;
-
-    pthread_t thread;
-    CHECK(pthread_create(&thread, NULL, client_main, &state) == 0);
     uv_run(&loop, UV_RUN_DEFAULT);
-    pthread_join(thread, NULL);
-
-    CHECK(atomic_load(&state.closed) == 1);
-    CHECK(atomic_load(&state.short_idle_closed) == 1);
-    CHECK(state.final_stats.connections > 20);
-    CHECK(state.final_stats.requests > 20);
-    CHECK(state.final_stats.pending_exchanges == 0);
-    CHECK(state.final_stats.active_connections == 0);
+    CHECK(closed_inherited == 1 && closed_v6 == 1);
     CHECK(uv_loop_close(&loop) == 0);
-    UNIT_REPORT();
 }

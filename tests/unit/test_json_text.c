@@ -13,7 +13,7 @@ static const char *result(const json_text *t)
     return json_text_result(t, NULL);
 }
 
-static void test_structure(void)
+UNIT_CASE(structure, NULL)
 {
     json_text t;
     json_text_init(&t);
@@ -41,7 +41,7 @@ static void test_structure(void)
 
 /* Every byte from 1 to 255 and a few multi-byte characters, against
  * jansson's own printing of the same string. */
-static void test_escaping_matches_jansson(void)
+UNIT_CASE(escaping_matches_jansson, NULL)
 {
     char all[300];
     size_t n = 0;
@@ -70,7 +70,7 @@ static void check_number(const char *decimal, const char *expected)
     json_text_free(&t);
 }
 
-static void test_numbers(void)
+UNIT_CASE(numbers, NULL)
 {
     check_number("25000", "25000");
     check_number("25000.00", "25000");
@@ -86,7 +86,7 @@ static void test_numbers(void)
     check_number("1234567890123456", "1234567890123456");
 }
 
-static void test_failure_sticks(void)
+UNIT_CASE(failure_sticks, NULL)
 {
     json_text t;
     json_text_init(&t);
@@ -112,7 +112,7 @@ static void test_failure_sticks(void)
 }
 
 /* Far past the first block: every value is still in place, in order. */
-static void test_growth(void)
+UNIT_CASE(growth, NULL)
 {
     json_text t;
     json_text_init(&t);
@@ -133,14 +133,4 @@ static void test_growth(void)
     CHECK_STR(json_string_value(json_array_get(doc, 1234)), "v1234");
     json_decref(doc);
     json_text_free(&t);
-}
-
-int main(void)
-{
-    test_structure();
-    test_escaping_matches_jansson();
-    test_numbers();
-    test_failure_sticks();
-    test_growth();
-    UNIT_REPORT();
 }

@@ -37,7 +37,7 @@ static int verify_now(const password_secret *secret, const char *stored, const c
     return v.calls == 1 && v.match;
 }
 
-static void test_hash_and_verify(void)
+UNIT_CASE(hash_and_verify, NULL)
 {
     password_secret secret, other;
     CHECK(password_secret_init(&secret, "server secret one") == 0);
@@ -81,7 +81,7 @@ static void test_hash_and_verify(void)
     password_secret_clear(NULL);
 }
 
-static void test_malformed(void)
+UNIT_CASE(malformed, NULL)
 {
     password_secret secret;
     CHECK(password_secret_init(&secret, "server secret") == 0);
@@ -141,7 +141,7 @@ static bool verify_bcrypt(const password_secret *secret, const char *stored, con
     return v.calls == 1 && v.match;
 }
 
-static void test_bcrypt(void)
+UNIT_CASE(bcrypt, NULL)
 {
     password_secret secret;
     CHECK(password_secret_init(&secret, "server secret") == 0);
@@ -171,7 +171,7 @@ static void test_bcrypt(void)
 }
 
 /* Several checks in flight at once: each answered once, with its own result. */
-static void test_bcrypt_concurrent(void)
+UNIT_CASE(bcrypt_concurrent, NULL)
 {
     password_secret secret;
     CHECK(password_secret_init(&secret, "server secret") == 0);
@@ -189,13 +189,4 @@ static void test_bcrypt_concurrent(void)
     }
     CHECK(uv_loop_close(&loop) == 0);
     password_secret_clear(&secret);
-}
-
-int main(void)
-{
-    test_hash_and_verify();
-    test_malformed();
-    test_bcrypt();
-    test_bcrypt_concurrent();
-    UNIT_REPORT();
 }

@@ -1,54 +1,47 @@
 /* pg_pool against the real PostgreSQL of PAYMENT_POSTGRES_URL (in a fresh
  * schema), plus a private cluster this test stops and restarts to check that
  * the pool answers 503 while the server is gone and recovers by itself. */
+#include "harness.h"
 #include "pg_pool.h"
 #include "pg_pool_internal.h" /* PG_PREPARED_MAX */
 #include "unit.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 static uv_loop_t loop;
-static uv_timer_t ticker; /* wakes the loop so waits can check their deadline */
 static const char *url;
 static char schema[64];
+static PGconn *schema_db; /* made the schema; drops it */
+static pg_pool *shared_pool; /* three connections, for the cases that need no pool of their own */
 
 /* ---- waiting on the loop ---- */
 
-static void on_tick(uv_timer_t *timer)
-{
-    (void)timer;
-}
-
-/* Runs the loop until *value >= target or timeout_ms pass. */
 static bool wait_for(const int *value, int target, uint64_t timeout_ms)
 {
-    uv_timer_start(&ticker, on_tick, 10, 10);
-    uv_update_time(&loop);
-    uint64_t deadline = uv_now(&loop) + timeout_ms;
-    while (*value < target && uv_now(&loop) < deadline)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_timer_stop(&ticker);
-    return *value >= target;
+    return harness_run_until_count(&loop, value, target, timeout_ms);
+}
+
+static bool pool_connected(void *pool)
+{
+    return pg_pool_connected(pool);
 }
 
 static bool wait_connected(pg_pool *pool, uint64_t timeout_ms)
 {
-    uv_timer_start(&ticker, on_tick, 10, 10);
-    uv_update_time(&loop);
-    uint64_t deadline = uv_now(&loop) + timeout_ms;
-    while (!pg_pool_connected(pool) && uv_now(&loop) < deadline)
-        uv_run(&loop, UV_RUN_ONCE);
-    uv_timer_stop(&ticker);
-    return pg_pool_connected(pool);
+    return harness_run_until(&loop, pool_connected, pool, timeout_ms);
+}
+
+/* Lets the loop run for ms, whatever happens. */
+static void pause_on_loop(uint64_t ms)
+{
+    int never = 0;
+    wait_for(&never, 1, ms);
 }
 
 /* ---- recording outcomes ---- */
@@ -188,10 +181,89 @@ static void run_lease(pg_pool *pool, lease_script *s)
     CHECK(s->next == s->count);
 }
 
+/* ---- setup ---- */
+
+static int schema_statement(PGconn *db, const char *statement)
+{
+    PGresult *res = PQexecParams(db, "SELECT set_config('payments.schema', $1, false)", 1, NULL,
+                                 (const char *const[]){schema}, NULL, NULL, 0);
+    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    res = PQexec(db, statement);
+    ok = ok && PQresultStatus(res) == PGRES_COMMAND_OK;
+    if (!ok)
+        fprintf(stderr, "setup failed: %s", PQerrorMessage(db));
+    PQclear(res);
+    return ok ? 0 : -1;
+}
+
+/* A fresh schema with mixed case: the pool must quote it in search_path. */
+static PGconn *schema_create(void)
+{
+    unsigned int random = 0;
+    if (getrandom(&random, sizeof random, 0) != sizeof random)
+        random = (unsigned int)time(NULL);
+    snprintf(schema, sizeof schema, "Pool_%d_%08x", (int)getpid(), random);
+    PGconn *db = PQconnectdb(url);
+    if (PQstatus(db) == CONNECTION_OK) {
+        PQclear(PQexec(db, "SET client_min_messages = warning"));
+        if (schema_statement(db, "DO $$ BEGIN EXECUTE format('CREATE SCHEMA %I', "
+                                 "current_setting('payments.schema')); END $$") == 0)
+            return db;
+    }
+    fprintf(stderr, "cannot prepare the schema: %s", PQerrorMessage(db));
+    PQfinish(db);
+    return NULL;
+}
+
+static void schema_drop(void)
+{
+    CHECK(schema_statement(schema_db, "DO $$ BEGIN EXECUTE format('DROP SCHEMA %I CASCADE', "
+                                      "current_setting('payments.schema')); END $$") == 0);
+    PQfinish(schema_db);
+}
+
+/* Undoes database_set_up, all of it or the part that was done. */
+static void database_tear_down(void)
+{
+    if (shared_pool)
+        pool_close_wait(shared_pool);
+    CHECK(uv_run(&loop, UV_RUN_DEFAULT) == 0);
+    CHECK(uv_loop_close(&loop) == 0);
+    schema_drop();
+}
+
+static bool database_set_up(void)
+{
+    url = getenv("PAYMENT_POSTGRES_URL");
+    if (!url || !*url) {
+        fprintf(stderr, "PAYMENT_POSTGRES_URL is not set: this test needs a PostgreSQL server\n");
+        return false;
+    }
+    schema_db = schema_create();
+    if (!schema_db)
+        return false;
+    if (!CHECK(uv_loop_init(&loop) == 0)) {
+        schema_drop();
+        return false;
+    }
+    shared_pool = pool_open(url, 3, 0, 0);
+    /* Unqualified: search_path must point at the schema. */
+    if (shared_pool && CHECK(wait_connected(shared_pool, 10000)) &&
+        CHECK(run_query(shared_pool, "CREATE TABLE items (id int PRIMARY KEY, label text, "
+                                     "CONSTRAINT items_label_key UNIQUE (label))", 0, NULL).status == 0))
+        return true;
+    database_tear_down();
+    return false;
+}
+
+static const unit_fixture database = {"database", database_set_up, database_tear_down};
+
 /* ---- the tests ---- */
 
-static void test_parameters(pg_pool *pool)
+UNIT_CASE(parameters, &database)
 {
+    pg_pool *pool = shared_pool;
     outcome o = run_query(pool, "SELECT $1::int + $2::int", 2, (const char *const[]){"2", "40"});
     CHECK(o.status == 0);
     CHECK_STR(o.value, "42");
@@ -203,8 +275,9 @@ static void test_parameters(pg_pool *pool)
     CHECK_STR(o.value, "payments");
 }
 
-static void test_concurrent(pg_pool *pool)
+UNIT_CASE(concurrent, &database)
 {
+    pg_pool *pool = shared_pool;
     enum { N = 50 };
     outcome results[N] = {{0}};
     char numbers[N][8];
@@ -224,7 +297,7 @@ static void test_concurrent(pg_pool *pool)
 
 /* One connection: the queue is FIFO, bounded, and a refusal never calls back
  * inside pg_pool_query. */
-static void test_queue_order_and_bound(void)
+UNIT_CASE(queue_order_and_bound, &database)
 {
     pg_pool *pool = pool_open(url, 1, 2, 0);
     CHECK(wait_connected(pool, 10000));
@@ -243,13 +316,15 @@ static void test_queue_order_and_bound(void)
     pool_close_wait(pool);
 }
 
-static void test_errors(pg_pool *pool)
+UNIT_CASE(errors, &database)
 {
-    outcome o = run_query(pool, "INSERT INTO items (id, label) VALUES ($1::int, $2)", 2,
-                          (const char *const[]){"1", "other"});
+    pg_pool *pool = shared_pool;
+    static const char insert[] = "INSERT INTO items (id, label) VALUES ($1::int, $2)";
+    CHECK(run_query(pool, insert, 2, (const char *const[]){"10", "errors"}).status == 0);
+    outcome o = run_query(pool, insert, 2, (const char *const[]){"10", "other"});
     CHECK(o.status == 409);
     CHECK(strstr(o.message, "items_pkey") != NULL);
-    o = run_query(pool, "INSERT INTO items (id, label) VALUES ($1::int, $2)", 2, (const char *const[]){"99", "a"});
+    o = run_query(pool, insert, 2, (const char *const[]){"99", "errors"});
     CHECK(o.status == 409);
     CHECK(strstr(o.message, "items_label_key") != NULL);
     o = run_query(pool, "SELEC 1", 0, NULL);
@@ -261,7 +336,7 @@ static void test_errors(pg_pool *pool)
     CHECK_STR(o.value, "7");
 }
 
-static void test_leases(void)
+UNIT_CASE(leases, &database)
 {
     /* One connection, so the checks run on the connection the lease used. */
     pg_pool *pool = pool_open(url, 1, 0, 0);
@@ -293,7 +368,7 @@ static void test_leases(void)
     pool_close_wait(pool);
 }
 
-static void test_timeout(void)
+UNIT_CASE(timeout, &database)
 {
     pg_pool *pool = pool_open(url, 1, 0, 300);
     CHECK(wait_connected(pool, 10000));
@@ -312,7 +387,7 @@ static void test_timeout(void)
     pool_close_wait(pool);
 }
 
-static void test_close_fails_pending(void)
+UNIT_CASE(close_fails_pending, &database)
 {
     pg_pool *pool = pool_open(url, 1, 0, 0);
     CHECK(wait_connected(pool, 10000));
@@ -391,7 +466,7 @@ static void prepared_after_reconnect(pg_pool *pool)
 }
 
 /* One connection, so every statement shares one session. */
-static void test_prepared_cache(void)
+UNIT_CASE(prepared_cache, &database)
 {
     pg_pool *pool = pool_open(url, 1, 0, 0);
     CHECK(wait_connected(pool, 10000));
@@ -403,20 +478,6 @@ static void test_prepared_cache(void)
 }
 
 /* ---- a private cluster to stop and restart ---- */
-
-static int free_port(void)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof addr;
-    int port = -1;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-        getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
-        port = ntohs(addr.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return port;
-}
 
 static int cluster_command(const char *action, const char *dir, int port, char *url_out, size_t size)
 {
@@ -495,10 +556,8 @@ static void reconnect_recovers(pg_pool *pool)
     for (int i = 0; i < 100 && !recovered; i++) {
         outcome o = run_query(pool, "SELECT 3", 0, NULL);
         recovered = o.status == 0 && strcmp(o.value, "3") == 0;
-        if (!recovered) {
-            int never = 0;
-            wait_for(&never, 1, 200);
-        }
+        if (!recovered)
+            pause_on_loop(200);
     }
     CHECK(recovered);
     CHECK(pg_pool_connected(pool));
@@ -516,7 +575,7 @@ static void reconnect_recovers(pg_pool *pool)
             pg_conn_release(both[i].conn);
 }
 
-static void test_reconnect(void)
+UNIT_CASE(reconnect, &database)
 {
     const char *source = getenv("PAYMENTS_SOURCE_DIR");
     CHECK(source != NULL);
@@ -524,7 +583,7 @@ static void test_reconnect(void)
         return;
     char dir[] = "/tmp/test_pg_pool_cluster_XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
-    int port = free_port();
+    int port = harness_free_port();
     char own_url[256];
     CHECK(port > 0);
     CHECK(cluster_command("start", dir, port, own_url, sizeof own_url) == 0);
@@ -541,76 +600,4 @@ static void test_reconnect(void)
     char command[128];
     snprintf(command, sizeof command, "rm -rf '%s'", dir);
     CHECK(system(command) == 0);
-}
-
-/* ---- setup ---- */
-
-static int schema_statement(PGconn *db, const char *statement)
-{
-    PGresult *res = PQexecParams(db, "SELECT set_config('payments.schema', $1, false)", 1, NULL,
-                                 (const char *const[]){schema}, NULL, NULL, 0);
-    bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
-    PQclear(res);
-    res = PQexec(db, statement);
-    ok = ok && PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok)
-        fprintf(stderr, "setup failed: %s", PQerrorMessage(db));
-    PQclear(res);
-    return ok ? 0 : -1;
-}
-
-/* A fresh schema with mixed case: the pool must quote it in search_path. */
-static PGconn *schema_create(void)
-{
-    unsigned int random = 0;
-    if (getrandom(&random, sizeof random, 0) != sizeof random)
-        random = (unsigned int)time(NULL);
-    snprintf(schema, sizeof schema, "Pool_%d_%08x", (int)getpid(), random);
-    PGconn *db = PQconnectdb(url);
-    if (PQstatus(db) == CONNECTION_OK) {
-        PQclear(PQexec(db, "SET client_min_messages = warning"));
-        if (schema_statement(db, "DO $$ BEGIN EXECUTE format('CREATE SCHEMA %I', "
-                                 "current_setting('payments.schema')); END $$") == 0)
-            return db;
-    }
-    fprintf(stderr, "cannot prepare the schema: %s", PQerrorMessage(db));
-    PQfinish(db);
-    return NULL;
-}
-
-int main(void)
-{
-    url = getenv("PAYMENT_POSTGRES_URL");
-    if (!url || !*url) {
-        fprintf(stderr, "PAYMENT_POSTGRES_URL is not set: this test needs a PostgreSQL server\n");
-        return 1;
-    }
-    PGconn *db = schema_create();
-    if (!db || uv_loop_init(&loop) != 0 || uv_timer_init(&loop, &ticker) != 0)
-        return 1;
-
-    pg_pool *pool = pool_open(url, 3, 0, 0);
-    CHECK(wait_connected(pool, 10000));
-    /* Unqualified: search_path must point at the schema. */
-    outcome created = run_query(pool, "CREATE TABLE items (id int PRIMARY KEY, label text, "
-                                      "CONSTRAINT items_label_key UNIQUE (label))", 0, NULL);
-    CHECK(created.status == 0);
-    test_parameters(pool);
-    test_concurrent(pool);
-    test_leases();
-    test_errors(pool);
-    test_queue_order_and_bound();
-    test_timeout();
-    test_close_fails_pending();
-    test_prepared_cache();
-    pool_close_wait(pool);
-    test_reconnect();
-
-    uv_close((uv_handle_t *)&ticker, NULL);
-    CHECK(uv_run(&loop, UV_RUN_DEFAULT) == 0);
-    CHECK(uv_loop_close(&loop) == 0);
-    CHECK(schema_statement(db, "DO $$ BEGIN EXECUTE format('DROP SCHEMA %I CASCADE', "
-                               "current_setting('payments.schema')); END $$") == 0);
-    PQfinish(db);
-    UNIT_REPORT();
 }

@@ -62,7 +62,7 @@ static int opens_not(const seal_ring *ring, const char *sealed)
     return plain == NULL;
 }
 
-static void test_round_trip(void)
+UNIT_CASE(round_trip, NULL)
 {
     seal_ring ring = ring_of(HISTORY_KEY, HISTORY_IV);
     const char text[] = "{\"card\":\"4111-1111\"}";
@@ -114,7 +114,7 @@ static char *flip_body_bit(const char *sealed, long index)
     return out;
 }
 
-static void test_tampering(void)
+UNIT_CASE(tampering, NULL)
 {
     seal_ring ring = ring_of(HISTORY_KEY, HISTORY_IV);
     CHECK(seal_ring_add(&ring, OTHER_KEY, OTHER_IV, "histories") == 0);
@@ -156,7 +156,7 @@ static void test_tampering(void)
     seal_ring_clear(&ring);
 }
 
-static void test_rotation(void)
+UNIT_CASE(rotation, NULL)
 {
     seal_ring old_ring = ring_of(OTHER_KEY, OTHER_IV);
     const char text[] = "{\"sealed\":\"before rotation\"}";
@@ -185,7 +185,7 @@ static void test_rotation(void)
 
 /* The same key and IV give each table its own key (label), and the same
  * label always the same key. */
-static void test_labels(void)
+UNIT_CASE(labels, NULL)
 {
     seal_ring histories = ring_of(HISTORY_KEY, HISTORY_IV);
     seal_ring again = ring_of(HISTORY_KEY, HISTORY_IV);
@@ -203,7 +203,7 @@ static void test_labels(void)
     seal_ring_clear(&reservations);
 }
 
-static void test_known_values(void)
+UNIT_CASE(known_values, NULL)
 {
     /* The original server's format. */
     seal_ring ring = ring_of(HISTORY_KEY, HISTORY_IV);
@@ -225,7 +225,7 @@ static void test_known_values(void)
     seal_ring_clear(&other);
 }
 
-static void test_garbage(void)
+UNIT_CASE(garbage, NULL)
 {
     seal_ring ring = ring_of(HISTORY_KEY, HISTORY_IV);
     char header[] = "v1.68192b6d.";
@@ -261,7 +261,7 @@ static void test_garbage(void)
     seal_ring_clear(&ring);
 }
 
-static void test_ring_limits(void)
+UNIT_CASE(ring_limits, NULL)
 {
     seal_ring ring = {0};
     CHECK(seal_ring_add(&ring, "short", HISTORY_IV, "histories") == -1);
@@ -279,16 +279,4 @@ static void test_ring_limits(void)
     CHECK(ring.count == 0);
     unsigned char zero[32] = {0};
     CHECK(memcmp(ring.keys[0].key, zero, sizeof zero) == 0);
-}
-
-int main(void)
-{
-    test_round_trip();
-    test_tampering();
-    test_rotation();
-    test_labels();
-    test_known_values();
-    test_garbage();
-    test_ring_limits();
-    UNIT_REPORT();
 }

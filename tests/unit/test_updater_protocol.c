@@ -13,7 +13,7 @@
 #define SECRET "correct horse battery staple"
 #define WRONG "correct horse battery stapler"
 
-static void test_frames_any_split(void)
+UNIT_CASE(frames_any_split, NULL)
 {
     const char *bodies[] = {"{\"a\":1}", "", "{\"type\":\"x\",\"text\":\"hello world\"}"};
     unsigned char stream[256];
@@ -49,7 +49,7 @@ static void test_frames_any_split(void)
     }
 }
 
-static void test_oversized_frame_refused(void)
+UNIT_CASE(oversized_frame_refused, NULL)
 {
     protocol_reader r;
     protocol_reader_init(&r, 16);
@@ -110,7 +110,7 @@ static handshake_outcome run_handshake(const char *server_secret, const char *cl
     return o;
 }
 
-static void test_handshake_accepts_the_secret(void)
+UNIT_CASE(handshake_accepts_the_secret, NULL)
 {
     handshake_outcome o = run_handshake(SECRET, SECRET);
     CHECK(o.server_rc == 0);
@@ -124,7 +124,7 @@ static void test_handshake_accepts_the_secret(void)
     CHECK(memcmp(o.server.client_nonce, o.client.client_nonce, PROTOCOL_NONCE_BYTES) == 0);
 }
 
-static void test_handshake_refuses_a_wrong_secret(void)
+UNIT_CASE(handshake_refuses_a_wrong_secret, NULL)
 {
     handshake_outcome o = run_handshake(SECRET, WRONG);
     CHECK(o.server_rc == -1);
@@ -134,7 +134,7 @@ static void test_handshake_refuses_a_wrong_secret(void)
     CHECK(!o.secret_on_wire);
 }
 
-static void test_client_refuses_a_server_without_the_secret(void)
+UNIT_CASE(client_refuses_a_server_without_the_secret, NULL)
 {
     /* a server that accepts anything (it "checks" with the client's secret)
      * but cannot prove the real one: its welcome must not be believed */
@@ -166,7 +166,7 @@ static void test_client_refuses_a_server_without_the_secret(void)
     free(reply2);
 }
 
-static void test_hello_is_bound_to_its_challenge_and_names(void)
+UNIT_CASE(hello_is_bound_to_its_challenge_and_names, NULL)
 {
     protocol_handshake server1, server2, client;
     char err[160], *reply = NULL;
@@ -218,66 +218,107 @@ static char *open_frame(protocol_session *receiver, const unsigned char *frame, 
     return text;
 }
 
-static void test_sealed_frames(void)
+static void check_opens_to(protocol_session *receiver, const unsigned char *frame, size_t len, const char *expected)
 {
-    handshake_outcome o = run_handshake(SECRET, SECRET);
+    char *text = open_frame(receiver, frame, len);
+    CHECK_STR(text, expected);
+    free(text);
+}
+
+static void check_refused(protocol_session *receiver, const unsigned char *frame, size_t len)
+{
+    char *text = open_frame(receiver, frame, len);
+    CHECK(text == NULL);
+    free(text);
+}
+
+static unsigned char *seal_text(protocol_session *sender, const char *text, size_t *len)
+{
+    return protocol_seal(sender, text, strlen(text), len);
+}
+
+/* Both ends of a connection after a handshake with the right secret. */
+typedef struct session_pair {
+    handshake_outcome handshake;
     protocol_session server, client;
-    CHECK(protocol_session_init(&server, &o.server, SECRET, true) == 0);
-    CHECK(protocol_session_init(&client, &o.client, SECRET, false) == 0);
+} session_pair;
 
-    size_t len1, len2, len3;
-    unsigned char *f1 = protocol_seal(&client, "{\"type\":\"update\"}", 17, &len1);
-    unsigned char *f2 = protocol_seal(&client, "{\"type\":\"instances\"}", 20, &len2);
-    char *text = open_frame(&server, f1, len1);
-    CHECK_STR(text, "{\"type\":\"update\"}");
-    free(text);
-    /* replaying the first frame fails: the sequence moved on */
-    CHECK(open_frame(&server, f1, len1) == NULL);
-    /* a failed open does not advance the sequence: the next genuine frame opens */
-    text = open_frame(&server, f2, len2);
-    CHECK_STR(text, "{\"type\":\"instances\"}");
-    free(text);
+static void pair_open(session_pair *p)
+{
+    p->handshake = run_handshake(SECRET, SECRET);
+    CHECK(protocol_session_init(&p->server, &p->handshake.server, SECRET, true) == 0);
+    CHECK(protocol_session_init(&p->client, &p->handshake.client, SECRET, false) == 0);
+}
 
-    /* a flipped bit in the JSON is caught */
-    unsigned char *f3 = protocol_seal(&client, "{\"type\":\"x\"}", 12, &len3);
-    f3[len3 - 3] ^= 0x01;
-    CHECK(open_frame(&server, f3, len3) == NULL);
-    free(f3);
+static void pair_close(session_pair *p)
+{
+    protocol_session_clear(&p->server);
+    protocol_session_clear(&p->client);
+}
 
-    /* reflection: a frame the server sent cannot be fed back to it */
-    unsigned char *answer = protocol_seal(&server, "{\"type\":\"result\"}", 17, &len3);
-    CHECK(open_frame(&server, answer, len3) == NULL);
-    text = open_frame(&client, answer, len3);
-    CHECK_STR(text, "{\"type\":\"result\"}");
-    free(text);
-    free(answer);
+/* A replayed frame fails, as the sequence moved on; a failed open does not
+ * advance the sequence, so the next genuine frame still opens. */
+UNIT_CASE(sealed_frame_replayed, NULL)
+{
+    session_pair p;
+    pair_open(&p);
+    size_t len1, len2;
+    unsigned char *first = seal_text(&p.client, "{\"type\":\"update\"}", &len1);
+    unsigned char *second = seal_text(&p.client, "{\"type\":\"instances\"}", &len2);
+    check_opens_to(&p.server, first, len1, "{\"type\":\"update\"}");
+    check_refused(&p.server, first, len1);
+    check_opens_to(&p.server, second, len2, "{\"type\":\"instances\"}");
+    free(first);
+    free(second);
+    pair_close(&p);
+}
 
-    /* keys derived with another secret do not open anything, at the right sequence */
-    protocol_session wrong, fresh_server, fresh_client;
-    CHECK(protocol_session_init(&wrong, &o.server, WRONG, true) == 0);
-    CHECK(protocol_session_init(&fresh_server, &o.server, SECRET, true) == 0);
-    CHECK(protocol_session_init(&fresh_client, &o.client, SECRET, false) == 0);
-    unsigned char *f4 = protocol_seal(&fresh_client, "{\"type\":\"y\"}", 12, &len3);
-    CHECK(open_frame(&wrong, f4, len3) == NULL);
-    text = open_frame(&fresh_server, f4, len3);
-    CHECK_STR(text, "{\"type\":\"y\"}");
-    free(text);
-    free(f4);
-    protocol_session_clear(&fresh_server);
-    protocol_session_clear(&fresh_client);
-
+UNIT_CASE(sealed_frame_tampered, NULL)
+{
+    session_pair p;
+    pair_open(&p);
+    size_t len;
+    unsigned char *frame = seal_text(&p.client, "{\"type\":\"x\"}", &len);
+    frame[len - 3] ^= 0x01; /* a bit of the JSON */
+    check_refused(&p.server, frame, len);
+    free(frame);
     /* a body shorter than a tag */
     const char *json;
     size_t json_len;
-    CHECK(protocol_open(&server, (const unsigned char *)"short", 5, &json, &json_len) == -1);
-    free(f1);
-    free(f2);
-    protocol_session_clear(&server);
-    protocol_session_clear(&client);
-    protocol_session_clear(&wrong);
+    CHECK(protocol_open(&p.server, (const unsigned char *)"short", 5, &json, &json_len) == -1);
+    pair_close(&p);
 }
 
-static void test_names(void)
+/* A frame the server sent cannot be fed back to it. */
+UNIT_CASE(sealed_frame_reflected, NULL)
+{
+    session_pair p;
+    pair_open(&p);
+    size_t len;
+    unsigned char *answer = seal_text(&p.server, "{\"type\":\"result\"}", &len);
+    check_refused(&p.server, answer, len);
+    check_opens_to(&p.client, answer, len, "{\"type\":\"result\"}");
+    free(answer);
+    pair_close(&p);
+}
+
+/* Keys derived with another secret open nothing, at the right sequence. */
+UNIT_CASE(sealed_frame_wrong_secret, NULL)
+{
+    session_pair p;
+    pair_open(&p);
+    protocol_session wrong;
+    CHECK(protocol_session_init(&wrong, &p.handshake.server, WRONG, true) == 0);
+    size_t len;
+    unsigned char *frame = seal_text(&p.client, "{\"type\":\"y\"}", &len);
+    check_refused(&wrong, frame, len);
+    check_opens_to(&p.server, frame, len, "{\"type\":\"y\"}");
+    free(frame);
+    protocol_session_clear(&wrong);
+    pair_close(&p);
+}
+
+UNIT_CASE(names, NULL)
 {
     CHECK(protocol_name_valid("host-1.example:37821"));
     CHECK(protocol_name_valid("payments-cli@ops"));
@@ -288,17 +329,4 @@ static void test_names(void)
     memset(long_name, 'a', sizeof long_name - 1);
     long_name[sizeof long_name - 1] = '\0';
     CHECK(!protocol_name_valid(long_name));
-}
-
-int main(void)
-{
-    test_frames_any_split();
-    test_oversized_frame_refused();
-    test_handshake_accepts_the_secret();
-    test_handshake_refuses_a_wrong_secret();
-    test_client_refuses_a_server_without_the_secret();
-    test_hello_is_bound_to_its_challenge_and_names();
-    test_sealed_frames();
-    test_names();
-    UNIT_REPORT();
 }

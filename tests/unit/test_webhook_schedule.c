@@ -12,7 +12,7 @@
 #define HOUR (3600 * SECOND)
 #define DAY (24 * HOUR)
 
-static void test_list(void)
+UNIT_CASE(list, NULL)
 {
     webhook_schedule s;
     char err[160] = "";
@@ -26,7 +26,7 @@ static void test_list(void)
 }
 
 /* The default: 10 s doubling to 6 h, three days in all, the last trimmed. */
-static void test_default_backoff(void)
+UNIT_CASE(default_backoff, NULL)
 {
     webhook_schedule s;
     char err[160] = "";
@@ -52,7 +52,7 @@ static void expect_refused(const char *text, const char *reason)
     CHECK(strstr(err, reason) != NULL);
 }
 
-static void test_refusals(void)
+UNIT_CASE(refusals, NULL)
 {
     expect_refused("", "is not a duration");
     expect_refused("10x", "\"10x\" is not a duration");
@@ -69,7 +69,7 @@ static void test_refusals(void)
     expect_refused(many, "at most 64");
 }
 
-static void test_next_with_jitter(void)
+UNIT_CASE(next_with_jitter, NULL)
 {
     webhook_schedule s;
     char err[160] = "";
@@ -103,7 +103,7 @@ static void set_required(void)
 
 /* Expected secret: Python's hashlib.sha256(b"payments webhook secret v1" +
  * b"secret").hexdigest(). */
-static void test_settings(void)
+UNIT_CASE(settings, NULL)
 {
     set_required();
     cfg c;
@@ -129,14 +129,4 @@ static void test_settings(void)
     CHECK(cfg_load(&c, err, sizeof err) == -1);
     CHECK(strstr(err, "PAYMENT_WEBHOOK_TIMEOUT_MS") != NULL);
     set_required();
-}
-
-int main(void)
-{
-    test_list();
-    test_default_backoff();
-    test_refusals();
-    test_next_with_jitter();
-    test_settings();
-    UNIT_REPORT();
 }

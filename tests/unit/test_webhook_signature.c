@@ -13,7 +13,7 @@ static const char BODY[] = "c2VhbGVk";
 /* Python: hmac.new(b"test-webhook-secret", b"1700000000.c2VhbGVk", sha256). */
 static const char EXPECTED[] = "v1=f3933a96cf142a5ddcbf381d9aedf13c9a5f5e323aebd36dd86e36894b0c8d74";
 
-static void test_signature(void)
+UNIT_CASE(signature, NULL)
 {
     char signature[WEBHOOK_SIGNATURE_SIZE];
     CHECK(webhook_signature_make(SECRET, "1700000000", BODY, strlen(BODY), signature) == 0);
@@ -42,7 +42,7 @@ static void expect_text(const char *in, size_t len, const char *expected)
     free(out);
 }
 
-static void test_response_text(void)
+UNIT_CASE(response_text, NULL)
 {
     expect_text("ok", 2, "ok");
     expect_text("caf\xc3\xa9 \xed\x95\x9c", 9, "caf\xc3\xa9 \xed\x95\x9c");
@@ -58,11 +58,4 @@ static void test_response_text(void)
     CHECK(out && strlen(out) == RESPONSE_TEXT_MAX);
     free(out);
     free(big);
-}
-
-int main(void)
-{
-    test_signature();
-    test_response_text();
-    UNIT_REPORT();
 }
