@@ -36,6 +36,11 @@ static const fake_store_slot fake_iamport_stores[] = {
     {offsetof(fake_iamport_state, receipts), FAKE_LIFETIME_RECORD},
 };
 
+/* The effects a test may count through GET /fake/stats. */
+static const char *const fake_iamport_counters[] = {
+    "payments", "charges", "cancels", "checksum_refusals", "deposits", "webhooks", NULL,
+};
+
 static const fake_server_spec fake_iamport_spec = {
     .name = "fake-iamport-server",
     .env_prefix = "FAKE_IAMPORT_",
@@ -47,6 +52,7 @@ static const fake_server_spec fake_iamport_spec = {
     .state_size = sizeof(fake_iamport_state),
     .stores = fake_iamport_stores,
     .store_count = sizeof fake_iamport_stores / sizeof fake_iamport_stores[0],
+    .counters = fake_iamport_counters,
 };
 
 int main(int argc, char **argv)

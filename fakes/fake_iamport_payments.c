@@ -1,8 +1,9 @@
 /* Payments: the record every payment method shares, keeping and announcing a
- * new one, reading it back, and cancelling it in full or in parts. Each cancel
- * is kept in cancel_history; the payment turns "cancelled" only once refunds
- * reach its amount. */
+ * new one, reading it back, and cancelling it in full or in parts, guarded by
+ * the caller's checksum. Each cancel is kept in cancel_history; the payment
+ * turns "cancelled" only once refunds reach its amount. */
 #include "fake_iamport.h"
+#include "fake_stats.h"
 
 #include <math.h>
 #include <string.h>
@@ -61,6 +62,7 @@ json_t *fake_iamport_payment_publish(fake_server *fs, json_t *payment, const cha
         app_error_set(err, 500, "%s", failure);
         return NULL;
     }
+    fake_stats_count(fs, "payments");
     fake_iamport_send_webhook(fs, payment);
     return payment;
 }
@@ -139,6 +141,10 @@ static bool cancel_input(json_t *body, cancel_request *in, app_error *err)
         !fake_iamport_input_string(body, "refund_account", false, &account, err) ||
         !fake_iamport_input_string(body, "refund_tel", false, &tel, err))
         return false;
+    if (in->has_checksum && in->checksum < 0) {
+        app_error_set(err, 400, "checksum must be the cancellable amount, 0 or more");
+        return false;
+    }
     if (in->tax_free < 0 || (in->has_amount && in->tax_free > in->amount)) {
         app_error_set(err, 400, "tax_free must be from 0 to the cancel amount");
         return false;
@@ -147,14 +153,17 @@ static bool cancel_input(json_t *body, cancel_request *in, app_error *err)
     return true;
 }
 
-/* How much this cancel refunds, after every rule of the vendor. */
-static bool cancel_amount_for(json_t *payment, const cancel_request *in, double *refund, app_error *err)
+static double cancel_remaining(json_t *payment)
+{
+    return json_number_value(json_object_get(payment, "amount")) -
+           json_number_value(json_object_get(payment, "cancel_amount"));
+}
+
+/* Whether the payment can be cancelled at all, whatever the request says. */
+static bool cancel_allowed(json_t *payment, app_error *err)
 {
     const char *status = json_string_value(json_object_get(payment, "status"));
-    const char *method = json_string_value(json_object_get(payment, "pay_method"));
-    double total = json_number_value(json_object_get(payment, "amount"));
-    double remaining = total - json_number_value(json_object_get(payment, "cancel_amount"));
-    if (strcmp(status, "cancelled") == 0 || remaining <= AMOUNT_EPSILON) {
+    if (strcmp(status, "cancelled") == 0 || cancel_remaining(payment) <= AMOUNT_EPSILON) {
         app_error_set(err, 422, "the payment is already fully cancelled");
         return false;
     }
@@ -162,10 +171,29 @@ static bool cancel_amount_for(json_t *payment, const cancel_request *in, double 
         app_error_set(err, 422, "a failed payment cannot be cancelled");
         return false;
     }
-    if (in->has_checksum && fabs(in->checksum - remaining) > AMOUNT_EPSILON) {
-        app_error_set(err, 400, "checksum %.15g does not match the cancellable amount %.15g", in->checksum, remaining);
-        return false;
-    }
+    return true;
+}
+
+/* iamport documents checksum as the amount still cancellable before this
+ * cancel, as the caller has it recorded: when iamport's own differs, the
+ * cancel is not made; null (or absent) skips the check. A repeated partial
+ * cancel carrying the checksum of the first is refused here, since the first
+ * lowered what is left. */
+static bool cancel_checksum_matches(json_t *payment, const cancel_request *in, app_error *err)
+{
+    double remaining = cancel_remaining(payment);
+    if (!in->has_checksum || fabs(in->checksum - remaining) <= AMOUNT_EPSILON)
+        return true;
+    app_error_set(err, 400, "checksum %.15g does not match the cancellable amount %.15g", in->checksum, remaining);
+    return false;
+}
+
+/* How much this cancel refunds, after the vendor's rules on amounts. */
+static bool cancel_amount_for(json_t *payment, const cancel_request *in, double *refund, app_error *err)
+{
+    const char *status = json_string_value(json_object_get(payment, "status"));
+    const char *method = json_string_value(json_object_get(payment, "pay_method"));
+    double remaining = cancel_remaining(payment);
     if (in->has_amount && in->amount > remaining + AMOUNT_EPSILON) {
         app_error_set(err, 400, "the cancel amount %.15g is over the cancellable amount %.15g", in->amount, remaining);
         return false;
@@ -213,12 +241,19 @@ static json_t *payment_cancel(fake_server *fs, json_t *body, const http_route_pa
     double refund = 0;
     json_t *payment = NULL;
     if (!cancel_input(body, &in, err) || !(payment = cancel_target(fs->vendor, body, err)) ||
-        !cancel_amount_for(payment, &in, &refund, err))
+        !cancel_allowed(payment, err))
+        return NULL;
+    if (!cancel_checksum_matches(payment, &in, err)) {
+        fake_stats_count(fs, "checksum_refusals");
+        return NULL;
+    }
+    if (!cancel_amount_for(payment, &in, &refund, err))
         return NULL;
     if (cancel_record(payment, refund, in.reason) != 0) {
         app_error_set(err, 500, "cannot record the cancel");
         return NULL;
     }
+    fake_stats_count(fs, "cancels");
     if (strcmp(json_string_value(json_object_get(payment, "status")), "cancelled") == 0)
         fake_iamport_send_webhook(fs, payment);
     return json_incref(payment);

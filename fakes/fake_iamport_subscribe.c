@@ -2,6 +2,7 @@
  * either once (/subscribe/payments/onetime, which may also keep the card as a
  * billing key) or again with a billing key registered under a customer_uid. */
 #include "fake_iamport.h"
+#include "fake_stats.h"
 
 #include <math.h>
 
@@ -110,8 +111,11 @@ static json_t *card_payment(fake_iamport_state *st, json_t *body, json_t *card, 
 
 static json_t *charge(fake_server *fs, json_t *body, json_t *card, const char *usage, app_error *err)
 {
-    json_t *payment = card_payment(fs->vendor, body, card, usage);
-    return fake_iamport_payment_publish(fs, payment, "cannot record the payment", err);
+    json_t *payment = fake_iamport_payment_publish(fs, card_payment(fs->vendor, body, card, usage),
+                                                   "cannot record the payment", err);
+    if (payment)
+        fake_stats_count(fs, "charges");
+    return payment;
 }
 
 static bool onetime_input(json_t *body, app_error *err)

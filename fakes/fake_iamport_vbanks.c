@@ -3,6 +3,7 @@
  * real bank transfer would. /internal/webhook is a listener that drops what
  * it hears, for setups that leave the webhook URL pointing at the fake. */
 #include "fake_iamport.h"
+#include "fake_stats.h"
 
 #include "log.h"
 
@@ -117,6 +118,7 @@ void fake_iamport_internal_deposit(http_exchange *ex, const http_route_params *p
         fake_iamport_fail(ex, 500, "cannot record the deposit");
         return;
     }
+    fake_stats_count(context, "deposits");
     fake_iamport_send_webhook(context, payment);
     fake_iamport_reply(ex, 200, NULL);
 }

@@ -1,11 +1,14 @@
 /* fake_server: the process shell of a fake vendor. It owns the loop, the HTTP
- * server and client, and the stop sequence (signal -> drain -> close server ->
- * close client -> close signal handles -> loop ends); the vendor only brings
- * its route table and its own state. */
+ * server and client, and the stop sequence (signal -> held answers sent ->
+ * drain -> close server -> close client -> close signal handles -> loop
+ * ends); the vendor only brings its route table and its own state. */
 #include "fake_server.h"
 
+#include "fake_control.h"
+#include "fake_hold.h"
 #include "fake_settings.h"
 #include "fake_state.h"
+#include "fake_stats.h"
 #include "log.h"
 
 #include <signal.h>
@@ -31,10 +34,22 @@ static const http_limits fake_limits = {
     .drain_timeout_ms = 5000,
 };
 
+void fake_server_route(const fake_server_spec *spec, http_exchange *ex, fake_server *fs)
+{
+    http_router_dispatch(spec->routes, spec->route_count, ex, fs);
+}
+
 static void runtime_handle(http_exchange *ex, void *context)
 {
     fake_runtime *rt = context;
-    http_router_dispatch(rt->spec->routes, rt->spec->route_count, ex, &rt->fs);
+    /* fake_respond finds the fake through the exchange. */
+    http_exchange_set_data(ex, &rt->fs);
+    if (fake_control_serve(&rt->fs, ex))
+        return;
+    if (rt->spec->serve)
+        rt->spec->serve(rt->spec, ex, &rt->fs);
+    else
+        fake_server_route(rt->spec, ex, &rt->fs);
 }
 
 static void runtime_signal_closed(uv_handle_t *handle)
@@ -78,7 +93,9 @@ static void runtime_on_signal(uv_signal_t *handle, int signum)
         return;
     }
     rt->stopping = true;
-    log_info("signal %d: stopping", signum);
+    log_info("signal %d: stopping; %zu held answers go out now", signum, rt->fs.held_count);
+    /* A held answer would keep its connection, and so the drain, waiting. */
+    fake_hold_release_all(&rt->fs);
     http_server_drain(rt->fs.http, runtime_drained, rt);
 }
 
@@ -143,8 +160,9 @@ static int runtime_run(fake_runtime *rt)
         return 1;
     }
     rt->fs.loop = &rt->loop;
+    fake_latency_init(&rt->fs.latency, rt->fs.settings.latency);
     int code = 0;
-    if (fake_state_create(&rt->fs, rt->spec) != 0) {
+    if (fake_stats_create(&rt->fs, rt->spec->counters) != 0 || fake_state_create(&rt->fs, rt->spec) != 0) {
         log_error("cannot set up the fake's state");
         code = 1;
     } else if (runtime_start(rt) != 0) {
@@ -153,6 +171,8 @@ static int runtime_run(fake_runtime *rt)
     }
     uv_run(&rt->loop, UV_RUN_DEFAULT);
     fake_state_destroy(&rt->fs, rt->spec);
+    fake_stats_destroy(&rt->fs);
+    fake_latency_free(&rt->fs.latency);
     if (uv_loop_close(&rt->loop) != 0)
         log_warn("event loop closed with handles still open");
     if (code == 0)
@@ -205,6 +225,7 @@ void fake_server_send_webhook(fake_server *fs, json_t *doc)
         json_decref(doc);
         return;
     }
+    fake_stats_count(fs, "webhooks");
     char *body = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     if (!body) {
@@ -222,17 +243,5 @@ void fake_server_send_webhook(fake_server *fs, json_t *doc)
     };
     if (http_client_send(fs->client, &req, webhook_done, NULL) != 0)
         log_error("webhook not sent: the HTTP client refused the request");
-    free(body);
-}
-
-void fake_respond_json(http_exchange *ex, int status, json_t *doc)
-{
-    char *body = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    json_decref(doc);
-    if (!body) {
-        http_respond_error(ex, 500, "cannot encode the response");
-        return;
-    }
-    http_respond(ex, status, "application/json; charset=utf-8", body, strlen(body));
     free(body);
 }

@@ -1,10 +1,13 @@
 /* fake_server: what both fake vendor servers share: settings from flags and
  * environment, --help, one loop with an HTTP server and client, graceful stop
- * on TERM/INT, webhook sending, and the fake's state. A fake supplies a spec:
- * its name, its defaults, its route table and its stores. */
+ * on TERM/INT, webhook sending, the fake's state, and the test controls
+ * (/fake/stats, /fake/latency). A fake supplies a spec: its name, its
+ * defaults, its route table, its stores and the names of its counters. */
 #ifndef PAYMENTS_FAKE_SERVER_H
 #define PAYMENTS_FAKE_SERVER_H
 
+#include "fake_answer.h"
+#include "fake_latency.h"
 #include "fake_store.h"
 #include "http_client.h"
 #include "http_router.h"
@@ -22,7 +25,10 @@ typedef struct fake_settings {
     uint64_t ttl_ms;   /* --ttl-ms, <PREFIX>TTL_MS; default 180000 */
     size_t capacity;   /* --capacity, <PREFIX>CAPACITY; default 1000 */
     uint64_t token_ttl_ms; /* --token-ttl-ms, <PREFIX>TOKEN_TTL_MS: access token lifetime; default 1800000 */
+    fake_delay latency;    /* --latency, <PREFIX>LATENCY: how long vendor answers are held; default none */
 } fake_settings;
+
+typedef struct fake_held_answer fake_held_answer;
 
 typedef struct fake_server {
     uv_loop_t *loop;
@@ -30,6 +36,13 @@ typedef struct fake_server {
     http_client *client;
     fake_settings settings;
     void *vendor; /* the fake's own state, made by spec->init */
+    fake_latency latency;
+    json_t *stats;          /* counter name -> how many times it happened */
+    fake_held_answer *held; /* answers waiting out their delay, newest first */
+    size_t held_count;
+    /* Set while a request whose answer is to be kept is handled; fake
+     * handlers answer before they return, so it lives on the caller's stack. */
+    fake_answer_capture *capture;
 } fake_server;
 
 /* How long the records of one of a fake's stores live. */
@@ -57,16 +70,20 @@ typedef struct fake_server_spec {
     size_t state_size;
     const fake_store_slot *stores;
     size_t store_count;
+    /* The counters GET /fake/stats shows from the start, at 0; NULL-ended. */
+    const char *const *counters;
+    /* How a vendor request reaches the route table (a fake wraps it to add
+     * what every route shares); NULL: fake_server_route. */
+    void (*serve)(const struct fake_server_spec *spec, http_exchange *ex, fake_server *fs);
 } fake_server_spec;
 
 /* Parses argv and the environment, runs until TERM/INT, returns the exit code. */
 int fake_server_main(int argc, char **argv, const fake_server_spec *spec);
+/* Hands the request to the spec's route table (404/405 when none fits). */
+void fake_server_route(const fake_server_spec *spec, http_exchange *ex, fake_server *fs);
 
 /* POSTs doc (JSON) to the webhook URL when one is set; the result is logged.
  * Takes the caller's reference to doc. */
 void fake_server_send_webhook(fake_server *fs, json_t *doc);
-
-/* Answers with a JSON document (takes the reference) and status. */
-void fake_respond_json(http_exchange *ex, int status, json_t *doc);
 
 #endif

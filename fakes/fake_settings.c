@@ -20,6 +20,7 @@ typedef enum setting_id {
     SETTING_TTL_MS,
     SETTING_CAPACITY,
     SETTING_TOKEN_TTL_MS,
+    SETTING_LATENCY,
     SETTING_HELP,
 } setting_id;
 
@@ -40,6 +41,8 @@ static const setting_info setting_table[] = {
     {SETTING_TTL_MS, "ttl-ms", "TTL_MS", "MS", "how long a record is kept, in milliseconds"},
     {SETTING_CAPACITY, "capacity", "CAPACITY", "N", "records kept at most; past it the oldest goes"},
     {SETTING_TOKEN_TTL_MS, "token-ttl-ms", "TOKEN_TTL_MS", "MS", "access token lifetime, in milliseconds"},
+    {SETTING_LATENCY, "latency", "LATENCY", "MS[,P99]",
+     "hold vendor answers MS ms (effects are immediate); MEDIAN,P99: log-normal"},
     {SETTING_HELP, "help", NULL, NULL, "print this help and exit"},
 };
 #define SETTING_COUNT (sizeof setting_table / sizeof setting_table[0])
@@ -93,6 +96,30 @@ static bool setting_number(const char *value, uint64_t min, uint64_t max, const 
     return false;
 }
 
+/* "MS" (fixed, 0 for none) or "MEDIAN,P99" (log-normal, 1 <= MEDIAN <= P99). */
+static bool parse_delay(const char *text, fake_delay *out)
+{
+    const char *comma = strchr(text, ',');
+    uint64_t median = 0, p99 = 0;
+    if (!comma) {
+        if (!parse_unsigned(text, 0, FAKE_LATENCY_MAX_MS, &median))
+            return false;
+        *out = (fake_delay){median, median};
+        return true;
+    }
+    char first[24];
+    size_t len = (size_t)(comma - text);
+    if (len >= sizeof first)
+        return false;
+    memcpy(first, text, len);
+    first[len] = '\0';
+    if (!parse_unsigned(first, 1, FAKE_LATENCY_MAX_MS, &median) ||
+        !parse_unsigned(comma + 1, median, FAKE_LATENCY_MAX_MS, &p99))
+        return false;
+    *out = (fake_delay){median, p99};
+    return true;
+}
+
 static bool url_acceptable(const char *url)
 {
     return strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
@@ -135,6 +162,12 @@ static bool setting_apply(fake_settings *out, setting_id id, const char *value, 
             return false;
         out->capacity = (size_t)number;
         return true;
+    case SETTING_LATENCY:
+        if (parse_delay(value, &out->latency))
+            return true;
+        settings_fail(spec, "%s must be MS or MEDIAN,P99 in milliseconds, at most %u, with MEDIAN at least 1 and P99 "
+                      "at least MEDIAN", origin, FAKE_LATENCY_MAX_MS);
+        return false;
     case SETTING_HELP:
         return true;
     }
@@ -194,6 +227,7 @@ static void settings_default_text(const fake_server_spec *spec, setting_id id, c
     case SETTING_TTL_MS: snprintf(buf, len, "%u (3 minutes)", FAKE_DEFAULT_TTL_MS); break;
     case SETTING_CAPACITY: snprintf(buf, len, "%u", FAKE_DEFAULT_CAPACITY); break;
     case SETTING_TOKEN_TTL_MS: snprintf(buf, len, "%u (30 minutes)", FAKE_DEFAULT_TOKEN_TTL_MS); break;
+    case SETTING_LATENCY: snprintf(buf, len, "0: answers go out at once; PUT /fake/latency changes it at run time"); break;
     case SETTING_HELP: buf[0] = '\0'; break;
     }
 }
@@ -216,6 +250,11 @@ static void settings_print_help(const fake_server_spec *spec)
         settings_default_text(spec, info->id, fallback, sizeof fallback);
         printf("  %-22s   env %s%s, default %s\n", "", spec->env_prefix, info->env_suffix, fallback);
     }
+    printf("\nTest controls, beside the vendor's API:\n"
+           "  GET /fake/stats        counters of the effects made (cancels, confirms, charges, replays...)\n"
+           "  GET /fake/latency      the standing delay and the run-time rule\n"
+           "  PUT /fake/latency      {\"ms\": 1500, \"p99\": 4000, \"match\": \"/cancel\"} holds the answers of\n"
+           "                         routes whose path contains match (p99, match optional); {\"ms\": 0} clears\n");
 }
 
 static fake_settings_outcome settings_from_args(fake_settings *out, int argc, char **argv,

@@ -1,6 +1,6 @@
 /* fake-toss-payments-server: a look-alike of Toss Payments' HTTP API for
  * automated tests. This file is its entry point: the route table of the 12
- * operations and the stores every record lives in. */
+ * operations, the stores every record lives in and the effects it counts. */
 #include "fake_toss.h"
 
 #include <stddef.h>
@@ -25,6 +25,14 @@ static const fake_store_slot fake_toss_stores[] = {
     {offsetof(fake_toss_state, payments), FAKE_LIFETIME_RECORD},
     {offsetof(fake_toss_state, billings), FAKE_LIFETIME_RECORD},
     {offsetof(fake_toss_state, receipts), FAKE_LIFETIME_RECORD},
+    {offsetof(fake_toss_state, answers), FAKE_LIFETIME_RECORD},
+};
+
+/* The effects a test may count through GET /fake/stats. */
+static const char *const fake_toss_counters[] = {
+    "payments", "confirms", "cancels", "charges", "billing_keys", "cash_receipts", "cash_receipt_cancels",
+    "deposits", "webhooks", "idempotent_replays", "idempotent_in_progress", "idempotent_mismatches",
+    "idempotent_invalid_keys", NULL,
 };
 
 static const fake_server_spec fake_toss_spec = {
@@ -38,6 +46,8 @@ static const fake_server_spec fake_toss_spec = {
     .state_size = sizeof(fake_toss_state),
     .stores = fake_toss_stores,
     .store_count = sizeof fake_toss_stores / sizeof fake_toss_stores[0],
+    .counters = fake_toss_counters,
+    .serve = fake_toss_serve,
 };
 
 int main(int argc, char **argv)

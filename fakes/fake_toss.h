@@ -30,6 +30,7 @@ typedef struct fake_toss_state {
     fake_store *payments; /* paymentKey -> ITossPayment */
     fake_store *billings; /* billingKey -> ITossBilling */
     fake_store *receipts; /* receiptKey -> {receipt, paymentKey, amount} */
+    fake_store *answers;  /* Idempotency-Key scope -> the first request and its answer */
 } fake_toss_state;
 
 /* The order a payment is made for. */
@@ -142,6 +143,7 @@ typedef struct fake_toss_creation {
     const char *key_field; /* the record's own key: "paymentKey" */
     const char *failure;   /* the 500's message when making it failed */
     bool announce;         /* the status webhook goes out before the answer */
+    const char *counter;   /* the effect counted in /fake/stats: "payments" */
 } fake_toss_creation;
 /* Basic auth, body, build, keep in store under the record's key_field, then
  * 201 with the record. */
@@ -150,6 +152,13 @@ void fake_toss_create(fake_server *fs, http_exchange *ex, fake_store *store, con
  * failure) under its key_field; returns 0 when kept. */
 int fake_toss_store_new(http_exchange *ex, fake_store *store, const char *key_field, json_t *record,
                         const char *failure);
+
+/* --- fake_toss_idempotency.c --- */
+
+/* The fake's serve hook: a POST to the vendor's API that carries an
+ * Idempotency-Key is answered once and replayed after; the rest go straight
+ * to the routes. */
+void fake_toss_serve(const fake_server_spec *spec, http_exchange *ex, fake_server *fs);
 
 /* --- route handlers, one file per resource --- */
 

@@ -1,6 +1,7 @@
 /* Billing keys: a customer's card registered once (issue), read back by the
  * merchant with the customer's key, and charged again without the card
  * (pay), which makes a card payment of type BILLING, paid at once. */
+#include "fake_stats.h"
 #include "fake_toss.h"
 
 #include <string.h>
@@ -37,7 +38,7 @@ void fake_toss_billing_issue(http_exchange *ex, const http_route_params *params,
 {
     (void)params;
     static const fake_toss_creation issue = {fake_toss_billing_build, "billingKey",
-                                             "The billing key could not be issued.", false};
+                                             "The billing key could not be issued.", false, "billing_keys"};
     fake_toss_create(context, ex, fake_toss_state_of(context)->billings, &issue);
 }
 
@@ -100,8 +101,10 @@ static void fake_toss_charge(fake_server *fs, http_exchange *ex, const json_t *b
     fake_toss_state *state = fake_toss_state_of(fs);
     const char *card_number = fake_toss_record_string(billing, "cardNumber");
     json_t *payment = fake_toss_card_payment_new(state, &order, "BILLING", card_number, 0, true);
-    if (fake_toss_store_new(ex, state->payments, "paymentKey", payment, "The payment could not be made.") == 0)
+    if (fake_toss_store_new(ex, state->payments, "paymentKey", payment, "The payment could not be made.") == 0) {
+        fake_stats_count(fs, "charges");
         fake_respond_json(ex, 201, json_incref(payment));
+    }
     json_decref(payment);
 }
 

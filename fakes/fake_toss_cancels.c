@@ -2,6 +2,7 @@
  * its amount and time, the balance shrinks until the payment is CANCELED,
  * and a paid virtual account is refunded only to a refund account given in
  * the request. A cancel sends the status webhook, as Toss does. */
+#include "fake_stats.h"
 #include "fake_toss.h"
 
 #include <stdarg.h>
@@ -151,6 +152,7 @@ static void fake_toss_cancel(fake_server *fs, http_exchange *ex, json_t *payment
         fake_toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The cancel could not be recorded.");
         return;
     }
+    fake_stats_count(fs, "cancels");
     fake_toss_send_status_webhook(fs, payment);
     fake_toss_respond_record(ex, 201, payment);
 }

@@ -1,6 +1,7 @@
 /* Cash receipts: issued for a paid payment (one at a time), shown in the
  * payment's cashReceipt, and cancelled in full or in part. The store keeps
  * {receipt, paymentKey, amount}: the document and what is left to cancel. */
+#include "fake_stats.h"
 #include "fake_toss.h"
 
 #include <string.h>
@@ -81,8 +82,10 @@ static void fake_toss_issue_receipt(fake_server *fs, http_exchange *ex, json_t *
                                      : NULL;
     if (record == NULL || fake_toss_attach_receipt(payment, receipt, in) != 0)
         fake_toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The cash receipt could not be issued.");
-    else if (fake_toss_store_record(ex, state->receipts, fake_toss_record_string(receipt, "receiptKey"), record) == 0)
+    else if (fake_toss_store_record(ex, state->receipts, fake_toss_record_string(receipt, "receiptKey"), record) == 0) {
+        fake_stats_count(fs, "cash_receipts");
         fake_respond_json(ex, 201, json_incref(receipt));
+    }
     json_decref(record);
     json_decref(receipt);
 }
@@ -147,10 +150,12 @@ static void fake_toss_cancel_receipt(fake_server *fs, http_exchange *ex, json_t 
     if (remaining == 0)
         failed |= json_object_set_new(receipt, "canceledAt", json_string(now));
     failed |= fake_toss_update_payment_receipt(fs, record, remaining);
-    if (failed)
+    if (failed) {
         fake_toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The cancel could not be recorded.");
-    else
-        fake_toss_respond_record(ex, 201, receipt);
+        return;
+    }
+    fake_stats_count(fs, "cash_receipt_cancels");
+    fake_toss_respond_record(ex, 201, receipt);
 }
 
 void fake_toss_cash_receipts_cancel(http_exchange *ex, const http_route_params *params, void *context)

@@ -2,6 +2,7 @@
  * __approved: false so that the confirm step can be tried), look-up, and the
  * confirm call a merchant makes after Toss's payment window, which checks
  * orderId and amount against the payment. */
+#include "fake_stats.h"
 #include "fake_toss.h"
 
 #include <string.h>
@@ -46,14 +47,15 @@ void fake_toss_payments_key_in(http_exchange *ex, const http_route_params *param
 {
     (void)params;
     static const fake_toss_creation key_in = {fake_toss_key_in_payment, "paymentKey", "The payment could not be made.",
-                                              false};
+                                              false, "payments"};
     fake_toss_create(context, ex, fake_toss_state_of(context)->payments, &key_in);
 }
 
 /* Approves a payment left IN_PROGRESS; a payment already paid, waiting for
  * its deposit or cancelled is returned as it is, so that a merchant may
- * confirm every payment it is told about. */
-static int fake_toss_approve(json_t *payment)
+ * confirm every payment it is told about. Only an approval counts as a
+ * confirm: the money is taken once. */
+static int fake_toss_approve(fake_server *fs, json_t *payment)
 {
     if (strcmp(fake_toss_record_string(payment, "status"), "IN_PROGRESS") != 0)
         return 0;
@@ -61,7 +63,10 @@ static int fake_toss_approve(json_t *payment)
     fake_toss_time_now(now);
     int failed = json_object_set_new(payment, "status", json_string("DONE"));
     failed |= json_object_set_new(payment, "approvedAt", json_string(now));
-    return failed ? -1 : 0;
+    if (failed)
+        return -1;
+    fake_stats_count(fs, "confirms");
+    return 0;
 }
 
 void fake_toss_payments_approve(http_exchange *ex, const http_route_params *params, void *context)
@@ -80,7 +85,7 @@ void fake_toss_payments_approve(http_exchange *ex, const http_route_params *para
         fake_toss_respond_error(ex, 400, "NOT_MATCHES_ORDER_ID", "orderId differs from the payment's.");
     else if (amount != fake_toss_record_integer(payment, "totalAmount"))
         fake_toss_respond_error(ex, 400, "NOT_MATCHES_AMOUNT", "amount differs from the payment's totalAmount.");
-    else if (fake_toss_approve(payment) != 0)
+    else if (fake_toss_approve(context, payment) != 0)
         fake_toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The payment could not be approved.");
     else
         fake_toss_respond_record(ex, 201, payment);

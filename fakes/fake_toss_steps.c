@@ -1,6 +1,7 @@
 /* The steps Toss handlers share around their own work: the Basic auth and the
  * body, the record a path names (or Toss's 404), and keeping a new record and
  * answering with it. Each step answers the request itself when it fails. */
+#include "fake_stats.h"
 #include "fake_toss.h"
 
 json_t *fake_toss_authorized_body(fake_server *fs, http_exchange *ex)
@@ -64,6 +65,7 @@ void fake_toss_create(fake_server *fs, http_exchange *ex, fake_store *store, con
     if (err.status != 0) {
         fake_toss_respond_app_error(ex, &err);
     } else if (fake_toss_store_new(ex, store, how->key_field, record, how->failure) == 0) {
+        fake_stats_count(fs, how->counter);
         if (how->announce)
             fake_toss_send_status_webhook(fs, record);
         fake_respond_json(ex, 201, json_incref(record));

@@ -2,6 +2,7 @@
  * deposit call (the customer's transfer), each change announced by the
  * status webhook. Also the internal webhook listener that swallows webhooks
  * when a test points the fake at itself. */
+#include "fake_stats.h"
 #include "fake_toss.h"
 
 #include <string.h>
@@ -68,7 +69,7 @@ void fake_toss_virtual_accounts_create(http_exchange *ex, const http_route_param
 {
     (void)params;
     static const fake_toss_creation issue = {fake_toss_virtual_account_build, "paymentKey",
-                                             "The virtual account could not be issued.", true};
+                                             "The virtual account could not be issued.", true, "payments"};
     fake_toss_create(context, ex, fake_toss_state_of(context)->payments, &issue);
 }
 
@@ -102,6 +103,7 @@ void fake_toss_internal_deposit(http_exchange *ex, const http_route_params *para
         fake_toss_respond_error(ex, 500, "FAILED_INTERNAL_SYSTEM_PROCESSING", "The deposit could not be recorded.");
         return;
     }
+    fake_stats_count(fs, "deposits");
     fake_toss_send_status_webhook(fs, payment);
     fake_toss_respond_record(ex, 200, payment);
 }
@@ -123,6 +125,6 @@ void fake_toss_internal_webhook(http_exchange *ex, const http_route_params *para
     if (err.status != 0)
         fake_toss_respond_app_error(ex, &err);
     else
-        http_respond(ex, 201, NULL, "", 0);
+        fake_respond(ex, 201, NULL, "", 0);
     json_decref(body);
 }

@@ -1,7 +1,9 @@
 // Helpers the conformance tests of the fake vendors share: start a fake on a
 // free port and stop it cleanly, listen for its webhooks, send the requests an
-// SDK cannot, and check that an SDK call failed with an error document.
+// SDK cannot, and check that an SDK call failed with an error document; ask
+// a fake for its counters, make it slow, and make payments with raw calls.
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import http from "node:http";
 
 import { binary, freePort, start, waitForPort } from "./process.mjs";
@@ -65,4 +67,63 @@ export async function expectVendorError(promise, HttpError, status, check) {
     check(body);
     return true;
   });
+}
+
+/** The fake's counters of effects (GET /fake/stats): {cancels, confirms,
+ * charges, idempotent_replays, ..., held_answers}. */
+export async function fakeStats(fake) {
+  const { status, json } = await fakeRequest(fake, "GET", "/fake/stats");
+  assert.equal(status, 200, "GET /fake/stats");
+  return json;
+}
+
+/** Holds the answers of the fake's routes whose path contains match for ms
+ * (PUT /fake/latency; {ms: 0} clears); returns the fake's latency setting. */
+export async function setFakeLatency(fake, rule) {
+  const { status, json, text } = await fakeRequest(fake, "PUT", "/fake/latency", { body: JSON.stringify(rule) });
+  assert.equal(status, 200, `PUT /fake/latency: ${text}`);
+  return json;
+}
+
+/** The secret key the fake Toss accepts by default. */
+export const FAKE_TOSS_SECRET = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy";
+
+/** A raw request to the fake Toss with a secret key (by default its own) and,
+ * when given, an Idempotency-Key; body is sent as JSON. */
+export function tossRequest(fake, method, path, body, { key, secret = FAKE_TOSS_SECRET } = {}) {
+  const headers = { Authorization: `Basic ${Buffer.from(`${secret}:`).toString("base64")}` };
+  if (key !== undefined) headers["Idempotency-Key"] = key;
+  return fakeRequest(fake, method, path, { body: body === undefined ? undefined : JSON.stringify(body), headers });
+}
+
+/** A card payment made at the fake Toss (key-in), paid unless overrides say
+ * __approved: false. */
+export async function tossCardPayment(fake, overrides = {}) {
+  const { status, json, text } = await tossRequest(fake, "POST", "/v1/payments/key-in", {
+    method: "card", cardNumber: "1111222233334444", cardExpirationYear: "28", cardExpirationMonth: "03",
+    orderId: `order-${randomUUID()}`, orderName: "test order", amount: 10_000, ...overrides,
+  });
+  assert.equal(status, 201, `key-in: ${text}`);
+  return json;
+}
+
+/** A raw client of the fake iamport with a fresh access token:
+ * (method, path, body) => {status, text, json}. */
+export async function iamportClient(fake) {
+  const got = await fakeRequest(fake, "POST", "/users/getToken",
+    { body: JSON.stringify({ imp_key: "test_imp_key", imp_secret: "test_imp_secret" }) });
+  assert.equal(got.status, 201, `getToken: ${got.text}`);
+  const token = got.json.response.access_token;
+  return (method, path, body) =>
+    fakeRequest(fake, method, path, { body: body && JSON.stringify(body), headers: { Authorization: token } });
+}
+
+/** A card payment made at the fake iamport (subscribe/payments/onetime), paid. */
+export async function iamportCardPayment(iamport, overrides = {}) {
+  const { status, json, text } = await iamport("POST", "/subscribe/payments/onetime", {
+    card_number: "1111-2222-3333-4444", expiry: "2028-12", birth: "880311",
+    merchant_uid: `order-${randomUUID()}`, amount: 10_000, name: "test order", ...overrides,
+  });
+  assert.equal(status, 201, `onetime: ${text}`);
+  return json.response;
 }
