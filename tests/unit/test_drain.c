@@ -52,24 +52,28 @@ static bool exchange_aborted(void *data)
     return http_exchange_aborted(((drain_case *)data)->held);
 }
 
-/* A server whose handler holds the one request a client sends and then
- * leaves without waiting for the answer. */
-static bool start_abandoned_request(drain_case *t, uint64_t drain_timeout_ms, harness_client *client)
+/* A server whose handler holds the one request a client sends, the client
+ * leaving without waiting for the answer, and then the server's drain. */
+static bool drain_after_abandoned_request(drain_case *t, uint64_t drain_timeout_ms)
 {
     http_limits limits = {.max_header_bytes = 1024, .max_body_bytes = 1024, .header_timeout_ms = 5000,
                           .idle_timeout_ms = 5000, .drain_timeout_ms = drain_timeout_ms};
+    harness_client client = {.fd = -1};
     if (uv_loop_init(&t->loop) != 0)
         return false;
     t->server = http_server_create(&t->loop, &limits, hold_request, t);
     if (!t->server || http_server_listen(t->server, "127.0.0.1", 0) != 0)
         return false;
-    if (!harness_client_open(client, http_server_port(t->server)) ||
-        !harness_client_send(client, "GET /slow HTTP/1.1\r\nHost: test\r\n\r\n"))
+    if (!harness_client_open(&client, http_server_port(t->server)) ||
+        !harness_client_send(&client, "GET /slow HTTP/1.1\r\nHost: test\r\n\r\n"))
         return false;
     if (!harness_run_until(&t->loop, request_held, t, 5000))
         return false;
-    harness_client_close(client);
-    return harness_run_until(&t->loop, exchange_aborted, t, 5000);
+    harness_client_close(&client);
+    if (!harness_run_until(&t->loop, exchange_aborted, t, 5000))
+        return false;
+    http_server_drain(t->server, on_drained, t);
+    return true;
 }
 
 static void close_server(drain_case *t)
@@ -83,10 +87,8 @@ static void close_server(drain_case *t)
 UNIT_CASE(drain_waits_for_an_abandoned_request, NULL)
 {
     drain_case t = {0};
-    harness_client client = {.fd = -1};
-    if (!CHECK(start_abandoned_request(&t, 5000, &client)))
+    if (!CHECK(drain_after_abandoned_request(&t, 5000)))
         return;
-    http_server_drain(t.server, on_drained, &t);
     /* No connection is left, but the handler still holds the request. */
     harness_run_until_true(&t.loop, &t.drained, 300);
     CHECK(!t.drained);
@@ -98,10 +100,8 @@ UNIT_CASE(drain_waits_for_an_abandoned_request, NULL)
 UNIT_CASE(drain_timeout_leaves_an_abandoned_request, NULL)
 {
     drain_case t = {0};
-    harness_client client = {.fd = -1};
-    if (!CHECK(start_abandoned_request(&t, 100, &client)))
+    if (!CHECK(drain_after_abandoned_request(&t, 100)))
         return;
-    http_server_drain(t.server, on_drained, &t);
     CHECK(harness_run_until_true(&t.loop, &t.drained, 2000));
     http_server_stats stats;
     http_server_get_stats(t.server, &stats);
