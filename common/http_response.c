@@ -262,8 +262,11 @@ void http_respond(http_exchange *ex, int status, const char *content_type, const
         ex->server->stats.pending_exchanges--;
     http_connection *conn = ex->connection;
     if (!conn) {
+        http_server *orphaned_from = ex->server;
         http_exchange_unlink_orphan(ex);
         http_exchange_free(ex);
+        if (orphaned_from)
+            http_server_exchange_answered(orphaned_from);
         return;
     }
     http_server *s = conn->server;

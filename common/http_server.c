@@ -161,22 +161,40 @@ static void server_close_connections(http_server *s)
         http_connection_close(conn);
 }
 
-static void on_drain_timeout(uv_timer_t *timer)
+/* One timer serves the drain: at the deadline it closes what is left, and
+ * before it, started at 0 ms, it checks from the loop whether anything is. */
+static void on_drain_timer(uv_timer_t *timer)
 {
     http_server *s = timer->data;
-    server_close_connections(s);
+    uint64_t now = uv_now(s->loop);
+    if (now >= s->drain_deadline && !s->drain_expired) {
+        s->drain_expired = true;
+        server_close_connections(s);
+    }
     http_server_check_drained(s);
+    if (!s->drain_done_called && !s->drain_expired)
+        uv_timer_start(timer, on_drain_timer, s->drain_deadline - now, 0);
 }
 
-/* Fires the drain callback once nothing is left; always from a callback. */
+/* Fires the drain callback once no connection is left and no exchange is
+ * with the handler (a client that left does not end its request's work);
+ * always from a callback. */
 void http_server_check_drained(http_server *s)
 {
     if (!s->draining || s->drain_done_called || s->closing || s->listener_open || s->connections)
+        return;
+    if (s->stats.pending_exchanges > 0 && !s->drain_expired)
         return;
     s->drain_done_called = true;
     uv_timer_stop(&s->drain_timer);
     if (s->drain_done)
         s->drain_done(s, s->drain_data);
+}
+
+void http_server_exchange_answered(http_server *s)
+{
+    if (s->draining && !s->drain_done_called && !s->closing && s->stats.pending_exchanges == 0)
+        uv_timer_start(&s->drain_timer, on_drain_timer, 0, 0);
 }
 
 void http_server_drain(http_server *s, void (*done)(http_server *s, void *data), void *data)
@@ -186,14 +204,14 @@ void http_server_drain(http_server *s, void (*done)(http_server *s, void *data),
     s->draining = true;
     s->drain_done = done;
     s->drain_data = data;
+    s->drain_deadline = uv_now(s->loop) + s->limits.drain_timeout_ms;
     server_close_listener(s);
     uint64_t grace = s->limits.idle_timeout_ms < DRAIN_GRACE_MS ? s->limits.idle_timeout_ms : DRAIN_GRACE_MS;
     for (http_connection *conn = s->connections; conn; conn = conn->next)
         if (conn->state == CONNECTION_IDLE)
             http_connection_arm_timer(conn, grace);
-    /* With nothing to wait for, the timer still makes done run from the loop. */
-    bool idle = !s->listener_open && !s->connections;
-    uv_timer_start(&s->drain_timer, on_drain_timeout, idle ? 0 : s->limits.drain_timeout_ms, 0);
+    /* With nothing to wait for, done still runs from the loop. */
+    uv_timer_start(&s->drain_timer, on_drain_timer, 0, 0);
 }
 
 bool http_server_draining(const http_server *s)

@@ -63,7 +63,9 @@ int http_server_port(const http_server *s);
 /* Drain: stop accepting; busy connections get Connection: close on their
  * current response; idle keep-alive connections are closed after a short grace
  * unless a request arrives first. done runs once, when no connection remains
- * or drain_timeout_ms passes (remaining connections are then closed). */
+ * and every exchange is answered, even one whose client left, or when
+ * drain_timeout_ms passes (remaining connections are then closed, and
+ * exchanges still with the handler are no longer waited for). */
 void http_server_drain(http_server *s, void (*done)(http_server *s, void *data), void *data);
 bool http_server_draining(const http_server *s);
 /* Closes every handle and frees the server; done runs when all are closed.

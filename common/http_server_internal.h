@@ -98,6 +98,8 @@ struct http_server {
     bool drain_timer_open;
     bool draining;
     bool drain_done_called;
+    bool drain_expired;      /* drain_timeout_ms passed: exchanges are no longer waited for */
+    uint64_t drain_deadline; /* loop time */
     bool closing;
     void (*drain_done)(http_server *s, void *data);
     void *drain_data;
@@ -114,6 +116,9 @@ struct http_server {
 /* http_server.c: called whenever a connection or server handle is gone. */
 void http_server_check_drained(http_server *s);
 void http_server_check_freed(http_server *s);
+/* An orphaned exchange was answered: it may have been the last one a drain
+ * waits for. */
+void http_server_exchange_answered(http_server *s);
 
 /* http_connection.c */
 void http_connection_accept(http_server *s, uv_stream_t *listener);

@@ -166,16 +166,25 @@ static void pool_submit(pg_pool *pool, pg_request *req)
 
 /* ---- closing: memory goes when the last handle and cancel are done ---- */
 
-void pg_pool_maybe_finish(pg_pool *pool)
+static void pool_free_memory(pg_pool *pool)
 {
-    if (!pool->closing || pool->open_handles > 0 || pool->pending_cancels > 0)
-        return;
-    void (*done)(void *data) = pool->close_done;
-    void *data = pool->close_data;
     free(pool->conns);
     free(pool->conninfo);
     free(pool->options);
     free(pool);
+}
+
+void pg_pool_maybe_finish(pg_pool *pool)
+{
+    if (!pool->closing || pool->open_handles > 0 || pool->pending_cancels > 0)
+        return;
+    if (pool->kept) {
+        pool->finished = true;
+        return;
+    }
+    void (*done)(void *data) = pool->close_done;
+    void *data = pool->close_data;
+    pool_free_memory(pool);
     if (done)
         done(data);
 }
@@ -205,6 +214,24 @@ void pg_pool_close(pg_pool *pool, void (*done)(void *data), void *data)
         log_error("pg: cannot start the completion timer: %s", uv_strerror(rc));
         pool_on_completion_timer(&pool->completion_timer);
     }
+}
+
+void pg_pool_shut_down(pg_pool *pool)
+{
+    pool->kept = true;
+    pg_pool_close(pool, NULL, NULL);
+}
+
+void pg_pool_free(pg_pool *pool)
+{
+    if (!pool)
+        return;
+    if (!pool->finished) {
+        /* A handle still open would be freed under libuv: leaking is safer. */
+        log_error("pg: pool freed before its close finished");
+        return;
+    }
+    pool_free_memory(pool);
 }
 
 /* ---- creation ---- */
@@ -248,14 +275,6 @@ static bool conninfo_valid(const char *conninfo)
     return true;
 }
 
-static void pool_free_unstarted(pg_pool *pool)
-{
-    free(pool->conninfo);
-    free(pool->options);
-    free(pool->conns);
-    free(pool);
-}
-
 pg_pool *pg_pool_create(uv_loop_t *loop, const pg_pool_options *options)
 {
     if (!loop || !options || !options->conninfo || !conninfo_valid(options->conninfo))
@@ -274,7 +293,7 @@ pg_pool *pg_pool_create(uv_loop_t *loop, const pg_pool_options *options)
     pool->conns = calloc((size_t)pool->size, sizeof *pool->conns);
     if (!pool->conninfo || (has_schema && !pool->options) || !pool->conns ||
         uv_timer_init(loop, &pool->completion_timer) != 0) {
-        pool_free_unstarted(pool);
+        pool_free_memory(pool);
         return NULL;
     }
     pool->completion_timer.data = pool;

@@ -43,5 +43,10 @@ void pg_conn_release(pg_conn *conn);
 bool pg_pool_connected(const pg_pool *pool);
 /* Fails queued work with 503, closes every connection, frees; done runs after. */
 void pg_pool_close(pg_pool *pool, void (*done)(void *data), void *data);
+/* The same, but the memory stays until pg_pool_free (after the loop has
+ * ended): work that outlives a process's drain still calls the pool, and
+ * gets 503 instead of freed memory. */
+void pg_pool_shut_down(pg_pool *pool);
+void pg_pool_free(pg_pool *pool);
 
 #endif

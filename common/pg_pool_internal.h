@@ -89,6 +89,8 @@ struct pg_pool {
     bool closing;
     int open_handles;    /* the pool is freed when this and ... */
     int pending_cancels; /* ... this are both back to zero after close */
+    bool kept;     /* closed by pg_pool_shut_down: pg_pool_free frees it */
+    bool finished; /* every handle and cancel of a kept pool is done */
     void (*close_done)(void *data);
     void *close_data;
 };

@@ -285,16 +285,26 @@ static void finish_stop(master *m)
     pidfile_remove(m->config.pid_file);
 }
 
+static void keep_count(master *m);
+
 /* One roll step: if no replacement is starting, start one for the next old
- * worker; when none is left the roll is over. Returns true while rolling. */
+ * worker; when none is left serving, and every drained one has exited (its
+ * requests, vendor calls and database work finished), the roll is over.
+ * Returns true while rolling. */
 static bool roll_step(master *m)
 {
     worker_slot *old = NULL;
+    bool old_draining = false;
     for (worker_slot *s = m->slots; s; s = s->next) {
         if (s->state == SLOT_STARTING && s->generation == m->generation)
             return true; /* wait for it */
         if (slot_active(s) && s->generation != m->generation)
             old = s;
+        old_draining |= s->state == SLOT_DRAINING && s->generation != m->generation;
+    }
+    if (!old && old_draining) {
+        keep_count(m); /* a new worker that dies meanwhile is still replaced */
+        return true;
     }
     if (!old) {
         m->rolling = false;

@@ -15,9 +15,12 @@
 #include <string.h>
 
 typedef struct worker_process {
-    worker app;
+    worker app; /* first: work.c's callbacks get the process back from it */
     uv_signal_t sig_quit, sig_term, sig_int, sig_usr1, sig_hup;
     uv_timer_t stats_timer;
+    uv_timer_t drain_timer; /* bounds the wait for work in flight */
+    bool http_drained;      /* no connection left, every exchange answered */
+    bool shutting_down;
 } worker_process;
 
 static void usage(FILE *out)
@@ -51,7 +54,10 @@ static void on_outbox_closed(void *data)
 
 /* Last step of a drain: every resource closes; uv_run returns when all are.
  * The webhook outbox goes first: it records its interrupted deliveries
- * through the database pool, which closes after it. */
+ * through the database pool, which closes after it. The vendor context and
+ * the pool only close here: their memory stays until the loop has ended, so
+ * that work which outlived the drain timeout meets an error, not a NULL or
+ * freed pointer (its operation is then the reconciler's). */
 static void shut_down(worker_process *p)
 {
     worker *w = &p->app;
@@ -61,14 +67,15 @@ static void shut_down(worker_process *p)
         webhook_outbox_close(outbox, on_outbox_closed, p);
         return;
     }
-    vendor_context_destroy(w->vendors); /* goes once its last call has answered */
-    w->vendors = NULL;
+    vendor_context_close(w->vendors);
     http_server_close(w->http, NULL, NULL);
-    pg_pool_close(w->db, NULL, NULL);
+    pg_pool_shut_down(w->db);
     http_client_close(w->client, NULL, NULL);
     if (w->ipc)
         ipc_close(w->ipc);
     w->ipc = NULL;
+    worker_work_close(w);
+    close_handle((uv_handle_t *)&p->drain_timer);
     close_handle((uv_handle_t *)&p->stats_timer);
     close_handle((uv_handle_t *)&p->sig_quit);
     close_handle((uv_handle_t *)&p->sig_term);
@@ -77,22 +84,62 @@ static void shut_down(worker_process *p)
     close_handle((uv_handle_t *)&p->sig_hup);
 }
 
+static void begin_shut_down(worker_process *p)
+{
+    if (p->shutting_down)
+        return;
+    p->shutting_down = true;
+    uv_timer_stop(&p->drain_timer);
+    shut_down(p);
+}
+
+/* A drain ends when the HTTP server has nothing left (connections, and
+ * exchanges whose client left) and no other work is in flight. */
+static void finish_drain_when_idle(worker_process *p)
+{
+    if (!p->http_drained || p->app.work_in_flight > 0)
+        return;
+    log_info("drained, exiting");
+    begin_shut_down(p);
+}
+
+static void on_work_idle(worker *w)
+{
+    finish_drain_when_idle((worker_process *)w);
+}
+
 static void on_drained(http_server *s, void *data)
 {
     (void)s;
-    log_info("drained, exiting");
-    shut_down(data);
+    worker_process *p = data;
+    p->http_drained = true;
+    finish_drain_when_idle(p);
+}
+
+static void on_drain_timeout(uv_timer_t *timer)
+{
+    worker_process *p = timer->data;
+    http_server_stats http;
+    http_server_get_stats(p->app.http, &http);
+    log_warn("drain: %u piece(s) of work and %u request(s) still in flight after %llu ms, exiting anyway; "
+             "what they leave unsettled is the reconciler's",
+             p->app.work_in_flight, http.pending_exchanges, (unsigned long long)p->app.config.drain_timeout_ms);
+    begin_shut_down(p);
 }
 
 static void start_drain(worker_process *p, const char *why)
 {
-    if (p->app.draining)
+    worker *w = &p->app;
+    if (w->draining)
         return;
-    p->app.draining = true;
+    w->draining = true;
     log_info("draining (%s)", why);
-    if (p->app.ipc)
-        ipc_send_draining(p->app.ipc);
-    http_server_drain(p->app.http, on_drained, p);
+    if (w->ipc)
+        ipc_send_draining(w->ipc);
+    w->work_idle = on_work_idle;
+    if (uv_timer_start(&p->drain_timer, on_drain_timeout, w->config.drain_timeout_ms, 0) < 0)
+        log_error("drain: cannot start the drain timer: the drain waits for its work unbounded");
+    http_server_drain(w->http, on_drained, p);
 }
 
 static void send_stats(uv_timer_t *timer)
@@ -249,9 +296,14 @@ static int open_payments(worker *w)
     return 0;
 }
 
-/* After the loop ended: key material is wiped, the rest freed. */
+/* After the loop ended, so no callback can reach them any more: key
+ * material is wiped, the rest freed. */
 static void close_payments(worker *w)
 {
+    vendor_context_destroy(w->vendors);
+    w->vendors = NULL;
+    pg_pool_free(w->db);
+    w->db = NULL;
     vendor_stores_free(w->stores);
     w->stores = NULL;
     seal_ring_clear(&w->history_seal);
@@ -274,6 +326,9 @@ static int start_worker(worker_process *p)
         return -1;
     w->outbox = webhook_outbox_create(w->loop, w->db, &w->connection_key, &w->history_seal, &w->config);
     if (!w->outbox)
+        return -1;
+    p->drain_timer.data = p;
+    if (worker_work_init(w) < 0 || uv_timer_init(w->loop, &p->drain_timer) < 0)
         return -1;
     if (watch_signal(p, &p->sig_quit, SIGQUIT) < 0 || watch_signal(p, &p->sig_term, SIGTERM) < 0 ||
         watch_signal(p, &p->sig_int, SIGINT) < 0 || watch_signal(p, &p->sig_usr1, SIGUSR1) < 0 ||

@@ -34,11 +34,27 @@ typedef struct worker {
     password_secret password; /* keys record password hashes */
     struct webhook_outbox *outbox; /* notifications to webhook_urls; NULL once stopping */
     bool draining;
+    /* work.c: requests, thread-pool jobs and other work not yet finished; a
+     * draining worker exits only once it is 0. work_idle (set by main.c)
+     * runs from the loop each time the count falls to 0. */
+    unsigned work_in_flight;
+    void (*work_idle)(struct worker *w);
+    uv_timer_t work_idle_timer;
     char **argv;          /* for /monitors/system */
     char system_uid[40];  /* random per process start */
     char started_at[32];  /* ISO-8601 */
     char *cluster_json;   /* the master's latest figures of every process, or NULL */
 } worker;
+
+/* work.c: one piece of work starts or ends. Every begin has exactly one end;
+ * whatever a request may leave running calls them, so that a drain waits for
+ * it whether or not its client is still connected. */
+void worker_work_begin(worker *w);
+void worker_work_end(worker *w);
+/* Opens the timer that reports the count falling to 0; closed by
+ * worker_work_close once nothing can begin any more. */
+int worker_work_init(worker *w);
+void worker_work_close(worker *w);
 
 /* The route table (routes.c). */
 extern const http_route worker_routes[];

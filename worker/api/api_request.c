@@ -1,7 +1,8 @@
 /* api_request: the one place a history, cancel or reservation request is
  * freed, so that each answer path (success, refusal, failure) frees it
  * exactly once and the decrypted body, which holds the password, never
- * outlives the answer. */
+ * outlives the answer. A request is work in flight from its allocation to its
+ * free, whether or not its client is still there: a drain waits for it. */
 #include "api_request.h"
 
 #include "api_body.h"
@@ -19,11 +20,13 @@ void *api_request_new(size_t size, http_exchange *ex, worker *w, api_request_rel
     request->ex = ex;
     request->app = w;
     request->release = release;
+    worker_work_begin(w);
     app_error err = {0};
     request->body = api_body_read(&w->connection_key, http_exchange_request(ex), &err);
     if (!request->body) {
         api_respond_error(ex, &err);
         free(request);
+        worker_work_end(w);
         return NULL;
     }
     return request;
@@ -31,10 +34,12 @@ void *api_request_new(size_t size, http_exchange *ex, worker *w, api_request_rel
 
 static void request_free(api_request *request)
 {
+    worker *w = request->app;
     if (request->release)
         request->release(request);
     json_decref(request->body);
     free(request);
+    worker_work_end(w);
 }
 
 bool api_request_input(api_request *request, api_request_read_fn read)

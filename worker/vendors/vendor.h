@@ -106,6 +106,9 @@ const vendor_adapter *vendor_find(const char *code);
 
 /* vendor_context.c */
 vendor_context *vendor_context_create(uv_loop_t *loop, http_client *client, long timeout_ms);
+/* From now on calls answer 502 without touching the client; the context
+ * stays valid until vendor_context_destroy. */
+void vendor_context_close(vendor_context *ctx);
 /* Calls in flight still answer (the client's close makes them fail 502);
  * calls made afterwards answer 502 without touching the client; the memory
  * goes with the last answer. */

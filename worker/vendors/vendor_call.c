@@ -230,7 +230,7 @@ void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb 
     call->url = url;
     snprintf(call->method, sizeof call->method, "%s", req->method);
     vendor_context_hold(ctx);
-    if (ctx->destroyed) {
+    if (ctx->closed) {
         call_fail_later(call, 502, "%s not called: the server is shutting down", req->dialect->name);
         return;
     }

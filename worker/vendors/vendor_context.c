@@ -24,12 +24,22 @@ static void context_free(vendor_context *ctx)
     free(ctx);
 }
 
+/* A worker closes its context before its HTTP client but keeps the memory
+ * until its loop has ended: work that outlived the drain may still call, and
+ * then gets an error instead of a freed or NULL context. */
+void vendor_context_close(vendor_context *ctx)
+{
+    if (ctx)
+        ctx->closed = true;
+}
+
 /* After this no new request reaches the HTTP client (which the worker may be
  * closing); calls still in flight complete, then the memory goes. */
 void vendor_context_destroy(vendor_context *ctx)
 {
     if (!ctx || ctx->destroyed)
         return;
+    ctx->closed = true;
     ctx->destroyed = true;
     if (ctx->in_flight == 0)
         context_free(ctx);

@@ -20,6 +20,7 @@ struct vendor_context {
     long timeout_ms;
     vendor_token_entry *tokens; /* one per store credentials; freed with the context */
     size_t in_flight;           /* calls and deferred callbacks not yet completed */
+    bool closed;                /* calls fail at once: the client is closing */
     bool destroyed;             /* freed when in_flight reaches 0 */
 };
 

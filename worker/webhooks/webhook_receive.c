@@ -91,12 +91,16 @@ static const webhook_vendor toss_vendor = {"toss.payments", toss_uid};
 
 /* ---- the receipt ---- */
 
+/* A receipt is work in flight until it is freed: a draining worker records
+ * the vendor's change before it exits. */
 static void receipt_free(webhook_receipt *r)
 {
+    worker *w = r->app;
     json_decref(r->event);
     history_record_free(r->history);
     webhook_record_free(&r->record);
     free(r);
+    worker_work_end(w);
 }
 
 /* The vendors read any 2xx as "received"; the contract's is 201, no body. */
@@ -208,6 +212,7 @@ static void receive(http_exchange *ex, worker *w, const webhook_vendor *vendor)
     r->app = w;
     r->event = event;
     r->vendor = vendor;
+    worker_work_begin(w);
     if (webhook_record_init(&r->record, w, "vendor", event) < 0) {
         app_error_set(&err, 500, "cannot seal the vendor's event");
         finish(r, &err);
