@@ -5,6 +5,7 @@
 #ifndef PAYMENTS_CLI_H
 #define PAYMENTS_CLI_H
 
+#include "control_command.h"
 #include "dotenv.h"
 
 #include <jansson.h>
@@ -26,11 +27,9 @@ int cli_monitor(int argc, char **argv);
 /* payments_main.c: prints the usage of a command to stderr; returns 2. */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* cli_control.c: one command to the master's control socket. Returns the
- * answer (malloc'd) or NULL with err. */
-char *cli_control_request(const char *socket_path, const char *command, int timeout_ms, char *err, size_t errlen);
-/* The same, parsed as a JSON object. */
-json_t *cli_control_json(const char *socket_path, const char *command, int timeout_ms, char *err, size_t errlen);
+/* cli_control.c: one command to the master's control socket. Returns its
+ * answer as a JSON object (new reference), or NULL with err. */
+json_t *cli_control_json(const char *socket_path, control_command command, int timeout_ms, char *err, size_t errlen);
 /* Ready workers in a status document, and whether that is all of them. */
 int cli_ready_workers(json_t *status, bool *all_ready);
 

@@ -11,17 +11,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #define ANSWER_LIMIT (1 << 20)
-
-static long long now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int connect_socket(const char *path, char *err, size_t errlen)
 {
@@ -47,7 +39,7 @@ static char *read_answer(int fd, long long deadline, char *err, size_t errlen)
     char *answer = NULL;
     size_t len = 0;
     for (;;) {
-        long long left = deadline - now_ms();
+        long long left = deadline - cli_now_ms();
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
         int ready = left > 0 ? poll(&pfd, 1, (int)left) : 0;
         if (ready < 0 && errno == EINTR)
@@ -72,32 +64,26 @@ static char *read_answer(int fd, long long deadline, char *err, size_t errlen)
     return answer;
 }
 
-/* command is a name of control_command.h: a misspelt one is refused here,
- * rather than sent for the master to refuse. */
-char *cli_control_request(const char *socket_path, const char *command, int timeout_ms, char *err, size_t errlen)
+/* The answer (malloc'd), or NULL with err. */
+static char *control_request(const char *socket_path, control_command command, int timeout_ms, char *err, size_t errlen)
 {
-    control_command known;
-    if (control_command_parse(command, &known) < 0) {
-        snprintf(err, errlen, "%s is not a command of the master", command);
-        return NULL;
-    }
     int fd = connect_socket(socket_path, err, errlen);
     if (fd < 0)
         return NULL;
     char line[64];
-    int n = snprintf(line, sizeof line, "%s\n", control_command_name(known));
+    int n = snprintf(line, sizeof line, "%s\n", control_command_name(command));
     char *answer = NULL;
     if (n > 0 && n < (int)sizeof line && write(fd, line, (size_t)n) == n)
-        answer = read_answer(fd, now_ms() + timeout_ms, err, errlen);
+        answer = read_answer(fd, cli_now_ms() + timeout_ms, err, errlen);
     else
         snprintf(err, errlen, "cannot send the command to the master");
     close(fd);
     return answer;
 }
 
-json_t *cli_control_json(const char *socket_path, const char *command, int timeout_ms, char *err, size_t errlen)
+json_t *cli_control_json(const char *socket_path, control_command command, int timeout_ms, char *err, size_t errlen)
 {
-    char *text = cli_control_request(socket_path, command, timeout_ms, err, errlen);
+    char *text = control_request(socket_path, command, timeout_ms, err, errlen);
     json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
     if (text && !json_is_object(doc)) {
         snprintf(err, errlen, "the master's answer is not a JSON object");

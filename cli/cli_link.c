@@ -4,11 +4,11 @@
 #include "cli_link.h"
 
 #include "cli.h"
+#include "net_address.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +32,10 @@ static int wait_fd(int fd, short events, long long deadline)
     }
 }
 
-static int connect_one(const struct addrinfo *ai, long long deadline)
+/* data: the deadline of the whole connect, shared by every address tried. */
+static int connect_one(const struct addrinfo *ai, void *data)
 {
+    long long deadline = *(const long long *)data;
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
     if (fd < 0)
         return -1;
@@ -52,25 +54,6 @@ static int connect_one(const struct addrinfo *ai, long long deadline)
         errno = saved;
         return -1;
     }
-    return fd;
-}
-
-static int connect_host(const char *host, int port, long long deadline, char *err, size_t errlen)
-{
-    char service[16];
-    snprintf(service, sizeof service, "%d", port);
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *list;
-    int rc = getaddrinfo(host, service, &hints, &list);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
-        return -1;
-    }
-    int fd = -1;
-    for (struct addrinfo *ai = list; ai && fd < 0; ai = ai->ai_next)
-        fd = connect_one(ai, deadline);
-    if (fd < 0)
-        snprintf(err, errlen, "cannot connect to the master updater at %s:%d: %s", host, port, strerror(errno));
-    freeaddrinfo(list);
     return fd;
 }
 
@@ -200,7 +183,7 @@ int cli_link_open(cli_link *link, const char *host, int port, const char *secret
     link->heartbeat_ms = heartbeat_ms;
     protocol_reader_init(&link->reader, PROTOCOL_MAX_FRAME);
     long long deadline = cli_now_ms() + timeout_ms;
-    link->fd = connect_host(host, port, deadline, err, errlen);
+    link->fd = net_address_open(host, port, 0, "connect to the master updater at", connect_one, &deadline, err, errlen);
     if (link->fd < 0 || handshake(link, secret, deadline, err, errlen) < 0) {
         cli_link_close(link);
         return -1;

@@ -117,7 +117,7 @@ static int wait_started(pid_t child, const cli_local_paths *paths, const char *l
             return 1;
         }
         char err[300];
-        json_t *doc = cli_control_json(paths->control_socket, "status", CONTROL_TIMEOUT_MS, err, sizeof err);
+        json_t *doc = cli_control_json(paths->control_socket, CONTROL_STATUS, CONTROL_TIMEOUT_MS, err, sizeof err);
         bool all_ready = false;
         int ready = doc ? cli_ready_workers(doc, &all_ready) : 0;
         json_decref(doc);
@@ -223,7 +223,7 @@ static int show_reload(json_t *answer)
 
 /* Sends command, a command line without arguments, to the running master's
  * control socket and lets show print the answer; returns the exit status. */
-static int ask_master(int argc, char **argv, const char *command, int (*show)(json_t *answer))
+static int ask_master(int argc, char **argv, control_command command, int (*show)(json_t *answer))
 {
     if (argc > 1)
         return cli_usage_error(argv[0], "unexpected argument %s", argv[1]);
@@ -244,12 +244,12 @@ static int ask_master(int argc, char **argv, const char *command, int (*show)(js
 
 int cli_status(int argc, char **argv)
 {
-    return ask_master(argc, argv, "status", cli_print_json);
+    return ask_master(argc, argv, CONTROL_STATUS, cli_print_json);
 }
 
 int cli_reload(int argc, char **argv)
 {
-    return ask_master(argc, argv, "reload", show_reload);
+    return ask_master(argc, argv, CONTROL_RELOAD, show_reload);
 }
 
 int cli_migrate(int argc, char **argv)

@@ -2,6 +2,7 @@
  * names it on failure. Defaults follow the original server where it has one. */
 #include "config.h"
 
+#include "crypto.h"
 #include "dotenv.h"
 
 #include <ctype.h>
@@ -296,9 +297,7 @@ void cfg_free(cfg *c)
     free_cipher(&c->history_cipher);
     free_cipher(&c->reservation_cipher);
     free_cipher(&c->cancel_history_cipher);
-    if (c->password_secret)
-        OPENSSL_cleanse(c->password_secret, strlen(c->password_secret));
-    free(c->password_secret);
+    crypto_secret_free(c->password_secret);
     free(c->iamport_key);
     free(c->iamport_secret);
     free(c->toss_payments_secret);
@@ -309,9 +308,7 @@ void cfg_free(cfg *c)
     free(c->control_socket);
     free(c->log_file);
     free(c->worker_path);
-    if (c->webhook_secret)
-        OPENSSL_cleanse(c->webhook_secret, strlen(c->webhook_secret));
-    free(c->webhook_secret);
+    crypto_secret_free(c->webhook_secret);
     memset(c, 0, sizeof *c);
 }
 

@@ -38,6 +38,13 @@ void crypto_cbc_key_clear(crypto_cbc_key *k)
         OPENSSL_cleanse(k, sizeof *k);
 }
 
+void crypto_secret_free(char *secret)
+{
+    if (secret)
+        OPENSSL_cleanse(secret, strlen(secret));
+    free(secret);
+}
+
 static const EVP_CIPHER *cbc_cipher(const crypto_cbc_key *k)
 {
     if (k->key_len == 16)

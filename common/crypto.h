@@ -16,6 +16,9 @@ typedef struct crypto_cbc_key {
 int crypto_cbc_key_init(crypto_cbc_key *k, const char *key, const char *iv);
 /* Wipes the key material (OPENSSL_cleanse); call before the key goes away. */
 void crypto_cbc_key_clear(crypto_cbc_key *k);
+/* Wipes a secret string (a password, a shared secret) and frees it, so that
+ * it does not linger in freed memory; NULL is fine. */
+void crypto_secret_free(char *secret);
 
 /* base64(AES-CBC(plain)). Returns a NUL-terminated malloc'd string (length in
  * *out_len when not NULL), or NULL. */

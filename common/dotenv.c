@@ -2,34 +2,13 @@
  * keys defined earlier in the same file; an unknown name expands to "". */
 #include "dotenv.h"
 
+#include "byte_buffer.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct text_buffer {
-    char *data;
-    size_t len, cap;
-} text_buffer;
-
-static int buffer_append(text_buffer *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->data, cap);
-        if (!p)
-            return -1;
-        b->data = p;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-    return 0;
-}
 
 const char *dotenv_get(const dotenv *env, const char *key)
 {
@@ -43,7 +22,7 @@ const char *dotenv_get(const dotenv *env, const char *key)
 }
 
 /* Expands ${NAME} at *p (pointing at '$'); advances *p past it. */
-static int expand_variable(const dotenv *env, const char **p, text_buffer *out)
+static int expand_variable(const dotenv *env, const char **p, byte_buffer *out)
 {
     const char *start = *p + 2;
     const char *end = strchr(start, '}');
@@ -57,23 +36,23 @@ static int expand_variable(const dotenv *env, const char **p, text_buffer *out)
     name[n] = '\0';
     const char *value = dotenv_get(env, name);
     *p = end + 1;
-    return value ? buffer_append(out, value, strlen(value)) : 0;
+    return value ? byte_buffer_append(out, value, strlen(value)) : 0;
 }
 
-static int parse_double_quoted(const dotenv *env, const char **p, text_buffer *out)
+static int parse_double_quoted(const dotenv *env, const char **p, byte_buffer *out)
 {
     const char *s = *p + 1;
     while (*s && *s != '"') {
         if (*s == '\\' && s[1]) {
             char c = s[1] == 'n' ? '\n' : s[1] == 't' ? '\t' : s[1];
-            if (buffer_append(out, &c, 1) < 0)
+            if (byte_buffer_append(out, &c, 1) < 0)
                 return -1;
             s += 2;
         } else if (s[0] == '$' && s[1] == '{') {
             if (expand_variable(env, &s, out) < 0)
                 return -1;
         } else {
-            if (buffer_append(out, s++, 1) < 0)
+            if (byte_buffer_append(out, s++, 1) < 0)
                 return -1;
         }
     }
@@ -83,25 +62,25 @@ static int parse_double_quoted(const dotenv *env, const char **p, text_buffer *o
     return 0;
 }
 
-static int parse_single_quoted(const char **p, text_buffer *out)
+static int parse_single_quoted(const char **p, byte_buffer *out)
 {
     const char *s = *p + 1;
     const char *end = strchr(s, '\'');
     if (!end)
         return -1;
     *p = end + 1;
-    return buffer_append(out, s, (size_t)(end - s));
+    return byte_buffer_append(out, s, (size_t)(end - s));
 }
 
 /* Unquoted: up to end of line or " #", trailing blanks dropped. */
-static int parse_bare(const dotenv *env, const char **p, text_buffer *out)
+static int parse_bare(const dotenv *env, const char **p, byte_buffer *out)
 {
     const char *s = *p;
     while (*s && !(*s == '#' && (s == *p || isspace((unsigned char)s[-1])))) {
         if (s[0] == '$' && s[1] == '{') {
             if (expand_variable(env, &s, out) < 0)
                 return -1;
-        } else if (buffer_append(out, s++, 1) < 0) {
+        } else if (byte_buffer_append(out, s++, 1) < 0) {
             return -1;
         }
     }
@@ -146,14 +125,14 @@ static int parse_line(dotenv *env, const char *line, const char **why)
     }
     for (line++; *line == ' ' || *line == '\t';)
         line++;
-    text_buffer value = {0};
+    byte_buffer value = {0};
     int rc = *line == '"'    ? parse_double_quoted(env, &line, &value)
              : *line == '\'' ? parse_single_quoted(&line, &value)
                              : parse_bare(env, &line, &value);
     if (rc == 0 && !value.data)
-        rc = buffer_append(&value, "", 0);
+        rc = byte_buffer_append(&value, "", 0);
     if (rc < 0 || add_entry(env, key, key_len, value.data) < 0) {
-        free(value.data);
+        byte_buffer_release(&value);
         *why = "unterminated quote or ${...}";
         return -1;
     }
@@ -195,23 +174,17 @@ int dotenv_load(dotenv *env, const char *path, int required, char *err, size_t e
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    text_buffer text = {0};
-    char chunk[4096];
-    size_t n;
-    int rc = 0;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
-        rc = buffer_append(&text, chunk, n);
+    byte_buffer text = {0};
+    int rc = byte_buffer_read_file(&text, f);
     fclose(f);
-    if (rc == 0 && !text.data)
-        rc = buffer_append(&text, "", 0);
     if (rc < 0) {
-        free(text.data);
-        snprintf(err, errlen, "%s: out of memory", path);
+        byte_buffer_release(&text);
+        snprintf(err, errlen, "%s: cannot read the file", path);
         return -1;
     }
     char inner[200];
     rc = dotenv_parse(env, text.data, inner, sizeof inner);
-    free(text.data);
+    byte_buffer_release(&text);
     if (rc < 0)
         snprintf(err, errlen, "%s: %s", path, inner);
     return rc;

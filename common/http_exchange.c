@@ -3,7 +3,6 @@
  * mid-request it is orphaned and lives until the handler answers it. */
 #include "http_server_internal.h"
 
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -12,55 +11,13 @@ enum {
     STORAGE_KEEP_MAX = 64 * 1024, /* bigger request buffers are released after each answer */
 };
 
-/* ---- growable buffers ---- */
-
-int http_buffer_reserve(http_buffer *b, size_t extra)
-{
-    if (b->cap - b->len >= extra)
-        return 0;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap - b->len < extra) {
-        if (cap > SIZE_MAX / 2)
-            return -1;
-        cap *= 2;
-    }
-    char *data = realloc(b->data, cap);
-    if (!data)
-        return -1;
-    b->data = data;
-    b->cap = cap;
-    return 0;
-}
-
-int http_buffer_append(http_buffer *b, const void *bytes, size_t len)
-{
-    if (http_buffer_reserve(b, len + 1) != 0)
-        return -1;
-    memcpy(b->data + b->len, bytes, len);
-    b->len += len;
-    return 0;
-}
-
-int http_buffer_append_nul(http_buffer *b)
-{
-    if (http_buffer_reserve(b, 1) != 0)
-        return -1;
-    b->data[b->len++] = '\0';
-    return 0;
-}
-
-static void buffer_release(http_buffer *b)
-{
-    free(b->data);
-    b->data = NULL;
-    b->len = b->cap = 0;
-}
+/* ---- buffers ---- */
 
 /* Empties b for the next request, giving back memory a large one took. */
-static void buffer_reset(http_buffer *b)
+static void buffer_reset(byte_buffer *b)
 {
     if (b->cap > STORAGE_KEEP_MAX)
-        buffer_release(b);
+        byte_buffer_release(b);
     b->len = 0;
 }
 
@@ -79,9 +36,9 @@ http_exchange *http_exchange_create(http_connection *conn)
 
 void http_exchange_free(http_exchange *ex)
 {
-    buffer_release(&ex->text);
-    buffer_release(&ex->body);
-    buffer_release(&ex->response_headers);
+    byte_buffer_release(&ex->text);
+    byte_buffer_release(&ex->body);
+    byte_buffer_release(&ex->response_headers);
     free(ex);
 }
 

@@ -51,7 +51,7 @@ static int on_method(llhttp_t *parser, const char *at, size_t len)
 
 static int append_text(http_connection *conn, const char *at, size_t len)
 {
-    return http_buffer_append(&conn->exchange->text, at, len) == 0 ? 0 : reject(conn, 500);
+    return byte_buffer_append(&conn->exchange->text, at, len) == 0 ? 0 : reject(conn, 500);
 }
 
 static int on_url(llhttp_t *parser, const char *at, size_t len)
@@ -67,7 +67,7 @@ static int on_url_complete(llhttp_t *parser)
 {
     http_connection *conn = parser->data;
     http_exchange *ex = conn->exchange;
-    if (http_buffer_append_nul(&ex->text) != 0)
+    if (byte_buffer_append_nul(&ex->text) != 0)
         return reject(conn, 500);
     size_t target_len = ex->text.len - 1;
     const char *target = ex->text.data;
@@ -84,15 +84,15 @@ static int on_url_complete(llhttp_t *parser)
     ex->query_offset = question ? path_end + 1 : 0;
     ex->path_offset = ex->text.len;
     if (path_start == path_end) {
-        if (http_buffer_append(&ex->text, "/", 1) != 0)
+        if (byte_buffer_append(&ex->text, "/", 1) != 0)
             return reject(conn, 500);
-    } else if (http_buffer_reserve(&ex->text, path_end - path_start + 1) != 0) {
+    } else if (byte_buffer_reserve(&ex->text, path_end - path_start + 1) != 0) {
         return reject(conn, 500);
     } else {
         memcpy(ex->text.data + ex->text.len, ex->text.data + path_start, path_end - path_start);
         ex->text.len += path_end - path_start;
     }
-    return http_buffer_append_nul(&ex->text) == 0 ? 0 : reject(conn, 500);
+    return byte_buffer_append_nul(&ex->text) == 0 ? 0 : reject(conn, 500);
 }
 
 static int finish_header_value(http_connection *conn)
@@ -106,7 +106,7 @@ static int finish_header_value(http_connection *conn)
            (ex->text.data[ex->value_offsets[i]] == ' ' || ex->text.data[ex->value_offsets[i]] == '\t'))
         ex->value_offsets[i]++;
     conn->value_pending = false;
-    return http_buffer_append_nul(&ex->text) == 0 ? 0 : reject(conn, 500);
+    return byte_buffer_append_nul(&ex->text) == 0 ? 0 : reject(conn, 500);
 }
 
 static int on_header_field(llhttp_t *parser, const char *at, size_t len)
@@ -135,7 +135,7 @@ static int on_header_field_complete(llhttp_t *parser)
     http_exchange *ex = conn->exchange;
     if (conn->headers_done || !conn->in_field)
         return 0;
-    if (http_buffer_append_nul(&ex->text) != 0)
+    if (byte_buffer_append_nul(&ex->text) != 0)
         return reject(conn, 500);
     conn->in_field = false;
     ex->value_offsets[ex->request.header_count++] = ex->text.len;
@@ -222,7 +222,7 @@ static int on_headers_complete(llhttp_t *parser)
         conn->error_status = status;
         return -1;
     }
-    if ((parser->flags & F_CONTENT_LENGTH) && http_buffer_reserve(&ex->body, parser->content_length + 1) != 0) {
+    if ((parser->flags & F_CONTENT_LENGTH) && byte_buffer_reserve(&ex->body, parser->content_length + 1) != 0) {
         conn->error_status = 500;
         return -1;
     }
@@ -236,17 +236,17 @@ static int on_headers_complete(llhttp_t *parser)
 static int on_body(llhttp_t *parser, const char *at, size_t len)
 {
     http_connection *conn = parser->data;
-    http_buffer *body = &conn->exchange->body;
+    byte_buffer *body = &conn->exchange->body;
     if (len > conn->server->limits.max_body_bytes - body->len)
         return reject(conn, 413);
-    return http_buffer_append(body, at, len) == 0 ? 0 : reject(conn, 500);
+    return byte_buffer_append(body, at, len) == 0 ? 0 : reject(conn, 500);
 }
 
 static int on_message_complete(llhttp_t *parser)
 {
     http_connection *conn = parser->data;
     http_exchange *ex = conn->exchange;
-    if (http_buffer_reserve(&ex->body, 1) != 0) {
+    if (byte_buffer_reserve(&ex->body, 1) != 0) {
         conn->error_status = 500;
         return -1;
     }

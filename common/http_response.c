@@ -28,9 +28,9 @@ int http_exchange_add_header(http_exchange *ex, const char *name, const char *va
 {
     if (!name || !value || !*name || !header_text_is_safe(name) || !header_text_is_safe(value))
         return -1;
-    http_buffer *b = &ex->response_headers;
-    if (http_buffer_append(b, name, strlen(name)) != 0 || http_buffer_append(b, ": ", 2) != 0 ||
-        http_buffer_append(b, value, strlen(value)) != 0 || http_buffer_append(b, "\r\n", 2) != 0)
+    byte_buffer *b = &ex->response_headers;
+    if (byte_buffer_append(b, name, strlen(name)) != 0 || byte_buffer_append(b, ": ", 2) != 0 ||
+        byte_buffer_append(b, value, strlen(value)) != 0 || byte_buffer_append(b, "\r\n", 2) != 0)
         return -1;
     return 0;
 }

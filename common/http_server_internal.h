@@ -4,6 +4,7 @@
 #ifndef PAYMENTS_HTTP_SERVER_INTERNAL_H
 #define PAYMENTS_HTTP_SERVER_INTERNAL_H
 
+#include "byte_buffer.h"
 #include "http_server.h"
 
 #include <arpa/inet.h>
@@ -12,12 +13,6 @@
 #include <stddef.h>
 #include <time.h>
 #include <uv.h>
-
-typedef struct http_buffer {
-    char *data;
-    size_t len;
-    size_t cap;
-} http_buffer;
 
 typedef struct http_connection http_connection;
 
@@ -31,9 +26,9 @@ struct http_exchange {
     bool head;
     bool keep_alive;
     void *data;
-    http_buffer text; /* target, path, header names and values, each NUL-terminated */
-    http_buffer body;
-    http_buffer response_headers; /* "Name: value\r\n" lines added by the handler */
+    byte_buffer text; /* target, path, header names and values, each NUL-terminated */
+    byte_buffer body;
+    byte_buffer response_headers; /* "Name: value\r\n" lines added by the handler */
     size_t path_offset;
     size_t query_offset; /* 0: no query (offset 0 is the target itself) */
     size_t name_offsets[HTTP_MAX_HEADERS];
@@ -132,10 +127,7 @@ void http_request_parser_settings_init(llhttp_settings_t *settings);
 /* Returns 0, or 431 when the incomplete head has grown past the limit. */
 int http_request_parser_count_head_bytes(http_connection *conn, const char *end);
 
-/* http_exchange.c: append leaves room for a NUL past len. */
-int http_buffer_reserve(http_buffer *b, size_t extra);
-int http_buffer_append(http_buffer *b, const void *bytes, size_t len);
-int http_buffer_append_nul(http_buffer *b);
+/* http_exchange.c */
 http_exchange *http_exchange_create(http_connection *conn);
 void http_exchange_free(http_exchange *ex);
 void http_exchange_begin(http_exchange *ex);

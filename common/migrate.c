@@ -4,6 +4,7 @@
  * silently ignored. Every statement about names is parameterized. */
 #include "migrate.h"
 
+#include "byte_buffer.h"
 #include "error.h"
 #include "log.h"
 
@@ -133,34 +134,21 @@ static char *migration_read(const char *dir, const migration *m, size_t *size, c
         error_format(err, errlen, "%s: %s", m->file, strerror(errno));
         return NULL;
     }
-    char *text = NULL;
-    size_t used = 0, capacity = 0, n = 0;
-    do {
-        if (used + 4096 + 1 > capacity) {
-            capacity = (capacity ? capacity * 2 : 8192);
-            char *grown = realloc(text, capacity);
-            if (!grown)
-                break;
-            text = grown;
-        }
-        n = fread(text + used, 1, capacity - used - 1, f);
-        used += n;
-    } while (n > 0);
-    bool failed = ferror(f) || !feof(f);
+    byte_buffer text = {0};
+    int rc = byte_buffer_read_file(&text, f);
     fclose(f);
-    if (failed || !text) {
-        free(text);
+    if (rc < 0) {
+        byte_buffer_release(&text);
         error_format(err, errlen, "%s: cannot read the file", m->file);
         return NULL;
     }
-    text[used] = '\0';
-    if (strlen(text) != used) {
-        free(text);
+    if (strlen(text.data) != text.len) {
+        byte_buffer_release(&text);
         error_format(err, errlen, "%s: the file contains a NUL byte", m->file);
         return NULL;
     }
-    *size = used;
-    return text;
+    *size = text.len;
+    return text.data;
 }
 
 /* sha256 of the file's bytes, lowercase hex. */

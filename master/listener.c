@@ -2,15 +2,15 @@
  * worker, so replacing workers never closes the port. */
 #include "master.h"
 
+#include "net_address.h"
+
 #include <errno.h>
-#include <netdb.h>
-#include <stdio.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int bind_address(const struct addrinfo *ai)
+static int bind_address(const struct addrinfo *ai, void *data)
 {
+    (void)data;
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
     if (fd < 0)
         return -1;
@@ -27,20 +27,5 @@ static int bind_address(const struct addrinfo *ai)
 
 int listener_open(const char *host, int port, char *err, size_t errlen)
 {
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE};
-    struct addrinfo *list;
-    char service[16];
-    snprintf(service, sizeof service, "%d", port);
-    int rc = getaddrinfo(host, service, &hints, &list);
-    if (rc != 0) {
-        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
-        return -1;
-    }
-    int fd = -1;
-    for (struct addrinfo *ai = list; ai && fd < 0; ai = ai->ai_next)
-        fd = bind_address(ai);
-    if (fd < 0)
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
-    freeaddrinfo(list);
-    return fd;
+    return net_address_open(host, port, AI_PASSIVE, "listen on", bind_address, NULL, err, errlen);
 }

@@ -4,7 +4,6 @@
  * closed, so the owner may start the next request from inside it. */
 #include "update_control.h"
 
-#include "control_command.h"
 #include "updater_read.h"
 
 #include <stdbool.h>
@@ -116,14 +115,11 @@ static void on_connected(uv_connect_t *req, int status)
         finish(r, "cannot talk to the master's control socket");
 }
 
-int update_control_request(uv_loop_t *loop, const char *socket_path, const char *command, uint64_t timeout_ms,
+int update_control_request(uv_loop_t *loop, const char *socket_path, control_command command, uint64_t timeout_ms,
                            update_control_cb cb, void *data)
 {
-    control_command known;
-    if (control_command_parse(command, &known) < 0)
-        return -1;
     control_request *r = calloc(1, sizeof *r);
-    if (!r || snprintf(r->line, sizeof r->line, "%s\n", control_command_name(known)) >= (int)sizeof r->line) {
+    if (!r || snprintf(r->line, sizeof r->line, "%s\n", control_command_name(command)) >= (int)sizeof r->line) {
         free(r);
         return -1;
     }

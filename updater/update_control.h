@@ -4,6 +4,8 @@
 #ifndef PAYMENTS_UPDATE_CONTROL_H
 #define PAYMENTS_UPDATE_CONTROL_H
 
+#include "control_command.h"
+
 #include <jansson.h>
 #include <stdint.h>
 #include <uv.h>
@@ -12,10 +14,9 @@
  * NULL with error saying why there is none. */
 typedef void (*update_control_cb)(json_t *answer, const char *error, void *data);
 
-/* command is a name of control_command.h. Returns 0 (the callback follows),
- * or -1 when nothing could be started, an unknown command included (the
- * callback is then not called). */
-int update_control_request(uv_loop_t *loop, const char *socket_path, const char *command, uint64_t timeout_ms,
+/* Returns 0 (the callback follows), or -1 when nothing could be started
+ * (the callback is then not called). */
+int update_control_request(uv_loop_t *loop, const char *socket_path, control_command command, uint64_t timeout_ms,
                            update_control_cb cb, void *data);
 
 #endif

@@ -20,7 +20,7 @@ void update_report_start(update_run *r)
         update_run_end(r);
         return;
     }
-    if (update_run_ask_master(r, "status", on_final_status) < 0)
+    if (update_run_ask_master(r, CONTROL_STATUS, on_final_status) < 0)
         on_final_status(NULL, "out of memory", r);
 }
 
@@ -114,7 +114,7 @@ json_t *update_report_worker_pids(json_t *status)
 json_t *update_report_failure(const char *instance, const char *step, const char *error)
 {
     return json_pack("{s:s, s:b, s:s, s:s, s:[], s:s}", "instance", instance, "ok", 0, "step", step, "error", error,
-                     "output", "action", "none");
+                     "output", "action", update_roll_action_name(UPDATE_ROLL_ACTION_NONE));
 }
 
 /* See update_run_done_cb in update_run.h for the fields. */
@@ -124,9 +124,10 @@ json_t *update_report_result(update_run *r)
     json_t *master = json_object_get(r->last_status, "master");
     return json_pack("{s:s, s:b, s:s, s:s?, s:o, s:s, s:O?, s:s, s:{s:i, s:O?}, s:{s:O?, s:o}, s:b, s:b, s:O, s:I}",
                      "instance", r->config->instance, "ok", !o->failed, "step", o->failed ? o->step : "done", "error",
-                     o->failed ? o->error : NULL, "output", lines_array(o->output), "action", r->roll.action, "commit",
-                     o->commit, "previous_hash", r->checkout.old_head, "master", "pid_before", r->serving.master_pid,
-                     "pid_after", json_object_get(master, "pid"), "workers", "before", r->serving.worker_pids, "after",
+                     o->failed ? o->error : NULL, "output", lines_array(o->output), "action",
+                     update_roll_action_name(r->roll.action), "commit", o->commit, "previous_hash",
+                     r->checkout.old_head, "master", "pid_before", r->serving.master_pid, "pid_after",
+                     json_object_get(master, "pid"), "workers", "before", r->serving.worker_pids, "after",
                      update_report_worker_pids(r->last_status), "rolled_back", o->rolled_back, "updater_changed",
                      !o->failed && o->updater_changed, "warnings", o->warnings, "duration_ms",
                      (json_int_t)(uv_now(r->loop) - r->started_ms));

@@ -30,6 +30,18 @@ static void roll_end(update_run *r, const char *error)
 
 /* ---- deciding ---- */
 
+/* The words the report, the log and the progress lines have always used. */
+static const char *const action_names[] = {
+    [UPDATE_ROLL_ACTION_NONE] = "none",
+    [UPDATE_ROLL_ACTION_RELOAD] = "reload",
+    [UPDATE_ROLL_ACTION_UPGRADE] = "upgrade",
+};
+
+const char *update_roll_action_name(update_roll_action action)
+{
+    return action_names[action];
+}
+
 /* Differs: the running image against the disk, else before against after. */
 static bool binary_changed(update_run *r, int disk, int running, const char *name)
 {
@@ -50,11 +62,13 @@ void update_roll_start(update_run *r)
     bool moved = update_checkout_moved(r);
     const update_hash_entry *self = &h->after[UPDATE_BINARY_SELF], *running = &h->after[UPDATE_BINARY_RUNNING_SELF];
     r->outcome.updater_changed = self->ok && running->ok && !update_hash_same(self, running);
-    r->roll.action = master_changed ? "upgrade" : worker_changed || moved ? "reload" : "none";
+    r->roll.action = master_changed            ? UPDATE_ROLL_ACTION_UPGRADE
+                     : worker_changed || moved ? UPDATE_ROLL_ACTION_RELOAD
+                                               : UPDATE_ROLL_ACTION_NONE;
     log_info("update: master binary %s, worker binary %s, commit %s, updater %s", master_changed ? "changed" : "same",
              worker_changed ? "changed" : "same", moved ? "moved" : "same",
              r->outcome.updater_changed ? "changed" : "same");
-    if (strcmp(r->roll.action, "none") == 0) {
+    if (r->roll.action == UPDATE_ROLL_ACTION_NONE) {
         update_run_progress(r, "roll", "nothing changed: no roll needed");
         roll_end(r, NULL);
         return;
@@ -109,7 +123,7 @@ static int roll_state(update_run_roll *roll, json_t *status)
         old += is_old;
         old_active += is_old && state && (is_ready || strcmp(state, "starting") == 0);
     }
-    bool upgrade = strcmp(roll->action, "upgrade") == 0;
+    bool upgrade = roll->action == UPDATE_ROLL_ACTION_UPGRADE;
     /* The old master answers again with "upgrading" false: its successor died
      * before it was ready, and it took back the socket and pid file. */
     if (upgrade && pid == roll->master_pid && json_is_false(json_object_get(master, "upgrading"))) {
@@ -156,7 +170,7 @@ static void on_poll_status(json_t *answer, const char *error, void *data)
         snprintf(roll->wait_note, sizeof roll->wait_note, "the master does not answer: %s",
                  error ? error : "no status");
     if (state == 1) {
-        update_run_progress(r, "roll", "%s complete", roll->action);
+        update_run_progress(r, "roll", "%s complete", update_roll_action_name(roll->action));
         roll_end(r, NULL);
         return;
     }
@@ -166,8 +180,9 @@ static void on_poll_status(json_t *answer, const char *error, void *data)
     }
     if (uv_now(r->loop) >= roll->deadline_ms) {
         char message[400];
-        snprintf(message, sizeof message, "the %s did not finish within %llu s: %s", roll->action,
-                 (unsigned long long)(r->config->roll_timeout_ms / 1000), roll->wait_note);
+        snprintf(message, sizeof message, "the %s did not finish within %llu s: %s",
+                 update_roll_action_name(roll->action), (unsigned long long)(r->config->roll_timeout_ms / 1000),
+                 roll->wait_note);
         roll_end(r, message);
         return;
     }
@@ -179,7 +194,7 @@ static void poll_status(uv_timer_t *timer)
 {
     update_run *r = timer->data;
     r->roll.phase = UPDATE_ROLL_REQUEST;
-    if (update_run_ask_master(r, "status", on_poll_status) < 0)
+    if (update_run_ask_master(r, CONTROL_STATUS, on_poll_status) < 0)
         roll_end(r, "cannot ask the master for its status (out of memory)");
 }
 
@@ -188,7 +203,7 @@ static void poll_status(uv_timer_t *timer)
 static bool unknown_command(json_t *answer)
 {
     const char *error = json_string_value(json_object_get(answer, "error"));
-    return error && strstr(error, "unknown command");
+    return error && strstr(error, CONTROL_UNKNOWN_COMMAND);
 }
 
 static void on_roll_answer(json_t *answer, const char *error, void *data)
@@ -200,17 +215,18 @@ static void on_roll_answer(json_t *answer, const char *error, void *data)
         roll_end(r, "cancelled");
         return;
     }
-    if (answer && strcmp(roll->action, "upgrade") == 0 && unknown_command(answer)) {
+    if (answer && roll->action == UPDATE_ROLL_ACTION_UPGRADE && unknown_command(answer)) {
         update_run_warn(r, "the master binary changed but this master cannot upgrade itself: workers were reloaded; "
                            "restart the master to run the new one");
-        roll->action = "reload";
+        roll->action = UPDATE_ROLL_ACTION_RELOAD;
         send_roll_command(r);
         return;
     }
     const char *refusal = answer ? json_string_value(json_object_get(answer, "error")) : NULL;
     if (!answer || refusal) {
         char message[512];
-        snprintf(message, sizeof message, "the master refused to %s: %s", roll->action, refusal ? refusal : error);
+        snprintf(message, sizeof message, "the master refused to %s: %s", update_roll_action_name(roll->action),
+                 refusal ? refusal : error);
         roll_end(r, message);
         return;
     }
@@ -228,10 +244,11 @@ static void send_roll_command(update_run *r)
     roll->master_pid = (int)json_integer_value(json_object_get(master, "pid"));
     json_decref(roll->worker_pids);
     roll->worker_pids = update_report_worker_pids(r->last_status);
-    update_run_progress(r, "roll", "%s: master pid %d, %zu worker(s) to replace", roll->action, roll->master_pid,
-                        json_array_size(roll->worker_pids));
+    update_run_progress(r, "roll", "%s: master pid %d, %zu worker(s) to replace", update_roll_action_name(roll->action),
+                        roll->master_pid, json_array_size(roll->worker_pids));
     roll->phase = UPDATE_ROLL_REQUEST;
-    if (update_run_ask_master(r, roll->action, on_roll_answer) < 0)
+    control_command command = roll->action == UPDATE_ROLL_ACTION_UPGRADE ? CONTROL_UPGRADE : CONTROL_RELOAD;
+    if (update_run_ask_master(r, command, on_roll_answer) < 0)
         roll_end(r, "cannot send the roll command (out of memory)");
 }
 
@@ -239,7 +256,7 @@ static void send_roll_command(update_run *r)
 
 bool update_roll_replaced_workers(const update_run *r)
 {
-    return strcmp(r->outcome.step, "roll") == 0 && r->roll.started && strcmp(r->roll.action, "reload") == 0;
+    return strcmp(r->outcome.step, "roll") == 0 && r->roll.started && r->roll.action == UPDATE_ROLL_ACTION_RELOAD;
 }
 
 /* The roll back's reload needs who serves now: its own status read. */
@@ -251,7 +268,7 @@ void update_roll_prepare_reload(update_run *r)
 
 void update_roll_reload(update_run *r)
 {
-    r->roll.action = "reload";
+    r->roll.action = UPDATE_ROLL_ACTION_RELOAD;
     send_roll_command(r);
 }
 

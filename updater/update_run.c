@@ -120,7 +120,7 @@ void update_run_step_done(update_run *r, const char *error, const char *output)
 static void announce_finished(update_run *r, const char *output)
 {
     (void)output;
-    update_run_progress(r, "done", "update finished: %s", r->roll.action);
+    update_run_progress(r, "done", "update finished: %s", update_roll_action_name(r->roll.action));
 }
 
 /* ---- what the steps share ---- */
@@ -147,7 +147,7 @@ void update_run_warn(update_run *r, const char *fmt, ...)
     json_array_append_new(r->outcome.warnings, json_string(warning));
 }
 
-int update_run_ask_master(update_run *r, const char *command, update_control_cb cb)
+int update_run_ask_master(update_run *r, control_command command, update_control_cb cb)
 {
     return update_control_request(r->loop, r->config->control_socket, command, CONTROL_TIMEOUT_MS, cb, r);
 }
@@ -176,7 +176,7 @@ static void on_status(json_t *answer, const char *error, void *data)
 
 void update_run_read_status(update_run *r)
 {
-    if (update_run_ask_master(r, "status", on_status) < 0)
+    if (update_run_ask_master(r, CONTROL_STATUS, on_status) < 0)
         update_run_step_done(r, "cannot ask the master for its status (out of memory)", NULL);
 }
 
@@ -200,7 +200,7 @@ update_run *update_run_start(uv_loop_t *loop, const updater_config *config, upda
     r->done = done;
     r->data = data;
     r->roll.timer.data = r;
-    r->roll.action = "none";
+    r->roll.action = UPDATE_ROLL_ACTION_NONE;
     r->started_ms = uv_now(loop);
     r->steps = update_steps;
     update_run_progress(r, "start", "updating %s", config->instance);

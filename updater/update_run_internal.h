@@ -58,12 +58,20 @@ typedef struct update_run_hashes {
     update_hash_entry after[UPDATE_BINARY_COUNT];
 } update_run_hashes;
 
+/* What the roll does. Its name is the report's "action"; reload and upgrade
+ * are also the control commands that do them. */
+typedef enum update_roll_action {
+    UPDATE_ROLL_ACTION_NONE,
+    UPDATE_ROLL_ACTION_RELOAD,
+    UPDATE_ROLL_ACTION_UPGRADE,
+} update_roll_action;
+
 typedef enum update_roll_phase { UPDATE_ROLL_IDLE, UPDATE_ROLL_REQUEST, UPDATE_ROLL_WAITING } update_roll_phase;
 
 /* The roll (update_roll.c). The timer is the run's only handle: update_run.c
  * opens it at the start and closes it at the end. */
 typedef struct update_run_roll {
-    const char *action;        /* "none", "reload" or "upgrade" */
+    update_roll_action action;
     update_roll_phase phase;
     bool started;              /* the master accepted the command: workers may have been replaced */
     int master_pid;            /* who served when the command went out */
@@ -114,9 +122,9 @@ struct update_run {
 void update_run_step_done(update_run *r, const char *error, const char *output);
 void update_run_progress(update_run *r, const char *step, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void update_run_warn(update_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* One command line to the local master's control socket; returns 0 or -1
- * (cb is then not called). */
-int update_run_ask_master(update_run *r, const char *command, update_control_cb cb);
+/* One command to the local master's control socket; returns 0 or -1 (cb is
+ * then not called). */
+int update_run_ask_master(update_run *r, control_command command, update_control_cb cb);
 /* Keeps answer as the latest status when it is one; false when it is not. */
 bool update_run_keep_status(update_run *r, json_t *answer);
 /* Step: reads the master's status into last_status. */
@@ -147,6 +155,8 @@ void update_binaries_hash_after(update_run *r);
 
 /* update_roll.c: decides from the hashes and heads, rolls and waits. */
 void update_roll_start(update_run *r);
+/* "none", "reload" or "upgrade": the report's and the log's word for it. */
+const char *update_roll_action_name(update_roll_action action);
 /* The roll back's reload, wanted when the failed roll had replaced workers:
  * a status read, then the reload. */
 bool update_roll_replaced_workers(const update_run *r);

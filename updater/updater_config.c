@@ -3,12 +3,12 @@
  * is copied into the struct and wiped when it is freed. */
 #include "updater.h"
 
+#include "crypto.h"
 #include "path.h"
 #include "settings.h"
 #include "updater_protocol.h"
 
 #include <limits.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,9 +138,7 @@ int updater_config_load(updater_config *c, const char *master_override, char *er
 
 void updater_config_free(updater_config *c)
 {
-    if (c->secret)
-        OPENSSL_cleanse(c->secret, strlen(c->secret));
-    free(c->secret);
+    crypto_secret_free(c->secret);
     free(c->bind);
     free(c->master_host);
     free(c->instance);

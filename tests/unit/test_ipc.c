@@ -3,6 +3,7 @@
  * unexpected lines are refused and logged once per channel and kind, and the
  * senders' lines reach their handlers through a real socket pair. */
 #include "control_command.h"
+#include "harness.h"
 #include "ipc.h"
 #include "log.h"
 #include "unit.h"
@@ -14,11 +15,13 @@
 
 /* ---- parsing ---- */
 
+/* Each expectation names its line when it fails: a case checks many. */
 static void expect_parsed(const char *line, ipc_kind expected_kind, const char *expected_payload)
 {
     ipc_kind kind = IPC_KIND_COUNT;
     const char *payload = "unset";
-    CHECK(ipc_parse(line, &kind, &payload) == IPC_PARSED);
+    if (!CHECK(ipc_parse(line, &kind, &payload) == IPC_PARSED))
+        fprintf(stderr, "  the line: \"%s\"\n", line);
     CHECK(kind == expected_kind);
     if (expected_payload)
         CHECK_STR(payload, expected_payload);
@@ -30,22 +33,20 @@ static void expect_unknown(const char *line)
 {
     ipc_kind kind = IPC_KIND_COUNT;
     const char *payload = NULL;
-    if (ipc_parse(line, &kind, &payload) != IPC_UNKNOWN_KIND)
-        fprintf(stderr, "line \"%s\" should be of unknown kind\n", line);
-    CHECK(ipc_parse(line, &kind, &payload) == IPC_UNKNOWN_KIND);
+    if (!CHECK(ipc_parse(line, &kind, &payload) == IPC_UNKNOWN_KIND))
+        fprintf(stderr, "  the line: \"%s\"\n", line);
 }
 
 static void expect_malformed(const char *line, ipc_kind expected_kind)
 {
     ipc_kind kind = IPC_KIND_COUNT;
     const char *payload = NULL;
-    if (ipc_parse(line, &kind, &payload) != IPC_MALFORMED)
-        fprintf(stderr, "line \"%s\" should be malformed\n", line);
-    CHECK(ipc_parse(line, &kind, &payload) == IPC_MALFORMED);
+    if (!CHECK(ipc_parse(line, &kind, &payload) == IPC_MALFORMED))
+        fprintf(stderr, "  the line: \"%s\"\n", line);
     CHECK(kind == expected_kind);
 }
 
-static void test_every_kind(void)
+UNIT_CASE(every_kind, NULL)
 {
     expect_parsed("ready", IPC_READY, NULL);
     expect_parsed("draining", IPC_DRAINING, NULL);
@@ -63,7 +64,7 @@ static void test_every_kind(void)
 
 /* A kind is its whole first word: a prefix or an extension of a name is
  * another, unknown, kind. */
-static void test_unknown_kinds(void)
+UNIT_CASE(unknown_kinds, NULL)
 {
     expect_unknown("");
     expect_unknown("hello");
@@ -76,7 +77,7 @@ static void test_unknown_kinds(void)
     expect_unknown("cluster_v2 {}");
 }
 
-static void test_malformed_lines(void)
+UNIT_CASE(malformed_lines, NULL)
 {
     expect_malformed("ready ", IPC_READY);
     expect_malformed("ready now", IPC_READY);
@@ -92,7 +93,7 @@ static void test_malformed_lines(void)
     expect_malformed("cluster null", IPC_CLUSTER);
 }
 
-static void test_control_commands(void)
+UNIT_CASE(control_commands, NULL)
 {
     control_command command = CONTROL_COMMAND_COUNT;
     const char *names[CONTROL_COMMAND_COUNT] = {"status", "reload", "upgrade"};
@@ -113,11 +114,10 @@ static void test_control_commands(void)
 
 typedef struct receiver {
     const ipc_handler *handlers;
-    size_t lines;   /* every line the channel delivered */
+    int lines;      /* every line the channel delivered */
     size_t handled; /* those a handler took */
     ipc_kind kinds[MAX_RECEIVED];
     char *payloads[MAX_RECEIVED];
-    bool timed_out;
 } receiver;
 
 static void record(receiver *r, ipc_kind kind, const char *payload)
@@ -176,25 +176,65 @@ static void on_line(ipc_channel *ch, const char *line, void *data)
     CHECK(rc == (r->handled > handled ? 0 : -1));
 }
 
-static void on_guard(uv_timer_t *timer)
+/* The loop and the log file the channels' cases share: a refused line is
+ * logged, and the cases count what the log says. */
+static uv_loop_t loop;
+static char log_path[] = "/tmp/test_ipc_log_XXXXXX";
+
+static bool channels_set_up(void)
 {
-    receiver *r = timer->data;
-    r->timed_out = true;
+    int fd = mkstemp(log_path);
+    if (!CHECK(fd >= 0))
+        return false;
+    close(fd);
+    if (CHECK(log_open("test", log_path) == 0) && CHECK(uv_loop_init(&loop) == 0))
+        return true;
+    log_close();
+    unlink(log_path);
+    return false;
 }
 
-/* Runs the loop until the receiver has seen `lines` lines; a timer bounds
- * the wait, so a lost line fails a check instead of hanging the test. */
-static void receive_lines(uv_loop_t *loop, receiver *r, size_t lines)
+static void channels_tear_down(void)
 {
-    uv_timer_t guard;
-    uv_timer_init(loop, &guard);
-    guard.data = r;
-    uv_timer_start(&guard, on_guard, 5000, 0);
-    while (r->lines < lines && !r->timed_out)
-        uv_run(loop, UV_RUN_ONCE);
-    uv_close((uv_handle_t *)&guard, NULL);
-    uv_run(loop, UV_RUN_NOWAIT);
-    CHECK(!r->timed_out);
+    CHECK(uv_loop_close(&loop) == 0);
+    log_close();
+    unlink(log_path);
+}
+
+static const unit_fixture channels = {"channels", channels_set_up, channels_tear_down};
+
+/* Runs the loop until the receiver has seen lines lines, at most 5 s, so a
+ * lost line fails a check instead of hanging the test. */
+static void receive_lines(receiver *r, int lines)
+{
+    CHECK(harness_run_until_count(&loop, &r->lines, lines, 5000));
+}
+
+/* Closes both channels and lets the loop finish closing them. */
+static void close_pair(ipc_channel *sender, ipc_channel *receiving)
+{
+    ipc_close(receiving);
+    ipc_close(sender);
+    uv_run(&loop, UV_RUN_DEFAULT);
+}
+
+/* A channel that only sends, and one named peer_name that hands what it
+ * receives to r, over a socket pair; false when they could not be made. */
+static bool open_pair(receiver *r, const char *peer_name, ipc_channel **sender, ipc_channel **receiving)
+{
+    int fds[2];
+    if (!CHECK(uv_socketpair(SOCK_STREAM, 0, fds, 0, 0) == 0))
+        return false;
+    *sender = ipc_create(&loop, "test receiver", NULL, NULL);
+    *receiving = ipc_create(&loop, peer_name, on_line, r);
+    if (!CHECK(*sender && *receiving)) {
+        close_pair(*sender, *receiving);
+        close(fds[0]);
+        close(fds[1]);
+        return false;
+    }
+    return CHECK(ipc_open_fd(*sender, fds[0]) == 0 && ipc_open_fd(*receiving, fds[1]) == 0) &&
+           CHECK(ipc_start(*receiving) == 0);
 }
 
 static size_t count_in_file(const char *path, const char *needle)
@@ -209,16 +249,12 @@ static size_t count_in_file(const char *path, const char *needle)
     return n;
 }
 
-static void test_senders_round_trip(uv_loop_t *loop)
+UNIT_CASE(senders_round_trip, &channels)
 {
-    int fds[2];
-    CHECK(uv_socketpair(SOCK_STREAM, 0, fds, 0, 0) == 0);
     receiver r = {.handlers = every_kind};
-    ipc_channel *sender = ipc_create(loop, "test receiver", NULL, NULL);
-    ipc_channel *receiving = ipc_create(loop, "test sender", on_line, &r);
-    CHECK(sender && receiving);
-    CHECK(ipc_open_fd(sender, fds[0]) == 0 && ipc_open_fd(receiving, fds[1]) == 0);
-    CHECK(ipc_start(receiving) == 0);
+    ipc_channel *sender, *receiving;
+    if (!open_pair(&r, "test sender", &sender, &receiving))
+        return;
     CHECK(ipc_send_ready(sender) == 0);
     CHECK(ipc_send_draining(sender) == 0);
     CHECK(ipc_send_stats(sender, "{\"rss\":1}") == 0);
@@ -227,7 +263,7 @@ static void test_senders_round_trip(uv_loop_t *loop)
     /* Refused before anything is written: each would break the framing. */
     CHECK(ipc_send_stats(sender, "{\"a\":\n1}") == -1);
     CHECK(ipc_send_cluster(sender, NULL) == -1);
-    receive_lines(loop, &r, 5);
+    receive_lines(&r, 5);
     ipc_kind sent[] = {IPC_READY, IPC_DRAINING, IPC_STATS, IPC_DRAIN, IPC_CLUSTER};
     CHECK(r.handled == 5);
     for (size_t i = 0; i < r.handled && i < 5; i++)
@@ -237,31 +273,25 @@ static void test_senders_round_trip(uv_loop_t *loop)
     CHECK_STR(r.payloads[4], "{\"workers\":[]}");
     for (size_t i = 0; i < r.handled; i++)
         free(r.payloads[i]);
-    ipc_close(receiving);
-    ipc_close(sender);
-    uv_run(loop, UV_RUN_DEFAULT);
+    close_pair(sender, receiving);
 }
 
 /* Unknown kinds once per channel, each known kind once per channel, however
  * often they come and whatever is wrong with them. */
-static void test_logged_once(uv_loop_t *loop, const char *log_path)
+UNIT_CASE(logged_once, &channels)
 {
-    int fds[2];
-    CHECK(uv_socketpair(SOCK_STREAM, 0, fds, 0, 0) == 0);
     receiver r = {.handlers = only_ready};
-    ipc_channel *sender = ipc_create(loop, "test receiver", NULL, NULL);
-    ipc_channel *receiving = ipc_create(loop, "noisy peer", on_line, &r);
-    CHECK(ipc_open_fd(sender, fds[0]) == 0 && ipc_open_fd(receiving, fds[1]) == 0 && ipc_start(receiving) == 0);
+    ipc_channel *sender, *receiving;
+    if (!open_pair(&r, "noisy peer", &sender, &receiving))
+        return;
     const char *lines[] = {"hello", "hello",     "goodbye {}", "stats", "stats [1]",  "ready now",
                            "ready", "ready now", "drain",      "drain", "cluster {}", "cluster {}"};
-    size_t count = sizeof lines / sizeof lines[0];
-    for (size_t i = 0; i < count; i++)
+    int count = (int)(sizeof lines / sizeof lines[0]);
+    for (int i = 0; i < count; i++)
         CHECK(ipc_send_line(sender, lines[i]) == 0);
-    receive_lines(loop, &r, count);
+    receive_lines(&r, count);
     CHECK(r.lines == count && r.handled == 1 && r.kinds[0] == IPC_READY && !r.payloads[0]);
-    ipc_close(receiving);
-    ipc_close(sender);
-    uv_run(loop, UV_RUN_DEFAULT);
+    close_pair(sender, receiving);
     CHECK(count_in_file(log_path, "ipc (noisy peer): ") == 5);
     CHECK(count_in_file(log_path, "unknown kind \"hello\"") == 1);
     CHECK(count_in_file(log_path, "malformed \"stats\"") == 1);
@@ -269,31 +299,4 @@ static void test_logged_once(uv_loop_t *loop, const char *log_path)
     CHECK(count_in_file(log_path, "unexpected \"drain\"") == 1);
     CHECK(count_in_file(log_path, "unexpected \"cluster\"") == 1);
     CHECK(count_in_file(log_path, "goodbye") == 0);
-}
-
-static void test_over_pipes(void)
-{
-    char log_path[] = "/tmp/test_ipc_log_XXXXXX";
-    int fd = mkstemp(log_path);
-    CHECK(fd >= 0);
-    if (fd >= 0)
-        close(fd);
-    CHECK(log_open("test", log_path) == 0);
-    uv_loop_t loop;
-    CHECK(uv_loop_init(&loop) == 0);
-    test_senders_round_trip(&loop);
-    test_logged_once(&loop, log_path);
-    CHECK(uv_loop_close(&loop) == 0);
-    log_close();
-    unlink(log_path);
-}
-
-int main(void)
-{
-    test_every_kind();
-    test_unknown_kinds();
-    test_malformed_lines();
-    test_control_commands();
-    test_over_pipes();
-    UNIT_REPORT();
 }

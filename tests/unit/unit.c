@@ -8,8 +8,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-/* The bounds of the section, from the linker; weak, as a binary whose file
- * has a main() of its own has no section at all. */
+/* The bounds of the section, from the linker; weak, as a binary with no
+ * case yet has no section at all. */
 extern const unit_case *const __start_unit_cases[] __attribute__((weak));
 extern const unit_case *const __stop_unit_cases[] __attribute__((weak));
 
@@ -211,10 +211,4 @@ int unit_run(int argc, char **argv)
     int status = run_selected(argc, argv, cases);
     free(cases);
     return status;
-}
-
-int unit_report(void)
-{
-    printf("%d passed, %d failed\n", atomic_load(&unit_passed), atomic_load(&unit_failed));
-    return atomic_load(&unit_failed) ? 1 : 0;
 }

@@ -59,9 +59,4 @@ bool unit_check_str(const char *actual, const char *expected, const char *file, 
 #define CHECK(cond) unit_check((cond) ? true : false, __FILE__, __LINE__, #cond)
 #define CHECK_STR(actual, expected) unit_check_str((actual), (expected), __FILE__, __LINE__)
 
-/* A file with a main() of its own and no cases yet: main ends with
- * UNIT_REPORT(), which prints the counts and returns the exit status. */
-int unit_report(void);
-#define UNIT_REPORT() return unit_report()
-
 #endif
