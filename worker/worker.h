@@ -33,12 +33,19 @@ typedef struct worker {
     seal_ring reservation_seal;
     password_secret password; /* keys record password hashes */
     struct webhook_outbox *outbox; /* notifications to webhook_urls; NULL once stopping */
+    struct operation_reconciler *reconciler; /* settles interrupted operations; NULL once stopping */
+    size_t work_in_flight; /* work.c */
     bool draining;
     char **argv;          /* for /monitors/system */
     char system_uid[40];  /* random per process start */
     char started_at[32];  /* ISO-8601 */
     char *cluster_json;   /* the master's latest figures of every process, or NULL */
 } worker;
+
+/* work.c: work of this worker in flight (requests, the reconciler's
+ * settlements), so that a draining worker waits for it. */
+void worker_work_begin(worker *w);
+void worker_work_end(worker *w);
 
 /* The route table (routes.c). */
 extern const http_route worker_routes[];
@@ -69,6 +76,8 @@ void webhooks_receive_iamport(http_exchange *ex, const http_route_params *params
 void webhooks_receive_toss(http_exchange *ex, const http_route_params *params, void *context);
 /* webhooks/webhook_retry.c: an operator re-sends failed notifications */
 void webhooks_retry_failed(http_exchange *ex, const http_route_params *params, void *context);
+/* operations/operation_list.c: an operator lists operations by state */
+void operations_list(http_exchange *ex, const http_route_params *params, void *context);
 /* webhooks/test_receiver.c: the test receiver (local mode) */
 void test_receiver_keep(http_exchange *ex, const http_route_params *params, void *context);
 void test_receiver_list(http_exchange *ex, const http_route_params *params, void *context);
