@@ -79,8 +79,8 @@ static void release(decide_job *job, const char *why, const app_error *err)
              err->message);
     log_warn("reconciler: operation %s (%s, %s): %s", job->row->id, job->row->kind, job->row->vendor_code,
              job->op.decision);
-    operation_store_release(job->app->db, job->row->id, job->op.decision, OPERATION_DECIDE_MAX_ATTEMPTS, on_released,
-                            job);
+    operation_store_release(job->app->db, job->row->id, job->op.decision, OPERATION_DECIDE_MAX_ATTEMPTS,
+                            job->app->config.reconcile_interval_ms, on_released, job);
 }
 
 /* ---- a cancel ---- */

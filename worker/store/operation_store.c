@@ -41,7 +41,8 @@ static const char claim_sql[] =
     "  o.refund_before, o.input, o.idempotency_key, o.attempts";
 
 static const char release_sql[] =
-    "UPDATE payment_operations SET claimed_until = NULL, decision = $2, updated_at = now(),"
+    "UPDATE payment_operations SET decision = $2, updated_at = now(),"
+    " claimed_until = now() + attempts * $4::bigint * interval '1 millisecond',"
     " state = CASE WHEN attempts >= $3::integer THEN 'unknown' ELSE state END,"
     " settled_at = CASE WHEN attempts >= $3::integer THEN now() END"
     " WHERE id = $1 AND state = 'pending' RETURNING state";
@@ -213,7 +214,7 @@ void operation_store_claim(pg_pool *pool, uint64_t after_ms, uint64_t lease_ms, 
 }
 
 void operation_store_release(pg_pool *pool, const char *id, const char *decision, int max_attempts,
-                             operation_state_cb done, void *data)
+                             uint64_t backoff_ms, operation_state_cb done, void *data)
 {
     app_error err = {0};
     store_call *call = call_new(CALL_RELEASE, data, &err);
@@ -222,10 +223,11 @@ void operation_store_release(pg_pool *pool, const char *id, const char *decision
         return;
     }
     call->cb.released = done;
-    char max[16];
+    char max[16], backoff[24];
     snprintf(max, sizeof max, "%d", max_attempts);
-    const char *params[] = {id, decision, max};
-    pg_pool_query(pool, release_sql, 3, params, on_result, call);
+    snprintf(backoff, sizeof backoff, "%" PRIu64, backoff_ms);
+    const char *params[] = {id, decision, max, backoff};
+    pg_pool_query(pool, release_sql, 4, params, on_result, call);
 }
 
 void operation_store_list(pg_pool *pool, const char *state, int limit, pg_result_cb cb, void *data)

@@ -75,11 +75,12 @@ typedef void (*operation_claim_cb)(operation_claimed **rows, size_t count, const
 void operation_store_claim(pg_pool *pool, uint64_t after_ms, uint64_t lease_ms, operation_claim_cb cb, void *data);
 
 /* Gives a claimed operation back after a try that settled nothing (the
- * vendor did not answer), with why; after max_attempts it becomes
- * "unknown". done gets the state it is left in. */
+ * vendor did not answer), with why, to be claimed again after its attempts
+ * times backoff_ms, so that a long vendor outage is not hammered; after
+ * max_attempts it becomes "unknown". done gets the state it is left in. */
 typedef void (*operation_state_cb)(const char *state, const app_error *err, void *data);
 void operation_store_release(pg_pool *pool, const char *id, const char *decision, int max_attempts,
-                             operation_state_cb done, void *data);
+                             uint64_t backoff_ms, operation_state_cb done, void *data);
 
 /* The operations in state (all when NULL), newest first, at most limit, as
  * one JSON array text without secrets; res is valid during cb only
