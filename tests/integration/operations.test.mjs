@@ -150,6 +150,26 @@ describe("operations that move money", () => {
       assert.match(op.reason, /amount mismatch/);
     });
 
+    test("iamport mismatch cancel answered too late: settled by the reconciler", async () => {
+      const source = newSource();
+      const uid = await drivers.iamport.card(source.id, 7_000);
+      const start = await fakeStats(fakes.iamport);
+      await setFakeLatency(fakes.iamport, { ms: 1_500, match: "/cancel" });
+      try {
+        const message = await expectStatus(record(server, drivers.iamport, uid, source, 6_000), 422);
+        assert.match(message, /amount mismatch.*being cancelled at the vendor/);
+      } finally {
+        await setFakeLatency(fakes.iamport, { ms: 0 });
+      }
+      const op = await waitFor(async () => {
+        const [latest] = await operationsOf(server, uid);
+        return latest?.state === "succeeded" && latest;
+      }, 15_000, "the reconciled mismatch cancel");
+      assert.equal(op.kind, "mismatch_cancel");
+      assert.match(op.decision, /performed at the vendor/);
+      assert.equal((await fakeStats(fakes.iamport)).cancels - start.cancels, 1, "cancelled once");
+    });
+
     test("a Toss payment awaiting approval that mismatches is not confirmed", async () => {
       const source = newSource();
       const uid = await drivers.toss.card(source.id, 10_000);

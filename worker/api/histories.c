@@ -14,6 +14,7 @@
 #include "history_store.h"
 #include "log.h"
 #include "operation.h"
+#include "operation_mismatch.h"
 #include "payment_input.h"
 #include "sealed_json.h"
 
@@ -36,7 +37,7 @@ typedef struct history_request {
     char *password_hash;
     history_values values;
     history_new insert;
-    operation op;      /* a confirm or a mismatch cancel, once started */
+    operation op;      /* a confirm, once started */
     app_error refusal; /* answered after the operation is settled */
 } history_request;
 
@@ -253,88 +254,10 @@ static void start_confirm(history_request *r)
     operation_store_create(r->api.app->db, &in, on_confirm_created, r);
 }
 
-/* ---- a paid payment of another order or amount ---- */
-
-static void on_mismatch_settled(const app_error *err, void *data)
+static void on_mismatch_answered(const app_error *answer, void *data)
 {
     history_request *r = data;
-    if (err)
-        log_warn("histories: cannot settle operation %s (%d %s); the reconciler will", r->op.id, err->status,
-                 err->message);
-    api_request_fail(&r->api, &r->refusal);
-}
-
-static void on_mismatch_cancelled(vendor_payment *payment, const app_error *err, void *data)
-{
-    history_request *r = data;
-    char why[sizeof r->refusal.message];
-    snprintf(why, sizeof why, "%s", r->refusal.message);
-    if (!err) {
-        if (operation_keep_answer(&r->op, payment) < 0)
-            log_warn("histories: cannot seal the vendor's answer of operation %s", r->op.id);
-        vendor_payment_free(payment);
-        app_error_set(&r->refusal, 422, "%.180s: the payment was cancelled at the vendor", why);
-        operation_settle_now(&r->op, "succeeded", why, on_mismatch_settled, r);
-        return;
-    }
-    if (operation_refused(err)) {
-        app_error_set(&r->refusal, 422, "%.180s; the vendor refused to cancel the payment", why);
-        operation_settle_now(&r->op, "refused", err->message, on_mismatch_settled, r);
-        return;
-    }
-    log_warn("histories: no answer to the mismatch cancel of operation %s (%d %s); the reconciler settles it",
-             r->op.id, err->status, err->message);
-    app_error_set(&r->refusal, 422, "%.180s; the payment is being cancelled at the vendor", why);
-    api_request_fail(&r->api, &r->refusal);
-}
-
-static void on_mismatch_created(const char *id, const app_error *err, void *data)
-{
-    history_request *r = data;
-    if (err) {
-        api_request_fail(&r->api, err->status == 409 ? &r->refusal : err);
-        return;
-    }
-    snprintf(r->op.id, sizeof r->op.id, "%s", id);
-    const vendor_adapter *adapter = vendor_find(r->vendor.code);
-    adapter->cancel(r->api.app->vendors, r->store, r->vendor.uid, r->op.guard.checksum, r->refusal.message, NULL,
-                    &r->op.guard, on_mismatch_cancelled, r);
-}
-
-/* Whether a refused payment is cancelled rather than left charged. */
-static bool cancels_mismatch(const history_request *r, const vendor_payment *payment)
-{
-    const vendor_adapter *adapter = vendor_find(r->vendor.code);
-    return adapter->cancels_mismatch && !payment->awaits_approval &&
-           (payment->status == VENDOR_STATUS_PAID || payment->status == VENDOR_STATUS_PARTIAL) &&
-           payment->amount - payment->refunded > 0;
-}
-
-/* Cancels at the vendor all that remains of a payment refused with
- * r->refusal, as an operation (its reason the refusal), then answers 422. */
-static void start_mismatch_cancel(history_request *r, vendor_payment *payment)
-{
-    r->op.app = r->api.app;
-    double remaining = operation_key_checksum(payment->amount, payment->refunded);
-    db_amount_text(remaining, r->op.amount, sizeof r->op.amount);
-    db_amount_text(payment->refunded, r->op.refund_before, sizeof r->op.refund_before);
-    vendor_payment_free(payment);
-    if (operation_key_mismatch(r->vendor.uid, r->op.amount, r->op.key) < 0) {
-        api_request_fail(&r->api, &r->refusal);
-        return;
-    }
-    r->op.guard = (vendor_guard){.idempotency_key = r->op.key, .has_checksum = true, .checksum = remaining};
-    operation_new in = {
-        .kind = "mismatch_cancel",
-        .vendor_code = r->vendor.code,
-        .vendor_store_id = r->vendor.store_id,
-        .vendor_uid = r->vendor.uid,
-        .amount = r->op.amount,
-        .reason = r->refusal.message,
-        .refund_before = r->op.refund_before,
-        .idempotency_key = r->op.key,
-    };
-    operation_store_create(r->api.app->db, &in, on_mismatch_created, r);
+    api_request_fail(&r->api, answer);
 }
 
 /* The payment is checked before any confirmation, so that we never confirm
@@ -347,8 +270,9 @@ static void on_fetched(vendor_payment *payment, const app_error *err, void *data
         return;
     }
     if (!payment_matches(r, payment, &r->refusal)) {
-        if (cancels_mismatch(r, payment)) {
-            start_mismatch_cancel(r, payment);
+        if (operation_mismatch_applies(payment, r->vendor.code)) {
+            operation_mismatch_cancel(r->api.app, r->store, &r->vendor, payment, &r->refusal, on_mismatch_answered,
+                                      r);
             return;
         }
         vendor_payment_free(payment);
