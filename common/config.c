@@ -191,6 +191,9 @@ static void read_process_settings(cfg_reader *r, cfg *c)
     c->idle_timeout_ms = (uint64_t)read_integer(r, "PAYMENT_IDLE_TIMEOUT_MS", 60000, 10, 86400000);
     c->drain_timeout_ms = (uint64_t)read_integer(r, "PAYMENT_DRAIN_TIMEOUT_MS", 30000, 10, 86400000);
     c->vendor_timeout_ms = (uint64_t)read_integer(r, "PAYMENT_VENDOR_TIMEOUT_MS", 10000, 10, 600000);
+    c->reconcile_interval_ms = (uint64_t)read_integer(r, "PAYMENT_RECONCILE_INTERVAL_MS", 5000, 10, 3600000);
+    c->reconcile_after_ms = (uint64_t)read_integer(r, "PAYMENT_RECONCILE_AFTER_MS",
+                                                   (long long)c->vendor_timeout_ms + 5000, 0, 86400000);
     c->pid_file = read_string(r, "PAYMENT_PID_FILE", "var/run/payments.pid");
     c->control_socket = read_string(r, "PAYMENT_CONTROL_SOCKET", "var/run/payments.sock");
     c->log_file = read_string(r, "PAYMENT_LOG_FILE", "");

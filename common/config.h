@@ -65,6 +65,11 @@ typedef struct cfg {
     uint64_t idle_timeout_ms;    /* PAYMENT_IDLE_TIMEOUT_MS (keep-alive) */
     uint64_t drain_timeout_ms;   /* PAYMENT_DRAIN_TIMEOUT_MS */
     uint64_t vendor_timeout_ms;  /* PAYMENT_VENDOR_TIMEOUT_MS */
+    /* The reconciler of operations that move money: how often it claims,
+     * and how long an operation stays pending before it is taken (default
+     * the vendor timeout plus 5 s, so a call still in flight is left alone). */
+    uint64_t reconcile_interval_ms; /* PAYMENT_RECONCILE_INTERVAL_MS */
+    uint64_t reconcile_after_ms;    /* PAYMENT_RECONCILE_AFTER_MS */
     char *pid_file;              /* PAYMENT_PID_FILE */
     char *control_socket;        /* PAYMENT_CONTROL_SOCKET */
     char *log_file;              /* PAYMENT_LOG_FILE, empty: stderr */

@@ -6,6 +6,7 @@
 #include "worker.h"
 
 #include "log.h"
+#include "operation_reconciler.h"
 #include "webhook_outbox.h"
 
 #include <openssl/crypto.h>
@@ -52,6 +53,11 @@ static void on_outbox_closed(void *data)
     shut_down(data);
 }
 
+static void on_reconciler_closed(void *data)
+{
+    shut_down(data);
+}
+
 /* Last step of a drain: every resource closes; uv_run returns when all are.
  * The webhook outbox goes first: it records its interrupted deliveries
  * through the database pool, which closes after it. The vendor context and
@@ -61,6 +67,13 @@ static void on_outbox_closed(void *data)
 static void shut_down(worker_process *p)
 {
     worker *w = &p->app;
+    if (w->reconciler) {
+        /* Its settlements record through the pool and the vendor context. */
+        operation_reconciler *reconciler = w->reconciler;
+        w->reconciler = NULL;
+        operation_reconciler_close(reconciler, on_reconciler_closed, p);
+        return;
+    }
     if (w->outbox) {
         webhook_outbox *outbox = w->outbox;
         w->outbox = NULL;
@@ -326,6 +339,9 @@ static int start_worker(worker_process *p)
         return -1;
     w->outbox = webhook_outbox_create(w->loop, w->db, &w->connection_key, &w->history_seal, &w->config);
     if (!w->outbox)
+        return -1;
+    w->reconciler = operation_reconciler_create(w);
+    if (!w->reconciler)
         return -1;
     p->drain_timer.data = p;
     if (worker_work_init(w) < 0 || uv_timer_init(w->loop, &p->drain_timer) < 0)

@@ -17,6 +17,7 @@ const http_route worker_routes[] = {
     {"POST", "/payments/internal/webhook", test_receiver_keep},
     {"GET", "/payments/internal/webhook", test_receiver_list},
     {"POST", "/payments/internal/webhooks/retry", webhooks_retry_failed},
+    {"GET", "/payments/internal/operations", operations_list},
     {"GET", "/monitors/performance", monitors_performance},
     {"GET", "/monitors/system", monitors_system},
 };

@@ -33,6 +33,7 @@ typedef struct worker {
     seal_ring reservation_seal;
     password_secret password; /* keys record password hashes */
     struct webhook_outbox *outbox; /* notifications to webhook_urls; NULL once stopping */
+    struct operation_reconciler *reconciler; /* settles interrupted operations; NULL once stopping */
     bool draining;
     /* work.c: requests, thread-pool jobs and other work not yet finished; a
      * draining worker exits only once it is 0. work_idle (set by main.c)
@@ -85,6 +86,8 @@ void webhooks_receive_iamport(http_exchange *ex, const http_route_params *params
 void webhooks_receive_toss(http_exchange *ex, const http_route_params *params, void *context);
 /* webhooks/webhook_retry.c: an operator re-sends failed notifications */
 void webhooks_retry_failed(http_exchange *ex, const http_route_params *params, void *context);
+/* operations/operation_list.c: an operator lists operations by state */
+void operations_list(http_exchange *ex, const http_route_params *params, void *context);
 /* webhooks/test_receiver.c: the test receiver (local mode) */
 void test_receiver_keep(http_exchange *ex, const http_route_params *params, void *context);
 void test_receiver_list(http_exchange *ex, const http_route_params *params, void *context);

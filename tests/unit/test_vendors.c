@@ -310,7 +310,7 @@ static vendor_result do_fetch(const adapter_call *v, const char *uid)
 static vendor_result do_approve(const adapter_call *v, const char *uid, const char *order_id, double amount)
 {
     vendor_result r = {0};
-    v->adapter->approve(v->ctx, &v->store, uid, order_id, amount, on_payment, &r);
+    v->adapter->approve(v->ctx, &v->store, uid, order_id, amount, NULL, on_payment, &r);
     finish(&env, &r);
     return r;
 }
@@ -319,7 +319,7 @@ static vendor_result do_cancel(const adapter_call *v, const char *uid, double am
                                const vendor_refund_account *account)
 {
     vendor_result r = {0};
-    v->adapter->cancel(v->ctx, &v->store, uid, amount, reason, account, on_payment, &r);
+    v->adapter->cancel(v->ctx, &v->store, uid, amount, reason, account, NULL, on_payment, &r);
     finish(&env, &r);
     return r;
 }

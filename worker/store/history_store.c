@@ -152,7 +152,7 @@ typedef struct history_write {
     const char *cancel_params[2];
     const char *update_params[7];
     const char *id_params[1];
-    db_statement statements[6];
+    db_statement statements[7];
 } history_write;
 
 static void on_written(const app_error *err, void *data)
@@ -263,7 +263,9 @@ void history_store_insert(pg_pool *pool, const history_new *input, history_recor
     write->statements[0] = (db_statement){insert_sql, 14, write->insert_params, read_inserted_id};
     write->statements[1] = (db_statement){insert_cancels_sql, 2, write->cancel_params, NULL};
     write->statements[2] = (db_statement){select_by_id_sql, 1, write->id_params, read_record};
-    db_transaction_run(pool, write->statements, 3, on_written, write);
+    if (input->also)
+        write->statements[3] = *input->also;
+    db_transaction_run(pool, write->statements, 4, on_written, write);
 }
 
 void history_store_apply(pg_pool *pool, const char *id, const history_values *values,
@@ -293,7 +295,10 @@ void history_store_apply(pg_pool *pool, const char *id, const history_values *va
     write->statements[2] = (db_statement){update_sql, 7, write->update_params, NULL};
     write->statements[3] = (db_statement){insert_cancels_sql, 2, write->cancel_params, NULL};
     write->statements[4] = (db_statement){select_by_id_sql, 1, write->id_params, observer ? read_current : read_record};
-    db_transaction_run(pool, write->statements, observer ? 6 : 5, on_written, write);
+    /* statements[5] is the observer's to fill; [6] runs whatever changed. */
+    if (observer && observer->also)
+        write->statements[6] = *observer->also;
+    db_transaction_run(pool, write->statements, 7, on_written, write);
 }
 
 void history_store_upgrade_password(pg_pool *pool, const char *id, const char *old_hash, const char *new_hash)

@@ -56,6 +56,8 @@ typedef struct history_new {
     const char *password_hash;
     const char *price; /* numeric text */
     const history_values *values;
+    /* Run last in the same transaction (an operation's settlement), or NULL. */
+    const db_statement *also;
 } history_new;
 
 /* Inserts the history and its cancels; answers the stored record (409 when
@@ -76,6 +78,9 @@ typedef struct history_observer {
     /* Reads the extra statement's result, like any db_statement read; may be NULL. */
     db_read_fn read_extra;
     void *data;
+    /* Run last in the same transaction whatever changed (an operation's
+     * settlement), or NULL; valid until the apply's callback. */
+    const db_statement *also;
 } history_observer;
 
 /* Records a newer vendor answer on an existing history: refund, times and

@@ -52,7 +52,7 @@ static void iamport_fetch_token(vendor_context *ctx, vendor_token_entry *entry, 
     char *url = vendor_url(store->base_url, "users", "getToken", NULL);
     json_t *body = json_pack("{s:s, s:s}", "imp_key", store->key, "imp_secret", store->secret);
     if (url && body) {
-        vendor_request req = {&iamport_dialect, "POST", url, NULL, body, false};
+        vendor_request req = {&iamport_dialect, "POST", url, NULL, body, false, NULL};
         vendor_call(ctx, &req, iamport_token_answered, entry);
     } else {
         app_error err;
@@ -123,7 +123,8 @@ static void iamport_authorized(const char *token, const app_error *err, void *da
         vendor_later(op->ctx, iamport_op_deliver_failure, op);
         return;
     }
-    vendor_request req = {&iamport_dialect, op->method, op->url, op->token, op->body, op->reply.billing_cb != NULL};
+    vendor_request req = {&iamport_dialect, op->method, op->url, op->token, op->body, op->reply.billing_cb != NULL,
+                          NULL};
     vendor_call(op->ctx, &req, iamport_answered, op);
 }
 
@@ -199,19 +200,25 @@ static void iamport_fetch(vendor_context *ctx, const vendor_store *store, const 
 }
 
 static void iamport_approve(vendor_context *ctx, const vendor_store *store, const char *uid, const char *order_id,
-                            double amount, vendor_payment_cb cb, void *data)
+                            double amount, const vendor_guard *guard, vendor_payment_cb cb, void *data)
 {
     (void)order_id;
     (void)amount;
+    (void)guard; /* a fetch moves no money */
     iamport_fetch(ctx, store, uid, cb, data);
 }
 
 /* IIamportPaymentCancel.ICreate; the refund account is for paid virtual accounts. */
 static json_t *iamport_cancel_body(const char *uid, double amount, const char *reason,
-                                   const vendor_refund_account *account)
+                                   const vendor_refund_account *account, const vendor_guard *guard)
 {
     json_t *body = json_pack("{s:s, s:o, s:s}", "imp_uid", uid, "amount", vendor_json_amount(amount), "reason",
                              reason ? reason : "");
+    if (body && guard && guard->has_checksum &&
+        json_object_set_new(body, "checksum", vendor_json_amount(guard->checksum)) != 0) {
+        json_decref(body);
+        return NULL;
+    }
     if (!body || !account)
         return body;
     const char *fields[][2] = {{"refund_holder", account->holder},
@@ -228,14 +235,15 @@ static json_t *iamport_cancel_body(const char *uid, double amount, const char *r
 }
 
 static void iamport_cancel(vendor_context *ctx, const vendor_store *store, const char *uid, double amount,
-                           const char *reason, const vendor_refund_account *account, vendor_payment_cb cb, void *data)
+                           const char *reason, const vendor_refund_account *account, const vendor_guard *guard,
+                           vendor_payment_cb cb, void *data)
 {
     iamport_op *op = iamport_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
     if (!op->err.status) {
         op->url = vendor_url(store->base_url, "payments", "cancel", NULL);
-        op->body = iamport_cancel_body(uid, amount, reason, account);
+        op->body = iamport_cancel_body(uid, amount, reason, account, guard);
         if (!op->body)
             app_error_set(&op->err, 500, "out of memory calling iamport");
     }
@@ -256,6 +264,7 @@ static void iamport_fetch_billing(vendor_context *ctx, const vendor_store *store
 
 const vendor_adapter iamport_adapter = {
     .code = "iamport",
+    .cancels_mismatch = true,
     .fetch = iamport_fetch,
     .approve = iamport_approve,
     .cancel = iamport_cancel,

@@ -29,7 +29,8 @@ typedef struct toss_op {
     bool verify_order; /* Toss did not check it (already processed): we do */
     char *order_id;
     double amount;
-    app_error err; /* a failure found before any call */
+    char *idempotency_key; /* sent with the confirm or cancel, not the GET after it */
+    app_error err;         /* a failure found before any call */
 } toss_op;
 
 static void toss_op_free(toss_op *op)
@@ -40,6 +41,7 @@ static void toss_op_free(toss_op *op)
     }
     free(op->url);
     free(op->order_id);
+    free(op->idempotency_key);
     free(op);
 }
 
@@ -90,7 +92,8 @@ static void toss_answered(json_t *doc, const app_error *err, long http_status, v
 
 static void toss_op_call(toss_op *op, const char *method, json_t *body)
 {
-    vendor_request req = {&toss_dialect, method, op->url, op->authorization, body, op->reply.billing_cb != NULL};
+    vendor_request req = {&toss_dialect, method, op->url, op->authorization, body, op->reply.billing_cb != NULL,
+                          body ? op->idempotency_key : NULL};
     vendor_call(op->ctx, &req, toss_answered, op);
 }
 
@@ -159,6 +162,15 @@ static toss_op *toss_op_new(vendor_context *ctx, const vendor_store *store, cons
     return op;
 }
 
+/* Keeps the guard's key for the call; false when out of memory. */
+static bool toss_op_guard(toss_op *op, const vendor_guard *guard)
+{
+    if (!guard || !guard->idempotency_key)
+        return true;
+    op->idempotency_key = strdup(guard->idempotency_key);
+    return op->idempotency_key != NULL;
+}
+
 /* Calls method on op->url (set by the caller unless err was set); takes body. */
 static void toss_op_start(toss_op *op, const char *method, json_t *body, bool body_expected)
 {
@@ -185,7 +197,7 @@ static void toss_fetch(vendor_context *ctx, const vendor_store *store, const cha
 }
 
 static void toss_approve(vendor_context *ctx, const vendor_store *store, const char *uid, const char *order_id,
-                         double amount, vendor_payment_cb cb, void *data)
+                         double amount, const vendor_guard *guard, vendor_payment_cb cb, void *data)
 {
     toss_op *op = toss_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
@@ -196,8 +208,9 @@ static void toss_approve(vendor_context *ctx, const vendor_store *store, const c
         op->amount = amount;
         op->order_id = strdup(order_id ? order_id : "");
         op->url = vendor_url(store->base_url, "v1", "payments", uid, NULL);
-        body = op->order_id ? json_pack("{s:s, s:o}", "orderId", op->order_id, "amount", vendor_json_amount(amount))
-                            : NULL;
+        body = op->order_id && toss_op_guard(op, guard)
+                   ? json_pack("{s:s, s:o}", "orderId", op->order_id, "amount", vendor_json_amount(amount))
+                   : NULL;
     }
     toss_op_start(op, "POST", body, true);
 }
@@ -218,7 +231,8 @@ static json_t *toss_cancel_body(double amount, const char *reason, const vendor_
 }
 
 static void toss_cancel(vendor_context *ctx, const vendor_store *store, const char *uid, double amount,
-                        const char *reason, const vendor_refund_account *account, vendor_payment_cb cb, void *data)
+                        const char *reason, const vendor_refund_account *account, const vendor_guard *guard,
+                        vendor_payment_cb cb, void *data)
 {
     toss_op *op = toss_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
@@ -226,7 +240,7 @@ static void toss_cancel(vendor_context *ctx, const vendor_store *store, const ch
     json_t *body = NULL;
     if (!op->err.status) {
         op->url = vendor_url(store->base_url, "v1", "payments", uid, "cancel", NULL);
-        body = toss_cancel_body(amount, reason, account);
+        body = toss_op_guard(op, guard) ? toss_cancel_body(amount, reason, account) : NULL;
     }
     toss_op_start(op, "POST", body, true);
 }

@@ -62,6 +62,16 @@ typedef struct vendor_refund_account {
     const char *mobile;
 } vendor_refund_account;
 
+/* What makes a repeated money-moving call harmless at the vendor, derived
+ * from what we knew before the first attempt (worker/operations/): Toss
+ * answers a repeated Idempotency-Key with its first answer; iamport refuses
+ * a cancel whose checksum is not the amount still cancellable. */
+typedef struct vendor_guard {
+    const char *idempotency_key; /* Toss; NULL sends none */
+    bool has_checksum;           /* iamport cancels */
+    double checksum;
+} vendor_guard;
+
 /* The callback owns the result (NULL exactly when err is set) and frees it
  * with vendor_payment_free / vendor_billing_free. */
 typedef void (*vendor_payment_cb)(vendor_payment *payment, const app_error *err, void *data);
@@ -73,17 +83,22 @@ typedef struct vendor_context vendor_context;
 
 typedef struct vendor_adapter {
     const char *code; /* "iamport", "toss.payments" */
+    /* A paid payment refused for another order or amount is cancelled at
+     * the vendor (iamport, as the original server does), not left charged. */
+    bool cancels_mismatch;
     /* The payment as the vendor knows it now. */
     void (*fetch)(vendor_context *ctx, const vendor_store *store, const char *uid, vendor_payment_cb cb,
                   void *data);
     /* Confirms a payment awaiting approval (Toss) for order_id and amount,
      * answering the payment afterwards; a vendor without approval fetches. */
     void (*approve)(vendor_context *ctx, const vendor_store *store, const char *uid, const char *order_id,
-                    double amount, vendor_payment_cb cb, void *data);
+                    double amount, const vendor_guard *guard, vendor_payment_cb cb, void *data);
     /* Refunds amount (full or partial); account is required for a paid
-     * virtual account, NULL otherwise. Answers the payment after the cancel. */
+     * virtual account, NULL otherwise. Answers the payment after the cancel.
+     * guard may be NULL (no key, no checksum). */
     void (*cancel)(vendor_context *ctx, const vendor_store *store, const char *uid, double amount,
-                   const char *reason, const vendor_refund_account *account, vendor_payment_cb cb, void *data);
+                   const char *reason, const vendor_refund_account *account, const vendor_guard *guard,
+                   vendor_payment_cb cb, void *data);
     /* A billing key; customer_key is our source.id (Toss checks it). */
     void (*fetch_billing)(vendor_context *ctx, const vendor_store *store, const char *uid,
                           const char *customer_key, vendor_billing_cb cb, void *data);

@@ -176,13 +176,22 @@ static int call_send(vendor_call_state *call, const vendor_request *req, const c
     char *authorization = req->authorization ? call_authorization_header(req->authorization) : NULL;
     if (req->authorization && !authorization)
         return -1;
-    const char *headers[4];
+    char idempotency[384];
+    if (req->idempotency_key &&
+        snprintf(idempotency, sizeof idempotency, "Idempotency-Key: %s", req->idempotency_key) >=
+            (int)sizeof idempotency) {
+        wipe_free(authorization);
+        return -1;
+    }
+    const char *headers[5];
     size_t n = 0;
     headers[n++] = "Accept: application/json";
     if (body)
         headers[n++] = "Content-Type: application/json";
     if (authorization)
         headers[n++] = authorization;
+    if (req->idempotency_key)
+        headers[n++] = idempotency;
     headers[n] = NULL;
     http_client_request hreq = {
         .method = req->method,

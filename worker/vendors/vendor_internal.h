@@ -71,6 +71,7 @@ typedef struct vendor_request {
     const char *authorization; /* the Authorization header's value, or NULL; never logged */
     json_t *body;              /* sent as JSON when not NULL; borrowed */
     bool url_is_secret;        /* the url names a billing key: the log shows its path only */
+    const char *idempotency_key; /* sent as Idempotency-Key when not NULL */
 } vendor_request;
 
 /* doc is borrowed for the callback: on success the answer (for an enveloped

@@ -71,7 +71,7 @@ int webhook_record_init(webhook_record *record, worker *w, const char *origin, c
     memset(record, 0, sizeof *record);
     record->app = w;
     record->origin = origin;
-    record->observer = (history_observer){observe, read_queued, record};
+    record->observer = (history_observer){observe, read_queued, record, NULL};
     if (!event)
         return 0;
     record->event = sealed_json_seal(&w->history_seal, event);
@@ -99,6 +99,11 @@ void webhook_record_apply(webhook_record *record, const char *id, const vendor_p
         return;
     }
     history_store_apply(w->db, id, &record->values, &record->observer, on_applied, record);
+}
+
+void webhook_record_also(webhook_record *record, const db_statement *also)
+{
+    record->observer.also = also;
 }
 
 void webhook_record_free(webhook_record *record)

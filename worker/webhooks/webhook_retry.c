@@ -7,11 +7,10 @@
 
 #include "api_input.h"
 #include "query_param.h"
+#include "system_auth.h"
 #include "webhook_outbox.h"
 #include "webhook_store.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,33 +19,6 @@ typedef struct retry_call {
     http_exchange *ex;
     worker *app;
 } retry_call;
-
-/* Compares digests, so neither the content nor the length of the
- * password leaks through timing. */
-static bool same_secret(const char *given, const char *expected)
-{
-    unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
-    unsigned int a_len = 0, b_len = 0;
-    if (EVP_Digest(given, strlen(given), a, &a_len, EVP_sha256(), NULL) != 1 ||
-        EVP_Digest(expected, strlen(expected), b, &b_len, EVP_sha256(), NULL) != 1)
-        return false;
-    return a_len == b_len && CRYPTO_memcmp(a, b, a_len) == 0;
-}
-
-/* 401 without credentials, 403 with wrong ones. */
-static bool authorized(http_exchange *ex, const worker *w)
-{
-    const char *header = http_request_header(http_exchange_request(ex), "Authorization");
-    if (!header || strncmp(header, "Bearer ", 7) != 0) {
-        http_respond_error(ex, 401, "Authorization: Bearer <PAYMENT_SYSTEM_PASSWORD> is required");
-        return false;
-    }
-    if (!same_secret(header + 7, w->config.system_password)) {
-        http_respond_error(ex, 403, "wrong system password");
-        return false;
-    }
-    return true;
-}
 
 static void on_retried(long count, const app_error *err, void *data)
 {
@@ -67,7 +39,7 @@ void webhooks_retry_failed(http_exchange *ex, const http_route_params *params, v
 {
     (void)params;
     worker *w = context;
-    if (!authorized(ex, w))
+    if (!system_auth_check(ex, w))
         return;
     const http_request *request = http_exchange_request(ex);
     char history_id[40];
