@@ -19,7 +19,7 @@ struct idempotency_claim {
     uint64_t ttl_ms; /* PAYMENT_IDEMPOTENCY_TTL */
     char key[IDEMPOTENCY_HEX_SIZE];
     char body_hash[IDEMPOTENCY_HEX_SIZE];
-    char *lease; /* once claimed */
+    char *lease;               /* once claimed */
     idempotency_answer answer; /* while it is being stored */
     idempotency_done_fn done;
     void *done_data;
@@ -137,14 +137,21 @@ void idempotency_begin(api_request *request, const payment_source_input *source,
     idempotency_store_claim(claim->db, &input, on_claimed, claim);
 }
 
+/* 2xx and 4xx are the request's outcome; a 5xx says it could not finish,
+ * so its retry must run rather than read the failure back. */
+static bool answer_is_kept(const idempotency_answer *answer)
+{
+    return answer->body && answer->status >= 200 && answer->status < 500;
+}
+
 static void on_finished(const app_error *err, void *data)
 {
     idempotency_claim *claim = data;
     /* The first hex digits tell the rows apart in the log; the key is an
      * HMAC, so they say nothing of the header or the password. */
     if (err)
-        log_warn("idempotency: cannot %s the answer of key %.12s... (%d %s); a retry runs again once its lease ends",
-                 claim->answer.status >= 500 || !claim->answer.body ? "release" : "keep", claim->key, err->status,
+        log_warn("idempotency: cannot %s key %.12s... (%d %s); a retry runs again once its lease ends",
+                 answer_is_kept(&claim->answer) ? "keep the answer of" : "release", claim->key, err->status,
                  err->message);
     claim->done(&claim->answer, claim->done_data);
     idempotency_claim_free(claim);
@@ -156,11 +163,11 @@ void idempotency_finish(idempotency_claim *claim, const idempotency_answer *answ
     claim->answer = *answer;
     claim->done = done;
     claim->done_data = data;
-    if (answer->status >= 500 || answer->status < 200 || !answer->body) {
+    if (!answer_is_kept(answer)) {
         idempotency_store_release(claim->db, claim->key, claim->lease, on_finished, claim);
         return;
     }
-    const idempotency_answer_row row = {claim->key,  claim->lease, answer->status, answer->content_type,
-                                        answer->body, claim->ttl_ms};
+    const idempotency_answer_row row = {claim->key,           claim->lease, answer->status,
+                                        answer->content_type, answer->body, claim->ttl_ms};
     idempotency_store_keep(claim->db, &row, on_finished, claim);
 }

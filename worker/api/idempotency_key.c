@@ -30,8 +30,7 @@ static int mac_field(EVP_MAC_CTX *ctx, const char *text, size_t len)
 {
     unsigned char prefix[4] = {(unsigned char)(len >> 24), (unsigned char)(len >> 16), (unsigned char)(len >> 8),
                                (unsigned char)len};
-    return EVP_MAC_update(ctx, prefix, sizeof prefix) == 1 &&
-                   EVP_MAC_update(ctx, (const unsigned char *)text, len) == 1
+    return EVP_MAC_update(ctx, prefix, sizeof prefix) == 1 && EVP_MAC_update(ctx, (const unsigned char *)text, len) == 1
                ? 0
                : -1;
 }
@@ -71,9 +70,9 @@ int idempotency_key_derive(const password_secret *secret, const idempotency_scop
     EVP_MAC_CTX *ctx = labelled_mac(secret, key_label);
     const payment_source_input *source = scope->source;
     int ok = ctx && mac_string(ctx, scope->method) == 0 && mac_string(ctx, scope->path) == 0 &&
-             mac_string(ctx, scope->header) == 0 &&
-             mac_string(ctx, source->schema) == 0 && mac_string(ctx, source->table) == 0 &&
-             mac_string(ctx, source->id) == 0 && mac_string(ctx, scope->password) == 0;
+             mac_string(ctx, scope->header) == 0 && mac_string(ctx, source->schema) == 0 &&
+             mac_string(ctx, source->table) == 0 && mac_string(ctx, source->id) == 0 &&
+             mac_string(ctx, scope->password) == 0;
     return ctx ? mac_hex(ctx, ok, out) : -1;
 }
 

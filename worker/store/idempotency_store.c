@@ -38,10 +38,9 @@ static const char claim_sql[] =
     " FROM (VALUES (1)) AS one LEFT JOIN payment_idempotency_keys found"
     "   ON found.key = $1 AND NOT EXISTS (SELECT 1 FROM claim)";
 
-static const char keep_sql[] =
-    "UPDATE payment_idempotency_keys SET status = $3::integer, content_type = $4, body = $5,"
-    " expires_at = now() + $6::bigint * interval '1 millisecond'"
-    " WHERE key = $1 AND lease = $2::uuid AND status IS NULL";
+static const char keep_sql[] = "UPDATE payment_idempotency_keys SET status = $3::integer, content_type = $4, body = $5,"
+                               " expires_at = now() + $6::bigint * interval '1 millisecond'"
+                               " WHERE key = $1 AND lease = $2::uuid AND status IS NULL";
 
 static const char release_sql[] =
     "DELETE FROM payment_idempotency_keys WHERE key = $1 AND lease = $2::uuid AND status IS NULL";
@@ -81,8 +80,7 @@ static void on_claimed(PGresult *res, const app_error *err, void *data)
     call.cb.claimed(row, err ? err : row ? NULL : &read_err, call.data);
 }
 
-void idempotency_store_claim(pg_pool *pool, const idempotency_claim_input *input, idempotency_claim_cb cb,
-                             void *data)
+void idempotency_store_claim(pg_pool *pool, const idempotency_claim_input *input, idempotency_claim_cb cb, void *data)
 {
     store_call *call = call_new(data);
     if (!call) {
@@ -108,8 +106,8 @@ static void on_written(PGresult *res, const app_error *err, void *data)
 }
 
 /* Runs one write of the claim and answers cb. */
-static void write_claim(pg_pool *pool, const char *sql, int nparams, const char *const *params,
-                        idempotency_store_cb cb, void *data)
+static void write_claim(pg_pool *pool, const char *sql, int nparams, const char *const *params, idempotency_store_cb cb,
+                        void *data)
 {
     store_call *call = call_new(data);
     if (!call) {
@@ -131,8 +129,7 @@ void idempotency_store_keep(pg_pool *pool, const idempotency_answer_row *answer,
     write_claim(pool, keep_sql, 6, params, cb, data);
 }
 
-void idempotency_store_release(pg_pool *pool, const char *key, const char *lease, idempotency_store_cb cb,
-                               void *data)
+void idempotency_store_release(pg_pool *pool, const char *key, const char *lease, idempotency_store_cb cb, void *data)
 {
     const char *params[] = {key, lease};
     write_claim(pool, release_sql, 2, params, cb, data);

@@ -14,11 +14,11 @@
  * when that row is not visible yet (claimed by a request running at the same
  * moment). */
 typedef struct idempotency_row {
-    char *lease;        /* uuid of our claim */
-    char *body_hash;    /* of the body the key was first used with */
-    char *status;       /* its stored answer: NULL while still in flight */
+    char *lease;     /* uuid of our claim */
+    char *body_hash; /* of the body the key was first used with */
+    char *status;    /* its stored answer: NULL while still in flight */
     char *content_type;
-    char *body;         /* exactly as sent */
+    char *body; /* exactly as sent */
 } idempotency_row;
 
 void idempotency_row_free(idempotency_row *row);
@@ -35,8 +35,7 @@ typedef void (*idempotency_claim_cb)(idempotency_row *row, const app_error *err,
 
 /* Inserts the key in flight, or takes over an expired key or a lapsed lease;
  * else reads the row as it is. */
-void idempotency_store_claim(pg_pool *pool, const idempotency_claim_input *input, idempotency_claim_cb cb,
-                             void *data);
+void idempotency_store_claim(pg_pool *pool, const idempotency_claim_input *input, idempotency_claim_cb cb, void *data);
 
 typedef struct idempotency_answer_row {
     const char *key;
@@ -54,7 +53,6 @@ typedef void (*idempotency_store_cb)(const app_error *err, void *data);
 /* Stores the answer of the claim (key, lease) for its retries. */
 void idempotency_store_keep(pg_pool *pool, const idempotency_answer_row *answer, idempotency_store_cb cb, void *data);
 /* Deletes the claim (key, lease) while in flight, so a retry runs again. */
-void idempotency_store_release(pg_pool *pool, const char *key, const char *lease, idempotency_store_cb cb,
-                               void *data);
+void idempotency_store_release(pg_pool *pool, const char *key, const char *lease, idempotency_store_cb cb, void *data);
 
 #endif
