@@ -4,6 +4,7 @@
 
 #include "crypto.h"
 #include "dotenv.h"
+#include "duration.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -63,6 +64,21 @@ static long long read_integer(cfg_reader *r, const char *name, long long fallbac
         return fallback;
     }
     return n;
+}
+
+/* A duration (duration.h) of at least 1 ms and at most max_ms. */
+static uint64_t read_duration(cfg_reader *r, const char *name, const char *fallback, uint64_t max_ms)
+{
+    const char *v = dotenv_get(&r->env, name);
+    if (!v || !*v)
+        v = fallback;
+    uint64_t ms = 0;
+    if (duration_parse(v, strlen(v), max_ms, &ms) < 0 || ms == 0) {
+        reader_fail(r, "%s must be a duration from 1ms to %llud (e.g. 30m, 24h, 7d)", name,
+                    (unsigned long long)(max_ms / 86400000));
+        return 0;
+    }
+    return ms;
 }
 
 static void read_cipher(cfg_reader *r, cfg_cipher *c, const char *key_name, const char *iv_name)
@@ -253,6 +269,7 @@ static void read_all(cfg_reader *r, cfg *c)
     c->vendor_stores_file = stores && *stores ? read_string(r, "PAYMENT_VENDOR_STORES_FILE", NULL) : NULL;
     read_process_settings(r, c);
     read_webhook_settings(r, c);
+    c->idempotency_ttl_ms = read_duration(r, "PAYMENT_IDEMPOTENCY_TTL", "24h", 30ULL * 86400000);
 }
 
 int cfg_load(cfg *c, char *err, size_t errlen)

@@ -82,6 +82,10 @@ typedef struct cfg {
     char *webhook_secret;
     uint64_t webhook_timeout_ms;     /* PAYMENT_WEBHOOK_TIMEOUT_MS, each attempt */
     webhook_schedule webhook_retry;  /* PAYMENT_WEBHOOK_RETRY_SCHEDULE */
+
+    /* PAYMENT_IDEMPOTENCY_TTL: how long an answer to a request with an
+     * Idempotency-Key header is kept for its retries (a duration, "24h"). */
+    uint64_t idempotency_ttl_ms;
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

@@ -17,7 +17,7 @@ enum {
     WRITE_SPARE_MAX = 16 * 1024, /* write buffers up to this size are kept for the next answer */
 };
 
-static const char json_content_type[] = "application/json; charset=utf-8";
+static const char json_content_type[] = HTTP_ERROR_CONTENT_TYPE;
 
 static bool header_text_is_safe(const char *text)
 {
@@ -218,8 +218,7 @@ static json_t *json_text(const char *text)
     return value;
 }
 
-/* {"statusCode":N,"message":"...","error":"Reason"}; free() the result. */
-static char *error_body(int status, const char *message)
+char *http_error_body(int status, const char *message)
 {
     json_t *doc = json_object();
     json_t *text = json_text(message ? message : http_status_reason(status));
@@ -235,7 +234,7 @@ static char *error_body(int status, const char *message)
 
 int http_response_write_error(http_connection *conn, int status, const char *message)
 {
-    char *body = error_body(status, message);
+    char *body = http_error_body(status, message);
     response_spec r = {
         .status = status,
         .content_type = body ? json_content_type : NULL,
@@ -288,7 +287,7 @@ void http_respond(http_exchange *ex, int status, const char *content_type, const
 
 void http_respond_error(http_exchange *ex, int status, const char *message)
 {
-    char *body = error_body(status, message);
+    char *body = http_error_body(status, message);
     if (!body) {
         const char *reason = http_status_reason(status);
         http_respond(ex, status, "text/plain; charset=utf-8", reason, strlen(reason));

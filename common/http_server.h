@@ -95,5 +95,9 @@ int http_exchange_add_header(http_exchange *ex, const char *name, const char *va
 void http_respond(http_exchange *ex, int status, const char *content_type, const void *body, size_t len);
 /* {"statusCode":N,"message":"...","error":"Reason"}, plain JSON. */
 void http_respond_error(http_exchange *ex, int status, const char *message);
+/* That answer's body, for a caller that keeps it before sending it (free()
+ * it), with this content type; NULL when memory runs out. */
+#define HTTP_ERROR_CONTENT_TYPE "application/json; charset=utf-8"
+char *http_error_body(int status, const char *message);
 
 #endif

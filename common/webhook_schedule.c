@@ -3,49 +3,14 @@
  * become one array of delays, so the delivery code only ever indexes it. */
 #include "webhook_schedule.h"
 
+#include "duration.h"
 #include "error.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static uint64_t unit_ms(const char *unit, size_t len)
-{
-    static const struct {
-        const char *name;
-        uint64_t ms;
-    } units[] = {{"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000}};
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strlen(units[i].name) == len && strncmp(unit, units[i].name, len) == 0)
-            return units[i].ms;
-    return 0;
-}
-
-/* One duration from text[0..len) ("250ms", "10s", "3d", "30"); -1 when it
- * is not one or is beyond WEBHOOK_SCHEDULE_MAX_DELAY_MS. */
-static int parse_duration(const char *text, size_t len, uint64_t *out)
-{
-    while (len > 0 && isspace((unsigned char)*text))
-        text++, len--;
-    while (len > 0 && isspace((unsigned char)text[len - 1]))
-        len--;
-    size_t digits = 0;
-    while (digits < len && isdigit((unsigned char)text[digits]))
-        digits++;
-    if (digits == 0 || digits > 12)
-        return -1;
-    uint64_t unit = unit_ms(text + digits, len - digits);
-    if (unit == 0)
-        return -1;
-    uint64_t value = strtoull(text, NULL, 10);
-    if (value > WEBHOOK_SCHEDULE_MAX_DELAY_MS / unit)
-        return -1;
-    *out = value * unit;
-    return 0;
-}
 
 /* Splits text at commas into durations; returns how many, or -1 with err. */
 static int parse_list(const char *text, uint64_t *out, size_t cap, char *err, size_t errlen)
@@ -56,7 +21,7 @@ static int parse_list(const char *text, uint64_t *out, size_t cap, char *err, si
         size_t len = end ? (size_t)(end - item) : strlen(item);
         if (count == cap)
             return error_format(err, errlen, "at most %zu delays", cap);
-        if (parse_duration(item, len, &out[count]) < 0)
+        if (duration_parse(item, len, WEBHOOK_SCHEDULE_MAX_DELAY_MS, &out[count]) < 0)
             return error_format(err, errlen, "\"%.*s\" is not a duration (e.g. 500ms, 10s, 5m, 2h, 1d)",
                                  (int)(len > 40 ? 40 : len), item);
         count++;

@@ -5,22 +5,20 @@
 // that called them. The real SDKs are the clients throughout.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import crypto, { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import http from "node:http";
 import { createRequire } from "node:module";
-import { promisify } from "node:util";
 
+import { query } from "../lib/database.mjs";
 import { loadContract } from "../lib/openapi.mjs";
 import { binary, freePort, sleep, start, waitFor, waitForPort } from "../lib/process.mjs";
-import { decryptBody, request, startServer } from "../lib/server.mjs";
+import { decryptBody, request, startServer, stopCleanly } from "../lib/server.mjs";
 import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
 
 const require = createRequire(import.meta.url);
 const api = require("@samchon/payment-backend/lib/api").functional.payments;
 const contract = loadContract("payment-backend");
-const run = promisify(execFile);
 
 const STORE_ID = "webhook-store";
 const PASSWORD = "secret-password";
@@ -32,7 +30,6 @@ const SCHEDULE = "200ms,300ms,2s,500ms";
 const LOST_ATTEMPT = /worker delivering it stopped/;
 
 const newSource = () => ({ schema: "shopping", table: "shopping_orders", id: randomUUID() });
-const sanitizerReport = /AddressSanitizer|LeakSanitizer|runtime error/;
 
 /** Settings of our servers in this test: short timeouts and retries, a known secret. */
 const serverEnv = (fakes, timeoutMs) => ({
@@ -42,17 +39,6 @@ const serverEnv = (fakes, timeoutMs) => ({
   PAYMENT_WEBHOOK_TIMEOUT_MS: String(timeoutMs),
   PAYMENT_WEBHOOK_RETRY_SCHEDULE: SCHEDULE,
 });
-
-/** Rows of sql (psql variables :'name' from vars) in schema, as JSON objects. */
-async function query(schema, sql, vars = {}) {
-  const args = ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-v", `schema=${schema}`];
-  for (const [name, value] of Object.entries(vars)) args.push("-v", `${name}=${value}`);
-  const script = `SET search_path = :"schema";\nSELECT coalesce(json_agg(t), '[]') FROM (${sql}) t;\n`;
-  const child = run("psql", [...args, process.env.PAYMENT_POSTGRES_URL]);
-  child.child.stdin.end(script);
-  const { stdout } = await child;
-  return JSON.parse(stdout.trim());
-}
 
 /** The notifications of a history with every attempt, oldest first. */
 const deliveries = (schema, historyId) => query(schema, `
@@ -139,14 +125,6 @@ function socketOwner(port, pids) {
     }
   }
   return null;
-}
-
-async function stopCleanly(server, signal = "SIGQUIT") {
-  const { code, signal: killedBy } = await server.stop(signal);
-  const log = server.process.log();
-  assert.equal(killedBy, null, log);
-  assert.equal(code, 0, log);
-  assert.doesNotMatch(log, sanitizerReport, log);
 }
 
 describe("webhooks", () => {

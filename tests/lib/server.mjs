@@ -1,5 +1,6 @@
 // Starts payments-master for a test with its own port, pid file, control
 // socket and database schema, and talks to it: HTTP requests, control status.
+import assert from "node:assert/strict";
 import http from "node:http";
 import net from "node:net";
 import path from "node:path";
@@ -81,6 +82,19 @@ export async function startServer({ workers = 2, env = {}, schema, binaryPath } 
   return server;
 }
 
+/** What a sanitizer build writes when it finds a leak or misuse. */
+export const sanitizerReport = /AddressSanitizer|LeakSanitizer|runtime error/;
+
+/** Stops server (QUIT: each worker frees what it holds) and checks that it
+ * exited by itself with 0 and no sanitizer report in its log. */
+export async function stopCleanly(server, signal = "SIGQUIT") {
+  const { code, signal: killedBy } = await server.stop(signal);
+  const log = server.process.log();
+  assert.equal(killedBy, null, log);
+  assert.equal(code, 0, log);
+  assert.doesNotMatch(log, sanitizerReport, log);
+}
+
 /** One HTTP request; resolves with { status, headers, body } or rejects on a network error. */
 export function request(url, { method = "GET", headers = {}, body, agent, timeout = 10000 } = {}) {
   return new Promise((resolve, reject) => {
@@ -114,6 +128,23 @@ export function rawExchange(port, chunks, { gapMs = 0, timeoutMs = 10000 } = {})
       }
     });
   });
+}
+
+/** The connection the SDK of @samchon/payment-backend takes to reach server. */
+export function sdkConnection(server) {
+  return {
+    host: server.url(""),
+    encryption: { key: server.env.PAYMENT_CONNECTION_ENCRYPTION_KEY, iv: server.env.PAYMENT_CONNECTION_ENCRYPTION_IV },
+  };
+}
+
+/** Encrypts a request body as the SDK does (base64 AES-CBC with the connection key). */
+export async function encryptBody(value, env) {
+  const crypto = await import("node:crypto");
+  const key = Buffer.from(env.PAYMENT_CONNECTION_ENCRYPTION_KEY);
+  const iv = Buffer.from(env.PAYMENT_CONNECTION_ENCRYPTION_IV);
+  const cipher = crypto.createCipheriv(`aes-${key.length * 8}-cbc`, key, iv);
+  return Buffer.concat([cipher.update(JSON.stringify(value)), cipher.final()]).toString("base64");
 }
 
 /** Decrypts an encrypted API answer (base64 AES-CBC with the connection key). */

@@ -55,31 +55,51 @@ json_t *api_body_read(const crypto_cbc_key *key, const http_request *request, ap
     return doc;
 }
 
-void api_body_respond_text(http_exchange *ex, const crypto_cbc_key *key, int status, const char *text, size_t len)
+char *api_body_seal(const crypto_cbc_key *key, const char *text, size_t len, size_t *sealed_len)
 {
-    size_t sealed_len = 0;
-    char *sealed = crypto_cbc_encrypt_base64(key, text, len, &sealed_len);
-    if (!sealed) {
+    char *sealed = crypto_cbc_encrypt_base64(key, text, len, sealed_len);
+    if (!sealed)
         log_error("api: cannot encrypt an answer");
-        http_respond_error(ex, 500, "cannot encode the answer");
-        return;
-    }
-    http_respond(ex, status, "text/plain; charset=utf-8", sealed, sealed_len);
-    free(sealed);
+    return sealed;
 }
 
-void api_body_respond(http_exchange *ex, const crypto_cbc_key *key, int status, const json_t *doc)
+char *api_body_seal_json(const crypto_cbc_key *key, const json_t *doc, size_t *sealed_len)
 {
     char *text = json_dumps(doc, API_JSON_FLAGS);
     if (!text) {
         log_error("api: cannot encode an answer");
+        return NULL;
+    }
+    size_t len = strlen(text);
+    char *sealed = api_body_seal(key, text, len, sealed_len);
+    OPENSSL_cleanse(text, len);
+    free(text);
+    return sealed;
+}
+
+/* Answers sealed (taken), or a 500 when there is none. */
+static void respond_sealed(http_exchange *ex, int status, char *sealed, size_t len)
+{
+    if (!sealed) {
         http_respond_error(ex, 500, "cannot encode the answer");
         return;
     }
-    size_t len = strlen(text);
-    api_body_respond_text(ex, key, status, text, len);
-    OPENSSL_cleanse(text, len);
-    free(text);
+    http_respond(ex, status, API_BODY_CONTENT_TYPE, sealed, len);
+    free(sealed);
+}
+
+void api_body_respond_text(http_exchange *ex, const crypto_cbc_key *key, int status, const char *text, size_t len)
+{
+    size_t sealed_len = 0;
+    char *sealed = api_body_seal(key, text, len, &sealed_len);
+    respond_sealed(ex, status, sealed, sealed_len);
+}
+
+void api_body_respond(http_exchange *ex, const crypto_cbc_key *key, int status, const json_t *doc)
+{
+    size_t sealed_len = 0;
+    char *sealed = api_body_seal_json(key, doc, &sealed_len);
+    respond_sealed(ex, status, sealed, sealed_len);
 }
 
 void api_respond_error(http_exchange *ex, const app_error *err)

@@ -20,6 +20,15 @@
  * base64, not decryptable with our key, not JSON, not an object). */
 json_t *api_body_read(const crypto_cbc_key *key, const http_request *request, app_error *err);
 
+/* The content type of every encrypted answer. */
+#define API_BODY_CONTENT_TYPE "text/plain; charset=utf-8"
+
+/* text encrypted as an answer's body: base64, malloc'd, its length in
+ * *sealed_len; NULL (logged) when it cannot be. */
+char *api_body_seal(const crypto_cbc_key *key, const char *text, size_t len, size_t *sealed_len);
+/* The same for doc, printed with API_JSON_FLAGS. */
+char *api_body_seal_json(const crypto_cbc_key *key, const json_t *doc, size_t *sealed_len);
+
 /* Encrypts doc and answers with status as text/plain; a 500 when it cannot.
  * doc stays the caller's. ex is answered either way. */
 void api_body_respond(http_exchange *ex, const crypto_cbc_key *key, int status, const json_t *doc);

@@ -9,6 +9,7 @@
 #include "history_json.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 void *api_request_new(size_t size, http_exchange *ex, worker *w, api_request_release_fn release)
 {
@@ -35,11 +36,42 @@ void *api_request_new(size_t size, http_exchange *ex, worker *w, api_request_rel
 static void request_free(api_request *request)
 {
     worker *w = request->app;
+    idempotency_claim_free(request->idempotency);
     if (request->release)
         request->release(request);
     json_decref(request->body);
     free(request);
     worker_work_end(w);
+}
+
+static void answer_send(http_exchange *ex, const idempotency_answer *answer)
+{
+    if (answer->body)
+        http_respond(ex, answer->status, answer->content_type, answer->body, answer->len);
+    else
+        http_respond_error(ex, 500, "cannot encode the answer");
+}
+
+static void on_answer_kept(const idempotency_answer *answer, void *data)
+{
+    api_request *request = data;
+    answer_send(request->ex, answer);
+    request_free(request);
+}
+
+/* Every answer ends here, body taken (NULL: it could not be made, a 500). */
+static void request_end(api_request *request, int status, const char *content_type, char *body, size_t len)
+{
+    idempotency_answer answer = {body ? status : 500, content_type, body, len};
+    idempotency_claim *claim = request->idempotency;
+    if (claim) {
+        request->idempotency = NULL;
+        idempotency_finish(claim, &answer, on_answer_kept, request);
+        return;
+    }
+    answer_send(request->ex, &answer);
+    free(body);
+    request_free(request);
 }
 
 bool api_request_input(api_request *request, api_request_read_fn read)
@@ -56,8 +88,9 @@ bool api_request_input(api_request *request, api_request_read_fn read)
 
 void api_request_fail(api_request *request, const app_error *err)
 {
-    api_respond_error(request->ex, err);
-    request_free(request);
+    int status = err->status ? err->status : 500;
+    char *body = http_error_body(status, err->message);
+    request_end(request, status, HTTP_ERROR_CONTENT_TYPE, body, body ? strlen(body) : 0);
 }
 
 void api_request_answer(api_request *request, int status, json_t *doc, const app_error *err)
@@ -66,9 +99,10 @@ void api_request_answer(api_request *request, int status, json_t *doc, const app
         api_request_fail(request, err);
         return;
     }
-    api_body_respond(request->ex, &request->app->connection_key, status, doc);
+    size_t len = 0;
+    char *sealed = api_body_seal_json(&request->app->connection_key, doc, &len);
     json_decref(doc);
-    request_free(request);
+    request_end(request, status, API_BODY_CONTENT_TYPE, sealed, len);
 }
 
 void api_request_answer_text(api_request *request, int status, const json_text *text, const app_error *err)
@@ -79,7 +113,15 @@ void api_request_answer_text(api_request *request, int status, const json_text *
         api_request_fail(request, err);
         return;
     }
-    api_body_respond_text(request->ex, &request->app->connection_key, status, printed, len);
+    size_t sealed_len = 0;
+    char *sealed = api_body_seal(&request->app->connection_key, printed, len, &sealed_len);
+    request_end(request, status, API_BODY_CONTENT_TYPE, sealed, sealed_len);
+}
+
+void api_request_answer_stored(api_request *request, int status, const char *content_type, const char *body,
+                               size_t len)
+{
+    http_respond(request->ex, status, content_type, body, len);
     request_free(request);
 }
 

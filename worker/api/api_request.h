@@ -2,12 +2,15 @@
  * reservations carries from its route to its answer: the exchange, the
  * worker and the decrypted body. A resource's request embeds it as its first
  * member and ends only through api_request_fail or an api_request_answer
- * function, which answer the exchange and free the whole request, once. */
+ * function, which answer the exchange and free the whole request, once;
+ * when it holds an Idempotency-Key, the answer is kept for its retries
+ * before it goes out (idempotency.h). */
 #ifndef PAYMENTS_API_REQUEST_H
 #define PAYMENTS_API_REQUEST_H
 
 #include "api_input.h"
 #include "history_store.h"
+#include "idempotency.h"
 #include "json_text.h"
 #include "worker.h"
 
@@ -24,6 +27,7 @@ struct api_request {
     worker *app;
     json_t *body; /* the decrypted request: the input strings live in it */
     api_request_release_fn release;
+    idempotency_claim *idempotency; /* the Idempotency-Key it holds, or NULL */
 };
 
 /* Allocates a zeroed request of size bytes (a struct whose first member is an
@@ -45,6 +49,11 @@ void api_request_answer(api_request *request, int status, json_t *doc, const app
 /* The same for an answer printed as text (json_text.h), which stays the
  * caller's; err is answered when text is NULL. */
 void api_request_answer_text(api_request *request, int status, const json_text *text, const app_error *err);
+
+/* Answers with an answer made before, as it was (a replay of an
+ * Idempotency-Key): never stored again. Frees the request. */
+void api_request_answer_stored(api_request *request, int status, const char *content_type, const char *body,
+                               size_t len);
 
 /* Answers record (taken) as the contract's IPaymentHistory with status, or
  * err when record is NULL. */

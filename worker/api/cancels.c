@@ -168,6 +168,13 @@ static void on_history(history_record *record, const app_error *err, void *data)
     start_operation(r);
 }
 
+/* Once the caller's Idempotency-Key, if any, is held. */
+static void start_cancel(api_request *api)
+{
+    cancel_request *r = (cancel_request *)api;
+    history_access_by_source(r->api.app, &r->source, r->password, on_history, r);
+}
+
 static bool read_account(const api_input *in, cancel_request *r)
 {
     api_input account;
@@ -209,5 +216,5 @@ void cancels_create(http_exchange *ex, const http_route_params *params, void *co
         return;
     }
     if (api_request_input(&r->api, read_input))
-        history_access_by_source(r->api.app, &r->source, r->password, on_history, r);
+        idempotency_begin(&r->api, &r->source, r->password, start_cancel);
 }

@@ -298,6 +298,13 @@ static void on_checked_new(const app_error *err, void *data)
     adapter->fetch(r->api.app->vendors, r->store, r->vendor.uid, on_fetched, r);
 }
 
+/* Once the caller's Idempotency-Key, if any, is held. */
+static void start_create(api_request *api)
+{
+    history_request *r = (history_request *)api;
+    history_store_check_new(r->api.app->db, &r->source, &r->vendor, on_checked_new, r);
+}
+
 static bool read_create_input(api_request *api, const api_input *in)
 {
     history_request *r = (history_request *)api;
@@ -312,7 +319,7 @@ void histories_create(http_exchange *ex, const http_route_params *params, void *
     (void)params;
     history_request *r = request_new(ex, context);
     if (r && api_request_input(&r->api, read_create_input))
-        history_store_check_new(r->api.app->db, &r->source, &r->vendor, on_checked_new, r);
+        idempotency_begin(&r->api, &r->source, r->password, start_create);
 }
 
 /* ---- PATCH /payments/histories/get and /payments/histories/:id ---- */

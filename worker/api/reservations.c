@@ -146,6 +146,13 @@ static void on_checked_new(const app_error *err, void *data)
     adapter->fetch_billing(r->api.app->vendors, r->store, r->vendor.uid, r->source.id, on_billing, r);
 }
 
+/* Once the caller's Idempotency-Key, if any, is held. */
+static void start_create(api_request *api)
+{
+    reservation_request *r = (reservation_request *)api;
+    reservation_store_check_new(r->api.app->db, &r->source, &r->vendor, on_checked_new, r);
+}
+
 static bool read_create_input(api_request *api, const api_input *in)
 {
     reservation_request *r = (reservation_request *)api;
@@ -159,5 +166,5 @@ void reservations_create(http_exchange *ex, const http_route_params *params, voi
     (void)params;
     reservation_request *r = request_new(ex, context);
     if (r && api_request_input(&r->api, read_create_input))
-        reservation_store_check_new(r->api.app->db, &r->source, &r->vendor, on_checked_new, r);
+        idempotency_begin(&r->api, &r->source, r->password, start_create);
 }
