@@ -170,6 +170,25 @@ describe("operations that move money", () => {
       assert.equal((await fakeStats(fakes.iamport)).cancels - start.cancels, 1, "cancelled once");
     });
 
+    test("iamport: a cancel carries the amount we know is cancellable, and a stale one is refused", async () => {
+      const { source, uid } = await paid(server, "iamport", 10_000);
+      // A refund made at the vendor that we have not recorded (this fake sends no webhooks).
+      const iamport = await iamportClient(fakes.iamport);
+      const direct = await iamport("POST", "/payments/cancel", { imp_uid: uid, amount: 1_000, reason: "at the console" });
+      assert.equal(direct.status, 201, direct.text);
+      const start = await fakeStats(fakes.iamport);
+      const message = await expectStatus(cancel(server, source, 2_000), 422);
+      assert.match(message, /checksum/);
+      const stats = await fakeStats(fakes.iamport);
+      assert.equal(stats.checksum_refusals - start.checksum_refusals, 1, "refused for its checksum");
+      assert.equal(stats.cancels, start.cancels, "no second refund");
+      const [op] = await operationsOf(server, uid);
+      assert.equal(op.state, "refused");
+      assert.deepEqual((await read(server, source)).cancels, [], "nothing recorded");
+      const { json } = await iamport("GET", `/payments/${uid}`);
+      assert.equal(json.response.cancel_amount, 1_000);
+    });
+
     test("a Toss payment awaiting approval that mismatches is not confirmed", async () => {
       const source = newSource();
       const uid = await drivers.toss.card(source.id, 10_000);
