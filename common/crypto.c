@@ -158,7 +158,9 @@ char *crypto_base64_encode(const void *data, size_t len, size_t *out_len)
     return text;
 }
 
-/* Value of each byte as a base64 digit, -1 outside the alphabet (ASCII). */
+/* Value of each byte as a base64 digit, -1 outside the alphabet (ASCII),
+ * sixteen bytes a row. */
+/* clang-format off */
 static const signed char base64_values[256] = {
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
@@ -177,6 +179,7 @@ static const signed char base64_values[256] = {
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 };
+/* clang-format on */
 
 static int base64_is_space(char c)
 {

@@ -34,6 +34,8 @@ void app_error_clear(app_error *err)
 
 const char *http_status_reason(int status)
 {
+    /* One status a line reads as the table it is. */
+    /* clang-format off */
     switch (status) {
     case 100: return "Continue";
     case 200: return "OK";
@@ -66,4 +68,5 @@ const char *http_status_reason(int status)
     case 505: return "HTTP Version Not Supported";
     default: return "Unknown";
     }
+    /* clang-format on */
 }
