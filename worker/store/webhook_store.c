@@ -37,6 +37,9 @@ void webhook_store_insert_statement(const webhook_new *in, const char *params[WE
 
 /* ---- claiming ---- */
 
+/* The statements keep the lines they were written in: split inside a macro,
+ * SQL no longer reads as SQL. */
+/* clang-format off */
 #define STRINGIFY(x) #x
 #define TEXT_OF(x) STRINGIFY(x)
 #define CLAIM_LIMIT " LIMIT " TEXT_OF(WEBHOOK_STORE_CLAIM_BATCH)
@@ -85,6 +88,7 @@ static const db_column claimed_columns[] = {
 };
 #undef COLUMN
 static const db_row_type claimed_type = DB_ROW_TYPE("claimed notification", webhook_claimed, claimed_columns);
+/* clang-format on */
 
 void webhook_claimed_free(webhook_claimed *row)
 {
