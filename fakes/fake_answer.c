@@ -34,8 +34,8 @@ void fake_answer_copy_free(fake_answer_copy *copy)
     memset(copy, 0, sizeof *copy);
 }
 
-static void answer_capture(fake_server *fs, http_exchange *ex, int status, const char *content_type,
-                           const char *body, size_t len)
+static void answer_capture(fake_server *fs, http_exchange *ex, int status, const char *content_type, const char *body,
+                           size_t len)
 {
     fake_answer_capture *capture = fs->capture;
     if (!capture || capture->exchange != ex || capture->taken)
@@ -51,7 +51,8 @@ void fake_respond(http_exchange *ex, int status, const char *content_type, const
         return;
     }
     answer_capture(fs, ex, status, content_type, body, len);
-    uint64_t delay_ms = fake_latency_pick(&fs->latency, http_exchange_request(ex)->path);
+    uint64_t delay_ms =
+        fake_latency_pick(&fs->latency, http_exchange_request(ex)->method_name, http_exchange_request(ex)->path);
     if (delay_ms > 0 && fake_hold_answer(fs, ex, delay_ms, status, content_type, body, len) != 0)
         delay_ms = 0;
     if (fs->capture && fs->capture->exchange == ex)

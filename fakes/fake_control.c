@@ -41,30 +41,44 @@ static bool control_known_fields(json_t *body)
 {
     const char *name;
     json_t *value;
-    json_object_foreach(body, name, value) {
+    json_object_foreach(body, name, value)
+    {
         (void)value;
-        if (strcmp(name, "ms") != 0 && strcmp(name, "p99") != 0 && strcmp(name, "match") != 0)
+        if (strcmp(name, "ms") != 0 && strcmp(name, "p99") != 0 && strcmp(name, "match") != 0 &&
+            strcmp(name, "method") != 0)
             return false;
     }
     return true;
 }
 
-/* {"ms", "p99"?, "match"?} into a rule; NULL when fine, else what is wrong. */
-static const char *control_read_rule(json_t *body, fake_delay *rule, const char **match)
+/* The routes a rule holds: "match" (a part of the path) and "method";
+ * NULL when fine, else what is wrong. */
+static const char *control_read_routes(json_t *body, const char **match, const char **method)
+{
+    json_t *text = json_object_get(body, "match");
+    *match = json_string_value(text);
+    if (text && !json_is_null(text) && (!*match || strlen(*match) > FAKE_CONTROL_MAX_MATCH))
+        return "match must be a string of at most 256 bytes";
+    json_t *verb = json_object_get(body, "method");
+    *method = json_string_value(verb);
+    if (verb && !json_is_null(verb) && (!*method || !**method || strlen(*method) > 7))
+        return "method must be a string of 1 to 7 characters";
+    return NULL;
+}
+
+/* {"ms", "p99"?, "match"?, "method"?} into a rule; NULL when fine, else
+ * what is wrong. */
+static const char *control_read_rule(json_t *body, fake_delay *rule, const char **match, const char **method)
 {
     if (!json_is_object(body) || !control_known_fields(body))
-        return "the body must be a JSON object of ms, and optionally p99 and match";
+        return "the body must be a JSON object of ms, and optionally p99, match and method";
     if (!control_milliseconds(json_object_get(body, "ms"), 0, &rule->median_ms))
         return "ms must be a whole number of milliseconds from 0 to 600000";
     rule->p99_ms = rule->median_ms;
     json_t *p99 = json_object_get(body, "p99");
     if (p99 && !json_is_null(p99) && !control_milliseconds(p99, rule->median_ms, &rule->p99_ms))
         return "p99 must be a whole number of milliseconds from ms to 600000";
-    json_t *text = json_object_get(body, "match");
-    *match = json_string_value(text);
-    if (text && !json_is_null(text) && (!*match || strlen(*match) > FAKE_CONTROL_MAX_MATCH))
-        return "match must be a string of at most 256 bytes";
-    return NULL;
+    return control_read_routes(body, match, method);
 }
 
 static void control_latency_put(http_exchange *ex, const http_route_params *params, void *context)
@@ -74,11 +88,11 @@ static void control_latency_put(http_exchange *ex, const http_route_params *para
     const http_request *req = http_exchange_request(ex);
     json_t *body = req->body_len > 0 ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, NULL) : NULL;
     fake_delay rule = {0, 0};
-    const char *match = NULL;
-    const char *problem = control_read_rule(body, &rule, &match);
+    const char *match = NULL, *method = NULL;
+    const char *problem = control_read_rule(body, &rule, &match, &method);
     if (problem)
         http_respond_error(ex, 400, problem);
-    else if (fake_latency_set_rule(&fs->latency, rule, match) != 0)
+    else if (fake_latency_set_rule(&fs->latency, rule, match, method) != 0)
         http_respond_error(ex, 500, "out of memory");
     else
         fake_respond_json(ex, 200, fake_latency_describe(&fs->latency));

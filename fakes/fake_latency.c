@@ -5,6 +5,7 @@
 #include "fake_latency.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -69,7 +70,7 @@ void fake_latency_free(fake_latency *latency)
     latency->match = NULL;
 }
 
-int fake_latency_set_rule(fake_latency *latency, fake_delay rule, const char *match)
+int fake_latency_set_rule(fake_latency *latency, fake_delay rule, const char *match, const char *method)
 {
     char *copy = NULL;
     if (rule.median_ms > 0 && match && *match && !(copy = strdup(match)))
@@ -77,6 +78,7 @@ int fake_latency_set_rule(fake_latency *latency, fake_delay rule, const char *ma
     free(latency->match);
     latency->match = copy;
     latency->rule = rule.median_ms > 0 ? rule : (fake_delay){0, 0};
+    snprintf(latency->method, sizeof latency->method, "%s", rule.median_ms > 0 && method ? method : "");
     return 0;
 }
 
@@ -88,11 +90,12 @@ static bool latency_own_route(const char *path)
     return false;
 }
 
-uint64_t fake_latency_pick(fake_latency *latency, const char *path)
+uint64_t fake_latency_pick(fake_latency *latency, const char *method, const char *path)
 {
     if (!path || latency_own_route(path))
         return 0;
-    bool ruled = latency->rule.median_ms > 0 && (!latency->match || strstr(path, latency->match));
+    bool ruled = latency->rule.median_ms > 0 && (!latency->match || strstr(path, latency->match)) &&
+                 (!latency->method[0] || (method && strcmp(method, latency->method) == 0));
     return latency_draw(ruled ? &latency->rule : &latency->standing, &latency->random_state);
 }
 
@@ -108,7 +111,8 @@ json_t *fake_latency_describe(const fake_latency *latency)
 {
     json_t *rule = delay_describe(&latency->rule);
     if (json_is_object(rule) &&
-        json_object_set_new(rule, "match", latency->match ? json_string(latency->match) : json_null()) != 0) {
+        (json_object_set_new(rule, "match", latency->match ? json_string(latency->match) : json_null()) != 0 ||
+         (latency->method[0] && json_object_set_new(rule, "method", json_string(latency->method)) != 0))) {
         json_decref(rule);
         rule = NULL;
     }

@@ -56,6 +56,21 @@ describe("fake-toss-payments-server: PUT /fake/latency", () => {
     assert.ok((await timed(tossCancel(fake, p, 1_000))).ms < 1_000, "{ms: 0} clears the rule");
   });
 
+  test("a rule of one method holds that method only, on the same path", async () => {
+    const p = await tossCardPayment(fake);
+    const setting = await setFakeLatency(fake, { ms: 1_500, match: p.paymentKey, method: "POST" });
+    assert.deepEqual(setting.rule, { ms: 1_500, p99: 1_500, match: p.paymentKey, method: "POST" });
+    try {
+      assert.ok((await timed(tossRequest(fake, "GET", `/v1/payments/${p.paymentKey}`))).ms < 1_000, "a GET was held");
+      const { ms } = await timed(tossCancel(fake, p, 1_000));
+      assert.ok(ms >= 1_400, `the POST was answered after ${ms} ms`);
+    } finally {
+      await setFakeLatency(fake, { ms: 0 });
+    }
+    const bad = await fakeRequest(fake, "PUT", "/fake/latency", { body: JSON.stringify({ ms: 10, method: "" }) });
+    assert.equal(bad.status, 400, bad.text);
+  });
+
   test("a held answer whose client has gone is dropped; the fake goes on", async () => {
     const p = await tossCardPayment(fake);
     await setFakeLatency(fake, { ms: 800 });

@@ -16,9 +16,8 @@ import {
   fakeStats, iamportClient, setFakeLatency, startFakeServer, stopFake, tossRequest,
 } from "../lib/fakes.mjs";
 import { binary, sleep, waitFor } from "../lib/process.mjs";
-import {
-  baseEnv, decryptBody, encryptBody, request, sdkConnection, startServer, stopCleanly,
-} from "../lib/server.mjs";
+import { errorOf, newSource, replayed, send } from "../lib/keyed_request.mjs";
+import { baseEnv, decryptBody, sdkConnection, startServer, stopCleanly } from "../lib/server.mjs";
 import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
 
 const require = createRequire(import.meta.url);
@@ -32,19 +31,6 @@ const WEBHOOK_URL = "http://127.0.0.1:9/payments/webhook";
 const SHORT_VENDOR_TIMEOUT_MS = 1_000;
 const SHORT_TTL_MS = 2_000;
 const SHORT_LEASE_MS = 3 * SHORT_VENDOR_TIMEOUT_MS + 10_000;
-
-const newSource = () => ({ schema: "shopping", table: "shopping_orders", id: randomUUID() });
-
-/** One raw request with an encrypted body and, when given, an Idempotency-Key:
- * {status, headers, body} with the body as sent (encrypted or plain error). */
-async function send(server, method, path, value, key) {
-  const headers = { "Content-Type": "text/plain" };
-  if (key !== undefined) headers["Idempotency-Key"] = key;
-  return request(server.url(path), { method, headers, body: await encryptBody(value, server.env), timeout: 30_000 });
-}
-
-const errorOf = (res) => JSON.parse(res.body);
-const replayed = (res) => res.headers["idempotent-replayed"] === "true";
 
 /** Sends the request of first again with its key and checks that the answer
  * is first's, replayed: status, content type and the same bytes. */

@@ -8,6 +8,8 @@
 #include "api_body.h"
 #include "history_json.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,7 +68,7 @@ static void request_end(api_request *request, int status, const char *content_ty
     idempotency_claim *claim = request->idempotency;
     if (claim) {
         request->idempotency = NULL;
-        idempotency_finish(claim, &answer, on_answer_kept, request);
+        idempotency_finish(claim, &answer, request->operation_id, on_answer_kept, request);
         return;
     }
     answer_send(request->ex, &answer);
@@ -118,8 +120,7 @@ void api_request_answer_text(api_request *request, int status, const json_text *
     request_end(request, status, API_BODY_CONTENT_TYPE, sealed, sealed_len);
 }
 
-void api_request_answer_stored(api_request *request, int status, const char *content_type, const char *body,
-                               size_t len)
+void api_request_answer_stored(api_request *request, int status, const char *content_type, const char *body, size_t len)
 {
     http_respond(request->ex, status, content_type, body, len);
     request_free(request);
@@ -143,4 +144,12 @@ void api_request_fail_vendor(api_request *request, const app_error *err)
     if (refused.status == 404)
         refused.status = 422;
     api_request_fail(request, &refused);
+}
+
+void api_request_retry_after_reconcile(api_request *request)
+{
+    uint64_t ms = request->app->config.reconcile_interval_ms;
+    char seconds[24];
+    snprintf(seconds, sizeof seconds, "%" PRIu64, ms < 1000 ? 1 : (ms + 999) / 1000);
+    http_exchange_add_header(request->ex, "Retry-After", seconds);
 }

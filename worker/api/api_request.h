@@ -28,6 +28,10 @@ struct api_request {
     json_t *body; /* the decrypted request: the input strings live in it */
     api_request_release_fn release;
     idempotency_claim *idempotency; /* the Idempotency-Key it holds, or NULL */
+    /* The operation it committed (a cancel, a confirm), or NULL; owned by
+     * the embedding request. A key whose request fails after committing
+     * one follows that operation rather than being released. */
+    const char *operation_id;
 };
 
 /* Allocates a zeroed request of size bytes (a struct whose first member is an
@@ -58,6 +62,10 @@ void api_request_answer_stored(api_request *request, int status, const char *con
 /* Answers record (taken) as the contract's IPaymentHistory with status, or
  * err when record is NULL. */
 void api_request_answer_history(api_request *request, int status, history_record *record, const app_error *err);
+
+/* Adds the Retry-After of a 409 that waits for an operation to settle:
+ * the reconciler's pace, which settles it at the latest. */
+void api_request_retry_after_reconcile(api_request *request);
 
 /* A vendor's error while we ask it about a uid the caller gave: the vendor
  * not knowing it is a refusal (422), since our 404 means a record of ours is

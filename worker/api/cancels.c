@@ -52,8 +52,9 @@ static void on_applied(history_record *record, const app_error *err, void *data)
                   "is left to the reconciler",
                   r->record->id, err->status, err->message, r->op.id);
         app_error unavailable;
-        app_error_set(&unavailable, 503, "the cancel was made at the vendor but could not be recorded yet; it "
-                                         "will be recorded shortly, do not repeat it");
+        app_error_set(&unavailable, 503,
+                      "the cancel was made at the vendor but could not be recorded yet; it "
+                      "will be recorded shortly, do not repeat it");
         api_request_fail(&r->api, &unavailable);
         return;
     }
@@ -78,8 +79,8 @@ static void on_cancelled(vendor_payment *payment, const app_error *err, void *da
         return;
     }
     if (err) {
-        log_warn("cancels: no answer from the vendor for operation %s (%d %s); the reconciler settles it",
-                 r->op.id, err->status, err->message);
+        log_warn("cancels: no answer from the vendor for operation %s (%d %s); the reconciler settles it", r->op.id,
+                 err->status, err->message);
         api_request_fail(&r->api, err);
         return;
     }
@@ -95,12 +96,15 @@ static void on_operation(const char *id, const app_error *err, void *data)
     cancel_request *r = data;
     if (err) {
         app_error busy = *err;
-        if (busy.status == 409)
+        if (busy.status == 409) {
+            api_request_retry_after_reconcile(&r->api);
             app_error_set(&busy, 409, "a previous cancel of this payment is not settled yet");
+        }
         api_request_fail(&r->api, &busy);
         return;
     }
     snprintf(r->op.id, sizeof r->op.id, "%s", id);
+    r->api.operation_id = r->op.id;
     worker *w = r->api.app;
     history_record *record = r->record;
     const vendor_adapter *adapter = vendor_find(record->vendor_code);
@@ -114,8 +118,8 @@ static char *sealed_account(cancel_request *r)
 {
     if (!r->has_account)
         return NULL;
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "bank", r->account.bank, "account", r->account.account,
-                            "holder", r->account.holder, "mobile", r->account.mobile);
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:s}", "bank", r->account.bank, "account", r->account.account, "holder",
+                            r->account.holder, "mobile", r->account.mobile);
     char *sealed = doc ? sealed_json_seal(&r->api.app->history_seal, doc) : NULL;
     json_decref(doc);
     return sealed;
@@ -180,11 +184,10 @@ static bool read_account(const api_input *in, cancel_request *r)
     api_input account;
     if (!api_input_optional_object(in, "account", &account, &r->has_account))
         return false;
-    return !r->has_account ||
-           (api_input_string(&account, "bank", PAYMENT_NAME_MAX, &r->account.bank) &&
-            api_input_string(&account, "account", PAYMENT_NAME_MAX, &r->account.account) &&
-            api_input_string(&account, "holder", PAYMENT_NAME_MAX, &r->account.holder) &&
-            api_input_string(&account, "mobile", PAYMENT_NAME_MAX, &r->account.mobile));
+    return !r->has_account || (api_input_string(&account, "bank", PAYMENT_NAME_MAX, &r->account.bank) &&
+                               api_input_string(&account, "account", PAYMENT_NAME_MAX, &r->account.account) &&
+                               api_input_string(&account, "holder", PAYMENT_NAME_MAX, &r->account.holder) &&
+                               api_input_string(&account, "mobile", PAYMENT_NAME_MAX, &r->account.mobile));
 }
 
 static bool read_input(api_request *api, const api_input *in)

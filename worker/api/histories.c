@@ -206,6 +206,7 @@ static void on_confirm_created(const char *id, const app_error *err, void *data)
         return;
     }
     snprintf(r->op.id, sizeof r->op.id, "%s", id);
+    r->api.operation_id = r->op.id;
     const vendor_adapter *adapter = vendor_find(r->vendor.code);
     adapter->approve(r->api.app->vendors, r->store, r->vendor.uid, r->source.id, r->price, &r->op.guard, on_approved,
                      r);

@@ -3,8 +3,9 @@
  * /payments/reservations), with Stripe's semantics: a retry with the same
  * key and body gets the first answer again without running twice, another
  * body gets 422, a retry while the first still runs gets 409. 2xx and 4xx
- * answers are kept PAYMENT_IDEMPOTENCY_TTL; 5xx release the key, so a retry
- * runs again (the vendor-side keys keep that from moving money twice). */
+ * answers but 409 are kept PAYMENT_IDEMPOTENCY_TTL; 5xx release the key,
+ * so a retry runs again, unless the request committed an operation: then
+ * the key awaits it, and a retry answers what the operation became. */
 #ifndef PAYMENTS_IDEMPOTENCY_H
 #define PAYMENTS_IDEMPOTENCY_H
 
@@ -37,12 +38,13 @@ typedef struct idempotency_answer {
 
 typedef void (*idempotency_done_fn)(const idempotency_answer *answer, void *data);
 
-/* The answer of a request holding claim: kept for retries (2xx, 4xx) or the
- * key released (5xx, or no body); then done runs with the answer, which is
- * freed after it. Takes claim and answer->body. A failed write is logged:
- * the answer still goes out, and the key is run again once its lease ends. */
-void idempotency_finish(idempotency_claim *claim, const idempotency_answer *answer, idempotency_done_fn done,
-                        void *data);
+/* The answer of a request holding claim: kept for retries (2xx, 4xx but
+ * 409), or, for a 5xx (or no body), the key bound to operation_id (the
+ * operation the request committed, NULL for none) or else released; then
+ * done runs with the answer, which is freed after it. Takes claim and
+ * answer->body. A failed write is logged: the answer still goes out. */
+void idempotency_finish(idempotency_claim *claim, const idempotency_answer *answer, const char *operation_id,
+                        idempotency_done_fn done, void *data);
 
 /* For a request freed while holding a key (never the normal path). */
 void idempotency_claim_free(idempotency_claim *claim);

@@ -13,14 +13,18 @@
 
 #define COLUMN(name) DB_ROW_COLUMN(idempotency_row, name)
 static const db_column row_columns[] = {
-    COLUMN(lease), COLUMN(body_hash), COLUMN(status), COLUMN(content_type), COLUMN(body),
+    COLUMN(lease),  COLUMN(operation_id), COLUMN(operation_kind), COLUMN(operation_history), COLUMN(body_hash),
+    COLUMN(status), COLUMN(content_type), COLUMN(body),           COLUMN(awaited_operation), COLUMN(awaited_state),
 };
 #undef COLUMN
 static const db_row_type row_type = DB_ROW_TYPE("idempotency key", idempotency_row, row_columns);
 
 /* $1 key, $2 body hash, $3 lease and $4 keep time in milliseconds. The
  * final SELECT reads the snapshot from before the statement, so the row it
- * shows is the one we collided with, never our own claim. */
+ * shows is the one we collided with, never our own claim. A key awaiting
+ * its operation is taken over only by the same body once the operation is
+ * settled: succeeded, the claim keeps the operation so that its request
+ * answers it; refused (never made at the vendor), the claim is a fresh one. */
 static const char claim_sql[] =
     "WITH purge AS (DELETE FROM payment_idempotency_keys WHERE key IN ("
     "   SELECT key FROM payment_idempotency_keys WHERE expires_at < now() AND key <> $1"
@@ -30,16 +34,32 @@ static const char claim_sql[] =
     "           now() + $4::bigint * interval '1 millisecond')"
     "   ON CONFLICT (key) DO UPDATE SET body_hash = excluded.body_hash, lease = excluded.lease,"
     "     locked_until = excluded.locked_until, status = NULL, content_type = NULL, body = NULL,"
-    "     created_at = now(), expires_at = excluded.expires_at"
-    "   WHERE k.expires_at <= now() OR (k.status IS NULL AND k.locked_until <= now())"
-    "   RETURNING k.lease)"
-    " SELECT (SELECT lease::text FROM claim) AS lease, found.body_hash, found.status::text AS status,"
-    "   found.content_type, found.body"
-    " FROM (VALUES (1)) AS one LEFT JOIN payment_idempotency_keys found"
-    "   ON found.key = $1 AND NOT EXISTS (SELECT 1 FROM claim)";
+    "     created_at = now(), expires_at = excluded.expires_at, awaiting_operation = false,"
+    "     operation_id = CASE WHEN k.expires_at > now() THEN (SELECT o.id FROM payment_operations o"
+    "       WHERE o.id = k.operation_id AND o.state = 'succeeded') END"
+    "   WHERE k.expires_at <= now()"
+    "     OR (k.status IS NULL AND NOT k.awaiting_operation AND k.locked_until <= now())"
+    "     OR (k.awaiting_operation AND k.body_hash = excluded.body_hash AND EXISTS (SELECT 1"
+    "       FROM payment_operations o WHERE o.id = k.operation_id AND o.state IN ('succeeded', 'refused')))"
+    "   RETURNING k.lease, k.operation_id)"
+    " SELECT c.lease::text AS lease, c.operation_id::text AS operation_id, settled.kind AS operation_kind,"
+    "   settled.history_id::text AS operation_history, found.body_hash, found.status::text AS status,"
+    "   found.content_type, found.body, CASE WHEN found.awaiting_operation THEN found.operation_id::text END"
+    "     AS awaited_operation,"
+    "   (SELECT o.state FROM payment_operations o WHERE o.id = found.operation_id AND found.awaiting_operation)"
+    "     AS awaited_state"
+    " FROM (VALUES (1)) AS one LEFT JOIN claim c ON true"
+    "   LEFT JOIN payment_operations settled ON settled.id = c.operation_id"
+    "   LEFT JOIN payment_idempotency_keys found ON found.key = $1 AND c.lease IS NULL";
 
 static const char keep_sql[] = "UPDATE payment_idempotency_keys SET status = $3::integer, content_type = $4, body = $5,"
                                " expires_at = now() + $6::bigint * interval '1 millisecond'"
+                               " WHERE key = $1 AND lease = $2::uuid AND status IS NULL";
+
+/* $3 the operation: no expiry while it is awaited, since only its
+ * settlement says whether a retry may run. */
+static const char bind_sql[] = "UPDATE payment_idempotency_keys SET operation_id = $3::uuid, awaiting_operation = true,"
+                               " locked_until = 'infinity', expires_at = 'infinity'"
                                " WHERE key = $1 AND lease = $2::uuid AND status IS NULL";
 
 static const char release_sql[] =
@@ -133,4 +153,11 @@ void idempotency_store_release(pg_pool *pool, const char *key, const char *lease
 {
     const char *params[] = {key, lease};
     write_claim(pool, release_sql, 2, params, cb, data);
+}
+
+void idempotency_store_bind(pg_pool *pool, const char *key, const char *lease, const char *operation_id,
+                            idempotency_store_cb cb, void *data)
+{
+    const char *params[] = {key, lease, operation_id};
+    write_claim(pool, bind_sql, 3, params, cb, data);
 }

@@ -9,16 +9,21 @@
 
 #include <stdint.h>
 
-/* What a claim found. lease is set when this request now holds the key;
- * otherwise the other members describe the row it collided with, all NULL
- * when that row is not visible yet (claimed by a request running at the same
- * moment). */
+/* What a claim found. lease is set when this request now holds the key,
+ * with the operation a first request left succeeded, if any; otherwise the
+ * other members describe the row it collided with, all NULL when that row is
+ * not visible yet (claimed by a request running at the same moment). */
 typedef struct idempotency_row {
-    char *lease;     /* uuid of our claim */
-    char *body_hash; /* of the body the key was first used with */
-    char *status;    /* its stored answer: NULL while still in flight */
+    char *lease;             /* uuid of our claim */
+    char *operation_id;      /* held with the claim: the first request's, succeeded */
+    char *operation_kind;    /* "cancel", "confirm" */
+    char *operation_history; /* the history it changed or created */
+    char *body_hash;         /* of the body the key was first used with */
+    char *status;            /* its stored answer: NULL while still in flight */
     char *content_type;
-    char *body; /* exactly as sent */
+    char *body;              /* exactly as sent */
+    char *awaited_operation; /* the operation the key awaits, without an answer */
+    char *awaited_state;     /* "pending", "succeeded", "refused", "unknown" */
 } idempotency_row;
 
 void idempotency_row_free(idempotency_row *row);
@@ -54,5 +59,9 @@ typedef void (*idempotency_store_cb)(const app_error *err, void *data);
 void idempotency_store_keep(pg_pool *pool, const idempotency_answer_row *answer, idempotency_store_cb cb, void *data);
 /* Deletes the claim (key, lease) while in flight, so a retry runs again. */
 void idempotency_store_release(pg_pool *pool, const char *key, const char *lease, idempotency_store_cb cb, void *data);
+/* Keeps the claim (key, lease) without an answer, awaiting operation_id,
+ * which the request committed and whose outcome it could not learn. */
+void idempotency_store_bind(pg_pool *pool, const char *key, const char *lease, const char *operation_id,
+                            idempotency_store_cb cb, void *data);
 
 #endif
