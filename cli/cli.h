@@ -37,7 +37,7 @@ int cli_ready_workers(json_t *status, bool *all_ready);
 typedef struct cli_local_paths {
     char *control_socket;
     char *pid_file;
-    char *log_file;       /* "" when the master logs to stderr */
+    char *log_file; /* "" when the master logs to stderr */
     long long drain_timeout_ms;
 } cli_local_paths;
 int cli_local_paths_load(const dotenv *env, cli_local_paths *paths, char *err, size_t errlen);

@@ -130,9 +130,10 @@ static char *read_frame(cli_link *link, long long deadline, size_t *len, char *e
         if (n < 0 && ready == 1 && (errno == EINTR || errno == EAGAIN))
             continue;
         if (n <= 0 || protocol_reader_feed(&link->reader, chunk, (size_t)n) < 0) {
-            snprintf(err, errlen, "%s", ready == 0 ? "no answer from the master updater in time"
-                                        : n == 0   ? "the master updater closed the connection"
-                                                   : "lost the connection to the master updater");
+            snprintf(err, errlen, "%s",
+                     ready == 0 ? "no answer from the master updater in time"
+                     : n == 0   ? "the master updater closed the connection"
+                                : "lost the connection to the master updater");
             return NULL;
         }
     }

@@ -127,8 +127,10 @@ static int wait_started(pid_t child, const cli_local_paths *paths, const char *l
         }
         cli_sleep_ms(POLL_MS);
     }
-    fprintf(stderr, "payments start: the workers were not all ready within %d s; payments-master (pid %d) keeps "
-                    "starting, see %s\n", timeout_s, (int)child, log_path);
+    fprintf(stderr,
+            "payments start: the workers were not all ready within %d s; payments-master (pid %d) keeps "
+            "starting, see %s\n",
+            timeout_s, (int)child, log_path);
     return 1;
 }
 
@@ -160,8 +162,7 @@ int cli_start(int argc, char **argv)
         exec_master(binary, log_fd);
     int rc = 1;
     if (child < 0)
-        fprintf(stderr, "payments start: cannot %s: %s\n", log_fd < 0 ? "open the log file" : "fork",
-                strerror(errno));
+        fprintf(stderr, "payments start: cannot %s: %s\n", log_fd < 0 ? "open the log file" : "fork", strerror(errno));
     else
         rc = wait_started(child, &paths, log_path, timeout_s);
     if (log_fd >= 0)
@@ -266,9 +267,9 @@ int cli_migrate(int argc, char **argv)
     char *conninfo = cfg_postgres_conninfo(&c);
     if (!conninfo)
         snprintf(err, sizeof err, "out of memory");
-    int applied = conninfo ? migrate_apply(conninfo, c.postgres.schema, dir && *dir ? dir : PAYMENTS_SQL_DIR, err,
-                                           sizeof err)
-                           : -1;
+    int applied =
+        conninfo ? migrate_apply(conninfo, c.postgres.schema, dir && *dir ? dir : PAYMENTS_SQL_DIR, err, sizeof err)
+                 : -1;
     free(conninfo);
     cfg_free(&c);
     if (applied < 0) {

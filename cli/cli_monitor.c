@@ -67,8 +67,10 @@ static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *k
         doc = plain ? json_loadb((const char *)plain, plain_len, 0, NULL) : NULL;
         free(plain);
         if (!json_is_object(doc)) {
-            snprintf(err, errlen, "GET %s: the answer does not decrypt to a JSON object with "
-                                  "PAYMENT_CONNECTION_ENCRYPTION_KEY/_IV", url);
+            snprintf(err, errlen,
+                     "GET %s: the answer does not decrypt to a JSON object with "
+                     "PAYMENT_CONNECTION_ENCRYPTION_KEY/_IV",
+                     url);
             json_decref(doc);
             doc = NULL;
         }
@@ -142,8 +144,9 @@ int cli_monitor(int argc, char **argv)
     if (mode_host && settings_integer(&env, "PAYMENT_API_PORT", 37821, 1, 65535, &port, err, sizeof err) == 0) {
         if (crypto_cbc_key_init(&key, settings_get(&env, "PAYMENT_CONNECTION_ENCRYPTION_KEY", ""),
                                 settings_get(&env, "PAYMENT_CONNECTION_ENCRYPTION_IV", "")) < 0)
-            snprintf(err, sizeof err, "PAYMENT_CONNECTION_ENCRYPTION_KEY (16 or 32 characters) and _IV (16) are needed "
-                                      "to read the monitors");
+            snprintf(err, sizeof err,
+                     "PAYMENT_CONNECTION_ENCRYPTION_KEY (16 or 32 characters) and _IV (16) are needed "
+                     "to read the monitors");
         else if (!args.url && settings_host_port(mode_host, (int)port, &host, &host_port) < 0)
             snprintf(err, sizeof err, "the API address must be HOST or HOST:PORT: %s", mode_host);
         else

@@ -25,8 +25,8 @@ int cli_settings_open(dotenv *env)
 int cli_local_paths_load(const dotenv *env, cli_local_paths *paths, char *err, size_t errlen)
 {
     memset(paths, 0, sizeof *paths);
-    if (settings_integer(env, "PAYMENT_DRAIN_TIMEOUT_MS", 30000, 10, 86400000, &paths->drain_timeout_ms, err,
-                         errlen) < 0)
+    if (settings_integer(env, "PAYMENT_DRAIN_TIMEOUT_MS", 30000, 10, 86400000, &paths->drain_timeout_ms, err, errlen) <
+        0)
         return -1;
     paths->control_socket = strdup(settings_get(env, "PAYMENT_CONTROL_SOCKET", "var/run/payments.sock"));
     paths->pid_file = strdup(settings_get(env, "PAYMENT_PID_FILE", "var/run/payments.pid"));

@@ -98,8 +98,7 @@ static char *derive_secret(const char *label, const char *const *parts, size_t c
     unsigned char hash[EVP_MAX_MD_SIZE];
     unsigned int hash_len = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-             EVP_DigestUpdate(ctx, label, strlen(label)) == 1;
+    int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 && EVP_DigestUpdate(ctx, label, strlen(label)) == 1;
     for (size_t i = 0; ok && i < count; i++)
         ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i])) == 1;
     ok = ok && EVP_DigestFinal_ex(ctx, hash, &hash_len) == 1;
@@ -208,8 +207,8 @@ static void read_process_settings(cfg_reader *r, cfg *c)
     c->drain_timeout_ms = (uint64_t)read_integer(r, "PAYMENT_DRAIN_TIMEOUT_MS", 30000, 10, 86400000);
     c->vendor_timeout_ms = (uint64_t)read_integer(r, "PAYMENT_VENDOR_TIMEOUT_MS", 10000, 10, 600000);
     c->reconcile_interval_ms = (uint64_t)read_integer(r, "PAYMENT_RECONCILE_INTERVAL_MS", 5000, 10, 3600000);
-    c->reconcile_after_ms = (uint64_t)read_integer(r, "PAYMENT_RECONCILE_AFTER_MS",
-                                                   (long long)c->vendor_timeout_ms + 5000, 0, 86400000);
+    c->reconcile_after_ms =
+        (uint64_t)read_integer(r, "PAYMENT_RECONCILE_AFTER_MS", (long long)c->vendor_timeout_ms + 5000, 0, 86400000);
     c->pid_file = read_string(r, "PAYMENT_PID_FILE", "var/run/payments.pid");
     c->control_socket = read_string(r, "PAYMENT_CONTROL_SOCKET", "var/run/payments.sock");
     c->log_file = read_string(r, "PAYMENT_LOG_FILE", "");
@@ -251,8 +250,7 @@ static void read_all(cfg_reader *r, cfg *c)
     read_postgres(r, &c->postgres);
     read_cipher(r, &c->connection_cipher, "PAYMENT_CONNECTION_ENCRYPTION_KEY", "PAYMENT_CONNECTION_ENCRYPTION_IV");
     read_cipher(r, &c->history_cipher, "PAYMENT_HISTORY_ENCRYPTION_KEY", "PAYMENT_HISTORY_ENCRYPTION_IV");
-    read_cipher(r, &c->reservation_cipher, "PAYMENT_RESERVATION_ENCRYPTION_KEY",
-                "PAYMENT_RESERVATION_ENCRYPTION_IV");
+    read_cipher(r, &c->reservation_cipher, "PAYMENT_RESERVATION_ENCRYPTION_KEY", "PAYMENT_RESERVATION_ENCRYPTION_IV");
     read_cipher(r, &c->cancel_history_cipher, "PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY",
                 "PAYMENT_CANCEL_HISTORY_ENCRYPTION_IV");
     read_password_secret(r, c);
@@ -263,8 +261,8 @@ static void read_all(cfg_reader *r, cfg *c)
     c->toss_payments_secret =
         read_string(r, "PAYMENT_TOSS_PAYMENTS_SECRET", local ? "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy" : NULL);
     c->iamport_url = read_url(r, "PAYMENT_IAMPORT_URL", local ? "http://127.0.0.1:10851" : "https://api.iamport.kr");
-    c->toss_payments_url = read_url(r, "PAYMENT_TOSS_PAYMENTS_URL",
-                                    local ? "http://127.0.0.1:30771" : "https://api.tosspayments.com");
+    c->toss_payments_url =
+        read_url(r, "PAYMENT_TOSS_PAYMENTS_URL", local ? "http://127.0.0.1:30771" : "https://api.tosspayments.com");
     const char *stores = dotenv_get(&r->env, "PAYMENT_VENDOR_STORES_FILE");
     c->vendor_stores_file = stores && *stores ? read_string(r, "PAYMENT_VENDOR_STORES_FILE", NULL) : NULL;
     read_process_settings(r, c);

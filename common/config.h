@@ -58,30 +58,30 @@ typedef struct cfg {
     /* PAYMENT_VENDOR_STORES_FILE: credentials per store id (JSON), or NULL. */
     char *vendor_stores_file;
 
-    int workers;                 /* PAYMENT_WORKERS, default online CPUs */
-    size_t max_body_bytes;       /* PAYMENT_MAX_BODY_BYTES */
-    size_t max_header_bytes;     /* PAYMENT_MAX_HEADER_BYTES */
-    uint64_t header_timeout_ms;  /* PAYMENT_HEADER_TIMEOUT_MS */
-    uint64_t idle_timeout_ms;    /* PAYMENT_IDLE_TIMEOUT_MS (keep-alive) */
-    uint64_t drain_timeout_ms;   /* PAYMENT_DRAIN_TIMEOUT_MS */
-    uint64_t vendor_timeout_ms;  /* PAYMENT_VENDOR_TIMEOUT_MS */
+    int workers;                /* PAYMENT_WORKERS, default online CPUs */
+    size_t max_body_bytes;      /* PAYMENT_MAX_BODY_BYTES */
+    size_t max_header_bytes;    /* PAYMENT_MAX_HEADER_BYTES */
+    uint64_t header_timeout_ms; /* PAYMENT_HEADER_TIMEOUT_MS */
+    uint64_t idle_timeout_ms;   /* PAYMENT_IDLE_TIMEOUT_MS (keep-alive) */
+    uint64_t drain_timeout_ms;  /* PAYMENT_DRAIN_TIMEOUT_MS */
+    uint64_t vendor_timeout_ms; /* PAYMENT_VENDOR_TIMEOUT_MS */
     /* The reconciler of operations that move money: how often it claims,
      * and how long an operation stays pending before it is taken (default
      * the vendor timeout plus 5 s, so a call still in flight is left alone). */
     uint64_t reconcile_interval_ms; /* PAYMENT_RECONCILE_INTERVAL_MS */
     uint64_t reconcile_after_ms;    /* PAYMENT_RECONCILE_AFTER_MS */
-    char *pid_file;              /* PAYMENT_PID_FILE */
-    char *control_socket;        /* PAYMENT_CONTROL_SOCKET */
-    char *log_file;              /* PAYMENT_LOG_FILE, empty: stderr */
-    char *worker_path;           /* PAYMENT_WORKER_BINARY, default beside the master */
+    char *pid_file;                 /* PAYMENT_PID_FILE */
+    char *control_socket;           /* PAYMENT_CONTROL_SOCKET */
+    char *log_file;                 /* PAYMENT_LOG_FILE, empty: stderr */
+    char *worker_path;              /* PAYMENT_WORKER_BINARY, default beside the master */
 
     /* Webhook notifications to each history's webhook_url. The secret signs
      * them (HMAC-SHA-256); when PAYMENT_WEBHOOK_SECRET is unset it is
      * hex(SHA-256("payments webhook secret v1" || PAYMENT_SYSTEM_PASSWORD)).
      * Never logged. */
     char *webhook_secret;
-    uint64_t webhook_timeout_ms;     /* PAYMENT_WEBHOOK_TIMEOUT_MS, each attempt */
-    webhook_schedule webhook_retry;  /* PAYMENT_WEBHOOK_RETRY_SCHEDULE */
+    uint64_t webhook_timeout_ms;    /* PAYMENT_WEBHOOK_TIMEOUT_MS, each attempt */
+    webhook_schedule webhook_retry; /* PAYMENT_WEBHOOK_RETRY_SCHEDULE */
 
     /* PAYMENT_IDEMPOTENCY_TTL: how long an answer to a request with an
      * Idempotency-Key header is kept for its retries (a duration, "24h"). */

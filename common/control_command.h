@@ -11,12 +11,7 @@
  *   UPGRADE   "upgrade"   {"ok":true,"pid":N} or {"error":...}: start the master
  *                         binary anew on the same socket (nginx-style upgrade)
  * Anything else is answered with CONTROL_UNKNOWN_ANSWER. */
-typedef enum control_command {
-    CONTROL_STATUS,
-    CONTROL_RELOAD,
-    CONTROL_UPGRADE,
-    CONTROL_COMMAND_COUNT
-} control_command;
+typedef enum control_command { CONTROL_STATUS, CONTROL_RELOAD, CONTROL_UPGRADE, CONTROL_COMMAND_COUNT } control_command;
 
 /* The error of that answer: an updater newer than its master recognizes a
  * command the master does not know yet by it, and falls back. */

@@ -15,8 +15,7 @@
 
 #define CRYPTO_BLOCK_SIZE 16
 
-static const char base64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 int crypto_cbc_key_init(crypto_cbc_key *k, const char *key, const char *iv)
 {
@@ -56,8 +55,7 @@ static const EVP_CIPHER *cbc_cipher(const crypto_cbc_key *k)
 
 /* Runs one whole CBC pass (PKCS#7 padding on) into out, which must hold
  * len + one block. Returns the output length, or -1 (bad padding on decrypt). */
-static int cbc_run(const crypto_cbc_key *k, int encrypt, const unsigned char *in, int len,
-                   unsigned char *out)
+static int cbc_run(const crypto_cbc_key *k, int encrypt, const unsigned char *in, int len, unsigned char *out)
 {
     const EVP_CIPHER *cipher = cbc_cipher(k);
     if (!cipher)

@@ -47,8 +47,8 @@ struct http_client {
     http_transfer *transfers;
     size_t pending;
     http_socket_watch *watches;
-    size_t open_handles;  /* timer + polls whose close callback has not run */
-    unsigned busy;        /* depth of loop callbacks inside curl; close waits for 0 */
+    size_t open_handles; /* timer + polls whose close callback has not run */
+    unsigned busy;       /* depth of loop callbacks inside curl; close waits for 0 */
     bool closing, torn_down;
     void (*done)(void *data);
     void *done_data;
@@ -150,8 +150,7 @@ static void transfer_finish(http_transfer *t, CURLcode result, const char *reaso
 
     http_client_response res = {.error = reason};
     if (!res.error && result == CURLE_OK) {
-        if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res.status) != CURLE_OK ||
-            res.status == 0)
+        if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res.status) != CURLE_OK || res.status == 0)
             res.error = "no HTTP status in the response";
     } else if (!res.error) {
         res.timed_out = result == CURLE_OPERATION_TIMEDOUT;
@@ -178,8 +177,7 @@ static void client_collect_completed(http_client *c)
             continue;
         CURLcode result = msg->data.result;
         char *private_data = NULL;
-        if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &private_data) != CURLE_OK ||
-            !private_data) {
+        if (curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &private_data) != CURLE_OK || !private_data) {
             log_error("http client: finished transfer without its record");
             continue;
         }
@@ -280,8 +278,7 @@ static int on_curl_timer(CURLM *multi, long timeout_ms, void *client)
 {
     (void)multi;
     http_client *c = client;
-    int rc = timeout_ms < 0 ? uv_timer_stop(&c->timer)
-                            : uv_timer_start(&c->timer, on_timer, (uint64_t)timeout_ms, 0);
+    int rc = timeout_ms < 0 ? uv_timer_stop(&c->timer) : uv_timer_start(&c->timer, on_timer, (uint64_t)timeout_ms, 0);
     return rc == 0 ? 0 : -1;
 }
 
@@ -381,8 +378,7 @@ static int transfer_configure(http_transfer *t, const http_client_request *req)
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_CLIENT_MAX_BODY) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body_data) != CURLE_OK ||
-        curl_easy_setopt(e, CURLOPT_WRITEDATA, t) != CURLE_OK ||
-        curl_easy_setopt(e, CURLOPT_PRIVATE, t) != CURLE_OK)
+        curl_easy_setopt(e, CURLOPT_WRITEDATA, t) != CURLE_OK || curl_easy_setopt(e, CURLOPT_PRIVATE, t) != CURLE_OK)
         return -1;
     if (transfer_set_method(e, req) < 0 || transfer_set_headers(t, req) < 0)
         return -1;
@@ -425,12 +421,10 @@ http_client *http_client_create(uv_loop_t *loop)
         return NULL;
     c->loop = loop;
     c->multi = curl_multi_init();
-    if (!c->multi ||
-        curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
+    if (!c->multi || curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
         curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
         curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
-        curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK ||
-        uv_timer_init(loop, &c->timer) != 0) {
+        curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK || uv_timer_init(loop, &c->timer) != 0) {
         if (c->multi)
             curl_multi_cleanup(c->multi);
         free(c);

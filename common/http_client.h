@@ -12,21 +12,21 @@
 typedef struct http_client http_client;
 
 typedef struct http_client_request {
-    const char *method;         /* "GET", "POST", ... */
+    const char *method; /* "GET", "POST", ... */
     const char *url;
     const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
     const char *body;           /* may be NULL */
     size_t body_len;
-    long timeout_ms;            /* whole transfer; 0 means 10 s; negative is refused */
+    long timeout_ms; /* whole transfer; 0 means 10 s; negative is refused */
 } http_client_request;
 
 typedef struct http_client_response {
-    long status;          /* HTTP status, 0 when no answer came */
-    char *body;           /* NUL-terminated, never NULL ("" with an error); owned by the
-                           * client, valid during the callback; at most 8 MiB, more is an error */
+    long status; /* HTTP status, 0 when no answer came */
+    char *body;  /* NUL-terminated, never NULL ("" with an error); owned by the
+                  * client, valid during the callback; at most 8 MiB, more is an error */
     size_t body_len;
     bool timed_out;
-    const char *error;    /* NULL on an answer; else why there was none (refused, timeout, ...) */
+    const char *error; /* NULL on an answer; else why there was none (refused, timeout, ...) */
 } http_client_response;
 
 typedef void (*http_client_cb)(const http_client_response *res, void *data);

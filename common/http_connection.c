@@ -153,8 +153,8 @@ static void connection_on_peer_gone(http_connection *conn)
 {
     conn->peer_closed = true;
     connection_stop_reading(conn);
-    bool answer_in_flight = conn->writes_pending > 0 &&
-                            (conn->state == CONNECTION_IDLE || conn->state == CONNECTION_CLOSING);
+    bool answer_in_flight =
+        conn->writes_pending > 0 && (conn->state == CONNECTION_IDLE || conn->state == CONNECTION_CLOSING);
     if (answer_in_flight)
         connection_finish(conn);
     else

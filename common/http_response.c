@@ -48,8 +48,8 @@ static const char *server_date(http_server *s)
     struct tm tm;
     if (!gmtime_r(&now, &tm))
         return s->date;
-    int n = snprintf(s->date, sizeof s->date, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
-                     tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    int n = snprintf(s->date, sizeof s->date, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday], tm.tm_mday,
+                     months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
     s->date_len = n > 0 ? (size_t)n : 0;
     s->date_second = now;
     return s->date;

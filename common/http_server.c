@@ -25,8 +25,7 @@ static void on_connection(uv_stream_t *listener, int status)
     http_connection_accept(s, listener);
 }
 
-http_server *http_server_create(uv_loop_t *loop, const http_limits *limits, http_handler_fn handler,
-                                void *context)
+http_server *http_server_create(uv_loop_t *loop, const http_limits *limits, http_handler_fn handler, void *context)
 {
     http_server *s = calloc(1, sizeof *s);
     if (!s)

@@ -50,8 +50,7 @@ typedef struct http_server http_server;
  * http_respond (or a wrapper) exactly once for ex. */
 typedef void (*http_handler_fn)(http_exchange *ex, void *context);
 
-http_server *http_server_create(uv_loop_t *loop, const http_limits *limits, http_handler_fn handler,
-                                void *context);
+http_server *http_server_create(uv_loop_t *loop, const http_limits *limits, http_handler_fn handler, void *context);
 /* Starts accepting on an already bound and listening socket (inherited). */
 int http_server_listen_fd(http_server *s, int fd);
 /* Binds host:port (port 0: any free port) and starts accepting. Returns 0 or

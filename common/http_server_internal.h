@@ -18,10 +18,10 @@ typedef struct http_connection http_connection;
 
 struct http_exchange {
     http_request request;
-    http_connection *connection; /* NULL once the client is gone */
-    http_server *server;         /* NULL once the server is freed */
+    http_connection *connection;              /* NULL once the client is gone */
+    http_server *server;                      /* NULL once the server is freed */
     http_exchange *orphan_prev, *orphan_next; /* in server->orphans while detached */
-    bool pending; /* with the handler, unanswered */
+    bool pending;                             /* with the handler, unanswered */
     bool aborted;
     bool head;
     bool keep_alive;
@@ -69,8 +69,8 @@ struct http_connection {
     bool peer_closed; /* EOF seen */
     bool headers_done;
     bool keep_alive;
-    bool in_field;      /* a header name is being received */
-    bool value_pending; /* a header value is being received */
+    bool in_field;         /* a header name is being received */
+    bool value_pending;    /* a header value is being received */
     size_t head_bytes;     /* request line and header bytes before head_mark */
     const char *head_mark; /* where counting resumes in the chunk being parsed */
     char *input;

@@ -24,14 +24,7 @@
  * what it does not take, or cannot parse, it ignores and logs once per
  * channel and kind: a newer peer talking to an older one must not flood the
  * log with a line per second. */
-typedef enum ipc_kind {
-    IPC_READY,
-    IPC_DRAINING,
-    IPC_STATS,
-    IPC_DRAIN,
-    IPC_CLUSTER,
-    IPC_KIND_COUNT
-} ipc_kind;
+typedef enum ipc_kind { IPC_READY, IPC_DRAINING, IPC_STATS, IPC_DRAIN, IPC_CLUSTER, IPC_KIND_COUNT } ipc_kind;
 
 #define IPC_MAX_LINE 65536
 

@@ -18,11 +18,8 @@ static const struct {
     const char *name;
     bool carries_json; /* "name {json}" rather than "name" alone */
 } kinds[IPC_KIND_COUNT] = {
-    [IPC_READY] = {"ready", false},
-    [IPC_DRAINING] = {"draining", false},
-    [IPC_STATS] = {"stats", true},
-    [IPC_DRAIN] = {"drain", false},
-    [IPC_CLUSTER] = {"cluster", true},
+    [IPC_READY] = {"ready", false}, [IPC_DRAINING] = {"draining", false}, [IPC_STATS] = {"stats", true},
+    [IPC_DRAIN] = {"drain", false}, [IPC_CLUSTER] = {"cluster", true},
 };
 
 const char *ipc_kind_name(ipc_kind kind)

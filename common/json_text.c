@@ -183,7 +183,7 @@ void json_text_number(json_text *t, const char *decimal)
     }
     char text[40];
     int n = value == floor(value) && fabs(value) < 9007199254740992.0 ? snprintf(text, sizeof text, "%.0f", value)
-                                                                        : snprintf(text, sizeof text, "%.15g", value);
+                                                                      : snprintf(text, sizeof text, "%.15g", value);
     if (n <= 0 || (size_t)n >= sizeof text) {
         t->failed = true;
         return;

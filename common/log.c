@@ -67,8 +67,8 @@ void log_vwrite(log_level level, const char *fmt, va_list ap)
     clock_gettime(CLOCK_REALTIME, &now);
     gmtime_r(&now.tv_sec, &tm);
     int n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
-    n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %-5s %s[%d] ",
-                  now.tv_nsec / 1000000, level_names[level], log_state.role, (int)getpid());
+    n += snprintf(line + n, sizeof line - (size_t)n, ".%03ldZ %-5s %s[%d] ", now.tv_nsec / 1000000, level_names[level],
+                  log_state.role, (int)getpid());
     int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof line - 2)

@@ -207,8 +207,8 @@ static int db_prepare_session(PGconn *db, const char *schema, char *err, size_t 
     if (db_command(db, "SELECT set_config('payments.schema', $1, false)", 1, params, "set payments.schema", err,
                    errlen) != 0)
         return -1;
-    return db_command(db, "SELECT set_config('search_path', quote_ident($1), false)", 1, params, "set search_path",
-                      err, errlen);
+    return db_command(db, "SELECT set_config('search_path', quote_ident($1), false)", 1, params, "set search_path", err,
+                      errlen);
 }
 
 /* The applied migrations (version, checksum), or an empty result when the
@@ -236,8 +236,7 @@ static const char *applied_checksum(const PGresult *applied, int version)
     return NULL;
 }
 
-static int db_apply(PGconn *db, const migration *m, const char *text, const char *checksum, char *err,
-                    size_t errlen)
+static int db_apply(PGconn *db, const migration *m, const char *text, const char *checksum, char *err, size_t errlen)
 {
     if (db_command(db, "BEGIN", 0, NULL, m->file, err, errlen) != 0)
         return -1;
@@ -265,8 +264,8 @@ static int db_apply(PGconn *db, const migration *m, const char *text, const char
 }
 
 /* Checks or applies each file in order; returns how many were applied. */
-static int db_apply_pending(PGconn *db, const migration_list *list, const PGresult *applied, const char *dir,
-                            char *err, size_t errlen)
+static int db_apply_pending(PGconn *db, const migration_list *list, const PGresult *applied, const char *dir, char *err,
+                            size_t errlen)
 {
     int count = 0;
     for (size_t i = 0; i < list->count; i++) {

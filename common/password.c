@@ -75,8 +75,8 @@ void password_secret_clear(password_secret *secret)
 }
 
 /* HMAC-SHA-256(secret, salt || password), without copying the password. */
-static int compute_mac(const password_secret *secret, const unsigned char salt[PASSWORD_SALT_LEN],
-                       const char *password, unsigned char mac[PASSWORD_MAC_LEN])
+static int compute_mac(const password_secret *secret, const unsigned char salt[PASSWORD_SALT_LEN], const char *password,
+                       unsigned char mac[PASSWORD_MAC_LEN])
 {
     EVP_MAC_CTX *ctx = secret->keyed ? EVP_MAC_CTX_dup(secret->keyed) : NULL;
     size_t mac_len = 0;
@@ -116,8 +116,7 @@ char *password_hash(const password_secret *secret, const char *password)
 
 /* Splits "h1$<salt>$<mac>" into its decoded parts. Returns 0, or -1 when
  * stored is not exactly that shape. */
-static int parse_current(const char *stored, unsigned char salt[PASSWORD_SALT_LEN],
-                         unsigned char mac[PASSWORD_MAC_LEN])
+static int parse_current(const char *stored, unsigned char salt[PASSWORD_SALT_LEN], unsigned char mac[PASSWORD_MAC_LEN])
 {
     if (strncmp(stored, PASSWORD_PREFIX, PASSWORD_PREFIX_LEN) != 0)
         return -1;
@@ -206,8 +205,7 @@ static void bcrypt_after(uv_work_t *work, int status)
 
 /* Queues the bcrypt check; false when it could not be queued (the caller
  * then answers at once). */
-static bool queue_bcrypt(uv_loop_t *loop, const char *stored, const char *password, password_verify_cb cb,
-                         void *data)
+static bool queue_bcrypt(uv_loop_t *loop, const char *stored, const char *password, password_verify_cb cb, void *data)
 {
     password_job *job = calloc(1, sizeof *job);
     if (!job)

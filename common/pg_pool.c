@@ -335,8 +335,7 @@ static pg_request *request_for(pg_request_kind kind, const char *sql, int nparam
     return req;
 }
 
-void pg_pool_query(pg_pool *pool, const char *sql, int nparams, const char *const *params, pg_result_cb cb,
-                   void *data)
+void pg_pool_query(pg_pool *pool, const char *sql, int nparams, const char *const *params, pg_result_cb cb, void *data)
 {
     pg_request *req = request_for(PG_REQUEST_QUERY, sql, nparams, params, cb, NULL, data);
     if (req)
@@ -350,8 +349,7 @@ void pg_pool_lease(pg_pool *pool, pg_lease_cb cb, void *data)
         pool_submit(pool, req);
 }
 
-void pg_conn_query(pg_conn *conn, const char *sql, int nparams, const char *const *params, pg_result_cb cb,
-                   void *data)
+void pg_conn_query(pg_conn *conn, const char *sql, int nparams, const char *const *params, pg_result_cb cb, void *data)
 {
     pg_pool *pool = conn->pool;
     pg_request *req = request_for(PG_REQUEST_QUERY, sql, nparams, params, cb, NULL, data);

@@ -22,21 +22,19 @@ typedef void (*pg_result_cb)(PGresult *res, const app_error *err, void *data);
 typedef void (*pg_lease_cb)(pg_conn *conn, const app_error *err, void *data);
 
 typedef struct pg_pool_options {
-    const char *conninfo; /* URL or key=value string */
-    const char *schema;   /* search_path of every connection; may be NULL */
-    int size;             /* connections */
-    int max_queue;        /* waiting queries before 503; 0: 1024 */
+    const char *conninfo;  /* URL or key=value string */
+    const char *schema;    /* search_path of every connection; may be NULL */
+    int size;              /* connections */
+    int max_queue;         /* waiting queries before 503; 0: 1024 */
     long query_timeout_ms; /* 0: 30 s */
 } pg_pool_options;
 
 pg_pool *pg_pool_create(uv_loop_t *loop, const pg_pool_options *options);
 /* One statement on any free connection. */
-void pg_pool_query(pg_pool *pool, const char *sql, int nparams, const char *const *params, pg_result_cb cb,
-                   void *data);
+void pg_pool_query(pg_pool *pool, const char *sql, int nparams, const char *const *params, pg_result_cb cb, void *data);
 /* Lease a connection for several statements (a transaction). */
 void pg_pool_lease(pg_pool *pool, pg_lease_cb cb, void *data);
-void pg_conn_query(pg_conn *conn, const char *sql, int nparams, const char *const *params, pg_result_cb cb,
-                   void *data);
+void pg_conn_query(pg_conn *conn, const char *sql, int nparams, const char *const *params, pg_result_cb cb, void *data);
 /* Returns the connection. If a transaction is still open it is rolled back. */
 void pg_conn_release(pg_conn *conn);
 /* True when at least one connection is established. */

@@ -56,7 +56,7 @@ struct pg_conn {
     PGconn *pg;
     uv_poll_t *poll; /* watches the current socket; freed by its close callback */
     int poll_fd;
-    int poll_events; /* what poll is started with; 0 when stopped */
+    int poll_events;  /* what poll is started with; 0 when stopped */
     uv_timer_t timer; /* back-off, connect timeout or statement timeout */
     unsigned backoff_ms;
     unsigned failures;   /* connection attempts failed in a row */
@@ -89,8 +89,8 @@ struct pg_pool {
     bool closing;
     int open_handles;    /* the pool is freed when this and ... */
     int pending_cancels; /* ... this are both back to zero after close */
-    bool kept;     /* closed by pg_pool_shut_down: pg_pool_free frees it */
-    bool finished; /* every handle and cancel of a kept pool is done */
+    bool kept;           /* closed by pg_pool_shut_down: pg_pool_free frees it */
+    bool finished;       /* every handle and cancel of a kept pool is done */
     void (*close_done)(void *data);
     void *close_data;
 };

@@ -33,8 +33,8 @@ json_t *process_performance(void)
     if (uv_resident_set_memory(&rss) < 0)
         rss = 0;
     struct mallinfo2 heap = mallinfo2();
-    return json_pack("{s:{s:f, s:f}, s:{s:i, s:i, s:i, s:i, s:i}, s:o}", "cpu", "user", micros(ru.ru_utime),
-                     "system", micros(ru.ru_stime), "memory", "rss", (json_int_t)rss, "heapTotal",
+    return json_pack("{s:{s:f, s:f}, s:{s:i, s:i, s:i, s:i, s:i}, s:o}", "cpu", "user", micros(ru.ru_utime), "system",
+                     micros(ru.ru_stime), "memory", "rss", (json_int_t)rss, "heapTotal",
                      (json_int_t)(heap.arena + heap.hblkhd), "heapUsed", (json_int_t)(heap.uordblks + heap.hblkhd),
                      "external", (json_int_t)0, "arrayBuffers", (json_int_t)0, "resource", resource_json(&ru));
 }
@@ -43,7 +43,8 @@ static void add_numbers(json_t *total, const json_t *one)
 {
     const char *key;
     json_t *value;
-    json_object_foreach((json_t *)one, key, value) {
+    json_object_foreach((json_t *)one, key, value)
+    {
         json_t *sum = json_object_get(total, key);
         if (json_is_number(value) && json_is_number(sum))
             json_object_set_new(total, key, json_real(json_number_value(sum) + json_number_value(value)));

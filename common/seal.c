@@ -149,8 +149,7 @@ static char *format_sealed(const char *id, const char *text, size_t text_len)
 
 char *seal_value(const seal_ring *ring, const void *plain, size_t len)
 {
-    if (!ring || ring->count == 0 || (!plain && len > 0) ||
-        len > (size_t)INT_MAX - SEAL_NONCE_LEN - SEAL_TAG_LEN)
+    if (!ring || ring->count == 0 || (!plain && len > 0) || len > (size_t)INT_MAX - SEAL_NONCE_LEN - SEAL_TAG_LEN)
         return NULL;
     const seal_key *key = &ring->keys[0];
     size_t box_len = SEAL_NONCE_LEN + len + SEAL_TAG_LEN;

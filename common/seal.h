@@ -15,9 +15,9 @@
 #define SEAL_MAX_KEYS 4
 
 typedef struct seal_key {
-    char id[9];               /* 8 hex characters derived from the key */
-    unsigned char key[32];    /* AES-256-GCM key */
-    crypto_cbc_key legacy;    /* the original server's key and IV for this table */
+    char id[9];            /* 8 hex characters derived from the key */
+    unsigned char key[32]; /* AES-256-GCM key */
+    crypto_cbc_key legacy; /* the original server's key and IV for this table */
 } seal_key;
 
 typedef struct seal_ring {

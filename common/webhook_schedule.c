@@ -23,7 +23,7 @@ static int parse_list(const char *text, uint64_t *out, size_t cap, char *err, si
             return error_format(err, errlen, "at most %zu delays", cap);
         if (duration_parse(item, len, WEBHOOK_SCHEDULE_MAX_DELAY_MS, &out[count]) < 0)
             return error_format(err, errlen, "\"%.*s\" is not a duration (e.g. 500ms, 10s, 5m, 2h, 1d)",
-                                 (int)(len > 40 ? 40 : len), item);
+                                (int)(len > 40 ? 40 : len), item);
         count++;
         if (!end)
             return (int)count;
@@ -44,7 +44,7 @@ static int parse_backoff(webhook_schedule *out, const char *text, char *err, siz
     while (sum < total) {
         if (out->count == WEBHOOK_SCHEDULE_MAX_RETRIES)
             return error_format(err, errlen, "backoff gives more than %d retries: raise FIRST or MAX",
-                                 WEBHOOK_SCHEDULE_MAX_RETRIES);
+                                WEBHOOK_SCHEDULE_MAX_RETRIES);
         uint64_t step = delay < total - sum ? delay : total - sum;
         out->delays_ms[out->count++] = step;
         sum += step;
@@ -74,8 +74,7 @@ size_t webhook_schedule_attempts(const webhook_schedule *schedule)
     return schedule->count + 1;
 }
 
-bool webhook_schedule_next(const webhook_schedule *schedule, unsigned attempt, double random_unit,
-                           uint64_t *delay_ms)
+bool webhook_schedule_next(const webhook_schedule *schedule, unsigned attempt, double random_unit, uint64_t *delay_ms)
 {
     if (attempt == 0 || attempt > schedule->count)
         return false;

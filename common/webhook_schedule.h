@@ -39,8 +39,7 @@ size_t webhook_schedule_attempts(const webhook_schedule *schedule);
  * the last; else true with the wait before the next one in *delay_ms, the
  * scheduled delay spread by +-20% with random_unit in [0, 1), so that
  * notifications failing together do not come back together. */
-bool webhook_schedule_next(const webhook_schedule *schedule, unsigned attempt, double random_unit,
-                           uint64_t *delay_ms);
+bool webhook_schedule_next(const webhook_schedule *schedule, unsigned attempt, double random_unit, uint64_t *delay_ms);
 
 /* The sum of the scheduled delays (without jitter). */
 uint64_t webhook_schedule_total_ms(const webhook_schedule *schedule);

@@ -46,8 +46,8 @@ void fake_iamport_get_token(http_exchange *ex, const http_route_params *params, 
     }
     int64_t now = fake_iamport_now();
     int64_t expires = now + (int64_t)(fs->settings.token_ttl_ms / 1000);
-    json_t *user = json_pack("{s:I, s:I, s:s}", "now", (json_int_t)now, "expired_at", (json_int_t)expires,
-                             "access_token", token);
+    json_t *user =
+        json_pack("{s:I, s:I, s:s}", "now", (json_int_t)now, "expired_at", (json_int_t)expires, "access_token", token);
     if (!user || fake_store_put(st->tokens, token, json_incref(user)) != 0) {
         json_decref(user);
         fake_iamport_fail(ex, 500, "cannot keep the token");

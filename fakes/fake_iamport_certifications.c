@@ -69,12 +69,11 @@ static json_t *certification_new(fake_iamport_state *st, json_t *body)
     const char *birth = json_string_value(json_object_get(body, "birth"));
     int digit = json_string_value(json_object_get(body, "gender_digit"))[0] - '0';
     json_t *cert = json_pack(
-        "{s:s, s:O, s:s, s:I, s:s, s:b, s:s, s:O, s:b, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "imp_uid", imp_uid,
-        "name", json_object_get(body, "name"), "gender", digit % 2 ? "male" : "female", "birth",
-        birth_seconds(birth), "birthday", birth, "foreigner", digit >= 5 && digit <= 8, "phone", phone, "carrier",
-        json_object_get(body, "carrier"), "certified", 0, "certified_at", 0, "unique_key", unique_key,
-        "unique_in_site", unique_in_site, "pg_tid", pg_tid, "pg_provider", "danal", "origin",
-        "fake-iamport-server", "__otp", otp);
+        "{s:s, s:O, s:s, s:I, s:s, s:b, s:s, s:O, s:b, s:i, s:s, s:s, s:s, s:s, s:s, s:s}", "imp_uid", imp_uid, "name",
+        json_object_get(body, "name"), "gender", digit % 2 ? "male" : "female", "birth", birth_seconds(birth),
+        "birthday", birth, "foreigner", digit >= 5 && digit <= 8, "phone", phone, "carrier",
+        json_object_get(body, "carrier"), "certified", 0, "certified_at", 0, "unique_key", unique_key, "unique_in_site",
+        unique_in_site, "pg_tid", pg_tid, "pg_provider", "danal", "origin", "fake-iamport-server", "__otp", otp);
     if (cert && fake_iamport_copy_string(cert, "merchant_uid", body, "merchant_uid") != 0) {
         json_decref(cert);
         return NULL;

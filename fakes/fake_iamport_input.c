@@ -66,8 +66,8 @@ bool fake_iamport_input_number(json_t *obj, const char *name, bool required, dou
 }
 
 /* A number that also passes check; what names the values check accepts. */
-static bool input_number_checked(json_t *obj, const char *name, bool required, bool (*check)(double),
-                                 const char *what, double *out, bool *present, app_error *err)
+static bool input_number_checked(json_t *obj, const char *name, bool required, bool (*check)(double), const char *what,
+                                 double *out, bool *present, app_error *err)
 {
     bool here = false;
     if (!fake_iamport_input_number(obj, name, required, out, &here, err))
@@ -245,8 +245,8 @@ static bool text_is_digits(const char *t, size_t min, size_t max)
     return len >= min && len <= max && text_digits(t, 0, len);
 }
 
-static bool input_checked(json_t *obj, const char *name, bool required, bool (*check)(const char *),
-                          const char *format, app_error *err)
+static bool input_checked(json_t *obj, const char *name, bool required, bool (*check)(const char *), const char *format,
+                          app_error *err)
 {
     const char *value;
     if (!fake_iamport_input_string(obj, name, required, &value, err))

@@ -20,18 +20,17 @@ json_t *fake_iamport_payment_new(fake_iamport_state *st, const char *pay_method,
     if (fake_iamport_new_imp_uid(st, imp_uid) != 0 || fake_iamport_random_hex(pg_tid, 24) != 0)
         return NULL;
     snprintf(receipt_url, sizeof receipt_url, "https://fake-iamport.invalid/receipts/%s", imp_uid);
-    json_t *payment = json_pack(
-        "{s:s, s:s, s:s, s:n, s:o, s:i, s:s, s:s, s:b, s:s, s:s, s:n, s:s, s:s, s:b,"
-        " s:n, s:n, s:n, s:n, s:n, s:n, s:n, s:n, s:s,"
-        " s:s, s:I, s:i, s:i, s:i, s:n, s:n, s:[]}",
-        "pay_method", pay_method, "imp_uid", imp_uid, "merchant_uid", merchant_uid, "name", "amount",
-        fake_iamport_amount_json(amount), "cancel_amount", 0, "currency", currency, "receipt_url", receipt_url,
-        "cash_receipt_issue", 0, "channel", "api", "pg_provider", "fake", "emb_pg_provider", "pg_id",
-        "fake-iamport", "pg_tid", pg_tid, "escrow", 0,
-        "buyer_name", "buyer_email", "buyer_tel", "buyer_addr", "buyer_postcode", "customer_uid",
-        "customer_uid_usage", "custom_data", "user_agent", "fake-iamport-server",
-        "status", "ready", "started_at", (json_int_t)fake_iamport_now(), "paid_at", 0, "failed_at", 0,
-        "cancelled_at", 0, "fail_reason", "cancel_reason", "cancel_history");
+    json_t *payment =
+        json_pack("{s:s, s:s, s:s, s:n, s:o, s:i, s:s, s:s, s:b, s:s, s:s, s:n, s:s, s:s, s:b,"
+                  " s:n, s:n, s:n, s:n, s:n, s:n, s:n, s:n, s:s,"
+                  " s:s, s:I, s:i, s:i, s:i, s:n, s:n, s:[]}",
+                  "pay_method", pay_method, "imp_uid", imp_uid, "merchant_uid", merchant_uid, "name", "amount",
+                  fake_iamport_amount_json(amount), "cancel_amount", 0, "currency", currency, "receipt_url",
+                  receipt_url, "cash_receipt_issue", 0, "channel", "api", "pg_provider", "fake", "emb_pg_provider",
+                  "pg_id", "fake-iamport", "pg_tid", pg_tid, "escrow", 0, "buyer_name", "buyer_email", "buyer_tel",
+                  "buyer_addr", "buyer_postcode", "customer_uid", "customer_uid_usage", "custom_data", "user_agent",
+                  "fake-iamport-server", "status", "ready", "started_at", (json_int_t)fake_iamport_now(), "paid_at", 0,
+                  "failed_at", 0, "cancelled_at", 0, "fail_reason", "cancel_reason", "cancel_history");
     return payment;
 }
 
@@ -204,7 +203,8 @@ static bool cancel_amount_for(json_t *payment, const cancel_request *in, double 
     }
     bool vbank = strcmp(method, "vbank") == 0;
     if (vbank && strcmp(status, "paid") == 0 && !in->has_refund_account) {
-        app_error_set(err, 400, "cancelling a paid virtual account needs refund_holder, refund_bank and refund_account");
+        app_error_set(err, 400,
+                      "cancelling a paid virtual account needs refund_holder, refund_bank and refund_account");
         return false;
     }
     if (vbank && strcmp(status, "ready") == 0 && in->has_amount && fabs(in->amount - remaining) > AMOUNT_EPSILON) {

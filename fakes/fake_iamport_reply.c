@@ -7,8 +7,8 @@
 
 void fake_iamport_reply(http_exchange *ex, int status, json_t *record)
 {
-    json_t *doc = json_pack("{s:i, s:s, s:O}", "code", 0, "message", "success", "response",
-                            record ? record : json_null());
+    json_t *doc =
+        json_pack("{s:i, s:s, s:O}", "code", 0, "message", "success", "response", record ? record : json_null());
     if (!doc) {
         http_respond_error(ex, 500, "cannot build the response");
         return;

@@ -91,7 +91,7 @@ static json_t *card_payment(fake_iamport_state *st, json_t *body, json_t *card, 
                   json_object_get(body, "name"), "customer_uid_usage", usage));
     /* Buyer fields the order leaves out come from the billing key's customer. */
     static const char *const fallbacks[][2] = {
-        {"buyer_name", "customer_name"}, {"buyer_email", "customer_email"}, {"buyer_tel", "customer_tel"},
+        {"buyer_name", "customer_name"}, {"buyer_email", "customer_email"},       {"buyer_tel", "customer_tel"},
         {"buyer_addr", "customer_addr"}, {"buyer_postcode", "customer_postcode"},
     };
     for (size_t i = 0; i < sizeof fallbacks / sizeof fallbacks[0]; i++) {
@@ -111,8 +111,8 @@ static json_t *card_payment(fake_iamport_state *st, json_t *body, json_t *card, 
 
 static json_t *charge(fake_server *fs, json_t *body, json_t *card, const char *usage, app_error *err)
 {
-    json_t *payment = fake_iamport_payment_publish(fs, card_payment(fs->vendor, body, card, usage),
-                                                   "cannot record the payment", err);
+    json_t *payment =
+        fake_iamport_payment_publish(fs, card_payment(fs->vendor, body, card, usage), "cannot record the payment", err);
     if (payment)
         fake_stats_count(fs, "charges");
     return payment;

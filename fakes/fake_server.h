@@ -17,13 +17,13 @@
 #include <uv.h>
 
 typedef struct fake_settings {
-    char *host;        /* --host, <PREFIX>HOST; default 127.0.0.1 */
-    int port;          /* --port, <PREFIX>PORT */
-    char *webhook_url; /* --webhook-url, <PREFIX>WEBHOOK_URL; NULL: webhooks not sent */
-    char *key;         /* --key, <PREFIX>KEY: the accepted API key (iamport imp_key) */
-    char *secret;      /* --secret, <PREFIX>SECRET: imp_secret, or Toss secret key */
-    uint64_t ttl_ms;   /* --ttl-ms, <PREFIX>TTL_MS; default 180000 */
-    size_t capacity;   /* --capacity, <PREFIX>CAPACITY; default 1000 */
+    char *host;            /* --host, <PREFIX>HOST; default 127.0.0.1 */
+    int port;              /* --port, <PREFIX>PORT */
+    char *webhook_url;     /* --webhook-url, <PREFIX>WEBHOOK_URL; NULL: webhooks not sent */
+    char *key;             /* --key, <PREFIX>KEY: the accepted API key (iamport imp_key) */
+    char *secret;          /* --secret, <PREFIX>SECRET: imp_secret, or Toss secret key */
+    uint64_t ttl_ms;       /* --ttl-ms, <PREFIX>TTL_MS; default 180000 */
+    size_t capacity;       /* --capacity, <PREFIX>CAPACITY; default 1000 */
     uint64_t token_ttl_ms; /* --token-ttl-ms, <PREFIX>TOKEN_TTL_MS: access token lifetime; default 1800000 */
     fake_delay latency;    /* --latency, <PREFIX>LATENCY: how long vendor answers are held; default none */
 } fake_settings;

@@ -47,8 +47,7 @@ static const setting_info setting_table[] = {
 };
 #define SETTING_COUNT (sizeof setting_table / sizeof setting_table[0])
 
-static void settings_fail(const fake_server_spec *spec, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void settings_fail(const fake_server_spec *spec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void settings_fail(const fake_server_spec *spec, const char *fmt, ...)
 {
     char message[512];
@@ -152,8 +151,8 @@ static bool setting_apply(fake_settings *out, setting_id id, const char *value, 
         return true;
     case SETTING_TTL_MS:
     case SETTING_TOKEN_TTL_MS:
-        if (!setting_number(value, 1, UINT64_C(315360000000), "a number of milliseconds from 1 to 315360000000",
-                            origin, spec, &number))
+        if (!setting_number(value, 1, UINT64_C(315360000000), "a number of milliseconds from 1 to 315360000000", origin,
+                            spec, &number))
             return false;
         *(id == SETTING_TTL_MS ? &out->ttl_ms : &out->token_ttl_ms) = number;
         return true;
@@ -165,14 +164,16 @@ static bool setting_apply(fake_settings *out, setting_id id, const char *value, 
     case SETTING_LATENCY:
         if (parse_delay(value, &out->latency))
             return true;
-        settings_fail(spec, "%s must be MS or MEDIAN,P99 in milliseconds, at most %u, with MEDIAN at least 1 and P99 "
-                      "at least MEDIAN", origin, FAKE_LATENCY_MAX_MS);
+        settings_fail(spec,
+                      "%s must be MS or MEDIAN,P99 in milliseconds, at most %u, with MEDIAN at least 1 and P99 "
+                      "at least MEDIAN",
+                      origin, FAKE_LATENCY_MAX_MS);
         return false;
     case SETTING_HELP:
         return true;
     }
-    char **slot = id == SETTING_HOST ? &out->host
-                  : id == SETTING_KEY ? &out->key
+    char **slot = id == SETTING_HOST     ? &out->host
+                  : id == SETTING_KEY    ? &out->key
                   : id == SETTING_SECRET ? &out->secret
                                          : &out->webhook_url;
     if (!replace_string(slot, value)) {
@@ -219,16 +220,36 @@ static const setting_info *setting_by_id(int id)
 static void settings_default_text(const fake_server_spec *spec, setting_id id, char *buf, size_t len)
 {
     switch (id) {
-    case SETTING_HOST: snprintf(buf, len, "%s", FAKE_DEFAULT_HOST); break;
-    case SETTING_PORT: snprintf(buf, len, "%d", spec->default_port); break;
-    case SETTING_WEBHOOK_URL: snprintf(buf, len, "none: webhooks are not sent"); break;
-    case SETTING_KEY: snprintf(buf, len, "%s", spec->default_key ? spec->default_key : "none"); break;
-    case SETTING_SECRET: snprintf(buf, len, "%s", spec->default_secret ? spec->default_secret : "none"); break;
-    case SETTING_TTL_MS: snprintf(buf, len, "%u (3 minutes)", FAKE_DEFAULT_TTL_MS); break;
-    case SETTING_CAPACITY: snprintf(buf, len, "%u", FAKE_DEFAULT_CAPACITY); break;
-    case SETTING_TOKEN_TTL_MS: snprintf(buf, len, "%u (30 minutes)", FAKE_DEFAULT_TOKEN_TTL_MS); break;
-    case SETTING_LATENCY: snprintf(buf, len, "0: answers go out at once; PUT /fake/latency changes it at run time"); break;
-    case SETTING_HELP: buf[0] = '\0'; break;
+    case SETTING_HOST:
+        snprintf(buf, len, "%s", FAKE_DEFAULT_HOST);
+        break;
+    case SETTING_PORT:
+        snprintf(buf, len, "%d", spec->default_port);
+        break;
+    case SETTING_WEBHOOK_URL:
+        snprintf(buf, len, "none: webhooks are not sent");
+        break;
+    case SETTING_KEY:
+        snprintf(buf, len, "%s", spec->default_key ? spec->default_key : "none");
+        break;
+    case SETTING_SECRET:
+        snprintf(buf, len, "%s", spec->default_secret ? spec->default_secret : "none");
+        break;
+    case SETTING_TTL_MS:
+        snprintf(buf, len, "%u (3 minutes)", FAKE_DEFAULT_TTL_MS);
+        break;
+    case SETTING_CAPACITY:
+        snprintf(buf, len, "%u", FAKE_DEFAULT_CAPACITY);
+        break;
+    case SETTING_TOKEN_TTL_MS:
+        snprintf(buf, len, "%u (30 minutes)", FAKE_DEFAULT_TOKEN_TTL_MS);
+        break;
+    case SETTING_LATENCY:
+        snprintf(buf, len, "0: answers go out at once; PUT /fake/latency changes it at run time");
+        break;
+    case SETTING_HELP:
+        buf[0] = '\0';
+        break;
     }
 }
 
@@ -257,8 +278,7 @@ static void settings_print_help(const fake_server_spec *spec)
            "                         routes whose path contains match (p99, match optional); {\"ms\": 0} clears\n");
 }
 
-static fake_settings_outcome settings_from_args(fake_settings *out, int argc, char **argv,
-                                                const fake_server_spec *spec)
+static fake_settings_outcome settings_from_args(fake_settings *out, int argc, char **argv, const fake_server_spec *spec)
 {
     struct option options[SETTING_COUNT + 1];
     memset(options, 0, sizeof options);
@@ -293,8 +313,7 @@ static fake_settings_outcome settings_from_args(fake_settings *out, int argc, ch
     return FAKE_SETTINGS_RUN;
 }
 
-fake_settings_outcome fake_settings_load(fake_settings *out, int argc, char **argv,
-                                         const fake_server_spec *spec)
+fake_settings_outcome fake_settings_load(fake_settings *out, int argc, char **argv, const fake_server_spec *spec)
 {
     if (!settings_defaults(out, spec)) {
         settings_fail(spec, "out of memory");

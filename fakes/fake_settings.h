@@ -18,8 +18,7 @@ typedef enum fake_settings_outcome {
 } fake_settings_outcome;
 
 /* Fills out (which owns its strings afterwards, also on error). */
-fake_settings_outcome fake_settings_load(fake_settings *out, int argc, char **argv,
-                                         const fake_server_spec *spec);
+fake_settings_outcome fake_settings_load(fake_settings *out, int argc, char **argv, const fake_server_spec *spec);
 void fake_settings_free(fake_settings *settings);
 
 #endif

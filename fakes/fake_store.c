@@ -14,7 +14,7 @@
 typedef struct fake_record {
     char *key;
     json_t *value;
-    uint64_t expires_at_ms; /* 0: never */
+    uint64_t expires_at_ms;            /* 0: never */
     struct fake_record *older, *newer; /* age list */
     struct fake_record *chain;         /* hash bucket */
 } fake_record;

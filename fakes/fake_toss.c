@@ -30,9 +30,20 @@ static const fake_store_slot fake_toss_stores[] = {
 
 /* The effects a test may count through GET /fake/stats. */
 static const char *const fake_toss_counters[] = {
-    "payments", "confirms", "cancels", "charges", "billing_keys", "cash_receipts", "cash_receipt_cancels",
-    "deposits", "webhooks", "idempotent_replays", "idempotent_in_progress", "idempotent_mismatches",
-    "idempotent_invalid_keys", NULL,
+    "payments",
+    "confirms",
+    "cancels",
+    "charges",
+    "billing_keys",
+    "cash_receipts",
+    "cash_receipt_cancels",
+    "deposits",
+    "webhooks",
+    "idempotent_replays",
+    "idempotent_in_progress",
+    "idempotent_mismatches",
+    "idempotent_invalid_keys",
+    NULL,
 };
 
 static const fake_server_spec fake_toss_spec = {

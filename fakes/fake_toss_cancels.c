@@ -95,10 +95,9 @@ static int fake_toss_append_cancel(json_t *payment, const fake_toss_cancel_input
     char now[FAKE_TOSS_TIME_LEN];
     fake_toss_time_now(now);
     int64_t tax_amount = in->has_tax_amount ? in->tax_amount : amount - in->tax_free;
-    json_t *cancel = json_pack("{s:I, s:s, s:I, s:I, s:I, s:s}", "cancelAmount", (json_int_t)amount,
-                               "cancelReason", in->reason, "taxFreeAmount", (json_int_t)in->tax_free,
-                               "taxAmount", (json_int_t)tax_amount, "refundableAmount", (json_int_t)balance,
-                               "canceledAt", now);
+    json_t *cancel = json_pack("{s:I, s:s, s:I, s:I, s:I, s:s}", "cancelAmount", (json_int_t)amount, "cancelReason",
+                               in->reason, "taxFreeAmount", (json_int_t)in->tax_free, "taxAmount",
+                               (json_int_t)tax_amount, "refundableAmount", (json_int_t)balance, "canceledAt", now);
     json_t *cancels = json_object_get(payment, "cancels");
     if (!json_is_array(cancels)) {
         cancels = json_array();

@@ -58,9 +58,9 @@ static json_t *fake_toss_receipt_new(fake_toss_state *state, const fake_toss_rec
         return NULL;
     fake_toss_time_now(now);
     snprintf(url, sizeof url, "https://dashboard.tosspayments.com/receipt/cash-receipt?receiptKey=%s", receipt_key);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:s}", "receiptKey", receipt_key, "type", in->type,
-                     "orderId", in->order_id, "orderName", in->order_name, "approvalNumber", approval_number,
-                     "approvedAt", now, "canceledAt", "receiptUrl", url);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:n, s:s}", "receiptKey", receipt_key, "type", in->type, "orderId",
+                     in->order_id, "orderName", in->order_name, "approvalNumber", approval_number, "approvedAt", now,
+                     "canceledAt", "receiptUrl", url);
 }
 
 static int fake_toss_attach_receipt(json_t *payment, const json_t *receipt, const fake_toss_receipt_input *in)

@@ -99,13 +99,12 @@ json_t *fake_toss_payment_new(fake_toss_state *state, const fake_toss_order *ord
         fake_toss_random_text(transaction_key, FAKE_TOSS_KEY_LEN) != 0)
         return NULL;
     fake_toss_time_now(requested_at);
-    json_t *payment = json_pack(
-        "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:b, s:s, s:n, s:n, s:n}",
-        "mId", "tosspayments", "version", "2022-11-16", "method", method, "type", type,
-        "status", "READY", "paymentKey", payment_key, "orderId", order->order_id,
-        "transactionKey", transaction_key, "orderName", order->order_name, "currency", "KRW",
-        "totalAmount", (json_int_t)order->amount, "useEscrow", 0, "cultureExpense", 0,
-        "requestedAt", requested_at, "approvedAt", "cancels", "cashReceipt");
+    json_t *payment =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:b, s:b, s:s, s:n, s:n, s:n}", "mId",
+                  "tosspayments", "version", "2022-11-16", "method", method, "type", type, "status", "READY",
+                  "paymentKey", payment_key, "orderId", order->order_id, "transactionKey", transaction_key, "orderName",
+                  order->order_name, "currency", "KRW", "totalAmount", (json_int_t)order->amount, "useEscrow", 0,
+                  "cultureExpense", 0, "requestedAt", requested_at, "approvedAt", "cancels", "cashReceipt");
     if (payment == NULL)
         return NULL;
     if (fake_toss_payment_set_balance(payment, order->amount, order->tax_free_amount) != 0) {

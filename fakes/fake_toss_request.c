@@ -59,8 +59,8 @@ static bool fake_toss_credentials_match(const char *header, const char *secret)
     if (decoded == NULL)
         return false;
     size_t secret_len = strlen(secret);
-    bool match = decoded_len == secret_len + 1 && memcmp(decoded, secret, secret_len) == 0 &&
-                 decoded[secret_len] == ':';
+    bool match =
+        decoded_len == secret_len + 1 && memcmp(decoded, secret, secret_len) == 0 && decoded[secret_len] == ':';
     free(decoded);
     return match;
 }
@@ -87,8 +87,8 @@ json_t *fake_toss_read_body(http_exchange *ex, bool allow_empty)
     json_t *body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &error);
     if (body == NULL) {
         char message[128];
-        snprintf(message, sizeof message, "The request body is not valid JSON (line %d, column %d).",
-                 error.line, error.column);
+        snprintf(message, sizeof message, "The request body is not valid JSON (line %d, column %d).", error.line,
+                 error.column);
         fake_toss_respond_error(ex, 400, "INVALID_REQUEST", message);
         return NULL;
     }
@@ -182,8 +182,7 @@ bool fake_toss_field_integer(json_t *obj, const char *name, fake_toss_presence p
         return false;
     }
     if (number < minimum || number > maximum) {
-        app_error_set(err, 400, "%s must be between %lld and %lld.", name, (long long)minimum,
-                      (long long)maximum);
+        app_error_set(err, 400, "%s must be between %lld and %lld.", name, (long long)minimum, (long long)maximum);
         return false;
     }
     *out = number;

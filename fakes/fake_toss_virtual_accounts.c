@@ -16,9 +16,9 @@ static json_t *fake_toss_virtual_account_new(const char *bank, const char *custo
     if (fake_toss_random_digits(account_number, 14) != 0)
         return NULL;
     fake_toss_date_after_days(FAKE_TOSS_DEPOSIT_DAYS, due_date);
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "accountNumber", account_number,
-                     "accountType", "일반", "bank", bank, "customerName", customer_name, "dueDate", due_date,
-                     "expired", 0, "settlementStatus", "INCOMPLETED", "refundStatus", "NONE");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "accountNumber", account_number, "accountType", "일반",
+                     "bank", bank, "customerName", customer_name, "dueDate", due_date, "expired", 0, "settlementStatus",
+                     "INCOMPLETED", "refundStatus", "NONE");
 }
 
 typedef struct fake_toss_virtual_account_input {

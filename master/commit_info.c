@@ -51,15 +51,15 @@ static json_t *git_tags(void)
     json_t *tags = json_array();
     size_t len;
     char *text = git_output("tag --points-at HEAD", &len);
-    for (char *save = NULL, *line = text ? strtok_r(text, "\n", &save) : NULL; line;
-         line = strtok_r(NULL, "\n", &save))
+    for (char *save = NULL, *line = text ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
         json_array_append_new(tags, json_string(line));
     free(text);
     return tags;
 }
 
 /* The fields of `git log -1`, NUL-separated, in the order of log_keys. */
-static const char log_format[] = "log -1 --format=%H%x00%h%x00%s%x00%f%x00%an%x00%ae%x00%cn%x00%ce%x00%aI%x00%cI%x00%N%x00%b";
+static const char log_format[] =
+    "log -1 --format=%H%x00%h%x00%s%x00%f%x00%an%x00%ae%x00%cn%x00%ce%x00%aI%x00%cI%x00%N%x00%b";
 enum { LOG_FIELDS = 12 };
 
 static void split_fields(char *text, size_t len, const char *fields[LOG_FIELDS])
@@ -74,10 +74,10 @@ static void split_fields(char *text, size_t len, const char *fields[LOG_FIELDS])
 static json_t *commit_document(const char *fields[LOG_FIELDS], char *branch)
 {
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:s, s:s, s:o}", "hash",
-                     fields[0], "shortHash", fields[1], "subject", fields[2], "sanitizedSubject", fields[3],
-                     "branch", branch ? branch : "", "body", fields[11], "author", "name", fields[4], "email",
-                     fields[5], "committer", "name", fields[6], "email", fields[7], "authored_at", fields[8],
-                     "commited_at", fields[9], "notes", fields[10], "tags", git_tags());
+                     fields[0], "shortHash", fields[1], "subject", fields[2], "sanitizedSubject", fields[3], "branch",
+                     branch ? branch : "", "body", fields[11], "author", "name", fields[4], "email", fields[5],
+                     "committer", "name", fields[6], "email", fields[7], "authored_at", fields[8], "commited_at",
+                     fields[9], "notes", fields[10], "tags", git_tags());
 }
 
 char *commit_info_json(void)

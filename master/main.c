@@ -128,9 +128,9 @@ static int apply_migrations(const cfg *c)
     const char *dir = getenv("PAYMENT_SQL_DIR");
     char *conninfo = cfg_postgres_conninfo(c);
     char err[512];
-    int applied = conninfo ? migrate_apply(conninfo, c->postgres.schema, dir && *dir ? dir : PAYMENTS_SQL_DIR,
-                                           err, sizeof err)
-                           : -1;
+    int applied =
+        conninfo ? migrate_apply(conninfo, c->postgres.schema, dir && *dir ? dir : PAYMENTS_SQL_DIR, err, sizeof err)
+                 : -1;
     free(conninfo);
     if (applied < 0) {
         log_error("migrations failed: %s", conninfo ? err : "out of memory");
@@ -174,8 +174,8 @@ static int start_master(master *m, int migrate)
         log_error("start-up failed");
         return -1;
     }
-    log_info("master ready: %d workers on %s:%d (%s mode)", m->config.workers, m->config.host,
-             m->config.api_port, cfg_mode_name(m->config.mode));
+    log_info("master ready: %d workers on %s:%d (%s mode)", m->config.workers, m->config.host, m->config.api_port,
+             cfg_mode_name(m->config.mode));
     return 0;
 }
 

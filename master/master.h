@@ -21,15 +21,15 @@ typedef struct worker_slot {
     master *master;
     uv_process_t process;
     ipc_channel *ipc;
-    int id;              /* sequential, for logs */
+    int id; /* sequential, for logs */
     int pid;
     unsigned generation; /* configuration generation it was started with */
     slot_state state;
-    time_t started_at;        /* wall clock, for status */
-    uint64_t started_ms;      /* loop clock */
-    uint64_t state_since_ms;  /* loop clock, when state last changed */
+    time_t started_at;            /* wall clock, for status */
+    uint64_t started_ms;          /* loop clock */
+    uint64_t state_since_ms;      /* loop clock, when state last changed */
     struct worker_slot *replaces; /* during a roll: the old worker to drain once this one is ready */
-    char *stats;              /* last stats document from the worker, or NULL */
+    char *stats;                  /* last stats document from the worker, or NULL */
     struct worker_slot *next;
 } worker_slot;
 
@@ -43,24 +43,24 @@ struct master {
     int next_slot_id;
     unsigned generation;
     bool rolling;
-    int roll_failures;     /* consecutive new workers of this roll that did not start */
-    int crash_streak;      /* consecutive workers that died young */
+    int roll_failures;      /* consecutive new workers of this roll that did not start */
+    int crash_streak;       /* consecutive workers that died young */
     uint64_t respawn_at_ms; /* loop clock: no crash respawn before */
     stop_mode stopping;
     time_t started_at;
-    uv_timer_t tick;       /* supervision: respawns, stuck workers */
-    uv_pipe_t *control;    /* control socket, NULL when closed */
+    uv_timer_t tick;    /* supervision: respawns, stuck workers */
+    uv_pipe_t *control; /* control socket, NULL when closed */
     uv_signal_t signals[6];
-    char *binary_path;     /* this executable, exec'd anew by an upgrade */
-    char **argv;           /* our arguments, given again to the new master */
-    char *commit_json;     /* ISystem.ICommit of the checkout served (commit_info.c) */
-    bool announced_ready;  /* all workers were ready once: told systemd / the old master */
+    char *binary_path;    /* this executable, exec'd anew by an upgrade */
+    char **argv;          /* our arguments, given again to the new master */
+    char *commit_json;    /* ISystem.ICommit of the checkout served (commit_info.c) */
+    bool announced_ready; /* all workers were ready once: told systemd / the old master */
     int ticks;
     /* Upgrade, old master's side: the new master starting. */
     uv_process_t *successor;
     ipc_channel *successor_ipc;
     uint64_t successor_started_ms;
-    bool handed_over;      /* the new master serves: the pid file is its own */
+    bool handed_over; /* the new master serves: the pid file is its own */
     /* Upgrade, new master's side: the old master waiting for our "ready". */
     ipc_channel *predecessor_ipc;
 };
@@ -70,15 +70,15 @@ void master_reload(master *m);
 
 /* supervisor.c */
 int supervisor_start(master *m);
-void supervisor_roll(master *m);          /* replace every worker, one at a time */
+void supervisor_roll(master *m); /* replace every worker, one at a time */
 void supervisor_stop(master *m, stop_mode mode);
 int supervisor_active_count(const master *m);
 const char *supervisor_state_name(slot_state s); /* as in the status document */
 
 /* upgrade.c: nginx-style binary upgrade with the listening socket inherited. */
 int upgrade_start(master *m, char *err, size_t errlen);
-void upgrade_check(master *m);         /* from the tick: a successor that takes too long is killed */
-int upgrade_adopt(master *m);          /* new master: take over what the old one handed down */
+void upgrade_check(master *m);          /* from the tick: a successor that takes too long is killed */
+int upgrade_adopt(master *m);           /* new master: take over what the old one handed down */
 void upgrade_announce_ready(master *m); /* new master: all workers ready */
 
 /* commit_info.c: ISystem.ICommit of the checkout, as JSON text (malloc'd), or NULL. */

@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #define TICK_MS 250
-#define START_LIMIT_MS 30000   /* a worker not ready by then is killed */
-#define YOUNG_MS 5000          /* dying younger than this counts as a crash loop */
+#define START_LIMIT_MS 30000 /* a worker not ready by then is killed */
+#define YOUNG_MS 5000        /* dying younger than this counts as a crash loop */
 #define MAX_BACKOFF_MS 30000
 #define ROLL_MAX_FAILURES 3
 #define FAST_STOP_LIMIT_MS 5000
@@ -121,8 +121,8 @@ static void on_worker_exit(uv_process_t *process, int64_t status, int term_signa
         log_write(expected ? LOG_INFO : LOG_ERROR, "worker %d (pid %d) killed by signal %d (%s)%s", s->id, s->pid,
                   term_signal, strsignal(term_signal), expected ? "" : ": replacing it");
     else
-        log_write(expected && status == 0 ? LOG_INFO : LOG_ERROR, "worker %d (pid %d) exited with status %lld%s",
-                  s->id, s->pid, (long long)status, expected ? "" : ": replacing it");
+        log_write(expected && status == 0 ? LOG_INFO : LOG_ERROR, "worker %d (pid %d) exited with status %lld%s", s->id,
+                  s->pid, (long long)status, expected ? "" : ": replacing it");
     if (!expected)
         note_crash(m, s);
     slot_set_state(s, SLOT_EXITED);
@@ -314,8 +314,7 @@ static bool roll_step(master *m)
     }
     if (m->roll_failures >= ROLL_MAX_FAILURES) {
         m->rolling = false;
-        log_error("roll aborted: %d new workers in a row failed to start; old workers keep serving",
-                  m->roll_failures);
+        log_error("roll aborted: %d new workers in a row failed to start; old workers keep serving", m->roll_failures);
         sd_notify_send("READY=1"); /* the reload is over, if not as asked */
         return false;
     }
@@ -371,8 +370,7 @@ static void broadcast_cluster(master *m)
     for (const worker_slot *s = m->slots; s; s = s->next)
         if (s->stats)
             json_array_append_new(workers, process_entry(s->pid, json_loads(s->stats, 0, NULL)));
-    json_t *doc = json_pack("{s:o, s:o}", "master", process_entry(getpid(), process_performance()), "workers",
-                            workers);
+    json_t *doc = json_pack("{s:o, s:o}", "master", process_entry(getpid(), process_performance()), "workers", workers);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     for (worker_slot *s = m->slots; s && text; s = s->next)

@@ -79,8 +79,8 @@ void update_binaries_hash_after(update_run *r)
     snprintf(running_master, sizeof running_master, "/proc/%d/exe", r->serving.master_pid);
     int worker = first_ready_worker(r->last_status);
     snprintf(running_worker, sizeof running_worker, "/proc/%d/exe", worker);
-    const char *paths[UPDATE_BINARY_COUNT] = {r->serving.master_binary, r->serving.worker_binary,
-                                              r->config->self_path,       running_master,
+    const char *paths[UPDATE_BINARY_COUNT] = {r->serving.master_binary,     r->serving.worker_binary,
+                                              r->config->self_path,         running_master,
                                               worker ? running_worker : "", "/proc/self/exe"};
     hash(r, paths, UPDATE_BINARY_COUNT, on_hashed_after);
 }

@@ -33,10 +33,8 @@ static void spawn(update_run *r, const update_process_options *options, update_r
 
 void update_checkout_command(update_run *r, const char *const *argv, update_run_process_cb next)
 {
-    update_process_options options = {.cwd = r->config->checkout,
-                                      .argv = argv,
-                                      .extra_env = git_env,
-                                      .timeout_ms = r->config->command_timeout_ms};
+    update_process_options options = {
+        .cwd = r->config->checkout, .argv = argv, .extra_env = git_env, .timeout_ms = r->config->command_timeout_ms};
     spawn(r, &options, next);
 }
 
@@ -113,8 +111,9 @@ static void build(update_run *r)
 {
     char jobs[16];
     snprintf(jobs, sizeof jobs, "%d", r->config->build_jobs);
-    const char *const argv[] = {"cmake", "--build", r->config->build_dir, "--parallel", jobs, "--target",
-                                "payments-master", "payments-worker", "payments", "payments-updater", NULL};
+    const char *const argv[] = {"cmake",    "--build",         r->config->build_dir, "--parallel", jobs,
+                                "--target", "payments-master", "payments-worker",    "payments",   "payments-updater",
+                                NULL};
     update_checkout_command(r, argv, end_step);
 }
 

@@ -13,7 +13,7 @@
 
 typedef struct update_hash_entry {
     char path[4096];
-    bool ok;                   /* false: unreadable (errno_value says why) */
+    bool ok; /* false: unreadable (errno_value says why) */
     int errno_value;
     unsigned char digest[32];
 } update_hash_entry;

@@ -12,12 +12,12 @@
 #define UPDATE_PROCESS_TAIL_LINES 40
 
 typedef struct update_process_result {
-    bool ok;              /* exited with status 0 */
+    bool ok; /* exited with status 0 */
     int64_t exit_status;
     int term_signal;
     bool timed_out;
-    const char *error;    /* why it did not succeed, one line; NULL when ok */
-    const char *output;   /* the last lines of stdout and stderr; never NULL */
+    const char *error;  /* why it did not succeed, one line; NULL when ok */
+    const char *output; /* the last lines of stdout and stderr; never NULL */
 } update_process_result;
 
 /* The result is valid during the callback only. */
@@ -25,8 +25,8 @@ typedef void (*update_process_cb)(const update_process_result *result, void *dat
 
 typedef struct update_process_options {
     const char *cwd;
-    const char *const *argv;        /* argv[0] is searched in PATH */
-    const char *const *extra_env;   /* "NAME=value" overriding the inherited environment; may be NULL */
+    const char *const *argv;      /* argv[0] is searched in PATH */
+    const char *const *extra_env; /* "NAME=value" overriding the inherited environment; may be NULL */
     uint64_t timeout_ms;
 } update_process_options;
 

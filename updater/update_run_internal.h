@@ -73,24 +73,24 @@ typedef enum update_roll_phase { UPDATE_ROLL_IDLE, UPDATE_ROLL_REQUEST, UPDATE_R
 typedef struct update_run_roll {
     update_roll_action action;
     update_roll_phase phase;
-    bool started;              /* the master accepted the command: workers may have been replaced */
-    int master_pid;            /* who served when the command went out */
+    bool started;   /* the master accepted the command: workers may have been replaced */
+    int master_pid; /* who served when the command went out */
     json_t *worker_pids;
     uint64_t deadline_ms;
-    char wait_note[256];       /* why the roll is not done yet, for the timeout message */
-    uv_timer_t timer;          /* polls the master's status */
+    char wait_note[256]; /* why the roll is not done yet, for the timeout message */
+    uv_timer_t timer;    /* polls the master's status */
 } update_run_roll;
 
 /* How the update ended, for the report. */
 typedef struct update_run_outcome {
     bool failed;
-    bool rolled_back;          /* the checkout was put back and rebuilt */
-    bool updater_changed;      /* the updater's own binary was rebuilt */
-    char step[32];             /* the step that failed */
+    bool rolled_back;     /* the checkout was put back and rebuilt */
+    bool updater_changed; /* the updater's own binary was rebuilt */
+    char step[32];        /* the step that failed */
     char error[1024];
-    char *output;              /* last lines of the failing command, or NULL */
+    char *output; /* last lines of the failing command, or NULL */
     json_t *warnings;
-    json_t *commit;            /* what is served at the end */
+    json_t *commit; /* what is served at the end */
 } update_run_outcome;
 
 typedef void (*update_run_process_cb)(update_run *r, const update_process_result *result);
@@ -103,12 +103,12 @@ struct update_run {
     void *data;
     uint64_t started_ms;
 
-    const update_step *steps;  /* the table running: the update, or its roll back */
-    size_t step;               /* the row running */
-    update_process *process;   /* the child running now, or NULL */
+    const update_step *steps; /* the table running: the update, or its roll back */
+    size_t step;              /* the row running */
+    update_process *process;  /* the child running now, or NULL */
     update_run_process_cb after_process;
     bool cancelled;
-    json_t *last_status;       /* the master's latest status document */
+    json_t *last_status; /* the master's latest status document */
 
     update_run_checkout checkout;
     update_run_serving serving;

@@ -11,19 +11,19 @@
 #include <uv.h>
 
 typedef struct updater_config {
-    char *secret;          /* PAYMENT_SYSTEM_PASSWORD: HMAC key only, never logged or sent */
-    int port;              /* PAYMENT_UPDATOR_PORT */
-    char *bind;            /* PAYMENT_UPDATOR_BIND: the master's listening address */
-    char *master_host;     /* slave: --master or PAYMENT_UPDATOR_MASTER */
+    char *secret;      /* PAYMENT_SYSTEM_PASSWORD: HMAC key only, never logged or sent */
+    int port;          /* PAYMENT_UPDATOR_PORT */
+    char *bind;        /* PAYMENT_UPDATOR_BIND: the master's listening address */
+    char *master_host; /* slave: --master or PAYMENT_UPDATOR_MASTER */
     int master_port;
-    char *instance;        /* PAYMENT_UPDATE_INSTANCE, default hostname:api-port */
-    char *checkout;        /* PAYMENT_UPDATE_CHECKOUT, default the working directory; absolute */
-    char *build_dir;       /* PAYMENT_UPDATE_BUILD_DIR, default <checkout>/build; absolute */
-    char *build_type;      /* PAYMENT_UPDATE_BUILD_TYPE, for a build directory not configured yet */
-    int build_jobs;        /* PAYMENT_UPDATE_BUILD_JOBS, default online CPUs */
-    char *control_socket;  /* PAYMENT_CONTROL_SOCKET of the local master */
-    char *self_path;       /* the updater's own binary, for re-executing a rebuilt one */
-    char *log_file;        /* PAYMENT_UPDATER_LOG_FILE, empty: stderr */
+    char *instance;              /* PAYMENT_UPDATE_INSTANCE, default hostname:api-port */
+    char *checkout;              /* PAYMENT_UPDATE_CHECKOUT, default the working directory; absolute */
+    char *build_dir;             /* PAYMENT_UPDATE_BUILD_DIR, default <checkout>/build; absolute */
+    char *build_type;            /* PAYMENT_UPDATE_BUILD_TYPE, for a build directory not configured yet */
+    int build_jobs;              /* PAYMENT_UPDATE_BUILD_JOBS, default online CPUs */
+    char *control_socket;        /* PAYMENT_CONTROL_SOCKET of the local master */
+    char *self_path;             /* the updater's own binary, for re-executing a rebuilt one */
+    char *log_file;              /* PAYMENT_UPDATER_LOG_FILE, empty: stderr */
     uint64_t command_timeout_ms; /* PAYMENT_UPDATE_COMMAND_TIMEOUT_MS: each git/cmake/migrate run */
     uint64_t roll_timeout_ms;    /* PAYMENT_UPDATE_ROLL_TIMEOUT_MS: reload or upgrade to finish */
     uint64_t update_timeout_ms;  /* PAYMENT_UPDATE_TIMEOUT_MS: the master waits this for every result */
@@ -41,11 +41,11 @@ typedef struct updater_slave updater_slave;
 typedef struct updater {
     uv_loop_t *loop;
     updater_config config;
-    updater_master *master;  /* master role, or NULL */
-    updater_slave *slave;    /* slave role, or NULL */
+    updater_master *master; /* master role, or NULL */
+    updater_slave *slave;   /* slave role, or NULL */
     bool stopping;
-    bool restart_requested;  /* the updater binary was rebuilt: exec it once idle */
-    char **argv;             /* for re-executing */
+    bool restart_requested; /* the updater binary was rebuilt: exec it once idle */
+    char **argv;            /* for re-executing */
 } updater;
 
 /* updater_master.c and updater_slave.c: start a role; stop closes every

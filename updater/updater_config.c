@@ -58,8 +58,8 @@ static int read_paths(updater_config *c, const dotenv *env, char *err, size_t er
         snprintf(err, errlen, "PAYMENT_UPDATE_CHECKOUT: no directory %s", checkout);
         return -1;
     }
-    c->build_dir = c->checkout ? absolute_path(settings_get(env, "PAYMENT_UPDATE_BUILD_DIR", "build"), c->checkout)
-                               : NULL;
+    c->build_dir =
+        c->checkout ? absolute_path(settings_get(env, "PAYMENT_UPDATE_BUILD_DIR", "build"), c->checkout) : NULL;
     c->control_socket = absolute_path(settings_get(env, "PAYMENT_CONTROL_SOCKET", "var/run/payments.sock"), NULL);
     c->build_type = strdup(settings_get(env, "PAYMENT_UPDATE_BUILD_TYPE", "Release"));
     c->log_file = strdup(settings_get(env, "PAYMENT_UPDATER_LOG_FILE", ""));

@@ -239,8 +239,8 @@ static void client_handshake(updater_link *link, const char *text)
     char err[160];
     if (!link->hello_sent) {
         link->hello_sent = true;
-        char *hello = protocol_hello(&link->handshake, link->secret, text, link->own_role, link->own_instance, err,
-                                     sizeof err);
+        char *hello =
+            protocol_hello(&link->handshake, link->secret, text, link->own_role, link->own_instance, err, sizeof err);
         if (!hello || write_plain(link, hello) < 0)
             updater_link_close(link, hello ? "cannot send the hello" : err);
         return;

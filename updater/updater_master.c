@@ -33,9 +33,9 @@ struct updater_master {
     /* the round in progress */
     bool updating;
     unsigned round;
-    master_peer *requester;  /* NULL when it left */
+    master_peer *requester; /* NULL when it left */
     update_run *local_run;
-    int pending;             /* results still expected, the local one included */
+    int pending; /* results still expected, the local one included */
     json_t *results;
     bool restart_after_round;
     bool stopped;
@@ -76,8 +76,8 @@ static void finish_round(updater_master *m)
     bool ok = all_ok(m->results);
     log_info("update round %u finished: %s (%zu instance(s))", m->round, ok ? "ok" : "FAILED",
              json_array_size(m->results));
-    json_t *reply = json_pack("{s:s, s:i, s:b, s:O}", "type", "result", "round", (int)m->round, "ok", ok, "instances",
-                              m->results);
+    json_t *reply =
+        json_pack("{s:s, s:i, s:b, s:O}", "type", "result", "round", (int)m->round, "ok", ok, "instances", m->results);
     master_peer *requester = m->requester;
     if (requester)
         send_type(requester->link, reply);
@@ -115,8 +115,8 @@ static void forward_progress(updater_master *m, const char *instance, json_t *st
 {
     if (!m->requester)
         return;
-    send_type(m->requester->link, json_pack("{s:s, s:s, s:O?, s:O?}", "type", "progress", "instance", instance,
-                                            "step", step, "message", message));
+    send_type(m->requester->link, json_pack("{s:s, s:s, s:O?, s:O?}", "type", "progress", "instance", instance, "step",
+                                            step, "message", message));
 }
 
 static void on_local_progress(const char *step, const char *message, void *data)
@@ -186,8 +186,8 @@ static void start_round(updater_master *m, master_peer *requester)
     }
     log_info("update round %u requested by %s: %d instance(s)", m->round, updater_link_peer_address(requester->link),
              m->pending);
-    send_type(requester->link, json_pack("{s:s, s:i, s:o}", "type", "accepted", "round", (int)m->round, "instances",
-                                         slave_names(m)));
+    send_type(requester->link,
+              json_pack("{s:s, s:i, s:o}", "type", "accepted", "round", (int)m->round, "instances", slave_names(m)));
     uv_timer_start(&m->deadline, on_deadline, m->app->config.update_timeout_ms, 0);
     m->local_run = update_run_start(m->app->loop, &m->app->config, on_local_progress, on_local_done, m);
     if (!m->local_run)
@@ -199,8 +199,8 @@ static void start_round(updater_master *m, master_peer *requester)
 static json_t *instance_list(updater_master *m)
 {
     json_t *list = json_array();
-    json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "instance", m->app->config.instance, "role", "master",
-                                          "address", "local"));
+    json_array_append_new(
+        list, json_pack("{s:s, s:s, s:s}", "instance", m->app->config.instance, "role", "master", "address", "local"));
     for (master_peer *p = m->peers; p; p = p->next)
         if (updater_link_ready(p->link) && strcmp(updater_link_peer_role(p->link), "slave") == 0)
             json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "instance", updater_link_peer_instance(p->link),
@@ -327,8 +327,7 @@ static void on_connection(uv_stream_t *server, int status)
     p->next = m->peers;
     m->peers = p;
     if (++m->peer_count > MAX_PEERS) {
-        log_warn("connection from %s refused: more than %d connections", updater_link_peer_address(p->link),
-                 MAX_PEERS);
+        log_warn("connection from %s refused: more than %d connections", updater_link_peer_address(p->link), MAX_PEERS);
         updater_link_close(p->link, "too many connections");
     }
 }

@@ -131,8 +131,8 @@ bool protocol_name_valid(const char *name)
         return false;
     for (const char *p = name; *p; p++) {
         char c = *p;
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-                  c == '_' || c == ':' || c == '@' || c == '-';
+        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                  c == ':' || c == '@' || c == '-';
         if (!ok)
             return false;
     }
@@ -210,8 +210,7 @@ char *protocol_hello(protocol_handshake *h, const char *secret, const char *chal
     if (!doc)
         return NULL;
     int version = (int)json_integer_value(json_object_get(doc, "protocol"));
-    int bad_nonce = hex_decode(json_string_value(json_object_get(doc, "nonce")), h->server_nonce,
-                               PROTOCOL_NONCE_BYTES);
+    int bad_nonce = hex_decode(json_string_value(json_object_get(doc, "nonce")), h->server_nonce, PROTOCOL_NONCE_BYTES);
     json_decref(doc);
     if (version != PROTOCOL_VERSION || bad_nonce) {
         snprintf(err, errlen, "the server speaks another protocol (version %d)", version);
@@ -286,8 +285,7 @@ int protocol_check_hello(protocol_handshake *h, const char *secret, const char *
     return 0;
 }
 
-int protocol_check_welcome(protocol_handshake *h, const char *secret, const char *welcome, char *err,
-                           size_t errlen)
+int protocol_check_welcome(protocol_handshake *h, const char *secret, const char *welcome, char *err, size_t errlen)
 {
     json_t *doc = parse_message(welcome, "welcome", err, errlen);
     if (!doc)
@@ -312,9 +310,8 @@ int protocol_check_welcome(protocol_handshake *h, const char *secret, const char
 static int direction_key(const protocol_handshake *h, const char *secret, const char *label,
                          unsigned char out[PROTOCOL_MAC_BYTES])
 {
-    mac_part parts[] = {text_part(label),
-                        {h->server_nonce, PROTOCOL_NONCE_BYTES},
-                        {h->client_nonce, PROTOCOL_NONCE_BYTES}};
+    mac_part parts[] = {
+        text_part(label), {h->server_nonce, PROTOCOL_NONCE_BYTES}, {h->client_nonce, PROTOCOL_NONCE_BYTES}};
     return hmac_parts(secret, strlen(secret), parts, sizeof parts / sizeof parts[0], out);
 }
 

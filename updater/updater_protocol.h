@@ -32,10 +32,10 @@
 /* Accumulates received bytes and cuts them into frames. */
 typedef struct protocol_reader {
     unsigned char *buffer;
-    size_t length;   /* bytes held */
-    size_t offset;   /* bytes already handed out as frames */
+    size_t length; /* bytes held */
+    size_t offset; /* bytes already handed out as frames */
     size_t capacity;
-    size_t limit;    /* largest body accepted */
+    size_t limit; /* largest body accepted */
 } protocol_reader;
 
 void protocol_reader_init(protocol_reader *r, size_t limit);
@@ -71,8 +71,7 @@ int protocol_check_hello(protocol_handshake *h, const char *secret, const char *
 /* Client: checks the server's answer to the hello. Returns 0 when the server
  * proved the secret too, -1 with the reason in err (a refusal's reason, or
  * why the welcome is not believed). */
-int protocol_check_welcome(protocol_handshake *h, const char *secret, const char *welcome, char *err,
-                           size_t errlen);
+int protocol_check_welcome(protocol_handshake *h, const char *secret, const char *welcome, char *err, size_t errlen);
 
 /* The keys and counters of an authenticated link. */
 typedef struct protocol_session {

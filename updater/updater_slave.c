@@ -18,11 +18,11 @@
 
 struct updater_slave {
     updater *app;
-    updater_link *link;   /* NULL between attempts */
+    updater_link *link; /* NULL between attempts */
     uv_timer_t retry;
     uint64_t backoff_ms;
-    update_run *run;      /* the update in progress, or NULL */
-    int round;            /* the master's round number of that update */
+    update_run *run; /* the update in progress, or NULL */
+    int round;       /* the master's round number of that update */
     bool stopped;
     bool restart_when_closed;
 };
@@ -39,8 +39,8 @@ static void send_message(updater_slave *s, json_t *message)
 static void on_run_progress(const char *step, const char *message, void *data)
 {
     updater_slave *s = data;
-    send_message(s, json_pack("{s:s, s:i, s:s, s:s}", "type", "progress", "round", s->round, "step", step, "message",
-                              message));
+    send_message(
+        s, json_pack("{s:s, s:i, s:s, s:s}", "type", "progress", "round", s->round, "step", step, "message", message));
 }
 
 /* Sends the result of a round to the master; takes result. */
@@ -57,8 +57,9 @@ static void on_run_done(json_t *result, void *data)
         result = update_report_failure(s->app->config.instance, "report",
                                        "the update ended without a result (out of memory)");
     bool ok = json_is_true(json_object_get(result, "ok"));
-    log_write(ok ? LOG_INFO : LOG_ERROR, "update %s%s%s", ok ? "done" : "failed: ",
-              ok ? "" : json_string_value(json_object_get(result, "error")), s->link ? "" : " (master link lost)");
+    log_write(ok ? LOG_INFO : LOG_ERROR, "update %s%s%s",
+              ok ? "done" : "failed: ", ok ? "" : json_string_value(json_object_get(result, "error")),
+              s->link ? "" : " (master link lost)");
     bool restart = ok && json_is_true(json_object_get(result, "updater_changed"));
     send_result(s, s->round, result);
     if (!restart || s->stopped)

@@ -230,8 +230,8 @@ static int env_fd(const char *name)
 static int open_listener(worker *w)
 {
     int fd = env_fd("PAYMENT_LISTEN_FD");
-    int rc = fd >= 0 ? http_server_listen_fd(w->http, fd)
-                     : http_server_listen(w->http, w->config.host, w->config.api_port);
+    int rc =
+        fd >= 0 ? http_server_listen_fd(w->http, fd) : http_server_listen(w->http, w->config.host, w->config.api_port);
     if (rc < 0)
         log_error("cannot listen: %s", uv_strerror(rc));
     return rc;
@@ -284,10 +284,9 @@ static int open_payments(worker *w)
 {
     const cfg *c = &w->config;
     if (seal_ring_add(&w->history_seal, c->history_cipher.key, c->history_cipher.iv, "histories") < 0 ||
-        seal_ring_add(&w->cancel_seal, c->cancel_history_cipher.key, c->cancel_history_cipher.iv,
-                      "history_cancels") < 0 ||
-        seal_ring_add(&w->reservation_seal, c->reservation_cipher.key, c->reservation_cipher.iv,
-                      "reservations") < 0) {
+        seal_ring_add(&w->cancel_seal, c->cancel_history_cipher.key, c->cancel_history_cipher.iv, "history_cancels") <
+            0 ||
+        seal_ring_add(&w->reservation_seal, c->reservation_cipher.key, c->reservation_cipher.iv, "reservations") < 0) {
         log_error("PAYMENT_HISTORY/CANCEL_HISTORY/RESERVATION_ENCRYPTION_KEY/IV unusable");
         return -1;
     }

@@ -69,8 +69,7 @@ char *monitors_stats_json(const worker *w)
     http_server_get_stats(w->http, &stats);
     json_object_set_new(doc, "http",
                         json_pack("{s:I, s:I, s:i}", "requests", (json_int_t)stats.requests, "connections",
-                                  (json_int_t)stats.connections, "active_connections",
-                                  (int)stats.active_connections));
+                                  (json_int_t)stats.connections, "active_connections", (int)stats.active_connections));
     json_object_set_new(doc, "database", json_boolean(pg_pool_connected(w->db)));
     char *text = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
@@ -89,7 +88,8 @@ static json_t *cluster_processes(const worker *w, json_t **master_out)
     }
     size_t i;
     json_t *entry;
-    json_array_foreach(json_object_get(cluster, "workers"), i, entry) {
+    json_array_foreach(json_object_get(cluster, "workers"), i, entry)
+    {
         if (json_integer_value(json_object_get(entry, "pid")) != getpid())
             json_array_append(workers, entry);
     }
@@ -124,10 +124,10 @@ void monitors_performance(http_exchange *ex, const http_route_params *params, vo
 
 static json_t *empty_commit(void)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:s, s:s, s:[]}",
-                     "shortHash", "", "branch", "", "hash", "", "subject", "", "sanitizedSubject", "", "body", "",
-                     "author", "name", "", "email", "", "committer", "name", "", "email", "", "authored_at", "",
-                     "commited_at", "", "notes", "", "tags");
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:s, s:s, s:[]}", "shortHash", "",
+                     "branch", "", "hash", "", "subject", "", "sanitizedSubject", "", "body", "", "author", "name", "",
+                     "email", "", "committer", "name", "", "email", "", "authored_at", "", "commited_at", "", "notes",
+                     "", "tags");
 }
 
 static json_t *package_json(void)
@@ -138,10 +138,10 @@ static json_t *package_json(void)
     return json_pack("{s:s, s:s, s:s, s:{}, s:{s:s, s:s}, s:s, s:s, s:{s:s}, s:s, s:{}, "
                      "s:{s:s, s:s, s:s, s:s, s:s}}",
                      "name", "payments", "version", PAYMENTS_VERSION, "description", "Unified payment server",
-                     "scripts", "repository", "type", "git", "url", "", "author", "", "license", "", "bugs", "url",
-                     "", "homepage", "", "devDependencies", "dependencies", "libuv", uv_version_string(), "libpq",
-                     libpq, "jansson", JANSSON_VERSION, "libcurl", curl_version_info(CURLVERSION_NOW)->version,
-                     "openssl", OpenSSL_version(OPENSSL_VERSION_STRING));
+                     "scripts", "repository", "type", "git", "url", "", "author", "", "license", "", "bugs", "url", "",
+                     "homepage", "", "devDependencies", "dependencies", "libuv", uv_version_string(), "libpq", libpq,
+                     "jansson", JANSSON_VERSION, "libcurl", curl_version_info(CURLVERSION_NOW)->version, "openssl",
+                     OpenSSL_version(OPENSSL_VERSION_STRING));
 }
 
 void monitors_system(http_exchange *ex, const http_route_params *params, void *context)
@@ -154,8 +154,7 @@ void monitors_system(http_exchange *ex, const http_route_params *params, void *c
     for (char **arg = w->argv; arg && *arg; arg++)
         json_array_append_new(arguments, json_string(*arg));
     json_t *doc = json_pack("{s:s, s:o, s:o, s:o, s:s}", "uid", w->system_uid, "arguments", arguments, "commit",
-                            commit ? commit : empty_commit(), "package", package_json(), "created_at",
-                            w->started_at);
+                            commit ? commit : empty_commit(), "package", package_json(), "created_at", w->started_at);
     respond_encrypted(ex, w, doc);
 }
 

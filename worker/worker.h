@@ -31,8 +31,8 @@ typedef struct worker {
     seal_ring history_seal;
     seal_ring cancel_seal;
     seal_ring reservation_seal;
-    password_secret password; /* keys record password hashes */
-    struct webhook_outbox *outbox; /* notifications to webhook_urls; NULL once stopping */
+    password_secret password;                /* keys record password hashes */
+    struct webhook_outbox *outbox;           /* notifications to webhook_urls; NULL once stopping */
     struct operation_reconciler *reconciler; /* settles interrupted operations; NULL once stopping */
     bool draining;
     /* work.c: requests, thread-pool jobs and other work not yet finished; a
@@ -41,10 +41,10 @@ typedef struct worker {
     unsigned work_in_flight;
     void (*work_idle)(struct worker *w);
     uv_timer_t work_idle_timer;
-    char **argv;          /* for /monitors/system */
-    char system_uid[40];  /* random per process start */
-    char started_at[32];  /* ISO-8601 */
-    char *cluster_json;   /* the master's latest figures of every process, or NULL */
+    char **argv;         /* for /monitors/system */
+    char system_uid[40]; /* random per process start */
+    char started_at[32]; /* ISO-8601 */
+    char *cluster_json;  /* the master's latest figures of every process, or NULL */
 } worker;
 
 /* work.c: one piece of work starts or ends. Every begin has exactly one end;

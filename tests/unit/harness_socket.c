@@ -18,8 +18,8 @@ static int loopback_bound(bool listening, int *port)
         return -1;
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t len = sizeof addr;
-    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 ||
-        getsockname(fd, (struct sockaddr *)&addr, &len) != 0 || (listening && listen(fd, 16) != 0)) {
+    if (bind(fd, (struct sockaddr *)&addr, sizeof addr) != 0 || getsockname(fd, (struct sockaddr *)&addr, &len) != 0 ||
+        (listening && listen(fd, 16) != 0)) {
         close(fd);
         return -1;
     }

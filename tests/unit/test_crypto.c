@@ -27,13 +27,11 @@ static const known_vector known_vectors[] = {
     {KEY_256, "", "3K0/NlPu/S0+9boTLUs0CA=="},
     {KEY_256, "a", "zwYmmbBKpdkxB3RWNHT/zA=="},
     {KEY_256, "0123456789abcdef", "FE8EmHlPw0KUjXw08rfh0OSrr1G6vMXN7zr2W3uZH40="},
-    {KEY_256, JSON_PLAIN,
-     "qS6c6BJGa1TdF2xk7oDEm6Q9cHgBk1ZRRDjz1Bo/UBEBzVjovZfySoccWJnu2AGrCZYBjy4yLCWTbFTXyeBx8A=="},
+    {KEY_256, JSON_PLAIN, "qS6c6BJGa1TdF2xk7oDEm6Q9cHgBk1ZRRDjz1Bo/UBEBzVjovZfySoccWJnu2AGrCZYBjy4yLCWTbFTXyeBx8A=="},
     {KEY_128, "", "okSvuLkKIZqs7c9IcyVfGQ=="},
     {KEY_128, "a", "NXK4/0iSmFUDb/xi/ybd0Q=="},
     {KEY_128, "0123456789abcdef", "PsG27EmhzfMzxn3dP8SUxA+fFSoa6a1jxoc0ikDTpBs="},
-    {KEY_128, JSON_PLAIN,
-     "5N1SvoB708LhYjKyP+eZNOEdv5o5Nwlopt+MGSIhemtbaXeEo9+Ro2DvNNEp34FjKgcWChYx18xpxyfapzPZfQ=="},
+    {KEY_128, JSON_PLAIN, "5N1SvoB708LhYjKyP+eZNOEdv5o5Nwlopt+MGSIhemtbaXeEo9+Ro2DvNNEp34FjKgcWChYx18xpxyfapzPZfQ=="},
 };
 
 UNIT_CASE(key_init, NULL)
@@ -64,8 +62,7 @@ UNIT_CASE(known_vectors, NULL)
         CHECK_STR(text, v->cipher_base64);
         CHECK(text && len == strlen(v->cipher_base64));
         free(text);
-        unsigned char *plain = crypto_cbc_decrypt_base64(&k, v->cipher_base64,
-                                                         strlen(v->cipher_base64), &len);
+        unsigned char *plain = crypto_cbc_decrypt_base64(&k, v->cipher_base64, strlen(v->cipher_base64), &len);
         CHECK_STR((const char *)plain, v->plain);
         CHECK(plain && len == strlen(v->plain));
         free(plain);
@@ -221,19 +218,19 @@ UNIT_CASE(base64, NULL)
     check_base64_decodes("  Zm9vYmFy\r\n", "foobar");
     check_base64_decodes("\tZm8=\n", "fo");
 
-    check_base64_rejects("Zm9v*mFy", 8);     /* character outside the alphabet */
-    check_base64_rejects("Zm9v-_Fy", 8);     /* base64url alphabet */
-    check_base64_rejects("Zm9 vYmFy", 9);    /* whitespace inside */
-    check_base64_rejects("Zm9vY", 5);        /* 4n+1 characters */
+    check_base64_rejects("Zm9v*mFy", 8);  /* character outside the alphabet */
+    check_base64_rejects("Zm9v-_Fy", 8);  /* base64url alphabet */
+    check_base64_rejects("Zm9 vYmFy", 9); /* whitespace inside */
+    check_base64_rejects("Zm9vY", 5);     /* 4n+1 characters */
     check_base64_rejects("Z", 1);
-    check_base64_rejects("Zg=", 3);          /* padding does not complete a group */
+    check_base64_rejects("Zg=", 3); /* padding does not complete a group */
     check_base64_rejects("Zm8==", 5);
-    check_base64_rejects("Zg===", 5);        /* three '=' */
+    check_base64_rejects("Zg===", 5); /* three '=' */
     check_base64_rejects("====", 4);
-    check_base64_rejects("Zg==Zg==", 8);     /* padding in the middle */
-    check_base64_rejects("Zh==", 4);         /* non-zero bits after the last byte */
+    check_base64_rejects("Zg==Zg==", 8); /* padding in the middle */
+    check_base64_rejects("Zh==", 4);     /* non-zero bits after the last byte */
     check_base64_rejects("Zm9=", 4);
-    check_base64_rejects("Zm\0v", 4);        /* NUL inside the given length */
+    check_base64_rejects("Zm\0v", 4); /* NUL inside the given length */
     CHECK(crypto_base64_decode(NULL, 0, NULL) == NULL);
 
     /* Decoding reads only the given length. */

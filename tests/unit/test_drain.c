@@ -56,8 +56,11 @@ static bool exchange_aborted(void *data)
  * leaving without waiting for the answer, and then the server's drain. */
 static bool drain_after_abandoned_request(drain_case *t, uint64_t drain_timeout_ms)
 {
-    http_limits limits = {.max_header_bytes = 1024, .max_body_bytes = 1024, .header_timeout_ms = 5000,
-                          .idle_timeout_ms = 5000, .drain_timeout_ms = drain_timeout_ms};
+    http_limits limits = {.max_header_bytes = 1024,
+                          .max_body_bytes = 1024,
+                          .header_timeout_ms = 5000,
+                          .idle_timeout_ms = 5000,
+                          .drain_timeout_ms = drain_timeout_ms};
     harness_client client = {.fd = -1};
     if (uv_loop_init(&t->loop) != 0)
         return false;

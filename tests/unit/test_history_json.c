@@ -86,8 +86,8 @@ UNIT_CASE(shape, &keys)
         "id", record.id, "vendor_code", "iamport", "vendor", "code", "iamport", "store_id", "store \"one\"", "uid",
         "imp_1", "source", "schema", "shop", "table", "orders", "id", "order-1", "data", "imp_uid", "imp_1", "name",
         "\"quoted\"\n\xea\xb2\xb0\xec\xa0\x9c", "amount", 25000, "currency", "KRW", "price", 25000, "refund",
-        "webhook_url", "created_at", record.created_at, "paid_at", record.paid_at, "cancelled_at", "cancels",
-        "reason", "r", "price", 1000.5, "created_at", "2026-12-01T08:00:02.000Z");
+        "webhook_url", "created_at", record.created_at, "paid_at", record.paid_at, "cancelled_at", "cancels", "reason",
+        "r", "price", 1000.5, "created_at", "2026-12-01T08:00:02.000Z");
     CHECK(expected != NULL);
     CHECK(doc && expected && json_equal(doc, expected));
     /* the tree form is the same document */

@@ -94,8 +94,9 @@ static void connection_respond(server_connection *conn, int status, const char *
     char *response = malloc(body_len + 256);
     if (!response)
         return;
-    int head = snprintf(response, 256, "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
-                                       "Content-Length: %zu\r\n\r\n",
+    int head = snprintf(response, 256,
+                        "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+                        "Content-Length: %zu\r\n\r\n",
                         status, status == 200 ? "OK" : "Internal Server Error", body_len);
     memcpy(response + head, body, body_len);
     connection_write(conn, response, (size_t)head + body_len);
@@ -323,8 +324,8 @@ static int scenario_send_to(scenario *s, test_call *call, int port, const char *
     return http_client_send(s->client, &req, on_response, call);
 }
 
-static int scenario_send(scenario *s, test_call *call, const char *method, const char *path,
-                         const char *body, const char *const *headers, long timeout_ms)
+static int scenario_send(scenario *s, test_call *call, const char *method, const char *path, const char *body,
+                         const char *const *headers, long timeout_ms)
 {
     return scenario_send_to(s, call, s->server.port, method, path, body, headers, timeout_ms);
 }

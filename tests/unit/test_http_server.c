@@ -216,9 +216,8 @@ static void route_stats(http_exchange *ex, const http_route_params *params, void
     http_server_stats stats;
     http_server_get_stats(state->server, &stats);
     char body[160];
-    int n = snprintf(body, sizeof body, "requests=%llu connections=%llu pending=%u",
-                     (unsigned long long)stats.requests, (unsigned long long)stats.connections,
-                     (unsigned)stats.pending_exchanges);
+    int n = snprintf(body, sizeof body, "requests=%llu connections=%llu pending=%u", (unsigned long long)stats.requests,
+                     (unsigned long long)stats.connections, (unsigned)stats.pending_exchanges);
     http_respond(ex, 200, "text/plain", body, (size_t)n);
 }
 
@@ -423,7 +422,8 @@ UNIT_CASE(pipelining, &servers)
 UNIT_CASE(bodies, &servers)
 {
     harness_response r;
-    CHECK(exchange_once("POST /echo HTTP/1.1\r\nContent-Type: text/x-test\r\nContent-Length: 4\r\n\r\nping", &r, false));
+    CHECK(
+        exchange_once("POST /echo HTTP/1.1\r\nContent-Type: text/x-test\r\nContent-Length: 4\r\n\r\nping", &r, false));
     CHECK(r.status == 200);
     CHECK_STR(r.body, "ping");
     CHECK(header_is(&r, "Content-Type", "text/x-test"));
@@ -713,7 +713,7 @@ UNIT_CASE(stats, &servers)
         harness_client_close(&c);
     }
     stats_reading after = read_stats();
-    CHECK(after.connections - before.connections == 4);  /* three, and the second reading's */
+    CHECK(after.connections - before.connections == 4);   /* three, and the second reading's */
     CHECK(after.requests - before.requests == 1 + 3 * 2); /* the first reading, then six */
     CHECK(before.pending == 1 && after.pending == 1);
 }

@@ -155,11 +155,8 @@ static void record_cluster(const char *payload, void *r)
 }
 
 static const ipc_handler every_kind[IPC_KIND_COUNT] = {
-    [IPC_READY] = record_ready,
-    [IPC_DRAINING] = record_draining,
-    [IPC_STATS] = record_stats,
-    [IPC_DRAIN] = record_drain,
-    [IPC_CLUSTER] = record_cluster,
+    [IPC_READY] = record_ready, [IPC_DRAINING] = record_draining, [IPC_STATS] = record_stats,
+    [IPC_DRAIN] = record_drain, [IPC_CLUSTER] = record_cluster,
 };
 
 /* As the old master takes from the new one during an upgrade. */

@@ -257,8 +257,8 @@ UNIT_CASE(failure_rolled_back, &database)
     workspace w;
     if (!workspace_applied(&w))
         return;
-    check_apply_refused(&w, "0005_broken.sql", "CREATE TABLE half_done (id int);\nINSERT INTO no_such_table VALUES (1);\n",
-                        "no_such_table");
+    check_apply_refused(&w, "0005_broken.sql",
+                        "CREATE TABLE half_done (id int);\nINSERT INTO no_such_table VALUES (1);\n", "no_such_table");
     CHECK(strncmp(w.err, "0005_broken.sql: ", 17) == 0);
     CHECK(!relation_exists(w.schema, "half_done"));
     workspace_close(&w);

@@ -108,8 +108,9 @@ UNIT_CASE(malformed, NULL)
     free(cut);
     free(stored);
 
-    const char *bad[] = {"", "h1", "h1$", "h1$$", "h1$AAAA$AAAA", "pw", "$1$abc$def", "$2x$04$abc",
-                         "$6$salt$hash", "h2$AAAAAAAAAAAAAAAAAAAAAA==$AAAA", "\xff\xfe"};
+    const char *bad[] = {"",        "h1",         "h1$",        "h1$$",         "h1$AAAA$AAAA",
+                         "pw",      "$1$abc$def", "$2x$04$abc", "$6$salt$hash", "h2$AAAAAAAAAAAAAAAAAAAAAA==$AAAA",
+                         "\xff\xfe"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         CHECK(!verify_now(&secret, bad[i], "pw"));
         CHECK(!password_is_current(bad[i]));

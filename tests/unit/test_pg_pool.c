@@ -17,7 +17,7 @@
 static uv_loop_t loop;
 static const char *url;
 static char schema[64];
-static PGconn *schema_db; /* made the schema; drops it */
+static PGconn *schema_db;    /* made the schema; drops it */
 static pg_pool *shared_pool; /* three connections, for the cases that need no pool of their own */
 
 /* ---- waiting on the loop ---- */
@@ -85,11 +85,8 @@ static outcome run_query(pg_pool *pool, const char *sql, int nparams, const char
 
 static pg_pool *pool_open(const char *conninfo, int size, int max_queue, long timeout_ms)
 {
-    pg_pool_options options = {.conninfo = conninfo,
-                               .schema = schema,
-                               .size = size,
-                               .max_queue = max_queue,
-                               .query_timeout_ms = timeout_ms};
+    pg_pool_options options = {
+        .conninfo = conninfo, .schema = schema, .size = size, .max_queue = max_queue, .query_timeout_ms = timeout_ms};
     pg_pool *pool = pg_pool_create(&loop, &options);
     CHECK(pool != NULL);
     return pool;
@@ -250,8 +247,11 @@ static bool database_set_up(void)
     shared_pool = pool_open(url, 3, 0, 0);
     /* Unqualified: search_path must point at the schema. */
     if (shared_pool && CHECK(wait_connected(shared_pool, 10000)) &&
-        CHECK(run_query(shared_pool, "CREATE TABLE items (id int PRIMARY KEY, label text, "
-                                     "CONSTRAINT items_label_key UNIQUE (label))", 0, NULL).status == 0))
+        CHECK(run_query(shared_pool,
+                        "CREATE TABLE items (id int PRIMARY KEY, label text, "
+                        "CONSTRAINT items_label_key UNIQUE (label))",
+                        0, NULL)
+                  .status == 0))
         return true;
     database_tear_down();
     return false;

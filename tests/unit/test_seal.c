@@ -23,8 +23,8 @@
 static const char legacy_sealed[] =
     "GtcR1vrWClw44NVwV6q6nEl0y9UyqtS8euXX3h3s+2w5JyMKAddbyeAO1ik5c+QDss+EdZ+zcuOys9dBZmalkSZ0bOtkJOf4HqvCae"
     "jaUAiQVjZFU+59QPt4bospgC+gHq5ZuB63HkD5f1/nzzarwRZ6aH51cnjuKdhxNIAhY2E=";
-#define LEGACY_JSON                                                                                          \
-    "{\"imp_uid\":\"imp_123456789012\",\"merchant_uid\":\"order-1\",\"amount\":10000,\"status\":\"paid\","  \
+#define LEGACY_JSON                                                                                        \
+    "{\"imp_uid\":\"imp_123456789012\",\"merchant_uid\":\"order-1\",\"amount\":10000,\"status\":\"paid\"," \
     "\"name\":\"\xea\xb2\xb0\xec\xa0\x9c \xed\x85\x8c\xec\x8a\xa4\xed\x8a\xb8\"}"
 
 /* A v1 value made independently with Python's cryptography package, pinning
@@ -230,12 +230,25 @@ UNIT_CASE(garbage, NULL)
     seal_ring ring = ring_of(HISTORY_KEY, HISTORY_IV);
     char header[] = "v1.68192b6d.";
     const char *bad[] = {
-        "", "v", "v1", "v1.", "v1.68192b6d", header, "v1.68192b6d.!!!!", "v1.68192b6d.AAAA",
+        "",
+        "v",
+        "v1",
+        "v1.",
+        "v1.68192b6d",
+        header,
+        "v1.68192b6d.!!!!",
+        "v1.68192b6d.AAAA",
         "v1.68192b6d.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGw==", /* nonce + tag, wrong tag */
         "v1.68192b6d.AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBka",     /* one byte short of that */
-        "v1.68192b6dXAAECAwQFBgcICQoL", "v1.6819.AAAA", "v2.68192b6d.AAAA", "not base64 at all",
-        "QUJD", "QUJDREVGR0hJSktMTU5PUA==", /* one block, padding (almost surely) wrong */
-        "====", "A", "\xff\xfe\xfd",
+        "v1.68192b6dXAAECAwQFBgcICQoL",
+        "v1.6819.AAAA",
+        "v2.68192b6d.AAAA",
+        "not base64 at all",
+        "QUJD",
+        "QUJDREVGR0hJSktMTU5PUA==", /* one block, padding (almost surely) wrong */
+        "====",
+        "A",
+        "\xff\xfe\xfd",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         CHECK(opens_not(&ring, bad[i]));

@@ -97,9 +97,8 @@ static handshake_outcome run_handshake(const char *server_secret, const char *cl
     if (hello) {
         o.server_rc = protocol_check_hello(&o.server, server_secret, hello, "instance-a", &reply, o.server_err,
                                            sizeof o.server_err);
-        o.client_rc = reply ? protocol_check_welcome(&o.client, client_secret, reply, o.client_err,
-                                                     sizeof o.client_err)
-                            : -2;
+        o.client_rc =
+            reply ? protocol_check_welcome(&o.client, client_secret, reply, o.client_err, sizeof o.client_err) : -2;
     }
     for (const char *m[] = {challenge, hello, reply}, **p = m; p < m + 3; p++)
         if (*p && (strstr(*p, SECRET) || strstr(*p, WRONG)))
@@ -144,8 +143,9 @@ UNIT_CASE(client_refuses_a_server_without_the_secret, NULL)
     char *hello = protocol_hello(&client, SECRET, challenge, "client", "cli", err, sizeof err);
     CHECK(protocol_check_hello(&server, SECRET, hello, "master", &reply, err, sizeof err) == 0);
     json_t *welcome = json_loads(reply, 0, NULL);
-    json_object_set_new(welcome, "proof", json_string("00000000000000000000000000000000"
-                                                      "00000000000000000000000000000000"));
+    json_object_set_new(welcome, "proof",
+                        json_string("00000000000000000000000000000000"
+                                    "00000000000000000000000000000000"));
     char *forged = json_dumps(welcome, JSON_COMPACT);
     CHECK(protocol_check_welcome(&client, SECRET, forged, err, sizeof err) == -1);
     CHECK(strstr(err, "did not prove") != NULL);

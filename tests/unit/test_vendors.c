@@ -30,8 +30,8 @@
 static int fake_start(harness_process *fake, const char *binary, const char *name, const char *key,
                       const char *token_ttl_ms)
 {
-    char *argv[12] = {(char *)binary, "--host", "127.0.0.1", "--port", "0", "--secret",
-                      key ? "test_imp_secret" : TOSS_SECRET};
+    char *argv[12] = {
+        (char *)binary, "--host", "127.0.0.1", "--port", "0", "--secret", key ? "test_imp_secret" : TOSS_SECRET};
     int argc = 7;
     if (key) {
         argv[argc++] = "--key";
@@ -111,8 +111,12 @@ static json_t *http_json(test_env *t, const char *method, const char *url, const
     const char *headers[] = {"Content-Type: application/json", header, NULL};
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
-    http_client_request req = {.method = method, .url = url, .headers = headers, .body = text,
-                               .body_len = text ? strlen(text) : 0, .timeout_ms = TEST_TIMEOUT_MS};
+    http_client_request req = {.method = method,
+                               .url = url,
+                               .headers = headers,
+                               .body = text,
+                               .body_len = text ? strlen(text) : 0,
+                               .timeout_ms = TEST_TIMEOUT_MS};
     http_result r = {0};
     if (http_client_send(t->client, &req, http_answered, &r) != 0) {
         free(text);
@@ -174,8 +178,8 @@ static bool fake_iamport_pay(test_env *t, bool vbank, double amount, char *order
         body = json_pack("{s:s, s:f, s:s, s:s, s:s, s:s}", "merchant_uid", order_id, "amount", amount, "name",
                          "test order", "card_number", "1111-2222-3333-4444", "expiry", "2030-12", "birth", "900101");
     }
-    return take_string(fake_iamport_response(http_json(t, "POST", url, t->iamport_token, body, NULL)), "imp_uid", imp_uid,
-                       cap);
+    return take_string(fake_iamport_response(http_json(t, "POST", url, t->iamport_token, body, NULL)), "imp_uid",
+                       imp_uid, cap);
 }
 
 /* Pays a virtual account, as its holder would, through the fake's own
@@ -200,10 +204,10 @@ static bool fake_iamport_billing_key(test_env *t, char *customer_uid, size_t cap
     snprintf(customer_uid, cap, "customer-%d-%d", (int)getpid(), ++t->order_counter);
     snprintf(url, sizeof url, "%s/subscribe/customers/%s", t->iamport_url, customer_uid);
     long status = 0;
-    json_decref(http_json(t, "POST", url, t->iamport_token,
-                          json_pack("{s:s, s:s, s:s}", "card_number", "1111-2222-3333-4444", "expiry", "2030-12",
-                                    "birth", "900101"),
-                          &status));
+    json_decref(http_json(
+        t, "POST", url, t->iamport_token,
+        json_pack("{s:s, s:s, s:s}", "card_number", "1111-2222-3333-4444", "expiry", "2030-12", "birth", "900101"),
+        &status));
     return status == 201;
 }
 
@@ -434,16 +438,23 @@ static void proxy_handle(http_exchange *ex, void *context)
     snprintf(url, sizeof url, "%s%s", t->proxy_target, req->target);
     snprintf(header, sizeof header, "Authorization: %s", authorization ? authorization : "");
     const char *headers[] = {"Content-Type: application/json", header, NULL};
-    http_client_request forward = {.method = req->method_name, .url = url, .headers = headers, .body = req->body,
-                                   .body_len = req->body_len, .timeout_ms = TEST_TIMEOUT_MS};
+    http_client_request forward = {.method = req->method_name,
+                                   .url = url,
+                                   .headers = headers,
+                                   .body = req->body,
+                                   .body_len = req->body_len,
+                                   .timeout_ms = TEST_TIMEOUT_MS};
     if (http_client_send(t->client, &forward, proxy_answered, ex) != 0)
         http_respond_error(ex, 502, "proxy cannot forward");
 }
 
 static int proxy_start(test_env *t)
 {
-    http_limits limits = {.max_header_bytes = 65536, .max_body_bytes = 1 << 20, .header_timeout_ms = 10000,
-                          .idle_timeout_ms = 10000, .drain_timeout_ms = 1000};
+    http_limits limits = {.max_header_bytes = 65536,
+                          .max_body_bytes = 1 << 20,
+                          .header_timeout_ms = 10000,
+                          .idle_timeout_ms = 10000,
+                          .drain_timeout_ms = 1000};
     t->proxy = http_server_create(&t->loop, &limits, proxy_handle, t);
     if (!t->proxy || http_server_listen(t->proxy, "127.0.0.1", 0) != 0)
         return -1;
@@ -613,8 +624,8 @@ UNIT_CASE(iamport_vbank, &vendors)
 
     /* A paid virtual account needs a refund account. */
     check_refused(do_cancel(&iamport, uid, 20000, "refund", NULL), 422, NULL);
-    vendor_refund_account account = {.bank = "004", .account = "12345678901234", .holder = "Holder",
-                                      .mobile = "01012345678"};
+    vendor_refund_account account = {
+        .bank = "004", .account = "12345678901234", .holder = "Holder", .mobile = "01012345678"};
     r = do_cancel(&iamport, uid, 20000, "refund", &account);
     CHECK(r.payment && r.payment->status == VENDOR_STATUS_CANCELLED && r.payment->refunded == 20000);
     if (r.payment)
@@ -925,8 +936,11 @@ static vendor_stores *stores_from(const char *text, cfg *config, char *err, size
 
 UNIT_CASE(stores, NULL)
 {
-    cfg config = {.iamport_key = "env_key", .iamport_secret = "env_secret", .toss_payments_secret = "env_toss",
-                  .iamport_url = "http://127.0.0.1:10851", .toss_payments_url = "http://127.0.0.1:30771"};
+    cfg config = {.iamport_key = "env_key",
+                  .iamport_secret = "env_secret",
+                  .toss_payments_secret = "env_toss",
+                  .iamport_url = "http://127.0.0.1:10851",
+                  .toss_payments_url = "http://127.0.0.1:30771"};
     char err[512] = "";
     vendor_stores *stores = vendor_stores_load(&config, err, sizeof err);
     CHECK(stores != NULL);

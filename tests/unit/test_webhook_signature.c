@@ -48,10 +48,10 @@ UNIT_CASE(response_text, NULL)
     expect_text("caf\xc3\xa9 \xed\x95\x9c", 9, "caf\xc3\xa9 \xed\x95\x9c");
     expect_text("a\0b", 3, "a?b");
     expect_text("\xff\xfe", 2, "??");
-    expect_text("\xc0\xaf", 2, "??");            /* overlong '/' */
-    expect_text("\xed\xa0\x80", 3, "???");       /* a surrogate */
+    expect_text("\xc0\xaf", 2, "??");           /* overlong '/' */
+    expect_text("\xed\xa0\x80", 3, "???");      /* a surrogate */
     expect_text("\xf4\x90\x80\x80", 4, "????"); /* past U+10FFFF */
-    expect_text("ab\xe2\x82", 4, "ab??");        /* cut inside a sequence */
+    expect_text("ab\xe2\x82", 4, "ab??");       /* cut inside a sequence */
     char *big = malloc(RESPONSE_TEXT_MAX + 100);
     memset(big, 'x', RESPONSE_TEXT_MAX + 100);
     char *out = response_text_printable(big, RESPONSE_TEXT_MAX + 100);

@@ -39,11 +39,11 @@ typedef struct unit_case {
  * "unit_cases" section, which the linker gathers into one array for the
  * runner. Cases run in the order they are written, so a case that spends
  * its fixture (a server's drain) comes last. */
-#define UNIT_CASE(case_name, case_fixture)                                                                       \
-    static void test_##case_name(void);                                                                        \
-    static const unit_case unit_case_##case_name = {#case_name, test_##case_name, case_fixture, __LINE__};     \
-    static const unit_case *const unit_entry_##case_name __attribute__((used, section("unit_cases"))) =        \
-        &unit_case_##case_name;                                                                                \
+#define UNIT_CASE(case_name, case_fixture)                                                                 \
+    static void test_##case_name(void);                                                                    \
+    static const unit_case unit_case_##case_name = {#case_name, test_##case_name, case_fixture, __LINE__}; \
+    static const unit_case *const unit_entry_##case_name __attribute__((used, section("unit_cases"))) =    \
+        &unit_case_##case_name;                                                                            \
     static void test_##case_name(void)
 
 /* Runs the binary's cases; unit_main.c's main() calls it. Exits 0 when every

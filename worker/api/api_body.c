@@ -45,8 +45,9 @@ json_t *api_body_read(const crypto_cbc_key *key, const http_request *request, ap
     unsigned char *plain = cipher_len ? crypto_cbc_decrypt(key, cipher_text, cipher_len, &len) : NULL;
     free(cipher_text);
     if (!plain) {
-        app_error_set(err, 400, cipher_len ? "request body cannot be decrypted with the connection key"
-                                           : "request body is empty");
+        app_error_set(err, 400,
+                      cipher_len ? "request body cannot be decrypted with the connection key"
+                                 : "request body is empty");
         return NULL;
     }
     json_t *doc = parse_object(plain, len, err);

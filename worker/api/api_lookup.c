@@ -20,9 +20,9 @@ bool api_lookup_read(api_request *request, const char *id, api_lookup *lookup)
     app_error err = {0};
     api_input in;
     api_input_init(&in, request->body, &err);
-    bool read = id ? payment_input_password(&in, &lookup->password)
-                   : payment_input_source_fields(&in, &lookup->source) &&
-                         payment_input_password(&in, &lookup->password);
+    bool read =
+        id ? payment_input_password(&in, &lookup->password)
+           : payment_input_source_fields(&in, &lookup->source) && payment_input_password(&in, &lookup->password);
     if (!read) {
         api_request_fail(request, &err);
         return false;

@@ -146,8 +146,9 @@ static void on_confirm_inserted(history_record *record, const app_error *err, vo
                   "is left to the reconciler",
                   r->vendor.uid, err->status, err->message, r->op.id);
         app_error unavailable;
-        app_error_set(&unavailable, 503, "the payment was confirmed at the vendor but could not be recorded yet; "
-                                         "it will be recorded shortly");
+        app_error_set(&unavailable, 503,
+                      "the payment was confirmed at the vendor but could not be recorded yet; "
+                      "it will be recorded shortly");
         api_request_fail(&r->api, &unavailable);
         return;
     }
@@ -192,8 +193,8 @@ static void on_approved(vendor_payment *payment, const app_error *err, void *dat
         return;
     }
     if (err)
-        log_warn("histories: no answer from the vendor for operation %s (%d %s); the reconciler settles it",
-                 r->op.id, err->status, err->message);
+        log_warn("histories: no answer from the vendor for operation %s (%d %s); the reconciler settles it", r->op.id,
+                 err->status, err->message);
     if ((payment = matching_payment(r, payment, err)))
         record_payment(r, payment);
 }
@@ -216,10 +217,10 @@ static void on_confirm_created(const char *id, const app_error *err, void *data)
  * before a crash, sealed (it holds the password hash). */
 static char *sealed_pending_history(history_request *r)
 {
-    json_t *doc = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:s?, s:s, s:s}", "vendor", "code",
-                            r->vendor.code, "store_id", r->vendor.store_id, "uid", r->vendor.uid, "source", "schema",
-                            r->source.schema, "table", r->source.table, "id", r->source.id, "webhook_url",
-                            r->webhook_url, "password_hash", r->password_hash, "price", r->price_text);
+    json_t *doc = json_pack("{s:{s:s, s:s, s:s}, s:{s:s, s:s, s:s}, s:s?, s:s, s:s}", "vendor", "code", r->vendor.code,
+                            "store_id", r->vendor.store_id, "uid", r->vendor.uid, "source", "schema", r->source.schema,
+                            "table", r->source.table, "id", r->source.id, "webhook_url", r->webhook_url,
+                            "password_hash", r->password_hash, "price", r->price_text);
     char *sealed = doc ? sealed_json_seal(&r->api.app->history_seal, doc) : NULL;
     json_decref(doc);
     return sealed;
@@ -272,8 +273,7 @@ static void on_fetched(vendor_payment *payment, const app_error *err, void *data
     }
     if (!payment_matches(r, payment, &r->refusal)) {
         if (operation_mismatch_applies(payment, r->vendor.code)) {
-            operation_mismatch_cancel(r->api.app, r->store, &r->vendor, payment, &r->refusal, on_mismatch_answered,
-                                      r);
+            operation_mismatch_cancel(r->api.app, r->store, &r->vendor, payment, &r->refusal, on_mismatch_answered, r);
             return;
         }
         vendor_payment_free(payment);
@@ -310,8 +310,8 @@ static bool read_create_input(api_request *api, const api_input *in)
 {
     history_request *r = (history_request *)api;
     return payment_input_vendor(in, &r->vendor) && payment_input_source(in, &r->source) &&
-           api_input_number(in, "price", 0, PAYMENT_PRICE_MAX, &r->price) &&
-           payment_input_password(in, &r->password) && api_input_url(in, "webhook_url", &r->webhook_url) &&
+           api_input_number(in, "price", 0, PAYMENT_PRICE_MAX, &r->price) && payment_input_password(in, &r->password) &&
+           api_input_url(in, "webhook_url", &r->webhook_url) &&
            (r->store = payment_input_store(api->app->stores, &r->vendor, in->err));
 }
 

@@ -69,8 +69,8 @@ void history_access_by_id(worker *w, const char *id, const char *password, histo
         history_store_find_by_id(w->db, id, on_found, access);
 }
 
-void history_access_by_source(worker *w, const payment_source_input *source, const char *password,
-                              history_record_cb cb, void *data)
+void history_access_by_source(worker *w, const payment_source_input *source, const char *password, history_record_cb cb,
+                              void *data)
 {
     history_access *access = access_new(w, password, cb, data);
     if (access)

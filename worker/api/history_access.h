@@ -11,7 +11,7 @@
 /* record is the callback's to free; NULL with err on failure. password must
  * stay valid until cb runs. */
 void history_access_by_id(worker *w, const char *id, const char *password, history_record_cb cb, void *data);
-void history_access_by_source(worker *w, const payment_source_input *source, const char *password,
-                              history_record_cb cb, void *data);
+void history_access_by_source(worker *w, const payment_source_input *source, const char *password, history_record_cb cb,
+                              void *data);
 
 #endif

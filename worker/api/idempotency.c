@@ -89,7 +89,9 @@ static void answer_collision(api_request *request, idempotency_outcome outcome, 
         http_exchange_add_header(request->ex, "Idempotent-Replayed", "true");
         api_request_answer_stored(request, atoi(row->status), row->content_type, row->body, strlen(row->body));
         return;
-    case IDEMPOTENCY_OTHER_BODY: app_error_set(&err, 422, "Idempotency-Key was used with another request body"); break;
+    case IDEMPOTENCY_OTHER_BODY:
+        app_error_set(&err, 422, "Idempotency-Key was used with another request body");
+        break;
     case IDEMPOTENCY_OPERATION_PENDING:
         api_request_retry_after_reconcile(request);
         app_error_set(&err, 409,

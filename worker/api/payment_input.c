@@ -30,8 +30,7 @@ bool payment_input_password(const api_input *in, const char **out)
     return api_input_string(in, "password", PAYMENT_PASSWORD_MAX, out);
 }
 
-const vendor_store *payment_input_store(const vendor_stores *stores, const payment_vendor_input *vendor,
-                                        app_error *err)
+const vendor_store *payment_input_store(const vendor_stores *stores, const payment_vendor_input *vendor, app_error *err)
 {
     if (!vendor_find(vendor->code)) {
         app_error_set(err, 422, "vendor %s is not available on this server", vendor->code);

@@ -9,10 +9,10 @@
 
 /* Longest vendor uid we accept: what vendor_payment.uid holds. */
 #define PAYMENT_UID_MAX (sizeof(((vendor_payment *)0)->uid) - 1)
-#define PAYMENT_NAME_MAX 255    /* store ids, source schema and table */
+#define PAYMENT_NAME_MAX 255 /* store ids, source schema and table */
 #define PAYMENT_PASSWORD_MAX 1024
-#define PAYMENT_TEXT_MAX 1000   /* titles, cancel reasons */
-#define PAYMENT_PRICE_MAX 1e15  /* beyond any currency's real amounts, and exact in a double */
+#define PAYMENT_TEXT_MAX 1000  /* titles, cancel reasons */
+#define PAYMENT_PRICE_MAX 1e15 /* beyond any currency's real amounts, and exact in a double */
 
 typedef struct payment_vendor_input {
     const char *code; /* a code vendor_find knows */

@@ -9,8 +9,7 @@
 #include "worker.h"
 
 /* How a store replaces a record's hash, only while it is still old_hash. */
-typedef void (*record_password_upgrade_fn)(pg_pool *pool, const char *id, const char *old_hash,
-                                           const char *new_hash);
+typedef void (*record_password_upgrade_fn)(pg_pool *pool, const char *id, const char *old_hash, const char *new_hash);
 
 typedef struct record_password {
     const char *id;       /* the record's */

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int operation_prepare_cancel(operation *op, worker *w, const char *history_id, const char *price,
-                             const char *refund, double amount)
+int operation_prepare_cancel(operation *op, worker *w, const char *history_id, const char *price, const char *refund,
+                             double amount)
 {
     op->app = w;
     db_amount_text(amount, op->amount, sizeof op->amount);

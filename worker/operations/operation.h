@@ -27,8 +27,8 @@ typedef struct operation {
 /* A cancel of amount on a history whose price and recorded refund are
  * given (numeric text; refund NULL for none): its key and iamport
  * checksum. Returns 0, or -1 when the key cannot be derived. */
-int operation_prepare_cancel(operation *op, worker *w, const char *history_id, const char *price,
-                             const char *refund, double amount);
+int operation_prepare_cancel(operation *op, worker *w, const char *history_id, const char *price, const char *refund,
+                             double amount);
 
 /* Seals payment's document as the operation's answer; 0 or -1. */
 int operation_keep_answer(operation *op, const vendor_payment *payment);

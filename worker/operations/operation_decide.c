@@ -47,8 +47,8 @@ static void on_settled(const app_error *err, void *data)
 {
     decide_job *job = data;
     if (err)
-        log_warn("reconciler: cannot settle operation %s (%d %s); it is claimed again later", job->row->id,
-                 err->status, err->message);
+        log_warn("reconciler: cannot settle operation %s (%d %s); it is claimed again later", job->row->id, err->status,
+                 err->message);
     job_finish(job);
 }
 
@@ -114,8 +114,8 @@ static void decide_cancel(decide_job *job, vendor_payment *payment)
         release(job, "cannot record the vendor's cancel", &err);
         return;
     }
-    webhook_record_also(&job->webhook, operation_settle_statement(&job->op, "succeeded",
-                                                                  "performed at the vendor: recorded"));
+    webhook_record_also(&job->webhook,
+                        operation_settle_statement(&job->op, "succeeded", "performed at the vendor: recorded"));
     webhook_record_apply(&job->webhook, job->row->history_id, payment, on_cancel_recorded, job);
     vendor_payment_free(payment);
 }
@@ -230,7 +230,8 @@ static void decide_mismatch(decide_job *job, vendor_payment *payment, const vend
         return;
     }
     double amount = strtod(job->row->amount, NULL);
-    job->op.guard = (vendor_guard){.idempotency_key = job->row->idempotency_key, .has_checksum = true, .checksum = amount};
+    job->op.guard =
+        (vendor_guard){.idempotency_key = job->row->idempotency_key, .has_checksum = true, .checksum = amount};
     vendor_find(job->row->vendor_code)
         ->cancel(job->app->vendors, store, job->row->vendor_uid, amount, job->row->reason, NULL, &job->op.guard,
                  on_mismatch_cancelled, job);

@@ -107,8 +107,7 @@ static void create_operation(mismatch_job *job, const payment_vendor_input *vend
 }
 
 void operation_mismatch_cancel(worker *w, const vendor_store *store, const payment_vendor_input *vendor,
-                               vendor_payment *payment, const app_error *refusal, operation_mismatch_cb cb,
-                               void *data)
+                               vendor_payment *payment, const app_error *refusal, operation_mismatch_cb cb, void *data)
 {
     mismatch_job *job = calloc(1, sizeof *job);
     if (!job) {

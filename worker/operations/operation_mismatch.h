@@ -22,7 +22,6 @@ typedef void (*operation_mismatch_cb)(const app_error *answer, void *data);
 /* Cancels what remains of payment (taken) of vendor (borrowed for the
  * call), refused with refusal; cb runs exactly once. */
 void operation_mismatch_cancel(worker *w, const vendor_store *store, const payment_vendor_input *vendor,
-                               vendor_payment *payment, const app_error *refusal, operation_mismatch_cb cb,
-                               void *data);
+                               vendor_payment *payment, const app_error *refusal, operation_mismatch_cb cb, void *data);
 
 #endif

@@ -17,7 +17,10 @@ typedef struct db_column {
 
 /* One entry of a column table: the record's member and its column share a
  * name. */
-#define DB_ROW_COLUMN(record_type, member) {#member, offsetof(record_type, member)}
+#define DB_ROW_COLUMN(record_type, member)     \
+    {                                          \
+#member, offsetof(record_type, member) \
+    }
 
 /* A record type: a struct of char * members, each named by a column. */
 typedef struct db_row_type {
@@ -27,7 +30,10 @@ typedef struct db_row_type {
     size_t count;
 } db_row_type;
 
-#define DB_ROW_TYPE(name, record_type, columns) {name, sizeof(record_type), columns, sizeof columns / sizeof columns[0]}
+#define DB_ROW_TYPE(name, record_type, columns)                                \
+    {                                                                          \
+        name, sizeof(record_type), columns, sizeof columns / sizeof columns[0] \
+    }
 
 /* Row row of res as a new record, SQL NULL as NULL members; NULL when a
  * column is missing or memory runs out. */

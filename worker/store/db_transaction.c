@@ -89,8 +89,7 @@ static void on_lease(pg_conn *conn, const app_error *err, void *data)
     pg_conn_query(conn, "BEGIN", 0, NULL, on_begin, tx);
 }
 
-void db_transaction_run(pg_pool *pool, const db_statement *statements, size_t count, db_transaction_cb done,
-                        void *data)
+void db_transaction_run(pg_pool *pool, const db_statement *statements, size_t count, db_transaction_cb done, void *data)
 {
     db_transaction *tx = calloc(1, sizeof *tx);
     if (!tx) {

@@ -121,15 +121,14 @@ void history_store_find_by_id(pg_pool *pool, const char *id, history_record_cb c
     find(pool, select_by_id_sql, 1, params, cb, data);
 }
 
-void history_store_find_by_source(pg_pool *pool, const payment_source_input *source, history_record_cb cb,
-                                  void *data)
+void history_store_find_by_source(pg_pool *pool, const payment_source_input *source, history_record_cb cb, void *data)
 {
     const char *params[] = {source->schema, source->table, source->id};
     find(pool, select_by_source_sql, 3, params, cb, data);
 }
 
-void history_store_find_by_vendor(pg_pool *pool, const char *vendor_code, const char *vendor_uid,
-                                  history_record_cb cb, void *data)
+void history_store_find_by_vendor(pg_pool *pool, const char *vendor_code, const char *vendor_uid, history_record_cb cb,
+                                  void *data)
 {
     const char *params[] = {vendor_code, vendor_uid};
     find(pool, select_by_vendor_sql, 2, params, cb, data);
@@ -150,8 +149,8 @@ typedef struct history_write {
     void *data;
     char id[64]; /* the history's id, known after the INSERT or given */
     history_record *record;
-    history_record *previous;          /* before an apply, for its observer */
-    const history_observer *observer;  /* may be NULL */
+    history_record *previous;         /* before an apply, for its observer */
+    const history_observer *observer; /* may be NULL */
     const char *insert_params[14];
     const char *cancel_params[2];
     const char *update_params[7];
@@ -255,11 +254,20 @@ void history_store_insert(pg_pool *pool, const history_new *input, history_recor
         return;
     const history_values *values = input->values;
     const char *insert_params[] = {
-        input->vendor->code,   input->vendor->store_id, input->vendor->uid,
-        input->source->schema, input->source->table,    input->source->id,
-        input->webhook_url,    input->password_hash,    values->currency,
-        input->price,          history_values_param(values->refund), values->data,
-        history_values_param(values->paid_at), history_values_param(values->cancelled_at),
+        input->vendor->code,
+        input->vendor->store_id,
+        input->vendor->uid,
+        input->source->schema,
+        input->source->table,
+        input->source->id,
+        input->webhook_url,
+        input->password_hash,
+        values->currency,
+        input->price,
+        history_values_param(values->refund),
+        values->data,
+        history_values_param(values->paid_at),
+        history_values_param(values->cancelled_at),
     };
     memcpy(write->insert_params, insert_params, sizeof insert_params);
     write->cancel_params[0] = write->id;
@@ -272,8 +280,8 @@ void history_store_insert(pg_pool *pool, const history_new *input, history_recor
     db_transaction_run(pool, write->statements, 4, on_written, write);
 }
 
-void history_store_apply(pg_pool *pool, const char *id, const history_values *values,
-                         const history_observer *observer, history_record_cb cb, void *data)
+void history_store_apply(pg_pool *pool, const char *id, const history_values *values, const history_observer *observer,
+                         history_record_cb cb, void *data)
 {
     history_write *write = write_new(cb, data);
     if (!write)

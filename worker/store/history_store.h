@@ -38,11 +38,10 @@ void history_record_free(history_record *record);
 typedef void (*history_record_cb)(history_record *record, const app_error *err, void *data);
 
 void history_store_find_by_id(pg_pool *pool, const char *id, history_record_cb cb, void *data);
-void history_store_find_by_source(pg_pool *pool, const payment_source_input *source, history_record_cb cb,
-                                  void *data);
+void history_store_find_by_source(pg_pool *pool, const payment_source_input *source, history_record_cb cb, void *data);
 /* The history of a vendor payment (a vendor's webhook names only that). */
-void history_store_find_by_vendor(pg_pool *pool, const char *vendor_code, const char *vendor_uid,
-                                  history_record_cb cb, void *data);
+void history_store_find_by_vendor(pg_pool *pool, const char *vendor_code, const char *vendor_uid, history_record_cb cb,
+                                  void *data);
 
 /* err is NULL when neither the source nor the vendor payment is recorded
  * yet; else 409 saying which one is (payment_unique). */
@@ -73,8 +72,8 @@ typedef struct history_observer {
      * statement to run before COMMIT (its parameters the observer's, valid
      * until the apply's callback) or leave extra->sql NULL. Returns 0, or -1
      * with err set to roll the whole write back. */
-    int (*observe)(const history_record *previous, const history_record *current, db_statement *extra,
-                   app_error *err, void *data);
+    int (*observe)(const history_record *previous, const history_record *current, db_statement *extra, app_error *err,
+                   void *data);
     /* Reads the extra statement's result, like any db_statement read; may be NULL. */
     db_read_fn read_extra;
     void *data;
@@ -89,8 +88,8 @@ typedef struct history_observer {
  * an answer without a paid time keeps the one stored (a payment is never
  * unpaid again). observer may be NULL. Answers the stored record. id, values
  * and observer must stay valid until cb runs. */
-void history_store_apply(pg_pool *pool, const char *id, const history_values *values,
-                         const history_observer *observer, history_record_cb cb, void *data);
+void history_store_apply(pg_pool *pool, const char *id, const history_values *values, const history_observer *observer,
+                         history_record_cb cb, void *data);
 
 /* Replaces a password hash in an older format after a successful check;
  * nothing happens if the hash changed meanwhile. Failures are only logged. */

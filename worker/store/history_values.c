@@ -30,10 +30,9 @@ static json_t *stored_cancel(const json_t *cancel, size_t sequence, const seal_r
     const char *reason = json_string_value(json_object_get(cancel, "reason"));
     json_t *price = json_object_get(cancel, "price");
     json_t *amount = json_is_number(price) ? json_incref(price) : json_integer(0);
-    json_t *stored = json_pack("{s:I, s:o, s:s, s:I, s:s}", "sequence", (json_int_t)sequence, "price", amount,
-                               "reason", reason ? reason : "",
-                               "created_at", json_integer_value(json_object_get(cancel, "created_at")), "data",
-                               sealed);
+    json_t *stored = json_pack("{s:I, s:o, s:s, s:I, s:s}", "sequence", (json_int_t)sequence, "price", amount, "reason",
+                               reason ? reason : "", "created_at",
+                               json_integer_value(json_object_get(cancel, "created_at")), "data", sealed);
     free(sealed);
     return stored;
 }

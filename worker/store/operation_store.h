@@ -16,8 +16,8 @@ typedef struct operation_new {
     const char *vendor_code;
     const char *vendor_store_id;
     const char *vendor_uid;
-    const char *history_id;    /* NULL for a confirm and a mismatch cancel */
-    const char *amount;        /* numeric text */
+    const char *history_id; /* NULL for a confirm and a mismatch cancel */
+    const char *amount;     /* numeric text */
     const char *reason;
     const char *refund_before; /* numeric text */
     const char *input;         /* sealed, or NULL */
@@ -79,8 +79,8 @@ void operation_store_claim(pg_pool *pool, uint64_t after_ms, uint64_t lease_ms, 
  * times backoff_ms, so that a long vendor outage is not hammered; after
  * max_attempts it becomes "unknown". done gets the state it is left in. */
 typedef void (*operation_state_cb)(const char *state, const app_error *err, void *data);
-void operation_store_release(pg_pool *pool, const char *id, const char *decision, int max_attempts,
-                             uint64_t backoff_ms, operation_state_cb done, void *data);
+void operation_store_release(pg_pool *pool, const char *id, const char *decision, int max_attempts, uint64_t backoff_ms,
+                             operation_state_cb done, void *data);
 
 /* The operations in state (all when NULL), newest first, at most limit, as
  * one JSON array text without secrets; res is valid during cb only

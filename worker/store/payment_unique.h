@@ -11,16 +11,16 @@
 
 /* The check's SELECT on table: $1..$3 the source, $4 and $5 the vendor code
  * and uid. */
-#define PAYMENT_UNIQUE_CHECK_SQL(table)                                                                     \
-    "SELECT coalesce(bool_or(source_schema = $1 AND source_table = $2 AND source_id = $3), false)"        \
-    " AS source_taken, coalesce(bool_or(vendor_code = $4 AND vendor_uid = $5), false) AS vendor_taken"    \
-    " FROM " table " WHERE (source_schema = $1 AND source_table = $2 AND source_id = $3)"                  \
+#define PAYMENT_UNIQUE_CHECK_SQL(table)                                                                \
+    "SELECT coalesce(bool_or(source_schema = $1 AND source_table = $2 AND source_id = $3), false)"     \
+    " AS source_taken, coalesce(bool_or(vendor_code = $4 AND vendor_uid = $5), false) AS vendor_taken" \
+    " FROM " table " WHERE (source_schema = $1 AND source_table = $2 AND source_id = $3)"              \
     " OR (vendor_code = $4 AND vendor_uid = $5)"
 
 /* One table's rules. */
 typedef struct payment_unique {
-    const char *check_sql;    /* PAYMENT_UNIQUE_CHECK_SQL of the table */
-    const char *source_key;   /* the unique keys, as a violation names them */
+    const char *check_sql;  /* PAYMENT_UNIQUE_CHECK_SQL of the table */
+    const char *source_key; /* the unique keys, as a violation names them */
     const char *vendor_key;
     const char *source_taken; /* the 409 messages */
     const char *vendor_taken;

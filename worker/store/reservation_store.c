@@ -112,8 +112,8 @@ void reservation_store_find_by_source(pg_pool *pool, const payment_source_input 
 
 /* ---- uniqueness ---- */
 
-void reservation_store_check_new(pg_pool *pool, const payment_source_input *source,
-                                 const payment_vendor_input *vendor, payment_unique_cb cb, void *data)
+void reservation_store_check_new(pg_pool *pool, const payment_source_input *source, const payment_vendor_input *vendor,
+                                 payment_unique_cb cb, void *data)
 {
     payment_unique_check(pool, &unique_rules, source, vendor, cb, data);
 }

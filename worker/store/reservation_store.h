@@ -33,8 +33,8 @@ void reservation_store_find_by_source(pg_pool *pool, const payment_source_input 
                                       void *data);
 /* err is NULL when neither the source nor the billing key is recorded yet;
  * else 409 saying which one is (payment_unique). */
-void reservation_store_check_new(pg_pool *pool, const payment_source_input *source,
-                                 const payment_vendor_input *vendor, payment_unique_cb cb, void *data);
+void reservation_store_check_new(pg_pool *pool, const payment_source_input *source, const payment_vendor_input *vendor,
+                                 payment_unique_cb cb, void *data);
 
 typedef struct reservation_new {
     const payment_vendor_input *vendor;

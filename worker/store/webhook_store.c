@@ -24,8 +24,7 @@ static const char insert_sql[] =
     " JOIN payment_histories h ON h.id = webhook.history_id WHERE h.webhook_url IS NOT NULL"
     " RETURNING id";
 
-void webhook_store_insert_statement(const webhook_new *in, const char *params[WEBHOOK_NEW_PARAMS],
-                                    db_statement *out)
+void webhook_store_insert_statement(const webhook_new *in, const char *params[WEBHOOK_NEW_PARAMS], db_statement *out)
 {
     params[0] = in->history_id;
     params[1] = in->origin;
@@ -242,8 +241,8 @@ static void on_finished(PGresult *res, const app_error *err, void *data)
     on_done(res, err, data);
 }
 
-void webhook_store_finish(pg_pool *pool, const webhook_attempt *attempt,
-                          void (*done)(const app_error *err, void *data), void *data)
+void webhook_store_finish(pg_pool *pool, const webhook_attempt *attempt, void (*done)(const app_error *err, void *data),
+                          void *data)
 {
     finish_call *call = finish_call_new(done, data);
     if (!call)
@@ -253,9 +252,15 @@ void webhook_store_finish(pg_pool *pool, const webhook_attempt *attempt,
     snprintf(duration, sizeof duration, "%" PRIu64, attempt->duration_ms);
     snprintf(delay, sizeof delay, "%" PRIu64, attempt->outcome == WEBHOOK_RETRY ? attempt->delay_ms : 0);
     const char *params[] = {
-        attempt->row->id, attempt->row->attempt, attempt->status ? status : NULL,
-        attempt->body,    attempt->error,       duration,
-        outcome_status(attempt->outcome), delay, attempt->outcome == WEBHOOK_RELEASED ? "1" : "0",
+        attempt->row->id,
+        attempt->row->attempt,
+        attempt->status ? status : NULL,
+        attempt->body,
+        attempt->error,
+        duration,
+        outcome_status(attempt->outcome),
+        delay,
+        attempt->outcome == WEBHOOK_RELEASED ? "1" : "0",
     };
     pg_pool_query(pool, finish_sql, 9, params, on_finished, call);
 }

@@ -28,15 +28,14 @@ typedef struct webhook_new {
  * webhook_url, its pending notification; its result has one row per
  * notification queued. params (the caller's) is filled from in; both must
  * stay valid until the statement ran. */
-void webhook_store_insert_statement(const webhook_new *in, const char *params[WEBHOOK_NEW_PARAMS],
-                                    db_statement *out);
+void webhook_store_insert_statement(const webhook_new *in, const char *params[WEBHOOK_NEW_PARAMS], db_statement *out);
 
 /* ---- the outbox ---- */
 
 /* A claimed notification, as text, owned by whoever received it. */
 typedef struct webhook_claimed {
-    char *id;             /* the delivery */
-    char *webhook_id;     /* the notification's id, as the receiver sees it */
+    char *id;         /* the delivery */
+    char *webhook_id; /* the notification's id, as the receiver sees it */
     char *history_id;
     char *attempt;        /* this attempt's number, counting all before it */
     char *schedule_start; /* attempts before the current retry schedule */
@@ -86,8 +85,8 @@ typedef struct webhook_attempt {
 /* Stores the attempt and moves the notification on, unless its claim was
  * taken over meanwhile (then only the attempt is stored). done runs once;
  * failures are logged there too. */
-void webhook_store_finish(pg_pool *pool, const webhook_attempt *attempt,
-                          void (*done)(const app_error *err, void *data), void *data);
+void webhook_store_finish(pg_pool *pool, const webhook_attempt *attempt, void (*done)(const app_error *err, void *data),
+                          void *data);
 
 /* Failed notifications back to pending with a fresh retry schedule; of one
  * history when history_id is not NULL. done gets how many. */
@@ -99,7 +98,7 @@ void webhook_store_retry_failed(pg_pool *pool, const char *history_id, webhook_c
 typedef struct webhook_received {
     const char *history_id;
     const char *webhook_id;
-    bool signed_ok; /* the signature headers verified */
+    bool signed_ok;   /* the signature headers verified */
     const char *body; /* the notification, sealed */
 } webhook_received;
 

@@ -71,9 +71,9 @@ typedef struct iamport_op {
     vendor_token_entry *tokens;
     const char *method;
     char *url;
-    json_t *body;  /* NULL for GET */
-    char *token;   /* the token the current attempt sends */
-    bool retried;  /* a refused token was replaced once already */
+    json_t *body; /* NULL for GET */
+    char *token;  /* the token the current attempt sends */
+    bool retried; /* a refused token was replaced once already */
     vendor_reply reply;
     app_error err; /* a failure found before any call */
 } iamport_op;
@@ -123,8 +123,8 @@ static void iamport_authorized(const char *token, const app_error *err, void *da
         vendor_later(op->ctx, iamport_op_deliver_failure, op);
         return;
     }
-    vendor_request req = {&iamport_dialect, op->method, op->url, op->token, op->body, op->reply.billing_cb != NULL,
-                          NULL};
+    vendor_request req = {
+        &iamport_dialect, op->method, op->url, op->token, op->body, op->reply.billing_cb != NULL, NULL};
     vendor_call(op->ctx, &req, iamport_answered, op);
 }
 
@@ -143,8 +143,7 @@ static void iamport_answered(json_t *doc, const app_error *err, long http_status
 
 static bool iamport_store_usable(const vendor_store *store)
 {
-    return store && store->base_url && *store->base_url && store->key && *store->key && store->secret &&
-           *store->secret;
+    return store && store->base_url && *store->base_url && store->key && *store->key && store->secret && *store->secret;
 }
 
 /* A new operation; err is set in it when store or uid cannot be used. NULL

@@ -39,7 +39,8 @@ static bool iamport_cancels(const json_t *doc, json_t *out)
         return false;
     size_t i;
     json_t *entry;
-    json_array_foreach(history, i, entry) {
+    json_array_foreach(history, i, entry)
+    {
         double amount;
         if (!json_is_object(entry) || !vendor_json_number(entry, "amount", &amount))
             return false;

@@ -92,7 +92,12 @@ static void toss_answered(json_t *doc, const app_error *err, long http_status, v
 
 static void toss_op_call(toss_op *op, const char *method, json_t *body)
 {
-    vendor_request req = {&toss_dialect, method, op->url, op->authorization, body, op->reply.billing_cb != NULL,
+    vendor_request req = {&toss_dialect,
+                          method,
+                          op->url,
+                          op->authorization,
+                          body,
+                          op->reply.billing_cb != NULL,
                           body ? op->idempotency_key : NULL};
     vendor_call(op->ctx, &req, toss_answered, op);
 }
@@ -217,8 +222,8 @@ static void toss_approve(vendor_context *ctx, const vendor_store *store, const c
 
 static json_t *toss_cancel_body(double amount, const char *reason, const vendor_refund_account *account)
 {
-    json_t *body = json_pack("{s:s, s:o}", "cancelReason", reason ? reason : "", "cancelAmount",
-                             vendor_json_amount(amount));
+    json_t *body =
+        json_pack("{s:s, s:o}", "cancelReason", reason ? reason : "", "cancelAmount", vendor_json_amount(amount));
     if (!body || !account)
         return body;
     json_t *refund = json_pack("{s:s?, s:s?, s:s?}", "bank", account->bank, "accountNumber", account->account,

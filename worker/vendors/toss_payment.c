@@ -50,7 +50,8 @@ static bool toss_cancels(const json_t *doc, json_t *out, double *total)
         return false;
     size_t i;
     json_t *entry;
-    json_array_foreach(cancels, i, entry) {
+    json_array_foreach(cancels, i, entry)
+    {
         double amount;
         int64_t at;
         if (!json_is_object(entry) || !vendor_json_number(entry, "cancelAmount", &amount) ||

@@ -26,7 +26,7 @@ typedef struct vendor_store {
 } vendor_store;
 
 typedef enum vendor_status {
-    VENDOR_STATUS_READY,     /* issued, not paid: virtual account awaiting deposit, Toss awaiting approval */
+    VENDOR_STATUS_READY, /* issued, not paid: virtual account awaiting deposit, Toss awaiting approval */
     VENDOR_STATUS_PAID,
     VENDOR_STATUS_CANCELLED, /* fully refunded */
     VENDOR_STATUS_PARTIAL,   /* partly refunded, still paid */
@@ -40,7 +40,7 @@ typedef struct vendor_payment {
     char order_id[128]; /* merchant_uid / orderId: our source.id */
     char currency[8];
     double amount;
-    double refunded;    /* sum of cancels */
+    double refunded; /* sum of cancels */
     vendor_status status;
     bool awaits_approval; /* Toss: must be confirmed before it counts */
     int64_t paid_at;
@@ -87,8 +87,7 @@ typedef struct vendor_adapter {
      * the vendor (iamport, as the original server does), not left charged. */
     bool cancels_mismatch;
     /* The payment as the vendor knows it now. */
-    void (*fetch)(vendor_context *ctx, const vendor_store *store, const char *uid, vendor_payment_cb cb,
-                  void *data);
+    void (*fetch)(vendor_context *ctx, const vendor_store *store, const char *uid, vendor_payment_cb cb, void *data);
     /* Confirms a payment awaiting approval (Toss) for order_id and amount,
      * answering the payment afterwards; a vendor without approval fetches. */
     void (*approve)(vendor_context *ctx, const vendor_store *store, const char *uid, const char *order_id,
@@ -96,12 +95,11 @@ typedef struct vendor_adapter {
     /* Refunds amount (full or partial); account is required for a paid
      * virtual account, NULL otherwise. Answers the payment after the cancel.
      * guard may be NULL (no key, no checksum). */
-    void (*cancel)(vendor_context *ctx, const vendor_store *store, const char *uid, double amount,
-                   const char *reason, const vendor_refund_account *account, const vendor_guard *guard,
-                   vendor_payment_cb cb, void *data);
+    void (*cancel)(vendor_context *ctx, const vendor_store *store, const char *uid, double amount, const char *reason,
+                   const vendor_refund_account *account, const vendor_guard *guard, vendor_payment_cb cb, void *data);
     /* A billing key; customer_key is our source.id (Toss checks it). */
-    void (*fetch_billing)(vendor_context *ctx, const vendor_store *store, const char *uid,
-                          const char *customer_key, vendor_billing_cb cb, void *data);
+    void (*fetch_billing)(vendor_context *ctx, const vendor_store *store, const char *uid, const char *customer_key,
+                          vendor_billing_cb cb, void *data);
 } vendor_adapter;
 
 /* vendor_stores.c: credentials per (vendor code, store id), from the JSON

@@ -35,8 +35,7 @@ static void call_free(vendor_call_state *call)
 static void call_log(const vendor_call_state *call, const app_error *err, long http_status)
 {
     log_level level = err->status >= 500 ? LOG_WARN : LOG_INFO;
-    log_write(level, "%s %s %s: HTTP %ld: %s", call->dialect->name, call->method, call->url, http_status,
-              err->message);
+    log_write(level, "%s %s %s: HTTP %ld: %s", call->dialect->name, call->method, call->url, http_status, err->message);
 }
 
 static void call_complete(vendor_call_state *call, json_t *doc, const app_error *err, long http_status)
@@ -118,8 +117,8 @@ static json_t *call_failure(const vendor_call_state *call, json_t *doc, long sta
     char message[VENDOR_MESSAGE_MAX];
     vendor_message(doc, message, sizeof message);
     if (status == 401 || (status == 403 && !call->dialect->forbidden_is_refusal))
-        app_error_set(err, 502, "%s rejected this server's credentials (check the store's key and secret): %s",
-                      name, message);
+        app_error_set(err, 502, "%s rejected this server's credentials (check the store's key and secret): %s", name,
+                      message);
     else if (status == 404)
         app_error_set(err, 404, "%s: %s", name, message);
     else if (status == 408)
@@ -177,9 +176,8 @@ static int call_send(vendor_call_state *call, const vendor_request *req, const c
     if (req->authorization && !authorization)
         return -1;
     char idempotency[384];
-    if (req->idempotency_key &&
-        snprintf(idempotency, sizeof idempotency, "Idempotency-Key: %s", req->idempotency_key) >=
-            (int)sizeof idempotency) {
+    if (req->idempotency_key && snprintf(idempotency, sizeof idempotency, "Idempotency-Key: %s",
+                                         req->idempotency_key) >= (int)sizeof idempotency) {
         wipe_free(authorization);
         return -1;
     }

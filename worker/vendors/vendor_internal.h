@@ -68,9 +68,9 @@ typedef struct vendor_request {
     const vendor_dialect *dialect;
     const char *method;
     const char *url;
-    const char *authorization; /* the Authorization header's value, or NULL; never logged */
-    json_t *body;              /* sent as JSON when not NULL; borrowed */
-    bool url_is_secret;        /* the url names a billing key: the log shows its path only */
+    const char *authorization;   /* the Authorization header's value, or NULL; never logged */
+    json_t *body;                /* sent as JSON when not NULL; borrowed */
+    bool url_is_secret;          /* the url names a billing key: the log shows its path only */
     const char *idempotency_key; /* sent as Idempotency-Key when not NULL */
 } vendor_request;
 
@@ -100,16 +100,14 @@ typedef void (*vendor_token_fetch_fn)(vendor_context *ctx, vendor_token_entry *e
 
 /* The cache entry for these credentials (created on first use; lives as long
  * as the context), or NULL when out of memory. */
-vendor_token_entry *vendor_token_entry_for(vendor_context *ctx, const vendor_store *store,
-                                           vendor_token_fetch_fn fetch);
+vendor_token_entry *vendor_token_entry_for(vendor_context *ctx, const vendor_store *store, vendor_token_fetch_fn fetch);
 /* cb runs exactly once with a live token or an error: at once when a token
  * is cached, else from the loop when the fetch ends. */
 void vendor_token_get(vendor_token_entry *entry, vendor_token_cb cb, void *data);
 /* The vendor refused token: drop it unless a newer one replaced it already. */
 void vendor_token_forget(vendor_token_entry *entry, const char *token);
 /* Ends a fetch: token with its lifetime in seconds, or err. */
-void vendor_token_fetched(vendor_token_entry *entry, const char *token, int64_t lifetime_seconds,
-                          const app_error *err);
+void vendor_token_fetched(vendor_token_entry *entry, const char *token, int64_t lifetime_seconds, const app_error *err);
 void vendor_token_free_all(vendor_context *ctx);
 
 /* ---- vendor_document.c: reading vendor documents ---- */

@@ -85,8 +85,8 @@ static const char *default_url(const cfg *config, const char *code)
 }
 
 /* A member that must be a non-empty string (or may be absent when optional). */
-static bool read_member(const stores_reader *r, json_t *store, const char *code, const char *store_id,
-                        const char *name, bool required, const char **out)
+static bool read_member(const stores_reader *r, json_t *store, const char *code, const char *store_id, const char *name,
+                        bool required, const char **out)
 {
     json_t *value = json_object_get(store, name);
     *out = json_string_value(value);
@@ -101,7 +101,8 @@ static bool store_members_known(const stores_reader *r, json_t *store, const cha
 {
     const char *name;
     json_t *value;
-    json_object_foreach(store, name, value) {
+    json_object_foreach(store, name, value)
+    {
         (void)value;
         if (strcmp(name, "secret") != 0 && strcmp(name, "url") != 0 && !(iamport && strcmp(name, "key") == 0)) {
             stores_fail(r, "%s.%s: unknown member \"%s\" (expected %s)", code, store_id, name,
@@ -112,8 +113,8 @@ static bool store_members_known(const stores_reader *r, json_t *store, const cha
     return true;
 }
 
-static bool read_store(const stores_reader *r, const cfg *config, const char *code, const char *store_id,
-                       json_t *store, stored_entry *out)
+static bool read_store(const stores_reader *r, const cfg *config, const char *code, const char *store_id, json_t *store,
+                       stored_entry *out)
 {
     bool iamport = strcmp(code, "iamport") == 0;
     const char *key = NULL, *secret, *url;
@@ -144,8 +145,7 @@ static bool read_store(const stores_reader *r, const cfg *config, const char *co
     return true;
 }
 
-static bool read_vendor(const stores_reader *r, const cfg *config, const char *code, json_t *stores,
-                        vendor_stores *out)
+static bool read_vendor(const stores_reader *r, const cfg *config, const char *code, json_t *stores, vendor_stores *out)
 {
     if (!vendor_find(code)) {
         stores_fail(r, "unknown vendor \"%s\" (expected iamport or toss.payments)", code);
@@ -157,7 +157,8 @@ static bool read_vendor(const stores_reader *r, const cfg *config, const char *c
     }
     const char *store_id;
     json_t *store;
-    json_object_foreach(stores, store_id, store) {
+    json_object_foreach(stores, store_id, store)
+    {
         if (!read_store(r, config, code, store_id, store, &out->entries[out->count]))
             return false;
         out->count++;
@@ -170,7 +171,8 @@ static size_t count_stores(json_t *root)
     size_t count = 0;
     const char *code;
     json_t *stores;
-    json_object_foreach(root, code, stores) {
+    json_object_foreach(root, code, stores)
+    {
         (void)code;
         count += json_is_object(stores) ? json_object_size(stores) : 0;
     }
@@ -202,7 +204,8 @@ static bool read_file(const stores_reader *r, const cfg *config, vendor_stores *
     }
     const char *code;
     json_t *stores;
-    json_object_foreach(root, code, stores) {
+    json_object_foreach(root, code, stores)
+    {
         if (ok && !read_vendor(r, config, code, stores, out))
             ok = false;
     }
@@ -216,8 +219,8 @@ static bool read_fallbacks(const stores_reader *r, const cfg *config, vendor_sto
 {
     bool ok = true;
     if (config->iamport_key && config->iamport_secret && config->iamport_url)
-        ok = entry_set(&out->iamport_fallback, "iamport", FALLBACK_STORE_ID, config->iamport_url,
-                       config->iamport_key, config->iamport_secret);
+        ok = entry_set(&out->iamport_fallback, "iamport", FALLBACK_STORE_ID, config->iamport_url, config->iamport_key,
+                       config->iamport_secret);
     if (ok && config->toss_payments_secret && config->toss_payments_url)
         ok = entry_set(&out->toss_fallback, "toss.payments", FALLBACK_STORE_ID, config->toss_payments_url, NULL,
                        config->toss_payments_secret);

@@ -78,8 +78,7 @@ static vendor_token_entry *entry_new(vendor_context *ctx, const vendor_store *st
     return entry;
 }
 
-vendor_token_entry *vendor_token_entry_for(vendor_context *ctx, const vendor_store *store,
-                                           vendor_token_fetch_fn fetch)
+vendor_token_entry *vendor_token_entry_for(vendor_context *ctx, const vendor_store *store, vendor_token_fetch_fn fetch)
 {
     for (vendor_token_entry *entry = ctx->tokens; entry; entry = entry->next)
         if (entry->fetch == fetch && entry_matches(entry, store))
@@ -144,8 +143,7 @@ static void entry_keep(vendor_token_entry *entry, const char *token, int64_t lif
  * token while the vendor accepts it. Waiters may ask again from their
  * callback (a new fetch then starts), so they are detached first and given
  * a copy of the token. */
-void vendor_token_fetched(vendor_token_entry *entry, const char *token, int64_t lifetime_seconds,
-                          const app_error *err)
+void vendor_token_fetched(vendor_token_entry *entry, const char *token, int64_t lifetime_seconds, const app_error *err)
 {
     vendor_context *ctx = entry->ctx;
     entry->fetching = false;

@@ -133,8 +133,7 @@ void test_receiver_list(http_exchange *ex, const http_route_params *params, void
     const http_request *request = http_exchange_request(ex);
     worker *w = context;
     if (w->config.mode == CFG_MODE_LOCAL &&
-        (!query_param(request->query, "history_id", history_id, sizeof history_id) ||
-         !api_input_is_uuid(history_id))) {
+        (!query_param(request->query, "history_id", history_id, sizeof history_id) || !api_input_is_uuid(history_id))) {
         http_respond_error(ex, 400, "history_id must be a UUID");
         return;
     }

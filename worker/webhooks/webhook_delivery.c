@@ -139,8 +139,8 @@ static void end_early(webhook_delivery *delivery, webhook_outcome outcome, const
 {
     webhook_attempt attempt = {.outcome = outcome, .error = error};
     if (outcome == WEBHOOK_FAILED)
-        log_error("webhooks: notification %s of history %s: %s", delivery->row->webhook_id,
-                  delivery->row->history_id, error);
+        log_error("webhooks: notification %s of history %s: %s", delivery->row->webhook_id, delivery->row->history_id,
+                  error);
     else if (outcome != WEBHOOK_RELEASED)
         schedule_next(delivery, &attempt);
     record(delivery, &attempt);

@@ -131,11 +131,9 @@ static void on_applied(history_record *record, const app_error *err, void *data)
 /* The vendor's answer must be about this history's payment and order. */
 static bool answer_matches(const webhook_receipt *r, const vendor_payment *payment, app_error *err)
 {
-    if (strcmp(payment->uid, r->history->vendor_uid) == 0 &&
-        strcasecmp(payment->order_id, r->history->source_id) == 0)
+    if (strcmp(payment->uid, r->history->vendor_uid) == 0 && strcasecmp(payment->order_id, r->history->source_id) == 0)
         return true;
-    log_error("webhooks: %s answered about another payment or order than history %s", r->vendor->code,
-              r->history->id);
+    log_error("webhooks: %s answered about another payment or order than history %s", r->vendor->code, r->history->id);
     app_error_set(err, 502, "the vendor's payment does not match the recorded history");
     return false;
 }
@@ -178,9 +176,8 @@ static void on_history(history_record *history, const app_error *err, void *data
 static json_t *read_event(const http_request *request, app_error *err)
 {
     json_error_t parse_error;
-    json_t *event = request->body_len
-                        ? json_loadb(request->body, request->body_len, JSON_REJECT_DUPLICATES, &parse_error)
-                        : NULL;
+    json_t *event =
+        request->body_len ? json_loadb(request->body, request->body_len, JSON_REJECT_DUPLICATES, &parse_error) : NULL;
     if (!json_is_object(event)) {
         json_decref(event);
         app_error_set(err, 400, "the webhook body must be a JSON object");

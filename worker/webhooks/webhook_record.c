@@ -35,8 +35,8 @@ static char *sealed_history(const webhook_record *record, const history_record *
     return sealed;
 }
 
-static int observe(const history_record *previous, const history_record *current, db_statement *extra,
-                   app_error *err, void *data)
+static int observe(const history_record *previous, const history_record *current, db_statement *extra, app_error *err,
+                   void *data)
 {
     webhook_record *record = data;
     if (same_state(previous, current))
@@ -86,8 +86,8 @@ static void on_applied(history_record *history, const app_error *err, void *data
     record->cb(history, err, record->data);
 }
 
-void webhook_record_apply(webhook_record *record, const char *id, const vendor_payment *payment,
-                          history_record_cb cb, void *data)
+void webhook_record_apply(webhook_record *record, const char *id, const vendor_payment *payment, history_record_cb cb,
+                          void *data)
 {
     worker *w = record->app;
     record->cb = cb;

@@ -35,8 +35,8 @@ int webhook_record_init(webhook_record *record, worker *w, const char *origin, c
  * the change, then wakes this worker's outbox when a notification was
  * queued. cb gets the stored history; a 500 (at once) when the answer cannot
  * be sealed. id must stay valid until cb runs. */
-void webhook_record_apply(webhook_record *record, const char *id, const vendor_payment *payment,
-                          history_record_cb cb, void *data);
+void webhook_record_apply(webhook_record *record, const char *id, const vendor_payment *payment, history_record_cb cb,
+                          void *data);
 /* A statement to run last in the apply's transaction, whatever changed (an
  * operation's settlement); it must stay valid until the apply's callback. */
 void webhook_record_also(webhook_record *record, const db_statement *also);
