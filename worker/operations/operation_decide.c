@@ -59,6 +59,14 @@ static void settle(decide_job *job, const char *state, const char *decision)
     operation_settle_now(&job->op, state, decision, on_settled, job);
 }
 
+/* The settlement committed with the history write it belongs to. */
+static void recorded(decide_job *job)
+{
+    log_info("reconciler: operation %s (%s, %s): succeeded: %s", job->row->id, job->row->kind, job->row->vendor_code,
+             job->op.decision);
+    job_finish(job);
+}
+
 static void on_released(const char *state, const app_error *err, void *data)
 {
     decide_job *job = data;
@@ -93,9 +101,7 @@ static void on_cancel_recorded(history_record *record, const app_error *err, voi
         release(job, "cannot record the vendor's cancel", err);
         return;
     }
-    log_info("reconciler: operation %s (%s, %s): succeeded: %s", job->row->id, job->row->kind, job->row->vendor_code,
-             job->op.decision);
-    job_finish(job);
+    recorded(job);
 }
 
 static void decide_cancel(decide_job *job, vendor_payment *payment)
@@ -134,9 +140,7 @@ static void on_history_created(history_record *record, const app_error *err, voi
         release(job, "cannot create the confirmed payment's history", err);
         return;
     }
-    log_info("reconciler: operation %s (%s, %s): succeeded: %s", job->row->id, job->row->kind, job->row->vendor_code,
-             job->op.decision);
-    job_finish(job);
+    recorded(job);
 }
 
 static const char *input_text(const json_t *doc, const char *object, const char *member)
