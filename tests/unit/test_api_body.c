@@ -183,8 +183,18 @@ static body make_bad_json(const crypto_cbc_key *key, int i)
 
 static body make_bad_utf8(const crypto_cbc_key *key, int i)
 {
-    static const char *const invalid[] = {"\xff", "\xfe", "\x80", "\xbf", "\xc0\xaf", "\xe3\x81", "\xed\xa0\x80",
-                                          "\xf8\x88\x80\x80\x80", "\xf4\x90\x80\x80", "\xc3"};
+    static const char *const invalid[] = {
+        "\xff",                 /* never in UTF-8 */
+        "\xfe",                 /* never in UTF-8 */
+        "\x80",                 /* a continuation byte alone */
+        "\xbf",                 /* a continuation byte alone */
+        "\xc0\xaf",             /* '/' in two bytes (overlong) */
+        "\xe3\x81",             /* a three-byte sequence cut short */
+        "\xed\xa0\x80",         /* a UTF-16 surrogate */
+        "\xf8\x88\x80\x80\x80", /* five bytes */
+        "\xf4\x90\x80\x80",     /* above U+10FFFF */
+        "\xc3",                 /* a lead byte at the end */
+    };
     const char *bad = invalid[i % (int)(sizeof invalid / sizeof invalid[0])];
     char text[128];
     int len = snprintf(text, sizeof text, "{\"password\":\"%.*s%s%.*s\"}", (int)random_below(8), "abcdefgh", bad,
