@@ -80,8 +80,8 @@ static link_outcome attempt(uv_loop_t *loop, link_server *server, int port, cons
 {
     link_outcome outcome = {0};
     int closed_before = server->closed;
-    updater_link *link = updater_link_connect(loop, "127.0.0.1", port, secret, "client", "tester", &client_handlers,
-                                              &outcome);
+    updater_link *link =
+        updater_link_connect(loop, "127.0.0.1", port, secret, "client", "tester", &client_handlers, &outcome);
     CHECK(link != NULL);
     CHECK(harness_run_until_true(loop, &outcome.closed, 10000));
     CHECK(harness_run_until_count(loop, &server->closed, closed_before + 1, 10000));
