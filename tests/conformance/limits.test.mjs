@@ -111,7 +111,20 @@ describe("limits on guessing and on webhook rates", () => {
     const untouched = await read(third.id, PASSWORD);
     assert.equal(untouched.status, 429, untouched.body);
     retryAfter(untouched);
+    // A 429 is not an answer kept for an Idempotency-Key: its retry runs.
+    const key = randomUUID();
+    const cancelThird = async () =>
+      request(server.url("/payments/histories/cancel"), {
+        method: "PUT",
+        headers: { "Content-Type": "text/plain", "Idempotency-Key": key },
+        body: await encryptBody({ source: third.source, password: PASSWORD, price: 1_000, reason: "limits", account: null },
+          server.env),
+      });
+    assert.equal((await cancelThird()).status, 429);
     await waitUntilOpen(third.id);
+    const cancelled = await cancelThird();
+    assert.equal(cancelled.status, 200, cancelled.body);
+    assert.equal(cancelled.headers["idempotent-replayed"], undefined);
   });
 
   test("wrong system passwords: 429 with Retry-After on the operators' routes", async () => {
