@@ -86,6 +86,21 @@ typedef struct cfg {
     /* PAYMENT_IDEMPOTENCY_TTL: how long an answer to a request with an
      * Idempotency-Key header is kept for its retries (a duration, "24h"). */
     uint64_t idempotency_ttl_ms;
+
+    /* No unlimited guessing (read_limit_settings): failed password checks
+     * per client address and per record are free up to guess_free, then
+     * blocked for guess_delay_ms, doubling per further failure up to
+     * guess_delay_max_ms. Each worker counts on its own. */
+    unsigned guess_free;         /* PAYMENT_GUESS_FREE */
+    uint64_t guess_delay_ms;     /* PAYMENT_GUESS_DELAY */
+    uint64_t guess_delay_max_ms; /* PAYMENT_GUESS_DELAY_MAX */
+    /* The vendor webhook routes: a token bucket per client address. */
+    unsigned webhook_rate;  /* PAYMENT_WEBHOOK_RATE, requests a second */
+    unsigned webhook_burst; /* PAYMENT_WEBHOOK_BURST */
+    /* The operators' listener (the operators' routes, /monitors/health),
+     * apart from the public API port. */
+    char *admin_host; /* PAYMENT_ADMIN_HOST */
+    int admin_port;   /* PAYMENT_ADMIN_PORT */
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

@@ -330,7 +330,7 @@ void histories_get(http_exchange *ex, const http_route_params *params, void *con
     (void)params;
     history_request *r = request_new(ex, context);
     if (r && api_lookup_read(&r->api, NULL, &r->lookup))
-        history_access_by_source(r->api.app, &r->lookup.source, r->lookup.password, on_history, r);
+        history_access_by_source(r->api.app, r->api.ex, &r->lookup.source, r->lookup.password, on_history, r);
 }
 
 void histories_at(http_exchange *ex, const http_route_params *params, void *context)
@@ -338,5 +338,5 @@ void histories_at(http_exchange *ex, const http_route_params *params, void *cont
     const char *id = api_lookup_path_id(ex, params);
     history_request *r = id ? request_new(ex, context) : NULL;
     if (r && api_lookup_read(&r->api, id, &r->lookup))
-        history_access_by_id(r->api.app, r->lookup.id, r->lookup.password, on_history, r);
+        history_access_by_id(r->api.app, r->api.ex, r->lookup.id, r->lookup.password, on_history, r);
 }
