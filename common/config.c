@@ -240,6 +240,16 @@ static void read_webhook_settings(cfg_reader *r, cfg *c)
         reader_fail(r, "PAYMENT_WEBHOOK_RETRY_SCHEDULE: %s", why);
 }
 
+/* PAYMENT_WEBHOOK_ALLOW_HOSTS, read whole here so that a malformed entry
+ * stops start-up instead of refusing deliveries later. */
+static void read_webhook_destination_settings(cfg_reader *r, cfg *c)
+{
+    char why[160];
+    if (host_allow_list_parse(&c->webhook_allow_hosts, dotenv_get(&r->env, "PAYMENT_WEBHOOK_ALLOW_HOSTS"), why,
+                              sizeof why) < 0)
+        reader_fail(r, "PAYMENT_WEBHOOK_ALLOW_HOSTS: %s", why);
+}
+
 static void read_all(cfg_reader *r, cfg *c)
 {
     c->mode = read_mode(r);
@@ -268,6 +278,7 @@ static void read_all(cfg_reader *r, cfg *c)
     read_process_settings(r, c);
     read_webhook_settings(r, c);
     c->idempotency_ttl_ms = read_duration(r, "PAYMENT_IDEMPOTENCY_TTL", "24h", 30ULL * 86400000);
+    read_webhook_destination_settings(r, c);
 }
 
 int cfg_load(cfg *c, char *err, size_t errlen)
@@ -327,6 +338,7 @@ void cfg_free(cfg *c)
     free(c->log_file);
     free(c->worker_path);
     crypto_secret_free(c->webhook_secret);
+    host_allow_list_free(&c->webhook_allow_hosts);
     memset(c, 0, sizeof *c);
 }
 

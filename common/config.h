@@ -5,6 +5,7 @@
 #ifndef PAYMENTS_CONFIG_H
 #define PAYMENTS_CONFIG_H
 
+#include "host_allow_list.h"
 #include "webhook_schedule.h"
 
 #include <stddef.h>
@@ -86,6 +87,11 @@ typedef struct cfg {
     /* PAYMENT_IDEMPOTENCY_TTL: how long an answer to a request with an
      * Idempotency-Key header is kept for its retries (a duration, "24h"). */
     uint64_t idempotency_ttl_ms;
+
+    /* PAYMENT_WEBHOOK_ALLOW_HOSTS: internal webhook destinations an operator
+     * allows outside local mode (names, addresses, CIDR ranges), checked
+     * when a history is created and again at each delivery's connection. */
+    host_allow_list webhook_allow_hosts;
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one
