@@ -13,6 +13,7 @@
 #include "pg_pool.h"
 #include "seal.h"
 #include "vendors/vendor.h"
+#include "webhooks/shared_fetch.h"
 
 #include <stdbool.h>
 #include <uv.h>
@@ -45,6 +46,9 @@ typedef struct worker {
     char system_uid[40]; /* random per process start */
     char started_at[32]; /* ISO-8601 */
     char *cluster_json;  /* the master's latest figures of every process, or NULL */
+    /* Vendor fetches of the payments that vendor webhooks name, shared by
+     * concurrent webhooks for one payment (webhooks/shared_fetch.h). */
+    shared_fetch_table shared_fetches;
 } worker;
 
 /* work.c: one piece of work starts or ends. Every begin has exactly one end;

@@ -63,8 +63,9 @@ const char *webhook_destination_refusal(const webhook_destination_policy *policy
     if (!parsed)
         return "cannot be checked now (out of memory)";
     char *host = NULL;
-    const char *why = curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK ? url_refusal(parsed, &host)
-                                                                                 : "must be an absolute http or https URL";
+    const char *why = curl_url_set(parsed, CURLUPART_URL, url, 0) == CURLUE_OK
+                          ? url_refusal(parsed, &host)
+                          : "must be an absolute http or https URL";
     if (!why)
         why = host_refusal(policy, host, &resolve);
     curl_free(host);

@@ -14,8 +14,8 @@
 #include <sys/socket.h>
 
 typedef struct webhook_destination_policy {
-    bool restricted;                 /* outside local mode */
-    const host_allow_list *allowed;  /* borrowed from the configuration */
+    bool restricted;                /* outside local mode */
+    const host_allow_list *allowed; /* borrowed from the configuration */
 } webhook_destination_policy;
 
 webhook_destination_policy webhook_destination_policy_of(const cfg *config);
