@@ -50,11 +50,11 @@ UNIT_CASE(every_mode_refuses_credentials_and_other_schemes, NULL)
 UNIT_CASE(outside_local_mode_internal_hosts_are_refused, NULL)
 {
     static const char *internal[] = {
-        "http://127.0.0.1/hook",     "http://10.0.0.1/hook",         "http://169.254.169.254/latest/meta-data",
-        "http://[::1]:8080/hook",    "http://[fd00::1]/hook",        "http://[::ffff:127.0.0.1]/hook",
-        "http://localhost/hook",     "http://LOCALHOST./hook",       "http://hooks.localhost/hook",
-        "http://2130706433/hook",    "http://0x7f.1/hook",           "http://192.168.0.10:443/hook",
-        "https://0.0.0.0/hook",      "http://[fe80::1%25eth0]/hook", "http://172.16.5.4/hook",
+        "http://127.0.0.1/hook",  "http://10.0.0.1/hook",         "http://169.254.169.254/latest/meta-data",
+        "http://[::1]:8080/hook", "http://[fd00::1]/hook",        "http://[::ffff:127.0.0.1]/hook",
+        "http://localhost/hook",  "http://LOCALHOST./hook",       "http://hooks.localhost/hook",
+        "http://2130706433/hook", "http://0x7f.1/hook",           "http://192.168.0.10:443/hook",
+        "https://0.0.0.0/hook",   "http://[fe80::1%25eth0]/hook", "http://172.16.5.4/hook",
     };
     for (size_t i = 0; i < sizeof internal / sizeof internal[0]; i++)
         expect_refused(&dev_policy, internal[i], "internal address");
