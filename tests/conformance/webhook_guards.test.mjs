@@ -16,7 +16,7 @@ import { createRequire } from "node:module";
 import { query } from "../lib/database.mjs";
 import { fakeStats, setFakeLatency, startFakeServer, stopFake } from "../lib/fakes.mjs";
 import { freePort, waitFor } from "../lib/process.mjs";
-import { request, startServer, stopCleanly } from "../lib/server.mjs";
+import { request, sdkConnection, startServer, stopCleanly } from "../lib/server.mjs";
 import { IAMPORT_KEY, IAMPORT_SECRET, TOSS_SECRET, iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
 
 const require = createRequire(import.meta.url);
@@ -101,10 +101,7 @@ describe("webhook routes outside local mode", () => {
         PAYMENT_WEBHOOK_RETRY_SCHEDULE: "100ms,100ms,100ms",
       },
     });
-    connection = {
-      host: server.url(""),
-      encryption: { key: server.env.PAYMENT_CONNECTION_ENCRYPTION_KEY, iv: server.env.PAYMENT_CONNECTION_ENCRYPTION_IV },
-    };
+    connection = sdkConnection(server);
     drivers.iamport = iamportDriver(fakes.iamport.host);
     drivers.toss = tossDriver(fakes.toss.host);
   });
