@@ -1,9 +1,7 @@
 /* shared_fetch: which vendor calls a burst of webhooks for one payment makes,
  * and that each waiter is answered exactly once. An adapter of this test
  * answers its fetches when the test says, so that the order of arrivals and
- * answers is exact; the draining case uses the real iamport adapter on a
- * closed vendor context, as a worker that stops has. */
-#include "http_client.h"
+ * answers is exact (test_drain checks them on a closed vendor context). */
 #include "shared_fetch.h"
 #include "unit.h"
 #include "vendor.h"
@@ -113,31 +111,4 @@ UNIT_CASE(newcomers_wait_for_the_next_fetch, NULL)
     CHECK(first.calls == 1 && second.calls == 1 && third.calls == 1);
     CHECK(call_count == 5);
     CHECK(table.fetches == NULL);
-}
-
-/* A stopping worker's vendor context answers 502 from the loop: both the
- * fetch out and the one waiting for it answer their waiters once. */
-UNIT_CASE(a_closed_vendor_context_answers_every_waiter_once, NULL)
-{
-    uv_loop_t loop;
-    if (!CHECK(uv_loop_init(&loop) == 0))
-        return;
-    http_client *client = http_client_create(&loop);
-    vendor_context *ctx = client ? vendor_context_create(&loop, client, 1000) : NULL;
-    if (!CHECK(ctx != NULL))
-        return;
-    vendor_context_close(ctx);
-    http_client_close(client, NULL, NULL);
-    shared_fetch_table table = {0};
-    waiter waiters[4] = {{0}};
-    for (int i = 0; i < 4; i++)
-        shared_fetch_join(&table, ctx, vendor_find("iamport"), &store_a, "imp_1", on_answer, &waiters[i]);
-    for (int i = 0; i < 4; i++)
-        CHECK(waiters[i].calls == 0);
-    uv_run(&loop, UV_RUN_DEFAULT);
-    for (int i = 0; i < 4; i++)
-        CHECK(waiters[i].calls == 1 && waiters[i].status == 502);
-    CHECK(table.fetches == NULL);
-    vendor_context_destroy(ctx);
-    CHECK(uv_loop_close(&loop) == 0);
 }
