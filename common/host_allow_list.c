@@ -131,8 +131,13 @@ static int entry_parse(host_allow_entry *entry, const char *text, size_t len)
         return 0;
     if (strchr(item, '/') || strchr(item, ':') || strchr(item, '['))
         return -1;
-    *entry = (host_allow_entry){.name = name_canonical(item, len)};
-    return entry->name && name_is_valid(entry->name) ? 0 : -1;
+    char *name = name_canonical(item, len);
+    if (!name || !name_is_valid(name)) {
+        free(name);
+        return -1;
+    }
+    *entry = (host_allow_entry){.name = name};
+    return 0;
 }
 
 int host_allow_list_parse(host_allow_list *list, const char *text, char *why, size_t why_len)
