@@ -61,6 +61,9 @@ UNIT_CASE(outside_local_mode_internal_hosts_are_refused, NULL)
     /* A name is judged by its addresses at delivery; a public address passes. */
     expect_accepted(&dev_policy, "https://hooks.example.com/payments", true);
     expect_accepted(&dev_policy, "http://8.8.8.8/hook", true);
+    expect_accepted(&dev_policy, "HTTPS://Hooks.Example.com/payments", true);
+    /* What looks like a host before an "@" is a user name: refused as such. */
+    expect_refused(&dev_policy, "http://hooks.example.com%2f@127.0.0.1/", "credentials");
 }
 
 UNIT_CASE(allow_list_lets_named_destinations_through, NULL)
