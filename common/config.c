@@ -257,6 +257,16 @@ static void read_limit_settings(cfg_reader *r, cfg *c)
         reader_fail(r, "PAYMENT_ADMIN_PORT must differ from PAYMENT_API_PORT and PAYMENT_UPDATOR_PORT");
 }
 
+/* PAYMENT_WEBHOOK_ALLOW_HOSTS, read whole here so that a malformed entry
+ * stops start-up instead of refusing deliveries later. */
+static void read_webhook_destination_settings(cfg_reader *r, cfg *c)
+{
+    char why[160];
+    if (host_allow_list_parse(&c->webhook_allow_hosts, dotenv_get(&r->env, "PAYMENT_WEBHOOK_ALLOW_HOSTS"), why,
+                              sizeof why) < 0)
+        reader_fail(r, "PAYMENT_WEBHOOK_ALLOW_HOSTS: %s", why);
+}
+
 static void read_all(cfg_reader *r, cfg *c)
 {
     c->mode = read_mode(r);
@@ -286,6 +296,7 @@ static void read_all(cfg_reader *r, cfg *c)
     read_webhook_settings(r, c);
     c->idempotency_ttl_ms = read_duration(r, "PAYMENT_IDEMPOTENCY_TTL", "24h", 30ULL * 86400000);
     read_limit_settings(r, c);
+    read_webhook_destination_settings(r, c);
 }
 
 int cfg_load(cfg *c, char *err, size_t errlen)
@@ -346,6 +357,7 @@ void cfg_free(cfg *c)
     free(c->worker_path);
     crypto_secret_free(c->webhook_secret);
     free(c->admin_host);
+    host_allow_list_free(&c->webhook_allow_hosts);
     memset(c, 0, sizeof *c);
 }
 

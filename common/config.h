@@ -5,6 +5,7 @@
 #ifndef PAYMENTS_CONFIG_H
 #define PAYMENTS_CONFIG_H
 
+#include "host_allow_list.h"
 #include "webhook_schedule.h"
 
 #include <stddef.h>
@@ -101,6 +102,10 @@ typedef struct cfg {
      * apart from the public API port. */
     char *admin_host; /* PAYMENT_ADMIN_HOST */
     int admin_port;   /* PAYMENT_ADMIN_PORT */
+    /* PAYMENT_WEBHOOK_ALLOW_HOSTS: internal webhook destinations an operator
+     * allows outside local mode (names, addresses, CIDR ranges), checked
+     * when a history is created and again at each delivery's connection. */
+    host_allow_list webhook_allow_hosts;
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

@@ -15,6 +15,7 @@
 #include "rate_limit.h"
 #include "seal.h"
 #include "vendors/vendor.h"
+#include "webhooks/shared_fetch.h"
 
 #include <stdbool.h>
 #include <uv.h>
@@ -55,6 +56,9 @@ typedef struct worker {
     attempt_limit *record_guesses_by_record;
     attempt_limit *system_guesses_by_address;
     rate_limit *webhook_rate;
+    /* Vendor fetches of the payments that vendor webhooks name, shared by
+     * concurrent webhooks for one payment (webhooks/shared_fetch.h). */
+    shared_fetch_table shared_fetches;
 } worker;
 
 /* work.c: one piece of work starts or ends. Every begin has exactly one end;

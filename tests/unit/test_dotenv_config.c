@@ -235,3 +235,23 @@ UNIT_CASE(limit_settings, &clean_environment)
     expect_rejected("PAYMENT_GUESS_DELAY_MAX", "1m");
     unsetenv("PAYMENT_GUESS_DELAY");
 }
+
+/* PAYMENT_WEBHOOK_ALLOW_HOSTS: read into a list; a malformed entry stops
+ * start-up naming the variable. */
+UNIT_CASE(webhook_allow_hosts, &clean_environment)
+{
+    set_required();
+    setenv("PAYMENT_WEBHOOK_ALLOW_HOSTS", "hooks.internal, 10.0.0.0/8", 1);
+    cfg c;
+    char err[256] = "";
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK(c.webhook_allow_hosts.count == 2);
+    CHECK(host_allow_list_has_host(&c.webhook_allow_hosts, "hooks.internal"));
+    CHECK(host_allow_list_has_host(&c.webhook_allow_hosts, "10.1.2.3"));
+    cfg_free(&c);
+    expect_rejected("PAYMENT_WEBHOOK_ALLOW_HOSTS", "hooks.internal, 10.0.0.0/40");
+    unsetenv("PAYMENT_WEBHOOK_ALLOW_HOSTS");
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK(c.webhook_allow_hosts.count == 0);
+    cfg_free(&c);
+}

@@ -309,9 +309,10 @@ static void start_create(api_request *api)
 static bool read_create_input(api_request *api, const api_input *in)
 {
     history_request *r = (history_request *)api;
+    webhook_destination_policy destinations = webhook_destination_policy_of(&api->app->config);
     return payment_input_vendor(in, &r->vendor) && payment_input_source(in, &r->source) &&
            api_input_number(in, "price", 0, PAYMENT_PRICE_MAX, &r->price) && payment_input_password(in, &r->password) &&
-           api_input_url(in, "webhook_url", &r->webhook_url) &&
+           payment_input_webhook_url(in, &destinations, &r->webhook_url) &&
            (r->store = payment_input_store(api->app->stores, &r->vendor, in->err));
 }
 
