@@ -29,8 +29,12 @@ async function refusedStart(file, env) {
     ...env,
   };
   const proc = start(binary(file), [], { env: fullEnv });
-  const { code } = await proc.exited;
+  // A start-up that is not refused would serve forever: stop it, and fail.
+  const guard = setTimeout(() => proc.child.kill("SIGKILL"), 30000);
+  const { code, signal } = await proc.exited;
+  clearTimeout(guard);
   const output = proc.log();
+  assert.equal(signal, null, `${file} was still running: start-up was not refused\n${output}`);
   assert.equal(code, 1, output);
   for (const secret of secretsOf(fullEnv)) assert.ok(!output.includes(secret), `${file} printed a secret: ${output}`);
   const lines = output.trim().split("\n");
