@@ -4,9 +4,10 @@
 // and never prints a secret it was given.
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 import path from "node:path";
-import { binary, freePort, start, tempDir } from "../lib/process.mjs";
-import { baseEnv, devEnv, startServer } from "../lib/server.mjs";
+import { binary, freePort, start, tempDir, waitFor } from "../lib/process.mjs";
+import { baseEnv, devEnv, request, startServer } from "../lib/server.mjs";
 import { runCommand } from "../lib/instance.mjs";
 
 /** Every secret value a refused start-up was given. */
@@ -116,14 +117,31 @@ test("dev and real mode refuse missing or short secrets and a weak system passwo
   assert.match(updater.log().trim(), /^payments-updater: PAYMENT_SYSTEM_PASSWORD is a well-known default[^\n]*$/);
 });
 
-test("dev mode with every setting it requires, and the fakes explicitly allowed, serves", async () => {
+test("dev mode serves with the fakes explicitly allowed; a reload that drops the allowance is refused", async () => {
+  // The allowance comes from the .env file, so that a reload can take it back.
+  const dir = tempDir("payments-startup-env-");
+  const envFile = path.join(dir, ".env");
+  fs.writeFileSync(envFile, "PAYMENT_VENDOR_ALLOW_INTERNAL=1\n");
+  const { PAYMENT_VENDOR_ALLOW_INTERNAL, ...dev } = devEnv();
+  assert.equal(PAYMENT_VENDOR_ALLOW_INTERNAL, "1");
   const server = await startServer({
     workers: 1,
-    env: { ...devEnv(), PAYMENT_IAMPORT_URL: "http://127.0.0.1:10851", PAYMENT_TOSS_PAYMENTS_URL: "http://[::1]:30771" },
+    env: {
+      ...dev, PAYMENT_ENV_FILE: envFile,
+      PAYMENT_IAMPORT_URL: "http://127.0.0.1:10851", PAYMENT_TOSS_PAYMENTS_URL: "http://[::1]:30771",
+    },
   });
   try {
     const status = await server.status();
     assert.equal(status.master.mode, "dev");
+    const before = await server.readyPids();
+    fs.writeFileSync(envFile, "PAYMENT_VENDOR_ALLOW_INTERNAL=0\n");
+    server.process.child.kill("SIGHUP");
+    await waitFor(() => /reload refused, configuration unchanged: PAYMENT_IAMPORT_URL: host 127\.0\.0\.1 is internal/
+      .test(server.process.log()), 10000, "the refused reload");
+    assert.deepEqual(await server.readyPids(), before);
+    assert.equal((await server.status()).master.rolling, false);
+    assert.equal((await request(server.url("/monitors/health"))).status, 200);
   } finally {
     await server.stop();
   }
