@@ -281,17 +281,25 @@ static void read_webhook_settings(cfg_reader *r, cfg *c)
         reader_fail(r, "PAYMENT_WEBHOOK_RETRY_SCHEDULE: %s", why);
 }
 
+/* PAYMENT_SYSTEM_PASSWORD (the mode must have been read first): outside
+ * local mode it guards money-moving operator routes on a reachable server,
+ * so a short or well-known one is refused. */
+static void read_system_password(cfg_reader *r, cfg *c)
+{
+    c->system_password = read_string(r, "PAYMENT_SYSTEM_PASSWORD", NULL);
+    char why[160];
+    if (c->system_password && c->mode != CFG_MODE_LOCAL &&
+        secret_strength_password("PAYMENT_SYSTEM_PASSWORD", c->system_password, why, sizeof why) < 0)
+        reader_fail(r, "%s", why);
+}
+
 static void read_all(cfg_reader *r, cfg *c)
 {
     c->mode = read_mode(r);
     c->host = read_string(r, "PAYMENT_API_HOST", "0.0.0.0");
     c->api_port = (int)read_integer(r, "PAYMENT_API_PORT", 37821, 0, 65535);
     c->updator_port = (int)read_integer(r, "PAYMENT_UPDATOR_PORT", 37820, 0, 65535);
-    c->system_password = read_string(r, "PAYMENT_SYSTEM_PASSWORD", NULL);
-    char why[160];
-    if (c->system_password && c->mode != CFG_MODE_LOCAL &&
-        secret_strength_password("PAYMENT_SYSTEM_PASSWORD", c->system_password, why, sizeof why) < 0)
-        reader_fail(r, "%s", why);
+    read_system_password(r, c);
     read_postgres(r, &c->postgres);
     read_cipher(r, &c->connection_cipher, "PAYMENT_CONNECTION_ENCRYPTION_KEY", "PAYMENT_CONNECTION_ENCRYPTION_IV");
     read_cipher(r, &c->history_cipher, "PAYMENT_HISTORY_ENCRYPTION_KEY", "PAYMENT_HISTORY_ENCRYPTION_IV");

@@ -47,8 +47,9 @@ static vendor_host resolve_host(const char *host, char *why, size_t whylen)
         if (!address_class_is_internal(a->ai_addr))
             continue;
         verdict = VENDOR_HOST_INTERNAL;
-        char text[NI_MAXHOST] = "?";
-        getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, NULL, 0, NI_NUMERICHOST);
+        char text[64]; /* a numeric address, with an IPv6 scope */
+        if (getnameinfo(a->ai_addr, a->ai_addrlen, text, sizeof text, NULL, 0, NI_NUMERICHOST) != 0)
+            snprintf(text, sizeof text, "an address of family %d", a->ai_family);
         snprintf(why, whylen, "resolves to %s", text);
     }
     freeaddrinfo(found);
