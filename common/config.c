@@ -5,6 +5,8 @@
 #include "crypto.h"
 #include "dotenv.h"
 #include "duration.h"
+#include "hex.h"
+#include "secret_strength.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -16,6 +18,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 typedef struct cfg_reader {
     dotenv env;
@@ -91,6 +94,15 @@ static void read_cipher(cfg_reader *r, cfg_cipher *c, const char *key_name, cons
         reader_fail(r, "%s must be 16 characters", iv_name);
 }
 
+/* The hex text of a digest, as a string of its own. */
+static char *digest_text(const unsigned char *digest, unsigned int len)
+{
+    char *text = malloc(2 * (size_t)len + 1);
+    if (text)
+        hex_encode(digest, len, text);
+    return text;
+}
+
 /* A default secret of its own rather than a copy of a configured value:
  * hex(SHA-256(label || parts...)), stable across restarts. */
 static char *derive_secret(const char *label, const char *const *parts, size_t count)
@@ -103,9 +115,7 @@ static char *derive_secret(const char *label, const char *const *parts, size_t c
         ok = EVP_DigestUpdate(ctx, parts[i], strlen(parts[i])) == 1;
     ok = ok && EVP_DigestFinal_ex(ctx, hash, &hash_len) == 1;
     EVP_MD_CTX_free(ctx);
-    char *secret = ok ? malloc(2 * (size_t)hash_len + 1) : NULL;
-    for (unsigned int i = 0; secret && i < hash_len; i++)
-        snprintf(secret + 2 * i, 3, "%02x", hash[i]);
+    char *secret = ok ? digest_text(hash, hash_len) : NULL;
     OPENSSL_cleanse(hash, sizeof hash);
     return secret;
 }
@@ -117,15 +127,27 @@ static char *derive_password_secret(const cfg_cipher *history)
     return derive_secret("payments password secret v1", parts, 2);
 }
 
-/* PAYMENT_PASSWORD_SECRET, or the default derived from the history cipher
- * (which must have been read first). */
+/* A secret that dev and real mode require, random and long enough; NULL
+ * when unset in local mode, where the caller derives a default. */
+static char *read_required_secret(cfg_reader *r, const cfg *c, const char *name)
+{
+    const char *v = dotenv_get(&r->env, name);
+    if (c->mode == CFG_MODE_LOCAL && (!v || !*v))
+        return NULL;
+    char *secret = read_string(r, name, NULL);
+    char why[160];
+    if (secret && c->mode != CFG_MODE_LOCAL && secret_strength_key(name, secret, why, sizeof why) < 0)
+        reader_fail(r, "%s", why);
+    return secret;
+}
+
+/* PAYMENT_PASSWORD_SECRET; in local mode, when unset, the default derived
+ * from the history cipher (which must have been read first). */
 static void read_password_secret(cfg_reader *r, cfg *c)
 {
-    const char *v = dotenv_get(&r->env, "PAYMENT_PASSWORD_SECRET");
-    if (v && *v) {
-        c->password_secret = read_string(r, "PAYMENT_PASSWORD_SECRET", NULL);
+    c->password_secret = read_required_secret(r, c, "PAYMENT_PASSWORD_SECRET");
+    if (c->password_secret || c->mode != CFG_MODE_LOCAL)
         return;
-    }
     if (!c->history_cipher.key || !c->history_cipher.iv)
         return; /* already reported as missing */
     c->password_secret = derive_password_secret(&c->history_cipher);
@@ -142,10 +164,16 @@ static char *read_url(cfg_reader *r, const char *name, const char *fallback)
     return url;
 }
 
+/* Required: an unset mode must not quietly mean local, whose vendors are the
+ * fake servers on loopback. */
 static cfg_mode read_mode(cfg_reader *r)
 {
     const char *v = dotenv_get(&r->env, "PAYMENT_MODE");
-    if (!v || !*v || strcmp(v, "local") == 0)
+    if (!v || !*v) {
+        reader_fail(r, "PAYMENT_MODE is not set (local, dev or real)");
+        return CFG_MODE_LOCAL;
+    }
+    if (strcmp(v, "local") == 0)
         return CFG_MODE_LOCAL;
     if (strcmp(v, "dev") == 0)
         return CFG_MODE_DEV;
@@ -218,19 +246,32 @@ static void read_process_settings(cfg_reader *r, cfg *c)
         reader_fail(r, "PAYMENT_WORKER_BINARY: out of memory");
 }
 
-/* PAYMENT_WEBHOOK_*: the signing secret (by default derived from the
- * system password, which must have been read first), the timeout of each
- * attempt and the retry schedule. */
+/* The local default webhook secret: hex(HMAC-SHA-256(history key, label)).
+ * Every receiver learns the secret, so it must not open an offline guess at
+ * anything an operator chose: the history key is random (make run writes
+ * it) and never leaves the server, unlike the connection key clients hold. */
+static char *derive_webhook_secret(const cfg_cipher *history)
+{
+    static const char label[] = "payments webhook secret v2";
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    int ok = HMAC(EVP_sha256(), history->key, (int)strlen(history->key), (const unsigned char *)label, strlen(label),
+                  mac, &mac_len) != NULL;
+    char *secret = ok ? digest_text(mac, mac_len) : NULL;
+    OPENSSL_cleanse(mac, sizeof mac);
+    return secret;
+}
+
+/* PAYMENT_WEBHOOK_*: the signing secret (required outside local mode; in
+ * local mode derived from the history key, which must have been read
+ * first), the timeout of each attempt and the retry schedule. */
 static void read_webhook_settings(cfg_reader *r, cfg *c)
 {
-    const char *secret = dotenv_get(&r->env, "PAYMENT_WEBHOOK_SECRET");
-    if (secret && *secret) {
-        c->webhook_secret = read_string(r, "PAYMENT_WEBHOOK_SECRET", NULL);
-    } else if (c->system_password) {
-        const char *parts[] = {c->system_password};
-        c->webhook_secret = derive_secret("payments webhook secret v1", parts, 1);
+    c->webhook_secret = read_required_secret(r, c, "PAYMENT_WEBHOOK_SECRET");
+    if (!c->webhook_secret && c->mode == CFG_MODE_LOCAL && c->history_cipher.key) {
+        c->webhook_secret = derive_webhook_secret(&c->history_cipher);
         if (!c->webhook_secret)
-            reader_fail(r, "PAYMENT_WEBHOOK_SECRET: cannot derive the default from PAYMENT_SYSTEM_PASSWORD");
+            reader_fail(r, "PAYMENT_WEBHOOK_SECRET: cannot derive the default from PAYMENT_HISTORY_ENCRYPTION_KEY");
     }
     c->webhook_timeout_ms = (uint64_t)read_integer(r, "PAYMENT_WEBHOOK_TIMEOUT_MS", 10000, 10, 600000);
     const char *schedule = dotenv_get(&r->env, "PAYMENT_WEBHOOK_RETRY_SCHEDULE");
@@ -267,13 +308,25 @@ static void read_webhook_destination_settings(cfg_reader *r, cfg *c)
         reader_fail(r, "PAYMENT_WEBHOOK_ALLOW_HOSTS: %s", why);
 }
 
+/* PAYMENT_SYSTEM_PASSWORD (the mode must have been read first): outside
+ * local mode it guards money-moving operator routes on a reachable server,
+ * so a short or well-known one is refused. */
+static void read_system_password(cfg_reader *r, cfg *c)
+{
+    c->system_password = read_string(r, "PAYMENT_SYSTEM_PASSWORD", NULL);
+    char why[160];
+    if (c->system_password && c->mode != CFG_MODE_LOCAL &&
+        secret_strength_password("PAYMENT_SYSTEM_PASSWORD", c->system_password, why, sizeof why) < 0)
+        reader_fail(r, "%s", why);
+}
+
 static void read_all(cfg_reader *r, cfg *c)
 {
     c->mode = read_mode(r);
     c->host = read_string(r, "PAYMENT_API_HOST", "0.0.0.0");
     c->api_port = (int)read_integer(r, "PAYMENT_API_PORT", 37821, 0, 65535);
     c->updator_port = (int)read_integer(r, "PAYMENT_UPDATOR_PORT", 37820, 0, 65535);
-    c->system_password = read_string(r, "PAYMENT_SYSTEM_PASSWORD", NULL);
+    read_system_password(r, c);
     read_postgres(r, &c->postgres);
     read_cipher(r, &c->connection_cipher, "PAYMENT_CONNECTION_ENCRYPTION_KEY", "PAYMENT_CONNECTION_ENCRYPTION_IV");
     read_cipher(r, &c->history_cipher, "PAYMENT_HISTORY_ENCRYPTION_KEY", "PAYMENT_HISTORY_ENCRYPTION_IV");
@@ -299,6 +352,13 @@ static void read_all(cfg_reader *r, cfg *c)
     read_webhook_destination_settings(r, c);
 }
 
+/* Safe defaults outside local mode: the one explicit way to let vendor URLs
+ * reach internal hosts there. */
+static void read_safe_defaults(cfg_reader *r, cfg *c)
+{
+    c->vendor_allow_internal = read_integer(r, "PAYMENT_VENDOR_ALLOW_INTERNAL", 0, 0, 1) == 1;
+}
+
 int cfg_load(cfg *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -314,6 +374,7 @@ int cfg_load(cfg *c, char *err, size_t errlen)
     if (access(path, R_OK) == 0)
         c->env_file = strdup(path);
     read_all(&r, c);
+    read_safe_defaults(&r, c);
     dotenv_free(&r.env);
     if (r.failed) {
         cfg_free(c);

@@ -8,6 +8,7 @@
 #include "host_allow_list.h"
 #include "webhook_schedule.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,28 +33,33 @@ typedef struct cfg_postgres {
 } cfg_postgres;
 
 typedef struct cfg {
-    cfg_mode mode;
+    cfg_mode mode;  /* PAYMENT_MODE, required: unset never means local */
     char *env_file; /* the .env actually read, or NULL */
     char *host;     /* PAYMENT_API_HOST, bind address */
     int api_port;
     int updator_port;
+    /* PAYMENT_SYSTEM_PASSWORD; in dev and real mode at least 16 characters
+     * and no well-known default (secret_strength.h). */
     char *system_password;
     cfg_postgres postgres;
     cfg_cipher connection_cipher;
     cfg_cipher history_cipher;
     cfg_cipher reservation_cipher;
     cfg_cipher cancel_history_cipher;
-    /* PAYMENT_PASSWORD_SECRET keys the record password hashes. Optional: when
-     * unset it is hex(SHA-256("payments password secret v1" || history key ||
-     * history IV)), so existing deployments need no new variable; set it
-     * before rotating the history key, or stored passwords stop matching.
+    /* PAYMENT_PASSWORD_SECRET keys the record password hashes. Required in
+     * dev and real mode (at least 32 characters). In local mode, when unset,
+     * it is hex(SHA-256("payments password secret v1" || history key ||
+     * history IV)), so existing local deployments need no new variable; set
+     * it before rotating the history key, or stored passwords stop matching.
      * Never logged. */
     char *password_secret;
     char *iamport_key;
     char *iamport_secret;
     char *toss_payments_secret;
     /* Vendor base URLs (PAYMENT_IAMPORT_URL, PAYMENT_TOSS_PAYMENTS_URL):
-     * http:// or https://; local mode defaults to the fake servers. */
+     * http:// or https://; local mode defaults to the fake servers, dev and
+     * real to the vendors' endpoints, and there refuse an internal host
+     * (cfg_check_vendor_urls) unless vendor_allow_internal says otherwise. */
     char *iamport_url;
     char *toss_payments_url;
     /* PAYMENT_VENDOR_STORES_FILE: credentials per store id (JSON), or NULL. */
@@ -77,9 +83,11 @@ typedef struct cfg {
     char *worker_path;              /* PAYMENT_WORKER_BINARY, default beside the master */
 
     /* Webhook notifications to each history's webhook_url. The secret signs
-     * them (HMAC-SHA-256); when PAYMENT_WEBHOOK_SECRET is unset it is
-     * hex(SHA-256("payments webhook secret v1" || PAYMENT_SYSTEM_PASSWORD)).
-     * Never logged. */
+     * them (HMAC-SHA-256). PAYMENT_WEBHOOK_SECRET is required in dev and real
+     * mode (at least 32 characters); in local mode, when unset, it is
+     * hex(HMAC-SHA-256(key: history key, "payments webhook secret v2")),
+     * never derived from an operator's password, which every receiver could
+     * then guess offline. Never logged. */
     char *webhook_secret;
     uint64_t webhook_timeout_ms;    /* PAYMENT_WEBHOOK_TIMEOUT_MS, each attempt */
     webhook_schedule webhook_retry; /* PAYMENT_WEBHOOK_RETRY_SCHEDULE */
@@ -106,6 +114,11 @@ typedef struct cfg {
      * allows outside local mode (names, addresses, CIDR ranges), checked
      * when a history is created and again at each delivery's connection. */
     host_allow_list webhook_allow_hosts;
+    /* Safe defaults outside local mode (config_vendor_url.h): whether vendor
+     * URLs may name loopback, private or link-local hosts in dev and real
+     * mode (PAYMENT_VENDOR_ALLOW_INTERNAL=1, for a test bed or a proxy on
+     * the same network). */
+    bool vendor_allow_internal;
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

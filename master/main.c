@@ -4,6 +4,7 @@
  * configuration and replace workers one at a time), USR1 reopen logs. */
 #include "master.h"
 
+#include "config_vendor_url.h"
 #include "log.h"
 #include "migrate.h"
 #include "sd_notify.h"
@@ -49,7 +50,8 @@ void master_reload(master *m)
 {
     cfg fresh;
     char err[256];
-    if (cfg_load(&fresh, err, sizeof err) < 0) {
+    if (cfg_load(&fresh, err, sizeof err) < 0 || cfg_check_vendor_urls(&fresh, err, sizeof err) < 0) {
+        cfg_free(&fresh); /* a failed cfg_load leaves it empty: freeing is harmless */
         log_error("reload refused, configuration unchanged: %s", err);
         return;
     }
@@ -230,6 +232,11 @@ int main(int argc, char **argv)
     }
     if (log_open("master", m.config.log_file) < 0)
         fprintf(stderr, "payments-master: cannot open log file, logging to stderr\n");
+    if (cfg_check_vendor_urls(&m.config, err, sizeof err) < 0) {
+        fprintf(stderr, "payments-master: %s\n", err);
+        cfg_free(&m.config);
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     m.loop = uv_default_loop();
     m.started_at = time(NULL);

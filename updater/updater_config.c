@@ -6,6 +6,7 @@
 #include "crypto.h"
 #include "duration.h"
 #include "path.h"
+#include "secret_strength.h"
 #include "settings.h"
 #include "updater_protocol.h"
 
@@ -124,11 +125,12 @@ static int read_guesses(updater_config *c, const dotenv *env, char *err, size_t 
 
 /* The slave's master: --master, else PAYMENT_UPDATOR_MASTER, else the
  * updater host of this instance's own mode. */
-static int read_master(updater_config *c, const dotenv *env, const char *master_override, char *err, size_t errlen)
+static int read_master(updater_config *c, const dotenv *env, const char *mode, const char *master_override, char *err,
+                       size_t errlen)
 {
     const char *text = master_override ? master_override : settings_get(env, "PAYMENT_UPDATOR_MASTER", NULL);
     if (!text) {
-        text = settings_mode_host(env, "UPDATOR", settings_get(env, "PAYMENT_MODE", "local"), err, errlen);
+        text = settings_mode_host(env, "UPDATOR", mode, err, errlen);
         if (!text)
             return -1;
     }
@@ -137,6 +139,24 @@ static int read_master(updater_config *c, const dotenv *env, const char *master_
         return -1;
     }
     return 0;
+}
+
+/* The instance's PAYMENT_MODE, as strict as the server's: required, and
+ * outside local mode the system password the links prove must be strong. */
+static const char *read_mode(const dotenv *env, const char *secret, char *err, size_t errlen)
+{
+    const char *mode = settings_get(env, "PAYMENT_MODE", NULL);
+    if (!mode) {
+        snprintf(err, errlen, "PAYMENT_MODE is not set (local, dev or real)");
+        return NULL;
+    }
+    if (strcmp(mode, "local") != 0 && strcmp(mode, "dev") != 0 && strcmp(mode, "real") != 0) {
+        snprintf(err, errlen, "PAYMENT_MODE must be local, dev or real");
+        return NULL;
+    }
+    if (strcmp(mode, "local") != 0 && secret_strength_password("PAYMENT_SYSTEM_PASSWORD", secret, err, errlen) < 0)
+        return NULL;
+    return mode;
 }
 
 int updater_config_load(updater_config *c, const char *master_override, char *err, size_t errlen)
@@ -148,12 +168,14 @@ int updater_config_load(updater_config *c, const char *master_override, char *er
     int rc = -1;
     const char *secret = settings_get(&env, "PAYMENT_SYSTEM_PASSWORD", NULL);
     const char *instance = settings_get(&env, "PAYMENT_UPDATE_INSTANCE", NULL);
+    const char *mode = NULL;
     if (!secret)
         snprintf(err, errlen, "PAYMENT_SYSTEM_PASSWORD is not set");
     else if (instance && !protocol_name_valid(instance))
         snprintf(err, errlen, "PAYMENT_UPDATE_INSTANCE must be 1 to 64 of the characters A-Z a-z 0-9 . _ : @ -");
-    else if (read_numbers(c, &env, err, errlen) == 0 && read_paths(c, &env, err, errlen) == 0 &&
-             read_master(c, &env, master_override, err, errlen) == 0 && read_guesses(c, &env, err, errlen) == 0) {
+    else if ((mode = read_mode(&env, secret, err, errlen)) && read_numbers(c, &env, err, errlen) == 0 &&
+             read_paths(c, &env, err, errlen) == 0 && read_master(c, &env, mode, master_override, err, errlen) == 0 &&
+             read_guesses(c, &env, err, errlen) == 0) {
         c->secret = strdup(secret);
         c->bind = strdup(settings_get(&env, "PAYMENT_UPDATOR_BIND", "0.0.0.0"));
         c->instance = instance ? strdup(instance) : default_instance(&env);

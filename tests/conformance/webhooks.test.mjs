@@ -13,7 +13,7 @@ import { createRequire } from "node:module";
 import { query } from "../lib/database.mjs";
 import { loadContract } from "../lib/openapi.mjs";
 import { binary, freePort, sleep, start, waitFor, waitForPort } from "../lib/process.mjs";
-import { decryptBody, request, startServer, stopCleanly } from "../lib/server.mjs";
+import { decryptBody, devEnv, request, startServer, stopCleanly } from "../lib/server.mjs";
 import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
 
 const require = createRequire(import.meta.url);
@@ -380,10 +380,7 @@ describe("webhooks", () => {
     assert.equal((await request(server.url("/payments/internal/webhook?history_id=x"))).status, 400);
     const dev = await startServer({
       workers: 1,
-      env: {
-        ...serverEnv(fakes.urls, 1000), PAYMENT_MODE: "dev", PAYMENT_IAMPORT_KEY: "k", PAYMENT_IAMPORT_SECRET: "s",
-        PAYMENT_TOSS_PAYMENTS_SECRET: "t",
-      },
+      env: { ...serverEnv(fakes.urls, 1000), ...devEnv() },
     });
     try {
       const devConnection = { ...connection, host: dev.url("") };

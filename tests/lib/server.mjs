@@ -26,6 +26,24 @@ export function baseEnv() {
   };
 }
 
+/**
+ * What dev and real mode require on top of baseEnv(): a strong system
+ * password, both secrets, vendor credentials, and the fakes on loopback
+ * allowed as vendors. Tests add the fakes' URLs.
+ */
+export function devEnv(mode = "dev") {
+  return {
+    PAYMENT_MODE: mode,
+    PAYMENT_SYSTEM_PASSWORD: "dev-mode-system-password-5f2c9a7e",
+    PAYMENT_WEBHOOK_SECRET: "dev-mode-webhook-secret-0b8d3e6f4a1c9e2d",
+    PAYMENT_PASSWORD_SECRET: "dev-mode-password-secret-7c1e5a9d3f8b2e6a",
+    PAYMENT_IAMPORT_KEY: "dev_imp_key",
+    PAYMENT_IAMPORT_SECRET: "dev_imp_secret",
+    PAYMENT_TOSS_PAYMENTS_SECRET: "dev_toss_secret",
+    PAYMENT_VENDOR_ALLOW_INTERNAL: "1",
+  };
+}
+
 /** Sends one line to a unix control socket and resolves with the JSON answer. */
 export function control(socketPath, command = "status") {
   return new Promise((resolve, reject) => {

@@ -1,9 +1,13 @@
 /* Unit tests of .env parsing (quotes, comments, ${VAR} expansion, errors)
- * and of configuration loading (defaults, validation naming the variable). */
+ * and of configuration loading (defaults, validation naming the variable,
+ * the stricter rules of dev and real mode). */
+#include "address_class.h"
 #include "config.h"
+#include "config_vendor_url.h"
 #include "dotenv.h"
 #include "unit.h"
 
+#include <netdb.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -81,6 +85,7 @@ static bool clear_payment_environment(void)
 static const unit_fixture clean_environment = {"clean environment", clear_payment_environment, NULL};
 
 static const char *required[][2] = {
+    {"PAYMENT_MODE", "local"},
     {"PAYMENT_SYSTEM_PASSWORD", "secret"},
     {"PAYMENT_CONNECTION_ENCRYPTION_KEY", "0123456789abcdef0123456789abcdef"},
     {"PAYMENT_CONNECTION_ENCRYPTION_IV", "0123456789abcdef"},
@@ -153,9 +158,12 @@ UNIT_CASE(config_rejects, &clean_environment)
     /* Outside local mode vendor credentials have no default. */
     set_required();
     setenv("PAYMENT_MODE", "real", 1);
+    setenv("PAYMENT_SYSTEM_PASSWORD", "7f3a9c1e5b2d8f4a", 1);
+    setenv("PAYMENT_PASSWORD_SECRET", "e0c4b8a2f6d1c9e7b3a5f8d2c6e1b4a9", 1);
     CHECK(cfg_load(&c, err, sizeof err) == -1);
     CHECK(strstr(err, "PAYMENT_IAMPORT_KEY") != NULL);
-    unsetenv("PAYMENT_MODE");
+    unsetenv("PAYMENT_PASSWORD_SECRET");
+    set_required();
 }
 
 /* PAYMENT_PASSWORD_SECRET: set wins; unset derives a value from the history
@@ -254,4 +262,173 @@ UNIT_CASE(webhook_allow_hosts, &clean_environment)
     CHECK(cfg_load(&c, err, sizeof err) == 0);
     CHECK(c.webhook_allow_hosts.count == 0);
     cfg_free(&c);
+}
+
+/* ---- dev and real mode: no unsafe default ---- */
+
+static const char *strong[][2] = {
+    {"PAYMENT_SYSTEM_PASSWORD", "q9Vx2Lm7Rt4Kp8Zw"},
+    {"PAYMENT_WEBHOOK_SECRET", "5d0f3b8e1a7c4f2d9b6e0a3c8f1d7b4e"},
+    {"PAYMENT_PASSWORD_SECRET", "a8e3c1f7d2b9e4a6c0f5d8b3e7a1c4f9"},
+    {"PAYMENT_IAMPORT_KEY", "imp_key"},
+    {"PAYMENT_IAMPORT_SECRET", "imp_secret"},
+    {"PAYMENT_TOSS_PAYMENTS_SECRET", "toss_secret"},
+};
+
+/* Everything dev or real mode asks for, with the vendors' own URLs. */
+static void set_outside_local(const char *mode)
+{
+    set_required();
+    setenv("PAYMENT_MODE", mode, 1);
+    for (size_t i = 0; i < sizeof strong / sizeof strong[0]; i++)
+        setenv(strong[i][0], strong[i][1], 1);
+    unsetenv("PAYMENT_IAMPORT_URL");
+    unsetenv("PAYMENT_TOSS_PAYMENTS_URL");
+    unsetenv("PAYMENT_VENDOR_ALLOW_INTERNAL");
+}
+
+/* cfg_load refuses, naming name and never quoting the value it was given. */
+static void expect_refused_outside_local(const char *mode, const char *name, const char *value)
+{
+    set_outside_local(mode);
+    if (value)
+        setenv(name, value, 1);
+    else
+        unsetenv(name);
+    cfg c;
+    char err[256] = "";
+    CHECK(cfg_load(&c, err, sizeof err) == -1);
+    CHECK(strncmp(err, name, strlen(name)) == 0);
+    CHECK(!value || strstr(err, value) == NULL);
+    if (strncmp(err, name, strlen(name)) != 0)
+        fprintf(stderr, "%s %s: %s\n", mode, name, err);
+}
+
+UNIT_CASE(mode_is_required, &clean_environment)
+{
+    set_required();
+    unsetenv("PAYMENT_MODE");
+    cfg c;
+    char err[256] = "";
+    CHECK(cfg_load(&c, err, sizeof err) == -1);
+    CHECK_STR(err, "PAYMENT_MODE is not set (local, dev or real)");
+    setenv("PAYMENT_MODE", "", 1);
+    CHECK(cfg_load(&c, err, sizeof err) == -1);
+    CHECK_STR(err, "PAYMENT_MODE is not set (local, dev or real)");
+}
+
+UNIT_CASE(secrets_outside_local, &clean_environment)
+{
+    const char *modes[] = {"dev", "real"};
+    for (size_t i = 0; i < 2; i++) {
+        set_outside_local(modes[i]);
+        cfg c;
+        char err[256] = "";
+        CHECK(cfg_load(&c, err, sizeof err) == 0);
+        CHECK_STR(c.webhook_secret, "5d0f3b8e1a7c4f2d9b6e0a3c8f1d7b4e");
+        CHECK_STR(c.password_secret, "a8e3c1f7d2b9e4a6c0f5d8b3e7a1c4f9");
+        CHECK_STR(c.iamport_url, "https://api.iamport.kr");
+        CHECK_STR(c.toss_payments_url, "https://api.tosspayments.com");
+        CHECK(!c.vendor_allow_internal);
+        cfg_free(&c);
+        expect_refused_outside_local(modes[i], "PAYMENT_WEBHOOK_SECRET", NULL);
+        expect_refused_outside_local(modes[i], "PAYMENT_WEBHOOK_SECRET", "only-31-characters-long-0123456");
+        expect_refused_outside_local(modes[i], "PAYMENT_PASSWORD_SECRET", NULL);
+        expect_refused_outside_local(modes[i], "PAYMENT_PASSWORD_SECRET", "short password secret");
+        expect_refused_outside_local(modes[i], "PAYMENT_SYSTEM_PASSWORD", "15-characters-x");
+        expect_refused_outside_local(modes[i], "PAYMENT_SYSTEM_PASSWORD", "Test-System-Password");
+        expect_refused_outside_local(modes[i], "PAYMENT_SYSTEM_PASSWORD", "PASSWORDPASSWORD");
+        expect_refused_outside_local(modes[i], "PAYMENT_SYSTEM_PASSWORD", "aaaaaaaaaaaaaaaaaaaa");
+        expect_refused_outside_local(modes[i], "PAYMENT_VENDOR_ALLOW_INTERNAL", "yes");
+    }
+    /* Local mode asks for none of it: the test suites' weak password and no
+     * secrets still start a local server. */
+    clear_payment_environment();
+    set_required();
+    cfg c;
+    char err[256] = "";
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK(c.webhook_secret && strlen(c.webhook_secret) == 64);
+    CHECK(c.password_secret && strlen(c.password_secret) == 64);
+    cfg_free(&c);
+}
+
+/* Loads dev mode with PAYMENT_IAMPORT_URL=url; returns what the start-up
+ * check of the vendor URLs says, its message in err. */
+static int vendor_url_verdict(const char *url, const char *allow, char *err, size_t errlen)
+{
+    set_outside_local("dev");
+    setenv("PAYMENT_IAMPORT_URL", url, 1);
+    if (allow)
+        setenv("PAYMENT_VENDOR_ALLOW_INTERNAL", allow, 1);
+    cfg c;
+    if (cfg_load(&c, err, errlen) < 0)
+        return -2;
+    int rc = cfg_check_vendor_urls(&c, err, errlen);
+    cfg_free(&c);
+    return rc;
+}
+
+UNIT_CASE(vendor_urls_outside_local, &clean_environment)
+{
+    const char *internal[] = {
+        "http://127.0.0.1:10851",
+        "http://10.0.0.1/",
+        "http://[::1]:8080",
+        "http://localhost:10851",
+        "https://LOCALHOST",
+        "http://192.168.1.5",
+        "http://169.254.169.254/latest",
+        "http://u:pa55w0rd@172.16.0.9/",
+    };
+    char err[512];
+    for (size_t i = 0; i < sizeof internal / sizeof internal[0]; i++) {
+        err[0] = '\0';
+        CHECK(vendor_url_verdict(internal[i], NULL, err, sizeof err) == -1);
+        CHECK(strncmp(err, "PAYMENT_IAMPORT_URL: host ", 26) == 0);
+        CHECK(strstr(err, "PAYMENT_VENDOR_ALLOW_INTERNAL=1") != NULL);
+        CHECK(strstr(err, "pa55w0rd") == NULL);
+        CHECK(vendor_url_verdict(internal[i], "1", err, sizeof err) == 0);
+    }
+    CHECK(vendor_url_verdict("https://8.8.8.8", NULL, err, sizeof err) == 0);
+    CHECK(vendor_url_verdict("https://[2001:4860:4860::8888]/v1", NULL, err, sizeof err) == 0);
+    /* A name the resolver cannot answer now is accepted (with a warning):
+     * DNS may come up after the server. */
+    CHECK(vendor_url_verdict("https://vendor.invalid", NULL, err, sizeof err) == 0);
+    /* The fake servers' default URLs stay usable in local mode. */
+    set_required();
+    setenv("PAYMENT_IAMPORT_URL", "http://127.0.0.1:10851", 1);
+    cfg c;
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK(cfg_check_vendor_urls(&c, err, sizeof err) == 0);
+    cfg_free(&c);
+    unsetenv("PAYMENT_IAMPORT_URL");
+}
+
+/* This machine's own name, when the resolver maps it to an internal address
+ * only (Debian's /etc/hosts does): a name, not a literal, so it is judged by
+ * what it resolves to. */
+static bool own_name_is_internal(char *name, size_t len)
+{
+    struct addrinfo *found = NULL;
+    if (gethostname(name, len) < 0 || getaddrinfo(name, NULL, NULL, &found) != 0)
+        return false;
+    bool internal = address_class_host(name) == -1;
+    for (struct addrinfo *a = found; a; a = a->ai_next)
+        internal = internal && address_class_is_internal(a->ai_addr);
+    freeaddrinfo(found);
+    return internal;
+}
+
+UNIT_CASE(vendor_url_resolved_to_internal, &clean_environment)
+{
+    char name[256], url[300], err[512] = "";
+    if (!own_name_is_internal(name, sizeof name)) {
+        fprintf(stderr, "skipped: this machine's name does not resolve to internal addresses only\n");
+        return;
+    }
+    snprintf(url, sizeof url, "https://%s/", name);
+    CHECK(vendor_url_verdict(url, NULL, err, sizeof err) == -1);
+    CHECK(strstr(err, "resolves to") != NULL);
+    CHECK(vendor_url_verdict(url, "1", err, sizeof err) == 0);
 }

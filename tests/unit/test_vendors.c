@@ -995,3 +995,32 @@ UNIT_CASE(stores, NULL)
     CHECK(stores == NULL && strstr(err, "/nonexistent/stores.json") != NULL);
     vendor_stores_free(stores);
 }
+
+/* Outside local mode a store's own "url" obeys the rule of the vendor URL
+ * variables: no internal host unless PAYMENT_VENDOR_ALLOW_INTERNAL. */
+UNIT_CASE(stores_outside_local, NULL)
+{
+    cfg config = {.mode = CFG_MODE_DEV,
+                  .iamport_key = "env_key",
+                  .iamport_secret = "env_secret",
+                  .toss_payments_secret = "env_toss",
+                  .iamport_url = "https://api.iamport.kr",
+                  .toss_payments_url = "https://api.tosspayments.com"};
+    const char *internal = "{\"iamport\": {\"shop\": {\"key\": \"k\", \"secret\": \"s3cr3t\", "
+                           "\"url\": \"http://10.0.0.1:8080\"}}}";
+    char err[512] = "";
+    vendor_stores *stores = stores_from(internal, &config, err, sizeof err);
+    CHECK(stores == NULL);
+    CHECK(strstr(err, "iamport.shop \"url\": host 10.0.0.1 is internal") != NULL);
+    CHECK(strstr(err, "s3cr3t") == NULL);
+    config.vendor_allow_internal = true;
+    stores = stores_from(internal, &config, err, sizeof err);
+    CHECK(stores && strcmp(vendor_stores_find(stores, "iamport", "shop")->base_url, "http://10.0.0.1:8080") == 0);
+    vendor_stores_free(stores);
+    config.vendor_allow_internal = false;
+    stores = stores_from("{\"toss.payments\": {\"shop\": {\"secret\": \"s\", \"url\": \"https://8.8.4.4\"}},"
+                         " \"iamport\": {\"other\": {\"key\": \"k\", \"secret\": \"s\"}}}",
+                         &config, err, sizeof err);
+    CHECK(stores != NULL);
+    vendor_stores_free(stores);
+}

@@ -87,6 +87,7 @@ UNIT_CASE(next_with_jitter, NULL)
 static void set_required(void)
 {
     setenv("PAYMENT_ENV_FILE", "", 1);
+    setenv("PAYMENT_MODE", "local", 1);
     setenv("PAYMENT_SYSTEM_PASSWORD", "secret", 1);
     const char *ciphers[] = {"CONNECTION", "HISTORY", "RESERVATION", "CANCEL_HISTORY"};
     for (size_t i = 0; i < 4; i++) {
@@ -101,15 +102,30 @@ static void set_required(void)
     unsetenv("PAYMENT_WEBHOOK_RETRY_SCHEDULE");
 }
 
-/* Expected secret: Python's hashlib.sha256(b"payments webhook secret v1" +
- * b"secret").hexdigest(). */
+/* The local default secret: Python's hmac.new(b"0123456789abcdef" (the
+ * history key), b"payments webhook secret v2", hashlib.sha256).hexdigest().
+ * It follows the history key, never the system password: the old default,
+ * sha256(b"payments webhook secret v1" + b"secret"), let every receiver try
+ * passwords offline. */
 UNIT_CASE(settings, NULL)
 {
     set_required();
     cfg c;
     char err[256] = "";
     CHECK(cfg_load(&c, err, sizeof err) == 0);
-    CHECK_STR(c.webhook_secret, "0053dd6014653c4558f7b25cb1f205205bc6958d570eac8164cf5297516ec3a7");
+    CHECK_STR(c.webhook_secret, "3c95632522b5a526ecfbac987a6defd73ae756155d180bbe33f6aaae1b6136d4");
+    cfg_free(&c);
+    setenv("PAYMENT_SYSTEM_PASSWORD", "another system password", 1);
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK_STR(c.webhook_secret, "3c95632522b5a526ecfbac987a6defd73ae756155d180bbe33f6aaae1b6136d4");
+    cfg_free(&c);
+    setenv("PAYMENT_HISTORY_ENCRYPTION_KEY", "fedcba9876543210", 1);
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK(strlen(c.webhook_secret) == 64 &&
+          strcmp(c.webhook_secret, "3c95632522b5a526ecfbac987a6defd73ae756155d180bbe33f6aaae1b6136d4") != 0);
+    cfg_free(&c);
+    set_required();
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
     CHECK(c.webhook_timeout_ms == 10000);
     CHECK(webhook_schedule_total_ms(&c.webhook_retry) == 3 * DAY);
     cfg_free(&c);

@@ -5,10 +5,12 @@
  * ("url" optional); any store id it does not list uses the single account of
  * PAYMENT_IAMPORT_KEY/SECRET and PAYMENT_TOSS_PAYMENTS_SECRET. The file is
  * checked whole at start-up: a mistake stops the worker with one line naming
- * the file and the entry, never a secret. */
+ * the file and the entry, never a secret. A "url" obeys the rule of the
+ * vendor URL variables: no internal host outside local mode. */
 #include "vendor_internal.h"
 
 #include "config.h"
+#include "config_vendor_url.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -113,6 +115,19 @@ static bool store_members_known(const stores_reader *r, json_t *store, const cha
     return true;
 }
 
+/* The default URLs were checked with the environment; a store's own is
+ * checked here, at start-up, since judging a host name resolves it. */
+static bool store_url_allowed(const stores_reader *r, const cfg *config, const char *code, const char *store_id,
+                              const char *url)
+{
+    char name[160], why[400];
+    snprintf(name, sizeof name, "%s.%s \"url\"", code, store_id);
+    if (cfg_check_vendor_url(config, name, url, why, sizeof why) == 0)
+        return true;
+    stores_fail(r, "%s", why);
+    return false;
+}
+
 static bool read_store(const stores_reader *r, const cfg *config, const char *code, const char *store_id, json_t *store,
                        stored_entry *out)
 {
@@ -131,12 +146,15 @@ static bool read_store(const stores_reader *r, const cfg *config, const char *co
         !read_member(r, store, code, store_id, "secret", true, &secret) ||
         !read_member(r, store, code, store_id, "url", false, &url))
         return false;
+    bool own_url = url != NULL;
     if (!url)
         url = default_url(config, code);
     if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
         stores_fail(r, "%s.%s: \"url\" must start with http:// or https://", code, store_id);
         return false;
     }
+    if (own_url && !store_url_allowed(r, config, code, store_id, url))
+        return false;
     if (!entry_set(out, code, store_id, url, key, secret)) {
         entry_clear(out);
         stores_fail(r, "out of memory");
