@@ -139,6 +139,7 @@ describe("operations that move money", () => {
       const uid = await drivers.iamport.card(source.id, 10_000);
       const message = await expectStatus(record(server, drivers.iamport, uid, source, 9_000), 422);
       assert.match(message, /amount mismatch.*cancelled at the vendor/);
+      assert.doesNotMatch(message, /10000/, "the vendor's amount is not revealed");
       const iamport = await iamportClient(fakes.iamport);
       const { json } = await iamport("GET", `/payments/${uid}`);
       assert.equal(json.response.status, "cancelled");
