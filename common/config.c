@@ -240,6 +240,13 @@ static void read_webhook_settings(cfg_reader *r, cfg *c)
         reader_fail(r, "PAYMENT_WEBHOOK_RETRY_SCHEDULE: %s", why);
 }
 
+/* PAYMENT_USER: resolved by the master (master/privilege.c), which alone
+ * knows whether it runs as root. */
+static void read_privilege_settings(cfg_reader *r, cfg *c)
+{
+    c->user = read_string(r, "PAYMENT_USER", "payments");
+}
+
 static void read_all(cfg_reader *r, cfg *c)
 {
     c->mode = read_mode(r);
@@ -268,6 +275,7 @@ static void read_all(cfg_reader *r, cfg *c)
     read_process_settings(r, c);
     read_webhook_settings(r, c);
     c->idempotency_ttl_ms = read_duration(r, "PAYMENT_IDEMPOTENCY_TTL", "24h", 30ULL * 86400000);
+    read_privilege_settings(r, c);
 }
 
 int cfg_load(cfg *c, char *err, size_t errlen)
@@ -327,6 +335,7 @@ void cfg_free(cfg *c)
     free(c->log_file);
     free(c->worker_path);
     crypto_secret_free(c->webhook_secret);
+    free(c->user);
     memset(c, 0, sizeof *c);
 }
 

@@ -86,6 +86,11 @@ typedef struct cfg {
     /* PAYMENT_IDEMPOTENCY_TTL: how long an answer to a request with an
      * Idempotency-Key header is kept for its retries (a duration, "24h"). */
     uint64_t idempotency_ttl_ms;
+
+    /* Least privilege. PAYMENT_USER: the user a master started as root runs
+     * its workers as (default "payments"; "root", or any user of uid 0,
+     * keeps them root). Ignored when the master is not root. */
+    char *user;
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

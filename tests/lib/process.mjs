@@ -74,7 +74,9 @@ export function tempDir(prefix = "payments-test-") {
 export function start(file, args = [], { env = {}, cwd } = {}) {
   const child = spawn(file, args, {
     cwd,
-    env: { ...process.env, ...env },
+    // Workers of a master started as root stay root unless a test names a
+    // user (integration/privilege): test files live in private directories.
+    env: { PAYMENT_USER: "root", ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
