@@ -42,8 +42,7 @@ int run_as_drop(const run_as_user *user, char *err, size_t errlen)
     if (setgid(user->gid) < 0)
         return error_format(err, errlen, "setgid(%d): %s", (int)user->gid, strerror(errno));
     if (setuid(user->uid) < 0)
-        return error_format(err, errlen, "setuid(%d) for user \"%s\": %s", (int)user->uid, user->name,
-                            strerror(errno));
+        return error_format(err, errlen, "setuid(%d) for user \"%s\": %s", (int)user->uid, user->name, strerror(errno));
     if (setuid(0) == 0 || geteuid() == 0 || getegid() == 0)
         return error_format(err, errlen, "still privileged after switching to user \"%s\"", user->name);
     return 0;

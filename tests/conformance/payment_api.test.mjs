@@ -10,7 +10,12 @@ import { createRequire } from "node:module";
 import { loadContract } from "../lib/openapi.mjs";
 import { binary, freePort, start, waitForPort } from "../lib/process.mjs";
 import { startServer } from "../lib/server.mjs";
+import { registerSecret } from "../lib/test_logs.mjs";
 import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
+
+// The record passwords these tests send.
+registerSecret("record password", "secret-password");
+registerSecret("record password", "billing-password");
 
 const require = createRequire(import.meta.url);
 const backend = require("@samchon/payment-backend/lib/api");

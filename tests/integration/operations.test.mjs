@@ -15,12 +15,14 @@ import { listOperations, notificationCount, operationsOf, workerPid } from "../l
 import { freePort, sourceDir, tempDir, waitFor } from "../lib/process.mjs";
 import { startServer } from "../lib/server.mjs";
 import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
+import { registerSecret } from "../lib/test_logs.mjs";
 
 const require = createRequire(import.meta.url);
 const api = require("@samchon/payment-backend/lib/api").functional.payments;
 
 const STORE_ID = "operations-store";
 const PASSWORD = "secret-password";
+registerSecret("record password", PASSWORD);
 const sanitizerReport = /AddressSanitizer|LeakSanitizer|runtime error/;
 const newSource = () => ({ schema: "shopping", table: "shopping_orders", id: randomUUID() });
 

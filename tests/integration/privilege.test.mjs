@@ -15,12 +15,15 @@ import path from "node:path";
 import { startFakeServer, stopFake } from "../lib/fakes.mjs";
 import { binary, start, tempDir, waitFor } from "../lib/process.mjs";
 import { baseEnv, sanitizerReport, startServer } from "../lib/server.mjs";
+import { keepLog, registerSecret } from "../lib/test_logs.mjs";
 import { iamportDriver } from "../lib/vendor_drivers.mjs";
 
 const require = createRequire(import.meta.url);
 const api = require("@samchon/payment-backend/lib/api").functional.payments;
 
 const USER = "payments";
+const PASSWORD = "privilege-password";
+registerSecret("record password", PASSWORD);
 const isRoot = process.getuid?.() === 0;
 
 /** The user's uid and gid, creating the system user when it is missing. */
@@ -75,6 +78,7 @@ describe("least privilege", { skip: isRoot ? false : "not running as root: there
     if (server) {
       const { code, signal } = await server.stop("SIGQUIT");
       const log = fs.readFileSync(server.env.PAYMENT_LOG_FILE, "utf8");
+      keepLog("privilege-payments.log", log); /* searched for secrets with the others */
       assert.equal(signal, null, log);
       assert.equal(code, 0, log);
       assert.doesNotMatch(log + server.process.log(), sanitizerReport, log);
@@ -93,11 +97,11 @@ describe("least privilege", { skip: isRoot ? false : "not running as root: there
     const source = { schema: "shopping", table: "shopping_orders", id: randomUUID() };
     const uid = await iamportDriver(fake.host).card(source.id, 12_000);
     const created = await api.histories.create(connection(), {
-      vendor: { code: "iamport", store_id: "privilege-store", uid }, source, price: 12_000, password: "privilege-password",
+      vendor: { code: "iamport", store_id: "privilege-store", uid }, source, price: 12_000, password: PASSWORD,
       webhook_url: server.url("/payments/internal/webhook"),
     });
     assert.equal(created.price, 12_000);
-    const read = await api.histories.get(connection(), { ...source, password: "privilege-password" });
+    const read = await api.histories.get(connection(), { ...source, password: PASSWORD });
     assert.equal(read.id, created.id);
   }
 
