@@ -233,11 +233,13 @@ static void settings_default_text(const fake_server_spec *spec, setting_id id, c
     case SETTING_WEBHOOK_URL:
         snprintf(buf, len, "none: webhooks are not sent");
         break;
+    /* Credentials are never printed, not even the built-in test ones: help
+     * text ends up in logs, and logs are searched for secrets. */
     case SETTING_KEY:
-        snprintf(buf, len, "%s", spec->default_key ? spec->default_key : "none");
+        snprintf(buf, len, "%s", spec->default_key ? "a built-in test key, not shown" : "none");
         break;
     case SETTING_SECRET:
-        snprintf(buf, len, "%s", spec->default_secret ? spec->default_secret : "none");
+        snprintf(buf, len, "%s", spec->default_secret ? "a built-in test secret, not shown" : "none");
         break;
     case SETTING_TTL_MS:
         snprintf(buf, len, "%u (3 minutes)", FAKE_DEFAULT_TTL_MS);

@@ -240,8 +240,13 @@ static worker_slot *slot_spawn(master *m, worker_slot *replaces)
     char *args[] = {m->config.worker_path, NULL};
     uv_process_options_t options = {
         .exit_cb = on_worker_exit, .file = m->config.worker_path, .args = args, .stdio_count = 5, .stdio = stdio};
-    int rc =
-        privilege_spawn_options(&m->privilege, &options) < 0 ? UV_ENOMEM : uv_spawn(m->loop, &s->process, &options);
+    if (privilege_spawn_options(&m->privilege, &options) < 0) {
+        log_error("cannot start worker %s: out of memory", m->config.worker_path);
+        ipc_close(s->ipc); /* the process handle was never initialized */
+        free(s);
+        return NULL;
+    }
+    int rc = uv_spawn(m->loop, &s->process, &options);
     privilege_spawn_done(&options);
     if (rc < 0) {
         log_error("cannot start worker %s%s%s: %s", m->config.worker_path, m->privilege.drop ? " as user " : "",
