@@ -240,6 +240,33 @@ static void read_webhook_settings(cfg_reader *r, cfg *c)
         reader_fail(r, "PAYMENT_WEBHOOK_RETRY_SCHEDULE: %s", why);
 }
 
+/* The limits on guessing and on webhook rates, and the operators'
+ * listener; its port must differ from the API's and the updater's. */
+static void read_limit_settings(cfg_reader *r, cfg *c)
+{
+    c->guess_free = (unsigned)read_integer(r, "PAYMENT_GUESS_FREE", 5, 0, 1000);
+    c->guess_delay_ms = read_duration(r, "PAYMENT_GUESS_DELAY", "1s", 86400000);
+    c->guess_delay_max_ms = read_duration(r, "PAYMENT_GUESS_DELAY_MAX", "15m", 7ULL * 86400000);
+    if (c->guess_delay_max_ms && c->guess_delay_max_ms < c->guess_delay_ms)
+        reader_fail(r, "PAYMENT_GUESS_DELAY_MAX must not be shorter than PAYMENT_GUESS_DELAY");
+    c->webhook_rate = (unsigned)read_integer(r, "PAYMENT_WEBHOOK_RATE", 20, 1, 1000000);
+    c->webhook_burst = (unsigned)read_integer(r, "PAYMENT_WEBHOOK_BURST", 200, 1, 1000000);
+    c->admin_host = read_string(r, "PAYMENT_ADMIN_HOST", "127.0.0.1");
+    c->admin_port = (int)read_integer(r, "PAYMENT_ADMIN_PORT", 37822, 0, 65535);
+    if (c->admin_port && (c->admin_port == c->api_port || c->admin_port == c->updator_port))
+        reader_fail(r, "PAYMENT_ADMIN_PORT must differ from PAYMENT_API_PORT and PAYMENT_UPDATOR_PORT");
+}
+
+/* PAYMENT_WEBHOOK_ALLOW_HOSTS, read whole here so that a malformed entry
+ * stops start-up instead of refusing deliveries later. */
+static void read_webhook_destination_settings(cfg_reader *r, cfg *c)
+{
+    char why[160];
+    if (host_allow_list_parse(&c->webhook_allow_hosts, dotenv_get(&r->env, "PAYMENT_WEBHOOK_ALLOW_HOSTS"), why,
+                              sizeof why) < 0)
+        reader_fail(r, "PAYMENT_WEBHOOK_ALLOW_HOSTS: %s", why);
+}
+
 /* PAYMENT_USER: resolved by the master (master/privilege.c), which alone
  * knows whether it runs as root. */
 static void read_privilege_settings(cfg_reader *r, cfg *c)
@@ -275,6 +302,8 @@ static void read_all(cfg_reader *r, cfg *c)
     read_process_settings(r, c);
     read_webhook_settings(r, c);
     c->idempotency_ttl_ms = read_duration(r, "PAYMENT_IDEMPOTENCY_TTL", "24h", 30ULL * 86400000);
+    read_limit_settings(r, c);
+    read_webhook_destination_settings(r, c);
     read_privilege_settings(r, c);
 }
 
@@ -335,6 +364,8 @@ void cfg_free(cfg *c)
     free(c->log_file);
     free(c->worker_path);
     crypto_secret_free(c->webhook_secret);
+    free(c->admin_host);
+    host_allow_list_free(&c->webhook_allow_hosts);
     free(c->user);
     memset(c, 0, sizeof *c);
 }

@@ -5,6 +5,7 @@
 #ifndef PAYMENTS_CONFIG_H
 #define PAYMENTS_CONFIG_H
 
+#include "host_allow_list.h"
 #include "webhook_schedule.h"
 
 #include <stddef.h>
@@ -86,6 +87,25 @@ typedef struct cfg {
     /* PAYMENT_IDEMPOTENCY_TTL: how long an answer to a request with an
      * Idempotency-Key header is kept for its retries (a duration, "24h"). */
     uint64_t idempotency_ttl_ms;
+
+    /* No unlimited guessing (read_limit_settings): failed password checks
+     * per client address and per record are free up to guess_free, then
+     * blocked for guess_delay_ms, doubling per further failure up to
+     * guess_delay_max_ms. Each worker counts on its own. */
+    unsigned guess_free;         /* PAYMENT_GUESS_FREE */
+    uint64_t guess_delay_ms;     /* PAYMENT_GUESS_DELAY */
+    uint64_t guess_delay_max_ms; /* PAYMENT_GUESS_DELAY_MAX */
+    /* The vendor webhook routes: a token bucket per client address. */
+    unsigned webhook_rate;  /* PAYMENT_WEBHOOK_RATE, requests a second */
+    unsigned webhook_burst; /* PAYMENT_WEBHOOK_BURST */
+    /* The operators' listener (the operators' routes, /monitors/health),
+     * apart from the public API port. */
+    char *admin_host; /* PAYMENT_ADMIN_HOST */
+    int admin_port;   /* PAYMENT_ADMIN_PORT */
+    /* PAYMENT_WEBHOOK_ALLOW_HOSTS: internal webhook destinations an operator
+     * allows outside local mode (names, addresses, CIDR ranges), checked
+     * when a history is created and again at each delivery's connection. */
+    host_allow_list webhook_allow_hosts;
 
     /* Least privilege. PAYMENT_USER: the user a master started as root runs
      * its workers as (default "payments"; "root", or any user of uid 0,

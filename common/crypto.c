@@ -53,9 +53,13 @@ static const EVP_CIPHER *cbc_cipher(const crypto_cbc_key *k)
     return NULL;
 }
 
-/* Runs one whole CBC pass (PKCS#7 padding on) into out, which must hold
- * len + one block. Returns the output length, or -1 (bad padding on decrypt). */
-static int cbc_run(const crypto_cbc_key *k, int encrypt, const unsigned char *in, int len, unsigned char *out)
+/* Runs one whole CBC pass into out, which must hold len + one block. With
+ * padded set, PKCS#7 padding is added on encrypt and checked on decrypt by
+ * OpenSSL; without it, decrypting returns every block as it is, and the
+ * padding is ours to check (crypto_pkcs7_unpadded_length). Returns the output
+ * length, or -1. */
+static int cbc_run(const crypto_cbc_key *k, int encrypt, int padded, const unsigned char *in, int len,
+                   unsigned char *out)
 {
     const EVP_CIPHER *cipher = cbc_cipher(k);
     if (!cipher)
@@ -65,7 +69,7 @@ static int cbc_run(const crypto_cbc_key *k, int encrypt, const unsigned char *in
         return -1;
     int total = -1, update_len = 0, final_len = 0;
     if (EVP_CipherInit_ex(ctx, cipher, NULL, k->key, k->iv, encrypt) == 1 &&
-        EVP_CipherUpdate(ctx, out, &update_len, in, len) == 1 &&
+        EVP_CIPHER_CTX_set_padding(ctx, padded) == 1 && EVP_CipherUpdate(ctx, out, &update_len, in, len) == 1 &&
         EVP_CipherFinal_ex(ctx, out + update_len, &final_len) == 1)
         total = update_len + final_len;
     EVP_CIPHER_CTX_free(ctx); /* cleanses the expanded key schedule */
@@ -80,7 +84,7 @@ char *crypto_cbc_encrypt_base64(const crypto_cbc_key *k, const void *plain, size
     if (!cipher_text)
         return NULL;
     static const unsigned char nothing[1];
-    int cipher_len = cbc_run(k, 1, plain ? plain : nothing, (int)len, cipher_text);
+    int cipher_len = cbc_run(k, 1, 1, plain ? plain : nothing, (int)len, cipher_text);
     char *text = NULL;
     if (cipher_len > 0)
         text = crypto_base64_encode(cipher_text, (size_t)cipher_len, out_len);
@@ -88,8 +92,7 @@ char *crypto_cbc_encrypt_base64(const crypto_cbc_key *k, const void *plain, size
     return text;
 }
 
-unsigned char *crypto_cbc_decrypt(const crypto_cbc_key *k, const unsigned char *cipher_text, size_t cipher_len,
-                                  size_t *out_len)
+unsigned char *crypto_cbc_decrypt_unpadded(const crypto_cbc_key *k, const unsigned char *cipher_text, size_t cipher_len)
 {
     if (!k || !cipher_text || cipher_len == 0 || cipher_len % CRYPTO_BLOCK_SIZE != 0 ||
         cipher_len > (size_t)INT_MAX - CRYPTO_BLOCK_SIZE)
@@ -97,16 +100,69 @@ unsigned char *crypto_cbc_decrypt(const crypto_cbc_key *k, const unsigned char *
     unsigned char *plain = malloc(cipher_len + CRYPTO_BLOCK_SIZE);
     if (!plain)
         return NULL;
-    int plain_len = cbc_run(k, 0, cipher_text, (int)cipher_len, plain);
-    if (plain_len < 0) {
-        /* A wrong key leaves near-plaintext garbage behind: wipe it. */
+    if (cbc_run(k, 0, 0, cipher_text, (int)cipher_len, plain) != (int)cipher_len) {
         OPENSSL_cleanse(plain, cipher_len + CRYPTO_BLOCK_SIZE);
         free(plain);
         return NULL;
     }
+    plain[cipher_len] = '\0';
+    return plain;
+}
+
+/* Branch-free helpers over size_t: each answers with all bits set (true) or
+ * none, so that the padding check runs the same instructions whatever the
+ * bytes hold. */
+#define CRYPTO_TOP_BIT(x) ((x) >> (sizeof(size_t) * CHAR_BIT - 1))
+
+static size_t mask_is_zero(size_t a)
+{
+    return (size_t)0 - CRYPTO_TOP_BIT(~a & (a - 1));
+}
+
+static size_t mask_less_than(size_t a, size_t b)
+{
+    return (size_t)0 - CRYPTO_TOP_BIT(a ^ ((a ^ b) | ((a - b) ^ b)));
+}
+
+size_t crypto_pkcs7_unpadded_length(const unsigned char *plain, size_t len, bool *valid)
+{
+    /* The length is public (it is the cipher text's): branching on it tells
+     * nothing. */
+    if (!plain || len < CRYPTO_BLOCK_SIZE || len % CRYPTO_BLOCK_SIZE != 0) {
+        *valid = false;
+        return len;
+    }
+    size_t padding = plain[len - 1];
+    size_t good = ~mask_is_zero(padding) & ~mask_less_than(CRYPTO_BLOCK_SIZE, padding);
+    /* Every byte of the last block is read; those inside the claimed
+     * padding must equal it. */
+    for (size_t i = 1; i <= CRYPTO_BLOCK_SIZE; i++) {
+        size_t inside = mask_less_than(i - 1, padding);
+        size_t differs = ~mask_is_zero((size_t)(plain[len - i] ^ padding));
+        good &= ~(inside & differs);
+    }
+    *valid = (good & 1) != 0;
+    return len - (padding & good);
+}
+
+unsigned char *crypto_cbc_decrypt(const crypto_cbc_key *k, const unsigned char *cipher_text, size_t cipher_len,
+                                  size_t *out_len)
+{
+    unsigned char *plain = crypto_cbc_decrypt_unpadded(k, cipher_text, cipher_len);
+    if (!plain)
+        return NULL;
+    bool padded = false;
+    size_t plain_len = crypto_pkcs7_unpadded_length(plain, cipher_len, &padded);
+    if (!padded) {
+        /* A wrong key leaves near-plaintext garbage behind: wipe it. */
+        OPENSSL_cleanse(plain, cipher_len);
+        free(plain);
+        return NULL;
+    }
+    OPENSSL_cleanse(plain + plain_len, cipher_len - plain_len);
     plain[plain_len] = '\0';
     if (out_len)
-        *out_len = (size_t)plain_len;
+        *out_len = plain_len;
     return plain;
 }
 

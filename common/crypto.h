@@ -4,6 +4,7 @@
 #ifndef PAYMENTS_CRYPTO_H
 #define PAYMENTS_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef struct crypto_cbc_key {
@@ -31,6 +32,18 @@ unsigned char *crypto_cbc_decrypt_base64(const crypto_cbc_key *k, const char *te
 /* The same for cipher text already decoded from base64. */
 unsigned char *crypto_cbc_decrypt(const crypto_cbc_key *k, const unsigned char *cipher_text, size_t cipher_len,
                                   size_t *out_len);
+/* Every block of cipher_text decrypted, padding included and unchecked:
+ * cipher_len bytes, malloc'd and NUL-terminated (not counted); NULL when
+ * cipher_len is not a whole number of blocks. For a caller that must not
+ * reveal whether the padding held (a padding oracle decrypts any captured
+ * body): it checks the padding with crypto_pkcs7_unpadded_length. */
+unsigned char *crypto_cbc_decrypt_unpadded(const crypto_cbc_key *k, const unsigned char *cipher_text,
+                                           size_t cipher_len);
+/* The length of plain (len bytes, whole blocks) without its PKCS#7 padding,
+ * and in *valid whether that padding is well formed. Takes the same time
+ * whatever the bytes hold; when the padding is not valid, returns len, so
+ * that the caller can go on with the same work over the same bytes. */
+size_t crypto_pkcs7_unpadded_length(const unsigned char *plain, size_t len, bool *valid);
 
 /* Standard base64 with padding. Encode returns a NUL-terminated malloc'd string. */
 char *crypto_base64_encode(const void *data, size_t len, size_t *out_len);

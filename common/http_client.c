@@ -6,8 +6,11 @@
 
 #include "log.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -28,7 +31,10 @@ struct http_transfer {
     char *body;
     size_t body_len, body_cap;
     bool body_too_large;
-    char no_body[1]; /* what res.body points at when nothing came */
+    http_client_address_filter address_filter;
+    void *address_filter_data;
+    char refused[INET6_ADDRSTRLEN + 64]; /* why the filter refused, "" when it did not */
+    char no_body[1];                     /* what res.body points at when nothing came */
     http_transfer *prev, *next;
 };
 
@@ -149,6 +155,12 @@ static void transfer_finish(http_transfer *t, CURLcode result, const char *reaso
         log_warn("http client: curl_multi_remove_handle: %s", curl_multi_strerror(removed));
 
     http_client_response res = {.error = reason};
+    /* Once the filter refused an address, a failed transfer failed because
+     * of it: say so rather than curl's "could not connect". */
+    if (!res.error && result != CURLE_OK && t->refused[0]) {
+        res.error = t->refused;
+        res.address_refused = true;
+    }
     if (!res.error && result == CURLE_OK) {
         if (curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &res.status) != CURLE_OK || res.status == 0)
             res.error = "no HTTP status in the response";
@@ -364,6 +376,41 @@ static int transfer_set_headers(http_transfer *t, const http_client_request *req
     return curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->headers) == CURLE_OK ? 0 : -1;
 }
 
+/* Why an address was refused, with the address, for the caller's log. */
+static void transfer_note_refused(http_transfer *t, const struct sockaddr *address)
+{
+    char text[INET6_ADDRSTRLEN] = "an address of another family";
+    if (address->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)address)->sin_addr, text, sizeof text);
+    else if (address->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)address)->sin6_addr, text, sizeof text);
+    snprintf(t->refused, sizeof t->refused, "refused to connect to %s: the address is not allowed", text);
+}
+
+/* curl's socket(2): the one place every outgoing connection of a filtered
+ * request passes, with the address it will connect to. */
+static curl_socket_t on_open_socket(void *transfer, curlsocktype purpose, struct curl_sockaddr *address)
+{
+    http_transfer *t = transfer;
+    if (purpose != CURLSOCKTYPE_IPCXN || !t->address_filter(&address->addr, t->address_filter_data)) {
+        transfer_note_refused(t, &address->addr);
+        return CURL_SOCKET_BAD;
+    }
+    return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
+static int transfer_set_address_filter(http_transfer *t, const http_client_request *req)
+{
+    if (!req->address_filter)
+        return 0;
+    t->address_filter = req->address_filter;
+    t->address_filter_data = req->address_filter_data;
+    return curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETFUNCTION, on_open_socket) == CURLE_OK &&
+                   curl_easy_setopt(t->easy, CURLOPT_OPENSOCKETDATA, t) == CURLE_OK
+               ? 0
+               : -1;
+}
+
 static int transfer_configure(http_transfer *t, const http_client_request *req)
 {
     CURL *e = t->easy;
@@ -380,7 +427,7 @@ static int transfer_configure(http_transfer *t, const http_client_request *req)
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body_data) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_WRITEDATA, t) != CURLE_OK || curl_easy_setopt(e, CURLOPT_PRIVATE, t) != CURLE_OK)
         return -1;
-    if (transfer_set_method(e, req) < 0 || transfer_set_headers(t, req) < 0)
+    if (transfer_set_method(e, req) < 0 || transfer_set_headers(t, req) < 0 || transfer_set_address_filter(t, req) < 0)
         return -1;
     return 0;
 }

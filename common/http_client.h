@@ -7,9 +7,19 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 typedef struct http_client http_client;
+
+/* Asked about each address a request is about to connect to, once the name
+ * is resolved and before any byte is sent: false refuses that address (the
+ * next address of the name, if any, is asked in turn). Because it judges the
+ * resolved address, a name cannot be made to point elsewhere between a check
+ * and the connection. A connection kept alive from an earlier request to the
+ * same host and port is reused without asking: give requests that need
+ * different filters different clients. */
+typedef bool (*http_client_address_filter)(const struct sockaddr *address, void *data);
 
 typedef struct http_client_request {
     const char *method; /* "GET", "POST", ... */
@@ -17,7 +27,9 @@ typedef struct http_client_request {
     const char *const *headers; /* "Name: value" strings, NULL-terminated; may be NULL */
     const char *body;           /* may be NULL */
     size_t body_len;
-    long timeout_ms; /* whole transfer; 0 means 10 s; negative is refused */
+    long timeout_ms;                           /* whole transfer; 0 means 10 s; negative is refused */
+    http_client_address_filter address_filter; /* NULL: every address */
+    void *address_filter_data;                 /* must outlive the request's callback */
 } http_client_request;
 
 typedef struct http_client_response {
@@ -26,7 +38,8 @@ typedef struct http_client_response {
                   * client, valid during the callback; at most 8 MiB, more is an error */
     size_t body_len;
     bool timed_out;
-    const char *error; /* NULL on an answer; else why there was none (refused, timeout, ...) */
+    bool address_refused; /* no answer because the address filter refused the address(es) */
+    const char *error;    /* NULL on an answer; else why there was none (refused, timeout, ...) */
 } http_client_response;
 
 typedef void (*http_client_cb)(const http_client_response *res, void *data);

@@ -43,6 +43,7 @@ static const char *const fake_toss_counters[] = {
     "idempotent_in_progress",
     "idempotent_mismatches",
     "idempotent_invalid_keys",
+    "lookups",
     NULL,
 };
 

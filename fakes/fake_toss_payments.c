@@ -9,6 +9,8 @@
 
 void fake_toss_payments_get(http_exchange *ex, const http_route_params *params, void *context)
 {
+    /* Every look-up counts, found or not, as a vendor's quota does. */
+    fake_stats_count(context, "lookups");
     json_t *payment = fake_toss_authorized_payment(context, ex, params);
     if (payment != NULL)
         fake_toss_respond_record(ex, 200, payment);

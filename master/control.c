@@ -40,12 +40,12 @@ char *control_status_json(const master *m)
     json_t *workers = json_array();
     for (const worker_slot *s = m->slots; s; s = s->next)
         json_array_append_new(workers, slot_json(s));
-    json_t *doc =
-        json_pack("{s:{s:i, s:s, s:i, s:b, s:b, s:i, s:s, s:s, s:s, s:o}, s:o}", "master", "pid", (int)getpid(),
-                  "started_at", format_time(m->started_at, when, sizeof when), "generation", (int)m->generation,
-                  "rolling", m->rolling, "upgrading", m->successor != NULL, "workers_configured", m->config.workers,
-                  "mode", cfg_mode_name(m->config.mode), "binary", m->binary_path, "version", PAYMENTS_VERSION,
-                  "commit", parse_or_null(m->commit_json), "workers", workers);
+    json_t *doc = json_pack("{s:{s:i, s:s, s:i, s:b, s:b, s:i, s:s, s:s, s:s, s:o, s:i}, s:o}", "master", "pid",
+                            (int)getpid(), "started_at", format_time(m->started_at, when, sizeof when), "generation",
+                            (int)m->generation, "rolling", m->rolling, "upgrading", m->successor != NULL,
+                            "workers_configured", m->config.workers, "mode", cfg_mode_name(m->config.mode), "binary",
+                            m->binary_path, "version", PAYMENTS_VERSION, "commit", parse_or_null(m->commit_json),
+                            "operators_port", listener_port(m->admin_fd), "workers", workers);
     char *text = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
     return text;

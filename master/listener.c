@@ -1,10 +1,12 @@
-/* The listening socket: bound once by the master and inherited by every
- * worker, so replacing workers never closes the port. */
+/* The listening sockets, the API's and the operators': bound once by the
+ * master and inherited by every worker, so replacing workers never closes
+ * a port. */
 #include "master.h"
 
 #include "net_address.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,4 +30,22 @@ static int bind_address(const struct addrinfo *ai, void *data)
 int listener_open(const char *host, int port, char *err, size_t errlen)
 {
     return net_address_open(host, port, AI_PASSIVE, "listen on", bind_address, NULL, err, errlen);
+}
+
+int listener_port(int fd)
+{
+    struct sockaddr_storage address;
+    socklen_t len = sizeof address;
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&address, &len) < 0)
+        return -1;
+    if (address.ss_family == AF_INET6)
+        return ntohs(((struct sockaddr_in6 *)&address)->sin6_port);
+    return address.ss_family == AF_INET ? ntohs(((struct sockaddr_in *)&address)->sin_port) : -1;
+}
+
+void listener_close(int *fd)
+{
+    if (*fd >= 0)
+        close(*fd);
+    *fd = -1;
 }

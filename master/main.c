@@ -63,6 +63,8 @@ void master_reload(master *m)
     m->privilege = privilege;
     if (fresh.api_port != m->config.api_port || strcmp(fresh.host, m->config.host) != 0)
         log_warn("reload: a new API address takes effect only after a restart");
+    if (fresh.admin_port != m->config.admin_port || strcmp(fresh.admin_host, m->config.admin_host) != 0)
+        log_warn("reload: a new operators' address takes effect only after a restart");
     cfg_free(&m->config);
     m->config = fresh;
     if (log_open("master", m->config.log_file) < 0)
@@ -172,7 +174,9 @@ static int start_master(master *m, int migrate)
         return -1;
     if (m->listen_fd < 0)
         m->listen_fd = listener_open(m->config.host, m->config.api_port, err, sizeof err);
-    if (m->listen_fd < 0) {
+    if (m->listen_fd >= 0 && m->admin_fd < 0)
+        m->admin_fd = listener_open(m->config.admin_host, m->config.admin_port, err, sizeof err);
+    if (m->listen_fd < 0 || m->admin_fd < 0) {
         log_error("%s", err);
         return -1;
     }
@@ -180,12 +184,13 @@ static int start_master(master *m, int migrate)
     /* Workers find their inherited descriptors here (see supervisor.c). */
     setenv("PAYMENT_LISTEN_FD", "3", 1);
     setenv("PAYMENT_IPC_FD", "4", 1);
+    setenv("PAYMENT_ADMIN_LISTEN_FD", "5", 1);
     if (watch_signals(m) < 0 || control_open(m) < 0 || supervisor_start(m) < 0) {
         log_error("start-up failed");
         return -1;
     }
-    log_info("master ready: %d workers on %s:%d (%s mode)", m->config.workers, m->config.host, m->config.api_port,
-             cfg_mode_name(m->config.mode));
+    log_info("master ready: %d workers on %s:%d, operators on %s:%d (%s mode)", m->config.workers, m->config.host,
+             m->config.api_port, m->config.admin_host, listener_port(m->admin_fd), cfg_mode_name(m->config.mode));
     privilege_describe(&m->privilege);
     return 0;
 }
@@ -204,9 +209,8 @@ static char *own_binary_path(const char *argv0)
 /* Start-up failed before any worker ran: undo what was done. */
 static void abandon_start(master *m)
 {
-    if (m->listen_fd >= 0)
-        close(m->listen_fd);
-    m->listen_fd = -1;
+    listener_close(&m->listen_fd);
+    listener_close(&m->admin_fd);
     control_close(m);
     uv_close((uv_handle_t *)&m->tick, NULL);
     for (size_t i = 0; i < SIGNAL_COUNT; i++)
@@ -247,6 +251,7 @@ int main(int argc, char **argv)
     m.loop = uv_default_loop();
     m.started_at = time(NULL);
     m.listen_fd = -1;
+    m.admin_fd = -1;
     m.generation = 1;
     m.argv = argv;
     m.binary_path = own_binary_path(argv[0]);

@@ -48,6 +48,7 @@ struct master {
     cfg config;
     uv_loop_t *loop;
     int listen_fd;
+    int admin_fd; /* the operators' listener (PAYMENT_ADMIN_HOST:PORT) */
     worker_slot *slots;
     int next_slot_id;
     unsigned generation;
@@ -110,8 +111,10 @@ int privilege_spawn_options(const master_privilege *p, uv_process_options_t *opt
 void privilege_spawn_done(uv_process_options_t *options);
 void privilege_own_log(const master_privilege *p, const char *path);
 
-/* listener.c */
+/* listener.c: the API's listening socket and the operators'. */
 int listener_open(const char *host, int port, char *err, size_t errlen);
+int listener_port(int fd);    /* the bound port, or -1 */
+void listener_close(int *fd); /* closes *fd when open and sets it to -1 */
 
 /* pidfile.c: refuses while another live master holds the file, unless that
  * master is `predecessor` (the one being upgraded from; 0 for none). */

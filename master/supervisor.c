@@ -230,16 +230,17 @@ static worker_slot *slot_spawn(master *m, worker_slot *replaces)
         free(s);
         return NULL;
     }
-    uv_stdio_container_t stdio[5] = {
+    uv_stdio_container_t stdio[6] = {
         {.flags = UV_IGNORE},
         {.flags = UV_INHERIT_FD, .data.fd = STDOUT_FILENO},
         {.flags = UV_INHERIT_FD, .data.fd = STDERR_FILENO},
         {.flags = UV_INHERIT_FD, .data.fd = m->listen_fd},
         {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)ipc_pipe(s->ipc)},
+        {.flags = UV_INHERIT_FD, .data.fd = m->admin_fd},
     };
     char *args[] = {m->config.worker_path, NULL};
     uv_process_options_t options = {
-        .exit_cb = on_worker_exit, .file = m->config.worker_path, .args = args, .stdio_count = 5, .stdio = stdio};
+        .exit_cb = on_worker_exit, .file = m->config.worker_path, .args = args, .stdio_count = 6, .stdio = stdio};
     if (privilege_spawn_options(&m->privilege, &options) < 0) {
         log_error("cannot start worker %s: out of memory", m->config.worker_path);
         ipc_close(s->ipc); /* the process handle was never initialized */
@@ -424,9 +425,8 @@ void supervisor_stop(master *m, stop_mode mode)
         sd_notify_send("STOPPING=1");
     m->stopping = mode;
     m->rolling = false;
-    if (m->listen_fd >= 0)
-        close(m->listen_fd);
-    m->listen_fd = -1;
+    listener_close(&m->listen_fd);
+    listener_close(&m->admin_fd);
     for (worker_slot *s = m->slots; s; s = s->next) {
         if (mode == STOP_FAST) {
             s->state_since_ms = uv_now(m->loop);

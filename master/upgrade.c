@@ -1,5 +1,6 @@
 /* Binary upgrade, nginx-style. The old master execs the master binary anew
- * (a successor) with the listening socket on fd 3 and a pipe on fd 4; the
+ * (a successor) with the listening socket on fd 3, a pipe on fd 4 and the
+ * operators' listening socket on fd 5; the
  * successor starts its workers and writes "ready" on the pipe, and only then
  * does the old master drain its own workers and exit. The listening socket
  * never closes, so no connection is refused. If the successor dies or does
@@ -88,31 +89,34 @@ void upgrade_check(master *m)
 
 static int spawn_successor(master *m, char *err, size_t errlen)
 {
-    uv_stdio_container_t stdio[5] = {
+    uv_stdio_container_t stdio[6] = {
         {.flags = UV_IGNORE},
         {.flags = UV_INHERIT_FD, .data.fd = STDOUT_FILENO},
         {.flags = UV_INHERIT_FD, .data.fd = STDERR_FILENO},
         {.flags = UV_INHERIT_FD, .data.fd = m->listen_fd},
         {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE,
          .data.stream = (uv_stream_t *)ipc_pipe(m->successor_ipc)},
+        {.flags = UV_INHERIT_FD, .data.fd = m->admin_fd},
     };
     char pid[16];
     snprintf(pid, sizeof pid, "%d", (int)getpid());
     /* The child copies the environment at spawn time; ours is restored at once. */
     setenv("PAYMENT_INHERITED_LISTEN_FD", "3", 1);
     setenv("PAYMENT_UPGRADE_IPC_FD", "4", 1);
+    setenv("PAYMENT_INHERITED_ADMIN_FD", "5", 1);
     setenv("PAYMENT_UPGRADE_FROM", pid, 1);
     uv_process_options_t options = {
         .exit_cb = on_successor_exit,
         .file = m->binary_path,
         .args = m->argv,
-        .stdio_count = 5,
+        .stdio_count = 6,
         .stdio = stdio,
         .flags = UV_PROCESS_DETACHED, /* outlives us, outside our process group */
     };
     int rc = uv_spawn(m->loop, m->successor, &options);
     unsetenv("PAYMENT_INHERITED_LISTEN_FD");
     unsetenv("PAYMENT_UPGRADE_IPC_FD");
+    unsetenv("PAYMENT_INHERITED_ADMIN_FD");
     unsetenv("PAYMENT_UPGRADE_FROM");
     if (rc < 0)
         snprintf(err, errlen, "cannot start %s: %s", m->binary_path, uv_strerror(rc));
@@ -121,7 +125,7 @@ static int spawn_successor(master *m, char *err, size_t errlen)
 
 int upgrade_start(master *m, char *err, size_t errlen)
 {
-    if (m->successor || m->stopping != STOP_NONE || m->listen_fd < 0) {
+    if (m->successor || m->stopping != STOP_NONE || m->listen_fd < 0 || m->admin_fd < 0) {
         snprintf(err, errlen, "%s", m->successor ? "an upgrade is already running" : "the master is stopping");
         return -1;
     }
@@ -164,16 +168,23 @@ int upgrade_adopt(master *m)
 {
     int listen_fd = env_fd("PAYMENT_INHERITED_LISTEN_FD");
     int pipe_fd = env_fd("PAYMENT_UPGRADE_IPC_FD");
+    int admin_fd = env_fd("PAYMENT_INHERITED_ADMIN_FD");
     unsetenv("PAYMENT_INHERITED_LISTEN_FD");
     unsetenv("PAYMENT_UPGRADE_IPC_FD");
+    unsetenv("PAYMENT_INHERITED_ADMIN_FD");
     if (listen_fd < 0)
         return 0;
     /* Our children get their own copies through uv_spawn; nothing else should. */
     fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
     if (pipe_fd >= 0)
         fcntl(pipe_fd, F_SETFD, FD_CLOEXEC);
+    /* An old master without an operators' listener hands none down: ours
+     * is then bound anew (start_master). */
+    if (admin_fd >= 0)
+        fcntl(admin_fd, F_SETFD, FD_CLOEXEC);
     m->listen_fd = listen_fd;
-    log_info("upgrade: serving the inherited listening socket");
+    m->admin_fd = admin_fd;
+    log_info("upgrade: serving the inherited listening sockets");
     if (pipe_fd < 0)
         return 0;
     m->predecessor_ipc = ipc_create(m->loop, "old master", NULL, NULL); /* written to, never read */

@@ -5,6 +5,8 @@
 #ifndef PAYMENTS_UPDATER_H
 #define PAYMENTS_UPDATER_H
 
+#include "attempt_limit.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -28,6 +30,9 @@ typedef struct updater_config {
     uint64_t roll_timeout_ms;    /* PAYMENT_UPDATE_ROLL_TIMEOUT_MS: reload or upgrade to finish */
     uint64_t update_timeout_ms;  /* PAYMENT_UPDATE_TIMEOUT_MS: the master waits this for every result */
     uint64_t heartbeat_ms;       /* PAYMENT_UPDATOR_HEARTBEAT_MS: links silent for 3 periods are dropped */
+    /* PAYMENT_GUESS_FREE, _DELAY, _DELAY_MAX: a client address that keeps
+     * failing the master's handshake is refused until its delay passes. */
+    attempt_limit_settings guesses;
 } updater_config;
 
 /* Reads the settings; master_override is the --master argument or NULL.

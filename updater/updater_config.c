@@ -4,6 +4,7 @@
 #include "updater.h"
 
 #include "crypto.h"
+#include "duration.h"
 #include "path.h"
 #include "settings.h"
 #include "updater_protocol.h"
@@ -91,6 +92,36 @@ static int read_numbers(updater_config *c, const dotenv *env, char *err, size_t 
     return 0;
 }
 
+/* A duration setting (duration.h) from 1 ms to max_ms. */
+static int read_duration(const dotenv *env, const char *name, const char *fallback, uint64_t max_ms, uint64_t *out,
+                         char *err, size_t errlen)
+{
+    const char *text = settings_get(env, name, fallback);
+    if (duration_parse(text, strlen(text), max_ms, out) < 0 || *out == 0) {
+        snprintf(err, errlen, "%s must be a duration from 1ms to %llud (e.g. 1s, 15m)", name,
+                 (unsigned long long)(max_ms / 86400000));
+        return -1;
+    }
+    return 0;
+}
+
+/* The same limits on guessing as the server's (config.h). */
+static int read_guesses(updater_config *c, const dotenv *env, char *err, size_t errlen)
+{
+    long long free_failures;
+    attempt_limit_settings *g = &c->guesses;
+    if (settings_integer(env, "PAYMENT_GUESS_FREE", 5, 0, 1000, &free_failures, err, errlen) < 0 ||
+        read_duration(env, "PAYMENT_GUESS_DELAY", "1s", 86400000, &g->first_delay_ms, err, errlen) < 0 ||
+        read_duration(env, "PAYMENT_GUESS_DELAY_MAX", "15m", 7ULL * 86400000, &g->max_delay_ms, err, errlen) < 0)
+        return -1;
+    g->free_failures = (unsigned)free_failures;
+    if (g->max_delay_ms < g->first_delay_ms) {
+        snprintf(err, errlen, "PAYMENT_GUESS_DELAY_MAX must not be shorter than PAYMENT_GUESS_DELAY");
+        return -1;
+    }
+    return 0;
+}
+
 /* The slave's master: --master, else PAYMENT_UPDATOR_MASTER, else the
  * updater host of this instance's own mode. */
 static int read_master(updater_config *c, const dotenv *env, const char *master_override, char *err, size_t errlen)
@@ -122,7 +153,7 @@ int updater_config_load(updater_config *c, const char *master_override, char *er
     else if (instance && !protocol_name_valid(instance))
         snprintf(err, errlen, "PAYMENT_UPDATE_INSTANCE must be 1 to 64 of the characters A-Z a-z 0-9 . _ : @ -");
     else if (read_numbers(c, &env, err, errlen) == 0 && read_paths(c, &env, err, errlen) == 0 &&
-             read_master(c, &env, master_override, err, errlen) == 0) {
+             read_master(c, &env, master_override, err, errlen) == 0 && read_guesses(c, &env, err, errlen) == 0) {
         c->secret = strdup(secret);
         c->bind = strdup(settings_get(&env, "PAYMENT_UPDATOR_BIND", "0.0.0.0"));
         c->instance = instance ? strdup(instance) : default_instance(&env);

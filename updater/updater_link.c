@@ -11,6 +11,7 @@
 #include "updater_protocol.h"
 #include "updater_read.h"
 
+#include <inttypes.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,8 @@ struct updater_link {
     char own_instance[PROTOCOL_MAX_NAME + 1];
     char own_role[PROTOCOL_MAX_NAME + 1];
     char address[80];
+    char host[64];          /* the peer's address without its port: the key of guesses */
+    attempt_limit *guesses; /* server side: failed handshakes per host, or NULL */
     int port;
     protocol_reader reader;
     protocol_handshake handshake;
@@ -213,6 +216,15 @@ static void become_ready(updater_link *link)
     link->handlers.on_ready(link, link->data);
 }
 
+/* A failed hello counts against its host; the log says when it trips. */
+static void count_failure(const updater_link *link)
+{
+    uint64_t now = uv_now(link->loop);
+    if (link->guesses && attempt_limit_failed(link->guesses, link->host, now))
+        log_warn("refusing connections from %s for %" PRIu64 " s after repeated failed handshakes", link->host,
+                 attempt_limit_seconds(attempt_limit_check(link->guesses, link->host, now)));
+}
+
 /* The server's side of the handshake: the only frame expected is the hello. */
 static void server_handshake(updater_link *link, const char *text)
 {
@@ -222,6 +234,7 @@ static void server_handshake(updater_link *link, const char *text)
         const char *instance = link->handshake.peer_instance[0] ? link->handshake.peer_instance : "unknown";
         const char *role = link->handshake.peer_role[0] ? link->handshake.peer_role : "peer";
         log_warn("refused %s %s from %s: %s", role, instance, link->address, err);
+        count_failure(link);
         write_plain(link, reply);
         updater_link_close(link, err);
         return;
@@ -230,6 +243,8 @@ static void server_handshake(updater_link *link, const char *text)
         updater_link_close(link, "cannot answer the hello");
         return;
     }
+    if (link->guesses)
+        attempt_limit_succeeded(link->guesses, link->host);
     become_ready(link);
 }
 
@@ -390,13 +405,21 @@ static void describe_address(const struct sockaddr_storage *addr, char *out, siz
     snprintf(out, len, "%s:%d", host, port);
 }
 
-updater_link *updater_link_accept(uv_stream_t *server, const char *secret, const char *instance,
+/* The host part of "host:port" (IPv6 hosts hold colons of their own). */
+static void address_host(const char *address, char *host, size_t len)
+{
+    const char *colon = strrchr(address, ':');
+    snprintf(host, len, "%.*s", colon ? (int)(colon - address) : (int)strlen(address), address);
+}
+
+updater_link *updater_link_accept(uv_stream_t *server, const char *secret, const char *instance, attempt_limit *guesses,
                                   const updater_link_handlers *handlers, void *data)
 {
     updater_link *link = link_new(server->loop, secret, handlers, data);
     if (!link)
         return NULL;
     link->is_server = true;
+    link->guesses = guesses;
     snprintf(link->own_instance, sizeof link->own_instance, "%s", instance);
     snprintf(link->reason, sizeof link->reason, "closed");
     if (uv_accept(server, (uv_stream_t *)&link->tcp) < 0) {
@@ -409,6 +432,14 @@ updater_link *updater_link_accept(uv_stream_t *server, const char *secret, const
     int len = sizeof peer;
     if (uv_tcp_getpeername(&link->tcp, (struct sockaddr *)&peer, &len) == 0)
         describe_address(&peer, link->address, sizeof link->address);
+    address_host(link->address, link->host, sizeof link->host);
+    if (guesses && attempt_limit_check(guesses, link->host, uv_now(link->loop)) > 0) {
+        /* No challenge, no work: closed before a hello could be tried. */
+        link->state = LINK_CLOSING;
+        snprintf(link->reason, sizeof link->reason, "too many failed handshakes from this address");
+        close_handles(link);
+        return link;
+    }
     start_session(link);
     return link;
 }

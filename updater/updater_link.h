@@ -8,6 +8,8 @@
 #ifndef PAYMENTS_UPDATER_LINK_H
 #define PAYMENTS_UPDATER_LINK_H
 
+#include "attempt_limit.h"
+
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,8 +24,11 @@ typedef struct updater_link_handlers {
 } updater_link_handlers;
 
 /* Accepts a pending connection of server and starts the handshake as the
- * server, naming itself instance. NULL when nothing was accepted. */
-updater_link *updater_link_accept(uv_stream_t *server, const char *secret, const char *instance,
+ * server, naming itself instance. NULL when nothing was accepted. With
+ * guesses, a client address that keeps failing the handshake is closed at
+ * once until its delay passes (attempt_limit.h); a handshake that succeeds
+ * clears its failures. */
+updater_link *updater_link_accept(uv_stream_t *server, const char *secret, const char *instance, attempt_limit *guesses,
                                   const updater_link_handlers *handlers, void *data);
 /* Resolves host, connects and authenticates as role/instance. NULL only when
  * out of memory; every later failure arrives through on_closed. */

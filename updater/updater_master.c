@@ -3,7 +3,8 @@
  * lock (a second request is refused with "already updating"), sends the
  * update to every connected slave, updates its own instance meanwhile, and
  * answers the requester once every instance has reported, its link was lost,
- * or PAYMENT_UPDATE_TIMEOUT_MS passed. */
+ * or PAYMENT_UPDATE_TIMEOUT_MS passed. A client address that keeps failing
+ * the handshake is closed at once until its delay passes (PAYMENT_GUESS_*). */
 #include "updater.h"
 
 #include "json_printable.h"
@@ -15,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_PEERS 256 /* slaves, clients and handshakes in progress */
+#define MAX_PEERS 256       /* slaves, clients and handshakes in progress */
+#define MAX_GUESS_KEYS 4096 /* client addresses whose failed handshakes are counted */
 
 typedef struct master_peer {
     updater_master *master;
@@ -31,6 +33,7 @@ struct updater_master {
     uv_timer_t deadline;
     master_peer *peers;
     int peer_count;
+    attempt_limit *guesses; /* failed handshakes per client address */
     /* the round in progress */
     bool updating;
     unsigned round;
@@ -318,7 +321,8 @@ static void on_connection(uv_stream_t *server, int status)
     if (!p)
         return;
     p->master = m;
-    p->link = updater_link_accept(server, m->app->config.secret, m->app->config.instance, &peer_handlers, p);
+    p->link =
+        updater_link_accept(server, m->app->config.secret, m->app->config.instance, m->guesses, &peer_handlers, p);
     if (!p->link) {
         free(p);
         return;
@@ -361,7 +365,9 @@ int updater_master_start(updater *u)
         return -1;
     m->app = u;
     m->server.data = m->deadline.data = m;
-    if (uv_tcp_init(u->loop, &m->server) < 0) {
+    m->guesses = attempt_limit_create(&u->config.guesses, MAX_GUESS_KEYS);
+    if (!m->guesses || uv_tcp_init(u->loop, &m->server) < 0) {
+        attempt_limit_destroy(m->guesses);
         free(m);
         return -1;
     }
@@ -392,6 +398,8 @@ void updater_master_stop(updater *u)
 
 void updater_master_free(updater *u)
 {
+    if (u->master)
+        attempt_limit_destroy(u->master->guesses);
     free(u->master);
     u->master = NULL;
 }

@@ -1,8 +1,10 @@
 /* payments-worker: one libuv loop serving HTTP, PostgreSQL and vendor calls.
- * Started by payments-master with the listening socket on PAYMENT_LISTEN_FD
- * and an IPC pipe on PAYMENT_IPC_FD (messages in common/ipc.h); it reports
- * ready, sends stats, and drains when asked (or on QUIT, or when the master
- * goes away). Run alone, it binds PAYMENT_API_HOST:PAYMENT_API_PORT itself. */
+ * Started by payments-master with the listening socket on PAYMENT_LISTEN_FD,
+ * the operators' on PAYMENT_ADMIN_LISTEN_FD and an IPC pipe on
+ * PAYMENT_IPC_FD (messages in common/ipc.h); it reports ready, sends stats,
+ * and drains when asked (or on QUIT, or when the master goes away). Run
+ * alone, it binds PAYMENT_API_HOST:PAYMENT_API_PORT and
+ * PAYMENT_ADMIN_HOST:PAYMENT_ADMIN_PORT itself. */
 #include "worker.h"
 
 #include "log.h"
@@ -20,6 +22,7 @@ typedef struct worker_process {
     uv_signal_t sig_quit, sig_term, sig_int, sig_usr1, sig_hup;
     uv_timer_t stats_timer;
     uv_timer_t drain_timer; /* bounds the wait for work in flight */
+    unsigned http_draining; /* HTTP servers (API, operators) not drained yet */
     bool http_drained;      /* no connection left, every exchange answered */
     bool shutting_down;
 } worker_process;
@@ -82,6 +85,9 @@ static void shut_down(worker_process *p)
     }
     vendor_context_close(w->vendors);
     http_server_close(w->http, NULL, NULL);
+    if (w->operators_http)
+        http_server_close(w->operators_http, NULL, NULL);
+    w->operators_http = NULL;
     pg_pool_shut_down(w->db);
     http_client_close(w->client, NULL, NULL);
     if (w->ipc)
@@ -121,10 +127,13 @@ static void on_work_idle(worker *w)
     finish_drain_when_idle((worker_process *)w);
 }
 
+/* Once for each server, the API's and the operators'. */
 static void on_drained(http_server *s, void *data)
 {
     (void)s;
     worker_process *p = data;
+    if (p->http_draining > 0 && --p->http_draining > 0)
+        return;
     p->http_drained = true;
     finish_drain_when_idle(p);
 }
@@ -152,7 +161,10 @@ static void start_drain(worker_process *p, const char *why)
     w->work_idle = on_work_idle;
     if (uv_timer_start(&p->drain_timer, on_drain_timeout, w->config.drain_timeout_ms, 0) < 0)
         log_error("drain: cannot start the drain timer: the drain waits for its work unbounded");
+    p->http_draining = w->operators_http ? 2 : 1;
     http_server_drain(w->http, on_drained, p);
+    if (w->operators_http)
+        http_server_drain(w->operators_http, on_drained, p);
 }
 
 static void send_stats(uv_timer_t *timer)
@@ -275,7 +287,9 @@ static int open_http(worker *w)
         .drain_timeout_ms = w->config.drain_timeout_ms,
     };
     w->http = http_server_create(w->loop, &limits, on_request, w);
-    return w->http ? open_listener(w) : -1;
+    if (!w->http || open_listener(w) < 0)
+        return -1;
+    return operators_listener_open(w, &limits, env_fd("PAYMENT_ADMIN_LISTEN_FD"), env_fd("PAYMENT_LISTEN_FD") >= 0);
 }
 
 /* What the payment routes need: vendor credentials and calls, the key rings
@@ -323,6 +337,7 @@ static void close_payments(worker *w)
     seal_ring_clear(&w->reservation_seal);
     password_secret_clear(&w->password);
     crypto_cbc_key_clear(&w->connection_key);
+    guess_guard_close(w);
 }
 
 static int start_worker(worker_process *p)
@@ -334,7 +349,8 @@ static int start_worker(worker_process *p)
         return -1;
     }
     w->client = http_client_create(w->loop);
-    if (!w->client || open_payments(w) < 0 || open_database(w) < 0 || open_http(w) < 0 || open_ipc(p) < 0)
+    if (!w->client || guess_guard_open(w) < 0 || open_payments(w) < 0 || open_database(w) < 0 || open_http(w) < 0 ||
+        open_ipc(p) < 0)
         return -1;
     w->outbox = webhook_outbox_create(w->loop, w->db, &w->connection_key, &w->history_seal, &w->config);
     if (!w->outbox)

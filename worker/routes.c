@@ -1,5 +1,6 @@
-/* The worker's route table: one line per route. Order matters only where a
- * literal segment and a parameter could both match (literal first). */
+/* The worker's route tables, one line per route: the public API's, and the
+ * operators' (served on the operators' listener only). Order matters only
+ * where a literal segment and a parameter could both match (literal first). */
 #include "worker.h"
 
 const http_route worker_routes[] = {
@@ -12,14 +13,20 @@ const http_route worker_routes[] = {
     {"POST", "/payments/reservations", reservations_create},
     {"PATCH", "/payments/reservations/get", reservations_get},
     {"PATCH", "/payments/reservations/:id", reservations_at},
-    {"POST", "/payments/webhooks/iamport", webhooks_receive_iamport},
-    {"POST", "/payments/webhooks/toss", webhooks_receive_toss},
+    {"POST", "/payments/webhooks/iamport", webhook_rate_iamport},
+    {"POST", "/payments/webhooks/toss", webhook_rate_toss},
     {"POST", "/payments/internal/webhook", test_receiver_keep},
     {"GET", "/payments/internal/webhook", test_receiver_list},
-    {"POST", "/payments/internal/webhooks/retry", webhooks_retry_failed},
-    {"GET", "/payments/internal/operations", operations_list},
     {"GET", "/monitors/performance", monitors_performance},
     {"GET", "/monitors/system", monitors_system},
 };
 
 const size_t worker_route_count = sizeof worker_routes / sizeof worker_routes[0];
+
+const http_route worker_operator_routes[] = {
+    {"GET", "/monitors/health", monitors_health},
+    {"POST", "/payments/internal/webhooks/retry", webhooks_retry_failed},
+    {"GET", "/payments/internal/operations", operations_list},
+};
+
+const size_t worker_operator_route_count = sizeof worker_operator_routes / sizeof worker_operator_routes[0];

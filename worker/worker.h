@@ -3,6 +3,7 @@
 #ifndef PAYMENTS_WORKER_H
 #define PAYMENTS_WORKER_H
 
+#include "attempt_limit.h"
 #include "config.h"
 #include "crypto.h"
 #include "http_client.h"
@@ -11,8 +12,10 @@
 #include "ipc.h"
 #include "password.h"
 #include "pg_pool.h"
+#include "rate_limit.h"
 #include "seal.h"
 #include "vendors/vendor.h"
+#include "webhooks/shared_fetch.h"
 
 #include <stdbool.h>
 #include <uv.h>
@@ -21,6 +24,7 @@ typedef struct worker {
     cfg config;
     uv_loop_t *loop;
     http_server *http;
+    http_server *operators_http; /* the operators' listener; NULL when none */
     pg_pool *db;
     http_client *client;
     ipc_channel *ipc; /* NULL when run without a master */
@@ -45,6 +49,16 @@ typedef struct worker {
     char system_uid[40]; /* random per process start */
     char started_at[32]; /* ISO-8601 */
     char *cluster_json;  /* the master's latest figures of every process, or NULL */
+    /* No unlimited guessing (guess_guard.c): failed record passwords per
+     * client address and per record, failed system passwords per client
+     * address; and the vendor webhook routes' rate per client address. */
+    attempt_limit *record_guesses_by_address;
+    attempt_limit *record_guesses_by_record;
+    attempt_limit *system_guesses_by_address;
+    rate_limit *webhook_rate;
+    /* Vendor fetches of the payments that vendor webhooks name, shared by
+     * concurrent webhooks for one payment (webhooks/shared_fetch.h). */
+    shared_fetch_table shared_fetches;
 } worker;
 
 /* work.c: one piece of work starts or ends. Every begin has exactly one end;
@@ -57,9 +71,25 @@ void worker_work_end(worker *w);
 int worker_work_init(worker *w);
 void worker_work_close(worker *w);
 
-/* The route table (routes.c). */
+/* The route tables (routes.c): the public API's and the operators'. */
 extern const http_route worker_routes[];
 extern const size_t worker_route_count;
+extern const http_route worker_operator_routes[];
+extern const size_t worker_operator_route_count;
+
+/* operators_listener.c: serves worker_operator_routes on fd, the inherited
+ * operators' socket (PAYMENT_ADMIN_LISTEN_FD) or, run alone (fd < 0 and not
+ * under_master), binds PAYMENT_ADMIN_HOST:PAYMENT_ADMIN_PORT. */
+int operators_listener_open(worker *w, const http_limits *limits, int fd, bool under_master);
+
+/* guess_guard.c: the worker's limiters, made from the configuration. */
+int guess_guard_open(worker *w);
+void guess_guard_close(worker *w);
+
+/* api/webhook_rate.c: the vendor webhook routes behind a rate per client
+ * address (429 with Retry-After past it). */
+void webhook_rate_iamport(http_exchange *ex, const http_route_params *params, void *context);
+void webhook_rate_toss(http_exchange *ex, const http_route_params *params, void *context);
 
 /* monitors.c */
 void monitors_health(http_exchange *ex, const http_route_params *params, void *context);

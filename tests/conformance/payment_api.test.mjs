@@ -321,13 +321,15 @@ describe("payment API", () => {
         assert.equal(response.json.error, "Bad Request");
         assert.match(response.json.message, pattern);
       };
-      await expect400("%%% not base64 %%%", /base64/);
-      await expect400(encrypt("{\"schema\": ", key, iv), /not valid JSON/);
-      await expect400(encrypt("[1, 2, 3]", key, iv), /JSON object/);
+      // One message for every cause, so that none serves as a padding oracle
+      // (conformance/body_oracle.test.mjs tries thousands).
+      const unreadable = /^request body cannot be read with the connection key$/;
+      await expect400("%%% not base64 %%%", unreadable);
+      await expect400(encrypt("{\"schema\": ", key, iv), unreadable);
+      await expect400(encrypt("[1, 2, 3]", key, iv), unreadable);
       const otherKey = "another-key-0123456789abcdef0123";
-      await expect400(encrypt(JSON.stringify({ ...newSource(), password: "x" }), otherKey, iv),
-        /decrypted|not valid JSON/);
-      await expect400("", /empty/);
+      await expect400(encrypt(JSON.stringify({ ...newSource(), password: "x" }), otherKey, iv), unreadable);
+      await expect400("", unreadable);
     });
 
     test("vendor down is 502 and stores nothing", async () => {

@@ -350,7 +350,11 @@ describe("webhooks", () => {
     assert.doesNotMatch(server.process.log(), new RegExp(WEBHOOK_SECRET));
 
     const retry = (headers, query = `?history_id=${history.id}`) =>
-      request(server.url(`/payments/internal/webhooks/retry${query}`), { method: "POST", headers });
+      request(server.adminUrl(`/payments/internal/webhooks/retry${query}`), { method: "POST", headers });
+    // An operators' route: on the public API port it does not exist.
+    const onApiPort = await request(server.url(`/payments/internal/webhooks/retry`),
+      { method: "POST", headers: { Authorization: `Bearer ${SYSTEM_PASSWORD}` } });
+    assert.equal(onApiPort.status, 404);
     assert.equal((await retry({})).status, 401);
     assert.equal((await retry({ Authorization: "Bearer wrong" })).status, 403);
     assert.equal((await retry({ Authorization: `Bearer ${SYSTEM_PASSWORD}` }, "?history_id=x")).status, 400);

@@ -232,7 +232,8 @@ test("a worker binary that cannot be started stops start-up cleanly", async () =
 test("USR2 upgrade under keep-alive load: a new master and new workers, zero failed requests", async () => {
   const server = await startServer({ workers: 2 });
   const oldPids = await server.readyPids();
-  const load = loadLoop(server.url("/monitors/health"));
+  // The operators' listener is inherited like the API's: same port, no failure.
+  const load = loadLoop([server.url("/monitors/health"), server.adminUrl("/monitors/health")]);
   let successor;
   try {
     await sleep(300);
@@ -247,6 +248,7 @@ test("USR2 upgrade under keep-alive load: a new master and new workers, zero fai
     assert.notEqual(successor, server.process.pid);
     assert.equal(fs.readFileSync(server.env.PAYMENT_PID_FILE, "utf8").trim(), String(successor));
     assert.equal(status.workers.filter((w) => oldPids.includes(w.pid)).length, 0);
+    assert.equal(status.master.operators_port, server.adminPort, "the operators' socket is inherited");
     await sleep(300);
     const { ok, failures } = await load.stop();
     assert.deepEqual(failures, []);

@@ -203,11 +203,14 @@ describe("operations that move money", () => {
     });
 
     test("operators list operations by state, with the system password only", async () => {
-      const res = await fetch(server.url("/payments/internal/operations?state=pending"));
+      const res = await fetch(server.adminUrl("/payments/internal/operations?state=pending"));
       assert.equal(res.status, 401);
-      const wrong = await fetch(server.url("/payments/internal/operations"), { headers: { Authorization: "Bearer no" } });
+      const wrong = await fetch(server.adminUrl("/payments/internal/operations"), { headers: { Authorization: "Bearer no" } });
       assert.equal(wrong.status, 403);
-      const bad = await fetch(server.url("/payments/internal/operations?state=lost"),
+      const onApiPort = await fetch(server.url("/payments/internal/operations"),
+        { headers: { Authorization: `Bearer ${server.env.PAYMENT_SYSTEM_PASSWORD}` } });
+      assert.equal(onApiPort.status, 404, "an operators' route is not on the public API port");
+      const bad = await fetch(server.adminUrl("/payments/internal/operations?state=lost"),
         { headers: { Authorization: `Bearer ${server.env.PAYMENT_SYSTEM_PASSWORD}` } });
       assert.equal(bad.status, 400);
       for (const op of await listOperations(server, "succeeded")) {

@@ -1,5 +1,6 @@
 // Helpers of the money-safety tests: our server's operations as an operator
-// sees them (GET /payments/internal/operations), the notifications our test
+// sees them (GET /payments/internal/operations, on the operators' listener),
+// the notifications our test
 // receiver kept for a history, and the serving worker's pid.
 import assert from "node:assert/strict";
 
@@ -8,7 +9,7 @@ import { decryptBody, request } from "./server.mjs";
 /** The operations of server in state (all when omitted), newest first. */
 export async function listOperations(server, state) {
   const query = state ? `?state=${state}` : "";
-  const res = await request(server.url(`/payments/internal/operations${query}`), {
+  const res = await request(server.adminUrl(`/payments/internal/operations${query}`), {
     headers: { Authorization: `Bearer ${server.env.PAYMENT_SYSTEM_PASSWORD}` },
   });
   assert.equal(res.status, 200, res.body);

@@ -20,6 +20,9 @@ export function baseEnv() {
     PAYMENT_RESERVATION_ENCRYPTION_IV: "resv-iv-01234567",
     PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY: "canc-key-0123456789abcdef0123456",
     PAYMENT_CANCEL_HISTORY_ENCRYPTION_IV: "canc-iv-01234567",
+    // Any free port: the master binds it once and tells it in its status
+    // (master.operators_port), so servers started side by side never collide.
+    PAYMENT_ADMIN_PORT: "0",
   };
 }
 
@@ -68,6 +71,8 @@ export async function startServer({ workers = 2, env = {}, schema, binaryPath } 
       return s.workers.filter((w) => w.state === "ready").map((w) => w.pid).sort();
     },
     url: (p) => `http://127.0.0.1:${port}${p}`,
+    /** The operators' listener (operators' routes), known once the master is up. */
+    adminUrl: (p) => `http://127.0.0.1:${server.adminPort}${p}`,
     stop: (signal = "SIGTERM") => proc.stop(signal),
   };
   try {
@@ -75,6 +80,7 @@ export async function startServer({ workers = 2, env = {}, schema, binaryPath } 
       if (proc.child.exitCode !== null) throw new Error(`master exited early:\n${proc.log()}`);
       try { return (await server.readyPids()).length === workers; } catch { return false; }
     }, 20000, "workers ready");
+    server.adminPort = (await server.status()).master.operators_port;
   } catch (e) {
     await proc.stop("SIGKILL");
     throw new Error(`${e.message}\n${proc.log()}`);

@@ -239,3 +239,91 @@ UNIT_CASE(base64, NULL)
     CHECK_STR((const char *)data, "foo");
     free(data);
 }
+
+/* Decrypting without the padding check gives every block, padding included,
+ * and the padding check then finds the text's length. */
+UNIT_CASE(unpadded_decrypt, NULL)
+{
+    for (size_t i = 0; i < sizeof known_vectors / sizeof known_vectors[0]; i++) {
+        const known_vector *v = &known_vectors[i];
+        crypto_cbc_key k;
+        crypto_cbc_key_init(&k, v->key, IV);
+        size_t cipher_len = 0;
+        unsigned char *cipher = crypto_base64_decode(v->cipher_base64, strlen(v->cipher_base64), &cipher_len);
+        unsigned char *plain = cipher ? crypto_cbc_decrypt_unpadded(&k, cipher, cipher_len) : NULL;
+        if (!CHECK(plain != NULL)) {
+            free(cipher);
+            continue;
+        }
+        size_t text_len = strlen(v->plain), padding = cipher_len - text_len;
+        CHECK(padding >= 1 && padding <= 16 && memcmp(plain, v->plain, text_len) == 0);
+        bool padding_ok = true;
+        for (size_t j = text_len; j < cipher_len; j++)
+            padding_ok &= plain[j] == padding;
+        CHECK(padding_ok && plain[cipher_len] == '\0');
+        bool valid = false;
+        CHECK(crypto_pkcs7_unpadded_length(plain, cipher_len, &valid) == text_len && valid);
+        free(plain);
+        /* Only whole blocks decrypt. */
+        CHECK(crypto_cbc_decrypt_unpadded(&k, cipher, cipher_len - 1) == NULL);
+        CHECK(crypto_cbc_decrypt_unpadded(&k, cipher, 0) == NULL);
+        free(cipher);
+    }
+}
+
+/* The padding check as OpenSSL and Node make it, written plainly with
+ * branches, to compare the branch-free one with. */
+static size_t plain_unpadded_length(const unsigned char *block, size_t len, bool *valid)
+{
+    size_t padding = block[len - 1];
+    *valid = padding >= 1 && padding <= 16;
+    for (size_t i = 1; *valid && i <= padding; i++)
+        *valid = block[len - i] == padding;
+    return *valid ? len - padding : len;
+}
+
+static void check_unpadded_length(const unsigned char *plain, size_t len)
+{
+    bool expected_valid = false, valid = !expected_valid;
+    size_t expected = plain_unpadded_length(plain, len, &expected_valid);
+    size_t actual = crypto_pkcs7_unpadded_length(plain, len, &valid);
+    CHECK(actual == expected && valid == expected_valid);
+}
+
+UNIT_CASE(pkcs7_unpadded_length, NULL)
+{
+    unsigned char plain[48];
+    bool valid = true;
+    /* Each valid padding, over two and three blocks. */
+    for (size_t padding = 1; padding <= 16; padding++) {
+        memset(plain, 'x', sizeof plain);
+        memset(plain + sizeof plain - padding, (int)padding, padding);
+        CHECK(crypto_pkcs7_unpadded_length(plain, sizeof plain, &valid) == sizeof plain - padding && valid);
+        CHECK(crypto_pkcs7_unpadded_length(plain + 16, 32, &valid) == 32 - padding && valid);
+        /* Any one byte of it changed breaks it; the length is then all of it. */
+        for (size_t at = 1; at <= padding; at++) {
+            plain[sizeof plain - at] ^= 0x40;
+            CHECK(crypto_pkcs7_unpadded_length(plain, sizeof plain, &valid) == sizeof plain && !valid);
+            plain[sizeof plain - at] ^= 0x40;
+        }
+    }
+    /* A last byte of 0, or above the block size. */
+    memset(plain, 0, sizeof plain);
+    CHECK(crypto_pkcs7_unpadded_length(plain, sizeof plain, &valid) == sizeof plain && !valid);
+    memset(plain, 17, sizeof plain);
+    CHECK(crypto_pkcs7_unpadded_length(plain, sizeof plain, &valid) == sizeof plain && !valid);
+    /* Not whole blocks. */
+    CHECK(crypto_pkcs7_unpadded_length(plain, 15, &valid) == 15 && !valid);
+    CHECK(crypto_pkcs7_unpadded_length(plain, 0, &valid) == 0 && !valid);
+    /* Every last byte over blocks whose tail repeats it a varying number of
+     * times, against the plain check. */
+    for (unsigned last = 0; last < 256; last++) {
+        for (size_t repeats = 0; repeats <= 16; repeats++) {
+            for (size_t i = 0; i < 16; i++)
+                plain[i] = (unsigned char)(i * 37 + last);
+            memset(plain + 16 - repeats, (int)last, repeats);
+            plain[15] = (unsigned char)last;
+            check_unpadded_length(plain, 16);
+        }
+    }
+}

@@ -211,3 +211,47 @@ UNIT_CASE(config_from_file, &clean_environment)
     CHECK(strstr(err, path) != NULL);
     unsetenv("PAYMENT_ENV_FILE");
 }
+
+/* The limits on guessing and on webhook rates, and the operators' listener:
+ * defaults, and refusals that name the variable. */
+UNIT_CASE(limit_settings, &clean_environment)
+{
+    set_required();
+    cfg c;
+    char err[256] = "";
+    if (!CHECK(cfg_load(&c, err, sizeof err) == 0))
+        return;
+    CHECK(c.guess_free == 5 && c.guess_delay_ms == 1000 && c.guess_delay_max_ms == 15 * 60 * 1000);
+    CHECK(c.webhook_rate == 20 && c.webhook_burst == 200);
+    CHECK_STR(c.admin_host, "127.0.0.1");
+    CHECK(c.admin_port == 37822);
+    cfg_free(&c);
+    expect_rejected("PAYMENT_GUESS_FREE", "-1");
+    expect_rejected("PAYMENT_GUESS_DELAY", "soon");
+    expect_rejected("PAYMENT_WEBHOOK_RATE", "0");
+    expect_rejected("PAYMENT_ADMIN_PORT", "37821"); /* the API's */
+    expect_rejected("PAYMENT_ADMIN_PORT", "37820"); /* the updater's */
+    setenv("PAYMENT_GUESS_DELAY", "10m", 1);
+    expect_rejected("PAYMENT_GUESS_DELAY_MAX", "1m");
+    unsetenv("PAYMENT_GUESS_DELAY");
+}
+
+/* PAYMENT_WEBHOOK_ALLOW_HOSTS: read into a list; a malformed entry stops
+ * start-up naming the variable. */
+UNIT_CASE(webhook_allow_hosts, &clean_environment)
+{
+    set_required();
+    setenv("PAYMENT_WEBHOOK_ALLOW_HOSTS", "hooks.internal, 10.0.0.0/8", 1);
+    cfg c;
+    char err[256] = "";
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK(c.webhook_allow_hosts.count == 2);
+    CHECK(host_allow_list_has_host(&c.webhook_allow_hosts, "hooks.internal"));
+    CHECK(host_allow_list_has_host(&c.webhook_allow_hosts, "10.1.2.3"));
+    cfg_free(&c);
+    expect_rejected("PAYMENT_WEBHOOK_ALLOW_HOSTS", "hooks.internal, 10.0.0.0/40");
+    unsetenv("PAYMENT_WEBHOOK_ALLOW_HOSTS");
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK(c.webhook_allow_hosts.count == 0);
+    cfg_free(&c);
+}

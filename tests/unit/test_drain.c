@@ -2,11 +2,12 @@
  * drain waits for an exchange whose client left until the handler answers it
  * (bounded by drain_timeout_ms), and a database pool or vendor context closed
  * under work still running answers that work with an error, never freed or
- * NULL memory (ASan checks the rest). */
+ * NULL memory (ASan checks the rest), once to each waiter of a shared fetch. */
 #include "harness.h"
 #include "http_client.h"
 #include "http_server.h"
 #include "pg_pool.h"
+#include "shared_fetch.h"
 #include "unit.h"
 #include "vendor.h"
 
@@ -160,17 +161,27 @@ static void on_payment(vendor_payment *payment, const app_error *err, void *data
     vendor_payment_free(payment);
 }
 
+/* A vendor context on loop as a stopping worker leaves it: closed, its
+ * client closing. NULL when it cannot be made. */
+static vendor_context *closed_vendor_context(uv_loop_t *loop)
+{
+    if (!CHECK(uv_loop_init(loop) == 0))
+        return NULL;
+    http_client *client = http_client_create(loop);
+    vendor_context *ctx = client ? vendor_context_create(loop, client, 1000) : NULL;
+    if (!CHECK(ctx != NULL))
+        return NULL;
+    vendor_context_close(ctx);
+    http_client_close(client, NULL, NULL);
+    return ctx;
+}
+
 UNIT_CASE(vendor_context_closed_answers_502_without_the_client, NULL)
 {
     uv_loop_t loop;
-    if (!CHECK(uv_loop_init(&loop) == 0))
+    vendor_context *ctx = closed_vendor_context(&loop);
+    if (!ctx)
         return;
-    http_client *client = http_client_create(&loop);
-    vendor_context *ctx = client ? vendor_context_create(&loop, client, 1000) : NULL;
-    if (!CHECK(ctx != NULL))
-        return;
-    vendor_context_close(ctx);
-    http_client_close(client, NULL, NULL);
     uv_run(&loop, UV_RUN_DEFAULT);
     /* A call after the close, as a password check finishing late makes. */
     vendor_store store = {"closed", "http://127.0.0.1:9", "key", "secret"};
@@ -180,6 +191,42 @@ UNIT_CASE(vendor_context_closed_answers_502_without_the_client, NULL)
     uv_run(&loop, UV_RUN_DEFAULT);
     CHECK(late.calls == 1);
     CHECK(late.status == 502);
+    vendor_context_destroy(ctx);
+    CHECK(uv_loop_close(&loop) == 0);
+}
+
+typedef struct shared_answer {
+    int calls;
+    int status;
+} shared_answer;
+
+static void on_shared_payment(const vendor_payment *payment, const app_error *err, void *data)
+{
+    (void)payment;
+    shared_answer *a = data;
+    a->calls++;
+    a->status = err ? err->status : 200;
+}
+
+/* Vendor webhooks for one payment share its fetches: on a closed context
+ * both the fetch out and the one waiting for it answer each waiter once. */
+UNIT_CASE(shared_fetches_on_a_closed_context_answer_every_waiter_once, NULL)
+{
+    uv_loop_t loop;
+    vendor_context *ctx = closed_vendor_context(&loop);
+    if (!ctx)
+        return;
+    vendor_store store = {"closed", "http://127.0.0.1:9", "key", "secret"};
+    shared_fetch_table table = {0};
+    shared_answer answers[4] = {{0}};
+    for (int i = 0; i < 4; i++)
+        shared_fetch_join(&table, ctx, vendor_find("iamport"), &store, "imp_1", on_shared_payment, &answers[i]);
+    for (int i = 0; i < 4; i++)
+        CHECK(answers[i].calls == 0);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    for (int i = 0; i < 4; i++)
+        CHECK(answers[i].calls == 1 && answers[i].status == 502);
+    CHECK(table.fetches == NULL);
     vendor_context_destroy(ctx);
     CHECK(uv_loop_close(&loop) == 0);
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -252,6 +253,7 @@ typedef struct test_call {
     int calls;
     long status;
     bool timed_out;
+    bool address_refused;
     bool has_error;
     char error[256];
     char body[1024];
@@ -280,6 +282,7 @@ static void record_response(test_call *call, const http_client_response *res)
     call->calls++;
     call->status = res->status;
     call->timed_out = res->timed_out;
+    call->address_refused = res->address_refused;
     call->has_error = res->error != NULL;
     snprintf(call->error, sizeof call->error, "%s", res->error ? res->error : "");
     call->body_len = res->body_len;
@@ -450,6 +453,61 @@ UNIT_CASE(connection_refused, &loop_fixture)
     CHECK(s.calls[0].has_error && s.calls[0].error[0] != '\0');
     CHECK(!s.calls[0].timed_out);
     CHECK_STR(s.calls[0].body, "");
+}
+
+/* What an address filter saw, and what it answers. */
+typedef struct filter_probe {
+    bool allow;
+    int asked;
+    char address[64];
+    int port;
+} filter_probe;
+
+static bool probe_filter(const struct sockaddr *address, void *data)
+{
+    filter_probe *probe = data;
+    probe->asked++;
+    if (address->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)address;
+        inet_ntop(AF_INET, &in->sin_addr, probe->address, sizeof probe->address);
+        probe->port = ntohs(in->sin_port);
+    }
+    return probe->allow;
+}
+
+static void run_filtered(scenario *s, filter_probe *probe)
+{
+    scenario_start(s, &loop, 1);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/echo", s->server.port);
+    http_client_request req = {
+        .method = "GET", .url = url, .address_filter = probe_filter, .address_filter_data = probe};
+    CHECK(http_client_send(s->client, &req, on_response, &s->calls[0]) == 0);
+    scenario_run(s);
+    CHECK(s->calls[0].calls == 1);
+    CHECK(probe->asked >= 1);
+    CHECK_STR(probe->address, "127.0.0.1");
+    CHECK(probe->port == s->server.port);
+}
+
+UNIT_CASE(address_filter_refuses, &loop_fixture)
+{
+    scenario s;
+    filter_probe probe = {.allow = false};
+    run_filtered(&s, &probe);
+    CHECK(s.calls[0].status == 0 && s.calls[0].has_error);
+    CHECK(s.calls[0].address_refused);
+    CHECK(strstr(s.calls[0].error, "refused to connect to 127.0.0.1") != NULL);
+    CHECK(s.server.accepted == 0); /* refused before connecting */
+}
+
+UNIT_CASE(address_filter_allows, &loop_fixture)
+{
+    scenario s;
+    filter_probe probe = {.allow = true};
+    run_filtered(&s, &probe);
+    CHECK(s.calls[0].status == 200 && !s.calls[0].has_error && !s.calls[0].address_refused);
+    CHECK_STR(s.calls[0].body, "method=GET body= header=");
 }
 
 UNIT_CASE(body_limit, &loop_fixture)

@@ -16,8 +16,10 @@
 #define API_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
 /* The request body decrypted and parsed into a JSON object, owned by the
- * caller; NULL with a 400 in err that says which step failed (empty, not
- * base64, not decryptable with our key, not JSON, not an object). */
+ * caller; NULL with a 400 in err. Every way a body can fail (empty, not
+ * base64, not whole blocks, bad padding, not UTF-8, not JSON, a key twice,
+ * not an object) gets the same message, so that the answer cannot serve as
+ * a padding oracle. */
 json_t *api_body_read(const crypto_cbc_key *key, const http_request *request, app_error *err);
 
 /* The content type of every encrypted answer. */

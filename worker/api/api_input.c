@@ -154,6 +154,11 @@ static bool is_http_url(const char *text)
     return true;
 }
 
+bool api_input_refuse(const api_input *in, const char *name, const char *what)
+{
+    return fail(in, name, what);
+}
+
 bool api_input_url(const api_input *in, const char *name, const char **out)
 {
     const char *text;

@@ -34,6 +34,9 @@ bool api_input_enum(const api_input *in, const char *name, const char *const *ch
 bool api_input_uuid(const api_input *in, const char *name, const char **out);
 /* An absolute http or https URL. */
 bool api_input_url(const api_input *in, const char *name, const char **out);
+/* Fails member name with "<path> <what>" (a 400), for a check of its own
+ * made after the member was read; returns false. */
+bool api_input_refuse(const api_input *in, const char *name, const char *what);
 /* A number within [min, max]. */
 bool api_input_number(const api_input *in, const char *name, double min, double max, double *out);
 

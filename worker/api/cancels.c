@@ -182,7 +182,7 @@ static void on_history(history_record *record, const app_error *err, void *data)
 static void start_cancel(api_request *api)
 {
     cancel_request *r = (cancel_request *)api;
-    history_access_by_source(r->api.app, &r->source, r->password, on_history, r);
+    history_access_by_source(r->api.app, r->api.ex, &r->source, r->password, on_history, r);
 }
 
 static bool read_account(const api_input *in, cancel_request *r)

@@ -315,9 +315,10 @@ static void start_create(api_request *api)
 static bool read_create_input(api_request *api, const api_input *in)
 {
     history_request *r = (history_request *)api;
+    webhook_destination_policy destinations = webhook_destination_policy_of(&api->app->config);
     return payment_input_vendor(in, &r->vendor) && payment_input_source(in, &r->source) &&
            api_input_number(in, "price", 0, PAYMENT_PRICE_MAX, &r->price) && payment_input_password(in, &r->password) &&
-           api_input_url(in, "webhook_url", &r->webhook_url) &&
+           payment_input_webhook_url(in, &destinations, &r->webhook_url) &&
            (r->store = payment_input_store(api->app->stores, &r->vendor, in->err));
 }
 
@@ -336,7 +337,7 @@ void histories_get(http_exchange *ex, const http_route_params *params, void *con
     (void)params;
     history_request *r = request_new(ex, context);
     if (r && api_lookup_read(&r->api, NULL, &r->lookup))
-        history_access_by_source(r->api.app, &r->lookup.source, r->lookup.password, on_history, r);
+        history_access_by_source(r->api.app, r->api.ex, &r->lookup.source, r->lookup.password, on_history, r);
 }
 
 void histories_at(http_exchange *ex, const http_route_params *params, void *context)
@@ -344,5 +345,5 @@ void histories_at(http_exchange *ex, const http_route_params *params, void *cont
     const char *id = api_lookup_path_id(ex, params);
     history_request *r = id ? request_new(ex, context) : NULL;
     if (r && api_lookup_read(&r->api, id, &r->lookup))
-        history_access_by_id(r->api.app, r->lookup.id, r->lookup.password, on_history, r);
+        history_access_by_id(r->api.app, r->api.ex, r->lookup.id, r->lookup.password, on_history, r);
 }

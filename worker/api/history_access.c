@@ -8,6 +8,7 @@
 
 typedef struct history_access {
     worker *app;
+    http_exchange *ex;
     const char *password;
     history_record *record;
     history_record_cb cb;
@@ -42,11 +43,12 @@ static void on_found(history_record *record, const app_error *err, void *data)
         return;
     }
     access->record = record;
-    record_password check = {record->id, record->password_hash, access->password, history_store_upgrade_password};
+    record_password check = {access->ex, record->id, record->password_hash, access->password,
+                             history_store_upgrade_password};
     record_password_check(access->app, &check, on_checked, access);
 }
 
-static history_access *access_new(worker *w, const char *password, history_record_cb cb, void *data)
+static history_access *access_new(worker *w, http_exchange *ex, const char *password, history_record_cb cb, void *data)
 {
     history_access *access = calloc(1, sizeof *access);
     if (!access) {
@@ -56,23 +58,25 @@ static history_access *access_new(worker *w, const char *password, history_recor
         return NULL;
     }
     access->app = w;
+    access->ex = ex;
     access->password = password;
     access->cb = cb;
     access->data = data;
     return access;
 }
 
-void history_access_by_id(worker *w, const char *id, const char *password, history_record_cb cb, void *data)
+void history_access_by_id(worker *w, http_exchange *ex, const char *id, const char *password, history_record_cb cb,
+                          void *data)
 {
-    history_access *access = access_new(w, password, cb, data);
+    history_access *access = access_new(w, ex, password, cb, data);
     if (access)
         history_store_find_by_id(w->db, id, on_found, access);
 }
 
-void history_access_by_source(worker *w, const payment_source_input *source, const char *password, history_record_cb cb,
-                              void *data)
+void history_access_by_source(worker *w, http_exchange *ex, const payment_source_input *source, const char *password,
+                              history_record_cb cb, void *data)
 {
-    history_access *access = access_new(w, password, cb, data);
+    history_access *access = access_new(w, ex, password, cb, data);
     if (access)
         history_store_find_by_source(w->db, source, on_found, access);
 }

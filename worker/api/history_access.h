@@ -9,9 +9,11 @@
 #include "worker.h"
 
 /* record is the callback's to free; NULL with err on failure. password must
- * stay valid until cb runs. */
-void history_access_by_id(worker *w, const char *id, const char *password, history_record_cb cb, void *data);
-void history_access_by_source(worker *w, const payment_source_input *source, const char *password, history_record_cb cb,
-                              void *data);
+ * stay valid until cb runs; ex is the request (its client is limited in its
+ * guesses, record_password.h). */
+void history_access_by_id(worker *w, http_exchange *ex, const char *id, const char *password, history_record_cb cb,
+                          void *data);
+void history_access_by_source(worker *w, http_exchange *ex, const payment_source_input *source, const char *password,
+                              history_record_cb cb, void *data);
 
 #endif

@@ -130,7 +130,8 @@ static void answer_operation(api_request *request, idempotency_claim *claim)
         api_request_fail(request, &err);
         return;
     }
-    history_access_by_id(request->app, claim->operation_history, claim->password, on_operation_history, request);
+    history_access_by_id(request->app, request->ex, claim->operation_history, claim->password, on_operation_history,
+                         request);
 }
 
 /* The key is ours: with the operation a first request left, if any. */
@@ -202,10 +203,12 @@ void idempotency_begin(api_request *request, const payment_source_input *source,
 
 /* 2xx and 4xx are the request's outcome; a 5xx says it could not finish,
  * so its retry must run rather than read the failure back; a 409 says
- * something else was running, which a retry must see end. */
+ * something else was running, which a retry must see end; a 429 says a
+ * limit held it back until a time that a retry must reach. */
 static bool answer_is_kept(const idempotency_answer *answer)
 {
-    return answer->body && answer->status >= 200 && answer->status < 500 && answer->status != 409;
+    return answer->body && answer->status >= 200 && answer->status < 500 && answer->status != 409 &&
+           answer->status != 429;
 }
 
 static void on_finished(const app_error *err, void *data)

@@ -30,6 +30,14 @@ bool payment_input_password(const api_input *in, const char **out)
     return api_input_string(in, "password", PAYMENT_PASSWORD_MAX, out);
 }
 
+bool payment_input_webhook_url(const api_input *in, const webhook_destination_policy *policy, const char **out)
+{
+    if (!api_input_url(in, "webhook_url", out))
+        return false;
+    const char *refusal = webhook_destination_refusal(policy, *out, NULL);
+    return refusal ? api_input_refuse(in, "webhook_url", refusal) : true;
+}
+
 const vendor_store *payment_input_store(const vendor_stores *stores, const payment_vendor_input *vendor, app_error *err)
 {
     if (!vendor_find(vendor->code)) {

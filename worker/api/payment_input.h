@@ -6,6 +6,7 @@
 
 #include "api_input.h"
 #include "vendors/vendor.h"
+#include "webhooks/webhook_destination.h"
 
 /* Longest vendor uid we accept: what vendor_payment.uid holds. */
 #define PAYMENT_UID_MAX (sizeof(((vendor_payment *)0)->uid) - 1)
@@ -32,6 +33,8 @@ bool payment_input_vendor(const api_input *in, payment_vendor_input *out);
 bool payment_input_source_fields(const api_input *in, payment_source_input *out);
 bool payment_input_source(const api_input *in, payment_source_input *out);
 bool payment_input_password(const api_input *in, const char **out);
+/* in.webhook_url: an http(s) URL the policy lets notifications go to. */
+bool payment_input_webhook_url(const api_input *in, const webhook_destination_policy *policy, const char **out);
 
 /* The store's credentials, or NULL with an error: 422 when the vendor has no
  * credentials for that store id. */

@@ -86,7 +86,8 @@ static void on_found(reservation_record *record, const app_error *err, void *dat
         return;
     }
     r->record = record;
-    record_password check = {record->id, record->password_hash, r->lookup.password, reservation_store_upgrade_password};
+    record_password check = {r->api.ex, record->id, record->password_hash, r->lookup.password,
+                             reservation_store_upgrade_password};
     record_password_check(r->api.app, &check, on_checked, r);
 }
 

@@ -19,6 +19,7 @@
 typedef struct webhook_delivery {
     webhook_delivery_env *env;
     webhook_claimed *row;
+    bool check_addresses; /* the policy judges each address connected to */
     uint64_t started_ns;
     void (*done)(void *data);
     void *data;
@@ -69,13 +70,29 @@ static void schedule_next(const webhook_delivery *delivery, webhook_attempt *att
              row->history_id, row->attempt, attempt->error ? attempt->error : answer);
 }
 
+/* The destination resolved to an address the policy refuses: failed for
+ * good, said in the outbox and the log (the history and the address, never
+ * the URL). */
+static void refuse_address(const webhook_delivery *delivery, const http_client_response *res, webhook_attempt *attempt,
+                           char *why, size_t why_len)
+{
+    snprintf(why, why_len, "not sent: webhook_url resolves to an internal address (%s)", res->error);
+    attempt->error = why;
+    attempt->outcome = WEBHOOK_FAILED;
+    log_warn("webhooks: notification %s of history %s %s; marked failed (PAYMENT_WEBHOOK_ALLOW_HOSTS can allow it)",
+             delivery->row->webhook_id, delivery->row->history_id, why);
+}
+
 static void on_answer(const http_client_response *res, void *data)
 {
     webhook_delivery *delivery = data;
     webhook_attempt attempt = {.status = res->status, .error = res->error};
     char *body = res->error ? NULL : response_text_printable(res->body, res->body_len);
     attempt.body = body;
-    if (!res->error && res->status >= 200 && res->status < 300)
+    char why[200];
+    if (res->address_refused)
+        refuse_address(delivery, res, &attempt, why, sizeof why);
+    else if (!res->error && res->status >= 200 && res->status < 300)
         attempt.outcome = WEBHOOK_DELIVERED;
     else if (res->error && delivery->env->stopping)
         attempt.outcome = WEBHOOK_RELEASED;
@@ -130,6 +147,8 @@ static int send_signed(webhook_delivery *delivery, const char *body, size_t len)
         .body = body,
         .body_len = len,
         .timeout_ms = env->timeout_ms,
+        .address_filter = delivery->check_addresses ? webhook_destination_address_allowed : NULL,
+        .address_filter_data = &delivery->env->destinations,
     };
     return http_client_send(env->client, &req, on_answer, delivery);
 }
@@ -155,9 +174,18 @@ void webhook_delivery_start(webhook_delivery_env *env, webhook_claimed *row, voi
         done(data);
         return;
     }
-    *delivery = (webhook_delivery){env, row, uv_hrtime(), done, data};
+    *delivery = (webhook_delivery){.env = env, .row = row, .started_ns = uv_hrtime(), .done = done, .data = data};
     if (env->stopping) {
         end_early(delivery, WEBHOOK_RELEASED, "not sent: the worker was stopping");
+        return;
+    }
+    /* Also here: a history recorded before these checks existed, or under
+     * another mode or allow-list, may hold a URL refused now. */
+    const char *refusal = webhook_destination_refusal(&env->destinations, row->webhook_url, &delivery->check_addresses);
+    if (refusal) {
+        char why[160];
+        snprintf(why, sizeof why, "not sent: webhook_url %s", refusal);
+        end_early(delivery, WEBHOOK_FAILED, why);
         return;
     }
     size_t len = 0;

@@ -3,7 +3,9 @@
  * the connection key as the original server sends it), its signature, the
  * POST to the history's webhook_url, and the outcome in the outbox: 2xx
  * delivered, anything else retried on the schedule until the last attempt
- * fails it. */
+ * fails it. A destination the policy refuses (webhook_destination.h) fails
+ * at once, without retries: it will not stop being internal by waiting, and
+ * an operator who allows it re-sends it (POST /payments/internal/webhooks/retry). */
 #ifndef PAYMENTS_WEBHOOK_DELIVERY_H
 #define PAYMENTS_WEBHOOK_DELIVERY_H
 
@@ -11,6 +13,7 @@
 #include "http_client.h"
 #include "pg_pool.h"
 #include "seal.h"
+#include "webhook_destination.h"
 #include "webhook_schedule.h"
 #include "webhook_store.h"
 
@@ -26,6 +29,7 @@ typedef struct webhook_delivery_env {
     const char *secret;
     long timeout_ms;
     const webhook_schedule *schedule;
+    webhook_destination_policy destinations; /* where notifications may go */
     /* Set once the worker stops: an attempt it interrupts (or that would
      * start now) goes back to pending at once and does not count. */
     bool stopping;

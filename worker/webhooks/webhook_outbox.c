@@ -112,6 +112,7 @@ webhook_outbox *webhook_outbox_create(uv_loop_t *loop, pg_pool *db, const crypto
         .secret = config->webhook_secret,
         .timeout_ms = (long)config->webhook_timeout_ms,
         .schedule = &config->webhook_retry,
+        .destinations = webhook_destination_policy_of(config),
     };
     outbox->claim_ms = config->webhook_timeout_ms + WEBHOOK_OUTBOX_CLAIM_GRACE_MS;
     outbox->timer.data = outbox;

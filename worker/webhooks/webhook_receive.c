@@ -3,7 +3,8 @@
  * the history of X, ask the vendor about X with the history's store
  * credentials, and record what the vendor answers, with the webhook record
  * and its notification, in one transaction. A payment we do not know gets
- * 404, so that the vendor tries again after we recorded it. */
+ * 404, so that the vendor tries again after we recorded it. Concurrent
+ * webhooks for one payment share their vendor fetches (shared_fetch.h). */
 #include "worker.h"
 
 #include "history_store.h"
@@ -138,7 +139,7 @@ static bool answer_matches(const webhook_receipt *r, const vendor_payment *payme
     return false;
 }
 
-static void on_fetched(vendor_payment *payment, const app_error *err, void *data)
+static void on_fetched(const vendor_payment *payment, const app_error *err, void *data)
 {
     webhook_receipt *r = data;
     if (err) {
@@ -150,7 +151,6 @@ static void on_fetched(vendor_payment *payment, const app_error *err, void *data
         webhook_record_apply(&r->record, r->history->id, payment, on_applied, r);
     else
         finish(r, &refused);
-    vendor_payment_free(payment);
 }
 
 static void on_history(history_record *history, const app_error *err, void *data)
@@ -170,7 +170,7 @@ static void on_history(history_record *history, const app_error *err, void *data
         finish(r, &missing);
         return;
     }
-    adapter->fetch(r->app->vendors, store, history->vendor_uid, on_fetched, r);
+    shared_fetch_join(&r->app->shared_fetches, r->app->vendors, adapter, store, history->vendor_uid, on_fetched, r);
 }
 
 static json_t *read_event(const http_request *request, app_error *err)

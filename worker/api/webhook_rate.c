@@ -1,0 +1,28 @@
+/* webhook_rate: the vendor webhook routes are open to anyone (a webhook's
+ * body is never trusted, each one costs a vendor call), so each client
+ * address gets a token bucket (PAYMENT_WEBHOOK_RATE, _BURST) before the
+ * handler runs; past it, 429 with Retry-After, which vendors honour. */
+#include "too_many.h"
+#include "worker.h"
+
+static bool within_rate(http_exchange *ex, worker *w)
+{
+    const char *address = http_exchange_request(ex)->remote_address;
+    uint64_t wait_ms = rate_limit_take(w->webhook_rate, address ? address : "", uv_now(w->loop));
+    if (wait_ms == 0)
+        return true;
+    too_many_respond(ex, wait_ms, "too many webhooks from this address");
+    return false;
+}
+
+void webhook_rate_iamport(http_exchange *ex, const http_route_params *params, void *context)
+{
+    if (within_rate(ex, context))
+        webhooks_receive_iamport(ex, params, context);
+}
+
+void webhook_rate_toss(http_exchange *ex, const http_route_params *params, void *context)
+{
+    if (within_rate(ex, context))
+        webhooks_receive_toss(ex, params, context);
+}
