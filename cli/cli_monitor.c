@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include "crypto.h"
+#include "json_printable.h"
 #include "settings.h"
 
 #include <curl/curl.h>
@@ -81,8 +82,7 @@ static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *k
 
 static const char *text_of(json_t *doc, const char *key)
 {
-    const char *value = json_string_value(json_object_get(doc, key));
-    return value && *value ? value : "-";
+    return json_printable_string(json_object_get(doc, key), "-");
 }
 
 static double number_at(json_t *doc, const char *group, const char *key)

@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include "cli_link.h"
+#include "json_printable.h"
 #include "settings.h"
 
 #include <stdio.h>
@@ -68,8 +69,7 @@ static int target_load(int argc, char **argv, update_target *t)
 
 static const char *text_of(json_t *doc, const char *key, const char *fallback)
 {
-    const char *value = json_string_value(json_object_get(doc, key));
-    return value && *value ? value : fallback;
+    return json_printable_string(json_object_get(doc, key), fallback);
 }
 
 static void print_instance(json_t *result)
@@ -82,14 +82,15 @@ static void print_instance(json_t *result)
         printf("%s: FAILED at %s: %s\n", instance, text_of(result, "step", "?"), text_of(result, "error", "?"));
         size_t i;
         json_t *line;
-        json_array_foreach(json_object_get(result, "output"), i, line) printf("    | %s\n", json_string_value(line));
+        json_array_foreach(json_object_get(result, "output"), i, line)
+            printf("    | %s\n", json_printable_string(line, ""));
         if (json_is_true(json_object_get(result, "rolled_back")))
             printf("    the checkout was put back and rebuilt; the previous version keeps serving\n");
     }
     size_t i;
     json_t *warning;
     json_array_foreach(json_object_get(result, "warnings"), i, warning)
-        printf("    warning: %s\n", json_string_value(warning));
+        printf("    warning: %s\n", json_printable_string(warning, "?"));
 }
 
 static void print_served(json_t *instances)

@@ -320,6 +320,13 @@ static void read_system_password(cfg_reader *r, cfg *c)
         reader_fail(r, "%s", why);
 }
 
+/* PAYMENT_USER: resolved by the master (master/privilege.c), which alone
+ * knows whether it runs as root. */
+static void read_privilege_settings(cfg_reader *r, cfg *c)
+{
+    c->user = read_string(r, "PAYMENT_USER", "payments");
+}
+
 static void read_all(cfg_reader *r, cfg *c)
 {
     c->mode = read_mode(r);
@@ -350,6 +357,7 @@ static void read_all(cfg_reader *r, cfg *c)
     c->idempotency_ttl_ms = read_duration(r, "PAYMENT_IDEMPOTENCY_TTL", "24h", 30ULL * 86400000);
     read_limit_settings(r, c);
     read_webhook_destination_settings(r, c);
+    read_privilege_settings(r, c);
 }
 
 /* Safe defaults outside local mode: the one explicit way to let vendor URLs
@@ -419,6 +427,7 @@ void cfg_free(cfg *c)
     crypto_secret_free(c->webhook_secret);
     free(c->admin_host);
     host_allow_list_free(&c->webhook_allow_hosts);
+    free(c->user);
     memset(c, 0, sizeof *c);
 }
 

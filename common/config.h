@@ -119,6 +119,11 @@ typedef struct cfg {
      * mode (PAYMENT_VENDOR_ALLOW_INTERNAL=1, for a test bed or a proxy on
      * the same network). */
     bool vendor_allow_internal;
+
+    /* Least privilege. PAYMENT_USER: the user a master started as root runs
+     * its workers as (default "payments"; "root", or any user of uid 0,
+     * keeps them root). Ignored when the master is not root. */
+    char *user;
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

@@ -10,12 +10,14 @@
 #include "fake_state.h"
 #include "fake_stats.h"
 #include "log.h"
+#include "run_as.h"
 
 #include <signal.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct fake_runtime {
     fake_server fs; /* first: route handlers receive &fs */
@@ -116,6 +118,24 @@ static int runtime_start_signals(fake_runtime *rt)
     return 0;
 }
 
+/* With --user, started as root: the port is bound, root is no longer needed.
+ * A user that cannot be taken stops the fake rather than leaving it root. */
+static int runtime_leave_root(fake_server *fs)
+{
+    if (!fs->settings.user)
+        return 0;
+    run_as_user user;
+    char err[256];
+    if (run_as_lookup(fs->settings.user, &user, err, sizeof err) < 0 ||
+        (run_as_needed(&user) && run_as_drop(&user, err, sizeof err) < 0)) {
+        log_error("--user: %s", err);
+        return -1;
+    }
+    if (getuid() == user.uid)
+        log_info("running as user %s (uid %d)", user.name, (int)user.uid);
+    return 0;
+}
+
 /* Everything up to "listening"; on failure the caller tears down. */
 static int runtime_start(fake_runtime *rt)
 {
@@ -136,7 +156,7 @@ static int runtime_start(fake_runtime *rt)
         return -1;
     }
     log_info("listening on %s:%d", fs->settings.host, http_server_port(fs->http));
-    return 0;
+    return runtime_leave_root(fs);
 }
 
 /* After a failed start: close what was opened and let the loop finish. */

@@ -26,6 +26,7 @@ typedef struct fake_settings {
     size_t capacity;       /* --capacity, <PREFIX>CAPACITY; default 1000 */
     uint64_t token_ttl_ms; /* --token-ttl-ms, <PREFIX>TOKEN_TTL_MS: access token lifetime; default 1800000 */
     fake_delay latency;    /* --latency, <PREFIX>LATENCY: how long vendor answers are held; default none */
+    char *user;            /* --user, <PREFIX>USER: started as root, run as this user once bound; NULL: stay */
 } fake_settings;
 
 typedef struct fake_held_answer fake_held_answer;

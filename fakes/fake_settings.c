@@ -21,6 +21,7 @@ typedef enum setting_id {
     SETTING_CAPACITY,
     SETTING_TOKEN_TTL_MS,
     SETTING_LATENCY,
+    SETTING_USER,
     SETTING_HELP,
 } setting_id;
 
@@ -43,6 +44,7 @@ static const setting_info setting_table[] = {
     {SETTING_TOKEN_TTL_MS, "token-ttl-ms", "TOKEN_TTL_MS", "MS", "access token lifetime, in milliseconds"},
     {SETTING_LATENCY, "latency", "LATENCY", "MS[,P99]",
      "hold vendor answers MS ms (effects are immediate); MEDIAN,P99: log-normal"},
+    {SETTING_USER, "user", "USER", "NAME", "started as root: run as this user once the port is bound"},
     {SETTING_HELP, "help", NULL, NULL, "print this help and exit"},
 };
 #define SETTING_COUNT (sizeof setting_table / sizeof setting_table[0])
@@ -133,6 +135,7 @@ static bool setting_apply(fake_settings *out, setting_id id, const char *value, 
     case SETTING_HOST:
     case SETTING_KEY:
     case SETTING_SECRET:
+    case SETTING_USER:
         if (!*value) {
             settings_fail(spec, "%s must not be empty", origin);
             return false;
@@ -175,6 +178,7 @@ static bool setting_apply(fake_settings *out, setting_id id, const char *value, 
     char **slot = id == SETTING_HOST     ? &out->host
                   : id == SETTING_KEY    ? &out->key
                   : id == SETTING_SECRET ? &out->secret
+                  : id == SETTING_USER   ? &out->user
                                          : &out->webhook_url;
     if (!replace_string(slot, value)) {
         settings_fail(spec, "%s: out of memory", origin);
@@ -229,11 +233,13 @@ static void settings_default_text(const fake_server_spec *spec, setting_id id, c
     case SETTING_WEBHOOK_URL:
         snprintf(buf, len, "none: webhooks are not sent");
         break;
+    /* Credentials are never printed, not even the built-in test ones: help
+     * text ends up in logs, and logs are searched for secrets. */
     case SETTING_KEY:
-        snprintf(buf, len, "%s", spec->default_key ? spec->default_key : "none");
+        snprintf(buf, len, "%s", spec->default_key ? "a built-in test key, not shown" : "none");
         break;
     case SETTING_SECRET:
-        snprintf(buf, len, "%s", spec->default_secret ? spec->default_secret : "none");
+        snprintf(buf, len, "%s", spec->default_secret ? "a built-in test secret, not shown" : "none");
         break;
     case SETTING_TTL_MS:
         snprintf(buf, len, "%u (3 minutes)", FAKE_DEFAULT_TTL_MS);
@@ -246,6 +252,9 @@ static void settings_default_text(const fake_server_spec *spec, setting_id id, c
         break;
     case SETTING_LATENCY:
         snprintf(buf, len, "0: answers go out at once; PUT /fake/latency changes it at run time");
+        break;
+    case SETTING_USER:
+        snprintf(buf, len, "none: the user it was started as (also when not root)");
         break;
     case SETTING_HELP:
         buf[0] = '\0';
@@ -328,6 +337,7 @@ void fake_settings_free(fake_settings *settings)
 {
     free(settings->host);
     free(settings->webhook_url);
+    free(settings->user);
     free(settings->key);
     free(settings->secret);
     memset(settings, 0, sizeof *settings);

@@ -49,12 +49,20 @@ static void refresh_commit(master *m)
 void master_reload(master *m)
 {
     cfg fresh;
-    char err[256];
+    master_privilege privilege;
+    char err[512];
     if (cfg_load(&fresh, err, sizeof err) < 0 || cfg_check_vendor_urls(&fresh, err, sizeof err) < 0) {
         cfg_free(&fresh); /* a failed cfg_load leaves it empty: freeing is harmless */
         log_error("reload refused, configuration unchanged: %s", err);
         return;
     }
+    if (privilege_prepare(&privilege, &fresh, err, sizeof err) < 0) {
+        log_error("reload refused, configuration unchanged: %s", err);
+        cfg_free(&fresh);
+        return;
+    }
+    privilege_clear(&m->privilege);
+    m->privilege = privilege;
     if (fresh.api_port != m->config.api_port || strcmp(fresh.host, m->config.host) != 0)
         log_warn("reload: a new API address takes effect only after a restart");
     if (fresh.admin_port != m->config.admin_port || strcmp(fresh.admin_host, m->config.admin_host) != 0)
@@ -63,6 +71,7 @@ void master_reload(master *m)
     m->config = fresh;
     if (log_open("master", m->config.log_file) < 0)
         log_error("cannot open the log file");
+    privilege_own_log(&m->privilege, m->config.log_file);
     refresh_commit(m);
     sd_notify_send("RELOADING=1");
     supervisor_roll(m);
@@ -94,6 +103,7 @@ static void on_signal(uv_signal_t *handle, int signum)
             log_error("cannot reopen the log file");
         else
             log_info("log file reopened");
+        privilege_own_log(&m->privilege, m->config.log_file);
         for (worker_slot *s = m->slots; s; s = s->next)
             kill(s->pid, SIGUSR1);
         break;
@@ -183,6 +193,7 @@ static int start_master(master *m, int migrate)
     }
     log_info("master ready: %d workers on %s:%d, operators on %s:%d (%s mode)", m->config.workers, m->config.host,
              m->config.api_port, m->config.admin_host, listener_port(m->admin_fd), cfg_mode_name(m->config.mode));
+    privilege_describe(&m->privilege);
     return 0;
 }
 
@@ -225,18 +236,25 @@ int main(int argc, char **argv)
         }
     }
     static master m;
-    char err[256];
+    char err[512];
     if (cfg_load(&m.config, err, sizeof err) < 0) {
         fprintf(stderr, "payments-master: %s\n", err);
+        return 1;
+    }
+    if (privilege_prepare(&m.privilege, &m.config, err, sizeof err) < 0) {
+        fprintf(stderr, "payments-master: %s\n", err);
+        cfg_free(&m.config);
         return 1;
     }
     if (log_open("master", m.config.log_file) < 0)
         fprintf(stderr, "payments-master: cannot open log file, logging to stderr\n");
     if (cfg_check_vendor_urls(&m.config, err, sizeof err) < 0) {
         fprintf(stderr, "payments-master: %s\n", err);
+        privilege_clear(&m.privilege);
         cfg_free(&m.config);
         return 1;
     }
+    privilege_own_log(&m.privilege, m.config.log_file);
     signal(SIGPIPE, SIG_IGN);
     m.loop = uv_default_loop();
     m.started_at = time(NULL);
@@ -255,6 +273,7 @@ int main(int argc, char **argv)
     uv_run(m.loop, UV_RUN_DEFAULT);
     uv_loop_close(m.loop);
     cfg_free(&m.config);
+    privilege_clear(&m.privilege);
     free(m.binary_path);
     free(m.commit_json);
     log_close();

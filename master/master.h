@@ -5,8 +5,10 @@
 #define PAYMENTS_MASTER_H
 
 #include "config.h"
+#include "dotenv.h"
 #include "ipc.h"
 #include "path.h"
+#include "run_as.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -34,6 +36,13 @@ typedef struct worker_slot {
 } worker_slot;
 
 typedef enum stop_mode { STOP_NONE, STOP_GRACEFUL, STOP_FAST } stop_mode;
+
+/* Who the workers run as (privilege.c). */
+typedef struct master_privilege {
+    bool drop; /* the master is root and PAYMENT_USER is not */
+    run_as_user user;
+    dotenv settings; /* the .env's values, handed to workers in their environment */
+} master_privilege;
 
 struct master {
     cfg config;
@@ -64,6 +73,7 @@ struct master {
     bool handed_over; /* the new master serves: the pid file is its own */
     /* Upgrade, new master's side: the old master waiting for our "ready". */
     ipc_channel *predecessor_ipc;
+    master_privilege privilege; /* of the configuration in force */
 };
 
 /* main.c: re-read the configuration and the commit, then roll the workers. */
@@ -89,6 +99,17 @@ char *commit_info_json(void);
 int control_open(master *m);
 void control_close(master *m);
 char *control_status_json(const master *m); /* caller frees */
+
+/* privilege.c: when the master runs as root, workers run as PAYMENT_USER.
+ * prepare resolves it for c (-1 with one line when the user is missing);
+ * spawn_options sets a worker's uid, gid and environment (-1: out of
+ * memory), undone by spawn_done once uv_spawn returned. */
+int privilege_prepare(master_privilege *p, const cfg *c, char *err, size_t errlen);
+void privilege_clear(master_privilege *p);
+void privilege_describe(const master_privilege *p); /* one log line */
+int privilege_spawn_options(const master_privilege *p, uv_process_options_t *options);
+void privilege_spawn_done(uv_process_options_t *options);
+void privilege_own_log(const master_privilege *p, const char *path);
 
 /* listener.c: the API's listening socket and the operators'. */
 int listener_open(const char *host, int port, char *err, size_t errlen);

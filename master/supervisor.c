@@ -241,9 +241,17 @@ static worker_slot *slot_spawn(master *m, worker_slot *replaces)
     char *args[] = {m->config.worker_path, NULL};
     uv_process_options_t options = {
         .exit_cb = on_worker_exit, .file = m->config.worker_path, .args = args, .stdio_count = 6, .stdio = stdio};
+    if (privilege_spawn_options(&m->privilege, &options) < 0) {
+        log_error("cannot start worker %s: out of memory", m->config.worker_path);
+        ipc_close(s->ipc); /* the process handle was never initialized */
+        free(s);
+        return NULL;
+    }
     int rc = uv_spawn(m->loop, &s->process, &options);
+    privilege_spawn_done(&options);
     if (rc < 0) {
-        log_error("cannot start worker %s: %s", m->config.worker_path, uv_strerror(rc));
+        log_error("cannot start worker %s%s%s: %s", m->config.worker_path, m->privilege.drop ? " as user " : "",
+                  m->privilege.drop ? m->privilege.user.name : "", uv_strerror(rc));
         ipc_close(s->ipc);
         uv_close((uv_handle_t *)&s->process, on_spawn_failed_closed);
         return NULL;

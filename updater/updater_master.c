@@ -7,6 +7,7 @@
  * the handshake is closed at once until its delay passes (PAYMENT_GUESS_*). */
 #include "updater.h"
 
+#include "json_printable.h"
 #include "log.h"
 #include "update_run.h"
 #include "updater_link.h"
@@ -63,14 +64,13 @@ static bool all_ok(json_t *results)
 
 static void log_result(json_t *result)
 {
-    const char *instance = json_string_value(json_object_get(result, "instance"));
+    const char *instance = json_printable_string(json_object_get(result, "instance"), "?");
     if (json_is_true(json_object_get(result, "ok")))
-        log_info("instance %s updated (%s)", instance ? instance : "?",
-                 json_string_value(json_object_get(result, "action")));
+        log_info("instance %s updated (%s)", instance, json_printable_string(json_object_get(result, "action"), "?"));
     else
-        log_error("instance %s: update failed at %s: %s", instance ? instance : "?",
-                  json_string_value(json_object_get(result, "step")),
-                  json_string_value(json_object_get(result, "error")));
+        log_error("instance %s: update failed at %s: %s", instance,
+                  json_printable_string(json_object_get(result, "step"), "?"),
+                  json_printable_string(json_object_get(result, "error"), "no error given"));
 }
 
 static void finish_round(updater_master *m)

@@ -5,6 +5,7 @@
  * result then goes to the log only. */
 #include "updater.h"
 
+#include "json_printable.h"
 #include "log.h"
 #include "update_run.h"
 #include "updater_link.h"
@@ -57,8 +58,8 @@ static void on_run_done(json_t *result, void *data)
         result = update_report_failure(s->app->config.instance, "report",
                                        "the update ended without a result (out of memory)");
     bool ok = json_is_true(json_object_get(result, "ok"));
-    log_write(ok ? LOG_INFO : LOG_ERROR, "update %s%s%s",
-              ok ? "done" : "failed: ", ok ? "" : json_string_value(json_object_get(result, "error")),
+    log_write(ok ? LOG_INFO : LOG_ERROR, "update %s%s%s", ok ? "done" : "failed: ",
+              ok ? "" : json_printable_string(json_object_get(result, "error"), "no error given"),
               s->link ? "" : " (master link lost)");
     bool restart = ok && json_is_true(json_object_get(result, "updater_changed"));
     send_result(s, s->round, result);

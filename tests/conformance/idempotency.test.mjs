@@ -19,12 +19,14 @@ import { binary, sleep, waitFor } from "../lib/process.mjs";
 import { errorOf, newSource, replayed, send } from "../lib/keyed_request.mjs";
 import { baseEnv, decryptBody, sdkConnection, startServer, stopCleanly } from "../lib/server.mjs";
 import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
+import { registerSecret } from "../lib/test_logs.mjs";
 
 const require = createRequire(import.meta.url);
 const api = require("@samchon/payment-backend/lib/api").functional.payments;
 
 const STORE_ID = "idempotency-store";
 const PASSWORD = "secret-password";
+registerSecret("record password", PASSWORD);
 const WEBHOOK_URL = "http://127.0.0.1:9/payments/webhook";
 // The short server: vendor calls time out after a second, answers are kept
 // two seconds, and a key in flight is held 3 x 1 s + 10 s.

@@ -16,12 +16,14 @@ import { sleep } from "../lib/process.mjs";
 import { errorOf, newSource, replayed, send } from "../lib/keyed_request.mjs";
 import { decryptBody, sdkConnection, startServer, stopCleanly } from "../lib/server.mjs";
 import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
+import { registerSecret } from "../lib/test_logs.mjs";
 
 const require = createRequire(import.meta.url);
 const api = require("@samchon/payment-backend/lib/api").functional.payments;
 
 const STORE_ID = "idempotency-operations-store";
 const PASSWORD = "secret-password";
+registerSecret("record password", PASSWORD);
 const WEBHOOK_URL = "http://127.0.0.1:9/payments/webhook";
 // Vendor calls time out after half a second; the fakes hold the answer far
 // longer, and the reconciler takes an operation once it is 1.5 s old.

@@ -15,6 +15,7 @@ import { loadContract } from "../lib/openapi.mjs";
 import { binary, freePort, sleep, start, waitFor, waitForPort } from "../lib/process.mjs";
 import { decryptBody, devEnv, request, startServer, stopCleanly } from "../lib/server.mjs";
 import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
+import { registerSecret } from "../lib/test_logs.mjs";
 
 const require = createRequire(import.meta.url);
 const api = require("@samchon/payment-backend/lib/api").functional.payments;
@@ -22,6 +23,7 @@ const contract = loadContract("payment-backend");
 
 const STORE_ID = "webhook-store";
 const PASSWORD = "secret-password";
+registerSecret("record password", PASSWORD);
 const WEBHOOK_SECRET = "test-webhook-secret";
 const SYSTEM_PASSWORD = "test-system-password"; // baseEnv's PAYMENT_SYSTEM_PASSWORD
 // Five attempts in all; the long third delay leaves the retry test time to

@@ -16,6 +16,7 @@ import { createRequire } from "node:module";
 import { fakeStats, iamportCardPayment, iamportClient, tossCardPayment, tossRequest } from "../lib/fakes.mjs";
 import { binary, freePort, sleep, sourceDir, start, tempDir, waitFor, waitForPort } from "../lib/process.mjs";
 import { startServer } from "../lib/server.mjs";
+import { registerSecret } from "../lib/test_logs.mjs";
 
 const require = createRequire(import.meta.url);
 const api = require("@samchon/payment-backend/lib/api").functional.payments;
@@ -24,6 +25,7 @@ const run = promisify(execFile);
 const LOAD_MS = Number(process.env.CHAOS_LOAD_MS ?? 40_000);
 const CLIENTS = 6;
 const PASSWORD = "chaos-password";
+registerSecret("record password", PASSWORD);
 const STORE_ID = "chaos-store";
 const PRICE = 10_000;
 const sanitizerReport = /AddressSanitizer|LeakSanitizer|runtime error/;

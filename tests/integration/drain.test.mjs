@@ -15,6 +15,7 @@ import { fakeStats, setFakeLatency, startFakeServer, stopFake } from "../lib/fak
 import { sleep, waitFor } from "../lib/process.mjs";
 import { startServer } from "../lib/server.mjs";
 import { iamportDriver } from "../lib/vendor_drivers.mjs";
+import { registerSecret } from "../lib/test_logs.mjs";
 
 const require = createRequire(import.meta.url);
 const api = require("@samchon/payment-backend/lib/api").functional.payments;
@@ -22,6 +23,7 @@ const run = promisify(execFile);
 
 const STORE_ID = "drain-store";
 const PASSWORD = "secret-password";
+registerSecret("record password", PASSWORD);
 const PRICE = 10_000;
 const REFUND = 1_000;
 const SLOW_CANCELS = 20;

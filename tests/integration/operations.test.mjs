@@ -15,12 +15,14 @@ import { listOperations, notificationCount, operationsOf, workerPid } from "../l
 import { freePort, sourceDir, tempDir, waitFor } from "../lib/process.mjs";
 import { startServer } from "../lib/server.mjs";
 import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
+import { registerSecret } from "../lib/test_logs.mjs";
 
 const require = createRequire(import.meta.url);
 const api = require("@samchon/payment-backend/lib/api").functional.payments;
 
 const STORE_ID = "operations-store";
 const PASSWORD = "secret-password";
+registerSecret("record password", PASSWORD);
 const sanitizerReport = /AddressSanitizer|LeakSanitizer|runtime error/;
 const newSource = () => ({ schema: "shopping", table: "shopping_orders", id: randomUUID() });
 
@@ -139,6 +141,7 @@ describe("operations that move money", () => {
       const uid = await drivers.iamport.card(source.id, 10_000);
       const message = await expectStatus(record(server, drivers.iamport, uid, source, 9_000), 422);
       assert.match(message, /amount mismatch.*cancelled at the vendor/);
+      assert.doesNotMatch(message, /10000/, "the vendor's amount is not revealed");
       const iamport = await iamportClient(fakes.iamport);
       const { json } = await iamport("GET", `/payments/${uid}`);
       assert.equal(json.response.status, "cancelled");

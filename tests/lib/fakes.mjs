@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import http from "node:http";
 
 import { binary, freePort, start, waitForPort } from "./process.mjs";
+import { registerSecret } from "./test_logs.mjs";
 
 /** Starts the fake binary name on a free port; returns {proc, port, host}. */
 export async function startFakeServer(name, args = [], env = {}) {
@@ -87,6 +88,10 @@ export async function setFakeLatency(fake, rule) {
 
 /** The secret key the fake Toss accepts by default. */
 export const FAKE_TOSS_SECRET = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy";
+registerSecret("Toss secret key", FAKE_TOSS_SECRET);
+registerSecret("iamport key", "test_imp_key");
+registerSecret("iamport secret", "test_imp_secret");
+for (const card of ["1111-2222-3333-4444", "1111222233334444"]) registerSecret("card number", card);
 
 /** A raw request to the fake Toss with a secret key (by default its own) and,
  * when given, an Idempotency-Key; body is sent as JSON. */

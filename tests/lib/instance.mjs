@@ -8,6 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { sleep, start, waitFor } from "./process.mjs";
 import { baseEnv, control } from "./server.mjs";
+import { logFileFor, registerProcessSecrets } from "./test_logs.mjs";
 
 function alive(pid) {
   try { process.kill(pid, 0); return true; } catch (e) { return e.code === "EPERM"; }
@@ -119,11 +120,14 @@ export async function startInstance(options) {
 /** Runs a command to its end; resolves with { code, stdout, stderr }. */
 export function runCommand(file, args, env, cwd, timeoutMs = 900000) {
   return new Promise((resolve) => {
-    const child = spawn(file, args, { env: { ...process.env, ...env }, cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const fullEnv = { ...process.env, ...env };
+    registerProcessSecrets(fullEnv, args);
+    const logFile = logFileFor(file);
+    const child = spawn(file, args, { env: fullEnv, cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
+    child.stdout.on("data", (d) => { stdout += d; fs.appendFileSync(logFile, d); });
+    child.stderr.on("data", (d) => { stderr += d; fs.appendFileSync(logFile, d); });
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("close", (code, signal) => {
       clearTimeout(timer);

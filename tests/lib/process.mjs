@@ -8,6 +8,8 @@ import os from "node:os";
 
 import { fileURLToPath } from "node:url";
 
+import { logFileFor, registerProcessSecrets } from "./test_logs.mjs";
+
 export const sourceDir = process.env.PAYMENTS_SOURCE_DIR ?? fileURLToPath(new URL("../..", import.meta.url));
 export const buildDir = process.env.PAYMENTS_BUILD_DIR ?? path.join(sourceDir, "build");
 
@@ -67,19 +69,25 @@ export function tempDir(prefix = "payments-test-") {
 }
 
 /**
- * Starts a process with its output captured. Returns a handle with
- * `log()` (everything printed so far), `exited` (a promise of {code, signal})
- * and `stop(signal)`, which waits for the exit.
+ * Starts a process with its output captured, and kept in a file of the
+ * test logs (its secrets registered for integration/log_secrets). Returns a
+ * handle with `log()` (everything printed so far), `exited` (a promise of
+ * {code, signal}) and `stop(signal)`, which waits for the exit.
  */
 export function start(file, args = [], { env = {}, cwd } = {}) {
-  const child = spawn(file, args, {
-    cwd,
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // Workers of a master started as root stay root unless a test names a
+  // user (integration/privilege): test files live in private directories.
+  const fullEnv = { PAYMENT_USER: "root", ...process.env, ...env };
+  registerProcessSecrets(fullEnv, args);
+  const logFile = logFileFor(file);
+  const child = spawn(file, args, { cwd, env: fullEnv, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
-  child.stdout.on("data", (d) => { output += d; });
-  child.stderr.on("data", (d) => { output += d; });
+  const keep = (d) => {
+    output += d;
+    fs.appendFileSync(logFile, d);
+  };
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   const exited = new Promise((resolve) => {
     child.on("exit", (code, signal) => resolve({ code, signal }));
   });

@@ -4,9 +4,16 @@
 import imp from "iamport-server-api";
 import toss from "toss-payments-server-api";
 
+import { registerSecret } from "./test_logs.mjs";
+
 export const IAMPORT_KEY = "test_imp_key";
 export const IAMPORT_SECRET = "test_imp_secret";
 export const TOSS_SECRET = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy";
+registerSecret("iamport key", IAMPORT_KEY);
+registerSecret("iamport secret", IAMPORT_SECRET);
+registerSecret("Toss secret key", TOSS_SECRET);
+for (const card of ["1111-2222-3333-4444", "1111222233334444", "5555-4444-3333-2222", "5555444433332222"])
+  registerSecret("card number", card);
 
 /** The iamport fake at host, as our server's vendor "iamport". */
 export function iamportDriver(host) {

@@ -10,6 +10,7 @@
 #include "worker.h"
 
 #include "api_request.h"
+#include "db_transaction.h"
 #include "history_access.h"
 #include "log.h"
 #include "operation.h"
@@ -52,9 +53,14 @@ static void on_applied(history_record *record, const app_error *err, void *data)
                   "is left to the reconciler",
                   r->record->id, err->status, err->message, r->op.id);
         app_error unavailable;
-        app_error_set(&unavailable, 503,
-                      "the cancel was made at the vendor but could not be recorded yet; it "
-                      "will be recorded shortly, do not repeat it");
+        if (db_transaction_outcome_unknown(err))
+            app_error_set(&unavailable, 504,
+                          "the cancel was made at the vendor; whether it is recorded yet is unknown (the database "
+                          "connection closed during the commit): the reconciler settles it, do not repeat it");
+        else
+            app_error_set(&unavailable, 503,
+                          "the cancel was made at the vendor but could not be recorded yet; it "
+                          "will be recorded shortly, do not repeat it");
         api_request_fail(&r->api, &unavailable);
         return;
     }

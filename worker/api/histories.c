@@ -77,8 +77,9 @@ static bool payment_matches(const history_request *r, const vendor_payment *paym
         return false;
     }
     if (fabs(payment->amount - r->price) > 1e-9 * fmax(1.0, fabs(r->price))) {
-        app_error_set(err, 422, "amount mismatch: the vendor's payment is %.15g, not price %.15g", payment->amount,
-                      r->price);
+        /* The vendor's amount is not shown: the uid may name another
+         * customer's payment, and its amount is theirs. */
+        app_error_set(err, 422, "amount mismatch: the vendor's payment does not match price");
         return false;
     }
     if (payment->status == VENDOR_STATUS_FAILED) {
@@ -146,9 +147,14 @@ static void on_confirm_inserted(history_record *record, const app_error *err, vo
                   "is left to the reconciler",
                   r->vendor.uid, err->status, err->message, r->op.id);
         app_error unavailable;
-        app_error_set(&unavailable, 503,
-                      "the payment was confirmed at the vendor but could not be recorded yet; "
-                      "it will be recorded shortly");
+        if (db_transaction_outcome_unknown(err))
+            app_error_set(&unavailable, 504,
+                          "the payment was confirmed at the vendor; whether it is recorded yet is unknown (the "
+                          "database connection closed during the commit): the reconciler settles it");
+        else
+            app_error_set(&unavailable, 503,
+                          "the payment was confirmed at the vendor but could not be recorded yet; "
+                          "it will be recorded shortly");
         api_request_fail(&r->api, &unavailable);
         return;
     }

@@ -6,6 +6,11 @@
 #include "log.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#define UNKNOWN_OUTCOME_MESSAGE                                                                                \
+    "the database connection closed while the write was being committed: whether it was recorded is unknown; " \
+    "read the record before repeating the request"
 
 typedef struct db_transaction {
     pg_conn *conn;
@@ -26,9 +31,24 @@ static void finish(db_transaction *tx, const app_error *err)
     done(err, data);
 }
 
+bool db_transaction_outcome_unknown(const app_error *err)
+{
+    return err && err->status == 504 && strcmp(err->message, UNKNOWN_OUTCOME_MESSAGE) == 0;
+}
+
+/* A 503 here is the connection, not the server, failing (pg_pool.h): the
+ * server may have committed before it went. "Unavailable" would tell the
+ * caller that nothing happened; the truth is that nobody knows yet. */
 static void on_commit(PGresult *res, const app_error *err, void *data)
 {
     (void)res;
+    if (err && err->status == 503) {
+        log_warn("db: COMMIT interrupted (%s): its outcome is unknown", err->message);
+        app_error unknown;
+        app_error_set(&unknown, 504, "%s", UNKNOWN_OUTCOME_MESSAGE);
+        finish(data, &unknown);
+        return;
+    }
     finish(data, err);
 }
 

@@ -19,8 +19,14 @@ typedef struct db_statement {
 } db_statement;
 
 /* err is NULL once COMMIT succeeded; else the first failure (pool errors as
- * pg_pool.h lists them, or a read's own). */
+ * pg_pool.h lists them, or a read's own), or, when the connection went away
+ * after COMMIT was sent (the pool shutting down, the server lost), a 504
+ * saying that the outcome is unknown: see db_transaction_outcome_unknown. */
 typedef void (*db_transaction_cb)(const app_error *err, void *data);
+
+/* Whether err is that unknown outcome: the write may be there, so it must
+ * not be reported as not done, nor repeated blindly. */
+bool db_transaction_outcome_unknown(const app_error *err);
 
 /* Runs statements[0..count) in one transaction; a statement whose sql is
  * NULL when its turn comes is skipped, so a read may fill in (or leave out)
