@@ -10,13 +10,15 @@
 
 static const long statuses[] = {200, 200, 200, 200, 400, 401, 403, 404, 408, 429, 500, 201};
 
-/* What any answer must come to: a payment, or a clear error, never both. */
+/* What any answer must come to: a payment, or a clear error, never both; a
+ * payment names itself and its order and keeps the vendor's document. (The
+ * readers take the vendor's numbers and times as they come: a refund or a
+ * time before 1970 is the vendor's word, not a fault of ours.) */
 static void check_payment(const vendor_payment *payment, const app_error *err)
 {
     if (payment ? err->status != 0 : err->status == 0 || !err->message[0])
         abort();
-    if (payment && (!payment->uid[0] || !payment->order_id[0] || !json_is_array(payment->cancels) || !payment->data ||
-                    payment->refunded < 0 || payment->cancelled_at < 0))
+    if (payment && (!payment->uid[0] || !payment->order_id[0] || !json_is_array(payment->cancels) || !payment->data))
         abort();
 }
 
