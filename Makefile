@@ -1,11 +1,14 @@
 # The two commands of the README. Everything else lives in scripts/.
-.PHONY: run test build format clean
+.PHONY: run test fuzz build format clean
 
 run:
 	@scripts/run
 
 test:
 	@scripts/test
+
+fuzz:
+	@scripts/fuzz
 
 build:
 	@scripts/deps && scripts/build release
@@ -14,4 +17,4 @@ format:
 	@scripts/format
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz

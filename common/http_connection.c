@@ -185,6 +185,26 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     }
 }
 
+/* Bytes taken as if the socket had delivered them, through on_alloc and
+ * on_read: how the fuzz target cuts requests where it likes, which a real
+ * socket never promises. Only while the connection reads, as libuv would. */
+void http_connection_receive(http_connection *conn, const char *data, size_t len)
+{
+    while (len > 0 && conn->reading && !conn->closed) {
+        uv_buf_t buf;
+        on_alloc((uv_handle_t *)&conn->tcp, len, &buf);
+        if (!buf.base) {
+            on_read((uv_stream_t *)&conn->tcp, UV_ENOBUFS, &buf);
+            return;
+        }
+        size_t taken = len < buf.len ? len : buf.len;
+        memcpy(buf.base, data, taken);
+        on_read((uv_stream_t *)&conn->tcp, (ssize_t)taken, &buf);
+        data += taken;
+        len -= taken;
+    }
+}
+
 static void connection_start_reading(http_connection *conn)
 {
     if (conn->reading || conn->closed || conn->peer_closed)

@@ -119,6 +119,9 @@ void http_server_exchange_answered(http_server *s);
 void http_connection_accept(http_server *s, uv_stream_t *listener);
 void http_connection_arm_timer(http_connection *conn, uint64_t ms);
 void http_connection_close(http_connection *conn);
+/* Feeds bytes to the connection as if read from its socket (the fuzz target
+ * of the request parser); stops when the connection stops reading. */
+void http_connection_receive(http_connection *conn, const char *data, size_t len);
 /* The handler's answer was queued (rc 0) or could not be (rc < 0). */
 void http_connection_after_answer(http_connection *conn, int rc, bool keep_alive);
 

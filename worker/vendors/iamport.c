@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-static const vendor_dialect iamport_dialect = {
+const vendor_dialect iamport_dialect = {
     .name = "iamport",
     .enveloped = true,
     .forbidden_is_refusal = false,

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const vendor_dialect toss_dialect = {
+const vendor_dialect toss_dialect = {
     .name = "Toss Payments",
     .enveloped = false,
     .forbidden_is_refusal = true, /* 403: NOT_CANCELABLE_AMOUNT, NOT_MATCHES_CUSTOMER_KEY, ... */

@@ -82,14 +82,14 @@ static void vendor_message(const json_t *doc, char *out, size_t cap)
 }
 
 /* A 2xx answer: the document the caller wants, or NULL with err set. */
-static json_t *call_success(const vendor_call_state *call, json_t *doc, app_error *err)
+static json_t *answer_success(const vendor_dialect *dialect, json_t *doc, app_error *err)
 {
-    const char *name = call->dialect->name;
+    const char *name = dialect->name;
     if (!json_is_object(doc)) {
         app_error_set(err, 502, "%s sent an answer that is not a JSON object", name);
         return NULL;
     }
-    if (!call->dialect->enveloped)
+    if (!dialect->enveloped)
         return doc;
     json_t *code = json_object_get(doc, "code");
     if (!json_is_integer(code)) {
@@ -111,12 +111,12 @@ static json_t *call_success(const vendor_call_state *call, json_t *doc, app_erro
 }
 
 /* A non-2xx answer: always an error; the document is passed on for its code. */
-static json_t *call_failure(const vendor_call_state *call, json_t *doc, long status, app_error *err)
+static json_t *answer_failure(const vendor_dialect *dialect, json_t *doc, long status, app_error *err)
 {
-    const char *name = call->dialect->name;
+    const char *name = dialect->name;
     char message[VENDOR_MESSAGE_MAX];
     vendor_message(doc, message, sizeof message);
-    if (status == 401 || (status == 403 && !call->dialect->forbidden_is_refusal))
+    if (status == 401 || (status == 403 && !dialect->forbidden_is_refusal))
         app_error_set(err, 502, "%s rejected this server's credentials (check the store's key and secret): %s", name,
                       message);
     else if (status == 404)
@@ -132,6 +132,14 @@ static json_t *call_failure(const vendor_call_state *call, json_t *doc, long sta
     return json_is_object(doc) ? doc : NULL;
 }
 
+json_t *vendor_answer_read(const vendor_dialect *dialect, long http_status, const char *body, size_t len, json_t **doc,
+                           app_error *err)
+{
+    *doc = len ? json_loadb(body, len, 0, NULL) : NULL;
+    return http_status >= 200 && http_status < 300 ? answer_success(dialect, *doc, err)
+                                                   : answer_failure(dialect, *doc, http_status, err);
+}
+
 static void call_answered(const http_client_response *res, void *data)
 {
     vendor_call_state *call = data;
@@ -144,9 +152,8 @@ static void call_answered(const http_client_response *res, void *data)
         call_complete(call, NULL, &err, 0);
         return;
     }
-    json_t *doc = res->body_len ? json_loadb(res->body, res->body_len, 0, NULL) : NULL;
-    json_t *result = res->status >= 200 && res->status < 300 ? call_success(call, doc, &err)
-                                                             : call_failure(call, doc, res->status, &err);
+    json_t *doc;
+    json_t *result = vendor_answer_read(call->dialect, res->status, res->body, res->body_len, &doc, &err);
     call_complete(call, result, err.status ? &err : NULL, res->status);
     json_decref(doc);
 }

@@ -80,6 +80,13 @@ typedef struct vendor_request {
  * status, 0 when none came. */
 typedef void (*vendor_call_cb)(json_t *doc, const app_error *err, long http_status, void *data);
 
+/* What vendor_call makes of an answer's status and body, without the
+ * network: the JSON in *doc (NULL when the body is not JSON; the caller
+ * decrefs it), and the document the caller gets (borrowed from *doc, as the
+ * callback's doc) with err set as below for a failure. */
+json_t *vendor_answer_read(const vendor_dialect *dialect, long http_status, const char *body, size_t len, json_t **doc,
+                           app_error *err);
+
 /* Sends the request; cb runs exactly once, always from the loop. Failures:
  * unreachable 502, timed out 504, malformed answer 502, our credentials
  * refused (401; 403 unless forbidden_is_refusal) 502, unknown 404, other
@@ -157,6 +164,9 @@ bool vendor_time_parse_iso(const char *text, int64_t *out_ms);
 
 extern const vendor_adapter iamport_adapter;
 extern const vendor_adapter toss_adapter;
+/* How each speaks (iamport.c, toss.c). */
+extern const vendor_dialect iamport_dialect;
+extern const vendor_dialect toss_dialect;
 
 vendor_payment *iamport_payment_read(json_t *doc, app_error *err);
 vendor_billing *iamport_billing_read(json_t *doc, app_error *err);
