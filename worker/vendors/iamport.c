@@ -3,7 +3,7 @@
  * imp_secret, sent raw in Authorization); when the vendor no longer knows a
  * cached token, it is dropped and the call made once more with a fresh one.
  * iamport has no approval step: approve is a fetch. */
-#include "vendor_internal.h"
+#include "iamport.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -263,6 +263,18 @@ static void iamport_fetch_billing(vendor_context *ctx, const vendor_store *store
 
 const vendor_adapter iamport_adapter = {
     .code = "iamport",
+    .webhook_name = "iamport",
+    .settings =
+        {
+            .key_name = "PAYMENT_IAMPORT_KEY",
+            .secret_name = "PAYMENT_IAMPORT_SECRET",
+            .url_name = "PAYMENT_IAMPORT_URL",
+            .local_key = "test_imp_key",
+            .local_secret = "test_imp_secret",
+            .local_url = "http://127.0.0.1:10851",
+            .remote_url = "https://api.iamport.kr",
+        },
+    .webhook_uid = iamport_webhook_uid,
     .cancels_mismatch = true,
     .fetch = iamport_fetch,
     .approve = iamport_approve,

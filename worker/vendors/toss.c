@@ -4,7 +4,7 @@
  * mismatch. When Toss answers that the payment was processed already, the
  * adapter reads it and checks order and amount itself, so that confirming
  * twice answers the same payment instead of an error. */
-#include "vendor_internal.h"
+#include "toss.h"
 
 #include "crypto.h"
 
@@ -266,6 +266,17 @@ static void toss_fetch_billing(vendor_context *ctx, const vendor_store *store, c
 
 const vendor_adapter toss_adapter = {
     .code = "toss.payments",
+    .webhook_name = "toss",
+    .settings =
+        {
+            .key_name = NULL, /* the secret key alone authenticates */
+            .secret_name = "PAYMENT_TOSS_PAYMENTS_SECRET",
+            .url_name = "PAYMENT_TOSS_PAYMENTS_URL",
+            .local_secret = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy",
+            .local_url = "http://127.0.0.1:30771",
+            .remote_url = "https://api.tosspayments.com",
+        },
+    .webhook_uid = toss_webhook_uid,
     .fetch = toss_fetch,
     .approve = toss_approve,
     .cancel = toss_cancel,

@@ -59,9 +59,9 @@ void vendor_reply_answer(const vendor_reply *reply, json_t *doc, const app_error
 
 /* How a vendor speaks, as far as errors go. */
 typedef struct vendor_dialect {
-    const char *name;          /* in messages: "iamport", "Toss Payments" */
-    bool enveloped;            /* {code, message, response}, code 0 on success (iamport) */
-    bool forbidden_is_refusal; /* 403 refuses the operation (Toss), else it means our credentials */
+    const char *name;          /* the vendor in messages */
+    bool enveloped;            /* {code, message, response}, code 0 on success */
+    bool forbidden_is_refusal; /* 403 refuses the operation, else it means our credentials */
 } vendor_dialect;
 
 typedef struct vendor_request {
@@ -114,6 +114,8 @@ void vendor_token_free_all(vendor_context *ctx);
 
 /* The member as a string (borrowed), or NULL when absent or not a string. */
 const char *vendor_json_string(const json_t *doc, const char *name);
+/* The member as a non-empty string (borrowed), or NULL. */
+const char *vendor_json_text(const json_t *doc, const char *name);
 /* The member as a number; false when absent or not a number. */
 bool vendor_json_number(const json_t *doc, const char *name, double *out);
 /* An optional array member in *out: absent or null reads as no entries
@@ -149,18 +151,5 @@ vendor_billing *vendor_billing_read(json_t *doc, const char *uid_member, const c
 /* ISO-8601 date-time with an offset or Z ("2026-11-23T18:30:00+09:00",
  * "2026-11-23T09:30:00.123Z") to unix milliseconds. False when malformed. */
 bool vendor_time_parse_iso(const char *text, int64_t *out_ms);
-
-/* ---- the adapters (iamport.c, toss.c) and their readers ----
- * A reader turns the vendor's document into the normalized result, keeping
- * the document as data; NULL with err set (502) when the document lacks
- * what every payment has. */
-
-extern const vendor_adapter iamport_adapter;
-extern const vendor_adapter toss_adapter;
-
-vendor_payment *iamport_payment_read(json_t *doc, app_error *err);
-vendor_billing *iamport_billing_read(json_t *doc, app_error *err);
-vendor_payment *toss_payment_read(json_t *doc, app_error *err);
-vendor_billing *toss_billing_read(json_t *doc, app_error *err);
 
 #endif
