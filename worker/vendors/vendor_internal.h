@@ -90,6 +90,61 @@ void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb 
  * vendor_url(base, "payments", uid, NULL). Returns a malloc'd string or NULL. */
 char *vendor_url(const char *base, ...) __attribute__((sentinel));
 
+/* ---- vendor_op.c: one adapter operation ----
+ * An adapter's operation struct starts with a vendor_op; the class says
+ * what differs from one vendor to the next. */
+
+typedef struct vendor_op vendor_op;
+
+typedef struct vendor_op_class {
+    const vendor_dialect *dialect;
+    size_t size;             /* of the adapter's operation struct, vendor_op first */
+    bool needs_key;          /* a usable store has a key besides secret and URL */
+    const char *credentials; /* the store's members in messages: "secret key, URL" */
+    const char *uid_name;    /* what the vendor calls a uid, in messages */
+    vendor_payment_read_fn read_payment;
+    vendor_billing_read_fn read_billing;
+    /* Each optional. prepare: what the operation needs from the store (the
+     * store is not kept); false when out of memory. send: starts the call
+     * (after getting a token, say) instead of vendor_op_call. answered: the
+     * vendor's answer before it is read; true when it took the operation
+     * over (another call). answer: answers the caller itself instead of the
+     * readers; true when it did. clear: frees the adapter's members. */
+    bool (*prepare)(vendor_op *op, const vendor_store *store);
+    void (*send)(vendor_op *op);
+    bool (*answered)(vendor_op *op, json_t *doc, const app_error *err, long http_status);
+    bool (*answer)(vendor_op *op, json_t *doc);
+    void (*clear)(vendor_op *op);
+} vendor_op_class;
+
+struct vendor_op {
+    const vendor_op_class *class;
+    vendor_context *ctx;
+    vendor_reply reply;
+    const char *method;
+    char *url;             /* set by the operation before vendor_op_start */
+    json_t *body;          /* owned; NULL sends none */
+    char *authorization;   /* the Authorization value; wiped when freed */
+    char *idempotency_key; /* sent with a body only */
+    app_error err;         /* a failure found before any call */
+};
+
+/* A new operation; err is set in it when the store or the uid cannot be
+ * used. NULL only when out of memory, after answering the caller. */
+vendor_op *vendor_op_new(const vendor_op_class *class, vendor_context *ctx, const vendor_store *store, const char *uid,
+                         vendor_reply reply);
+/* Keeps the guard's Idempotency-Key for the call; false when out of memory. */
+bool vendor_op_keep_guard(vendor_op *op, const vendor_guard *guard);
+/* Calls method on op->url (set unless err was), taking body; body_expected
+ * says a NULL body means out of memory. Any err set answers from the loop. */
+void vendor_op_start(vendor_op *op, const char *method, json_t *body, bool body_expected);
+/* Sends the request as it stands (what send does once it is ready). */
+void vendor_op_call(vendor_op *op);
+/* Answers the caller (doc read by the class) and frees the operation. */
+void vendor_op_finish(vendor_op *op, json_t *doc, const app_error *err);
+/* Answers status and message from the loop, then frees the operation. */
+void vendor_op_fail_later(vendor_op *op, int status, const char *message);
+
 /* ---- vendor_token.c: access tokens per store credentials ----
  * A token is fetched once and reused until it nears expiry; requests that
  * arrive while a fetch is in flight wait for that fetch. */

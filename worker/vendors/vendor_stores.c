@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "config_vendor_url.h"
+#include "crypto.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,21 +48,13 @@ static void stores_fail(const stores_reader *r, const char *fmt, ...)
     snprintf(r->err, r->errlen, "PAYMENT_VENDOR_STORES_FILE %s: %s", r->path, detail);
 }
 
-static void wipe_free(char *text)
-{
-    if (!text)
-        return;
-    explicit_bzero(text, strlen(text));
-    free(text);
-}
-
 static void entry_clear(stored_entry *entry)
 {
     free(entry->vendor_code);
     free((char *)entry->store.store_id);
     free((char *)entry->store.base_url);
-    wipe_free((char *)entry->store.key);
-    wipe_free((char *)entry->store.secret);
+    crypto_secret_free((char *)entry->store.key);
+    crypto_secret_free((char *)entry->store.secret);
     memset(entry, 0, sizeof *entry);
 }
 
