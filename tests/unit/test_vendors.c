@@ -336,6 +336,15 @@ static vendor_result do_fetch_billing(const adapter_call *v, const char *uid, co
     return r;
 }
 
+static vendor_result do_charge(const adapter_call *v, const vendor_charge *charge, const char *idempotency_key)
+{
+    vendor_result r = {0};
+    vendor_guard guard = {.idempotency_key = idempotency_key};
+    vendor_charge_billing(v->adapter, v->ctx, &v->store, charge, &guard, on_payment, &r);
+    finish(&env, &r);
+    return r;
+}
+
 static void result_free(vendor_result *r)
 {
     vendor_payment_free(r->payment);
@@ -645,6 +654,21 @@ UNIT_CASE(iamport_billing_and_unknown, &vendors)
     }
     result_free(&r);
 
+    char order_id[64];
+    next_order_id(&env, order_id, sizeof order_id);
+    vendor_charge charge = {customer_uid, NULL, order_id, "monthly plan", 9900, "KRW"};
+    r = do_charge(&iamport, &charge, NULL);
+    if (CHECK(r.payment != NULL)) {
+        CHECK(r.payment->status == VENDOR_STATUS_PAID && r.payment->amount == 9900);
+        CHECK_STR(r.payment->order_id, order_id);
+        vendor_result fetched = do_fetch(&iamport, r.payment->uid);
+        CHECK(fetched.payment && fetched.payment->status == VENDOR_STATUS_PAID);
+        result_free(&fetched);
+    }
+    result_free(&r);
+    charge.billing_uid = "customer-nobody";
+    check_refused(do_charge(&iamport, &charge, NULL), 404, "no billing key");
+
     check_refused(do_fetch_billing(&iamport, "customer-nobody", NULL), 404, NULL);
     check_refused(do_fetch(&iamport, "imp_000000000000"), 404, NULL);
     check_refused(do_fetch(&iamport, ".."), 404, NULL); /* the uid stays one path segment */
@@ -855,6 +879,23 @@ UNIT_CASE(toss_billing_and_unknown, &vendors)
     if (r.billing)
         CHECK_STR(json_string_value(json_object_get(r.billing->data, "customerKey")), customer_key);
     result_free(&r);
+
+    char order_id[64];
+    next_order_id(&env, order_id, sizeof order_id);
+    vendor_charge charge = {billing_key, customer_key, order_id, "monthly plan", 9900, "KRW"};
+    r = do_charge(&toss, &charge, "charge-key-1");
+    char first_key[128] = "";
+    if (CHECK(r.payment != NULL)) {
+        CHECK(r.payment->status == VENDOR_STATUS_PAID && r.payment->amount == 9900);
+        CHECK_STR(r.payment->order_id, order_id);
+        snprintf(first_key, sizeof first_key, "%s", r.payment->uid);
+    }
+    result_free(&r);
+    r = do_charge(&toss, &charge, "charge-key-1"); /* a retry answers the first payment */
+    CHECK(r.payment && strcmp(r.payment->uid, first_key) == 0);
+    result_free(&r);
+    charge.customer_key = "someone-else";
+    check_refused(do_charge(&toss, &charge, NULL), 422, NULL);
 
     check_refused(do_fetch_billing(&toss, billing_key, "someone-else"), 422, NULL);
     check_refused(do_fetch_billing(&toss, "no-such-billing-key", customer_key), 404, NULL);

@@ -207,6 +207,25 @@ static void iamport_fetch_billing(vendor_context *ctx, const vendor_store *store
     vendor_op_start(op, "GET", NULL, false);
 }
 
+/* POST /subscribe/payments/again: a payment of the billing key (customer_uid)
+ * for our order; iamport answers the payment it made. */
+static void iamport_charge_billing(vendor_context *ctx, const vendor_store *store, const vendor_charge *charge,
+                                   const vendor_guard *guard, vendor_payment_cb cb, void *data)
+{
+    (void)guard; /* iamport refuses a second payment of one merchant_uid by itself */
+    vendor_op *op = iamport_op_new(ctx, store, charge->billing_uid, cb, NULL, data);
+    if (!op)
+        return;
+    json_t *body = NULL;
+    if (!op->err.status) {
+        op->url = vendor_url(store->base_url, "subscribe", "payments", "again", NULL);
+        body = json_pack("{s:s, s:s, s:o, s:s, s:s?}", "customer_uid", charge->billing_uid, "merchant_uid",
+                         charge->order_id ? charge->order_id : "", "amount", vendor_json_amount(charge->amount), "name",
+                         charge->order_name ? charge->order_name : "", "currency", charge->currency);
+    }
+    vendor_op_start(op, "POST", body, true);
+}
+
 const vendor_adapter iamport_adapter = {
     .code = "iamport",
     .webhook_name = "iamport",
@@ -226,4 +245,5 @@ const vendor_adapter iamport_adapter = {
     .approve = iamport_approve,
     .cancel = iamport_cancel,
     .fetch_billing = iamport_fetch_billing,
+    .charge_billing = iamport_charge_billing,
 };

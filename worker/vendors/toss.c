@@ -205,6 +205,29 @@ static void toss_fetch_billing(vendor_context *ctx, const vendor_store *store, c
     vendor_op_start(op, "POST", body, true);
 }
 
+/* POST /v1/billing/{billingKey}: a payment of the billing key for our order,
+ * Toss checking customerKey; a repeated Idempotency-Key answers the first
+ * payment instead of a second one. */
+static void toss_charge_billing(vendor_context *ctx, const vendor_store *store, const vendor_charge *charge,
+                                const vendor_guard *guard, vendor_payment_cb cb, void *data)
+{
+    vendor_op *op = toss_op_new(ctx, store, charge->billing_uid, cb, NULL, data);
+    if (!op)
+        return;
+    json_t *body = NULL;
+    if (!op->err.status) {
+        op->url = vendor_url(store->base_url, "v1", "billing", charge->billing_uid, NULL);
+        op->url_is_secret = true;
+        body = vendor_op_keep_guard(op, guard)
+                   ? json_pack("{s:s, s:o, s:s, s:s}", "customerKey", charge->customer_key ? charge->customer_key : "",
+                               "amount", vendor_json_amount(charge->amount), "orderId",
+                               charge->order_id ? charge->order_id : "", "orderName",
+                               charge->order_name ? charge->order_name : "")
+                   : NULL;
+    }
+    vendor_op_start(op, "POST", body, true);
+}
+
 const vendor_adapter toss_adapter = {
     .code = "toss.payments",
     .webhook_name = "toss",
@@ -222,4 +245,5 @@ const vendor_adapter toss_adapter = {
     .approve = toss_approve,
     .cancel = toss_cancel,
     .fetch_billing = toss_fetch_billing,
+    .charge_billing = toss_charge_billing,
 };

@@ -126,6 +126,7 @@ struct vendor_op {
     json_t *body;          /* owned; NULL sends none */
     char *authorization;   /* the Authorization value; wiped when freed */
     char *idempotency_key; /* sent with a body only */
+    bool url_is_secret;    /* the url names a billing key (set for billing key replies) */
     app_error err;         /* a failure found before any call */
 };
 

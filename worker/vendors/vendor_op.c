@@ -54,7 +54,7 @@ void vendor_op_call(vendor_op *op)
                           op->url,
                           op->authorization,
                           op->body,
-                          op->reply.billing_cb != NULL,
+                          op->url_is_secret,
                           op->body ? op->idempotency_key : NULL};
     vendor_call(op->ctx, &req, answered, op);
 }
@@ -76,7 +76,7 @@ vendor_op *vendor_op_new(const vendor_op_class *class, vendor_context *ctx, cons
         vendor_reply_fail(&reply, &err);
         return NULL;
     }
-    *op = (vendor_op){.class = class, .ctx = ctx, .reply = reply};
+    *op = (vendor_op){.class = class, .ctx = ctx, .reply = reply, .url_is_secret = reply.billing_cb != NULL};
     if (!store_usable(class, store))
         app_error_set(&op->err, 502, "%s credentials (%s) are not configured for store %s", name, class->credentials,
                       store && store->store_id ? store->store_id : "(none)");
