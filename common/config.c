@@ -155,15 +155,6 @@ static void read_password_secret(cfg_reader *r, cfg *c)
         reader_fail(r, "PAYMENT_PASSWORD_SECRET: cannot derive the default from PAYMENT_HISTORY_ENCRYPTION_KEY");
 }
 
-/* A vendor's base URL: only http:// and https:// make sense to libcurl here. */
-static char *read_url(cfg_reader *r, const char *name, const char *fallback)
-{
-    char *url = read_string(r, name, fallback);
-    if (url && strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)
-        reader_fail(r, "%s must start with http:// or https://", name);
-    return url;
-}
-
 /* Required: an unset mode must not quietly mean local, whose vendors are the
  * fake servers on loopback. */
 static cfg_mode read_mode(cfg_reader *r)
@@ -341,15 +332,6 @@ static void read_all(cfg_reader *r, cfg *c)
     read_cipher(r, &c->cancel_history_cipher, "PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY",
                 "PAYMENT_CANCEL_HISTORY_ENCRYPTION_IV");
     read_password_secret(r, c);
-    /* Vendor credentials default to the fake servers' in local mode only. */
-    int local = c->mode == CFG_MODE_LOCAL;
-    c->iamport_key = read_string(r, "PAYMENT_IAMPORT_KEY", local ? "test_imp_key" : NULL);
-    c->iamport_secret = read_string(r, "PAYMENT_IAMPORT_SECRET", local ? "test_imp_secret" : NULL);
-    c->toss_payments_secret =
-        read_string(r, "PAYMENT_TOSS_PAYMENTS_SECRET", local ? "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy" : NULL);
-    c->iamport_url = read_url(r, "PAYMENT_IAMPORT_URL", local ? "http://127.0.0.1:10851" : "https://api.iamport.kr");
-    c->toss_payments_url =
-        read_url(r, "PAYMENT_TOSS_PAYMENTS_URL", local ? "http://127.0.0.1:30771" : "https://api.tosspayments.com");
     const char *stores = dotenv_get(&r->env, "PAYMENT_VENDOR_STORES_FILE");
     c->vendor_stores_file = stores && *stores ? read_string(r, "PAYMENT_VENDOR_STORES_FILE", NULL) : NULL;
     read_process_settings(r, c);
@@ -383,7 +365,7 @@ int cfg_load(cfg *c, char *err, size_t errlen)
         c->env_file = strdup(path);
     read_all(&r, c);
     read_safe_defaults(&r, c);
-    dotenv_free(&r.env);
+    c->settings = r.env; /* kept for cfg_setting */
     if (r.failed) {
         cfg_free(c);
         return -1;
@@ -414,11 +396,6 @@ void cfg_free(cfg *c)
     free_cipher(&c->reservation_cipher);
     free_cipher(&c->cancel_history_cipher);
     crypto_secret_free(c->password_secret);
-    free(c->iamport_key);
-    free(c->iamport_secret);
-    free(c->toss_payments_secret);
-    free(c->iamport_url);
-    free(c->toss_payments_url);
     free(c->vendor_stores_file);
     free(c->pid_file);
     free(c->control_socket);
@@ -428,7 +405,14 @@ void cfg_free(cfg *c)
     free(c->admin_host);
     host_allow_list_free(&c->webhook_allow_hosts);
     free(c->user);
+    dotenv_free(&c->settings);
     memset(c, 0, sizeof *c);
+}
+
+const char *cfg_setting(const cfg *c, const char *name)
+{
+    const char *value = dotenv_get(&c->settings, name);
+    return value && *value ? value : NULL;
 }
 
 const char *cfg_mode_name(cfg_mode mode)

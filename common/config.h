@@ -5,6 +5,7 @@
 #ifndef PAYMENTS_CONFIG_H
 #define PAYMENTS_CONFIG_H
 
+#include "dotenv.h"
 #include "host_allow_list.h"
 #include "webhook_schedule.h"
 
@@ -53,15 +54,6 @@ typedef struct cfg {
      * it before rotating the history key, or stored passwords stop matching.
      * Never logged. */
     char *password_secret;
-    char *iamport_key;
-    char *iamport_secret;
-    char *toss_payments_secret;
-    /* Vendor base URLs (PAYMENT_IAMPORT_URL, PAYMENT_TOSS_PAYMENTS_URL):
-     * http:// or https://; local mode defaults to the fake servers, dev and
-     * real to the vendors' endpoints, and there refuse an internal host
-     * (cfg_check_vendor_urls) unless vendor_allow_internal says otherwise. */
-    char *iamport_url;
-    char *toss_payments_url;
     /* PAYMENT_VENDOR_STORES_FILE: credentials per store id (JSON), or NULL. */
     char *vendor_stores_file;
 
@@ -124,6 +116,11 @@ typedef struct cfg {
      * its workers as (default "payments"; "root", or any user of uid 0,
      * keeps them root). Ignored when the master is not root. */
     char *user;
+
+    /* Every variable as loaded (the environment over the .env file), for
+     * settings that belong to a module rather than to this struct: each
+     * vendor adapter declares and reads its own (cfg_setting). */
+    dotenv settings;
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one
@@ -134,5 +131,7 @@ const char *cfg_mode_name(cfg_mode mode);
 /* A libpq connection string (URL or key=value) for the configured database,
  * without the schema: connections set search_path themselves. Caller frees. */
 char *cfg_postgres_conninfo(const cfg *c);
+/* The value of variable name as loaded, or NULL when unset or empty. */
+const char *cfg_setting(const cfg *c, const char *name);
 
 #endif

@@ -87,10 +87,3 @@ int cfg_check_vendor_url(const cfg *c, const char *name, const char *url, char *
     curl_free(host);
     return verdict == VENDOR_HOST_INTERNAL ? -1 : 0;
 }
-
-int cfg_check_vendor_urls(const cfg *c, char *err, size_t errlen)
-{
-    if (cfg_check_vendor_url(c, "PAYMENT_IAMPORT_URL", c->iamport_url, err, errlen) < 0)
-        return -1;
-    return cfg_check_vendor_url(c, "PAYMENT_TOSS_PAYMENTS_URL", c->toss_payments_url, err, errlen);
-}

@@ -14,11 +14,9 @@
  * message calls it (a variable, or an entry of the stores file). A name that
  * does not resolve now is accepted with a warning in the log, since DNS may
  * not be up yet. Returns 0, or -1 with one line in err naming name and the
- * host (never the whole URL, which may carry credentials). */
+ * host (never the whole URL, which may carry credentials). The adapters'
+ * URLs are checked through it by vendor_settings_check (worker/vendors/),
+ * which the master and each worker run once the configuration is loaded. */
 int cfg_check_vendor_url(const cfg *c, const char *name, const char *url, char *err, size_t errlen);
-
-/* cfg_check_vendor_url for PAYMENT_IAMPORT_URL and PAYMENT_TOSS_PAYMENTS_URL:
- * what the master and each worker call once the configuration is loaded. */
-int cfg_check_vendor_urls(const cfg *c, char *err, size_t errlen);
 
 #endif

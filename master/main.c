@@ -4,7 +4,7 @@
  * configuration and replace workers one at a time), USR1 reopen logs. */
 #include "master.h"
 
-#include "config_vendor_url.h"
+#include "vendor.h"
 #include "log.h"
 #include "migrate.h"
 #include "sd_notify.h"
@@ -51,7 +51,7 @@ void master_reload(master *m)
     cfg fresh;
     master_privilege privilege;
     char err[512];
-    if (cfg_load(&fresh, err, sizeof err) < 0 || cfg_check_vendor_urls(&fresh, err, sizeof err) < 0) {
+    if (cfg_load(&fresh, err, sizeof err) < 0 || vendor_settings_check(&fresh, err, sizeof err) < 0) {
         cfg_free(&fresh); /* a failed cfg_load leaves it empty: freeing is harmless */
         log_error("reload refused, configuration unchanged: %s", err);
         return;
@@ -248,7 +248,7 @@ int main(int argc, char **argv)
     }
     if (log_open("master", m.config.log_file) < 0)
         fprintf(stderr, "payments-master: cannot open log file, logging to stderr\n");
-    if (cfg_check_vendor_urls(&m.config, err, sizeof err) < 0) {
+    if (vendor_settings_check(&m.config, err, sizeof err) < 0) {
         fprintf(stderr, "payments-master: %s\n", err);
         privilege_clear(&m.privilege);
         cfg_free(&m.config);

@@ -7,7 +7,6 @@
  * PAYMENT_ADMIN_HOST:PAYMENT_ADMIN_PORT itself. */
 #include "worker.h"
 
-#include "config_vendor_url.h"
 #include "log.h"
 #include "operation_reconciler.h"
 #include "webhook_outbox.h"
@@ -390,7 +389,7 @@ int main(int argc, char **argv)
     }
     if (log_open("worker", p.app.config.log_file) < 0)
         fprintf(stderr, "payments-worker: cannot open log file, logging to stderr\n");
-    if (cfg_check_vendor_urls(&p.app.config, err, sizeof err) < 0) {
+    if (vendor_settings_check(&p.app.config, err, sizeof err) < 0) {
         fprintf(stderr, "payments-worker: %s\n", err);
         cfg_free(&p.app.config);
         return 1;

@@ -88,8 +88,7 @@ void guess_guard_close(worker *w);
 
 /* api/webhook_rate.c: the vendor webhook routes behind a rate per client
  * address (429 with Retry-After past it). */
-void webhook_rate_iamport(http_exchange *ex, const http_route_params *params, void *context);
-void webhook_rate_toss(http_exchange *ex, const http_route_params *params, void *context);
+void webhook_rate_receive(http_exchange *ex, const http_route_params *params, void *context);
 
 /* monitors.c */
 void monitors_health(http_exchange *ex, const http_route_params *params, void *context);
@@ -112,8 +111,7 @@ void reservations_create(http_exchange *ex, const http_route_params *params, voi
 void reservations_get(http_exchange *ex, const http_route_params *params, void *context);
 void reservations_at(http_exchange *ex, const http_route_params *params, void *context);
 /* webhooks/webhook_receive.c: the vendors' webhooks */
-void webhooks_receive_iamport(http_exchange *ex, const http_route_params *params, void *context);
-void webhooks_receive_toss(http_exchange *ex, const http_route_params *params, void *context);
+void webhooks_receive(http_exchange *ex, worker *w, const vendor_adapter *vendor);
 /* webhooks/webhook_retry.c: an operator re-sends failed notifications */
 void webhooks_retry_failed(http_exchange *ex, const http_route_params *params, void *context);
 /* operations/operation_list.c: an operator lists operations by state */

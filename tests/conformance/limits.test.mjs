@@ -171,5 +171,9 @@ describe("limits on guessing and on webhook rates", () => {
     const toss = [];
     for (let i = 0; i < 3; i++) toss.push((await post("/payments/webhooks/toss", { eventType: "x", data: {} })).status);
     assert.ok(toss.includes(429), `toss statuses: ${toss}`);
+    // A name no adapter has is an unknown path, before any rate.
+    const unknown = await post("/payments/webhooks/paypal", {});
+    assert.equal(unknown.status, 404);
+    assert.equal(JSON.parse(unknown.body).message, "Cannot POST /payments/webhooks/paypal");
   });
 });

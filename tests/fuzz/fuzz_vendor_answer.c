@@ -3,6 +3,8 @@
  * makes of every answer: envelope, result code, refusal message), then
  * through the adapter's reader of a payment or a billing key, as the routes
  * would get them. The first input byte picks vendor, reader and status. */
+#include "iamport.h"
+#include "toss.h"
 #include "vendor_internal.h"
 
 #include <stdint.h>

@@ -6,6 +6,7 @@
 #include "config_vendor_url.h"
 #include "dotenv.h"
 #include "unit.h"
+#include "vendor.h"
 
 #include <netdb.h>
 #include <stdlib.h>
@@ -121,7 +122,14 @@ UNIT_CASE(config_defaults, &clean_environment)
     CHECK(c.updator_port == 37820);
     CHECK(c.workers >= 1);
     CHECK_STR(c.postgres.schema, "payments");
-    CHECK_STR(c.iamport_key, "test_imp_key");
+    /* Variables no member holds are kept by name; an empty one is unset. */
+    CHECK_STR(cfg_setting(&c, "PAYMENT_MODE"), "local");
+    CHECK(cfg_setting(&c, "PAYMENT_ENV_FILE") == NULL);
+    CHECK(cfg_setting(&c, "PAYMENT_NO_SUCH_SETTING") == NULL);
+    /* The adapters' accounts default to the fake servers' in local mode. */
+    CHECK_STR(vendor_settings_key(&c, vendor_find("iamport")), "test_imp_key");
+    CHECK_STR(vendor_settings_url(&c, vendor_find("iamport")), "http://127.0.0.1:10851");
+    CHECK(vendor_settings_check(&c, err, sizeof err) == 0);
     char *conninfo = cfg_postgres_conninfo(&c);
     CHECK_STR(conninfo, "host='127.0.0.1' port='5432' dbname='postgres' user='postgres'");
     free(conninfo);
@@ -155,14 +163,19 @@ UNIT_CASE(config_rejects, &clean_environment)
     char err[256] = "";
     CHECK(cfg_load(&c, err, sizeof err) == -1);
     CHECK_STR(err, "PAYMENT_SYSTEM_PASSWORD is not set");
-    /* Outside local mode vendor credentials have no default. */
+    /* Outside local mode vendor credentials have no default: the adapters'
+     * start-up check refuses them. */
     set_required();
     setenv("PAYMENT_MODE", "real", 1);
     setenv("PAYMENT_SYSTEM_PASSWORD", "7f3a9c1e5b2d8f4a", 1);
     setenv("PAYMENT_PASSWORD_SECRET", "e0c4b8a2f6d1c9e7b3a5f8d2c6e1b4a9", 1);
-    CHECK(cfg_load(&c, err, sizeof err) == -1);
-    CHECK(strstr(err, "PAYMENT_IAMPORT_KEY") != NULL);
+    setenv("PAYMENT_WEBHOOK_SECRET", "5d0f3b8e1a7c4f2d9b6e0a3c8f1d7b4e", 1);
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK(vendor_settings_check(&c, err, sizeof err) == -1);
+    CHECK_STR(err, "PAYMENT_IAMPORT_KEY is not set");
+    cfg_free(&c);
     unsetenv("PAYMENT_PASSWORD_SECRET");
+    unsetenv("PAYMENT_WEBHOOK_SECRET");
     set_required();
 }
 
@@ -287,14 +300,20 @@ static void set_outside_local(const char *mode)
     unsetenv("PAYMENT_VENDOR_ALLOW_INTERNAL");
 }
 
-/* cfg_load refuses, naming name and never quoting the value it was given. */
-static void expect_refused_outside_local(const char *mode, const char *name, const char *value)
+/* Dev or real mode with name set to value (unset when NULL). */
+static void set_outside_local_but(const char *mode, const char *name, const char *value)
 {
     set_outside_local(mode);
     if (value)
         setenv(name, value, 1);
     else
         unsetenv(name);
+}
+
+/* cfg_load refuses, naming name and never quoting the value it was given. */
+static void expect_refused_outside_local(const char *mode, const char *name, const char *value)
+{
+    set_outside_local_but(mode, name, value);
     cfg c;
     char err[256] = "";
     CHECK(cfg_load(&c, err, sizeof err) == -1);
@@ -302,6 +321,19 @@ static void expect_refused_outside_local(const char *mode, const char *name, con
     CHECK(!value || strstr(err, value) == NULL);
     if (strncmp(err, name, strlen(name)) != 0)
         fprintf(stderr, "%s %s: %s\n", mode, name, err);
+}
+
+/* The configuration loads, and the start-up check of the adapters'
+ * settings refuses it with message. */
+static void expect_vendor_refused(const char *mode, const char *name, const char *value, const char *message)
+{
+    set_outside_local_but(mode, name, value);
+    cfg c;
+    char err[256] = "";
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK(vendor_settings_check(&c, err, sizeof err) == -1);
+    CHECK_STR(err, message);
+    cfg_free(&c);
 }
 
 UNIT_CASE(mode_is_required, &clean_environment)
@@ -327,10 +359,16 @@ UNIT_CASE(secrets_outside_local, &clean_environment)
         CHECK(cfg_load(&c, err, sizeof err) == 0);
         CHECK_STR(c.webhook_secret, "5d0f3b8e1a7c4f2d9b6e0a3c8f1d7b4e");
         CHECK_STR(c.password_secret, "a8e3c1f7d2b9e4a6c0f5d8b3e7a1c4f9");
-        CHECK_STR(c.iamport_url, "https://api.iamport.kr");
-        CHECK_STR(c.toss_payments_url, "https://api.tosspayments.com");
+        CHECK_STR(vendor_settings_url(&c, vendor_find("iamport")), "https://api.iamport.kr");
+        CHECK_STR(vendor_settings_url(&c, vendor_find("toss.payments")), "https://api.tosspayments.com");
+        CHECK_STR(vendor_settings_secret(&c, vendor_find("toss.payments")), "toss_secret");
         CHECK(!c.vendor_allow_internal);
         cfg_free(&c);
+        expect_vendor_refused(modes[i], "PAYMENT_IAMPORT_KEY", NULL, "PAYMENT_IAMPORT_KEY is not set");
+        expect_vendor_refused(modes[i], "PAYMENT_TOSS_PAYMENTS_SECRET", NULL,
+                              "PAYMENT_TOSS_PAYMENTS_SECRET is not set");
+        expect_vendor_refused(modes[i], "PAYMENT_TOSS_PAYMENTS_URL", "ftp://toss",
+                              "PAYMENT_TOSS_PAYMENTS_URL must start with http:// or https://");
         expect_refused_outside_local(modes[i], "PAYMENT_WEBHOOK_SECRET", NULL);
         expect_refused_outside_local(modes[i], "PAYMENT_WEBHOOK_SECRET", "only-31-characters-long-0123456");
         expect_refused_outside_local(modes[i], "PAYMENT_PASSWORD_SECRET", NULL);
@@ -364,7 +402,7 @@ static int vendor_url_verdict(const char *url, const char *allow, char *err, siz
     cfg c;
     if (cfg_load(&c, err, errlen) < 0)
         return -2;
-    int rc = cfg_check_vendor_urls(&c, err, errlen);
+    int rc = vendor_settings_check(&c, err, errlen);
     cfg_free(&c);
     return rc;
 }
@@ -400,7 +438,7 @@ UNIT_CASE(vendor_urls_outside_local, &clean_environment)
     setenv("PAYMENT_IAMPORT_URL", "http://127.0.0.1:10851", 1);
     cfg c;
     CHECK(cfg_load(&c, err, sizeof err) == 0);
-    CHECK(cfg_check_vendor_urls(&c, err, sizeof err) == 0);
+    CHECK(vendor_settings_check(&c, err, sizeof err) == 0);
     cfg_free(&c);
     unsetenv("PAYMENT_IAMPORT_URL");
 }

@@ -336,6 +336,15 @@ static vendor_result do_fetch_billing(const adapter_call *v, const char *uid, co
     return r;
 }
 
+static vendor_result do_charge(const adapter_call *v, const vendor_charge *charge, const char *idempotency_key)
+{
+    vendor_result r = {0};
+    vendor_guard guard = {.idempotency_key = idempotency_key};
+    vendor_charge_billing(v->adapter, v->ctx, &v->store, charge, &guard, on_payment, &r);
+    finish(&env, &r);
+    return r;
+}
+
 static void result_free(vendor_result *r)
 {
     vendor_payment_free(r->payment);
@@ -645,6 +654,21 @@ UNIT_CASE(iamport_billing_and_unknown, &vendors)
     }
     result_free(&r);
 
+    char order_id[64];
+    next_order_id(&env, order_id, sizeof order_id);
+    vendor_charge charge = {customer_uid, NULL, order_id, "monthly plan", 9900, "KRW"};
+    r = do_charge(&iamport, &charge, NULL);
+    if (CHECK(r.payment != NULL)) {
+        CHECK(r.payment->status == VENDOR_STATUS_PAID && r.payment->amount == 9900);
+        CHECK_STR(r.payment->order_id, order_id);
+        vendor_result fetched = do_fetch(&iamport, r.payment->uid);
+        CHECK(fetched.payment && fetched.payment->status == VENDOR_STATUS_PAID);
+        result_free(&fetched);
+    }
+    result_free(&r);
+    charge.billing_uid = "customer-nobody";
+    check_refused(do_charge(&iamport, &charge, NULL), 404, "no billing key");
+
     check_refused(do_fetch_billing(&iamport, "customer-nobody", NULL), 404, NULL);
     check_refused(do_fetch(&iamport, "imp_000000000000"), 404, NULL);
     check_refused(do_fetch(&iamport, ".."), 404, NULL); /* the uid stays one path segment */
@@ -856,6 +880,23 @@ UNIT_CASE(toss_billing_and_unknown, &vendors)
         CHECK_STR(json_string_value(json_object_get(r.billing->data, "customerKey")), customer_key);
     result_free(&r);
 
+    char order_id[64];
+    next_order_id(&env, order_id, sizeof order_id);
+    vendor_charge charge = {billing_key, customer_key, order_id, "monthly plan", 9900, "KRW"};
+    r = do_charge(&toss, &charge, "charge-key-1");
+    char first_key[128] = "";
+    if (CHECK(r.payment != NULL)) {
+        CHECK(r.payment->status == VENDOR_STATUS_PAID && r.payment->amount == 9900);
+        CHECK_STR(r.payment->order_id, order_id);
+        snprintf(first_key, sizeof first_key, "%s", r.payment->uid);
+    }
+    result_free(&r);
+    r = do_charge(&toss, &charge, "charge-key-1"); /* a retry answers the first payment */
+    CHECK(r.payment && strcmp(r.payment->uid, first_key) == 0);
+    result_free(&r);
+    charge.customer_key = "someone-else";
+    check_refused(do_charge(&toss, &charge, NULL), 422, NULL);
+
     check_refused(do_fetch_billing(&toss, billing_key, "someone-else"), 422, NULL);
     check_refused(do_fetch_billing(&toss, "no-such-billing-key", customer_key), 404, NULL);
     check_refused(do_fetch(&toss, "no-such-payment-key"), 404, NULL);
@@ -885,7 +926,98 @@ UNIT_CASE(unreachable, &vendors)
     vendor_context_destroy(quick);
 }
 
+/* An operation the adapter lacks answers 422 naming the vendor and the
+ * operation, from the loop, through the one callback. */
+UNIT_CASE(unsupported_operations, &vendors)
+{
+    for (size_t i = 0; i < vendor_count(); i++) {
+        const vendor_adapter *adapter = vendor_at(i);
+        const vendor_store *store = strcmp(adapter->code, "iamport") == 0 ? &env.iamport_store : &env.toss_store;
+        char expected[128];
+        vendor_result r = {0};
+        if (!adapter->charge_billing) {
+            vendor_charge charge = {"billing_1", "customer_1", "order_1", "an order", 1000, "KRW"};
+            vendor_charge_billing(adapter, env.ctx, store, &charge, NULL, on_payment, &r);
+            finish(&env, &r);
+            snprintf(expected, sizeof expected, "%s does not support charging a billing key", adapter->code);
+            CHECK(r.err.status == 422);
+            CHECK_STR(r.err.message, expected);
+            result_free(&r);
+        }
+        if (!adapter->issue_billing) {
+            r = (vendor_result){0};
+            vendor_issue_billing(adapter, env.ctx, store, "customer_1", NULL, on_billing, &r);
+            finish(&env, &r);
+            snprintf(expected, sizeof expected, "%s does not support issuing a billing key", adapter->code);
+            CHECK(r.err.status == 422);
+            CHECK_STR(r.err.message, expected);
+            result_free(&r);
+        }
+    }
+}
+
 /* ---- pure parts: the table, times, the stores file ----------------------------- */
+
+/* The table is the API's vendor union and the webhook routes' names. */
+UNIT_CASE(table_names, NULL)
+{
+    const char *const *codes = vendor_codes();
+    size_t count = 0;
+    while (codes[count])
+        count++;
+    CHECK(count == vendor_count() && count >= 2);
+    for (size_t i = 0; i < vendor_count(); i++) {
+        const vendor_adapter *adapter = vendor_at(i);
+        CHECK_STR(codes[i], adapter->code);
+        CHECK(vendor_find(adapter->code) == adapter);
+        CHECK(vendor_find_webhook(adapter->webhook_name) == adapter);
+        CHECK(adapter->settings.secret_name && adapter->settings.url_name && adapter->webhook_uid);
+        CHECK(adapter->fetch && adapter->approve && adapter->cancel && adapter->fetch_billing);
+    }
+    CHECK(vendor_find_webhook("toss") == vendor_find("toss.payments"));
+    CHECK(vendor_find_webhook("paypal") == NULL && vendor_find_webhook(NULL) == NULL);
+    CHECK(vendor_at(vendor_count()) == NULL);
+}
+
+/* Reads body with the adapter's webhook reader: 1 names uid_out, 0 names
+ * nothing worth recording, -1 refused with a 400. */
+static int webhook_reads(const char *code, const char *body, char *uid_out, size_t cap)
+{
+    json_t *event = json_loads(body, 0, NULL);
+    const char *uid = NULL;
+    app_error err = {0};
+    bool ok = event && vendor_find(code)->webhook_uid(event, &uid, &err);
+    snprintf(uid_out, cap, "%s", uid ? uid : "");
+    json_decref(event);
+    if (!ok)
+        return err.status == 400 ? -1 : -2;
+    return uid ? 1 : 0;
+}
+
+UNIT_CASE(webhook_readers, NULL)
+{
+    char uid[64];
+    CHECK(webhook_reads("iamport", "{\"imp_uid\":\"imp_1\",\"merchant_uid\":\"m\",\"status\":\"paid\"}", uid,
+                        sizeof uid) == 1);
+    CHECK_STR(uid, "imp_1");
+    CHECK(webhook_reads("iamport", "{\"imp_uid\":\"imp_1\",\"merchant_uid\":\"m\",\"status\":\"ready\"}", uid,
+                        sizeof uid) == 0);
+    CHECK(webhook_reads("iamport", "{\"imp_uid\":\"\",\"merchant_uid\":\"m\",\"status\":\"paid\"}", uid, sizeof uid) ==
+          -1);
+    CHECK(webhook_reads("iamport", "{\"imp_uid\":\"imp_1\",\"merchant_uid\":\"m\",\"status\":\"odd\"}", uid,
+                        sizeof uid) == -1);
+    CHECK(webhook_reads("toss.payments",
+                        "{\"eventType\":\"PAYMENT_STATUS_CHANGED\",\"data\":{\"paymentKey\":\"pk_1\","
+                        "\"status\":\"DONE\"}}",
+                        uid, sizeof uid) == 1);
+    CHECK_STR(uid, "pk_1");
+    CHECK(webhook_reads("toss.payments",
+                        "{\"eventType\":\"PAYMENT_STATUS_CHANGED\",\"data\":{\"paymentKey\":\"pk_1\","
+                        "\"status\":\"WAITING_FOR_DEPOSIT\"}}",
+                        uid, sizeof uid) == 0);
+    CHECK(webhook_reads("toss.payments", "{\"eventType\":\"DEPOSIT_CALLBACK\"}", uid, sizeof uid) == 0);
+    CHECK(webhook_reads("toss.payments", "{\"data\":{\"status\":\"DONE\"}}", uid, sizeof uid) == -1);
+}
 
 UNIT_CASE(table_and_times, NULL)
 {
@@ -934,13 +1066,31 @@ static vendor_stores *stores_from(const char *text, cfg *config, char *err, size
     return stores;
 }
 
+/* A configuration of mode whose variables are the lines of dotenv_text
+ * alone: the environment's own vendor variables would win over them. */
+static void config_of(cfg *config, cfg_mode mode, const char *dotenv_text)
+{
+    char err[128];
+    memset(config, 0, sizeof *config);
+    config->mode = mode;
+    for (size_t i = 0; i < vendor_count(); i++) {
+        const vendor_settings *settings = &vendor_at(i)->settings;
+        const char *names[] = {settings->key_name, settings->secret_name, settings->url_name};
+        for (size_t n = 0; n < 3; n++)
+            if (names[n])
+                unsetenv(names[n]);
+    }
+    CHECK(dotenv_parse(&config->settings, dotenv_text, err, sizeof err) == 0);
+}
+
+static const char env_accounts[] = "PAYMENT_IAMPORT_KEY=env_key\n"
+                                   "PAYMENT_IAMPORT_SECRET=env_secret\n"
+                                   "PAYMENT_TOSS_PAYMENTS_SECRET=env_toss\n";
+
 UNIT_CASE(stores, NULL)
 {
-    cfg config = {.iamport_key = "env_key",
-                  .iamport_secret = "env_secret",
-                  .toss_payments_secret = "env_toss",
-                  .iamport_url = "http://127.0.0.1:10851",
-                  .toss_payments_url = "http://127.0.0.1:30771"};
+    cfg config;
+    config_of(&config, CFG_MODE_LOCAL, env_accounts);
     char err[512] = "";
     vendor_stores *stores = vendor_stores_load(&config, err, sizeof err);
     CHECK(stores != NULL);
@@ -994,18 +1144,31 @@ UNIT_CASE(stores, NULL)
     stores = vendor_stores_load(&config, err, sizeof err);
     CHECK(stores == NULL && strstr(err, "/nonexistent/stores.json") != NULL);
     vendor_stores_free(stores);
+    dotenv_free(&config.settings);
+}
+
+/* An adapter's account is complete or absent: outside local mode nothing
+ * defaults, and a vendor without its secret has no fallback store. */
+UNIT_CASE(stores_fallback_complete, NULL)
+{
+    cfg config;
+    config_of(&config, CFG_MODE_DEV, "PAYMENT_IAMPORT_KEY=env_key\nPAYMENT_TOSS_PAYMENTS_SECRET=env_toss\n");
+    char err[256] = "";
+    vendor_stores *stores = vendor_stores_load(&config, err, sizeof err);
+    CHECK(stores != NULL);
+    CHECK(vendor_stores_find(stores, "iamport", "any-store") == NULL);
+    const vendor_store *s = vendor_stores_find(stores, "toss.payments", "any-store");
+    CHECK(s && s->key == NULL && strcmp(s->base_url, "https://api.tosspayments.com") == 0);
+    vendor_stores_free(stores);
+    dotenv_free(&config.settings);
 }
 
 /* Outside local mode a store's own "url" obeys the rule of the vendor URL
  * variables: no internal host unless PAYMENT_VENDOR_ALLOW_INTERNAL. */
 UNIT_CASE(stores_outside_local, NULL)
 {
-    cfg config = {.mode = CFG_MODE_DEV,
-                  .iamport_key = "env_key",
-                  .iamport_secret = "env_secret",
-                  .toss_payments_secret = "env_toss",
-                  .iamport_url = "https://api.iamport.kr",
-                  .toss_payments_url = "https://api.tosspayments.com"};
+    cfg config;
+    config_of(&config, CFG_MODE_DEV, env_accounts);
     const char *internal = "{\"iamport\": {\"shop\": {\"key\": \"k\", \"secret\": \"s3cr3t\", "
                            "\"url\": \"http://10.0.0.1:8080\"}}}";
     char err[512] = "";
@@ -1023,4 +1186,5 @@ UNIT_CASE(stores_outside_local, NULL)
                          &config, err, sizeof err);
     CHECK(stores != NULL);
     vendor_stores_free(stores);
+    dotenv_free(&config.settings);
 }

@@ -2,8 +2,8 @@
  * vouches for; PATCH /payments/histories/get and /:id read one back with its
  * password. Recording asks the vendor only after the source and vendor uid
  * are known to be new, refuses a payment of another order or amount (and
- * cancels it at a vendor that expects so, iamport, as an operation), then
- * confirms it when it awaits approval (Toss) and stores it. The confirm is
+ * cancels it at a vendor that expects so, as an operation), then
+ * confirms it when it awaits approval and stores it. The confirm is
  * an operation committed before the call with the pending history's input,
  * so that a payment confirmed before a crash still becomes its history. */
 #include "worker.h"

@@ -1,5 +1,5 @@
 /* history_json: a stored history as the contract's IPaymentHistory
- * (IamportType / TossType): the same members in the same order, times as
+ * (one type per vendor, same members): the same members in the same order, times as
  * ISO-8601 UTC with milliseconds, refund and absent times as null. */
 #ifndef PAYMENTS_HISTORY_JSON_H
 #define PAYMENTS_HISTORY_JSON_H

@@ -1,14 +1,12 @@
 /* payment_input: reading vendor, source and password members. The vendor
- * codes are the API's (the contract enumerates them); each must also have an
- * adapter in worker/vendors/vendor_table.c. */
+ * codes are the API's vendor union: the codes of the adapter table
+ * (worker/vendors/vendor_table.c). */
 #include "payment_input.h"
-
-static const char *const vendor_codes[] = {"iamport", "toss.payments", NULL};
 
 bool payment_input_vendor(const api_input *in, payment_vendor_input *out)
 {
     api_input vendor;
-    return api_input_object(in, "vendor", &vendor) && api_input_enum(&vendor, "code", vendor_codes, &out->code) &&
+    return api_input_object(in, "vendor", &vendor) && api_input_enum(&vendor, "code", vendor_codes(), &out->code) &&
            api_input_string(&vendor, "store_id", PAYMENT_NAME_MAX, &out->store_id) &&
            api_input_string(&vendor, "uid", PAYMENT_UID_MAX, &out->uid);
 }

@@ -1,6 +1,6 @@
 /* Reservations (billing keys): POST /payments/reservations records a billing
- * key the vendor vouches for (iamport customer_uid; Toss billingKey, whose
- * customerKey must be source.id); PATCH /payments/reservations/get and /:id
+ * key the vendor vouches for (a vendor that binds a key to a customer checks
+ * that it is source.id); PATCH /payments/reservations/get and /:id
  * read one back with its password. */
 #include "worker.h"
 
@@ -42,7 +42,7 @@ static reservation_request *request_new(http_exchange *ex, worker *w)
     return api_request_new(sizeof(reservation_request), ex, w, request_release);
 }
 
-/* The contract's IPaymentReservation (IamportType / TossType). */
+/* The contract's IPaymentReservation (one type per vendor). */
 static json_t *reservation_json(const reservation_record *rec, const seal_ring *ring, app_error *err)
 {
     json_t *data = sealed_json_open(ring, rec->data);

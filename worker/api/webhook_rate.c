@@ -5,6 +5,8 @@
 #include "too_many.h"
 #include "worker.h"
 
+#include <stdio.h>
+
 static bool within_rate(http_exchange *ex, worker *w)
 {
     const char *address = http_exchange_request(ex)->remote_address;
@@ -15,14 +17,18 @@ static bool within_rate(http_exchange *ex, worker *w)
     return false;
 }
 
-void webhook_rate_iamport(http_exchange *ex, const http_route_params *params, void *context)
+/* The route /payments/webhooks/:vendor: an unknown name is answered as the
+ * router answers an unknown path, before any token is taken. */
+void webhook_rate_receive(http_exchange *ex, const http_route_params *params, void *context)
 {
+    const vendor_adapter *adapter = vendor_find_webhook(http_route_param(params, "vendor"));
+    if (!adapter) {
+        const http_request *request = http_exchange_request(ex);
+        char message[512];
+        snprintf(message, sizeof message, "Cannot %s %s", request->method_name, request->path);
+        http_respond_error(ex, 404, message);
+        return;
+    }
     if (within_rate(ex, context))
-        webhooks_receive_iamport(ex, params, context);
-}
-
-void webhook_rate_toss(http_exchange *ex, const http_route_params *params, void *context)
-{
-    if (within_rate(ex, context))
-        webhooks_receive_toss(ex, params, context);
+        webhooks_receive(ex, context, adapter);
 }

@@ -25,7 +25,7 @@ typedef struct operation {
 } operation;
 
 /* A cancel of amount on a history whose price and recorded refund are
- * given (numeric text; refund NULL for none): its key and iamport
+ * given (numeric text; refund NULL for none): its key and
  * checksum. Returns 0, or -1 when the key cannot be derived. */
 int operation_prepare_cancel(operation *op, worker *w, const char *history_id, const char *price, const char *refund,
                              double amount);

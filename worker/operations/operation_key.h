@@ -7,20 +7,20 @@
 
 #include <stddef.h>
 
-/* 64 hex digits of SHA-256 and a NUL: well under Toss's 300 characters. */
+/* 64 hex digits of SHA-256 and a NUL: well under the 300 characters vendors take. */
 #define OPERATION_KEY_SIZE 65
 
-/* A cancel's Toss Idempotency-Key: from the history, the refund we had
+/* A cancel's Idempotency-Key: from the history, the refund we had
  * recorded before it and the amount. Returns 0, or -1 when hashing fails. */
 int operation_key_cancel(const char *history_id, const char *refund_before, const char *amount,
                          char out[OPERATION_KEY_SIZE]);
-/* A confirm's: from the paymentKey, the orderId and the amount. */
+/* A confirm's: from the vendor uid, the order id and the amount. */
 int operation_key_confirm(const char *payment_key, const char *order_id, const char *amount,
                           char out[OPERATION_KEY_SIZE]);
 /* A mismatch cancel's: from the vendor payment and the amount cancelled. */
 int operation_key_mismatch(const char *vendor_uid, const char *amount, char out[OPERATION_KEY_SIZE]);
 
-/* iamport's checksum: the amount still cancellable as we know it, never
+/* A cancel's checksum: the amount still cancellable as we know it, never
  * below 0. */
 double operation_key_checksum(double price, double refunded);
 

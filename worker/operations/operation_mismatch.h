@@ -1,6 +1,6 @@
 /* operation_mismatch: a paid payment refused for another order or amount is
- * cancelled at a vendor that expects so (iamport, as the original server
- * does), so that the customer is not left charged for an order that was
+ * cancelled at a vendor that expects so (vendor_adapter's cancels_mismatch,
+ * as the original server does), so that the customer is not left charged for an order that was
  * refused. The cancel is an operation like any other: committed first, sent
  * with the checksum of all that remains, settled by the answer, and left to
  * the reconciler when no answer came. */

@@ -1,5 +1,5 @@
-/* reservation_store: reservations (billing keys: iamport customer_uid, Toss
- * billingKey) in PostgreSQL. Reads are one statement; the insert is one
+/* reservation_store: reservations (billing keys, as each vendor names
+ * them) in PostgreSQL. Reads are one statement; the insert is one
  * transaction that also reads the row back. */
 #ifndef PAYMENTS_RESERVATION_STORE_H
 #define PAYMENTS_RESERVATION_STORE_H

@@ -3,7 +3,9 @@
  * imp_secret, sent raw in Authorization); when the vendor no longer knows a
  * cached token, it is dropped and the call made once more with a fresh one.
  * iamport has no approval step: approve is a fetch. */
-#include "vendor_internal.h"
+#include "iamport.h"
+
+#include "crypto.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -63,126 +65,71 @@ static void iamport_fetch_token(vendor_context *ctx, vendor_token_entry *entry, 
     json_decref(body);
 }
 
-/* ---- one operation: authorize, call, read the answer ---- */
+/* ---- one operation: a token, the call, a retry when the token is refused ---- */
 
 typedef struct iamport_op {
-    vendor_context *ctx;
-    const vendor_store *store; /* read while the operation starts only */
+    vendor_op base; /* base.authorization: the token the current attempt sends */
     vendor_token_entry *tokens;
-    const char *method;
-    char *url;
-    json_t *body; /* NULL for GET */
-    char *token;  /* the token the current attempt sends */
     bool retried; /* a refused token was replaced once already */
-    vendor_reply reply;
-    app_error err; /* a failure found before any call */
 } iamport_op;
-
-static void iamport_forget_token(iamport_op *op)
-{
-    if (op->token) {
-        explicit_bzero(op->token, strlen(op->token));
-        free(op->token);
-        op->token = NULL;
-    }
-}
-
-static void iamport_op_free(iamport_op *op)
-{
-    iamport_forget_token(op);
-    free(op->url);
-    json_decref(op->body);
-    free(op);
-}
-
-/* The one place an operation answers its caller. */
-static void iamport_op_finish(iamport_op *op, json_t *doc, const app_error *err)
-{
-    vendor_reply_answer(&op->reply, doc, err, iamport_payment_read, iamport_billing_read);
-    iamport_op_free(op);
-}
-
-static void iamport_op_deliver_failure(void *data)
-{
-    iamport_op *op = data;
-    iamport_op_finish(op, NULL, &op->err);
-}
-
-static void iamport_answered(json_t *doc, const app_error *err, long http_status, void *data);
 
 static void iamport_authorized(const char *token, const app_error *err, void *data)
 {
-    iamport_op *op = data;
+    vendor_op *op = data;
     if (err) {
-        iamport_op_finish(op, NULL, err);
+        vendor_op_finish(op, NULL, err);
         return;
     }
-    op->token = strdup(token);
-    if (!op->token) {
-        app_error_set(&op->err, 500, "out of memory calling iamport");
-        vendor_later(op->ctx, iamport_op_deliver_failure, op);
+    if (!(op->authorization = strdup(token))) {
+        vendor_op_fail_later(op, 500, "out of memory calling iamport");
         return;
     }
-    vendor_request req = {
-        &iamport_dialect, op->method, op->url, op->token, op->body, op->reply.billing_cb != NULL, NULL};
-    vendor_call(op->ctx, &req, iamport_answered, op);
+    vendor_op_call(op);
 }
 
-static void iamport_answered(json_t *doc, const app_error *err, long http_status, void *data)
+static void iamport_send(vendor_op *op)
 {
-    iamport_op *op = data;
-    if (http_status == 401 && !op->retried) {
-        op->retried = true;
-        vendor_token_forget(op->tokens, op->token);
-        iamport_forget_token(op);
-        vendor_token_get(op->tokens, iamport_authorized, op);
-        return;
-    }
-    iamport_op_finish(op, doc, err);
+    vendor_token_get(((iamport_op *)op)->tokens, iamport_authorized, op);
 }
 
-static bool iamport_store_usable(const vendor_store *store)
+static bool iamport_prepare(vendor_op *op, const vendor_store *store)
 {
-    return store && store->base_url && *store->base_url && store->key && *store->key && store->secret && *store->secret;
+    return (((iamport_op *)op)->tokens = vendor_token_entry_for(op->ctx, store, iamport_fetch_token)) != NULL;
 }
 
-/* A new operation; err is set in it when store or uid cannot be used. NULL
- * only when out of memory, after answering the caller. */
-static iamport_op *iamport_op_new(vendor_context *ctx, const vendor_store *store, const char *uid,
-                                  vendor_payment_cb payment_cb, vendor_billing_cb billing_cb, void *data)
+/* iamport forgot our token (expired early, revoked): once more with a new one. */
+static bool iamport_answered(vendor_op *op, json_t *doc, const app_error *err, long http_status)
 {
-    vendor_reply reply = {payment_cb, billing_cb, data};
-    iamport_op *op = calloc(1, sizeof *op);
-    if (!op) {
-        app_error err;
-        app_error_set(&err, 500, "out of memory calling iamport");
-        vendor_reply_fail(&reply, &err);
-        return NULL;
-    }
-    *op = (iamport_op){.ctx = ctx, .store = store, .reply = reply};
-    if (!iamport_store_usable(store))
-        app_error_set(&op->err, 502, "iamport credentials (imp_key, imp_secret, URL) are not configured for store %s",
-                      store && store->store_id ? store->store_id : "(none)");
-    else if (!uid || !*uid)
-        app_error_set(&op->err, 404, "iamport: no record has an empty uid");
-    return op;
+    (void)doc;
+    (void)err;
+    iamport_op *iamport = (iamport_op *)op;
+    if (http_status != 401 || iamport->retried)
+        return false;
+    iamport->retried = true;
+    vendor_token_forget(iamport->tokens, op->authorization);
+    crypto_secret_free(op->authorization);
+    op->authorization = NULL;
+    iamport_send(op);
+    return true;
 }
 
-/* Starts the operation, whose url (and body) the caller has set unless err
- * was already set. */
-static void iamport_op_start(iamport_op *op, const char *method)
+static const vendor_op_class iamport_op_class = {
+    .dialect = &iamport_dialect,
+    .size = sizeof(iamport_op),
+    .needs_key = true,
+    .credentials = "imp_key, imp_secret, URL",
+    .uid_name = "uid",
+    .read_payment = iamport_payment_read,
+    .read_billing = iamport_billing_read,
+    .prepare = iamport_prepare,
+    .send = iamport_send,
+    .answered = iamport_answered,
+};
+
+static vendor_op *iamport_op_new(vendor_context *ctx, const vendor_store *store, const char *uid,
+                                 vendor_payment_cb payment_cb, vendor_billing_cb billing_cb, void *data)
 {
-    op->method = method;
-    if (!op->err.status && !op->url)
-        app_error_set(&op->err, 500, "out of memory calling iamport");
-    if (!op->err.status && !(op->tokens = vendor_token_entry_for(op->ctx, op->store, iamport_fetch_token)))
-        app_error_set(&op->err, 500, "out of memory calling iamport");
-    op->store = NULL;
-    if (op->err.status) {
-        vendor_later(op->ctx, iamport_op_deliver_failure, op);
-        return;
-    }
-    vendor_token_get(op->tokens, iamport_authorized, op);
+    return vendor_op_new(&iamport_op_class, ctx, store, uid, (vendor_reply){payment_cb, billing_cb, data});
 }
 
 /* ---- the adapter ---- */
@@ -190,12 +137,12 @@ static void iamport_op_start(iamport_op *op, const char *method)
 static void iamport_fetch(vendor_context *ctx, const vendor_store *store, const char *uid, vendor_payment_cb cb,
                           void *data)
 {
-    iamport_op *op = iamport_op_new(ctx, store, uid, cb, NULL, data);
+    vendor_op *op = iamport_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
     if (!op->err.status)
         op->url = vendor_url(store->base_url, "payments", uid, NULL);
-    iamport_op_start(op, "GET");
+    vendor_op_start(op, "GET", NULL, false);
 }
 
 static void iamport_approve(vendor_context *ctx, const vendor_store *store, const char *uid, const char *order_id,
@@ -237,35 +184,66 @@ static void iamport_cancel(vendor_context *ctx, const vendor_store *store, const
                            const char *reason, const vendor_refund_account *account, const vendor_guard *guard,
                            vendor_payment_cb cb, void *data)
 {
-    iamport_op *op = iamport_op_new(ctx, store, uid, cb, NULL, data);
+    vendor_op *op = iamport_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
+    json_t *body = NULL;
     if (!op->err.status) {
         op->url = vendor_url(store->base_url, "payments", "cancel", NULL);
-        op->body = iamport_cancel_body(uid, amount, reason, account, guard);
-        if (!op->body)
-            app_error_set(&op->err, 500, "out of memory calling iamport");
+        body = iamport_cancel_body(uid, amount, reason, account, guard);
     }
-    iamport_op_start(op, "POST");
+    vendor_op_start(op, "POST", body, true);
 }
 
 static void iamport_fetch_billing(vendor_context *ctx, const vendor_store *store, const char *uid,
                                   const char *customer_key, vendor_billing_cb cb, void *data)
 {
     (void)customer_key; /* iamport knows a billing key by its customer_uid alone */
-    iamport_op *op = iamport_op_new(ctx, store, uid, NULL, cb, data);
+    vendor_op *op = iamport_op_new(ctx, store, uid, NULL, cb, data);
     if (!op)
         return;
     if (!op->err.status)
         op->url = vendor_url(store->base_url, "subscribe", "customers", uid, NULL);
-    iamport_op_start(op, "GET");
+    vendor_op_start(op, "GET", NULL, false);
+}
+
+/* POST /subscribe/payments/again: a payment of the billing key (customer_uid)
+ * for our order; iamport answers the payment it made. */
+static void iamport_charge_billing(vendor_context *ctx, const vendor_store *store, const vendor_charge *charge,
+                                   const vendor_guard *guard, vendor_payment_cb cb, void *data)
+{
+    (void)guard; /* iamport refuses a second payment of one merchant_uid by itself */
+    vendor_op *op = iamport_op_new(ctx, store, charge->billing_uid, cb, NULL, data);
+    if (!op)
+        return;
+    json_t *body = NULL;
+    if (!op->err.status) {
+        op->url = vendor_url(store->base_url, "subscribe", "payments", "again", NULL);
+        body = json_pack("{s:s, s:s, s:o, s:s, s:s?}", "customer_uid", charge->billing_uid, "merchant_uid",
+                         charge->order_id ? charge->order_id : "", "amount", vendor_json_amount(charge->amount), "name",
+                         charge->order_name ? charge->order_name : "", "currency", charge->currency);
+    }
+    vendor_op_start(op, "POST", body, true);
 }
 
 const vendor_adapter iamport_adapter = {
     .code = "iamport",
+    .webhook_name = "iamport",
+    .settings =
+        {
+            .key_name = "PAYMENT_IAMPORT_KEY",
+            .secret_name = "PAYMENT_IAMPORT_SECRET",
+            .url_name = "PAYMENT_IAMPORT_URL",
+            .local_key = "test_imp_key",
+            .local_secret = "test_imp_secret",
+            .local_url = "http://127.0.0.1:10851",
+            .remote_url = "https://api.iamport.kr",
+        },
+    .webhook_uid = iamport_webhook_uid,
     .cancels_mismatch = true,
     .fetch = iamport_fetch,
     .approve = iamport_approve,
     .cancel = iamport_cancel,
     .fetch_billing = iamport_fetch_billing,
+    .charge_billing = iamport_charge_billing,
 };

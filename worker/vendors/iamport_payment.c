@@ -1,7 +1,7 @@
 /* iamport's documents, normalized: an IIamportPayment becomes a
  * vendor_payment (times in unix seconds, 0 meaning "not yet"; refunds in
  * cancel_amount and cancel_history), an IIamportSubscription a billing key. */
-#include "vendor_internal.h"
+#include "iamport.h"
 
 #include <string.h>
 

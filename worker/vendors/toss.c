@@ -4,7 +4,7 @@
  * mismatch. When Toss answers that the payment was processed already, the
  * adapter reads it and checks order and amount itself, so that confirming
  * twice answers the same payment instead of an error. */
-#include "vendor_internal.h"
+#include "toss.h"
 
 #include "crypto.h"
 
@@ -19,31 +19,15 @@ const vendor_dialect toss_dialect = {
     .forbidden_is_refusal = true, /* 403: NOT_CANCELABLE_AMOUNT, NOT_MATCHES_CUSTOMER_KEY, ... */
 };
 
+/* base.authorization: "Basic base64(secret:)". */
 typedef struct toss_op {
-    vendor_context *ctx;
-    char *authorization; /* "Basic ..."; wiped when freed */
-    char *url;
-    vendor_reply reply;
+    vendor_op base;
     /* approve: the order the payment must belong to */
     bool approving;
     bool verify_order; /* Toss did not check it (already processed): we do */
     char *order_id;
     double amount;
-    char *idempotency_key; /* sent with the confirm or cancel, not the GET after it */
-    app_error err;         /* a failure found before any call */
 } toss_op;
-
-static void toss_op_free(toss_op *op)
-{
-    if (op->authorization) {
-        explicit_bzero(op->authorization, strlen(op->authorization));
-        free(op->authorization);
-    }
-    free(op->url);
-    free(op->order_id);
-    free(op->idempotency_key);
-    free(op);
-}
 
 /* The payment must be the one the caller approved: same order and amount. */
 static bool toss_order_matches(const toss_op *op, const vendor_payment *payment, app_error *err)
@@ -61,59 +45,36 @@ static bool toss_order_matches(const toss_op *op, const vendor_payment *payment,
 
 /* An approval Toss did not check (already processed): the payment read
  * back answers only when it is the approved order's. */
-static void toss_finish_verified(toss_op *op, json_t *doc)
+static bool toss_answer(vendor_op *base, json_t *doc)
 {
+    toss_op *op = (toss_op *)base;
+    if (!op->verify_order)
+        return false;
     app_error read_err = {0};
     vendor_payment *payment = toss_payment_read(doc, &read_err);
     if (payment && !toss_order_matches(op, payment, &read_err)) {
         vendor_payment_free(payment);
         payment = NULL;
     }
-    op->reply.payment_cb(payment, payment ? NULL : &read_err, op->reply.data);
+    base->reply.payment_cb(payment, payment ? NULL : &read_err, base->reply.data);
+    return true;
 }
 
-/* The one place an operation answers its caller. */
-static void toss_op_finish(toss_op *op, json_t *doc, const app_error *err)
-{
-    if (op->verify_order && !err)
-        toss_finish_verified(op, doc);
-    else
-        vendor_reply_answer(&op->reply, doc, err, toss_payment_read, toss_billing_read);
-    toss_op_free(op);
-}
-
-static void toss_op_deliver_failure(void *data)
-{
-    toss_op *op = data;
-    toss_op_finish(op, NULL, &op->err);
-}
-
-static void toss_answered(json_t *doc, const app_error *err, long http_status, void *data);
-
-static void toss_op_call(toss_op *op, const char *method, json_t *body)
-{
-    vendor_request req = {&toss_dialect,
-                          method,
-                          op->url,
-                          op->authorization,
-                          body,
-                          op->reply.billing_cb != NULL,
-                          body ? op->idempotency_key : NULL};
-    vendor_call(op->ctx, &req, toss_answered, op);
-}
-
-static void toss_answered(json_t *doc, const app_error *err, long http_status, void *data)
+/* Confirming a payment processed already: read it back and check it. */
+static bool toss_answered(vendor_op *base, json_t *doc, const app_error *err, long http_status)
 {
     (void)http_status;
-    toss_op *op = data;
+    toss_op *op = (toss_op *)base;
     const char *code = err && doc ? vendor_json_string(doc, "code") : NULL;
-    if (op->approving && code && strcmp(code, "ALREADY_PROCESSED_PAYMENT") == 0) {
-        op->approving = false;
-        op->verify_order = true;
-        toss_op_call(op, "GET", NULL);
-        return;
-    }
-    toss_op_finish(op, doc, err);
+    if (!op->approving || !code || strcmp(code, "ALREADY_PROCESSED_PAYMENT") != 0)
+        return false;
+    op->approving = false;
+    op->verify_order = true;
+    base->method = "GET";
+    json_decref(base->body);
+    base->body = NULL;
+    vendor_op_call(base);
+    return true;
 }
 
 /* "Basic base64(secret:)". */
@@ -138,54 +99,33 @@ static char *toss_authorization(const char *secret)
     return header;
 }
 
-static bool toss_store_usable(const vendor_store *store)
+static bool toss_prepare(vendor_op *op, const vendor_store *store)
 {
-    return store && store->base_url && *store->base_url && store->secret && *store->secret;
+    return (op->authorization = toss_authorization(store->secret)) != NULL;
 }
 
-/* A new operation; err is set in it when store or uid cannot be used. NULL
- * only when out of memory, after answering the caller. */
-static toss_op *toss_op_new(vendor_context *ctx, const vendor_store *store, const char *uid,
-                            vendor_payment_cb payment_cb, vendor_billing_cb billing_cb, void *data)
+static void toss_clear(vendor_op *op)
 {
-    vendor_reply reply = {payment_cb, billing_cb, data};
-    toss_op *op = calloc(1, sizeof *op);
-    if (!op) {
-        app_error err;
-        app_error_set(&err, 500, "out of memory calling Toss Payments");
-        vendor_reply_fail(&reply, &err);
-        return NULL;
-    }
-    *op = (toss_op){.ctx = ctx, .reply = reply};
-    if (!toss_store_usable(store))
-        app_error_set(&op->err, 502, "Toss Payments credentials (secret key, URL) are not configured for store %s",
-                      store && store->store_id ? store->store_id : "(none)");
-    else if (!uid || !*uid)
-        app_error_set(&op->err, 404, "Toss Payments: no record has an empty key");
-    else if (!(op->authorization = toss_authorization(store->secret)))
-        app_error_set(&op->err, 500, "out of memory calling Toss Payments");
-    return op;
+    free(((toss_op *)op)->order_id);
 }
 
-/* Keeps the guard's key for the call; false when out of memory. */
-static bool toss_op_guard(toss_op *op, const vendor_guard *guard)
-{
-    if (!guard || !guard->idempotency_key)
-        return true;
-    op->idempotency_key = strdup(guard->idempotency_key);
-    return op->idempotency_key != NULL;
-}
+static const vendor_op_class toss_op_class = {
+    .dialect = &toss_dialect,
+    .size = sizeof(toss_op),
+    .credentials = "secret key, URL",
+    .uid_name = "key",
+    .read_payment = toss_payment_read,
+    .read_billing = toss_billing_read,
+    .prepare = toss_prepare,
+    .answered = toss_answered,
+    .answer = toss_answer,
+    .clear = toss_clear,
+};
 
-/* Calls method on op->url (set by the caller unless err was set); takes body. */
-static void toss_op_start(toss_op *op, const char *method, json_t *body, bool body_expected)
+static vendor_op *toss_op_new(vendor_context *ctx, const vendor_store *store, const char *uid,
+                              vendor_payment_cb payment_cb, vendor_billing_cb billing_cb, void *data)
 {
-    if (!op->err.status && (!op->url || (body_expected && !body)))
-        app_error_set(&op->err, 500, "out of memory calling Toss Payments");
-    if (op->err.status)
-        vendor_later(op->ctx, toss_op_deliver_failure, op);
-    else
-        toss_op_call(op, method, body);
-    json_decref(body);
+    return vendor_op_new(&toss_op_class, ctx, store, uid, (vendor_reply){payment_cb, billing_cb, data});
 }
 
 /* ---- the adapter ---- */
@@ -193,31 +133,32 @@ static void toss_op_start(toss_op *op, const char *method, json_t *body, bool bo
 static void toss_fetch(vendor_context *ctx, const vendor_store *store, const char *uid, vendor_payment_cb cb,
                        void *data)
 {
-    toss_op *op = toss_op_new(ctx, store, uid, cb, NULL, data);
+    vendor_op *op = toss_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
     if (!op->err.status)
         op->url = vendor_url(store->base_url, "v1", "payments", uid, NULL);
-    toss_op_start(op, "GET", NULL, false);
+    vendor_op_start(op, "GET", NULL, false);
 }
 
 static void toss_approve(vendor_context *ctx, const vendor_store *store, const char *uid, const char *order_id,
                          double amount, const vendor_guard *guard, vendor_payment_cb cb, void *data)
 {
-    toss_op *op = toss_op_new(ctx, store, uid, cb, NULL, data);
+    vendor_op *op = toss_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
     json_t *body = NULL;
+    toss_op *approval = (toss_op *)op;
     if (!op->err.status) {
-        op->approving = true;
-        op->amount = amount;
-        op->order_id = strdup(order_id ? order_id : "");
+        approval->approving = true;
+        approval->amount = amount;
+        approval->order_id = strdup(order_id ? order_id : "");
         op->url = vendor_url(store->base_url, "v1", "payments", uid, NULL);
-        body = op->order_id && toss_op_guard(op, guard)
-                   ? json_pack("{s:s, s:o}", "orderId", op->order_id, "amount", vendor_json_amount(amount))
+        body = approval->order_id && vendor_op_keep_guard(op, guard)
+                   ? json_pack("{s:s, s:o}", "orderId", approval->order_id, "amount", vendor_json_amount(amount))
                    : NULL;
     }
-    toss_op_start(op, "POST", body, true);
+    vendor_op_start(op, "POST", body, true);
 }
 
 static json_t *toss_cancel_body(double amount, const char *reason, const vendor_refund_account *account)
@@ -239,21 +180,21 @@ static void toss_cancel(vendor_context *ctx, const vendor_store *store, const ch
                         const char *reason, const vendor_refund_account *account, const vendor_guard *guard,
                         vendor_payment_cb cb, void *data)
 {
-    toss_op *op = toss_op_new(ctx, store, uid, cb, NULL, data);
+    vendor_op *op = toss_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
     json_t *body = NULL;
     if (!op->err.status) {
         op->url = vendor_url(store->base_url, "v1", "payments", uid, "cancel", NULL);
-        body = toss_op_guard(op, guard) ? toss_cancel_body(amount, reason, account) : NULL;
+        body = vendor_op_keep_guard(op, guard) ? toss_cancel_body(amount, reason, account) : NULL;
     }
-    toss_op_start(op, "POST", body, true);
+    vendor_op_start(op, "POST", body, true);
 }
 
 static void toss_fetch_billing(vendor_context *ctx, const vendor_store *store, const char *uid,
                                const char *customer_key, vendor_billing_cb cb, void *data)
 {
-    toss_op *op = toss_op_new(ctx, store, uid, NULL, cb, data);
+    vendor_op *op = toss_op_new(ctx, store, uid, NULL, cb, data);
     if (!op)
         return;
     json_t *body = NULL;
@@ -261,13 +202,48 @@ static void toss_fetch_billing(vendor_context *ctx, const vendor_store *store, c
         op->url = vendor_url(store->base_url, "v1", "billing", "authorizations", uid, NULL);
         body = json_pack("{s:s}", "customerKey", customer_key ? customer_key : "");
     }
-    toss_op_start(op, "POST", body, true);
+    vendor_op_start(op, "POST", body, true);
+}
+
+/* POST /v1/billing/{billingKey}: a payment of the billing key for our order,
+ * Toss checking customerKey; a repeated Idempotency-Key answers the first
+ * payment instead of a second one. */
+static void toss_charge_billing(vendor_context *ctx, const vendor_store *store, const vendor_charge *charge,
+                                const vendor_guard *guard, vendor_payment_cb cb, void *data)
+{
+    vendor_op *op = toss_op_new(ctx, store, charge->billing_uid, cb, NULL, data);
+    if (!op)
+        return;
+    json_t *body = NULL;
+    if (!op->err.status) {
+        op->url = vendor_url(store->base_url, "v1", "billing", charge->billing_uid, NULL);
+        op->url_is_secret = true;
+        body = vendor_op_keep_guard(op, guard)
+                   ? json_pack("{s:s, s:o, s:s, s:s}", "customerKey", charge->customer_key ? charge->customer_key : "",
+                               "amount", vendor_json_amount(charge->amount), "orderId",
+                               charge->order_id ? charge->order_id : "", "orderName",
+                               charge->order_name ? charge->order_name : "")
+                   : NULL;
+    }
+    vendor_op_start(op, "POST", body, true);
 }
 
 const vendor_adapter toss_adapter = {
     .code = "toss.payments",
+    .webhook_name = "toss",
+    .settings =
+        {
+            .key_name = NULL, /* the secret key alone authenticates */
+            .secret_name = "PAYMENT_TOSS_PAYMENTS_SECRET",
+            .url_name = "PAYMENT_TOSS_PAYMENTS_URL",
+            .local_secret = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy",
+            .local_url = "http://127.0.0.1:30771",
+            .remote_url = "https://api.tosspayments.com",
+        },
+    .webhook_uid = toss_webhook_uid,
     .fetch = toss_fetch,
     .approve = toss_approve,
     .cancel = toss_cancel,
     .fetch_billing = toss_fetch_billing,
+    .charge_billing = toss_charge_billing,
 };

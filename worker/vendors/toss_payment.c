@@ -1,7 +1,7 @@
 /* Toss's documents, normalized: an ITossPayment becomes a vendor_payment
  * (times in ISO-8601 with Korea's offset; refunds in cancels[] and the
  * shrinking balanceAmount), an ITossBilling a billing key. */
-#include "vendor_internal.h"
+#include "toss.h"
 
 #include <string.h>
 

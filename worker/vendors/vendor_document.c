@@ -12,6 +12,12 @@ const char *vendor_json_string(const json_t *doc, const char *name)
     return json_string_value(json_object_get(doc, name));
 }
 
+const char *vendor_json_text(const json_t *doc, const char *name)
+{
+    const char *value = vendor_json_string(doc, name);
+    return value && *value ? value : NULL;
+}
+
 bool vendor_json_number(const json_t *doc, const char *name, double *out)
 {
     json_t *value = json_object_get(doc, name);

@@ -59,9 +59,9 @@ void vendor_reply_answer(const vendor_reply *reply, json_t *doc, const app_error
 
 /* How a vendor speaks, as far as errors go. */
 typedef struct vendor_dialect {
-    const char *name;          /* in messages: "iamport", "Toss Payments" */
-    bool enveloped;            /* {code, message, response}, code 0 on success (iamport) */
-    bool forbidden_is_refusal; /* 403 refuses the operation (Toss), else it means our credentials */
+    const char *name;          /* the vendor in messages */
+    bool enveloped;            /* {code, message, response}, code 0 on success */
+    bool forbidden_is_refusal; /* 403 refuses the operation, else it means our credentials */
 } vendor_dialect;
 
 typedef struct vendor_request {
@@ -97,6 +97,62 @@ void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb 
  * vendor_url(base, "payments", uid, NULL). Returns a malloc'd string or NULL. */
 char *vendor_url(const char *base, ...) __attribute__((sentinel));
 
+/* ---- vendor_op.c: one adapter operation ----
+ * An adapter's operation struct starts with a vendor_op; the class says
+ * what differs from one vendor to the next. */
+
+typedef struct vendor_op vendor_op;
+
+typedef struct vendor_op_class {
+    const vendor_dialect *dialect;
+    size_t size;             /* of the adapter's operation struct, vendor_op first */
+    bool needs_key;          /* a usable store has a key besides secret and URL */
+    const char *credentials; /* the store's members in messages: "secret key, URL" */
+    const char *uid_name;    /* what the vendor calls a uid, in messages */
+    vendor_payment_read_fn read_payment;
+    vendor_billing_read_fn read_billing;
+    /* Each optional. prepare: what the operation needs from the store (the
+     * store is not kept); false when out of memory. send: starts the call
+     * (after getting a token, say) instead of vendor_op_call. answered: the
+     * vendor's answer before it is read; true when it took the operation
+     * over (another call). answer: answers the caller itself instead of the
+     * readers; true when it did. clear: frees the adapter's members. */
+    bool (*prepare)(vendor_op *op, const vendor_store *store);
+    void (*send)(vendor_op *op);
+    bool (*answered)(vendor_op *op, json_t *doc, const app_error *err, long http_status);
+    bool (*answer)(vendor_op *op, json_t *doc);
+    void (*clear)(vendor_op *op);
+} vendor_op_class;
+
+struct vendor_op {
+    const vendor_op_class *class;
+    vendor_context *ctx;
+    vendor_reply reply;
+    const char *method;
+    char *url;             /* set by the operation before vendor_op_start */
+    json_t *body;          /* owned; NULL sends none */
+    char *authorization;   /* the Authorization value; wiped when freed */
+    char *idempotency_key; /* sent with a body only */
+    bool url_is_secret;    /* the url names a billing key (set for billing key replies) */
+    app_error err;         /* a failure found before any call */
+};
+
+/* A new operation; err is set in it when the store or the uid cannot be
+ * used. NULL only when out of memory, after answering the caller. */
+vendor_op *vendor_op_new(const vendor_op_class *class, vendor_context *ctx, const vendor_store *store, const char *uid,
+                         vendor_reply reply);
+/* Keeps the guard's Idempotency-Key for the call; false when out of memory. */
+bool vendor_op_keep_guard(vendor_op *op, const vendor_guard *guard);
+/* Calls method on op->url (set unless err was), taking body; body_expected
+ * says a NULL body means out of memory. Any err set answers from the loop. */
+void vendor_op_start(vendor_op *op, const char *method, json_t *body, bool body_expected);
+/* Sends the request as it stands (what send does once it is ready). */
+void vendor_op_call(vendor_op *op);
+/* Answers the caller (doc read by the class) and frees the operation. */
+void vendor_op_finish(vendor_op *op, json_t *doc, const app_error *err);
+/* Answers status and message from the loop, then frees the operation. */
+void vendor_op_fail_later(vendor_op *op, int status, const char *message);
+
 /* ---- vendor_token.c: access tokens per store credentials ----
  * A token is fetched once and reused until it nears expiry; requests that
  * arrive while a fetch is in flight wait for that fetch. */
@@ -121,6 +177,8 @@ void vendor_token_free_all(vendor_context *ctx);
 
 /* The member as a string (borrowed), or NULL when absent or not a string. */
 const char *vendor_json_string(const json_t *doc, const char *name);
+/* The member as a non-empty string (borrowed), or NULL. */
+const char *vendor_json_text(const json_t *doc, const char *name);
 /* The member as a number; false when absent or not a number. */
 bool vendor_json_number(const json_t *doc, const char *name, double *out);
 /* An optional array member in *out: absent or null reads as no entries
@@ -156,21 +214,5 @@ vendor_billing *vendor_billing_read(json_t *doc, const char *uid_member, const c
 /* ISO-8601 date-time with an offset or Z ("2026-11-23T18:30:00+09:00",
  * "2026-11-23T09:30:00.123Z") to unix milliseconds. False when malformed. */
 bool vendor_time_parse_iso(const char *text, int64_t *out_ms);
-
-/* ---- the adapters (iamport.c, toss.c) and their readers ----
- * A reader turns the vendor's document into the normalized result, keeping
- * the document as data; NULL with err set (502) when the document lacks
- * what every payment has. */
-
-extern const vendor_adapter iamport_adapter;
-extern const vendor_adapter toss_adapter;
-/* How each speaks (iamport.c, toss.c). */
-extern const vendor_dialect iamport_dialect;
-extern const vendor_dialect toss_dialect;
-
-vendor_payment *iamport_payment_read(json_t *doc, app_error *err);
-vendor_billing *iamport_billing_read(json_t *doc, app_error *err);
-vendor_payment *toss_payment_read(json_t *doc, app_error *err);
-vendor_billing *toss_billing_read(json_t *doc, app_error *err);
 
 #endif

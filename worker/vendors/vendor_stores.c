@@ -1,9 +1,9 @@
 /* Vendor credentials per store id. A deployment with several merchant
  * accounts lists them in PAYMENT_VENDOR_STORES_FILE:
- *   {"iamport": {"<store_id>": {"key": "...", "secret": "...", "url": "..."}},
- *    "toss.payments": {"<store_id>": {"secret": "...", "url": "..."}}}
- * ("url" optional); any store id it does not list uses the single account of
- * PAYMENT_IAMPORT_KEY/SECRET and PAYMENT_TOSS_PAYMENTS_SECRET. The file is
+ *   {"<vendor code>": {"<store_id>": {"key": "...", "secret": "...", "url": "..."}}}
+ * ("url" optional; "key" exactly for a vendor whose settings name a key);
+ * any store id it does not list uses the vendor's account of its settings
+ * (vendor_settings.c). The file is
  * checked whole at start-up: a mistake stops the worker with one line naming
  * the file and the entry, never a secret. A "url" obeys the rule of the
  * vendor URL variables: no internal host outside local mode. */
@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "config_vendor_url.h"
+#include "crypto.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -27,8 +28,7 @@ typedef struct stored_entry {
 struct vendor_stores {
     stored_entry *entries; /* from the file */
     size_t count;
-    stored_entry iamport_fallback; /* store.secret NULL: no fallback */
-    stored_entry toss_fallback;
+    stored_entry *fallbacks; /* one per adapter, in table order; store.secret NULL: none */
 };
 
 typedef struct stores_reader {
@@ -48,21 +48,13 @@ static void stores_fail(const stores_reader *r, const char *fmt, ...)
     snprintf(r->err, r->errlen, "PAYMENT_VENDOR_STORES_FILE %s: %s", r->path, detail);
 }
 
-static void wipe_free(char *text)
-{
-    if (!text)
-        return;
-    explicit_bzero(text, strlen(text));
-    free(text);
-}
-
 static void entry_clear(stored_entry *entry)
 {
     free(entry->vendor_code);
     free((char *)entry->store.store_id);
     free((char *)entry->store.base_url);
-    wipe_free((char *)entry->store.key);
-    wipe_free((char *)entry->store.secret);
+    crypto_secret_free((char *)entry->store.key);
+    crypto_secret_free((char *)entry->store.secret);
     memset(entry, 0, sizeof *entry);
 }
 
@@ -81,11 +73,6 @@ static bool entry_set(stored_entry *entry, const char *code, const char *store_i
 
 /* ---- the file ---- */
 
-static const char *default_url(const cfg *config, const char *code)
-{
-    return strcmp(code, "iamport") == 0 ? config->iamport_url : config->toss_payments_url;
-}
-
 /* A member that must be a non-empty string (or may be absent when optional). */
 static bool read_member(const stores_reader *r, json_t *store, const char *code, const char *store_id, const char *name,
                         bool required, const char **out)
@@ -99,16 +86,16 @@ static bool read_member(const stores_reader *r, json_t *store, const char *code,
 }
 
 static bool store_members_known(const stores_reader *r, json_t *store, const char *code, const char *store_id,
-                                bool iamport)
+                                bool has_key)
 {
     const char *name;
     json_t *value;
     json_object_foreach(store, name, value)
     {
         (void)value;
-        if (strcmp(name, "secret") != 0 && strcmp(name, "url") != 0 && !(iamport && strcmp(name, "key") == 0)) {
+        if (strcmp(name, "secret") != 0 && strcmp(name, "url") != 0 && !(has_key && strcmp(name, "key") == 0)) {
             stores_fail(r, "%s.%s: unknown member \"%s\" (expected %s)", code, store_id, name,
-                        iamport ? "key, secret, url" : "secret, url");
+                        has_key ? "key, secret, url" : "secret, url");
             return false;
         }
     }
@@ -128,10 +115,11 @@ static bool store_url_allowed(const stores_reader *r, const cfg *config, const c
     return false;
 }
 
-static bool read_store(const stores_reader *r, const cfg *config, const char *code, const char *store_id, json_t *store,
-                       stored_entry *out)
+static bool read_store(const stores_reader *r, const cfg *config, const vendor_adapter *adapter, const char *store_id,
+                       json_t *store, stored_entry *out)
 {
-    bool iamport = strcmp(code, "iamport") == 0;
+    const char *code = adapter->code;
+    bool has_key = adapter->settings.key_name != NULL;
     const char *key = NULL, *secret, *url;
     if (!*store_id) {
         stores_fail(r, "%s: a store id must not be empty", code);
@@ -141,14 +129,14 @@ static bool read_store(const stores_reader *r, const cfg *config, const char *co
         stores_fail(r, "%s.%s: must be an object", code, store_id);
         return false;
     }
-    if (!store_members_known(r, store, code, store_id, iamport) ||
-        (iamport && !read_member(r, store, code, store_id, "key", true, &key)) ||
+    if (!store_members_known(r, store, code, store_id, has_key) ||
+        (has_key && !read_member(r, store, code, store_id, "key", true, &key)) ||
         !read_member(r, store, code, store_id, "secret", true, &secret) ||
         !read_member(r, store, code, store_id, "url", false, &url))
         return false;
     bool own_url = url != NULL;
     if (!url)
-        url = default_url(config, code);
+        url = vendor_settings_url(config, adapter);
     if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0)) {
         stores_fail(r, "%s.%s: \"url\" must start with http:// or https://", code, store_id);
         return false;
@@ -163,10 +151,27 @@ static bool read_store(const stores_reader *r, const cfg *config, const char *co
     return true;
 }
 
+/* The table's codes as "a, b or c" (joiner "or") for messages. */
+static void list_codes(char *out, size_t cap, const char *joiner)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < vendor_count() && used < cap; i++) {
+        const char *separator = i == 0 ? "" : i + 1 < vendor_count() ? ", " : joiner;
+        int n = snprintf(out + used, cap - used, "%s%s", separator, vendor_at(i)->code);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
 static bool read_vendor(const stores_reader *r, const cfg *config, const char *code, json_t *stores, vendor_stores *out)
 {
-    if (!vendor_find(code)) {
-        stores_fail(r, "unknown vendor \"%s\" (expected iamport or toss.payments)", code);
+    const vendor_adapter *adapter = vendor_find(code);
+    if (!adapter) {
+        char codes[200];
+        list_codes(codes, sizeof codes, " or ");
+        stores_fail(r, "unknown vendor \"%s\" (expected %s)", code, codes);
         return false;
     }
     if (!json_is_object(stores)) {
@@ -177,7 +182,7 @@ static bool read_vendor(const stores_reader *r, const cfg *config, const char *c
     json_t *store;
     json_object_foreach(stores, store_id, store)
     {
-        if (!read_store(r, config, code, store_id, store, &out->entries[out->count]))
+        if (!read_store(r, config, adapter, store_id, store, &out->entries[out->count]))
             return false;
         out->count++;
     }
@@ -213,8 +218,11 @@ static bool read_file(const stores_reader *r, const cfg *config, vendor_stores *
         return false;
     }
     bool ok = json_is_object(root);
-    if (!ok)
-        stores_fail(r, "must be a JSON object with the members iamport and toss.payments");
+    if (!ok) {
+        char codes[200];
+        list_codes(codes, sizeof codes, " and ");
+        stores_fail(r, "must be a JSON object with the members %s", codes);
+    }
     size_t capacity = ok ? count_stores(root) : 0;
     if (ok && capacity && !(out->entries = calloc(capacity, sizeof *out->entries))) {
         stores_fail(r, "out of memory");
@@ -235,13 +243,14 @@ static bool read_file(const stores_reader *r, const cfg *config, vendor_stores *
 
 static bool read_fallbacks(const stores_reader *r, const cfg *config, vendor_stores *out)
 {
-    bool ok = true;
-    if (config->iamport_key && config->iamport_secret && config->iamport_url)
-        ok = entry_set(&out->iamport_fallback, "iamport", FALLBACK_STORE_ID, config->iamport_url, config->iamport_key,
-                       config->iamport_secret);
-    if (ok && config->toss_payments_secret && config->toss_payments_url)
-        ok = entry_set(&out->toss_fallback, "toss.payments", FALLBACK_STORE_ID, config->toss_payments_url, NULL,
-                       config->toss_payments_secret);
+    bool ok = (out->fallbacks = calloc(vendor_count(), sizeof *out->fallbacks)) != NULL;
+    for (size_t i = 0; ok && i < vendor_count(); i++) {
+        const vendor_adapter *adapter = vendor_at(i);
+        const char *key = vendor_settings_key(config, adapter), *secret = vendor_settings_secret(config, adapter);
+        if (secret && (key || !adapter->settings.key_name))
+            ok = entry_set(&out->fallbacks[i], adapter->code, FALLBACK_STORE_ID, vendor_settings_url(config, adapter),
+                           key, secret);
+    }
     if (!ok)
         snprintf(r->err, r->errlen, "vendor stores: out of memory");
     return ok;
@@ -270,10 +279,10 @@ const vendor_store *vendor_stores_find(const vendor_stores *stores, const char *
         if (strcmp(stores->entries[i].vendor_code, vendor_code) == 0 &&
             strcmp(stores->entries[i].store.store_id, store_id) == 0)
             return &stores->entries[i].store;
-    const stored_entry *fallback = strcmp(vendor_code, "iamport") == 0         ? &stores->iamport_fallback
-                                   : strcmp(vendor_code, "toss.payments") == 0 ? &stores->toss_fallback
-                                                                               : NULL;
-    return fallback && fallback->store.secret ? &fallback->store : NULL;
+    for (size_t i = 0; stores->fallbacks && i < vendor_count(); i++)
+        if (strcmp(vendor_at(i)->code, vendor_code) == 0)
+            return stores->fallbacks[i].store.secret ? &stores->fallbacks[i].store : NULL;
+    return NULL;
 }
 
 void vendor_stores_free(vendor_stores *stores)
@@ -283,7 +292,8 @@ void vendor_stores_free(vendor_stores *stores)
     for (size_t i = 0; i < stores->count; i++)
         entry_clear(&stores->entries[i]);
     free(stores->entries);
-    entry_clear(&stores->iamport_fallback);
-    entry_clear(&stores->toss_fallback);
+    for (size_t i = 0; stores->fallbacks && i < vendor_count(); i++)
+        entry_clear(&stores->fallbacks[i]);
+    free(stores->fallbacks);
     free(stores);
 }

@@ -1,4 +1,4 @@
-/* Vendor times: Toss writes ISO-8601 with the offset of Korea
+/* Vendor times: some vendors write ISO-8601 with the offset of Korea
  * ("2026-11-23T18:30:00+09:00"); we keep unix milliseconds. A hand-written
  * parser, because strptime ignores offsets and timegm would need the
  * process's time zone; a time without an offset is refused, not guessed. */

@@ -1,5 +1,7 @@
-/* Vendor webhooks: POST /payments/webhooks/iamport and /payments/webhooks/toss.
- * A webhook only says "look at payment X": its body is never trusted. We find
+/* Vendor webhooks: POST /payments/webhooks/<the adapter's webhook name>.
+ * The adapter reads which payment the webhook names (vendor_adapter's
+ * webhook_uid); a webhook only says "look at payment X": its body is never
+ * trusted. We find
  * the history of X, ask the vendor about X with the history's store
  * credentials, and record what the vendor answers, with the webhook record
  * and its notification, in one transaction. A payment we do not know gets
@@ -15,80 +17,14 @@
 #include <string.h>
 #include <strings.h>
 
-/* What one vendor's webhook names: the payment's uid, or none when the
- * event is not worth recording. false with err when the body is malformed. */
-typedef bool (*webhook_uid_fn)(const json_t *event, const char **uid, app_error *err);
-
-typedef struct webhook_vendor {
-    const char *code;
-    webhook_uid_fn uid;
-} webhook_vendor;
-
 typedef struct webhook_receipt {
     http_exchange *ex;
     worker *app;
     json_t *event; /* the body as received; the uid lives in it */
-    const webhook_vendor *vendor;
+    const vendor_adapter *vendor;
     history_record *history;
     webhook_record record;
 } webhook_receipt;
-
-/* ---- what each vendor's webhook says ---- */
-
-static const char *member_string(const json_t *object, const char *name)
-{
-    const char *value = json_string_value(json_object_get(object, name));
-    return value && *value ? value : NULL;
-}
-
-/* {imp_uid, merchant_uid, status}: ready (a virtual account issued) and
- * failed change nothing we record. */
-static bool iamport_uid(const json_t *event, const char **uid, app_error *err)
-{
-    static const struct {
-        const char *name;
-        bool recorded;
-    } statuses[] = {{"paid", true}, {"cancelled", true}, {"ready", false}, {"failed", false}};
-    const char *status = member_string(event, "status");
-    *uid = member_string(event, "imp_uid");
-    if (!*uid || !member_string(event, "merchant_uid")) {
-        app_error_set(err, 400, "imp_uid and merchant_uid must be non-empty strings");
-        return false;
-    }
-    for (size_t i = 0; status && i < sizeof statuses / sizeof statuses[0]; i++) {
-        if (strcmp(status, statuses[i].name) == 0) {
-            if (!statuses[i].recorded)
-                *uid = NULL;
-            return true;
-        }
-    }
-    app_error_set(err, 400, "status must be one of paid, ready, failed, cancelled");
-    return false;
-}
-
-/* {eventType: PAYMENT_STATUS_CHANGED, data: {paymentKey, orderId, status}}:
- * WAITING_FOR_DEPOSIT (a virtual account issued) and other event types
- * change nothing we record. */
-static bool toss_uid(const json_t *event, const char **uid, app_error *err)
-{
-    const json_t *data = json_object_get(event, "data");
-    const char *type = member_string(event, "eventType");
-    *uid = NULL;
-    if (type && strcmp(type, "PAYMENT_STATUS_CHANGED") != 0)
-        return true;
-    const char *key = member_string(data, "paymentKey");
-    const char *status = member_string(data, "status");
-    if (!json_is_object(data) || !key || !status) {
-        app_error_set(err, 400, "data.paymentKey and data.status must be non-empty strings");
-        return false;
-    }
-    if (strcmp(status, "WAITING_FOR_DEPOSIT") != 0)
-        *uid = key;
-    return true;
-}
-
-static const webhook_vendor iamport_vendor = {"iamport", iamport_uid};
-static const webhook_vendor toss_vendor = {"toss.payments", toss_uid};
 
 /* ---- the receipt ---- */
 
@@ -186,12 +122,12 @@ static json_t *read_event(const http_request *request, app_error *err)
     return event;
 }
 
-static void receive(http_exchange *ex, worker *w, const webhook_vendor *vendor)
+void webhooks_receive(http_exchange *ex, worker *w, const vendor_adapter *vendor)
 {
     app_error err = {0};
     json_t *event = read_event(http_exchange_request(ex), &err);
     const char *uid = NULL;
-    if (!event || !vendor->uid(event, &uid, &err) || !uid) {
+    if (!event || !vendor->webhook_uid(event, &uid, &err) || !uid) {
         json_decref(event);
         if (err.status)
             http_respond_error(ex, err.status, err.message);
@@ -216,16 +152,4 @@ static void receive(http_exchange *ex, worker *w, const webhook_vendor *vendor)
         return;
     }
     history_store_find_by_vendor(w->db, vendor->code, uid, on_history, r);
-}
-
-void webhooks_receive_iamport(http_exchange *ex, const http_route_params *params, void *context)
-{
-    (void)params;
-    receive(ex, context, &iamport_vendor);
-}
-
-void webhooks_receive_toss(http_exchange *ex, const http_route_params *params, void *context)
-{
-    (void)params;
-    receive(ex, context, &toss_vendor);
 }
