@@ -43,10 +43,10 @@ static json_t *billing_charge(fake_server *fs, const char *moid, int64_t price, 
         return NULL;
     }
     const char *stamp = fake_inicis_record_string(payment, "applDateTime");
-    json_t *answer = json_pack("{s:s, s:s, s:s, s:s%, s:s, s:s, s:I, s:s, s:s}", "resultCode", FAKE_INICIS_OK,
-                               "resultMsg", "Charged.", "tid", fake_inicis_record_string(payment, "tid"), "payDate",
-                               stamp, (size_t)8, "payTime", stamp + 8, "payAuthCode", auth_code, "price",
-                               (json_int_t)price, "cardCode", code, "cardQuota", "00");
+    json_t *answer =
+        json_pack("{s:s, s:s, s:s, s:s%, s:s, s:s, s:I, s:s, s:s}", "resultCode", FAKE_INICIS_OK, "resultMsg",
+                  "Charged.", "tid", fake_inicis_record_string(payment, "tid"), "payDate", stamp, (size_t)8, "payTime",
+                  stamp + 8, "payAuthCode", auth_code, "price", (json_int_t)price, "cardCode", code, "cardQuota", "00");
     json_decref(payment);
     return answer;
 }

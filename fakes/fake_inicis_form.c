@@ -95,13 +95,14 @@ char *fake_inicis_form_encode(const json_t *fields)
     size_t room = 1;
     const char *name;
     json_t *value;
-    json_object_foreach ((json_t *)fields, name, value)
-        room += 3 * (strlen(name) + strlen(json_string_value(value) ? json_string_value(value) : "")) + 2;
+    json_object_foreach((json_t *)fields, name, value) room +=
+        3 * (strlen(name) + strlen(json_string_value(value) ? json_string_value(value) : "")) + 2;
     char *out = malloc(room);
     if (!out)
         return NULL;
     size_t used = 0;
-    json_object_foreach ((json_t *)fields, name, value) {
+    json_object_foreach((json_t *)fields, name, value)
+    {
         if (!json_is_string(value))
             continue;
         if (used > 0)

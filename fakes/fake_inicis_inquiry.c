@@ -5,8 +5,7 @@
 #include "fake_inicis.h"
 #include "fake_stats.h"
 
-static const char *const inquiry_hashed[] = {"type", "paymethod", "timestamp", "clientIp", "mid",
-                                             "tid",  "moid",      NULL};
+static const char *const inquiry_hashed[] = {"type", "paymethod", "timestamp", "clientIp", "mid", "tid", "moid", NULL};
 
 static void inquiry_run(fake_server *fs, http_exchange *ex, json_t *form)
 {

@@ -60,7 +60,8 @@ static bool internal_order(fake_server *fs, http_exchange *ex, json_t *body, con
     if (!*moid)
         return false;
     json_t *amount = json_object_get(body, "price");
-    if (!json_is_integer(amount) || json_integer_value(amount) < 1 || json_integer_value(amount) > FAKE_INICIS_MAX_PRICE) {
+    if (!json_is_integer(amount) || json_integer_value(amount) < 1 ||
+        json_integer_value(amount) > FAKE_INICIS_MAX_PRICE) {
         internal_refuse(ex, 400, FAKE_INICIS_BAD_REQUEST, "price must be a whole number of won, at least 1.");
         return false;
     }
@@ -125,9 +126,9 @@ static json_t *internal_vbank_new(fake_server *fs, const char *moid, int64_t pri
     char account[15];
     json_t *payment = fake_inicis_payment_new(fs, "Vacct", moid, price, "ready");
     if (payment && (fake_random_digits(account, 14) != 0 ||
-                    json_object_set_new(payment, "vacct",
-                                        json_pack("{s:s, s:s, s:s}", "bankCode", bank, "number", account, "holder",
-                                                  holder)) != 0)) {
+                    json_object_set_new(
+                        payment, "vacct",
+                        json_pack("{s:s, s:s, s:s}", "bankCode", bank, "number", account, "holder", holder)) != 0)) {
         json_decref(payment);
         return NULL;
     }

@@ -45,10 +45,9 @@ json_t *fake_inicis_payment_new(fake_server *fs, const char *paymethod, const ch
         return NULL;
     fake_inicis_stamp_now(stamp);
     bool paid = strcmp(status, "paid") == 0;
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:[]}", "tid", tid, "mid",
-                     fs->settings.merchant_id, "moid", moid, "paymethod", paymethod, "price", (json_int_t)price,
-                     "remains", (json_int_t)price, "status", status, "applDateTime", paid ? stamp : "", "refundCount",
-                     (json_int_t)0, "refunds");
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s, s:I, s:[]}", "tid", tid, "mid", fs->settings.merchant_id,
+                     "moid", moid, "paymethod", paymethod, "price", (json_int_t)price, "remains", (json_int_t)price,
+                     "status", status, "applDateTime", paid ? stamp : "", "refundCount", (json_int_t)0, "refunds");
 }
 
 int fake_inicis_keep_payment(fake_server *fs, json_t *payment)

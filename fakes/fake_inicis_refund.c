@@ -15,8 +15,8 @@
 
 /* Absent fields count as "" in the hash; the Vacct-only ones are absent for
  * cards. */
-static const char *const refund_hashed[] = {"type", "paymethod", "timestamp", "clientIp", "mid",
-                                            "tid",  "refundAcctNum", NULL};
+static const char *const refund_hashed[] = {"type", "paymethod", "timestamp",     "clientIp",
+                                            "mid",  "tid",       "refundAcctNum", NULL};
 static const char *const partial_hashed[] = {"type", "paymethod", "timestamp",    "clientIp",      "mid",
                                              "tid",  "price",     "confirmPrice", "refundAcctNum", NULL};
 
@@ -68,7 +68,8 @@ static json_t *refund_target(fake_server *fs, http_exchange *ex, const json_t *f
         fake_inicis_respond_result(ex, FAKE_INICIS_BAD_REQUEST, "paymethod differs from the payment's.");
         return NULL;
     }
-    bool paid_account = strcmp(paymethod, "Vacct") == 0 && strcmp(fake_inicis_record_string(payment, "status"), "ready");
+    bool paid_account =
+        strcmp(paymethod, "Vacct") == 0 && strcmp(fake_inicis_record_string(payment, "status"), "ready");
     if (paid_account && !refund_account_valid(fs, ex, form))
         return NULL;
     return payment;
@@ -79,8 +80,8 @@ static int refund_record(json_t *payment, int64_t amount, const char *refund_tid
 {
     int64_t remains = fake_inicis_record_integer(payment, "remains") - amount;
     json_t *refunds = json_object_get(payment, "refunds");
-    int failed = json_array_append_new(refunds, json_pack("{s:s, s:I, s:s}", "tid", refund_tid, "price",
-                                                          (json_int_t)amount, "dateTime", stamp));
+    int failed = json_array_append_new(
+        refunds, json_pack("{s:s, s:I, s:s}", "tid", refund_tid, "price", (json_int_t)amount, "dateTime", stamp));
     failed |= json_object_set_new(payment, "remains", json_integer(remains));
     failed |= json_object_set_new(payment, "refundCount", json_integer((json_int_t)json_array_size(refunds)));
     failed |= json_object_set_new(payment, "status", json_string(remains == 0 ? "refunded" : "partial_refunded"));
@@ -94,15 +95,15 @@ static void refund_full(fake_server *fs, http_exchange *ex, json_t *form)
         return;
     char stamp[FAKE_INICIS_STAMP_LEN];
     fake_inicis_stamp_now(stamp);
-    if (refund_record(payment, fake_inicis_record_integer(payment, "remains"), fake_inicis_record_string(payment, "tid"),
-                      stamp) != 0) {
+    if (refund_record(payment, fake_inicis_record_integer(payment, "remains"),
+                      fake_inicis_record_string(payment, "tid"), stamp) != 0) {
         http_respond_error(ex, 500, "out of memory");
         return;
     }
     fake_stats_count(fs, "refunds");
-    fake_inicis_respond_success(ex, json_pack("{s:s%, s:s, s:s}", "cancelDate", stamp, (size_t)8, "cancelTime",
-                                              stamp + 8, "cshrCancelNum", ""),
-                                "Refunded.");
+    fake_inicis_respond_success(
+        ex, json_pack("{s:s%, s:s, s:s}", "cancelDate", stamp, (size_t)8, "cancelTime", stamp + 8, "cshrCancelNum", ""),
+        "Refunded.");
 }
 
 /* price and confirmPrice against what remains; false after answering. */
@@ -115,7 +116,8 @@ static bool partial_amounts(http_exchange *ex, const json_t *form, const json_t 
     int64_t remains = fake_inicis_record_integer(payment, "remains");
     char message[200];
     if (strcmp(fake_inicis_record_string(payment, "status"), "ready") == 0) {
-        fake_inicis_respond_result(ex, FAKE_INICIS_NOT_REFUNDABLE, "An unpaid virtual account cannot be partly refunded.");
+        fake_inicis_respond_result(ex, FAKE_INICIS_NOT_REFUNDABLE,
+                                   "An unpaid virtual account cannot be partly refunded.");
         return false;
     }
     if (*price > remains) {
@@ -153,14 +155,13 @@ static void refund_partial(fake_server *fs, http_exchange *ex, json_t *form)
         return;
     }
     fake_stats_count(fs, "partial_refunds");
-    fake_inicis_respond_success(
-        ex,
-        json_pack("{s:s, s:s, s:I, s:I, s:I, s:s%, s:s}", "tid", refund_tid, "prtcTid",
-                  fake_inicis_record_string(payment, "tid"), "prtcPrice", (json_int_t)price, "prtcRemains",
-                  (json_int_t)fake_inicis_record_integer(payment, "remains"), "prtcCnt",
-                  (json_int_t)fake_inicis_record_integer(payment, "refundCount"), "prtcDate", stamp, (size_t)8,
-                  "prtcTime", stamp + 8),
-        "Partly refunded.");
+    fake_inicis_respond_success(ex,
+                                json_pack("{s:s, s:s, s:I, s:I, s:I, s:s%, s:s}", "tid", refund_tid, "prtcTid",
+                                          fake_inicis_record_string(payment, "tid"), "prtcPrice", (json_int_t)price,
+                                          "prtcRemains", (json_int_t)fake_inicis_record_integer(payment, "remains"),
+                                          "prtcCnt", (json_int_t)fake_inicis_record_integer(payment, "refundCount"),
+                                          "prtcDate", stamp, (size_t)8, "prtcTime", stamp + 8),
+                                "Partly refunded.");
 }
 
 static const fake_inicis_operation refund_operations[] = {

@@ -98,8 +98,8 @@ bool fake_inicis_price(http_exchange *ex, const json_t *form, const char *name, 
     int64_t value = request_digits(text, 1, 13) ? strtoll(text, NULL, 10) : -1;
     if (value < (allow_zero ? 0 : 1) || value > FAKE_INICIS_MAX_PRICE) {
         char message[160];
-        snprintf(message, sizeof message, "%s must be a whole number of won from %d to %lld.", name,
-                 allow_zero ? 0 : 1, (long long)FAKE_INICIS_MAX_PRICE);
+        snprintf(message, sizeof message, "%s must be a whole number of won from %d to %lld.", name, allow_zero ? 0 : 1,
+                 (long long)FAKE_INICIS_MAX_PRICE);
         fake_inicis_respond_result(ex, FAKE_INICIS_BAD_REQUEST, message);
         return false;
     }
@@ -126,9 +126,10 @@ static char *request_expected_hash(const char *key, const fake_inicis_operation 
     memcpy(text, key, used);
     for (const char *const *f = op->hashed; *f; f++) {
         const char *value = fake_inicis_field(form, *f);
-        size_t value_len = value ? strlen(value) : 0;
-        memcpy(text + used, value, value_len);
-        used += value_len;
+        if (!value)
+            continue;
+        memcpy(text + used, value, strlen(value));
+        used += strlen(value);
     }
     int rc = fake_inicis_sha512_hex(text, used, hex);
     free(text);

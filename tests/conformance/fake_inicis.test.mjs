@@ -45,9 +45,14 @@ describe("fake-inicis-server", () => {
     hooks = await startWebhookListener("/payments/webhooks/inicis", 200);
     fake = await startFakeServer("fake-inicis-server", ["--webhook-url", hooks.url]);
   });
+  // The listener closes even when the fake did not stop cleanly, or the
+  // test would hang instead of failing.
   after(async () => {
-    if (fake) await stopFake(fake);
-    if (hooks) await hooks.close();
+    try {
+      if (fake) await stopFake(fake);
+    } finally {
+      if (hooks) await hooks.close();
+    }
   });
 
   test("the published AES vector of Inicis' FAQ is what our helper makes", () => {

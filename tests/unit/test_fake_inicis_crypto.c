@@ -17,7 +17,8 @@ UNIT_CASE(sha512_published_vector, NULL)
 
 UNIT_CASE(refund_account_published_vector, NULL)
 {
-    char *plain = fake_inicis_decrypt_field(FAKE_INICIS_DEFAULT_KEY, FAKE_INICIS_DEFAULT_IV, "qwMHVJqsmXKoR+d8wQTS4g==");
+    char *plain =
+        fake_inicis_decrypt_field(FAKE_INICIS_DEFAULT_KEY, FAKE_INICIS_DEFAULT_IV, "qwMHVJqsmXKoR+d8wQTS4g==");
     CHECK(plain != NULL && strcmp(plain, "123456789") == 0);
     free(plain);
     /* Another IV gives other bytes: rejected by the padding or not digits. */
