@@ -4,13 +4,14 @@
 // once), the refused card, inquiry, and the deposit notification.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 
 import {
   FAKE_INICIS, fakeRequest, fakeStats, inicisCardPayment, inicisEncrypt, inicisHash, inicisRequest,
   startFakeServer, startWebhookListener, stopFake,
 } from "../lib/fakes.mjs";
-import { waitFor } from "../lib/process.mjs";
+import { binary, sleep, waitFor } from "../lib/process.mjs";
 
 const refund = (fake, fields) => inicisRequest(fake, "/api/v1/refund", fields);
 const billing = (fake, fields) => inicisRequest(fake, "/api/v1/billing", fields);
@@ -209,6 +210,35 @@ describe("fake-inicis-server", () => {
 });
 
 describe("fake-inicis-server settings", () => {
+  test("records expire after --ttl-ms", async () => {
+    const fake = await startFakeServer("fake-inicis-server", ["--ttl-ms", "300"]);
+    try {
+      const payment = await inicisCardPayment(fake);
+      expectResult(await inquiry(fake, { tid: payment.tid }), "00");
+      await sleep(700);
+      expectResult(await inquiry(fake, { tid: payment.tid }), "04");
+      expectResult(await refund(fake, { type: "Refund", tid: payment.tid }), "04");
+    } finally {
+      await stopFake(fake);
+    }
+  });
+
+  test("--help names the merchant settings without their values; a bad IV exits 2", () => {
+    const help = spawnSync(binary("fake-inicis-server"), ["--help"], { encoding: "utf8" });
+    assert.equal(help.status, 0);
+    for (const option of ["--merchant-id", "--key", "--iv", "--refused-card", "FAKE_INICIS_IV", "40571", "INIpayTest"])
+      assert.ok(help.stdout.includes(option), `--help does not mention ${option}`);
+    for (const secret of [FAKE_INICIS.key, FAKE_INICIS.iv, FAKE_INICIS.refusedCard])
+      assert.ok(!help.stdout.includes(secret), "--help prints a credential");
+    const bad = spawnSync(binary("fake-inicis-server"), ["--iv", "short"], { encoding: "utf8" });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--iv must be 16 characters/);
+    // The other fakes have no merchant settings.
+    const toss = spawnSync(binary("fake-toss-payments-server"), ["--merchant-id", "x"], { encoding: "utf8" });
+    assert.equal(toss.status, 2);
+    assert.match(toss.stderr, /unknown option --merchant-id/);
+  });
+
   test("its own merchant id, key and IV are the ones it checks", async () => {
     const mid = "OtherShop1";
     const key = "abcdefghijklmnop";
