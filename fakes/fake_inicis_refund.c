@@ -69,7 +69,7 @@ static json_t *refund_target(fake_server *fs, http_exchange *ex, const json_t *f
         return NULL;
     }
     bool paid_account =
-        strcmp(paymethod, "Vacct") == 0 && strcmp(fake_inicis_record_string(payment, "status"), "ready");
+        strcmp(paymethod, "Vacct") == 0 && strcmp(fake_inicis_record_string(payment, "status"), "ready") != 0;
     if (paid_account && !refund_account_valid(fs, ex, form))
         return NULL;
     return payment;
