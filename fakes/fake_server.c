@@ -239,29 +239,44 @@ static void webhook_done(const http_client_response *res, void *data)
         log_info("webhook answered with status %ld", res->status);
 }
 
+/* POSTs body (len bytes, of content_type) to the webhook URL; the body stays
+ * the caller's. */
+static void webhook_send(fake_server *fs, const char *content_type, const char *body, size_t len)
+{
+    fake_stats_count(fs, "webhooks");
+    char content_header[128];
+    snprintf(content_header, sizeof content_header, "Content-Type: %s", content_type);
+    const char *const headers[] = {content_header, NULL};
+    http_client_request req = {
+        .method = "POST",
+        .url = fs->settings.webhook_url,
+        .headers = headers,
+        .body = body,
+        .body_len = len,
+        .timeout_ms = 10000,
+    };
+    if (http_client_send(fs->client, &req, webhook_done, NULL) != 0)
+        log_error("webhook not sent: the HTTP client refused the request");
+}
+
 void fake_server_send_webhook(fake_server *fs, json_t *doc)
 {
     if (!fs->settings.webhook_url || !fs->client) {
         json_decref(doc);
         return;
     }
-    fake_stats_count(fs, "webhooks");
     char *body = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     if (!body) {
         log_error("webhook not sent: cannot encode the document");
         return;
     }
-    static const char *const headers[] = {"Content-Type: application/json", NULL};
-    http_client_request req = {
-        .method = "POST",
-        .url = fs->settings.webhook_url,
-        .headers = headers,
-        .body = body,
-        .body_len = strlen(body),
-        .timeout_ms = 10000,
-    };
-    if (http_client_send(fs->client, &req, webhook_done, NULL) != 0)
-        log_error("webhook not sent: the HTTP client refused the request");
+    webhook_send(fs, "application/json", body, strlen(body));
     free(body);
+}
+
+void fake_server_send_form_webhook(fake_server *fs, const char *form)
+{
+    if (fs->settings.webhook_url && fs->client)
+        webhook_send(fs, "application/x-www-form-urlencoded", form, strlen(form));
 }

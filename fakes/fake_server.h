@@ -27,6 +27,11 @@ typedef struct fake_settings {
     uint64_t token_ttl_ms; /* --token-ttl-ms, <PREFIX>TOKEN_TTL_MS: access token lifetime; default 1800000 */
     fake_delay latency;    /* --latency, <PREFIX>LATENCY: how long vendor answers are held; default none */
     char *user;            /* --user, <PREFIX>USER: started as root, run as this user once bound; NULL: stay */
+    /* Offered only by a fake whose spec names a default merchant id (Inicis
+     * signs with a key, an IV and the merchant id; it refuses one card). */
+    char *merchant_id;  /* --merchant-id, <PREFIX>MERCHANT_ID: the accepted mid */
+    char *iv;           /* --iv, <PREFIX>IV: the AES IV of the API key (16 characters) */
+    char *refused_card; /* --refused-card, <PREFIX>REFUSED_CARD: the card number the issuer declines */
 } fake_settings;
 
 typedef struct fake_held_answer fake_held_answer;
@@ -64,6 +69,11 @@ typedef struct fake_server_spec {
     int default_port;
     const char *default_key;    /* may be NULL */
     const char *default_secret; /* may be NULL */
+    /* NULL: the fake has no merchant settings (--merchant-id, --iv,
+     * --refused-card are then unknown options). */
+    const char *default_merchant_id;
+    const char *default_iv;
+    const char *default_refused_card;
     const http_route *routes;
     size_t route_count;
     /* The fake's state (fs->vendor) is state_size zeroed bytes with these
@@ -86,5 +96,8 @@ void fake_server_route(const fake_server_spec *spec, http_exchange *ex, fake_ser
 /* POSTs doc (JSON) to the webhook URL when one is set; the result is logged.
  * Takes the caller's reference to doc. */
 void fake_server_send_webhook(fake_server *fs, json_t *doc);
+/* POSTs an application/x-www-form-urlencoded body (the caller's) to the
+ * webhook URL when one is set, as vendors that notify by form do. */
+void fake_server_send_form_webhook(fake_server *fs, const char *form);
 
 #endif

@@ -22,6 +22,9 @@ typedef enum setting_id {
     SETTING_TOKEN_TTL_MS,
     SETTING_LATENCY,
     SETTING_USER,
+    SETTING_MERCHANT_ID,
+    SETTING_IV,
+    SETTING_REFUSED_CARD,
     SETTING_HELP,
 } setting_id;
 
@@ -31,23 +34,32 @@ typedef struct setting_info {
     const char *env_suffix; /* appended to the spec's prefix; NULL: flag only */
     const char *argument;   /* shown in --help */
     const char *summary;
+    bool merchant; /* offered only by a fake with merchant settings */
 } setting_info;
 
 static const setting_info setting_table[] = {
-    {SETTING_HOST, "host", "HOST", "HOST", "address to listen on"},
-    {SETTING_PORT, "port", "PORT", "PORT", "TCP port to listen on (0: any free port)"},
-    {SETTING_WEBHOOK_URL, "webhook-url", "WEBHOOK_URL", "URL", "where webhooks are POSTed"},
-    {SETTING_KEY, "key", "KEY", "KEY", "the accepted API key"},
-    {SETTING_SECRET, "secret", "SECRET", "SECRET", "the accepted API secret"},
-    {SETTING_TTL_MS, "ttl-ms", "TTL_MS", "MS", "how long a record is kept, in milliseconds"},
-    {SETTING_CAPACITY, "capacity", "CAPACITY", "N", "records kept at most; past it the oldest goes"},
-    {SETTING_TOKEN_TTL_MS, "token-ttl-ms", "TOKEN_TTL_MS", "MS", "access token lifetime, in milliseconds"},
+    {SETTING_HOST, "host", "HOST", "HOST", "address to listen on", false},
+    {SETTING_PORT, "port", "PORT", "PORT", "TCP port to listen on (0: any free port)", false},
+    {SETTING_WEBHOOK_URL, "webhook-url", "WEBHOOK_URL", "URL", "where webhooks are POSTed", false},
+    {SETTING_KEY, "key", "KEY", "KEY", "the accepted API key", false},
+    {SETTING_SECRET, "secret", "SECRET", "SECRET", "the accepted API secret", false},
+    {SETTING_TTL_MS, "ttl-ms", "TTL_MS", "MS", "how long a record is kept, in milliseconds", false},
+    {SETTING_CAPACITY, "capacity", "CAPACITY", "N", "records kept at most; past it the oldest goes", false},
+    {SETTING_TOKEN_TTL_MS, "token-ttl-ms", "TOKEN_TTL_MS", "MS", "access token lifetime, in milliseconds", false},
     {SETTING_LATENCY, "latency", "LATENCY", "MS[,P99]",
-     "hold vendor answers MS ms (effects are immediate); MEDIAN,P99: log-normal"},
-    {SETTING_USER, "user", "USER", "NAME", "started as root: run as this user once the port is bound"},
-    {SETTING_HELP, "help", NULL, NULL, "print this help and exit"},
+     "hold vendor answers MS ms (effects are immediate); MEDIAN,P99: log-normal", false},
+    {SETTING_USER, "user", "USER", "NAME", "started as root: run as this user once the port is bound", false},
+    {SETTING_MERCHANT_ID, "merchant-id", "MERCHANT_ID", "MID", "the accepted merchant id (mid)", true},
+    {SETTING_IV, "iv", "IV", "IV", "the AES IV that goes with the API key (16 characters)", true},
+    {SETTING_REFUSED_CARD, "refused-card", "REFUSED_CARD", "NUMBER", "the card number the issuer declines", true},
+    {SETTING_HELP, "help", NULL, NULL, "print this help and exit", false},
 };
 #define SETTING_COUNT (sizeof setting_table / sizeof setting_table[0])
+
+static bool setting_offered(const setting_info *info, const fake_server_spec *spec)
+{
+    return !info->merchant || spec->default_merchant_id != NULL;
+}
 
 static void settings_fail(const fake_server_spec *spec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void settings_fail(const fake_server_spec *spec, const char *fmt, ...)
@@ -126,6 +138,28 @@ static bool url_acceptable(const char *url)
     return strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0;
 }
 
+static char **setting_string_slot(fake_settings *out, setting_id id)
+{
+    switch (id) {
+    case SETTING_HOST:
+        return &out->host;
+    case SETTING_KEY:
+        return &out->key;
+    case SETTING_SECRET:
+        return &out->secret;
+    case SETTING_USER:
+        return &out->user;
+    case SETTING_MERCHANT_ID:
+        return &out->merchant_id;
+    case SETTING_IV:
+        return &out->iv;
+    case SETTING_REFUSED_CARD:
+        return &out->refused_card;
+    default:
+        return &out->webhook_url;
+    }
+}
+
 /* Applies one value; origin names it in the error ("--port" or "X_PORT"). */
 static bool setting_apply(fake_settings *out, setting_id id, const char *value, const char *origin,
                           const fake_server_spec *spec)
@@ -136,8 +170,18 @@ static bool setting_apply(fake_settings *out, setting_id id, const char *value, 
     case SETTING_KEY:
     case SETTING_SECRET:
     case SETTING_USER:
+    case SETTING_MERCHANT_ID:
+    case SETTING_REFUSED_CARD:
         if (!*value) {
             settings_fail(spec, "%s must not be empty", origin);
+            return false;
+        }
+        break;
+    case SETTING_IV:
+        /* AES-128-CBC takes a 16-byte IV; a wrong one would fail every
+         * refund to a bank account, long after start. */
+        if (strlen(value) != 16) {
+            settings_fail(spec, "%s must be 16 characters", origin);
             return false;
         }
         break;
@@ -175,12 +219,7 @@ static bool setting_apply(fake_settings *out, setting_id id, const char *value, 
     case SETTING_HELP:
         return true;
     }
-    char **slot = id == SETTING_HOST     ? &out->host
-                  : id == SETTING_KEY    ? &out->key
-                  : id == SETTING_SECRET ? &out->secret
-                  : id == SETTING_USER   ? &out->user
-                                         : &out->webhook_url;
-    if (!replace_string(slot, value)) {
+    if (!replace_string(setting_string_slot(out, id), value)) {
         settings_fail(spec, "%s: out of memory", origin);
         return false;
     }
@@ -195,14 +234,16 @@ static bool settings_defaults(fake_settings *out, const fake_server_spec *spec)
     out->capacity = FAKE_DEFAULT_CAPACITY;
     out->token_ttl_ms = FAKE_DEFAULT_TOKEN_TTL_MS;
     return replace_string(&out->host, FAKE_DEFAULT_HOST) && replace_string(&out->key, spec->default_key) &&
-           replace_string(&out->secret, spec->default_secret);
+           replace_string(&out->secret, spec->default_secret) &&
+           replace_string(&out->merchant_id, spec->default_merchant_id) && replace_string(&out->iv, spec->default_iv) &&
+           replace_string(&out->refused_card, spec->default_refused_card);
 }
 
 static bool settings_from_env(fake_settings *out, const fake_server_spec *spec)
 {
     for (size_t i = 0; i < SETTING_COUNT; i++) {
         const setting_info *info = &setting_table[i];
-        if (!info->env_suffix)
+        if (!info->env_suffix || !setting_offered(info, spec))
             continue;
         char name[128];
         snprintf(name, sizeof name, "%s%s", spec->env_prefix, info->env_suffix);
@@ -256,6 +297,15 @@ static void settings_default_text(const fake_server_spec *spec, setting_id id, c
     case SETTING_USER:
         snprintf(buf, len, "none: the user it was started as (also when not root)");
         break;
+    case SETTING_MERCHANT_ID:
+        snprintf(buf, len, "%s", spec->default_merchant_id);
+        break;
+    case SETTING_IV:
+        snprintf(buf, len, "a built-in test IV, not shown");
+        break;
+    case SETTING_REFUSED_CARD:
+        snprintf(buf, len, "a built-in test card number, not shown");
+        break;
     case SETTING_HELP:
         buf[0] = '\0';
         break;
@@ -271,6 +321,8 @@ static void settings_print_help(const fake_server_spec *spec)
            spec->name);
     for (size_t i = 0; i < SETTING_COUNT; i++) {
         const setting_info *info = &setting_table[i];
+        if (!setting_offered(info, spec))
+            continue;
         char flag[64], fallback[128];
         snprintf(flag, sizeof flag, "--%s%s%s", info->flag, info->argument ? " " : "",
                  info->argument ? info->argument : "");
@@ -291,10 +343,14 @@ static fake_settings_outcome settings_from_args(fake_settings *out, int argc, ch
 {
     struct option options[SETTING_COUNT + 1];
     memset(options, 0, sizeof options);
+    size_t offered = 0;
     for (size_t i = 0; i < SETTING_COUNT; i++) {
-        options[i].name = setting_table[i].flag;
-        options[i].has_arg = setting_table[i].argument ? required_argument : no_argument;
-        options[i].val = (int)setting_table[i].id;
+        if (!setting_offered(&setting_table[i], spec))
+            continue;
+        options[offered].name = setting_table[i].flag;
+        options[offered].has_arg = setting_table[i].argument ? required_argument : no_argument;
+        options[offered].val = (int)setting_table[i].id;
+        offered++;
     }
     opterr = 0; /* our own one-line messages instead of getopt's */
     optind = 1;
@@ -340,5 +396,8 @@ void fake_settings_free(fake_settings *settings)
     free(settings->user);
     free(settings->key);
     free(settings->secret);
+    free(settings->merchant_id);
+    free(settings->iv);
+    free(settings->refused_card);
     memset(settings, 0, sizeof *settings);
 }

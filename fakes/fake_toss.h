@@ -92,10 +92,6 @@ void fake_toss_check_card_input(json_t *body, fake_toss_presence birthday, app_e
 void fake_toss_time_now(char out[FAKE_TOSS_TIME_LEN]);
 /* The date days from today in Korea: "2026-11-30". */
 void fake_toss_date_after_days(int days, char out[FAKE_TOSS_DATE_LEN]);
-/* len random characters of [0-9A-Za-z] and a NUL (out holds len + 1). */
-int fake_toss_random_text(char *out, size_t len);
-/* len random digits and a NUL. */
-int fake_toss_random_digits(char *out, size_t len);
 /* A random key that store does not hold yet (out holds FAKE_TOSS_KEY_LEN + 1). */
 int fake_toss_unique_key(fake_store *store, char out[FAKE_TOSS_KEY_LEN + 1]);
 

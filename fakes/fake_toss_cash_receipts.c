@@ -2,6 +2,7 @@
  * payment's cashReceipt, and cancelled in full or in part. The store keeps
  * {receipt, paymentKey, amount}: the document and what is left to cancel. */
 #include "fake_stats.h"
+#include "fake_random.h"
 #include "fake_toss.h"
 
 #include <string.h>
@@ -54,7 +55,7 @@ static json_t *fake_toss_receipt_new(fake_toss_state *state, const fake_toss_rec
     char approval_number[10];
     char now[FAKE_TOSS_TIME_LEN];
     char url[160];
-    if (fake_toss_unique_key(state->receipts, receipt_key) != 0 || fake_toss_random_digits(approval_number, 9) != 0)
+    if (fake_toss_unique_key(state->receipts, receipt_key) != 0 || fake_random_digits(approval_number, 9) != 0)
         return NULL;
     fake_toss_time_now(now);
     snprintf(url, sizeof url, "https://dashboard.tosspayments.com/receipt/cash-receipt?receiptKey=%s", receipt_key);

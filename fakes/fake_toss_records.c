@@ -1,6 +1,7 @@
 /* The Toss records themselves: random identifiers, times written the way Toss
  * writes them (Korean time with its offset), the fields every payment
  * carries, and the webhook a status change sends. */
+#include "fake_random.h"
 #include "fake_toss.h"
 #include "log.h"
 
@@ -33,41 +34,10 @@ void fake_toss_date_after_days(int days, char out[FAKE_TOSS_DATE_LEN])
         snprintf(out, FAKE_TOSS_DATE_LEN, "1970-01-01");
 }
 
-/* Fills out[0..len) with characters of alphabet, drawn without modulo bias. */
-static int fake_toss_random_from(const char *alphabet, char *out, size_t len)
-{
-    size_t size = strlen(alphabet);
-    unsigned limit = 256 - 256 % (unsigned)size;
-    unsigned char pool[64];
-    size_t used = sizeof pool;
-    for (size_t filled = 0; filled < len;) {
-        if (used == sizeof pool) {
-            if (uv_random(NULL, NULL, pool, sizeof pool, 0, NULL) != 0)
-                return -1;
-            used = 0;
-        }
-        unsigned char byte = pool[used++];
-        if (byte < limit)
-            out[filled++] = alphabet[byte % size];
-    }
-    out[len] = '\0';
-    return 0;
-}
-
-int fake_toss_random_text(char *out, size_t len)
-{
-    return fake_toss_random_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", out, len);
-}
-
-int fake_toss_random_digits(char *out, size_t len)
-{
-    return fake_toss_random_from("0123456789", out, len);
-}
-
 int fake_toss_unique_key(fake_store *store, char out[FAKE_TOSS_KEY_LEN + 1])
 {
     for (int attempt = 0; attempt < 8; attempt++) {
-        if (fake_toss_random_text(out, FAKE_TOSS_KEY_LEN) != 0)
+        if (fake_random_text(out, FAKE_TOSS_KEY_LEN) != 0)
             return -1;
         if (fake_store_get(store, out) == NULL)
             return 0;
@@ -96,7 +66,7 @@ json_t *fake_toss_payment_new(fake_toss_state *state, const fake_toss_order *ord
     char transaction_key[FAKE_TOSS_KEY_LEN + 1];
     char requested_at[FAKE_TOSS_TIME_LEN];
     if (fake_toss_unique_key(state->payments, payment_key) != 0 ||
-        fake_toss_random_text(transaction_key, FAKE_TOSS_KEY_LEN) != 0)
+        fake_random_text(transaction_key, FAKE_TOSS_KEY_LEN) != 0)
         return NULL;
     fake_toss_time_now(requested_at);
     json_t *payment =
@@ -135,7 +105,7 @@ static json_t *fake_toss_card_new(const json_t *payment, const char *card_number
 {
     char approve_no[9];
     char receipt_url[160];
-    if (fake_toss_random_digits(approve_no, 8) != 0)
+    if (fake_random_digits(approve_no, 8) != 0)
         return NULL;
     snprintf(receipt_url, sizeof receipt_url,
              "https://dashboard.tosspayments.com/receipt/redirection?transactionId=%s&ref=PX",

@@ -3,6 +3,7 @@
  * status webhook. Also the internal webhook listener that swallows webhooks
  * when a test points the fake at itself. */
 #include "fake_stats.h"
+#include "fake_random.h"
 #include "fake_toss.h"
 
 #include <string.h>
@@ -13,7 +14,7 @@ static json_t *fake_toss_virtual_account_new(const char *bank, const char *custo
 {
     char account_number[15];
     char due_date[FAKE_TOSS_DATE_LEN];
-    if (fake_toss_random_digits(account_number, 14) != 0)
+    if (fake_random_digits(account_number, 14) != 0)
         return NULL;
     fake_toss_date_after_days(FAKE_TOSS_DEPOSIT_DAYS, due_date);
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s}", "accountNumber", account_number, "accountType", "일반",
@@ -42,7 +43,7 @@ static json_t *fake_toss_virtual_account_payment_new(fake_toss_state *state, con
 {
     char payment_key[FAKE_TOSS_KEY_LEN + 1];
     char secret[FAKE_TOSS_KEY_LEN + 1];
-    if (fake_toss_random_text(secret, FAKE_TOSS_KEY_LEN) != 0)
+    if (fake_random_text(secret, FAKE_TOSS_KEY_LEN) != 0)
         return NULL;
     json_t *payment = fake_toss_payment_new(state, &in->order, "가상계좌", "NORMAL", payment_key);
     if (payment == NULL)

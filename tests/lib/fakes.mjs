@@ -3,7 +3,7 @@
 // SDK cannot, and check that an SDK call failed with an error document; ask
 // a fake for its counters, make it slow, and make payments with raw calls.
 import assert from "node:assert/strict";
-import { randomUUID } from "node:crypto";
+import { createCipheriv, createHash, randomUUID } from "node:crypto";
 import http from "node:http";
 
 import { binary, freePort, start, waitForPort } from "./process.mjs";
@@ -33,7 +33,11 @@ export async function startWebhookListener(path, status) {
     let body = "";
     req.on("data", (chunk) => { body += chunk; });
     req.on("end", () => {
-      received.push({ method: req.method, contentType: req.headers["content-type"], body: JSON.parse(body) });
+      const contentType = req.headers["content-type"] ?? "";
+      // Inicis notifies by form, the others by JSON.
+      const parsed = contentType.startsWith("application/x-www-form-urlencoded")
+        ? Object.fromEntries(new URLSearchParams(body)) : JSON.parse(body);
+      received.push({ method: req.method, contentType, body: parsed });
       res.writeHead(status).end();
     });
   });
@@ -131,4 +135,53 @@ export async function iamportCardPayment(iamport, overrides = {}) {
   });
   assert.equal(status, 201, `onetime: ${text}`);
   return json.response;
+}
+
+/** KG Inicis' published test merchant, INIAPI key and IV: the fake Inicis'
+ * defaults. */
+export const FAKE_INICIS = { mid: "INIpayTest", key: "ItEQKi3rY7uvDS8l", iv: "HYb3yQ4f65QL89==", refusedCard: "4000000000000002" };
+registerSecret("INIAPI key", FAKE_INICIS.key);
+registerSecret("INIAPI IV", FAKE_INICIS.iv);
+for (const card of ["4000000000000002", "4111111111111111"]) registerSecret("card number", card);
+
+/** The fields hashData covers after the key, per INIAPI type, in order. */
+export const INICIS_HASHED = {
+  Refund: ["type", "paymethod", "timestamp", "clientIp", "mid", "tid", "refundAcctNum"],
+  PartialRefund: ["type", "paymethod", "timestamp", "clientIp", "mid", "tid", "price", "confirmPrice", "refundAcctNum"],
+  Billing: ["type", "paymethod", "timestamp", "clientIp", "mid", "moid", "price", "billKey"],
+  Inquiry: ["type", "paymethod", "timestamp", "clientIp", "mid", "tid", "moid"],
+};
+
+/** hex SHA-512 of the key and the type's fields (absent ones: ""). */
+export function inicisHash(fields, key = FAKE_INICIS.key) {
+  const text = key + INICIS_HASHED[fields.type].map((name) => fields[name] ?? "").join("");
+  return createHash("sha512").update(text, "utf8").digest("hex");
+}
+
+/** An [ENC] field: base64 of AES-128-CBC with the INIAPI key and IV. */
+export function inicisEncrypt(plain, key = FAKE_INICIS.key, iv = FAKE_INICIS.iv) {
+  const cipher = createCipheriv("aes-128-cbc", Buffer.from(key), Buffer.from(iv));
+  return Buffer.concat([cipher.update(plain, "utf8"), cipher.final()]).toString("base64");
+}
+
+/** "20261203173000", the form of INIAPI's timestamp. */
+const inicisTimestamp = () => new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14);
+
+/** An INIAPI call: the common fields and hashData are added unless fields
+ * name them; sent as a form. Returns {status, text, json}. */
+export function inicisRequest(fake, path, fields) {
+  const full = { paymethod: "Card", timestamp: inicisTimestamp(), clientIp: "127.0.0.1", mid: FAKE_INICIS.mid, ...fields };
+  if (full.hashData === undefined) full.hashData = inicisHash(full);
+  const form = new URLSearchParams(Object.entries(full).filter(([, value]) => value !== undefined));
+  return fakeRequest(fake, "POST", path,
+    { body: form.toString(), headers: { "Content-Type": "application/x-www-form-urlencoded; charset=utf-8" } });
+}
+
+/** A paid card payment at the fake Inicis (test helper route); returns the record. */
+export async function inicisCardPayment(fake, overrides = {}) {
+  const { status, json, text } = await fakeRequest(fake, "POST", "/internal/payments", {
+    body: JSON.stringify({ moid: `order-${randomUUID()}`, price: 10_000, cardNumber: "4111111111111111", ...overrides }),
+  });
+  assert.equal(status, 201, `card payment: ${text}`);
+  return json;
 }

@@ -15,9 +15,9 @@ export const secretsFile = "secrets.jsonl";
 /** Shorter values ("x", "12") would match everywhere and mean nothing. */
 const MIN_SECRET_LENGTH = 6;
 /** Settings whose values are secrets: keys, IVs, passwords, vendor secrets. */
-const SECRET_SETTING = /^(PAYMENT_[A-Z_]*(KEY|IV|SECRET|PASSWORD)|FAKE_[A-Z_]*_(KEY|SECRET))$/;
+const SECRET_SETTING = /^(PAYMENT_[A-Z_]*(KEY|IV|SECRET|PASSWORD)|FAKE_[A-Z_]*_(KEY|SECRET|IV))$/;
 /** Flags of the fakes that carry a credential. */
-const SECRET_FLAGS = new Set(["--key", "--secret"]);
+const SECRET_FLAGS = new Set(["--key", "--secret", "--iv"]);
 
 const registered = new Set();
 let logCount = 0;
