@@ -124,6 +124,12 @@ typedef struct cfg {
      * its workers as (default "payments"; "root", or any user of uid 0,
      * keeps them root). Ignored when the master is not root. */
     char *user;
+
+    /* Routing by merchant id and currency (worker/routing/):
+     * PAYMENT_ROUTES_FILE, the JSON table of rules (pg, mid, currency) ->
+     * (vendor, store id), or NULL when unset. Read by every worker at start,
+     * so that a reload (a roll) reads it anew. */
+    char *routes_file;
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

@@ -315,6 +315,10 @@ static int open_payments(worker *w)
         log_error("vendor stores: %s", err);
         return -1;
     }
+    if (route_table_open(c, &w->routes, err, sizeof err) < 0) {
+        log_error("routing: %s", err);
+        return -1;
+    }
     w->vendors = vendor_context_create(w->loop, w->client, (long)c->vendor_timeout_ms);
     if (!w->vendors) {
         log_error("cannot create the vendor context");
@@ -333,6 +337,8 @@ static void close_payments(worker *w)
     w->db = NULL;
     vendor_stores_free(w->stores);
     w->stores = NULL;
+    route_table_free(w->routes);
+    w->routes = NULL;
     seal_ring_clear(&w->history_seal);
     seal_ring_clear(&w->cancel_seal);
     seal_ring_clear(&w->reservation_seal);

@@ -13,6 +13,7 @@
 #include "password.h"
 #include "pg_pool.h"
 #include "rate_limit.h"
+#include "routing/route_table.h"
 #include "seal.h"
 #include "vendors/vendor.h"
 #include "webhooks/shared_fetch.h"
@@ -31,6 +32,7 @@ typedef struct worker {
     crypto_cbc_key connection_key;
     vendor_context *vendors;
     vendor_stores *stores;
+    route_table *routes; /* PAYMENT_ROUTES_FILE's rules; NULL when unset */
     /* Stored vendor documents, one key ring per table. */
     seal_ring history_seal;
     seal_ring cancel_seal;
@@ -111,6 +113,8 @@ void cancels_create(http_exchange *ex, const http_route_params *params, void *co
 void reservations_create(http_exchange *ex, const http_route_params *params, void *context);
 void reservations_get(http_exchange *ex, const http_route_params *params, void *context);
 void reservations_at(http_exchange *ex, const http_route_params *params, void *context);
+/* api/payment_routes.c: which vendor and store a checkout uses */
+void payment_routes_resolve(http_exchange *ex, const http_route_params *params, void *context);
 /* webhooks/webhook_receive.c: the vendors' webhooks */
 void webhooks_receive_iamport(http_exchange *ex, const http_route_params *params, void *context);
 void webhooks_receive_toss(http_exchange *ex, const http_route_params *params, void *context);
