@@ -171,6 +171,14 @@ UNIT_CASE(the_configured_file_is_read_or_left_out, NULL)
         CHECK(table != NULL))
         CHECK(table->count == 4);
     route_table_free(table);
+    /* A NUL would end the text the parser sees: what follows must not hide. */
+    FILE *file = fopen(path, "wb");
+    if (CHECK(file != NULL)) {
+        CHECK(fwrite("{\"routes\": []}\0]", 1, 16, file) == 16);
+        fclose(file);
+        CHECK(route_table_open(&config, &table, err, sizeof err) == -1);
+        CHECK(table == NULL && strstr(err, "NUL byte") != NULL);
+    }
     unlink(path);
     CHECK(route_table_open(&config, &table, err, sizeof err) == -1);
     CHECK(table == NULL);

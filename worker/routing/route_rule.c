@@ -28,7 +28,8 @@ static bool only_known_members(const json_t *object, const char *const *known, c
 {
     const char *name;
     const json_t *value;
-    json_object_foreach((json_t *)object, name, value) {
+    json_object_foreach((json_t *)object, name, value)
+    {
         size_t i = 0;
         while (known[i] && strcmp(known[i], name) != 0)
             i++;
@@ -47,8 +48,7 @@ static bool copy_string(const json_t *object, const char *name, const char *path
     const json_t *value = json_object_get(object, name);
     if (!value)
         return optional ? true : refuse(detail, cap, "%s%s is required", path, name);
-    if (!json_is_string(value) || json_string_length(value) == 0 ||
-        json_string_length(value) > ROUTE_TABLE_FIELD_MAX)
+    if (!json_is_string(value) || json_string_length(value) == 0 || json_string_length(value) > ROUTE_TABLE_FIELD_MAX)
         return refuse(detail, cap, "%s%s must be a non-empty string of at most %d bytes", path, name,
                       ROUTE_TABLE_FIELD_MAX);
     if (strlen(json_string_value(value)) != json_string_length(value))

@@ -103,6 +103,11 @@ static char *read_file(const char *path, char *err, size_t errlen)
         return NULL;
     }
     text[length] = '\0';
+    if (strlen(text) != length) { /* the parser would stop at the NUL */
+        table_fail(path, err, errlen, "holds a NUL byte");
+        free(text);
+        return NULL;
+    }
     return text;
 }
 
