@@ -1,8 +1,7 @@
 /* Reservations (billing keys): POST /payments/reservations records a billing
  * key the vendor vouches for (iamport customer_uid; Toss billingKey, whose
  * customerKey must be source.id), its vendor given or found by a route;
- * PATCH /payments/reservations/get and /:id
- * read one back with its password. */
+ * PATCH /payments/reservations/get and /:id read one back with its password. */
 #include "worker.h"
 
 #include "api_lookup.h"
