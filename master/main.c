@@ -4,10 +4,8 @@
  * configuration and replace workers one at a time), USR1 reopen logs. */
 #include "master.h"
 
-#include "config_vendor_url.h"
 #include "log.h"
 #include "migrate.h"
-#include "route_table.h"
 #include "sd_notify.h"
 
 #include <signal.h>
@@ -47,29 +45,25 @@ static void refresh_commit(master *m)
         setenv("PAYMENT_COMMIT", m->commit_json, 1);
 }
 
-/* The routing table, read as a worker will read it, so that a bad file stops
- * start-up or refuses a reload before any worker is replaced. */
-static int check_routes(const cfg *c, char *err, size_t errlen)
-{
-    route_table *routes;
-    int rc = route_table_open(c, &routes, err, errlen);
-    route_table_free(routes);
-    return rc;
-}
-
 void master_reload(master *m)
 {
     cfg fresh;
     master_privilege privilege;
     char err[512];
-    if (cfg_load(&fresh, err, sizeof err) < 0 || cfg_check_vendor_urls(&fresh, err, sizeof err) < 0 ||
-        check_routes(&fresh, err, sizeof err) < 0) {
+    if (cfg_load(&fresh, err, sizeof err) < 0) {
         cfg_free(&fresh); /* a failed cfg_load leaves it empty: freeing is harmless */
         log_error("reload refused, configuration unchanged: %s", err);
         return;
     }
+    /* The new workers' user and environment, then the check they pass. */
     if (privilege_prepare(&privilege, &fresh, err, sizeof err) < 0) {
         log_error("reload refused, configuration unchanged: %s", err);
+        cfg_free(&fresh);
+        return;
+    }
+    if (config_check_workers(fresh.worker_path, &privilege, err, sizeof err) < 0) {
+        log_error("reload refused, configuration unchanged: %s", err);
+        privilege_clear(&privilege);
         cfg_free(&fresh);
         return;
     }
@@ -260,7 +254,7 @@ int main(int argc, char **argv)
     }
     if (log_open("master", m.config.log_file) < 0)
         fprintf(stderr, "payments-master: cannot open log file, logging to stderr\n");
-    if (cfg_check_vendor_urls(&m.config, err, sizeof err) < 0 || check_routes(&m.config, err, sizeof err) < 0) {
+    if (config_check_workers(m.config.worker_path, &m.privilege, err, sizeof err) < 0) {
         fprintf(stderr, "payments-master: %s\n", err);
         privilege_clear(&m.privilege);
         cfg_free(&m.config);

@@ -84,6 +84,13 @@ extern const size_t worker_operator_route_count;
  * under_master), binds PAYMENT_ADMIN_HOST:PAYMENT_ADMIN_PORT. */
 int operators_listener_open(worker *w, const http_limits *limits, int fd, bool under_master);
 
+/* config_check.c: the vendor stores file and the routing table, read as a
+ * starting worker reads them (0, or -1 with one line in err and both NULL);
+ * and --check-config: the whole configuration judged, one line on stderr
+ * when it is refused. Returns the process's exit status. */
+int worker_settings_open(const cfg *c, vendor_stores **stores, route_table **routes, char *err, size_t errlen);
+int worker_config_check(void);
+
 /* guess_guard.c: the worker's limiters, made from the configuration. */
 int guess_guard_open(worker *w);
 void guess_guard_close(worker *w);

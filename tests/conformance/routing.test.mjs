@@ -275,3 +275,37 @@ test("a broken routes file stops the master's start-up naming the file and the r
   assert.equal(proc.log().trim(), `payments-master: PAYMENT_ROUTES_FILE ${file}: routes[1]: ` +
     "currency must be an ISO 4217 code (three capital letters) or \"*\"");
 });
+
+test("payments-worker --check-config: silent and 0 when usable, one line and 1 when not", async () => {
+  const dir = tempDir("payments-routes-");
+  const good = path.join(dir, "good.json");
+  const broken = path.join(dir, "broken.json");
+  writeTable(good, firstTable);
+  writeTable(broken, [rule("typo", "card", "A", "KRW", "tosspayments", "x")]);
+  const check = async (env) => {
+    const proc = start(binary("payments-worker"), ["--check-config"], { env: { ...baseEnv(), ...env } });
+    const guard = setTimeout(() => proc.child.kill("SIGKILL"), 30000);
+    const { code, signal } = await proc.exited;
+    clearTimeout(guard);
+    assert.equal(signal, null, proc.log());
+    return { code, output: proc.log() };
+  };
+  assert.deepEqual(await check({ PAYMENT_ROUTES_FILE: good }), { code: 0, output: "" });
+  assert.deepEqual(await check({ PAYMENT_ROUTES_FILE: broken }), {
+    code: 1,
+    output: `payments-worker: PAYMENT_ROUTES_FILE ${broken}: routes[0]: vendor "tosspayments" is not a vendor of this server\n`,
+  });
+  const missing = path.join(dir, "missing.json");
+  assert.deepEqual(await check({ PAYMENT_ROUTES_FILE: missing }), {
+    code: 1, output: `payments-worker: PAYMENT_ROUTES_FILE ${missing}: cannot be read: No such file or directory\n`,
+  });
+  // The other files and settings a starting worker reads are judged too.
+  const stores = path.join(dir, "stores.json");
+  fs.writeFileSync(stores, "{\"iamport\": [1]}");
+  const refused = await check({ PAYMENT_ROUTES_FILE: good, PAYMENT_VENDOR_STORES_FILE: stores });
+  assert.equal(refused.code, 1);
+  assert.match(refused.output, new RegExp(`^payments-worker: PAYMENT_VENDOR_STORES_FILE ${stores}: [^\n]+\n$`));
+  assert.deepEqual(await check({ PAYMENT_MODE: "" }), {
+    code: 1, output: "payments-worker: PAYMENT_MODE is not set (local, dev or real)\n",
+  });
+});

@@ -46,8 +46,8 @@ route_table *route_table_parse(const char *text, const char *path, char *err, si
 /* Reads the file at path and parses it. */
 route_table *route_table_load(const char *path, char *err, size_t errlen);
 /* The configured table: *out is NULL when PAYMENT_ROUTES_FILE is unset.
- * Returns 0, or -1 with one line in err (what the master checks before it
- * starts or rolls workers, and what each worker loads). */
+ * Returns 0, or -1 with one line in err (what each worker loads, and what
+ * --check-config reports to the master before it starts or rolls workers). */
 int route_table_open(const struct cfg *config, route_table **out, char *err, size_t errlen);
 void route_table_free(route_table *table);
 
