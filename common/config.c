@@ -349,6 +349,13 @@ static void read_safe_defaults(cfg_reader *r, cfg *c)
     c->vendor_allow_internal = read_integer(r, "PAYMENT_VENDOR_ALLOW_INTERNAL", 0, 0, 1) == 1;
 }
 
+/* Routing: where the routing table lives (checked when it is read). */
+static void read_routing_settings(cfg_reader *r, cfg *c)
+{
+    const char *routes = dotenv_get(&r->env, "PAYMENT_ROUTES_FILE");
+    c->routes_file = routes && *routes ? read_string(r, "PAYMENT_ROUTES_FILE", NULL) : NULL;
+}
+
 int cfg_load(cfg *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -365,6 +372,7 @@ int cfg_load(cfg *c, char *err, size_t errlen)
         c->env_file = strdup(path);
     read_all(&r, c);
     read_safe_defaults(&r, c);
+    read_routing_settings(&r, c);
     c->settings = r.env; /* kept for cfg_setting */
     if (r.failed) {
         cfg_free(c);
@@ -406,6 +414,7 @@ void cfg_free(cfg *c)
     host_allow_list_free(&c->webhook_allow_hosts);
     free(c->user);
     dotenv_free(&c->settings);
+    free(c->routes_file);
     memset(c, 0, sizeof *c);
 }
 

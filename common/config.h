@@ -121,6 +121,11 @@ typedef struct cfg {
      * settings that belong to a module rather than to this struct: each
      * vendor adapter declares and reads its own (cfg_setting). */
     dotenv settings;
+    /* Routing by merchant id and currency (worker/routing/):
+     * PAYMENT_ROUTES_FILE, the JSON table of rules (pg, mid, currency) ->
+     * (vendor, store id), or NULL when unset. Read by every worker at start,
+     * so that a reload (a roll) reads it anew. */
+    char *routes_file;
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

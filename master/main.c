@@ -4,7 +4,6 @@
  * configuration and replace workers one at a time), USR1 reopen logs. */
 #include "master.h"
 
-#include "vendor.h"
 #include "log.h"
 #include "migrate.h"
 #include "sd_notify.h"
@@ -51,13 +50,20 @@ void master_reload(master *m)
     cfg fresh;
     master_privilege privilege;
     char err[512];
-    if (cfg_load(&fresh, err, sizeof err) < 0 || vendor_settings_check(&fresh, err, sizeof err) < 0) {
+    if (cfg_load(&fresh, err, sizeof err) < 0) {
         cfg_free(&fresh); /* a failed cfg_load leaves it empty: freeing is harmless */
         log_error("reload refused, configuration unchanged: %s", err);
         return;
     }
+    /* The new workers' user and environment, then the check they pass. */
     if (privilege_prepare(&privilege, &fresh, err, sizeof err) < 0) {
         log_error("reload refused, configuration unchanged: %s", err);
+        cfg_free(&fresh);
+        return;
+    }
+    if (config_check_workers(fresh.worker_path, &privilege, err, sizeof err) < 0) {
+        log_error("reload refused, configuration unchanged: %s", err);
+        privilege_clear(&privilege);
         cfg_free(&fresh);
         return;
     }
@@ -248,7 +254,7 @@ int main(int argc, char **argv)
     }
     if (log_open("master", m.config.log_file) < 0)
         fprintf(stderr, "payments-master: cannot open log file, logging to stderr\n");
-    if (vendor_settings_check(&m.config, err, sizeof err) < 0) {
+    if (config_check_workers(m.config.worker_path, &m.privilege, err, sizeof err) < 0) {
         fprintf(stderr, "payments-master: %s\n", err);
         privilege_clear(&m.privilege);
         cfg_free(&m.config);

@@ -111,6 +111,11 @@ int privilege_spawn_options(const master_privilege *p, uv_process_options_t *opt
 void privilege_spawn_done(uv_process_options_t *options);
 void privilege_own_log(const master_privilege *p, const char *path);
 
+/* config_check.c: runs `worker_path --check-config` as a worker of this
+ * privilege would run and waits for it (at most a few seconds). Returns 0,
+ * or -1 with the worker's one line (or why it could not run) in err. */
+int config_check_workers(const char *worker_path, const master_privilege *privilege, char *err, size_t errlen);
+
 /* listener.c: the API's listening socket and the operators'. */
 int listener_open(const char *host, int port, char *err, size_t errlen);
 int listener_port(int fd);    /* the bound port, or -1 */

@@ -29,11 +29,19 @@ typedef struct worker_process {
 
 static void usage(FILE *out)
 {
-    fputs("usage: payments-worker [--help]\n"
+    fputs("usage: payments-worker [--check-config] [--help]\n"
           "\n"
           "A payments worker: serves the HTTP API on one event loop. Normally started by\n"
           "payments-master; run alone it binds PAYMENT_API_HOST:PAYMENT_API_PORT.\n"
           "Configuration comes from the environment and PAYMENT_ENV_FILE (default .env).\n"
+          "\n"
+          "  --check-config  read the configuration as a starting worker does (settings,\n"
+          "                  vendor URLs, vendor stores file, routing table), opening no\n"
+          "                  socket and no database: exit 0 silently when it is usable,\n"
+          "                  or 1 with one line on stderr saying why not (what the master\n"
+          "                  runs before it starts or replaces workers)\n"
+          "  --help          this text\n"
+          "\n"
           "Signals: QUIT drains and exits, TERM/INT exit at once, USR1 reopens the log.\n",
           out);
 }
@@ -308,10 +316,9 @@ static int open_payments(worker *w)
         log_error("cannot derive the password secret");
         return -1;
     }
-    char err[256];
-    w->stores = vendor_stores_load(c, err, sizeof err);
-    if (!w->stores) {
-        log_error("vendor stores: %s", err);
+    char err[512];
+    if (worker_settings_open(c, &w->stores, &w->routes, err, sizeof err) < 0) {
+        log_error("%s", err);
         return -1;
     }
     w->vendors = vendor_context_create(w->loop, w->client, (long)c->vendor_timeout_ms);
@@ -332,6 +339,8 @@ static void close_payments(worker *w)
     w->db = NULL;
     vendor_stores_free(w->stores);
     w->stores = NULL;
+    route_table_free(w->routes);
+    w->routes = NULL;
     seal_ring_clear(&w->history_seal);
     seal_ring_clear(&w->cancel_seal);
     seal_ring_clear(&w->reservation_seal);
@@ -376,6 +385,8 @@ static int start_worker(worker_process *p)
 
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--check-config") == 0)
+        return worker_config_check();
     if (argc > 1) {
         int help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
         usage(help ? stdout : stderr);

@@ -13,6 +13,7 @@ const http_route worker_routes[] = {
     {"POST", "/payments/reservations", reservations_create},
     {"PATCH", "/payments/reservations/get", reservations_get},
     {"PATCH", "/payments/reservations/:id", reservations_at},
+    {"POST", "/payments/routes/resolve", payment_routes_resolve},
     {"POST", "/payments/webhooks/:vendor", webhook_rate_receive},
     {"POST", "/payments/internal/webhook", test_receiver_keep},
     {"GET", "/payments/internal/webhook", test_receiver_list},

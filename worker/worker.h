@@ -13,6 +13,7 @@
 #include "password.h"
 #include "pg_pool.h"
 #include "rate_limit.h"
+#include "routing/route_table.h"
 #include "seal.h"
 #include "vendors/vendor.h"
 #include "webhooks/shared_fetch.h"
@@ -31,6 +32,7 @@ typedef struct worker {
     crypto_cbc_key connection_key;
     vendor_context *vendors;
     vendor_stores *stores;
+    route_table *routes; /* PAYMENT_ROUTES_FILE's rules; NULL when unset */
     /* Stored vendor documents, one key ring per table. */
     seal_ring history_seal;
     seal_ring cancel_seal;
@@ -82,6 +84,13 @@ extern const size_t worker_operator_route_count;
  * under_master), binds PAYMENT_ADMIN_HOST:PAYMENT_ADMIN_PORT. */
 int operators_listener_open(worker *w, const http_limits *limits, int fd, bool under_master);
 
+/* config_check.c: the vendor stores file and the routing table, read as a
+ * starting worker reads them (0, or -1 with one line in err and both NULL);
+ * and --check-config: the whole configuration judged, one line on stderr
+ * when it is refused. Returns the process's exit status. */
+int worker_settings_open(const cfg *c, vendor_stores **stores, route_table **routes, char *err, size_t errlen);
+int worker_config_check(void);
+
 /* guess_guard.c: the worker's limiters, made from the configuration. */
 int guess_guard_open(worker *w);
 void guess_guard_close(worker *w);
@@ -110,6 +119,8 @@ void cancels_create(http_exchange *ex, const http_route_params *params, void *co
 void reservations_create(http_exchange *ex, const http_route_params *params, void *context);
 void reservations_get(http_exchange *ex, const http_route_params *params, void *context);
 void reservations_at(http_exchange *ex, const http_route_params *params, void *context);
+/* api/payment_routes.c: which vendor and store a checkout uses */
+void payment_routes_resolve(http_exchange *ex, const http_route_params *params, void *context);
 /* webhooks/webhook_receive.c: the vendors' webhooks */
 void webhooks_receive(http_exchange *ex, worker *w, const vendor_adapter *vendor);
 /* webhooks/webhook_retry.c: an operator re-sends failed notifications */

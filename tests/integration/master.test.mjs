@@ -189,6 +189,9 @@ test("a second master on the same pid file is refused", async () => {
 test("a worker that keeps crashing is restarted with back-off, and the log says why", async () => {
   const dir = tempDir("payments-crash-");
   const port = await freePort();
+  // It passes the master's configuration check, then fails every start.
+  const worker = path.join(dir, "crashing-worker");
+  fs.writeFileSync(worker, "#!/bin/sh\n[ \"$1\" = --check-config ] && exit 0\nexit 1\n", { mode: 0o755 });
   const env = {
     ...baseEnv(),
     PAYMENT_API_HOST: "127.0.0.1",
@@ -196,7 +199,7 @@ test("a worker that keeps crashing is restarted with back-off, and the log says 
     PAYMENT_WORKERS: "1",
     PAYMENT_PID_FILE: path.join(dir, "p.pid"),
     PAYMENT_CONTROL_SOCKET: path.join(dir, "p.sock"),
-    PAYMENT_WORKER_BINARY: "/bin/false",
+    PAYMENT_WORKER_BINARY: worker,
   };
   const proc = start(binary("payments-master"), ["--no-migrate"], { env });
   try {

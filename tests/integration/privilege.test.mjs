@@ -2,8 +2,10 @@
 // worker as PAYMENT_USER (here `payments`, created when missing, as
 // `make run` does), also after a reload; the workers still serve a payment
 // end to end, with settings they could only get from a root-only .env
-// through the master. A missing user stops start-up; the fakes leave root
-// with --user once bound. Needs root: skipped, with the reason, otherwise.
+// through the master. A missing user stops start-up, and so does a routes
+// file only root can read (the master checks the configuration as the
+// workers' user, at start-up and on reload); the fakes leave root with
+// --user once bound. Needs root: skipped, with the reason, otherwise.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -137,6 +139,45 @@ describe("least privilege", { skip: isRoot ? false : "not running as root: there
     }, 30_000, "the roll");
     for (const pid of fresh) assertRunsAs(pid, user, "reloaded worker");
     await recordAndRead();
+  });
+
+  test("a reload naming a routes file the user cannot read is refused; the workers keep serving", async () => {
+    const routes = path.join(dir, "root-only-routes.json");
+    fs.writeFileSync(routes, JSON.stringify({ routes: [{ pg: "*", mid: "*", currency: "*", vendor: "iamport", store_id: "s" }] }),
+      { mode: 0o600 });
+    const envFile = server.env.PAYMENT_ENV_FILE;
+    const settings = fs.readFileSync(envFile, "utf8");
+    const old = await server.readyPids();
+    fs.writeFileSync(envFile, `${settings}PAYMENT_ROUTES_FILE=${routes}\n`);
+    try {
+      server.process.child.kill("SIGHUP");
+      const refusal = `reload refused, configuration unchanged: PAYMENT_ROUTES_FILE ${routes}: cannot be read: ` +
+        "Permission denied";
+      await waitFor(() => fs.readFileSync(server.env.PAYMENT_LOG_FILE, "utf8").includes(refusal), 10_000,
+        "the refused reload");
+    } finally {
+      fs.writeFileSync(envFile, settings);
+    }
+    const status = await server.status();
+    assert.equal(status.master.rolling, false);
+    assert.deepEqual(await server.readyPids(), old);
+    await recordAndRead();
+  });
+
+  test("a routes file the user cannot read stops start-up with one line", async () => {
+    const routes = path.join(dir, "root-only-routes.json");
+    fs.writeFileSync(routes, JSON.stringify({ routes: [{ pg: "*", mid: "*", currency: "*", vendor: "iamport", store_id: "s" }] }),
+      { mode: 0o600 });
+    const proc = start(binary("payments-master"), [], {
+      env: { ...baseEnv(), PAYMENT_USER: USER, PAYMENT_ROUTES_FILE: routes, PAYMENT_API_PORT: "0",
+        PAYMENT_PID_FILE: path.join(dir, "routes.pid"), PAYMENT_CONTROL_SOCKET: path.join(dir, "routes.sock") },
+    });
+    const guard = setTimeout(() => proc.child.kill("SIGKILL"), 30_000);
+    const { code, signal } = await proc.exited;
+    clearTimeout(guard);
+    assert.equal(signal, null, proc.log());
+    assert.equal(code, 1, proc.log());
+    assert.equal(proc.log().trim(), `payments-master: PAYMENT_ROUTES_FILE ${routes}: cannot be read: Permission denied`);
   });
 
   test("the fake started with --user leaves root once bound", () => {

@@ -1,7 +1,7 @@
 /* Reservations (billing keys): POST /payments/reservations records a billing
  * key the vendor vouches for (a vendor that binds a key to a customer checks
- * that it is source.id); PATCH /payments/reservations/get and /:id
- * read one back with its password. */
+ * that it is source.id), its vendor given or found by a route;
+ * PATCH /payments/reservations/get and /:id read one back with its password. */
 #include "worker.h"
 
 #include "api_lookup.h"
@@ -9,6 +9,7 @@
 #include "payment_input.h"
 #include "record_password.h"
 #include "reservation_store.h"
+#include "route_input.h"
 #include "sealed_json.h"
 
 #include <stddef.h>
@@ -156,7 +157,7 @@ static void start_create(api_request *api)
 static bool read_create_input(api_request *api, const api_input *in)
 {
     reservation_request *r = (reservation_request *)api;
-    return payment_input_vendor(in, &r->vendor) && payment_input_source(in, &r->source) &&
+    return route_input_vendor(in, api->app->routes, &r->vendor) && payment_input_source(in, &r->source) &&
            api_input_string(in, "title", PAYMENT_TEXT_MAX, &r->title) && payment_input_password(in, &r->password) &&
            (r->store = payment_input_store(api->app->stores, &r->vendor, in->err));
 }
