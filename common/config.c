@@ -349,6 +349,14 @@ static void read_safe_defaults(cfg_reader *r, cfg *c)
     c->vendor_allow_internal = read_integer(r, "PAYMENT_VENDOR_ALLOW_INTERNAL", 0, 0, 1) == 1;
 }
 
+/* The vendor circuit breakers: how many failures open one, how long it stays
+ * open before a trial call. */
+static void read_circuit_settings(cfg_reader *r, cfg *c)
+{
+    c->circuit_failures = (unsigned)read_integer(r, "PAYMENT_CIRCUIT_FAILURES", 5, 0, 1000000);
+    c->circuit_cooldown_ms = read_duration(r, "PAYMENT_CIRCUIT_COOLDOWN", "30s", 86400000);
+}
+
 int cfg_load(cfg *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -365,6 +373,7 @@ int cfg_load(cfg *c, char *err, size_t errlen)
         c->env_file = strdup(path);
     read_all(&r, c);
     read_safe_defaults(&r, c);
+    read_circuit_settings(&r, c);
     c->settings = r.env; /* kept for cfg_setting */
     if (r.failed) {
         cfg_free(c);
