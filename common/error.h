@@ -12,7 +12,7 @@
  * not a vendor's. */
 typedef struct app_error_vendor {
     char code[32];        /* the adapter's code, as in the API's vendor union */
-    char vendor_code[64]; /* the vendor's own code ("REJECT_CARD_PAYMENT"), "" when it gave none */
+    char vendor_code[64]; /* the vendor's own code of the failure, "" when it gave none */
     int status;           /* the HTTP status the vendor answered, 0 when none came */
     char message[160];    /* the vendor's own message, "" when none came */
 } app_error_vendor;

@@ -108,8 +108,8 @@ json_t *vendor_circuit_list_json(const vendor_circuit *list)
     json_t *out = json_array();
     for (const vendor_circuit *c = list; out && c; c = c->next) {
         json_t *entry = json_pack("{s:s, s:s, s:s, s:I, s:o}", "vendor", c->vendor, "store_id", c->store_id, "state",
-                                  vendor_circuit_state_name(c->state), "consecutive_failures",
-                                  (json_int_t)c->failures, "opened_at", opened_at_json(c));
+                                  vendor_circuit_state_name(c->state), "consecutive_failures", (json_int_t)c->failures,
+                                  "opened_at", opened_at_json(c));
         if (!entry || json_array_append_new(out, entry) != 0) {
             json_decref(out);
             return NULL;

@@ -25,8 +25,8 @@ typedef struct vendor_circuit {
     char vendor[32];
     char store_id[128];
     vendor_circuit_state state;
-    unsigned failures;    /* consecutive, since the last success */
-    uint64_t opened_at;   /* the caller's clock, ms; meaningful unless closed */
+    unsigned failures;      /* consecutive, since the last success */
+    uint64_t opened_at;     /* the caller's clock, ms; meaningful unless closed */
     int64_t opened_at_wall; /* unix ms of the same moment, for operators */
     struct vendor_circuit *next;
 } vendor_circuit;

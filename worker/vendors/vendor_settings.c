@@ -43,12 +43,13 @@ const char *vendor_settings_secret(const cfg *config, const vendor_adapter *adap
 }
 
 /* PAYMENT_<CODE>_TIMEOUT_MS, built from the code so that every adapter
- * has one without declaring it. */
+ * has one without declaring it: capitals, and '_' for any other character
+ * ("one.vendor": PAYMENT_ONE_VENDOR_TIMEOUT_MS). */
 static void timeout_name(const vendor_adapter *adapter, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "PAYMENT_");
     for (const char *c = adapter->code; *c && (size_t)n + 1 < cap; c++)
-        out[n++] = (char)toupper((unsigned char)*c);
+        out[n++] = isalnum((unsigned char)*c) ? (char)toupper((unsigned char)*c) : '_';
     snprintf(out + n, cap - (size_t)n, "_TIMEOUT_MS");
 }
 
