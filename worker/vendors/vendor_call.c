@@ -60,7 +60,7 @@ static bool call_failed_vendor(const app_error *err, long http_status)
 {
     if (http_status)
         return http_status >= 500 || http_status == 408;
-    return err && err->status != 500; /* unreachable or timed out; out of memory is ours */
+    return err != NULL; /* unreachable, timed out, or could not be sent */
 }
 
 static void call_record(vendor_call_state *call, const app_error *err, long http_status)
@@ -344,11 +344,15 @@ void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb 
         call_fail_later(call, 502, "%s not called: the server is shutting down", req->dialect->name);
         return;
     }
-    if (!call_admit(call))
-        return;
     char *body = req->body ? json_dumps(req->body, JSON_COMPACT) : NULL;
     if (req->body && !body) {
         call_fail_later(call, 500, "cannot encode the request to %s", req->dialect->name);
+        return;
+    }
+    /* Last, so that every admitted call is sent or fails sending: its
+     * outcome is the vendor's, which the circuit records. */
+    if (!call_admit(call)) {
+        wipe_free(body);
         return;
     }
     int rc = call_send(call, req, body);
