@@ -356,6 +356,14 @@ static void read_routing_settings(cfg_reader *r, cfg *c)
     c->routes_file = routes && *routes ? read_string(r, "PAYMENT_ROUTES_FILE", NULL) : NULL;
 }
 
+/* The vendor circuit breakers: how many failures open one, how long it stays
+ * open before a trial call. */
+static void read_circuit_settings(cfg_reader *r, cfg *c)
+{
+    c->circuit_failures = (unsigned)read_integer(r, "PAYMENT_CIRCUIT_FAILURES", 5, 0, 1000000);
+    c->circuit_cooldown_ms = read_duration(r, "PAYMENT_CIRCUIT_COOLDOWN", "30s", 86400000);
+}
+
 int cfg_load(cfg *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -373,6 +381,7 @@ int cfg_load(cfg *c, char *err, size_t errlen)
     read_all(&r, c);
     read_safe_defaults(&r, c);
     read_routing_settings(&r, c);
+    read_circuit_settings(&r, c);
     c->settings = r.env; /* kept for cfg_setting */
     if (r.failed) {
         cfg_free(c);

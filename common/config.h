@@ -126,6 +126,13 @@ typedef struct cfg {
      * (vendor, store id), or NULL when unset. Read by every worker at start,
      * so that a reload (a roll) reads it anew. */
     char *routes_file;
+
+    /* Vendor circuit breakers (worker/vendors/vendor_circuit.c), per vendor
+     * and store in each worker: open after circuit_failures consecutive
+     * calls the vendor did not answer or answered 5xx (0: never), then a
+     * trial call after circuit_cooldown_ms. */
+    unsigned circuit_failures;    /* PAYMENT_CIRCUIT_FAILURES, default 5 */
+    uint64_t circuit_cooldown_ms; /* PAYMENT_CIRCUIT_COOLDOWN, a duration, default 30s */
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

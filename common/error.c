@@ -9,6 +9,9 @@ void app_error_set(app_error *err, int status, const char *fmt, ...)
     if (!err)
         return;
     err->status = status;
+    err->vendor = (app_error_vendor){0};
+    err->retry_after_s = 0;
+    err->not_sent = false;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
@@ -26,10 +29,24 @@ int error_format(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
+void app_error_set_vendor(app_error *err, const char *code, const char *vendor_code, int http_status,
+                          const char *message)
+{
+    if (!err)
+        return;
+    snprintf(err->vendor.code, sizeof err->vendor.code, "%s", code ? code : "");
+    snprintf(err->vendor.vendor_code, sizeof err->vendor.vendor_code, "%s", vendor_code ? vendor_code : "");
+    err->vendor.status = http_status;
+    snprintf(err->vendor.message, sizeof err->vendor.message, "%s", message ? message : "");
+}
+
 void app_error_clear(app_error *err)
 {
     err->status = 0;
     err->message[0] = '\0';
+    err->vendor = (app_error_vendor){0};
+    err->retry_after_s = 0;
+    err->not_sent = false;
 }
 
 const char *http_status_reason(int status)

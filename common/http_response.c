@@ -218,16 +218,24 @@ static json_t *json_text(const char *text)
     return value;
 }
 
-char *http_error_body(int status, const char *message)
+json_t *http_error_document(int status, const char *message)
 {
     json_t *doc = json_object();
     json_t *text = json_text(message ? message : http_status_reason(status));
-    char *out = NULL;
-    if (doc && text && json_object_set_new(doc, "statusCode", json_integer(status)) == 0 &&
-        json_object_set(doc, "message", text) == 0 &&
-        json_object_set_new(doc, "error", json_string(http_status_reason(status))) == 0)
-        out = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!doc || !text || json_object_set_new(doc, "statusCode", json_integer(status)) != 0 ||
+        json_object_set(doc, "message", text) != 0 ||
+        json_object_set_new(doc, "error", json_string(http_status_reason(status))) != 0) {
+        json_decref(doc);
+        doc = NULL;
+    }
     json_decref(text);
+    return doc;
+}
+
+char *http_error_body(int status, const char *message)
+{
+    json_t *doc = http_error_document(status, message);
+    char *out = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     json_decref(doc);
     return out;
 }

@@ -7,6 +7,7 @@
 #ifndef PAYMENTS_HTTP_SERVER_H
 #define PAYMENTS_HTTP_SERVER_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -98,5 +99,8 @@ void http_respond_error(http_exchange *ex, int status, const char *message);
  * it), with this content type; NULL when memory runs out. */
 #define HTTP_ERROR_CONTENT_TYPE "application/json; charset=utf-8"
 char *http_error_body(int status, const char *message);
+/* That answer as a JSON object to add members to (print it with
+ * JSON_PRESERVE_ORDER), or NULL when memory runs out. */
+json_t *http_error_document(int status, const char *message);
 
 #endif

@@ -322,7 +322,7 @@ static int open_payments(worker *w)
         return -1;
     }
     w->vendors = vendor_context_create(w->loop, w->client, (long)c->vendor_timeout_ms);
-    if (!w->vendors) {
+    if (!w->vendors || vendor_context_configure(w->vendors, c) < 0) {
         log_error("cannot create the vendor context");
         return -1;
     }

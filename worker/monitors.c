@@ -1,8 +1,9 @@
 /* Monitors: liveness (/monitors/health, no dependency), readiness
  * (/monitors/ready, a round trip to PostgreSQL: 503 while it is down), and
  * the contract's /monitors/performance (the master and every worker, from the
- * figures the master broadcasts each second) and /monitors/system (commit and
- * package served), both encrypted like every API answer. */
+ * figures the master broadcasts each second, and the answering worker's vendor
+ * circuit breakers) and /monitors/system (commit and package served), both
+ * encrypted like every API answer. */
 #include "worker.h"
 
 #include "api_body.h"
@@ -117,6 +118,9 @@ void monitors_performance(http_exchange *ex, const http_route_params *params, vo
     if (json_is_object(master))
         process_performance_add(total, master);
     json_object_del(total, "pid");
+    /* The circuits of the worker answering: each worker has its own. */
+    json_t *circuits = vendor_context_circuits(w->vendors);
+    json_object_set_new(total, "circuits", circuits ? circuits : json_array());
     json_object_set_new(total, "master", master);
     json_object_set_new(total, "workers", workers);
     respond_encrypted(ex, w, total);

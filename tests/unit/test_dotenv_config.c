@@ -257,6 +257,45 @@ UNIT_CASE(limit_settings, &clean_environment)
     unsetenv("PAYMENT_GUESS_DELAY");
 }
 
+/* The circuit breakers' settings, and each adapter's own timeout, which
+ * defaults to PAYMENT_VENDOR_TIMEOUT_MS and may not exceed it. */
+UNIT_CASE(circuit_and_vendor_timeouts, &clean_environment)
+{
+    set_required();
+    cfg c;
+    char err[256] = "";
+    if (!CHECK(cfg_load(&c, err, sizeof err) == 0))
+        return;
+    CHECK(c.circuit_failures == 5 && c.circuit_cooldown_ms == 30000);
+    CHECK(vendor_settings_timeout_ms(&c, vendor_find("iamport")) == 10000);
+    cfg_free(&c);
+    expect_rejected("PAYMENT_CIRCUIT_FAILURES", "-1");
+    expect_rejected("PAYMENT_CIRCUIT_COOLDOWN", "soon");
+    set_required();
+    setenv("PAYMENT_IAMPORT_TIMEOUT_MS", "500", 1);
+    setenv("PAYMENT_CIRCUIT_COOLDOWN", "250ms", 1);
+    if (!CHECK(cfg_load(&c, err, sizeof err) == 0))
+        return;
+    CHECK(c.circuit_cooldown_ms == 250);
+    CHECK(vendor_settings_timeout_ms(&c, vendor_find("iamport")) == 500);
+    for (size_t i = 0; i < vendor_count(); i++)
+        if (strcmp(vendor_at(i)->code, "iamport") != 0)
+            CHECK(vendor_settings_timeout_ms(&c, vendor_at(i)) == 10000);
+    CHECK(vendor_settings_check(&c, err, sizeof err) == 0);
+    cfg_free(&c);
+    const char *refused[] = {"20000", "5", "fast", "100ms"};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        setenv("PAYMENT_IAMPORT_TIMEOUT_MS", refused[i], 1);
+        if (!CHECK(cfg_load(&c, err, sizeof err) == 0))
+            return;
+        CHECK(vendor_settings_check(&c, err, sizeof err) == -1);
+        CHECK(strstr(err, "PAYMENT_IAMPORT_TIMEOUT_MS") != NULL);
+        cfg_free(&c);
+    }
+    unsetenv("PAYMENT_IAMPORT_TIMEOUT_MS");
+    unsetenv("PAYMENT_CIRCUIT_COOLDOWN");
+}
+
 /* PAYMENT_WEBHOOK_ALLOW_HOSTS: read into a list; a malformed entry stops
  * start-up naming the variable. */
 UNIT_CASE(webhook_allow_hosts, &clean_environment)

@@ -5,6 +5,7 @@
  * (a padding oracle), password included. */
 #include "api_body.h"
 
+#include "error_answer.h"
 #include "log.h"
 
 #include <openssl/crypto.h>
@@ -102,5 +103,5 @@ void api_body_respond(http_exchange *ex, const crypto_cbc_key *key, int status, 
 
 void api_respond_error(http_exchange *ex, const app_error *err)
 {
-    http_respond_error(ex, err->status ? err->status : 500, err->message);
+    error_answer_respond(ex, err);
 }

@@ -6,6 +6,7 @@
 #include "api_request.h"
 
 #include "api_body.h"
+#include "error_answer.h"
 #include "history_json.h"
 
 #include <inttypes.h>
@@ -90,8 +91,9 @@ bool api_request_input(api_request *request, api_request_read_fn read)
 
 void api_request_fail(api_request *request, const app_error *err)
 {
-    int status = err->status ? err->status : 500;
-    char *body = http_error_body(status, err->message);
+    int status = error_answer_status(err);
+    char *body = error_answer_body(err);
+    error_answer_headers(request->ex, err);
     request_end(request, status, HTTP_ERROR_CONTENT_TYPE, body, body ? strlen(body) : 0);
 }
 

@@ -73,13 +73,14 @@ static void on_refusal_settled(const app_error *err, void *data)
     if (err)
         log_warn("cancels: cannot mark operation %s refused (%d %s); the reconciler will", r->op.id, err->status,
                  err->message);
-    api_request_fail_vendor(&r->api, &r->refusal); /* the vendor lost the payment: it refuses the cancel */
+    /* A refusal (a payment the vendor lost answers 422), or a cancel never sent. */
+    api_request_fail_vendor(&r->api, &r->refusal);
 }
 
 static void on_cancelled(vendor_payment *payment, const app_error *err, void *data)
 {
     cancel_request *r = data;
-    if (err && operation_refused(err)) {
+    if (err && (operation_refused(err) || operation_not_sent(err))) {
         r->refusal = *err;
         operation_settle_now(&r->op, "refused", err->message, on_refusal_settled, r);
         return;

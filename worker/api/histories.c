@@ -193,7 +193,7 @@ static void on_refusal_settled(const app_error *err, void *data)
 static void on_approved(vendor_payment *payment, const app_error *err, void *data)
 {
     history_request *r = data;
-    if (err && operation_refused(err)) {
+    if (err && (operation_refused(err) || operation_not_sent(err))) {
         r->refusal = *err;
         operation_settle_now(&r->op, "refused", err->message, on_refusal_settled, r);
         return;

@@ -55,6 +55,11 @@ void operation_clear(operation *op)
     op->input = op->answer = NULL;
 }
 
+bool operation_not_sent(const app_error *err)
+{
+    return err->not_sent;
+}
+
 bool operation_refused(const app_error *err)
 {
     return err->status == 422 || err->status == 404 || err->status == 400;

@@ -47,5 +47,10 @@ void operation_clear(operation *op);
  * unknown payment), as opposed to "we do not know" (timeout, unreachable,
  * malformed answer), which leaves the operation to the reconciler. */
 bool operation_refused(const app_error *err);
+/* Whether the call was never sent (an open circuit): nothing happened at the
+ * vendor, so an operation the caller started may be settled refused at
+ * once instead of holding its record until the reconciler. Not for a call
+ * that must be made (the reconciler's own cancels): that one waits. */
+bool operation_not_sent(const app_error *err);
 
 #endif

@@ -15,6 +15,7 @@
 
 const vendor_dialect toss_dialect = {
     .name = "Toss Payments",
+    .code = "toss.payments",
     .enveloped = false,
     .forbidden_is_refusal = true, /* 403: NOT_CANCELABLE_AMOUNT, NOT_MATCHES_CUSTOMER_KEY, ... */
 };

@@ -180,6 +180,11 @@ const char *vendor_settings_secret(const struct cfg *config, const vendor_adapte
  * (cfg_check_vendor_url). Resolves host names: call at start-up only.
  * Returns 0, or -1 with one line in err naming the variable. */
 int vendor_settings_check(const struct cfg *config, char *err, size_t errlen);
+/* The adapter's timeout: PAYMENT_<CODE>_TIMEOUT_MS (the code in capitals),
+ * else PAYMENT_VENDOR_TIMEOUT_MS. vendor_settings_check refuses a value that
+ * is not a whole number from 10 to PAYMENT_VENDOR_TIMEOUT_MS, which bounds
+ * the waits of the reconciler and of idempotent retries. */
+uint64_t vendor_settings_timeout_ms(const struct cfg *config, const vendor_adapter *adapter);
 
 /* vendor_operation.c: the optional operations, answering 422 "<code> does
  * not support <operation>" (from the loop) when the adapter lacks them. */
@@ -190,6 +195,13 @@ void vendor_charge_billing(const vendor_adapter *adapter, vendor_context *ctx, c
 
 /* vendor_context.c */
 vendor_context *vendor_context_create(uv_loop_t *loop, http_client *client, long timeout_ms);
+/* Each adapter's own timeout and the circuit breakers' policy, from config
+ * (a context never configured has one timeout and circuits that never
+ * open). Returns 0, or -1 when out of memory. */
+int vendor_context_configure(vendor_context *ctx, const struct cfg *config);
+/* Every circuit this context has called through, as operators see it
+ * (vendor_circuit_list_json); NULL when out of memory. */
+json_t *vendor_context_circuits(const vendor_context *ctx);
 /* From now on calls answer 502 without touching the client; the context
  * stays valid until vendor_context_destroy. */
 void vendor_context_close(vendor_context *ctx);

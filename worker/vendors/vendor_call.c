@@ -2,11 +2,14 @@
  * go wrong to the error the caller sees. Whose fault it is decides the
  * status: the vendor's refusal is the caller's business (422, 404), while an
  * unreachable or confused vendor, or credentials it rejects, are ours (502,
- * 504). Headers are built here so the Authorization value is never logged. */
+ * 504). Every call passes its vendor and store's circuit breaker, which
+ * refuses at once (503) while the vendor is known dead. Headers are built
+ * here so the Authorization value is never logged. */
 #include "vendor_internal.h"
 
 #include "log.h"
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +20,10 @@
 typedef struct vendor_call_state {
     vendor_context *ctx;
     const vendor_dialect *dialect;
+    const char *code;        /* the dialect's adapter code */
+    vendor_circuit *circuit; /* set once the call was admitted: its outcome is recorded */
+    char store_id[128];
+    long timeout_ms;
     vendor_call_cb cb;
     void *data;
     char method[8];
@@ -32,14 +39,44 @@ static void call_free(vendor_call_state *call)
 
 /* ---- answering ---- */
 
+static const char *dialect_code(const vendor_dialect *dialect)
+{
+    return dialect->code ? dialect->code : dialect->name;
+}
+
+/* The call that failed: vendor, store, method and URL (no credential, no
+ * billing key), the vendor's status and code, and our message. */
 static void call_log(const vendor_call_state *call, const app_error *err, long http_status)
 {
     log_level level = err->status >= 500 ? LOG_WARN : LOG_INFO;
-    log_write(level, "%s %s %s: HTTP %ld: %s", call->dialect->name, call->method, call->url, http_status, err->message);
+    const char *vendor_code = err->vendor.vendor_code[0] ? err->vendor.vendor_code : "-";
+    log_write(level, "vendor %s store %s: %s %s: HTTP %ld, code %s: %d %s", call->code,
+              call->store_id[0] ? call->store_id : "-", call->method, call->url, http_status, vendor_code, err->status,
+              err->message);
+}
+
+/* Only the vendor's silence and its own failures count against it. */
+static bool call_failed_vendor(const app_error *err, long http_status)
+{
+    if (http_status)
+        return http_status >= 500 || http_status == 408;
+    return err != NULL; /* unreachable, timed out, or could not be sent */
+}
+
+static void call_record(vendor_call_state *call, const app_error *err, long http_status)
+{
+    uv_loop_t *loop = call->ctx->loop;
+    uv_update_time(loop);
+    uv_timeval64_t wall;
+    int64_t now_wall = uv_gettimeofday(&wall) == 0 ? wall.tv_sec * 1000 + wall.tv_usec / 1000 : 0;
+    vendor_circuit_record(call->circuit, &call->ctx->circuit_policy, call_failed_vendor(err, http_status), uv_now(loop),
+                          now_wall);
 }
 
 static void call_complete(vendor_call_state *call, json_t *doc, const app_error *err, long http_status)
 {
+    if (call->circuit)
+        call_record(call, err, http_status);
     if (err)
         call_log(call, err, http_status);
     vendor_context *ctx = call->ctx;
@@ -132,12 +169,45 @@ static json_t *answer_failure(const vendor_dialect *dialect, json_t *doc, long s
     return json_is_object(doc) ? doc : NULL;
 }
 
+/* The vendor's own code of an error document: a string, or an integer as
+ * text; "" when it gave none. */
+static void vendor_error_code(const vendor_dialect *dialect, const json_t *doc, char *out, size_t cap)
+{
+    const json_t *code =
+        json_is_object(doc) ? json_object_get(doc, dialect->code_member ? dialect->code_member : "code") : NULL;
+    if (json_is_string(code))
+        snprintf(out, cap, "%s", json_string_value(code));
+    else if (json_is_integer(code))
+        snprintf(out, cap, "%" JSON_INTEGER_FORMAT, json_integer_value(code));
+    else
+        out[0] = '\0';
+    for (char *c = out; *c; c++)
+        if ((unsigned char)*c < 0x20)
+            *c = ' ';
+}
+
+/* A failure the vendor answered keeps the vendor's identity. */
+static void answer_identify(const vendor_dialect *dialect, const json_t *doc, long http_status, app_error *err)
+{
+    char code[sizeof err->vendor.vendor_code];
+    char message[VENDOR_MESSAGE_MAX];
+    vendor_error_code(dialect, doc, code, sizeof code);
+    if (json_is_object(doc) && vendor_json_string(doc, "message"))
+        vendor_message(doc, message, sizeof message);
+    else
+        message[0] = '\0';
+    app_error_set_vendor(err, dialect_code(dialect), code, (int)http_status, message);
+}
+
 json_t *vendor_answer_read(const vendor_dialect *dialect, long http_status, const char *body, size_t len, json_t **doc,
                            app_error *err)
 {
     *doc = len ? json_loadb(body, len, 0, NULL) : NULL;
-    return http_status >= 200 && http_status < 300 ? answer_success(dialect, *doc, err)
-                                                   : answer_failure(dialect, *doc, http_status, err);
+    json_t *result = http_status >= 200 && http_status < 300 ? answer_success(dialect, *doc, err)
+                                                             : answer_failure(dialect, *doc, http_status, err);
+    if (err->status)
+        answer_identify(dialect, *doc, http_status, err);
+    return result;
 }
 
 static void call_answered(const http_client_response *res, void *data)
@@ -146,9 +216,10 @@ static void call_answered(const http_client_response *res, void *data)
     app_error err = {0};
     if (res->error) {
         if (res->timed_out)
-            app_error_set(&err, 504, "%s did not answer within %ld ms", call->dialect->name, call->ctx->timeout_ms);
+            app_error_set(&err, 504, "%s did not answer within %ld ms", call->dialect->name, call->timeout_ms);
         else
             app_error_set(&err, 502, "%s unreachable: %s", call->dialect->name, res->error);
+        app_error_set_vendor(&err, call->code, NULL, 0, NULL);
         call_complete(call, NULL, &err, 0);
         return;
     }
@@ -204,7 +275,7 @@ static int call_send(vendor_call_state *call, const vendor_request *req, const c
         .headers = headers,
         .body = body,
         .body_len = body ? strlen(body) : 0,
-        .timeout_ms = call->ctx->timeout_ms,
+        .timeout_ms = call->timeout_ms,
     };
     int rc = http_client_send(call->ctx->client, &hreq, call_answered, call);
     wipe_free(authorization);
@@ -225,6 +296,28 @@ static char *call_log_url(const vendor_request *req)
     return url;
 }
 
+/* Passes the circuit of the call's vendor and store, or answers 503 from
+ * the loop without sending anything. */
+static bool call_admit(vendor_call_state *call)
+{
+    vendor_circuit *circuit = vendor_circuit_for(&call->ctx->circuits, call->code, call->store_id);
+    if (!circuit)
+        return true; /* out of memory: unguarded beats refused */
+    uv_update_time(call->ctx->loop);
+    uint64_t retry_ms;
+    if (vendor_circuit_admit(circuit, &call->ctx->circuit_policy, uv_now(call->ctx->loop), &retry_ms)) {
+        call->circuit = circuit;
+        return true;
+    }
+    unsigned retry_s = retry_ms < 1000 ? 1 : (unsigned)((retry_ms + 999) / 1000);
+    app_error_set(&call->err, 503, "%s is unavailable (circuit open); retry after %u s", call->dialect->name, retry_s);
+    app_error_set_vendor(&call->err, call->code, NULL, 0, NULL);
+    call->err.retry_after_s = retry_s;
+    call->err.not_sent = true;
+    vendor_later(call->ctx, call_deliver_failure, call);
+    return false;
+}
+
 void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb cb, void *data)
 {
     vendor_call_state *call = calloc(1, sizeof *call);
@@ -239,6 +332,9 @@ void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb 
     }
     call->ctx = ctx;
     call->dialect = req->dialect;
+    call->code = dialect_code(req->dialect);
+    call->timeout_ms = vendor_context_timeout(ctx, call->code);
+    snprintf(call->store_id, sizeof call->store_id, "%s", req->store_id ? req->store_id : "");
     call->cb = cb;
     call->data = data;
     call->url = url;
@@ -251,6 +347,12 @@ void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb 
     char *body = req->body ? json_dumps(req->body, JSON_COMPACT) : NULL;
     if (req->body && !body) {
         call_fail_later(call, 500, "cannot encode the request to %s", req->dialect->name);
+        return;
+    }
+    /* Last, so that every admitted call is sent or fails sending: its
+     * outcome is the vendor's, which the circuit records. */
+    if (!call_admit(call)) {
+        wipe_free(body);
         return;
     }
     int rc = call_send(call, req, body);

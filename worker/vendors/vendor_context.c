@@ -3,7 +3,11 @@
  * callback still needs: the context goes when the last callback has run. */
 #include "vendor_internal.h"
 
+#include "config.h"
+
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 vendor_context *vendor_context_create(uv_loop_t *loop, http_client *client, long timeout_ms)
 {
@@ -18,9 +22,42 @@ vendor_context *vendor_context_create(uv_loop_t *loop, http_client *client, long
     return ctx;
 }
 
+int vendor_context_configure(vendor_context *ctx, const struct cfg *config)
+{
+    vendor_timeout *timeouts = calloc(vendor_count(), sizeof *timeouts);
+    if (!timeouts)
+        return -1;
+    for (size_t i = 0; i < vendor_count(); i++) {
+        const vendor_adapter *adapter = vendor_at(i);
+        snprintf(timeouts[i].code, sizeof timeouts[i].code, "%s", adapter->code);
+        timeouts[i].timeout_ms = (long)vendor_settings_timeout_ms(config, adapter);
+    }
+    free(ctx->timeouts);
+    ctx->timeouts = timeouts;
+    ctx->timeout_count = vendor_count();
+    ctx->circuit_policy.failures = config->circuit_failures;
+    ctx->circuit_policy.cooldown_ms = config->circuit_cooldown_ms;
+    return 0;
+}
+
+long vendor_context_timeout(const vendor_context *ctx, const char *code)
+{
+    for (size_t i = 0; i < ctx->timeout_count; i++)
+        if (strcmp(ctx->timeouts[i].code, code) == 0)
+            return ctx->timeouts[i].timeout_ms;
+    return ctx->timeout_ms;
+}
+
+json_t *vendor_context_circuits(const vendor_context *ctx)
+{
+    return vendor_circuit_list_json(ctx->circuits);
+}
+
 static void context_free(vendor_context *ctx)
 {
     vendor_token_free_all(ctx);
+    vendor_circuit_free_all(&ctx->circuits);
+    free(ctx->timeouts);
     free(ctx);
 }
 

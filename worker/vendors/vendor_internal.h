@@ -7,6 +7,7 @@
 #define PAYMENTS_VENDOR_INTERNAL_H
 
 #include "vendor.h"
+#include "vendor_circuit.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,10 +15,20 @@
 
 typedef struct vendor_token_entry vendor_token_entry;
 
+/* One adapter's own timeout (PAYMENT_<VENDOR>_TIMEOUT_MS). */
+typedef struct vendor_timeout {
+    char code[32];
+    long timeout_ms;
+} vendor_timeout;
+
 struct vendor_context {
     uv_loop_t *loop;
     http_client *client;
-    long timeout_ms;
+    long timeout_ms;          /* of a vendor without its own */
+    vendor_timeout *timeouts; /* per adapter, once configured */
+    size_t timeout_count;
+    vendor_circuit *circuits; /* per (vendor, store), shared by every call */
+    vendor_circuit_policy circuit_policy;
     vendor_token_entry *tokens; /* one per store credentials; freed with the context */
     size_t in_flight;           /* calls and deferred callbacks not yet completed */
     bool closed;                /* calls fail at once: the client is closing */
@@ -34,6 +45,8 @@ void vendor_later(vendor_context *ctx, void (*fn)(void *data), void *data);
  * last callback has run. */
 void vendor_context_hold(vendor_context *ctx);
 void vendor_context_release(vendor_context *ctx);
+/* The timeout of the adapter named code. */
+long vendor_context_timeout(const vendor_context *ctx, const char *code);
 
 /* ---- vendor_reply.c ---- */
 
@@ -60,6 +73,8 @@ void vendor_reply_answer(const vendor_reply *reply, json_t *doc, const app_error
 /* How a vendor speaks, as far as errors go. */
 typedef struct vendor_dialect {
     const char *name;          /* the vendor in messages */
+    const char *code;          /* its adapter's code (errors, timeout, circuit); NULL: name */
+    const char *code_member;   /* the member of an error document with the vendor's code; NULL: "code" */
     bool enveloped;            /* {code, message, response}, code 0 on success */
     bool forbidden_is_refusal; /* 403 refuses the operation, else it means our credentials */
 } vendor_dialect;
@@ -72,6 +87,7 @@ typedef struct vendor_request {
     json_t *body;                /* sent as JSON when not NULL; borrowed */
     bool url_is_secret;          /* the url names a billing key: the log shows its path only */
     const char *idempotency_key; /* sent as Idempotency-Key when not NULL */
+    const char *store_id;        /* whose circuit the call passes; NULL: the vendor's default one */
 } vendor_request;
 
 /* doc is borrowed for the callback: on success the answer (for an enveloped
@@ -90,7 +106,9 @@ json_t *vendor_answer_read(const vendor_dialect *dialect, long http_status, cons
 /* Sends the request; cb runs exactly once, always from the loop. Failures:
  * unreachable 502, timed out 504, malformed answer 502, our credentials
  * refused (401; 403 unless forbidden_is_refusal) 502, unknown 404, other
- * refusals 422, the vendor's own failures (5xx) 502. */
+ * refusals 422, the vendor's own failures (5xx) 502, and an open circuit
+ * of the vendor and store 503 (the request was not sent). A failure the
+ * vendor answered carries the vendor's identity (app_error_set_vendor). */
 void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb cb, void *data);
 
 /* base + "/" + path segments, each percent-encoded, e.g.
@@ -133,6 +151,7 @@ struct vendor_op {
     json_t *body;          /* owned; NULL sends none */
     char *authorization;   /* the Authorization value; wiped when freed */
     char *idempotency_key; /* sent with a body only */
+    char *store_id;        /* the store's id, for its circuit */
     bool url_is_secret;    /* the url names a billing key (set for billing key replies) */
     app_error err;         /* a failure found before any call */
 };

@@ -17,6 +17,7 @@ static void op_free(vendor_op *op)
     crypto_secret_free(op->authorization);
     free(op->url);
     free(op->idempotency_key);
+    free(op->store_id);
     json_decref(op->body);
     free(op);
 }
@@ -55,7 +56,8 @@ void vendor_op_call(vendor_op *op)
                           op->authorization,
                           op->body,
                           op->url_is_secret,
-                          op->body ? op->idempotency_key : NULL};
+                          op->body ? op->idempotency_key : NULL,
+                          op->store_id};
     vendor_call(op->ctx, &req, answered, op);
 }
 
@@ -82,7 +84,8 @@ vendor_op *vendor_op_new(const vendor_op_class *class, vendor_context *ctx, cons
                       store && store->store_id ? store->store_id : "(none)");
     else if (!uid || !*uid)
         app_error_set(&op->err, 404, "%s: no record has an empty %s", name, class->uid_name);
-    else if (class->prepare && !class->prepare(op, store))
+    else if (!(op->store_id = strdup(store->store_id ? store->store_id : "")) ||
+             (class->prepare && !class->prepare(op, store)))
         app_error_set(&op->err, 500, "out of memory calling %s", name);
     return op;
 }

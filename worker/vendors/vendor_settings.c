@@ -7,7 +7,10 @@
 #include "config.h"
 #include "config_vendor_url.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool local_mode(const cfg *config)
@@ -39,6 +42,50 @@ const char *vendor_settings_secret(const cfg *config, const vendor_adapter *adap
     return credential(config, adapter->settings.secret_name, adapter->settings.local_secret);
 }
 
+/* PAYMENT_<CODE>_TIMEOUT_MS, built from the code so that every adapter
+ * has one without declaring it: capitals, and '_' for any other character
+ * ("one.vendor": PAYMENT_ONE_VENDOR_TIMEOUT_MS). */
+static void timeout_name(const vendor_adapter *adapter, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "PAYMENT_");
+    for (const char *c = adapter->code; *c && (size_t)n + 1 < cap; c++)
+        out[n++] = isalnum((unsigned char)*c) ? (char)toupper((unsigned char)*c) : '_';
+    snprintf(out + n, cap - (size_t)n, "_TIMEOUT_MS");
+}
+
+/* The variable's whole number in [10, the general timeout], else -1. */
+static long long timeout_value(const cfg *config, const char *value)
+{
+    char *end;
+    errno = 0;
+    long long ms = strtoll(value, &end, 10);
+    if (errno || end == value || *end || ms < 10 || (uint64_t)ms > config->vendor_timeout_ms)
+        return -1;
+    return ms;
+}
+
+uint64_t vendor_settings_timeout_ms(const cfg *config, const vendor_adapter *adapter)
+{
+    char name[64];
+    timeout_name(adapter, name, sizeof name);
+    const char *value = cfg_setting(config, name);
+    long long ms = value ? timeout_value(config, value) : -1;
+    return ms > 0 ? (uint64_t)ms : config->vendor_timeout_ms;
+}
+
+static int check_timeout(const cfg *config, const vendor_adapter *adapter, char *err, size_t errlen)
+{
+    char name[64];
+    timeout_name(adapter, name, sizeof name);
+    const char *value = cfg_setting(config, name);
+    if (value && timeout_value(config, value) < 0) {
+        snprintf(err, errlen, "%s must be a whole number of milliseconds from 10 to PAYMENT_VENDOR_TIMEOUT_MS (%llu)",
+                 name, (unsigned long long)config->vendor_timeout_ms);
+        return -1;
+    }
+    return 0;
+}
+
 static int check_adapter(const cfg *config, const vendor_adapter *adapter, char *err, size_t errlen)
 {
     const vendor_settings *s = &adapter->settings;
@@ -55,6 +102,8 @@ static int check_adapter(const cfg *config, const vendor_adapter *adapter, char 
         snprintf(err, errlen, "%s must start with http:// or https://", s->url_name);
         return -1;
     }
+    if (check_timeout(config, adapter, err, errlen) < 0)
+        return -1;
     return cfg_check_vendor_url(config, s->url_name, url, err, errlen);
 }
 
