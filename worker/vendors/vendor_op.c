@@ -55,7 +55,8 @@ void vendor_op_call(vendor_op *op)
                           op->authorization,
                           op->body,
                           op->url_is_secret,
-                          op->body ? op->idempotency_key : NULL};
+                          op->body ? op->idempotency_key : NULL,
+                          op->form_body};
     vendor_call(op->ctx, &req, answered, op);
 }
 
