@@ -1329,7 +1329,7 @@ UNIT_CASE(inicis_refund_checks, &vendors)
     r = do_cancel(&inicis, tid, 4000, "partly", NULL);
     if (CHECK(r.payment != NULL)) {
         CHECK(r.payment->status == VENDOR_STATUS_PARTIAL && r.payment->refunded == 4000);
-        CHECK_STR(cancel_reason(r.payment, 0), "");
+        CHECK_STR(cancel_reason(r.payment, 0), "partly");
     }
     result_free(&r);
     check_refused(do_cancel(&inicis, tid, 7000, "too much", NULL), 422, "more than the 6000 that remains");

@@ -126,7 +126,7 @@ static void inicis_read_back(inicis_op *op, inicis_stage stage)
     inicis_send(op, op->inquiry_url, inicis_inquiry_form(op), stage);
 }
 
-static const char *const refund_hashed[] = {"type", "paymethod", "timestamp", "clientIp",
+static const char *const refund_hashed[] = {"type", "paymethod", "timestamp",     "clientIp",
                                             "mid",  "tid",       "refundAcctNum", NULL};
 static const char *const partial_hashed[] = {"type", "paymethod", "timestamp",    "clientIp",      "mid",
                                              "tid",  "price",     "confirmPrice", "refundAcctNum", NULL};
@@ -176,8 +176,8 @@ static void inicis_refund(inicis_op *op, json_t *payment)
     double before = op->has_checksum ? op->checksum : remains;
     if (op->amount > before + 1e-6) {
         app_error err;
-        app_error_set(&err, 422, "%s refused: %.0f is more than the %.0f that remains", inicis_dialect.name,
-                      op->amount, before);
+        app_error_set(&err, 422, "%s refused: %.0f is more than the %.0f that remains", inicis_dialect.name, op->amount,
+                      before);
         vendor_op_finish(&op->base, NULL, &err);
         return;
     }
@@ -342,12 +342,13 @@ static json_t *inicis_billing_form(const inicis_op *op, const vendor_charge *cha
 {
     const char *order = charge->order_id ? charge->order_id : "";
     json_t *form = inicis_form_new(op->mid, "Billing", "Card");
-    bool ok = form && inicis_form_set(form, "moid", order) && inicis_form_set_price(form, "price", charge->amount) &&
-              inicis_form_set(form, "billKey", charge->billing_uid) &&
-              inicis_form_set(form, "goodName", charge->order_name && *charge->order_name ? charge->order_name : order) &&
-              inicis_form_set(form, "buyerName",
-                              charge->customer_key && *charge->customer_key ? charge->customer_key : order) &&
-              inicis_form_sign(form, op->key, billing_hashed);
+    bool ok =
+        form && inicis_form_set(form, "moid", order) && inicis_form_set_price(form, "price", charge->amount) &&
+        inicis_form_set(form, "billKey", charge->billing_uid) &&
+        inicis_form_set(form, "goodName", charge->order_name && *charge->order_name ? charge->order_name : order) &&
+        inicis_form_set(form, "buyerName",
+                        charge->customer_key && *charge->customer_key ? charge->customer_key : order) &&
+        inicis_form_sign(form, op->key, billing_hashed);
     if (!ok) {
         json_decref(form);
         return NULL;
