@@ -52,8 +52,8 @@ describe("inicis", () => {
     webhook_url: server.url("/payments/internal/webhook"),
   });
   const read = (id) => call("PATCH", `/payments/histories/${id}`, { password: PASSWORD });
-  const cancel = (source, price, reason) => call("PUT", "/payments/histories/cancel", {
-    source, password: PASSWORD, price, reason, account: null,
+  const cancel = (source, price, reason, account = null) => call("PUT", "/payments/histories/cancel", {
+    source, password: PASSWORD, price, reason, account,
   });
   const received = async (historyId) => {
     const res = await request(server.url(`/payments/internal/webhook?history_id=${historyId}`));
@@ -112,6 +112,14 @@ describe("inicis", () => {
     assert.equal(notices[0].signed, true);
     assert.deepEqual(notices[0].webhook.previous, created.body);
     assert.deepEqual(notices[0].webhook.current, paid.body);
+
+    // A paid virtual account is refunded to the account the caller names.
+    const refund = await cancel(source, 10_000, "to the buyer's account",
+      { bank: "88", account: "110123456789", holder: "Hong", mobile: "01012345678" });
+    assert.equal(refund.status, 200, JSON.stringify(refund.body));
+    assert.equal(refund.body.refund, 10_000);
+    const atFake = await fakeRequest(fake, "GET", `/internal/payments/${issued.json.tid}`);
+    assert.equal(atFake.json.remains, 20_000);
   });
 
   test("Inicis' notification is answered OK, a malformed one 400, an unknown tid 404", async () => {
