@@ -7,6 +7,7 @@
 #define PAYMENTS_FAKE_INICIS_H
 
 #include "fake_server.h"
+#include "form_urlencoded.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -58,15 +59,6 @@ static inline fake_inicis_state *fake_inicis_state_of(fake_server *fs)
 {
     return fs->vendor;
 }
-
-/* --- fake_inicis_form.c: application/x-www-form-urlencoded --- */
-
-/* The body's fields as a JSON object of strings (new reference), or NULL
- * with the reason in problem: bad percent escapes, a field twice, no UTF-8. */
-json_t *fake_inicis_form_parse(const char *body, size_t len, const char **problem);
-/* name=value&... of the object's string members, percent-encoded: malloc'd,
- * or NULL when out of memory. */
-char *fake_inicis_form_encode(const json_t *fields);
 
 /* --- fake_inicis_crypto.c: hashData and the [ENC] fields --- */
 

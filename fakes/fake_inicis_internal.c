@@ -164,7 +164,7 @@ static void internal_notify_deposit(fake_server *fs, const json_t *payment, cons
         "0001", "type_msg", "0200", "amt_input", amount, "no_vacct", fake_inicis_record_string(vacct, "number"),
         "nm_inputbank", "테스트은행", "nm_input", fake_inicis_record_string(vacct, "holder"), "dt_inputstd", stamp,
         (size_t)8, "dt_calculstd", stamp, (size_t)8, "flg_close", "0");
-    char *form = fields ? fake_inicis_form_encode(fields) : NULL;
+    char *form = fields ? form_urlencoded_encode(fields) : NULL;
     json_decref(fields);
     if (form)
         fake_server_send_form_webhook(fs, form);

@@ -75,13 +75,16 @@ static json_t *refund_target(fake_server *fs, http_exchange *ex, const json_t *f
     return payment;
 }
 
-/* Takes amount off the payment's remains and lists the refund; 0, or -1. */
-static int refund_record(json_t *payment, int64_t amount, const char *refund_tid, const char *stamp)
+/* Takes amount off the payment's remains and lists the refund with the
+ * merchant's reason (msg), as the inquiry shows it; 0, or -1. */
+static int refund_record(json_t *payment, int64_t amount, const char *refund_tid, const char *stamp, const json_t *form)
 {
+    const char *msg = fake_inicis_field(form, "msg");
     int64_t remains = fake_inicis_record_integer(payment, "remains") - amount;
     json_t *refunds = json_object_get(payment, "refunds");
-    int failed = json_array_append_new(
-        refunds, json_pack("{s:s, s:I, s:s}", "tid", refund_tid, "price", (json_int_t)amount, "dateTime", stamp));
+    int failed =
+        json_array_append_new(refunds, json_pack("{s:s, s:I, s:s, s:s}", "tid", refund_tid, "price", (json_int_t)amount,
+                                                 "dateTime", stamp, "msg", msg ? msg : ""));
     failed |= json_object_set_new(payment, "remains", json_integer(remains));
     failed |= json_object_set_new(payment, "refundCount", json_integer((json_int_t)json_array_size(refunds)));
     failed |= json_object_set_new(payment, "status", json_string(remains == 0 ? "refunded" : "partial_refunded"));
@@ -96,7 +99,7 @@ static void refund_full(fake_server *fs, http_exchange *ex, json_t *form)
     char stamp[FAKE_INICIS_STAMP_LEN];
     fake_inicis_stamp_now(stamp);
     if (refund_record(payment, fake_inicis_record_integer(payment, "remains"),
-                      fake_inicis_record_string(payment, "tid"), stamp) != 0) {
+                      fake_inicis_record_string(payment, "tid"), stamp, form) != 0) {
         http_respond_error(ex, 500, "out of memory");
         return;
     }
@@ -150,7 +153,7 @@ static void refund_partial(fake_server *fs, http_exchange *ex, json_t *form)
         return;
     char stamp[FAKE_INICIS_STAMP_LEN];
     fake_inicis_stamp_now(stamp);
-    if (refund_record(payment, price, refund_tid, stamp) != 0) {
+    if (refund_record(payment, price, refund_tid, stamp, form) != 0) {
         http_respond_error(ex, 500, "out of memory");
         return;
     }

@@ -182,7 +182,7 @@ static json_t *request_form(http_exchange *ex)
         return NULL;
     }
     const char *problem = NULL;
-    json_t *form = fake_inicis_form_parse(req->body ? req->body : "", req->body_len, &problem);
+    json_t *form = form_urlencoded_parse(req->body ? req->body : "", req->body_len, &problem);
     if (!form) {
         char message[160];
         snprintf(message, sizeof message, "The form cannot be read: %s.", problem);

@@ -14,7 +14,7 @@ import os from "node:os";
 import { createRequire } from "node:module";
 
 import { query } from "../lib/database.mjs";
-import { fakeStats, setFakeLatency, startFakeServer, stopFake } from "../lib/fakes.mjs";
+import { FAKE_INICIS, fakeStats, setFakeLatency, startFakeServer, stopFake } from "../lib/fakes.mjs";
 import { freePort, waitFor } from "../lib/process.mjs";
 import { request, sdkConnection, startServer, stopCleanly } from "../lib/server.mjs";
 import { IAMPORT_KEY, IAMPORT_SECRET, TOSS_SECRET, iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
@@ -81,6 +81,7 @@ describe("webhook routes outside local mode", () => {
   before(async () => {
     fakes.iamport = await startFakeServer("fake-iamport-server");
     fakes.toss = await startFakeServer("fake-toss-payments-server");
+    fakes.inicis = await startFakeServer("fake-inicis-server");
     server = await startServer({
       workers: 1,
       env: {
@@ -93,6 +94,10 @@ describe("webhook routes outside local mode", () => {
         PAYMENT_IAMPORT_KEY: IAMPORT_KEY,
         PAYMENT_IAMPORT_SECRET: IAMPORT_SECRET,
         PAYMENT_TOSS_PAYMENTS_SECRET: TOSS_SECRET,
+        PAYMENT_INICIS_URL: fakes.inicis.host,
+        PAYMENT_INICIS_MID: FAKE_INICIS.mid,
+        PAYMENT_INICIS_KEY: FAKE_INICIS.key,
+        PAYMENT_INICIS_IV: FAKE_INICIS.iv,
         PAYMENT_WEBHOOK_SECRET: randomText(32),
         PAYMENT_PASSWORD_SECRET: randomText(32),
         PAYMENT_SYSTEM_PASSWORD: randomText(18),
@@ -109,7 +114,7 @@ describe("webhook routes outside local mode", () => {
   after(async () => {
     for (const receiver of receivers) receiver.close();
     if (server) await stopCleanly(server);
-    for (const fake of [fakes.iamport, fakes.toss]) if (fake) await stopFake(fake);
+    for (const fake of [fakes.iamport, fakes.toss, fakes.inicis]) if (fake) await stopFake(fake);
   });
 
   const receiver = async () => {

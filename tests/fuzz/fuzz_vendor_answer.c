@@ -1,9 +1,11 @@
 /* Fuzz target of what a vendor answers: the HTTP status and body of an
- * iamport or Toss answer go through vendor_answer_read (what vendor_call
- * makes of every answer: envelope, result code, refusal message), then
- * through the adapter's reader of a payment or a billing key, as the routes
- * would get them. The first input byte picks vendor, reader and status. */
+ * iamport, Toss or Inicis answer go through vendor_answer_read (what
+ * vendor_call makes of every answer: envelope, result code, refusal
+ * message), then through the adapter's reader of a payment or a billing
+ * key, as the routes would get them. The first input byte picks vendor,
+ * reader and status (its top bit: Inicis, which has payments only). */
 #include "iamport.h"
+#include "inicis.h"
 #include "toss.h"
 #include "vendor_internal.h"
 
@@ -27,9 +29,10 @@ static void check_payment(const vendor_payment *payment, const app_error *err)
 static void read_answer(const vendor_dialect *dialect, int reader, json_t *result)
 {
     app_error err = {0};
-    if (reader == 0) {
-        vendor_payment *payment =
-            dialect == &iamport_dialect ? iamport_payment_read(result, &err) : toss_payment_read(result, &err);
+    if (reader == 0 || dialect == &inicis_dialect) {
+        vendor_payment *payment = dialect == &iamport_dialect ? iamport_payment_read(result, &err)
+                                  : dialect == &toss_dialect  ? toss_payment_read(result, &err)
+                                                              : inicis_payment_read(result, &err);
         check_payment(payment, &err);
         if (payment)
             vendor_payment_free(payment);
@@ -47,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size == 0)
         return 0;
-    const vendor_dialect *dialect = data[0] & 1 ? &toss_dialect : &iamport_dialect;
+    const vendor_dialect *dialect = data[0] & 0x80 ? &inicis_dialect : data[0] & 1 ? &toss_dialect : &iamport_dialect;
     int reader = (data[0] >> 1) & 1;
     long status = statuses[(data[0] >> 2) % (sizeof statuses / sizeof statuses[0])];
     json_t *doc;

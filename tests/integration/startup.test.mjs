@@ -46,7 +46,9 @@ async function refusedStart(file, env) {
 const outsideLocal = (mode, overrides) => ({ ...baseEnv(), ...devEnv(mode), PAYMENT_VENDOR_ALLOW_INTERNAL: "", ...overrides });
 // Public literal addresses: judged without a resolver, and never contacted
 // since start-up stops first.
-const publicVendors = { PAYMENT_IAMPORT_URL: "https://8.8.8.8", PAYMENT_TOSS_PAYMENTS_URL: "https://8.8.4.4" };
+const publicVendors = {
+  PAYMENT_IAMPORT_URL: "https://8.8.8.8", PAYMENT_TOSS_PAYMENTS_URL: "https://8.8.4.4", PAYMENT_INICIS_URL: "https://1.1.1.1",
+};
 
 test("an unset PAYMENT_MODE stops the master, the worker and the updater", async () => {
   const env = { ...baseEnv(), PAYMENT_MODE: "" };
@@ -129,6 +131,7 @@ test("dev mode serves with the fakes explicitly allowed; a reload that drops the
     env: {
       ...dev, PAYMENT_ENV_FILE: envFile,
       PAYMENT_IAMPORT_URL: "http://127.0.0.1:10851", PAYMENT_TOSS_PAYMENTS_URL: "http://[::1]:30771",
+      PAYMENT_INICIS_URL: "http://127.0.0.1:40571",
     },
   });
   try {

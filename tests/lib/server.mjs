@@ -40,6 +40,9 @@ export function devEnv(mode = "dev") {
     PAYMENT_IAMPORT_KEY: "dev_imp_key",
     PAYMENT_IAMPORT_SECRET: "dev_imp_secret",
     PAYMENT_TOSS_PAYMENTS_SECRET: "dev_toss_secret",
+    PAYMENT_INICIS_MID: "dev_inicis_mid",
+    PAYMENT_INICIS_KEY: "dev_inicis_key16",
+    PAYMENT_INICIS_IV: "dev_inicis_iv_16",
     PAYMENT_VENDOR_ALLOW_INTERNAL: "1",
   };
 }

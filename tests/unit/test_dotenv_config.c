@@ -325,6 +325,9 @@ static const char *strong[][2] = {
     {"PAYMENT_IAMPORT_KEY", "imp_key"},
     {"PAYMENT_IAMPORT_SECRET", "imp_secret"},
     {"PAYMENT_TOSS_PAYMENTS_SECRET", "toss_secret"},
+    {"PAYMENT_INICIS_MID", "inicis_mid"},
+    {"PAYMENT_INICIS_KEY", "inicis_key_16byt"},
+    {"PAYMENT_INICIS_IV", "inicis_iv_16byte"},
 };
 
 /* Everything dev or real mode asks for, with the vendors' own URLs. */
@@ -336,6 +339,7 @@ static void set_outside_local(const char *mode)
         setenv(strong[i][0], strong[i][1], 1);
     unsetenv("PAYMENT_IAMPORT_URL");
     unsetenv("PAYMENT_TOSS_PAYMENTS_URL");
+    unsetenv("PAYMENT_INICIS_URL");
     unsetenv("PAYMENT_VENDOR_ALLOW_INTERNAL");
 }
 
@@ -406,6 +410,7 @@ UNIT_CASE(secrets_outside_local, &clean_environment)
         expect_vendor_refused(modes[i], "PAYMENT_IAMPORT_KEY", NULL, "PAYMENT_IAMPORT_KEY is not set");
         expect_vendor_refused(modes[i], "PAYMENT_TOSS_PAYMENTS_SECRET", NULL,
                               "PAYMENT_TOSS_PAYMENTS_SECRET is not set");
+        expect_vendor_refused(modes[i], "PAYMENT_INICIS_IV", NULL, "PAYMENT_INICIS_IV is not set");
         expect_vendor_refused(modes[i], "PAYMENT_TOSS_PAYMENTS_URL", "ftp://toss",
                               "PAYMENT_TOSS_PAYMENTS_URL must start with http:// or https://");
         expect_refused_outside_local(modes[i], "PAYMENT_WEBHOOK_SECRET", NULL);

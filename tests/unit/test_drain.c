@@ -184,7 +184,7 @@ UNIT_CASE(vendor_context_closed_answers_502_without_the_client, NULL)
         return;
     uv_run(&loop, UV_RUN_DEFAULT);
     /* A call after the close, as a password check finishing late makes. */
-    vendor_store store = {"closed", "http://127.0.0.1:9", "key", "secret"};
+    vendor_store store = {"closed", "http://127.0.0.1:9", "key", "secret", NULL};
     answer late = {0};
     vendor_find("iamport")->fetch(ctx, &store, "imp_1", on_payment, &late);
     CHECK(late.calls == 0); /* answered from the loop, like every call */
@@ -216,7 +216,7 @@ UNIT_CASE(shared_fetches_on_a_closed_context_answer_every_waiter_once, NULL)
     vendor_context *ctx = closed_vendor_context(&loop);
     if (!ctx)
         return;
-    vendor_store store = {"closed", "http://127.0.0.1:9", "key", "secret"};
+    vendor_store store = {"closed", "http://127.0.0.1:9", "key", "secret", NULL};
     shared_fetch_table table = {0};
     shared_answer answers[4] = {{0}};
     for (int i = 0; i < 4; i++)

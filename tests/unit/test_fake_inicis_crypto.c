@@ -33,7 +33,7 @@ UNIT_CASE(form_parse, NULL)
 {
     const char *problem = NULL;
     const char *body = "type=Refund&msg=a+b%2Bc&refundAcctNum=qwMHVJqsmXKoR%2Bd8wQTS4g%3D%3D&empty=";
-    json_t *form = fake_inicis_form_parse(body, strlen(body), &problem);
+    json_t *form = form_urlencoded_parse(body, strlen(body), &problem);
     CHECK(form != NULL && problem == NULL);
     CHECK(strcmp(json_string_value(json_object_get(form, "type")), "Refund") == 0);
     CHECK(strcmp(json_string_value(json_object_get(form, "msg")), "a b+c") == 0);
@@ -43,7 +43,7 @@ UNIT_CASE(form_parse, NULL)
     static const char *const refused[] = {"a=1&a=2", "a=%zz", "a=%4", "=x", "a=%00", "a=%ff"};
     for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
         problem = NULL;
-        CHECK(fake_inicis_form_parse(refused[i], strlen(refused[i]), &problem) == NULL);
+        CHECK(form_urlencoded_parse(refused[i], strlen(refused[i]), &problem) == NULL);
         CHECK(problem != NULL);
     }
 }
@@ -51,10 +51,10 @@ UNIT_CASE(form_parse, NULL)
 UNIT_CASE(form_encode_round_trip, NULL)
 {
     json_t *fields = json_pack("{s:s, s:s}", "nm_input", "홍 길동+", "no_oid", "order-1&2=3");
-    char *encoded = fake_inicis_form_encode(fields);
+    char *encoded = form_urlencoded_encode(fields);
     CHECK(encoded != NULL);
     const char *problem = NULL;
-    json_t *back = encoded ? fake_inicis_form_parse(encoded, strlen(encoded), &problem) : NULL;
+    json_t *back = encoded ? form_urlencoded_parse(encoded, strlen(encoded), &problem) : NULL;
     CHECK(back != NULL && json_equal(back, fields));
     json_decref(back);
     json_decref(fields);

@@ -71,8 +71,8 @@ static void on_answer(const vendor_payment *payment, const app_error *err, void 
     w->refunded = payment ? payment->refunded : -1;
 }
 
-static const vendor_store store_a = {"a", "http://127.0.0.1:9", "key", "secret"};
-static const vendor_store store_b = {"b", "http://127.0.0.1:9", "key", "secret"};
+static const vendor_store store_a = {"a", "http://127.0.0.1:9", "key", "secret", NULL};
+static const vendor_store store_b = {"b", "http://127.0.0.1:9", "key", "secret", NULL};
 
 UNIT_CASE(newcomers_wait_for_the_next_fetch, NULL)
 {

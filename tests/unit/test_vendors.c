@@ -5,9 +5,11 @@
  * down, silent, malformed, wrong credentials) into the right status. A
  * counting proxy in front of the iamport fake shows tokens are reused. */
 #include "vendor_internal.h"
+#include "inicis.h"
 
 #include "config.h"
 #include "crypto.h"
+#include "form_urlencoded.h"
 #include "harness.h"
 #include "http_server.h"
 #include "unit.h"
@@ -46,6 +48,20 @@ static int fake_start(harness_process *fake, const char *binary, const char *nam
     return harness_process_start(fake, log_name, argv);
 }
 
+/* KG Inicis' published test merchant, as the fake is started with it. */
+#define INICIS_MID "INIpayTest"
+#define INICIS_KEY "ItEQKi3rY7uvDS8l"
+#define INICIS_IV "HYb3yQ4f65QL89=="
+#define INICIS_REFUSED_CARD "4000000000000002"
+
+static int inicis_fake_start(harness_process *fake)
+{
+    char *argv[] = {FAKE_INICIS_BIN,     "--host", "127.0.0.1", "--port", "0",       "--merchant-id",
+                    INICIS_MID,          "--key",  INICIS_KEY,  "--iv",   INICIS_IV, "--refused-card",
+                    INICIS_REFUSED_CARD, NULL};
+    return harness_process_start(fake, "test_vendors_inicis", argv);
+}
+
 /* ---- the test's state ------------------------------------------------------ */
 
 typedef enum proxy_mode {
@@ -75,7 +91,9 @@ typedef struct test_env {
     /* the fakes, and the stores that point at them */
     harness_process iamport_fake, toss_fake;
     harness_process short_token_fake; /* an iamport fake whose tokens live 2 s */
-    vendor_store iamport_store, toss_store;
+    harness_process inicis_fake;
+    char inicis_url[64];
+    vendor_store iamport_store, toss_store, inicis_store;
 } test_env;
 
 static test_env env = {.silent_fd = -1};
@@ -482,13 +500,16 @@ static bool fakes_start(test_env *t)
 {
     if (fake_start(&t->iamport_fake, FAKE_IAMPORT_BIN, "iamport", "test_imp_key", NULL) != 0 ||
         fake_start(&t->toss_fake, FAKE_TOSS_BIN, "toss", NULL, NULL) != 0 ||
-        fake_start(&t->short_token_fake, FAKE_IAMPORT_BIN, "iamport_short", "test_imp_key", "2000") != 0)
+        fake_start(&t->short_token_fake, FAKE_IAMPORT_BIN, "iamport_short", "test_imp_key", "2000") != 0 ||
+        inicis_fake_start(&t->inicis_fake) != 0)
         return false;
+    url_of(t->inicis_url, sizeof t->inicis_url, t->inicis_fake.port);
+    t->inicis_store = (vendor_store){"store-inicis", t->inicis_url, INICIS_MID, INICIS_KEY, INICIS_IV};
     url_of(t->iamport_url, sizeof t->iamport_url, t->iamport_fake.port);
     url_of(t->toss_url, sizeof t->toss_url, t->toss_fake.port);
     url_of(t->short_token_url, sizeof t->short_token_url, t->short_token_fake.port);
-    t->iamport_store = (vendor_store){"store-iamport", t->iamport_url, "test_imp_key", "test_imp_secret"};
-    t->toss_store = (vendor_store){"store-toss", t->toss_url, NULL, TOSS_SECRET};
+    t->iamport_store = (vendor_store){"store-iamport", t->iamport_url, "test_imp_key", "test_imp_secret", NULL};
+    t->toss_store = (vendor_store){"store-toss", t->toss_url, NULL, TOSS_SECRET, NULL};
     return true;
 }
 
@@ -537,6 +558,7 @@ static void vendors_tear_down(void)
     harness_process_stop(&t->iamport_fake);
     harness_process_stop(&t->toss_fake);
     harness_process_stop(&t->short_token_fake);
+    harness_process_stop(&t->inicis_fake);
 }
 
 static bool vendors_set_up(void)
@@ -681,7 +703,7 @@ static adapter_call proxied_iamport_adapter_call(const char *target)
 {
     env.proxy_target = target;
     env.proxy_get_token_count = 0;
-    vendor_store store = {"proxied", env.proxy_url, "test_imp_key", "test_imp_secret"};
+    vendor_store store = {"proxied", env.proxy_url, "test_imp_key", "test_imp_secret", NULL};
     return (adapter_call){vendor_find("iamport"), store, vendor_context_create(&env.loop, env.client, TEST_TIMEOUT_MS)};
 }
 
@@ -836,7 +858,7 @@ UNIT_CASE(toss_approve, &vendors)
 UNIT_CASE(toss_approve_processed, &vendors)
 {
     adapter_call proxied = toss_adapter_call();
-    proxied.store = (vendor_store){"processed", env.proxy_url, NULL, TOSS_SECRET};
+    proxied.store = (vendor_store){"processed", env.proxy_url, NULL, TOSS_SECRET, NULL};
     char order_id[64], key[64];
     CHECK(fake_toss_pay(&env, "card", 9000, order_id, key, sizeof key));
     env.proxy_target = env.toss_url;
@@ -908,11 +930,11 @@ UNIT_CASE(toss_billing_and_unknown, &vendors)
 /* Refused connections and unset URLs are 502, silence past the timeout 504. */
 static void check_unreachable(const vendor_adapter *adapter, vendor_context *quick)
 {
-    adapter_call down = {adapter, {"down", env.closed_url, "test_imp_key", "test_imp_secret"}, env.ctx};
+    adapter_call down = {adapter, {"down", env.closed_url, "test_imp_key", "test_imp_secret", NULL}, env.ctx};
     check_refused(do_fetch(&down, "uid"), 502, "unreachable");
-    adapter_call silent = {adapter, {"silent", env.silent_url, "test_imp_key", "test_imp_secret"}, quick};
+    adapter_call silent = {adapter, {"silent", env.silent_url, "test_imp_key", "test_imp_secret", NULL}, quick};
     check_refused(do_fetch(&silent, "uid"), 504, NULL);
-    adapter_call unset = {adapter, {"unset", NULL, NULL, NULL}, env.ctx};
+    adapter_call unset = {adapter, {"unset", NULL, NULL, NULL, NULL}, env.ctx};
     check_refused(do_fetch(&unset, "uid"), 502, NULL);
 }
 
@@ -1075,8 +1097,8 @@ static void config_of(cfg *config, cfg_mode mode, const char *dotenv_text)
     config->mode = mode;
     for (size_t i = 0; i < vendor_count(); i++) {
         const vendor_settings *settings = &vendor_at(i)->settings;
-        const char *names[] = {settings->key_name, settings->secret_name, settings->url_name};
-        for (size_t n = 0; n < 3; n++)
+        const char *names[] = {settings->key_name, settings->secret_name, settings->url_name, settings->extra_name};
+        for (size_t n = 0; n < 4; n++)
             if (names[n])
                 unsetenv(names[n]);
     }
@@ -1186,5 +1208,251 @@ UNIT_CASE(stores_outside_local, NULL)
                          &config, err, sizeof err);
     CHECK(stores != NULL);
     vendor_stores_free(stores);
+    dotenv_free(&config.settings);
+}
+
+/* ---- the KG Inicis adapter ---------------------------------------------------- */
+
+static adapter_call inicis_adapter_call(void)
+{
+    return (adapter_call){vendor_find("inicis"), env.inicis_store, env.ctx};
+}
+
+/* A paid card payment at the fake: its tid in tid. */
+static bool fake_inicis_pay(test_env *t, const char *card_number, double amount, char *order_id, char *tid, size_t cap)
+{
+    char url[128];
+    next_order_id(t, order_id, 64);
+    snprintf(url, sizeof url, "%s/internal/payments", t->inicis_url);
+    json_t *body =
+        json_pack("{s:s, s:I, s:s}", "moid", order_id, "price", (json_int_t)amount, "cardNumber", card_number);
+    return take_string(http_json(t, "POST", url, NULL, body, NULL), "tid", tid, cap);
+}
+
+/* A virtual account at the fake, paid by its holder: its tid in tid. */
+static bool fake_inicis_paid_vbank(test_env *t, double amount, char *order_id, char *tid, size_t cap)
+{
+    char url[192];
+    next_order_id(t, order_id, 64);
+    snprintf(url, sizeof url, "%s/internal/vbanks", t->inicis_url);
+    json_t *body = json_pack("{s:s, s:I}", "moid", order_id, "price", (json_int_t)amount);
+    if (!take_string(http_json(t, "POST", url, NULL, body, NULL), "tid", tid, cap))
+        return false;
+    snprintf(url, sizeof url, "%s/internal/vbanks/%s/deposit", t->inicis_url, tid);
+    long status = 0;
+    json_decref(http_json(t, "PUT", url, NULL, NULL, &status));
+    return status == 200;
+}
+
+static bool fake_inicis_billing_key(test_env *t, const char *card_number, char *billing_key, size_t cap)
+{
+    char url[128];
+    snprintf(url, sizeof url, "%s/internal/billkeys", t->inicis_url);
+    json_t *body = json_pack("{s:s}", "cardNumber", card_number);
+    return take_string(http_json(t, "POST", url, NULL, body, NULL), "billKey", billing_key, cap);
+}
+
+/* A cancel as the operations send it: knowing what remained before. */
+static vendor_result do_guarded_cancel(const adapter_call *v, const char *uid, double amount, double remained,
+                                       const vendor_refund_account *account)
+{
+    vendor_result r = {0};
+    vendor_guard guard = {.has_checksum = true, .checksum = remained};
+    v->adapter->cancel(v->ctx, &v->store, uid, amount, "refund", account, &guard, on_payment, &r);
+    finish(&env, &r);
+    return r;
+}
+
+UNIT_CASE(inicis_card, &vendors)
+{
+    adapter_call inicis = inicis_adapter_call();
+    char order_id[64], tid[64];
+    CHECK(fake_inicis_pay(&env, "4111111111111111", 12000, order_id, tid, sizeof tid));
+
+    vendor_result r = do_fetch(&inicis, tid);
+    if (CHECK(r.payment != NULL)) {
+        check_new_card_payment(r.payment, tid, order_id, 12000);
+        CHECK_STR(json_string_value(json_object_get(r.payment->data, "paymethod")), "Card");
+    }
+    result_free(&r);
+
+    r = do_approve(&inicis, tid, order_id, 12000); /* approved in Inicis' window: the payment as it is */
+    CHECK(r.payment && r.payment->status == VENDOR_STATUS_PAID && strcmp(r.payment->uid, tid) == 0);
+    result_free(&r);
+
+    check_refused(do_fetch(&inicis, "StdpayCARDINIpayTest_no_such_tid"), 404, "KG Inicis");
+}
+
+/* PartialRefund confirms what remains, Refund takes the rest; a repeat of
+ * either after a lost answer refunds nothing more and answers the payment. */
+UNIT_CASE(inicis_refunds, &vendors)
+{
+    adapter_call inicis = inicis_adapter_call();
+    char order_id[64], tid[64];
+    CHECK(fake_inicis_pay(&env, "4111111111111111", 10000, order_id, tid, sizeof tid));
+
+    for (int attempt = 0; attempt < 2; attempt++) {
+        vendor_result r = do_guarded_cancel(&inicis, tid, 3000, 10000, NULL);
+        if (CHECK(r.payment != NULL)) {
+            CHECK(r.payment->status == VENDOR_STATUS_PARTIAL);
+            CHECK(r.payment->refunded == 3000);
+            CHECK(json_array_size(r.payment->cancels) == 1);
+            CHECK(cancel_price(r.payment, 0) == 3000);
+            CHECK(is_recent_ms(r.payment->cancelled_at));
+        }
+        result_free(&r);
+    }
+    for (int attempt = 0; attempt < 2; attempt++) {
+        vendor_result r = do_guarded_cancel(&inicis, tid, 7000, 7000, NULL);
+        if (CHECK(r.payment != NULL)) {
+            CHECK(r.payment->status == VENDOR_STATUS_CANCELLED);
+            CHECK(r.payment->refunded == 10000);
+            CHECK(json_array_size(r.payment->cancels) == 2);
+        }
+        result_free(&r);
+    }
+}
+
+/* A confirmPrice that was never right is refused, not taken for a repeat;
+ * without a guard the adapter asks Inicis what remains. */
+UNIT_CASE(inicis_refund_checks, &vendors)
+{
+    adapter_call inicis = inicis_adapter_call();
+    char order_id[64], tid[64];
+    CHECK(fake_inicis_pay(&env, "4111111111111111", 10000, order_id, tid, sizeof tid));
+
+    check_refused(do_guarded_cancel(&inicis, tid, 2000, 9000, NULL), 422, "resultCode 06");
+    vendor_result r = do_fetch(&inicis, tid);
+    CHECK(r.payment && r.payment->refunded == 0);
+    result_free(&r);
+
+    r = do_cancel(&inicis, tid, 4000, "partly", NULL);
+    if (CHECK(r.payment != NULL)) {
+        CHECK(r.payment->status == VENDOR_STATUS_PARTIAL && r.payment->refunded == 4000);
+        CHECK_STR(cancel_reason(r.payment, 0), "partly");
+    }
+    result_free(&r);
+    check_refused(do_cancel(&inicis, tid, 7000, "too much", NULL), 422, "more than the 6000 that remains");
+    r = do_fetch(&inicis, tid);
+    CHECK(r.payment && r.payment->refunded == 4000);
+    result_free(&r);
+}
+
+/* A paid virtual account is refunded to an account whose number goes
+ * AES-encrypted; without one Inicis refuses. */
+UNIT_CASE(inicis_virtual_account, &vendors)
+{
+    adapter_call inicis = inicis_adapter_call();
+    char order_id[64], tid[64];
+    CHECK(fake_inicis_paid_vbank(&env, 20000, order_id, tid, sizeof tid));
+
+    vendor_result r = do_fetch(&inicis, tid);
+    if (CHECK(r.payment != NULL)) {
+        CHECK(r.payment->status == VENDOR_STATUS_PAID && r.payment->amount == 20000);
+        CHECK_STR(r.payment->order_id, order_id);
+        CHECK(is_recent_ms(r.payment->paid_at));
+    }
+    result_free(&r);
+
+    check_refused(do_cancel(&inicis, tid, 5000, "no account", NULL), 422, "resultCode 09");
+    vendor_refund_account account = {.bank = "88", .account = "1234567890123", .holder = "Hong"};
+    r = do_cancel(&inicis, tid, 5000, "to the account", &account);
+    CHECK(r.payment && r.payment->status == VENDOR_STATUS_PARTIAL && r.payment->refunded == 5000);
+    result_free(&r);
+    r = do_cancel(&inicis, tid, 15000, "the rest", &account);
+    CHECK(r.payment && r.payment->status == VENDOR_STATUS_CANCELLED && r.payment->refunded == 20000);
+    result_free(&r);
+}
+
+/* Billing: the order id is Inicis' moid, so a charge repeated after a lost
+ * answer gets the first payment back; a declined card names inicis and
+ * its code. */
+UNIT_CASE(inicis_billing, &vendors)
+{
+    adapter_call inicis = inicis_adapter_call();
+    char billing_key[64], order_id[64], first_tid[128] = "";
+    CHECK(fake_inicis_billing_key(&env, "5111111111111111", billing_key, sizeof billing_key));
+    next_order_id(&env, order_id, sizeof order_id);
+    vendor_charge charge = {billing_key, "customer-1", order_id, "monthly plan", 9900, "KRW"};
+    for (int attempt = 0; attempt < 2; attempt++) {
+        vendor_result r = do_charge(&inicis, &charge, NULL);
+        if (CHECK(r.payment != NULL)) {
+            CHECK_STR(r.payment->order_id, order_id);
+            CHECK(r.payment->amount == 9900 && r.payment->status == VENDOR_STATUS_PAID);
+            if (attempt == 0)
+                snprintf(first_tid, sizeof first_tid, "%s", r.payment->uid);
+            CHECK_STR(r.payment->uid, first_tid);
+        }
+        result_free(&r);
+    }
+
+    char refused_key[64], refused_order[64];
+    CHECK(fake_inicis_billing_key(&env, INICIS_REFUSED_CARD, refused_key, sizeof refused_key));
+    next_order_id(&env, refused_order, sizeof refused_order);
+    vendor_charge refused = {refused_key, "customer-2", refused_order, "plan", 1000, "KRW"};
+    vendor_result r = do_charge(&inicis, &refused, NULL);
+    CHECK(strstr(r.err.message, "inicis") != NULL);
+    check_refused(r, 422, "resultCode 08");
+
+    check_refused(do_fetch_billing(&inicis, billing_key, "customer-1"), 422, "inicis does not support");
+}
+
+/* A wrong INIAPI key makes a wrong hashData, a wrong mid an unknown
+ * merchant: our configuration's fault (502), never the secret in words. */
+UNIT_CASE(inicis_wrong_credentials, &vendors)
+{
+    adapter_call wrong = inicis_adapter_call();
+    char order_id[64], tid[64];
+    CHECK(fake_inicis_pay(&env, "4111111111111111", 1000, order_id, tid, sizeof tid));
+    wrong.store.secret = "NotTheKey1234567";
+    vendor_result r = do_fetch(&wrong, tid);
+    CHECK(strstr(r.err.message, "NotTheKey1234567") == NULL);
+    check_refused(r, 502, "resultCode 02");
+    wrong = inicis_adapter_call();
+    wrong.store.key = "SomeoneElse";
+    check_refused(do_fetch(&wrong, tid), 502, "resultCode 03");
+    wrong.store.key = NULL;
+    check_refused(do_fetch(&wrong, tid), 502, "mid, INIAPI key");
+}
+
+/* The deposit notification, a form read into strings: 0200 names no_tid. */
+UNIT_CASE(inicis_webhook_reader, NULL)
+{
+    const vendor_adapter *inicis = vendor_find("inicis");
+    CHECK(inicis && inicis->webhook_form && strcmp(inicis->webhook_reply, "OK") == 0);
+    const char *forms[] = {"no_tid=StdpayVBNK1&no_oid=o1&type_msg=0200&amt_input=1000",
+                           "no_tid=StdpayVBNK1&type_msg=0400", "type_msg=0200"};
+    int expected[] = {1, 0, -1};
+    for (size_t i = 0; i < 3; i++) {
+        const char *problem = NULL, *uid = NULL;
+        json_t *event = form_urlencoded_parse(forms[i], strlen(forms[i]), &problem);
+        app_error err = {0};
+        bool ok = event && inicis->webhook_uid(event, &uid, &err);
+        CHECK((ok ? (uid ? 1 : 0) : err.status == 400 ? -1 : -2) == expected[i]);
+        if (uid)
+            CHECK_STR(uid, "StdpayVBNK1");
+        json_decref(event);
+    }
+}
+
+/* INIAPI's [ENC] vector from Inicis' FAQ, and a stores entry's "iv". */
+UNIT_CASE(inicis_credentials, NULL)
+{
+    char *encrypted = inicis_encrypt("ItEQKi3rY7uvDS8l", "HYb3yQ4f65QL89==", "123456789");
+    CHECK_STR(encrypted, "qwMHVJqsmXKoR+d8wQTS4g==");
+    free(encrypted);
+
+    cfg config;
+    config_of(&config, CFG_MODE_LOCAL, env_accounts);
+    char err[512] = "";
+    vendor_stores *stores = stores_from(
+        "{\"inicis\": {\"shop\": {\"key\": \"mid1\", \"secret\": \"k\", \"iv\": \"v\"}}}", &config, err, sizeof err);
+    const vendor_store *s = stores ? vendor_stores_find(stores, "inicis", "shop") : NULL;
+    CHECK(s && strcmp(s->key, "mid1") == 0 && strcmp(s->extra, "v") == 0);
+    s = stores ? vendor_stores_find(stores, "inicis", "any-store") : NULL;
+    CHECK(s && strcmp(s->key, "INIpayTest") == 0 && strcmp(s->extra, "HYb3yQ4f65QL89==") == 0);
+    vendor_stores_free(stores);
+    stores = stores_from("{\"inicis\": {\"shop\": {\"key\": \"mid1\", \"secret\": \"k\"}}}", &config, err, sizeof err);
+    CHECK(stores == NULL && strstr(err, "\"iv\"") != NULL);
     dotenv_free(&config.settings);
 }

@@ -26,6 +26,7 @@ typedef struct vendor_store {
     const char *base_url; /* "http://127.0.0.1:10851" for the fakes */
     const char *key;      /* NULL for a vendor whose settings name no key */
     const char *secret;
+    const char *extra; /* a third credential when the settings name one (extra_name), else NULL */
 } vendor_store;
 
 typedef enum vendor_status {
@@ -94,8 +95,13 @@ typedef struct vendor_settings {
     const char *key_name; /* NULL: the vendor's stores have no key */
     const char *secret_name;
     const char *url_name;
+    /* A third credential some vendors need beside key and secret (an IV,
+     * say): its variable and its member in the stores file; NULL: none. */
+    const char *extra_name;
+    const char *extra_member;
     const char *local_key; /* the fake server's credentials */
     const char *local_secret;
+    const char *local_extra;
     const char *local_url;  /* the fake server */
     const char *remote_url; /* the vendor, in dev and real mode */
 } vendor_settings;
@@ -121,6 +127,12 @@ typedef struct vendor_adapter {
     const char *webhook_name; /* its webhooks arrive at /payments/webhooks/<webhook_name> */
     vendor_settings settings;
     vendor_webhook_uid_fn webhook_uid;
+    /* Its webhooks come as application/x-www-form-urlencoded, read into an
+     * object of strings for webhook_uid, rather than as JSON. */
+    bool webhook_form;
+    /* The text/plain body the vendor expects when a webhook is taken (it
+     * sends again otherwise); NULL: 201 without a body. */
+    const char *webhook_reply;
     /* A paid payment refused for another order or amount is cancelled at
      * the vendor (as the original server does for some), not left charged. */
     bool cancels_mismatch;
@@ -175,6 +187,8 @@ const char *vendor_settings_url(const struct cfg *config, const vendor_adapter *
  * when the vendor has none). */
 const char *vendor_settings_key(const struct cfg *config, const vendor_adapter *adapter);
 const char *vendor_settings_secret(const struct cfg *config, const vendor_adapter *adapter);
+/* The third credential, when the adapter names one: NULL when unset. */
+const char *vendor_settings_extra(const struct cfg *config, const vendor_adapter *adapter);
 /* Start-up check of every adapter's settings under the mode: credentials set
  * outside local mode, URLs http(s) and, outside local mode, not internal
  * (cfg_check_vendor_url). Resolves host names: call at start-up only.

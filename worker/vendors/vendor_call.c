@@ -1,4 +1,4 @@
-/* One way to call a vendor: JSON in, JSON out, and one mapping from what can
+/* One way to call a vendor: JSON (or a form) in, JSON out, and one mapping from what can
  * go wrong to the error the caller sees. Whose fault it is decides the
  * status: the vendor's refusal is the caller's business (422, 404), while an
  * unreachable or confused vendor, or credentials it rejects, are ours (502,
@@ -7,6 +7,7 @@
  * here so the Authorization value is never logged. */
 #include "vendor_internal.h"
 
+#include "form_urlencoded.h"
 #include "log.h"
 
 #include <inttypes.h>
@@ -105,9 +106,10 @@ static void call_fail_later(vendor_call_state *call, int status, const char *fmt
 }
 
 /* The vendor's own words, short, on one line, cut on a UTF-8 boundary. */
-static void vendor_message(const json_t *doc, char *out, size_t cap)
+static void vendor_message(const vendor_dialect *dialect, const json_t *doc, char *out, size_t cap)
 {
-    const char *text = json_is_object(doc) ? vendor_json_string(doc, "message") : NULL;
+    const char *member = dialect->message_member ? dialect->message_member : "message";
+    const char *text = json_is_object(doc) ? vendor_json_string(doc, member) : NULL;
     if (!text || !*text)
         text = "no message";
     size_t full = strlen(text), len = full < cap ? full : cap - 1;
@@ -118,6 +120,30 @@ static void vendor_message(const json_t *doc, char *out, size_t cap)
     out[len] = '\0';
 }
 
+/* A 2xx answer of a vendor that puts its result code in the document: the
+ * document, with err set unless the code is the success's. */
+static json_t *answer_result(const vendor_dialect *dialect, json_t *doc, app_error *err)
+{
+    const char *code = vendor_json_string(doc, dialect->result_member);
+    if (!code) {
+        app_error_set(err, 502, "%s sent an answer without its %s", dialect->name, dialect->result_member);
+        return NULL;
+    }
+    if (strcmp(code, dialect->result_success) == 0)
+        return doc;
+    char message[VENDOR_MESSAGE_MAX];
+    vendor_message(dialect, doc, message, sizeof message);
+    int status = dialect->result_status ? dialect->result_status(code) : 422;
+    if (status == 422)
+        app_error_set(err, 422, "%s refused (%s %s): %s", dialect->name, dialect->result_member, code, message);
+    else if (status == 404)
+        app_error_set(err, 404, "%s: %s", dialect->name, message);
+    else
+        app_error_set(err, status, "%s refused this server's request (%s %s): %s", dialect->name,
+                      dialect->result_member, code, message);
+    return doc;
+}
+
 /* A 2xx answer: the document the caller wants, or NULL with err set. */
 static json_t *answer_success(const vendor_dialect *dialect, json_t *doc, app_error *err)
 {
@@ -126,6 +152,8 @@ static json_t *answer_success(const vendor_dialect *dialect, json_t *doc, app_er
         app_error_set(err, 502, "%s sent an answer that is not a JSON object", name);
         return NULL;
     }
+    if (dialect->result_member)
+        return answer_result(dialect, doc, err);
     if (!dialect->enveloped)
         return doc;
     json_t *code = json_object_get(doc, "code");
@@ -135,7 +163,7 @@ static json_t *answer_success(const vendor_dialect *dialect, json_t *doc, app_er
     }
     if (json_integer_value(code) != 0) {
         char message[VENDOR_MESSAGE_MAX];
-        vendor_message(doc, message, sizeof message);
+        vendor_message(dialect, doc, message, sizeof message);
         app_error_set(err, 422, "%s refused: %s", name, message);
         return doc;
     }
@@ -152,7 +180,7 @@ static json_t *answer_failure(const vendor_dialect *dialect, json_t *doc, long s
 {
     const char *name = dialect->name;
     char message[VENDOR_MESSAGE_MAX];
-    vendor_message(doc, message, sizeof message);
+    vendor_message(dialect, doc, message, sizeof message);
     if (status == 401 || (status == 403 && !dialect->forbidden_is_refusal))
         app_error_set(err, 502, "%s rejected this server's credentials (check the store's key and secret): %s", name,
                       message);
@@ -192,8 +220,9 @@ static void answer_identify(const vendor_dialect *dialect, const json_t *doc, lo
     char code[sizeof err->vendor.vendor_code];
     char message[VENDOR_MESSAGE_MAX];
     vendor_error_code(dialect, doc, code, sizeof code);
-    if (json_is_object(doc) && vendor_json_string(doc, "message"))
-        vendor_message(doc, message, sizeof message);
+    const char *member = dialect->message_member ? dialect->message_member : "message";
+    if (json_is_object(doc) && vendor_json_string(doc, member))
+        vendor_message(dialect, doc, message, sizeof message);
     else
         message[0] = '\0';
     app_error_set_vendor(err, dialect_code(dialect), code, (int)http_status, message);
@@ -263,7 +292,8 @@ static int call_send(vendor_call_state *call, const vendor_request *req, const c
     size_t n = 0;
     headers[n++] = "Accept: application/json";
     if (body)
-        headers[n++] = "Content-Type: application/json";
+        headers[n++] =
+            req->form_body ? "Content-Type: application/x-www-form-urlencoded" : "Content-Type: application/json";
     if (authorization)
         headers[n++] = authorization;
     if (req->idempotency_key)
@@ -344,7 +374,9 @@ void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb 
         call_fail_later(call, 502, "%s not called: the server is shutting down", req->dialect->name);
         return;
     }
-    char *body = req->body ? json_dumps(req->body, JSON_COMPACT) : NULL;
+    char *body = !req->body       ? NULL
+                 : req->form_body ? form_urlencoded_encode(req->body)
+                                  : json_dumps(req->body, JSON_COMPACT);
     if (req->body && !body) {
         call_fail_later(call, 500, "cannot encode the request to %s", req->dialect->name);
         return;

@@ -77,6 +77,15 @@ typedef struct vendor_dialect {
     const char *code_member;   /* the member of an error document with the vendor's code; NULL: "code" */
     bool enveloped;            /* {code, message, response}, code 0 on success */
     bool forbidden_is_refusal; /* 403 refuses the operation, else it means our credentials */
+    /* A vendor that answers HTTP 200 whatever happened, with a result code
+     * in the document: result_member names the code (a string),
+     * result_success its value on success, message_member the vendor's
+     * words ("message" when NULL), and result_status the status a refusal
+     * gets here (422 the caller's business, 404 unknown, 502 our fault). */
+    const char *result_member;
+    const char *result_success;
+    const char *message_member;
+    int (*result_status)(const char *code);
 } vendor_dialect;
 
 typedef struct vendor_request {
@@ -88,6 +97,7 @@ typedef struct vendor_request {
     bool url_is_secret;          /* the url names a billing key: the log shows its path only */
     const char *idempotency_key; /* sent as Idempotency-Key when not NULL */
     const char *store_id;        /* whose circuit the call passes; NULL: the vendor's default one */
+    bool form_body;              /* body (strings only) goes as a form, not JSON */
 } vendor_request;
 
 /* doc is borrowed for the callback: on success the answer (for an enveloped
@@ -149,6 +159,7 @@ struct vendor_op {
     const char *method;
     char *url;             /* set by the operation before vendor_op_start */
     json_t *body;          /* owned; NULL sends none */
+    bool form_body;        /* the body goes as application/x-www-form-urlencoded */
     char *authorization;   /* the Authorization value; wiped when freed */
     char *idempotency_key; /* sent with a body only */
     char *store_id;        /* the store's id, for its circuit */

@@ -57,7 +57,8 @@ void vendor_op_call(vendor_op *op)
                           op->body,
                           op->url_is_secret,
                           op->body ? op->idempotency_key : NULL,
-                          op->store_id};
+                          op->store_id,
+                          op->form_body};
     vendor_call(op->ctx, &req, answered, op);
 }
 

@@ -86,6 +86,11 @@ static int check_timeout(const cfg *config, const vendor_adapter *adapter, char 
     return 0;
 }
 
+const char *vendor_settings_extra(const cfg *config, const vendor_adapter *adapter)
+{
+    return credential(config, adapter->settings.extra_name, adapter->settings.local_extra);
+}
+
 static int check_adapter(const cfg *config, const vendor_adapter *adapter, char *err, size_t errlen)
 {
     const vendor_settings *s = &adapter->settings;
@@ -95,6 +100,10 @@ static int check_adapter(const cfg *config, const vendor_adapter *adapter, char 
     }
     if (!vendor_settings_secret(config, adapter)) {
         snprintf(err, errlen, "%s is not set", s->secret_name);
+        return -1;
+    }
+    if (s->extra_name && !vendor_settings_extra(config, adapter)) {
+        snprintf(err, errlen, "%s is not set", s->extra_name);
         return -1;
     }
     const char *url = vendor_settings_url(config, adapter);

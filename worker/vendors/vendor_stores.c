@@ -1,7 +1,8 @@
 /* Vendor credentials per store id. A deployment with several merchant
  * accounts lists them in PAYMENT_VENDOR_STORES_FILE:
  *   {"<vendor code>": {"<store_id>": {"key": "...", "secret": "...", "url": "..."}}}
- * ("url" optional; "key" exactly for a vendor whose settings name a key);
+ * ("url" optional; "key" exactly for a vendor whose settings name a key, and
+ * the member its settings name for a third credential, e.g. "iv");
  * any store id it does not list uses the vendor's account of its settings
  * (vendor_settings.c). The file is
  * checked whole at start-up: a mistake stops the worker with one line naming
@@ -55,20 +56,28 @@ static void entry_clear(stored_entry *entry)
     free((char *)entry->store.base_url);
     crypto_secret_free((char *)entry->store.key);
     crypto_secret_free((char *)entry->store.secret);
+    crypto_secret_free((char *)entry->store.extra);
     memset(entry, 0, sizeof *entry);
 }
 
+/* The credentials of one store as read, before they are copied. */
+typedef struct entry_credentials {
+    const char *key, *secret, *extra;
+} entry_credentials;
+
 /* Copies each string (NULL stays NULL). Returns false when out of memory. */
-static bool entry_set(stored_entry *entry, const char *code, const char *store_id, const char *url, const char *key,
-                      const char *secret)
+static bool entry_set(stored_entry *entry, const char *code, const char *store_id, const char *url,
+                      entry_credentials credentials)
 {
+    const char *key = credentials.key, *secret = credentials.secret, *extra = credentials.extra;
     entry->vendor_code = strdup(code);
     entry->store.store_id = strdup(store_id);
     entry->store.base_url = url ? strdup(url) : NULL;
     entry->store.key = key ? strdup(key) : NULL;
     entry->store.secret = secret ? strdup(secret) : NULL;
+    entry->store.extra = extra ? strdup(extra) : NULL;
     return entry->vendor_code && entry->store.store_id && (!url || entry->store.base_url) &&
-           (!key || entry->store.key) && (!secret || entry->store.secret);
+           (!key || entry->store.key) && (!secret || entry->store.secret) && (!extra || entry->store.extra);
 }
 
 /* ---- the file ---- */
@@ -86,16 +95,19 @@ static bool read_member(const stores_reader *r, json_t *store, const char *code,
 }
 
 static bool store_members_known(const stores_reader *r, json_t *store, const char *code, const char *store_id,
-                                bool has_key)
+                                const vendor_settings *settings)
 {
+    bool has_key = settings->key_name != NULL;
+    const char *extra = settings->extra_member;
     const char *name;
     json_t *value;
     json_object_foreach(store, name, value)
     {
         (void)value;
-        if (strcmp(name, "secret") != 0 && strcmp(name, "url") != 0 && !(has_key && strcmp(name, "key") == 0)) {
-            stores_fail(r, "%s.%s: unknown member \"%s\" (expected %s)", code, store_id, name,
-                        has_key ? "key, secret, url" : "secret, url");
+        if (strcmp(name, "secret") != 0 && strcmp(name, "url") != 0 && !(has_key && strcmp(name, "key") == 0) &&
+            !(extra && strcmp(name, extra) == 0)) {
+            stores_fail(r, "%s.%s: unknown member \"%s\" (expected %s%s%s)", code, store_id, name,
+                        has_key ? "key, secret, url" : "secret, url", extra ? ", " : "", extra ? extra : "");
             return false;
         }
     }
@@ -119,8 +131,9 @@ static bool read_store(const stores_reader *r, const cfg *config, const vendor_a
                        json_t *store, stored_entry *out)
 {
     const char *code = adapter->code;
-    bool has_key = adapter->settings.key_name != NULL;
-    const char *key = NULL, *secret, *url;
+    const vendor_settings *settings = &adapter->settings;
+    entry_credentials credentials = {0};
+    const char *url;
     if (!*store_id) {
         stores_fail(r, "%s: a store id must not be empty", code);
         return false;
@@ -129,9 +142,11 @@ static bool read_store(const stores_reader *r, const cfg *config, const vendor_a
         stores_fail(r, "%s.%s: must be an object", code, store_id);
         return false;
     }
-    if (!store_members_known(r, store, code, store_id, has_key) ||
-        (has_key && !read_member(r, store, code, store_id, "key", true, &key)) ||
-        !read_member(r, store, code, store_id, "secret", true, &secret) ||
+    if (!store_members_known(r, store, code, store_id, settings) ||
+        (settings->key_name && !read_member(r, store, code, store_id, "key", true, &credentials.key)) ||
+        (settings->extra_member &&
+         !read_member(r, store, code, store_id, settings->extra_member, true, &credentials.extra)) ||
+        !read_member(r, store, code, store_id, "secret", true, &credentials.secret) ||
         !read_member(r, store, code, store_id, "url", false, &url))
         return false;
     bool own_url = url != NULL;
@@ -143,7 +158,7 @@ static bool read_store(const stores_reader *r, const cfg *config, const vendor_a
     }
     if (own_url && !store_url_allowed(r, config, code, store_id, url))
         return false;
-    if (!entry_set(out, code, store_id, url, key, secret)) {
+    if (!entry_set(out, code, store_id, url, credentials)) {
         entry_clear(out);
         stores_fail(r, "out of memory");
         return false;
@@ -246,10 +261,12 @@ static bool read_fallbacks(const stores_reader *r, const cfg *config, vendor_sto
     bool ok = (out->fallbacks = calloc(vendor_count(), sizeof *out->fallbacks)) != NULL;
     for (size_t i = 0; ok && i < vendor_count(); i++) {
         const vendor_adapter *adapter = vendor_at(i);
-        const char *key = vendor_settings_key(config, adapter), *secret = vendor_settings_secret(config, adapter);
-        if (secret && (key || !adapter->settings.key_name))
+        entry_credentials credentials = {vendor_settings_key(config, adapter), vendor_settings_secret(config, adapter),
+                                         vendor_settings_extra(config, adapter)};
+        if (credentials.secret && (credentials.key || !adapter->settings.key_name) &&
+            (credentials.extra || !adapter->settings.extra_name))
             ok = entry_set(&out->fallbacks[i], adapter->code, FALLBACK_STORE_ID, vendor_settings_url(config, adapter),
-                           key, secret);
+                           credentials);
     }
     if (!ok)
         snprintf(r->err, r->errlen, "vendor stores: out of memory");

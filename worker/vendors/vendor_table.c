@@ -5,6 +5,7 @@
 #include "vendor_internal.h"
 
 #include "iamport.h"
+#include "inicis.h"
 #include "toss.h"
 
 #include <string.h>
@@ -12,6 +13,7 @@
 static const vendor_adapter *const vendor_adapters[] = {
     &iamport_adapter,
     &toss_adapter,
+    &inicis_adapter,
 };
 
 #define VENDOR_COUNT (sizeof vendor_adapters / sizeof vendor_adapters[0])

@@ -71,7 +71,7 @@ static vendor_token_entry *entry_new(vendor_context *ctx, const vendor_store *st
         entry_free(entry);
         return NULL;
     }
-    entry->store = (vendor_store){entry->store_id, entry->base_url, entry->key, entry->secret};
+    entry->store = (vendor_store){entry->store_id, entry->base_url, entry->key, entry->secret, NULL};
     entry->ctx = ctx;
     entry->fetch = fetch;
     entry->waiters_tail = &entry->waiters;

@@ -9,6 +9,7 @@
  * webhooks for one payment share their vendor fetches (shared_fetch.h). */
 #include "worker.h"
 
+#include "form_urlencoded.h"
 #include "history_store.h"
 #include "log.h"
 #include "webhook_record.h"
@@ -40,10 +41,14 @@ static void receipt_free(webhook_receipt *r)
     worker_work_end(w);
 }
 
-/* The vendors read any 2xx as "received"; the contract's is 201, no body. */
-static void acknowledge(http_exchange *ex)
+/* The vendors read any 2xx as "received"; the contract's is 201, no body,
+ * unless the vendor wants its own word back (and sends again without it). */
+static void acknowledge(http_exchange *ex, const vendor_adapter *vendor)
 {
-    http_respond(ex, 201, "application/json; charset=utf-8", "", 0);
+    if (vendor->webhook_reply)
+        http_respond(ex, 200, "text/plain; charset=utf-8", vendor->webhook_reply, strlen(vendor->webhook_reply));
+    else
+        http_respond(ex, 201, "application/json; charset=utf-8", "", 0);
 }
 
 static void finish(webhook_receipt *r, const app_error *err)
@@ -51,7 +56,7 @@ static void finish(webhook_receipt *r, const app_error *err)
     if (err)
         http_respond_error(r->ex, err->status ? err->status : 500, err->message);
     else
-        acknowledge(r->ex);
+        acknowledge(r->ex, r->vendor);
     receipt_free(r);
 }
 
@@ -109,8 +114,20 @@ static void on_history(history_record *history, const app_error *err, void *data
     shared_fetch_join(&r->app->shared_fetches, r->app->vendors, adapter, store, history->vendor_uid, on_fetched, r);
 }
 
-static json_t *read_event(const http_request *request, app_error *err)
+/* A form's fields as an object of strings: what webhook_uid reads. */
+static json_t *read_form_event(const http_request *request, app_error *err)
 {
+    const char *problem = NULL;
+    json_t *event = form_urlencoded_parse(request->body ? request->body : "", request->body_len, &problem);
+    if (!event)
+        app_error_set(err, 400, "the webhook body must be a form: %s", problem);
+    return event;
+}
+
+static json_t *read_event(const http_request *request, const vendor_adapter *vendor, app_error *err)
+{
+    if (vendor->webhook_form)
+        return read_form_event(request, err);
     json_error_t parse_error;
     json_t *event =
         request->body_len ? json_loadb(request->body, request->body_len, JSON_REJECT_DUPLICATES, &parse_error) : NULL;
@@ -125,14 +142,14 @@ static json_t *read_event(const http_request *request, app_error *err)
 void webhooks_receive(http_exchange *ex, worker *w, const vendor_adapter *vendor)
 {
     app_error err = {0};
-    json_t *event = read_event(http_exchange_request(ex), &err);
+    json_t *event = read_event(http_exchange_request(ex), vendor, &err);
     const char *uid = NULL;
     if (!event || !vendor->webhook_uid(event, &uid, &err) || !uid) {
         json_decref(event);
         if (err.status)
             http_respond_error(ex, err.status, err.message);
         else
-            acknowledge(ex); /* an event we do not record */
+            acknowledge(ex, vendor); /* an event we do not record */
         return;
     }
     webhook_receipt *r = calloc(1, sizeof *r);

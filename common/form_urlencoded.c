@@ -1,9 +1,8 @@
-/* application/x-www-form-urlencoded both ways: INIAPI takes its requests as
- * form fields ("JSON 방식 요청불가", manual.inicis.com/iniapi), and the
- * virtual-account notification goes out as a form too. '+' is a space, so
- * base64 fields ([ENC]) arrive intact only when the client percent-encodes
- * them, which Inicis' FAQ warns about. */
-#include "fake_inicis.h"
+/* application/x-www-form-urlencoded both ways, for the gateways that speak
+ * forms rather than JSON (requests and notifications alike). '+' is a space,
+ * so base64 fields arrive intact only when the sender percent-encodes them:
+ * the encoder here encodes everything but unreserved characters. */
+#include "form_urlencoded.h"
 #include "hex.h"
 
 #include <stdbool.h>
@@ -54,7 +53,7 @@ static const char *form_add_pair(json_t *fields, const char *pair, size_t len, c
     return failed ? "a field value is badly escaped or not UTF-8" : NULL;
 }
 
-json_t *fake_inicis_form_parse(const char *body, size_t len, const char **problem)
+json_t *form_urlencoded_parse(const char *body, size_t len, const char **problem)
 {
     json_t *fields = json_object();
     char *scratch = malloc(len + 1);
@@ -90,7 +89,7 @@ static size_t form_encode_into(const char *text, char *out)
     return used;
 }
 
-char *fake_inicis_form_encode(const json_t *fields)
+char *form_urlencoded_encode(const json_t *fields)
 {
     size_t room = 1;
     const char *name;
