@@ -124,9 +124,11 @@ const errorResponse = (description) => ({
   description, content: { "application/json": { schema: ref("IPaymentError") } },
 });
 const IDEMPOTENCY_KEY = mark("idempotency", {
-  name: "Idempotency-Key", in: "header", required: false, schema: { type: "string", minLength: 1, maxLength: 255 },
-  description: "Repeating a request with the same key answers the first one's result without calling the " +
-    "vendor again; the same key with another body is a 422.",
+  name: "Idempotency-Key", in: "header", required: false,
+  schema: { type: "string", pattern: "^[\\x20-\\x7E]{1,255}$", description: "printable ASCII, a UUID for instance" },
+  description: "A retry with the same key and body gets the first answer again, marked Idempotent-Replayed: " +
+    "true, without calling the vendor again; the same key with another body is a 422; a retry while the first " +
+    "request still runs is a 409 with Retry-After.",
 });
 
 /** Error answers and Idempotency-Key on the original routes. */
