@@ -6,7 +6,7 @@ import Ajv from "ajv";
 import addFormats from "ajv-formats";
 import { sourceDir } from "./process.mjs";
 
-const referenceDir = process.env.PAYMENTS_REFERENCE_DIR ?? path.resolve(sourceDir, "..", "shared", "reference");
+export const referenceDir = process.env.PAYMENTS_REFERENCE_DIR ?? path.resolve(sourceDir, "..", "shared", "reference");
 
 /**
  * Loads one reference document ("fake-iamport", "fake-toss-payments" or
@@ -19,6 +19,11 @@ export function loadContract(name) {
     throw new Error(`contract ${file} not found: the reference documents live in shared/reference beside ` +
       "the project (or set PAYMENTS_REFERENCE_DIR)");
   }
+  return loadDocument(file, name);
+}
+
+/** The same validators over any OpenAPI document file (our docs/openapi.json). */
+export function loadDocument(file, name = path.basename(file)) {
   const document = JSON.parse(fs.readFileSync(file, "utf8"));
   const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
   addFormats(ajv);

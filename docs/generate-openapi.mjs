@@ -1,0 +1,240 @@
+// Writes docs/openapi.json: the original server's contract, unchanged, plus
+// what this server adds. Every addition to an original route carries
+// "x-payments-extension", so a test can strip them and compare the rest with
+// the reference. Usage: node docs/generate-openapi.mjs [reference.json] [out]
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const referenceFile = process.argv[2] ??
+  path.resolve(here, "..", "..", "shared", "reference", "payment-backend.swagger.json");
+const outputFile = process.argv[3] ?? path.join(here, "openapi.json");
+
+const ref = (name) => ({ $ref: `#/components/schemas/${name}` });
+const mark = (what, value) => ({ ...value, "x-payments-extension": what });
+const ENCRYPTED = "The body is encrypted as the original server's routes are " +
+  "(Base64 of AES-CBC with PKCS#7 padding; PAYMENT_CONNECTION_ENCRYPTION_KEY and _IV).";
+
+/** The reference's vendor code unions gain "inicis". */
+function extendVendorCodes(schemas) {
+  for (const name of ["IPaymentVendoriamporttoss.payments", "IPaymentVendorIPaymentVendor.Code"]) {
+    schemas[name].properties.code.oneOf.push(mark("inicis", { const: "inicis" }));
+  }
+  const inicis = structuredClone(schemas.IPaymentVendoriamport);
+  inicis.properties.code = { ...inicis.properties.code, const: "inicis" };
+  inicis.description = "KG Inicis (INIAPI): uid is the transaction id (tid).";
+  schemas.IPaymentVendorinicis = inicis;
+
+  // Inicis' details are its own inquiry answer, kept as the vendor sent it.
+  const history = structuredClone(schemas["IPaymentHistory.IamportType"]);
+  history.properties.vendor_code = { ...history.properties.vendor_code, const: "inicis" };
+  history.properties.vendor = { ...history.properties.vendor, $ref: ref("IPaymentVendorinicis").$ref };
+  history.properties.data = {
+    type: "object", title: "KG Inicis payment details", description: "The fields of Inicis' transaction inquiry.",
+  };
+  history.description = "A payment made at KG Inicis.";
+  schemas["IPaymentHistory.InicisType"] = history;
+}
+
+/** Any oneOf over the history union (in paths and schemas) gains the Inicis member. */
+function extendHistoryUnions(node) {
+  if (Array.isArray(node)) return node.forEach(extendHistoryUnions);
+  if (!node || typeof node !== "object") return;
+  const members = node.oneOf?.map((member) => member.$ref);
+  if (members?.includes(ref("IPaymentHistory.TossType").$ref) &&
+      members.includes(ref("IPaymentHistory.IamportType").$ref)) {
+    node.oneOf.push(mark("inicis", ref("IPaymentHistory.InicisType")));
+    if (node.discriminator?.mapping) node.discriminator.mapping.inicis = ref("IPaymentHistory.InicisType").$ref;
+  }
+  Object.values(node).forEach(extendHistoryUnions);
+}
+
+/** Schemas of our own: routing, errors. */
+function addOwnSchemas(schemas) {
+  const target = {
+    type: "object",
+    properties: { code: { type: "string", description: "vendor code" }, store_id: { type: "string" } },
+    required: ["code", "store_id"],
+    additionalProperties: false,
+  };
+  schemas["IPaymentRoute.IKey"] = {
+    type: "object",
+    description: "What a checkout is routed by: payment method (pg), merchant id and currency.",
+    properties: {
+      pg: { type: "string", minLength: 1 },
+      mid: { type: "string", minLength: 1 },
+      currency: { type: "string", pattern: "^[A-Z]{3}$", description: "ISO 4217 code" },
+    },
+    required: ["pg", "mid", "currency"],
+  };
+  schemas["IPaymentRoute.ITarget"] = target;
+  schemas["IPaymentRoute.IResolved"] = {
+    type: "object",
+    description: "The first rule of the routing table (PAYMENT_ROUTES_FILE) matching the key.",
+    properties: {
+      vendor: ref("IPaymentRoute.ITarget"),
+      route: { oneOf: [{ type: "string" }, { type: "null" }], description: "the rule's name, if it has one" },
+      fallback: { oneOf: [ref("IPaymentRoute.ITarget"), { type: "null" }],
+        description: "where to go while the vendor's circuit is open" },
+    },
+    required: ["vendor", "route", "fallback"],
+    additionalProperties: false,
+  };
+  schemas["IPaymentReservation.IRoutedCreate"] = {
+    type: "object",
+    description: "A reservation naming a route: the rule gives the vendor code and store id.",
+    properties: {
+      route: ref("IPaymentRoute.IKey"),
+      vendor: {
+        type: "object", properties: { uid: { type: "string" } }, required: ["uid"], additionalProperties: false,
+      },
+      source: ref("IPaymentSource"),
+      title: { type: "string" },
+      password: { type: "string" },
+    },
+    required: ["route", "vendor", "source", "title", "password"],
+  };
+  schemas.IPaymentError = {
+    type: "object",
+    description: "Every error answer (plain JSON, never encrypted). vendor is present when a gateway refused " +
+      "or could not be reached.",
+    properties: {
+      statusCode: { type: "integer" },
+      message: { type: "string" },
+      error: { type: "string" },
+      vendor: {
+        type: "object",
+        properties: {
+          code: { type: "string", description: "the adapter: iamport, toss.payments, inicis" },
+          status: { oneOf: [{ type: "integer" }, { type: "null" }], description: "the vendor's HTTP status" },
+          vendor_code: { oneOf: [{ type: "string" }, { type: "null" }], description: "the vendor's own code" },
+          message: { oneOf: [{ type: "string" }, { type: "null" }], description: "the vendor's own words" },
+        },
+        required: ["code", "status", "vendor_code", "message"],
+        additionalProperties: false,
+      },
+    },
+    required: ["statusCode", "message", "error"],
+    additionalProperties: false,
+  };
+}
+
+const errorResponse = (description) => ({
+  description, content: { "application/json": { schema: ref("IPaymentError") } },
+});
+const IDEMPOTENCY_KEY = mark("idempotency", {
+  name: "Idempotency-Key", in: "header", required: false,
+  schema: { type: "string", pattern: "^[\\x20-\\x7E]{1,255}$", description: "printable ASCII, a UUID for instance" },
+  description: "A retry with the same key and body gets the first answer again, marked Idempotent-Replayed: " +
+    "true, without calling the vendor again; the same key with another body is a 422; a retry while the first " +
+    "request still runs is a 409 with Retry-After.",
+});
+
+/** Error answers and Idempotency-Key on the original routes. */
+function extendOriginalRoutes(paths) {
+  for (const [route, methods] of Object.entries(paths)) {
+    if (!route.startsWith("/payments/")) continue;
+    for (const [method, operation] of Object.entries(methods)) {
+      operation.responses.default = mark("errors", errorResponse("An error; vendor names a refusing gateway."));
+      if (["post", "put"].includes(method) && !route.startsWith("/payments/webhooks/")) {
+        operation.parameters.push(IDEMPOTENCY_KEY);
+      }
+    }
+  }
+  const reservation = paths["/payments/reservations"].post.requestBody.content["text/plain"];
+  reservation.schema = {
+    "x-payments-extended": "route",
+    oneOf: [reservation.schema, mark("route", ref("IPaymentReservation.IRoutedCreate"))],
+  };
+}
+
+function addOwnRoutes(paths) {
+  paths["/payments/routes/resolve"] = {
+    post: {
+      summary: "Which vendor and store a checkout must use",
+      tags: ["routing"],
+      parameters: [],
+      requestBody: {
+        description: ENCRYPTED, required: true, "x-nestia-encrypted": true,
+        content: { "text/plain": { schema: ref("IPaymentRoute.IKey") } },
+      },
+      responses: {
+        200: {
+          description: `${ENCRYPTED} The answer is encrypted too.`, "x-nestia-encrypted": true,
+          content: { "text/plain": { schema: ref("IPaymentRoute.IResolved") } },
+        },
+        400: errorResponse("A bad key, no routes file, or no rule matching the key (the message names it)."),
+      },
+    },
+  };
+  paths["/payments/webhooks/{vendor}"] = {
+    post: {
+      summary: "A vendor's notification (Toss Payments, KG Inicis); iamport's has its own path above",
+      tags: ["webhooks"],
+      parameters: [{ name: "vendor", in: "path", required: true, schema: { enum: ["toss.payments", "inicis"] } }],
+      requestBody: {
+        required: true,
+        content: {
+          "application/json": { schema: { type: "object" } },
+          "application/x-www-form-urlencoded": { schema: { type: "object" } },
+        },
+      },
+      responses: {
+        200: { description: "Received; the body is the reply the vendor expects (Inicis: OK)",
+          content: { "text/plain": { schema: { type: "string" } } } },
+        201: { description: "Received (vendors that expect no reply)" },
+        default: errorResponse("Refused"),
+      },
+    },
+  };
+  paths["/monitors/ready"] = {
+    get: {
+      summary: "200 once the worker takes requests, 503 while it starts or drains",
+      tags: ["monitors"],
+      parameters: [],
+      responses: { 200: { description: "Ready" }, 503: { description: "Not ready" } },
+    },
+  };
+}
+
+/** The operators' listener (PAYMENT_ADMIN_PORT), never the public port. */
+function addOperatorRoutes(paths) {
+  const servers = [{ url: "http://127.0.0.1:{adminPort}", description: "the operators' listener",
+    variables: { adminPort: { default: "37822" } } }];
+  const operator = (summary, responses) => ({
+    servers, tags: ["operators"], summary, parameters: [], responses,
+  });
+  paths["/payments/internal/webhooks/retry"] = {
+    post: operator("Operators: retry the webhooks that failed for good",
+      { 200: { description: "How many were queued again" }, default: errorResponse("Refused") }),
+  };
+  paths["/payments/internal/operations"] = {
+    get: operator("Operators: vendor operations not settled yet",
+      { 200: { description: "The pending operations" }, default: errorResponse("Refused") }),
+  };
+}
+
+const document = JSON.parse(fs.readFileSync(referenceFile, "utf8"));
+document.info = {
+  ...document.info,
+  title: "payments",
+  description: "The payment server's API: the original server's routes unchanged, plus the additions marked " +
+    "x-payments-extension (KG Inicis, routing, error answers naming the vendor, Idempotency-Key). Routes tagged " +
+    "operators are served on the operators' listener only; /monitors/health answers there too.",
+};
+extendVendorCodes(document.components.schemas);
+extendHistoryUnions(document.paths);
+extendHistoryUnions(document.components.schemas);
+addOwnSchemas(document.components.schemas);
+extendOriginalRoutes(document.paths);
+addOwnRoutes(document.paths);
+addOperatorRoutes(document.paths);
+document.tags = [
+  ...(document.tags ?? []),
+  { name: "routing", description: "Routing by payment method, merchant id and currency" },
+  { name: "webhooks", description: "Vendors' notifications" },
+  { name: "monitors", description: "Health and readiness" },
+  { name: "operators", description: "Served on the operators' listener only, not on the public port" },
+];
+fs.writeFileSync(outputFile, `${JSON.stringify(document, null, 2)}\n`);
