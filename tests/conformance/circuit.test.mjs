@@ -5,18 +5,22 @@
 // operation is settled at once; after the cool-down a healthy fake closes
 // the circuit again. /monitors/performance shows each state, and a vendor's
 // refusal answers {statusCode, message, error, vendor: {code, status, ...}}.
+// While the circuit is open, resolve answers a routing rule's fallback.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
 
 import {
   fakeStats, iamportClient, iamportCardPayment, setFakeLatency, startFakeServer, stopFake, tossCardPayment,
 } from "../lib/fakes.mjs";
 import { errorOf, newSource, send } from "../lib/keyed_request.mjs";
 import { operationsOf } from "../lib/operations.mjs";
-import { waitFor } from "../lib/process.mjs";
+import { tempDir, waitFor } from "../lib/process.mjs";
 import { decryptBody, request, startServer, stopCleanly } from "../lib/server.mjs";
 import { registerSecret } from "../lib/test_logs.mjs";
+import { iamportDriver } from "../lib/vendor_drivers.mjs";
 
 const STORE_ID = "circuit-store";
 const PASSWORD = "circuit-password";
@@ -156,5 +160,114 @@ describe("vendor circuit breakers and vendor errors", () => {
     assert.equal(closed.state, "closed");
     assert.equal(closed.consecutive_failures, 0);
     assert.equal(closed.opened_at, null);
+  });
+});
+
+// While a rule's vendor has its circuit open in this worker, resolve answers
+// the rule's fallback and says which primary it passed over; a reservation by
+// route is stored under the fallback too. The rule names a store id the
+// stores file does not list, so its calls use Toss's default account: the
+// histories below name yet another unlisted store id and open that same
+// circuit, the one the rule's calls would pass. A rule without a fallback
+// keeps answering its primary (whose calls then meet the 503).
+describe("routing fallback while a circuit is open", () => {
+  const fakes = {};
+  let server;
+
+  const key = { pg: "card", mid: "A", currency: "KRW" };
+  const noFallbackKey = { pg: "card", mid: "N", currency: "KRW" };
+  const primary = { code: TOSS, store_id: "toss-direct" };
+  const fallback = { code: "iamport", store_id: "imp-fallback" };
+
+  before(async () => {
+    fakes.toss = await startFakeServer("fake-toss-payments-server");
+    fakes.iamport = await startFakeServer("fake-iamport-server");
+    const routesFile = path.join(tempDir("payments-fallback-routes-"), "routes.json");
+    fs.writeFileSync(routesFile, JSON.stringify({
+      routes: [
+        { name: "mid-a-krw", pg: "card", mid: "A", currency: "KRW", vendor: TOSS, store_id: primary.store_id,
+          fallback: { vendor: fallback.code, store_id: fallback.store_id } },
+        { name: "mid-n-krw", pg: "card", mid: "N", currency: "KRW", vendor: TOSS, store_id: primary.store_id },
+      ],
+    }));
+    server = await startServer({
+      workers: 1, // one worker: one set of circuits, which resolve consults
+      env: {
+        PAYMENT_TOSS_PAYMENTS_URL: fakes.toss.host,
+        PAYMENT_IAMPORT_URL: fakes.iamport.host,
+        PAYMENT_TOSS_PAYMENTS_TIMEOUT_MS: "300",
+        PAYMENT_CIRCUIT_FAILURES: "5",
+        // Long enough that the circuit is still open when the checks below
+        // run on a loaded machine; the test waits for its end, never times it.
+        PAYMENT_CIRCUIT_COOLDOWN: "8s",
+        PAYMENT_ROUTES_FILE: routesFile,
+      },
+    });
+  });
+
+  after(async () => {
+    if (server) await stopCleanly(server);
+    for (const fake of Object.values(fakes)) await stopFake(fake);
+  });
+
+  const resolve = async (routeKey) => {
+    const res = await send(server, "POST", "/payments/routes/resolve", routeKey);
+    assert.equal(res.status, 200, res.body);
+    return decryptBody(res.body, server.env);
+  };
+  const answersPrimary = (name, ruleFallback) => ({
+    vendor: primary, route: name, fallback: ruleFallback, used_fallback: false, primary: null,
+  });
+  const tossHistory = async () => {
+    const source = newSource();
+    const paid = await tossCardPayment(fakes.toss, { orderId: source.id });
+    return { vendor: { code: TOSS, store_id: "another-unlisted-store", uid: paid.paymentKey }, source,
+      price: paid.totalAmount, password: PASSWORD, webhook_url: WEBHOOK_URL };
+  };
+  const tossCircuit = async () => {
+    const res = await request(server.url("/monitors/performance"));
+    assert.equal(res.status, 200, res.body);
+    const performance = await decryptBody(res.body, server.env);
+    return performance.circuits.find((c) => c.vendor === TOSS && c.store_id === "default");
+  };
+
+  test("resolve answers the fallback while the primary's circuit is open, the primary again once closed", async () => {
+    assert.deepEqual(await resolve(key), answersPrimary("mid-a-krw", fallback));
+
+    await setFakeLatency(fakes.toss, { ms: 3_000, match: "/v1/payments/", method: "GET" });
+    try {
+      for (let i = 1; i <= 5; i++) {
+        const res = await send(server, "POST", "/payments/histories", await tossHistory());
+        assert.equal(res.status, 504, `call ${i}: ${res.body}`);
+      }
+    } finally {
+      await setFakeLatency(fakes.toss, { ms: 0 });
+    }
+    assert.equal((await tossCircuit()).state, "open");
+
+    assert.deepEqual(await resolve(key), {
+      vendor: fallback, route: "mid-a-krw", fallback, used_fallback: true, primary: { ...primary, state: "open" },
+    });
+    // Without a fallback the primary is still the answer.
+    assert.deepEqual(await resolve(noFallbackKey), answersPrimary("mid-n-krw", null));
+    // Asking opened no trial: the circuit is as the calls left it.
+    assert.equal((await tossCircuit()).state, "open");
+
+    // A reservation by route goes where resolve points.
+    const source = { schema: "shopping", table: "shopping_subscriptions", id: randomUUID() };
+    const uid = await iamportDriver(fakes.iamport.host).billingKey(source.id);
+    const created = await send(server, "POST", "/payments/reservations",
+      { route: key, vendor: { uid }, source, title: "fallback plan", password: PASSWORD });
+    assert.equal(created.status, 201, created.body);
+    const reservation = await decryptBody(created.body, server.env);
+    assert.deepEqual(reservation.vendor, { ...fallback, uid });
+
+    // Once the cool-down ends the primary is answered again (the caller's
+    // next call is the trial), and a healthy call closes the circuit.
+    await waitFor(async () => !(await resolve(key)).used_fallback, 60_000, "the cool-down to end");
+    const healthy = await send(server, "POST", "/payments/histories", await tossHistory());
+    assert.equal(healthy.status, 201, healthy.body);
+    assert.equal((await tossCircuit()).state, "closed");
+    assert.deepEqual(await resolve(key), answersPrimary("mid-a-krw", fallback));
   });
 });

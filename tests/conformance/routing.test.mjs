@@ -97,7 +97,8 @@ describe("routing", () => {
     for (const [key, code, storeId, name, fallback] of cases) {
       const { status, json } = await resolve(server, key);
       assert.equal(status, 200, JSON.stringify({ key, json }));
-      assert.deepEqual(json, { vendor: { code, store_id: storeId }, route: name, fallback }, JSON.stringify(key));
+      assert.deepEqual(json, { vendor: { code, store_id: storeId }, route: name, fallback, used_fallback: false, primary: null },
+        JSON.stringify(key));
     }
   });
 
@@ -212,9 +213,13 @@ describe("routing", () => {
     assert.deepEqual(failures, []);
     assert.ok(answers["imp-b"] > 0 && answers["toss-b"] > 0 && answers["toss-direct"] > 0, JSON.stringify(answers));
     const { json } = await resolve(server, { pg: "card", mid: "B", currency: "KRW" });
-    assert.deepEqual(json, { vendor: { code: "toss.payments", store_id: "toss-b" }, route: "mid-b", fallback: null });
+    assert.deepEqual(json, {
+      vendor: { code: "toss.payments", store_id: "toss-b" }, route: "mid-b", fallback: null, used_fallback: false, primary: null,
+    });
     const catchAll = await resolve(server, { pg: "card", mid: "C", currency: "JPY" });
-    assert.deepEqual(catchAll.json, { vendor: { code: "iamport", store_id: "everything-else" }, route: null, fallback: null });
+    assert.deepEqual(catchAll.json, {
+      vendor: { code: "iamport", store_id: "everything-else" }, route: null, fallback: null, used_fallback: false, primary: null,
+    });
   });
 
   test("a reload with a broken file is refused and the running table keeps answering", async () => {

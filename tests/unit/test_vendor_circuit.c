@@ -135,3 +135,33 @@ UNIT_CASE(operators_view, NULL)
     json_decref(view);
     vendor_circuit_free_all(&list);
 }
+
+/* The question resolve asks: open only while cooling down, never for a
+ * circuit not yet called, a half-open one or another store; asking changes
+ * nothing, so it cannot start the trial call that a real call must make. */
+UNIT_CASE(is_open_asks_without_changing, NULL)
+{
+    vendor_circuit *list = NULL;
+    CHECK(!vendor_circuit_is_open(list, &policy, "toss", "s", 0));
+    CHECK(list == NULL);
+    vendor_circuit *c = vendor_circuit_for(&list, "toss", "s");
+    calls(c, 4, true, 0);
+    CHECK(!vendor_circuit_is_open(list, &policy, "toss", "s", 0));
+    calls(c, 1, true, 0);
+    CHECK(vendor_circuit_is_open(list, &policy, "toss", "s", 29999));
+    CHECK(!vendor_circuit_is_open(list, &policy, "toss", "other", 29999));
+    CHECK(!vendor_circuit_is_open(list, &policy, "iamport", "s", 29999));
+    CHECK(!vendor_circuit_is_open(list, &policy, "toss", "s", 30000));
+    CHECK(c->state == VENDOR_CIRCUIT_OPEN);
+    CHECK(admit(c, 30000));
+    CHECK(c->state == VENDOR_CIRCUIT_HALF_OPEN);
+    CHECK(!vendor_circuit_is_open(list, &policy, "toss", "s", 30001));
+    vendor_circuit_record(c, &policy, true, 30002, 0);
+    CHECK(vendor_circuit_is_open(list, &policy, "toss", "s", 30003));
+    /* A NULL store id is the store "" as vendor_circuit_for keys it. */
+    vendor_circuit *unnamed = vendor_circuit_for(&list, "toss", NULL);
+    calls(unnamed, 5, true, 0);
+    CHECK(vendor_circuit_is_open(list, &policy, "toss", NULL, 1));
+    CHECK(vendor_circuit_is_open(list, &policy, "toss", "", 1));
+    vendor_circuit_free_all(&list);
+}

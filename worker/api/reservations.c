@@ -157,7 +157,7 @@ static void start_create(api_request *api)
 static bool read_create_input(api_request *api, const api_input *in)
 {
     reservation_request *r = (reservation_request *)api;
-    return route_input_vendor(in, api->app->routes, &r->vendor) && payment_input_source(in, &r->source) &&
+    return route_input_vendor(in, api->app, &r->vendor) && payment_input_source(in, &r->source) &&
            api_input_string(in, "title", PAYMENT_TEXT_MAX, &r->title) && payment_input_password(in, &r->password) &&
            (r->store = payment_input_store(api->app->stores, &r->vendor, in->err));
 }

@@ -3,6 +3,8 @@
  * caller never stores a reservation under a vendor it did not mean. */
 #include "route_input.h"
 
+#include "worker.h"
+
 bool route_input_key(const api_input *in, route_key *out)
 {
     if (!api_input_string(in, "pg", ROUTE_TABLE_FIELD_MAX, &out->pg) ||
@@ -26,8 +28,16 @@ const route_rule *route_input_resolve(const route_table *routes, const route_key
     return rule;
 }
 
-/* in.vendor {uid} beside a route: code and store id come from the rule. */
-static bool read_routed_vendor(const api_input *in, const route_rule *rule, payment_vendor_input *out)
+const route_target *route_input_choose(const route_rule *rule, vendor_context *vendors, const vendor_stores *stores,
+                                       bool *used_fallback)
+{
+    *used_fallback = rule->fallback.vendor_code &&
+                     vendor_context_circuit_open(vendors, stores, rule->target.vendor_code, rule->target.store_id);
+    return *used_fallback ? &rule->fallback : &rule->target;
+}
+
+/* in.vendor {uid} beside a route: code and store id come from target. */
+static bool read_routed_vendor(const api_input *in, const route_target *target, payment_vendor_input *out)
 {
     api_input vendor;
     if (!api_input_object(in, "vendor", &vendor))
@@ -36,12 +46,12 @@ static bool read_routed_vendor(const api_input *in, const route_rule *rule, paym
         return api_input_refuse(&vendor, "code", "must be left out when route names the vendor");
     if (json_object_get(vendor.object, "store_id"))
         return api_input_refuse(&vendor, "store_id", "must be left out when route names the vendor");
-    out->code = rule->target.vendor_code;
-    out->store_id = rule->target.store_id;
+    out->code = target->vendor_code;
+    out->store_id = target->store_id;
     return api_input_string(&vendor, "uid", PAYMENT_UID_MAX, &out->uid);
 }
 
-bool route_input_vendor(const api_input *in, const route_table *routes, payment_vendor_input *out)
+bool route_input_vendor(const api_input *in, struct worker *w, payment_vendor_input *out)
 {
     api_input route;
     bool routed = false;
@@ -50,6 +60,9 @@ bool route_input_vendor(const api_input *in, const route_table *routes, payment_
     if (!routed)
         return payment_input_vendor(in, out);
     route_key key;
-    const route_rule *rule = route_input_key(&route, &key) ? route_input_resolve(routes, &key, in->err) : NULL;
-    return rule && read_routed_vendor(in, rule, out);
+    const route_rule *rule = route_input_key(&route, &key) ? route_input_resolve(w->routes, &key, in->err) : NULL;
+    if (!rule)
+        return false;
+    bool used_fallback;
+    return read_routed_vendor(in, route_input_choose(rule, w->vendors, w->stores, &used_fallback), out);
 }

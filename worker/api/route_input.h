@@ -7,6 +7,9 @@
 
 #include "payment_input.h"
 #include "route_table.h"
+#include "vendors/vendor.h"
+
+struct worker;
 
 /* {pg, mid, currency} of in itself. */
 bool route_input_key(const api_input *in, route_key *out);
@@ -15,9 +18,15 @@ bool route_input_key(const api_input *in, route_key *out);
  * key, or saying that no table is configured (routes NULL). */
 const route_rule *route_input_resolve(const route_table *routes, const route_key *key, app_error *err);
 
+/* Where rule sends a checkout now: its own target, or its fallback while the
+ * target's circuit is open in this worker (*used_fallback then true). A rule
+ * without a fallback keeps its target, whose call then fails with 503. */
+const route_target *route_input_choose(const route_rule *rule, vendor_context *vendors, const vendor_stores *stores,
+                                       bool *used_fallback);
+
 /* A reservation's vendor: the API's in.vendor {code, store_id, uid}, or
- * in.route {pg, mid, currency} naming code and store id, with in.vendor
- * holding only the uid. */
-bool route_input_vendor(const api_input *in, const route_table *routes, payment_vendor_input *out);
+ * in.route {pg, mid, currency} naming code and store id (chosen as
+ * route_input_choose chooses), with in.vendor holding only the uid. */
+bool route_input_vendor(const api_input *in, struct worker *w, payment_vendor_input *out);
 
 #endif

@@ -216,6 +216,12 @@ int vendor_context_configure(vendor_context *ctx, const struct cfg *config);
 /* Every circuit this context has called through, as operators see it
  * (vendor_circuit_list_json); NULL when out of memory. */
 json_t *vendor_context_circuits(const vendor_context *ctx);
+/* Is the circuit that a call to (vendor_code, store_id) would pass open and
+ * cooling down, so that the call would fail at once with 503? The store is
+ * looked up as a call looks it up: an id the stores file does not list
+ * uses the vendor's default account and its circuit. Changes nothing. */
+bool vendor_context_circuit_open(vendor_context *ctx, const vendor_stores *stores, const char *vendor_code,
+                                 const char *store_id);
 /* From now on calls answer 502 without touching the client; the context
  * stays valid until vendor_context_destroy. */
 void vendor_context_close(vendor_context *ctx);

@@ -10,13 +10,21 @@
 #include <string.h>
 #include <time.h>
 
+static vendor_circuit *circuit_find(const vendor_circuit *list, const char *vendor, const char *store)
+{
+    for (const vendor_circuit *c = list; c; c = c->next)
+        if (strcmp(c->vendor, vendor) == 0 && strcmp(c->store_id, store) == 0)
+            return (vendor_circuit *)c;
+    return NULL;
+}
+
 vendor_circuit *vendor_circuit_for(vendor_circuit **list, const char *vendor, const char *store_id)
 {
     const char *store = store_id ? store_id : "";
-    for (vendor_circuit *c = *list; c; c = c->next)
-        if (strcmp(c->vendor, vendor) == 0 && strcmp(c->store_id, store) == 0)
-            return c;
-    vendor_circuit *c = calloc(1, sizeof *c);
+    vendor_circuit *c = circuit_find(*list, vendor, store);
+    if (c)
+        return c;
+    c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
     snprintf(c->vendor, sizeof c->vendor, "%s", vendor);
@@ -51,6 +59,16 @@ bool vendor_circuit_admit(vendor_circuit *circuit, const vendor_circuit_policy *
     }
     circuit->state = VENDOR_CIRCUIT_HALF_OPEN;
     return true;
+}
+
+/* Read-only: asking must not start a trial call, which only a call about to
+ * be sent may do. Once the cool-down has run out the next call goes through
+ * as the trial, so the circuit no longer counts as open. */
+bool vendor_circuit_is_open(const vendor_circuit *list, const vendor_circuit_policy *policy, const char *vendor,
+                            const char *store_id, uint64_t now)
+{
+    const vendor_circuit *c = circuit_find(list, vendor, store_id ? store_id : "");
+    return c && c->state == VENDOR_CIRCUIT_OPEN && now < c->opened_at + policy->cooldown_ms;
 }
 
 static void circuit_open(vendor_circuit *circuit, uint64_t now, int64_t now_wall)

@@ -41,6 +41,11 @@ void vendor_circuit_free_all(vendor_circuit **list);
  * trial may go (0 while a trial call is out). */
 bool vendor_circuit_admit(vendor_circuit *circuit, const vendor_circuit_policy *policy, uint64_t now,
                           uint64_t *retry_after_ms);
+/* Would a call to (vendor, store_id) be refused now because its circuit is
+ * open and cooling down? Changes nothing; a circuit never called is closed,
+ * and a half-open one counts as available (its trial call decides). */
+bool vendor_circuit_is_open(const vendor_circuit *list, const vendor_circuit_policy *policy, const char *vendor,
+                            const char *store_id, uint64_t now);
 /* The outcome of an admitted call: failed when the vendor did not answer, or
  * answered 5xx (a refusal is an answer: the vendor is alive). now_wall is
  * unix ms, kept for operators when the circuit opens. */

@@ -53,6 +53,16 @@ json_t *vendor_context_circuits(const vendor_context *ctx)
     return vendor_circuit_list_json(ctx->circuits);
 }
 
+bool vendor_context_circuit_open(vendor_context *ctx, const vendor_stores *stores, const char *vendor_code,
+                                 const char *store_id)
+{
+    const vendor_store *store = vendor_stores_find(stores, vendor_code, store_id);
+    if (!store)
+        return false; /* no account: the call fails for that reason, not its circuit */
+    uv_update_time(ctx->loop);
+    return vendor_circuit_is_open(ctx->circuits, &ctx->circuit_policy, vendor_code, store->store_id, uv_now(ctx->loop));
+}
+
 static void context_free(vendor_context *ctx)
 {
     vendor_token_free_all(ctx);
