@@ -77,8 +77,26 @@ function addOwnSchemas(schemas) {
       route: { oneOf: [{ type: "string" }, { type: "null" }], description: "the rule's name, if it has one" },
       fallback: { oneOf: [ref("IPaymentRoute.ITarget"), { type: "null" }],
         description: "where to go while the vendor's circuit is open" },
+      used_fallback: { type: "boolean",
+        description: "true when vendor is the rule's fallback because the primary's circuit is open in this worker" },
+      primary: {
+        oneOf: [
+          {
+            type: "object",
+            properties: {
+              code: { type: "string" },
+              store_id: { type: "string" },
+              state: { type: "string", enum: ["open"] },
+            },
+            required: ["code", "store_id", "state"],
+            additionalProperties: false,
+          },
+          { type: "null" },
+        ],
+        description: "the rule's own vendor and store while the fallback is used, else null",
+      },
     },
-    required: ["vendor", "route", "fallback"],
+    required: ["vendor", "route", "fallback", "used_fallback", "primary"],
     additionalProperties: false,
   };
   schemas["IPaymentReservation.IRoutedCreate"] = {
