@@ -164,6 +164,7 @@ struct vendor_op {
     char *idempotency_key; /* sent with a body only */
     char *store_id;        /* the store's id, for its circuit */
     bool url_is_secret;    /* the url names a billing key (set for billing key replies) */
+    bool sent;             /* a call of this operation left for the vendor */
     app_error err;         /* a failure found before any call */
 };
 

@@ -24,6 +24,15 @@ static void op_free(vendor_op *op)
 
 void vendor_op_finish(vendor_op *op, json_t *doc, const app_error *err)
 {
+    /* "Not sent" speaks for the whole operation: a read-back refused by an
+     * open circuit after a refund went out must leave the operation to the
+     * reconciler, not settle it as never made. */
+    app_error whole;
+    if (err && err->not_sent && op->sent) {
+        whole = *err;
+        whole.not_sent = false;
+        err = &whole;
+    }
     if (err || !op->class->answer || !op->class->answer(op, doc))
         vendor_reply_answer(&op->reply, doc, err, op->class->read_payment, op->class->read_billing);
     op_free(op);
@@ -44,6 +53,8 @@ void vendor_op_fail_later(vendor_op *op, int status, const char *message)
 static void answered(json_t *doc, const app_error *err, long http_status, void *data)
 {
     vendor_op *op = data;
+    if (!err || !err->not_sent)
+        op->sent = true;
     if (!op->class->answered || !op->class->answered(op, doc, err, http_status))
         vendor_op_finish(op, doc, err);
 }
