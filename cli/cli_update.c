@@ -84,6 +84,9 @@ static void print_instance(json_t *result)
         json_t *line;
         json_array_foreach(json_object_get(result, "output"), i, line)
             printf("    | %s\n", json_printable_string(line, ""));
+        const char *failed = json_string_value(json_object_get(result, "failed_hash"));
+        if (failed)
+            printf("    commit %.12s failed; the next update tries it again unless the remote moves past it\n", failed);
         if (json_is_true(json_object_get(result, "rolled_back")))
             printf("    the checkout was put back and rebuilt; the previous version keeps serving\n");
     }

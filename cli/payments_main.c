@@ -4,9 +4,11 @@
 #include "cli.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct cli_command {
     const char *name;
@@ -68,10 +70,12 @@ static const cli_command commands[] = {
 
 static void usage(FILE *out)
 {
-    fputs("usage: payments <command> [options] [--help]\n\ncommands:\n", out);
+    fputs("usage: payments [-C DIR] [--env FILE] <command> [options] [--help]\n\ncommands:\n", out);
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
     fputs("\nConfiguration: the environment and PAYMENT_ENV_FILE (default .env).\n"
+          "  -C DIR      run from DIR (an instance's .env and var/run/ are relative to it)\n"
+          "  --env FILE  read FILE as the .env (PAYMENT_ENV_FILE)\n"
           "`payments <command> --help` tells more about one command.\n",
           out);
 }
@@ -103,8 +107,38 @@ int cli_usage_error(const char *command, const char *fmt, ...)
     return 2;
 }
 
+/* The options before the command: -C DIR runs it from DIR (where .env and
+ * var/run/ of an instance are), --env FILE reads FILE as the .env. Returns
+ * how many arguments they took, or -1 after saying what is wrong. */
+static int global_options(int argc, char **argv)
+{
+    int i = 1;
+    while (i < argc && (strcmp(argv[i], "-C") == 0 || strcmp(argv[i], "--env") == 0)) {
+        if (i + 1 >= argc) {
+            fprintf(stderr, "payments: %s needs a value\n", argv[i]);
+            return -1;
+        }
+        if (argv[i][1] == 'C' && chdir(argv[i + 1]) < 0) {
+            fprintf(stderr, "payments: -C %s: %s\n", argv[i + 1], strerror(errno));
+            return -1;
+        }
+        if (argv[i][1] == '-' && setenv("PAYMENT_ENV_FILE", argv[i + 1], 1) < 0) {
+            fprintf(stderr, "payments: --env %s: %s\n", argv[i + 1], strerror(errno));
+            return -1;
+        }
+        i += 2;
+    }
+    return i - 1;
+}
+
 int main(int argc, char **argv)
 {
+    int taken = global_options(argc, argv);
+    if (taken < 0)
+        return 2;
+    argv[taken] = argv[0];
+    argc -= taken;
+    argv += taken;
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;

@@ -22,6 +22,7 @@
 
 typedef struct cfg_reader {
     dotenv env;
+    const char *path; /* of the .env file */
     char *err;
     size_t errlen;
     int failed;
@@ -39,13 +40,26 @@ static void reader_fail(cfg_reader *r, const char *fmt, ...)
     va_end(ap);
 }
 
+/* A required variable has no value. An empty one in the environment hides
+ * the file's (the environment wins, as with dotenv): say so, since "not
+ * set" would send the operator to a file that does set it. */
+static void reader_missing(cfg_reader *r, const char *name, const char *hint)
+{
+    const char *in_environment = getenv(name);
+    const char *in_file = dotenv_file_value(&r->env, name);
+    if (in_environment && !*in_environment && in_file && *in_file)
+        reader_fail(r, "%s is empty in the environment, which overrides its value in %s", name, r->path);
+    else
+        reader_fail(r, "%s is not set%s", name, hint);
+}
+
 static char *read_string(cfg_reader *r, const char *name, const char *fallback)
 {
     const char *v = dotenv_get(&r->env, name);
     if (!v || !*v)
         v = fallback;
     if (!v) {
-        reader_fail(r, "%s is not set", name);
+        reader_missing(r, name, "");
         return NULL;
     }
     char *copy = strdup(v);
@@ -161,7 +175,7 @@ static cfg_mode read_mode(cfg_reader *r)
 {
     const char *v = dotenv_get(&r->env, "PAYMENT_MODE");
     if (!v || !*v) {
-        reader_fail(r, "PAYMENT_MODE is not set (local, dev or real)");
+        reader_missing(r, "PAYMENT_MODE", " (local, dev or real)");
         return CFG_MODE_LOCAL;
     }
     if (strcmp(v, "local") == 0)
@@ -372,6 +386,7 @@ int cfg_load(cfg *c, char *err, size_t errlen)
     int required = path && *path;
     if (!required)
         path = ".env";
+    r.path = path;
     if (dotenv_load(&r.env, path, required, err, errlen) < 0) {
         dotenv_free(&r.env);
         return -1;

@@ -10,15 +10,39 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *dotenv_get(const dotenv *env, const char *key)
+const char *dotenv_file_value(const dotenv *env, const char *key)
 {
-    const char *v = getenv(key);
-    if (v)
-        return v;
     for (size_t i = env->count; i-- > 0;)
         if (strcmp(env->entries[i].key, key) == 0)
             return env->entries[i].value;
     return NULL;
+}
+
+static const char *lookup(const dotenv *env, const char *key)
+{
+    const char *v = getenv(key);
+    return v ? v : dotenv_file_value(env, key);
+}
+
+/* The original server spells the updater's settings UPDATOR; UPDATER, the
+ * spelling of our own PAYMENT_UPDATER_LOG_FILE, is accepted for each of
+ * them, so that neither spelling is silently ignored. */
+#define UPDATOR_PREFIX "PAYMENT_UPDATOR_"
+
+static const char *updater_spelling(const dotenv *env, const char *key)
+{
+    size_t n = strlen(UPDATOR_PREFIX);
+    char alias[128];
+    if (strncmp(key, UPDATOR_PREFIX, n) != 0 || strlen(key) >= sizeof alias)
+        return NULL;
+    snprintf(alias, sizeof alias, "PAYMENT_UPDATER_%s", key + n);
+    return lookup(env, alias);
+}
+
+const char *dotenv_get(const dotenv *env, const char *key)
+{
+    const char *v = lookup(env, key);
+    return v ? v : updater_spelling(env, key);
 }
 
 /* Expands ${NAME} at *p (pointing at '$'); advances *p past it. */

@@ -22,8 +22,11 @@ int dotenv_parse(dotenv *env, const char *text, char *err, size_t errlen);
 /* Reads and parses a file. A missing file is not an error (returns 0) unless
  * required is set. */
 int dotenv_load(dotenv *env, const char *path, int required, char *err, size_t errlen);
-/* The environment's value, else the file's, else NULL. */
+/* The environment's value, else the file's, else NULL. A PAYMENT_UPDATOR_*
+ * name not set under that spelling is also looked up as PAYMENT_UPDATER_*. */
 const char *dotenv_get(const dotenv *env, const char *key);
+/* The file's own value (the environment aside), or NULL. */
+const char *dotenv_file_value(const dotenv *env, const char *key);
 void dotenv_free(dotenv *env);
 
 #endif

@@ -10,23 +10,29 @@
 #include "master.h"
 
 #include "error.h"
+#include "log.h"
 
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #define CHECK_LIMIT_MS 10000
 /* The worker prints its line as "payments-worker: <why>"; the master relays
  * <why> under its own name. */
 #define WORKER_PREFIX "payments-worker: "
+#define WARNING_PREFIX "warning: "
+#define MAX_WARNINGS 32
 
 typedef struct config_check {
     uv_loop_t loop;
     uv_process_t process;
     uv_pipe_t output; /* the check's stderr */
     uv_timer_t limit;
-    char line[512]; /* the first line it printed, NUL-terminated */
-    size_t length;
-    bool line_complete;
+    char line[512];     /* the first line it printed but warnings */
+    bool line_complete; /* line holds it */
+    char pending[512];  /* the line being read */
+    size_t pending_length;
+    unsigned warnings;
     char chunk[512];
     int64_t status;
     int term_signal;
@@ -41,26 +47,44 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init(check->chunk, sizeof check->chunk);
 }
 
-/* Keeps the first line; the rest is read and dropped so the check never
- * blocks on a full pipe. */
-static void keep_first_line(config_check *check, const char *data, size_t size)
+/* A warning line is relayed to the master's log (an unknown setting);
+ * the first other line is the check's verdict. */
+static void take_line(config_check *check)
 {
-    for (size_t i = 0; i < size && !check->line_complete; i++) {
-        if (data[i] == '\n' || check->length + 1 == sizeof check->line)
-            check->line_complete = true;
-        else
-            check->line[check->length++] = data[i];
+    check->pending[check->pending_length] = '\0';
+    const char *text = check->pending;
+    if (strncmp(text, WORKER_PREFIX WARNING_PREFIX, strlen(WORKER_PREFIX WARNING_PREFIX)) == 0) {
+        if (check->warnings++ < MAX_WARNINGS)
+            log_warn("%s", text + strlen(WORKER_PREFIX WARNING_PREFIX));
+    } else if (!check->line_complete) {
+        snprintf(check->line, sizeof check->line, "%s", text);
+        check->line_complete = true;
     }
-    check->line[check->length] = '\0';
+    check->pending_length = 0;
+}
+
+/* Splits what the check prints into lines (a longer one is cut); read to
+ * the end so that the check never blocks on a full pipe. */
+static void take_output(config_check *check, const char *data, size_t size)
+{
+    for (size_t i = 0; i < size; i++) {
+        if (data[i] == '\n')
+            take_line(check);
+        else if (check->pending_length + 1 < sizeof check->pending)
+            check->pending[check->pending_length++] = data[i];
+    }
 }
 
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     config_check *check = stream->data;
-    if (nread > 0)
-        keep_first_line(check, buf->base, (size_t)nread);
-    else if (nread < 0)
+    if (nread > 0) {
+        take_output(check, buf->base, (size_t)nread);
+    } else if (nread < 0) {
+        if (check->pending_length)
+            take_line(check);
         uv_close((uv_handle_t *)stream, NULL);
+    }
 }
 
 static void on_check_exit(uv_process_t *process, int64_t status, int term_signal)

@@ -5,6 +5,8 @@
  * step's. */
 #include "update_run_internal.h"
 
+#include "build_cache.h"
+
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -89,12 +91,12 @@ void update_checkout_remember_new_head(update_run *r, const char *output)
 
 /* ---- build ---- */
 
-bool update_checkout_unconfigured(const update_run *r)
+/* A folder not configured yet, or configured with another build type than
+ * PAYMENT_UPDATE_BUILD_TYPE, is configured (again) before the build, so
+ * that the setting is never silently ignored. */
+bool update_checkout_needs_configure(const update_run *r)
 {
-    char cache[UPDATE_RUN_PATH_MAX + 32];
-    snprintf(cache, sizeof cache, "%s/CMakeCache.txt", r->config->build_dir);
-    struct stat st;
-    return stat(cache, &st) != 0;
+    return !build_cache_has_type(r->config->build_dir, r->config->build_type);
 }
 
 void update_checkout_configure(update_run *r)

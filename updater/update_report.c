@@ -122,12 +122,16 @@ json_t *update_report_result(update_run *r)
 {
     const update_run_outcome *o = &r->outcome;
     json_t *master = json_object_get(r->last_status, "master");
-    return json_pack("{s:s, s:b, s:s, s:s?, s:o, s:s, s:O?, s:s, s:{s:i, s:O?}, s:{s:O?, s:o}, s:b, s:b, s:O, s:I}",
+    /* The commit that failed, so that an operator knows what the next
+     * update would try again (the checkout is put back behind its remote). */
+    const char *failed_hash = o->failed && update_checkout_moved(r) ? r->checkout.new_head : NULL;
+    return json_pack("{s:s, s:b, s:s, s:s?, s:o, s:s, s:O?, s:s, s:s?, s:{s:i, s:O?}, s:{s:O?, s:o}, s:b, s:b, s:O, "
+                     "s:I}",
                      "instance", r->config->instance, "ok", !o->failed, "step", o->failed ? o->step : "done", "error",
                      o->failed ? o->error : NULL, "output", lines_array(o->output), "action",
                      update_roll_action_name(r->roll.action), "commit", o->commit, "previous_hash",
-                     r->checkout.old_head, "master", "pid_before", r->serving.master_pid, "pid_after",
-                     json_object_get(master, "pid"), "workers", "before", r->serving.worker_pids, "after",
+                     r->checkout.old_head, "failed_hash", failed_hash, "master", "pid_before", r->serving.master_pid,
+                     "pid_after", json_object_get(master, "pid"), "workers", "before", r->serving.worker_pids, "after",
                      update_report_worker_pids(r->last_status), "rolled_back", o->rolled_back, "updater_changed",
                      !o->failed && o->updater_changed, "warnings", o->warnings, "duration_ms",
                      (json_int_t)(uv_now(r->loop) - r->started_ms));

@@ -28,7 +28,7 @@ static const update_step update_steps[] = {
     {.name = "fetch", .start = update_checkout_pull},
     {.name = "fetch", .start = update_checkout_read_head, .done = update_checkout_remember_new_head},
     /* build only the binaries that run; configure first when never configured */
-    {.name = "build", .wanted = update_checkout_unconfigured, .start = update_checkout_configure},
+    {.name = "build", .wanted = update_checkout_needs_configure, .start = update_checkout_configure},
     {.name = "build", .start = update_checkout_build},
     /* migrate */
     {.name = "migrate", .start = update_checkout_migrate, .done = update_checkout_migrated},

@@ -19,6 +19,7 @@ typedef void (*update_run_progress_cb)(const char *step, const char *message, vo
 /* The instance's result, owned by the callee:
  *   {instance, ok, step, error, output: [last lines], action: none|reload|upgrade,
  *    commit: {hash, short_hash, branch, subject, committed_at}, previous_hash,
+ *    failed_hash (the commit that failed, when the checkout had moved; else null),
  *    master: {pid_before, pid_after}, workers: {before: [pids], after: [pids]},
  *    rolled_back, updater_changed, warnings: [..], duration_ms} */
 typedef void (*update_run_done_cb)(json_t *result, void *data);

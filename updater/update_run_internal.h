@@ -139,7 +139,7 @@ void update_checkout_read_head(update_run *r);
 void update_checkout_remember_old_head(update_run *r, const char *output);
 void update_checkout_remember_new_head(update_run *r, const char *output);
 void update_checkout_pull(update_run *r);
-bool update_checkout_unconfigured(const update_run *r);
+bool update_checkout_needs_configure(const update_run *r);
 void update_checkout_configure(update_run *r);
 void update_checkout_build(update_run *r);
 void update_checkout_migrate(update_run *r);

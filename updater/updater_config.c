@@ -63,7 +63,7 @@ static int read_paths(updater_config *c, const dotenv *env, char *err, size_t er
     c->build_dir =
         c->checkout ? absolute_path(settings_get(env, "PAYMENT_UPDATE_BUILD_DIR", "build"), c->checkout) : NULL;
     c->control_socket = absolute_path(settings_get(env, "PAYMENT_CONTROL_SOCKET", "var/run/payments.sock"), NULL);
-    c->build_type = strdup(settings_get(env, "PAYMENT_UPDATE_BUILD_TYPE", "Release"));
+    c->build_type = strdup(settings_get(env, "PAYMENT_UPDATE_BUILD_TYPE", "RelWithDebInfo"));
     c->log_file = strdup(settings_get(env, "PAYMENT_UPDATER_LOG_FILE", ""));
     c->self_path = own_binary();
     if (!c->build_dir || !c->control_socket || !c->build_type || !c->log_file || !c->self_path) {

@@ -5,6 +5,7 @@
 #include "worker.h"
 
 #include "log.h"
+#include "setting_names.h"
 
 #include <stdio.h>
 
@@ -20,6 +21,17 @@ int worker_settings_open(const cfg *c, vendor_stores **stores, route_table **rou
         return -1;
     }
     return 0;
+}
+
+/* An unknown PAYMENT_* name is a warning, not a refusal: the master relays
+ * these lines into its log at start-up and at each reload. */
+static void warn_unknown(const char *name, const char *nearest, void *data)
+{
+    (void)data;
+    if (nearest)
+        fprintf(stderr, "payments-worker: warning: unknown setting %s (did you mean %s?)\n", name, nearest);
+    else
+        fprintf(stderr, "payments-worker: warning: unknown setting %s\n", name);
 }
 
 int worker_config_check(void)
@@ -40,6 +52,8 @@ int worker_config_check(void)
         rc = worker_settings_open(&config, &stores, &routes, err, sizeof err);
     if (rc < 0)
         fprintf(stderr, "payments-worker: %s\n", err);
+    else
+        setting_names_unknown(&config.settings, vendor_settings_names(), warn_unknown, NULL);
     route_table_free(routes);
     vendor_stores_free(stores);
     cfg_free(&config);

@@ -90,6 +90,24 @@ test("start runs the master in the background until every worker is ready; stop 
     assert.equal(doc.workers.filter((w) => w.state === "ready").length, 2);
     const before = doc.workers.map((w) => w.pid);
 
+    // -C DIR and --env FILE: an instance's .env elsewhere names its socket.
+    const other = tempDir("payments-cli-other-");
+    fs.writeFileSync(path.join(other, ".env"), `PAYMENT_CONTROL_SOCKET=${env.PAYMENT_CONTROL_SOCKET}\n`);
+    fs.writeFileSync(path.join(other, "instance.env"), `PAYMENT_CONTROL_SOCKET=${env.PAYMENT_CONTROL_SOCKET}\n`);
+    const { PAYMENT_CONTROL_SOCKET: socket, ...elsewhere } = env;
+    assert.ok(socket);
+    const lost = await payments(["status"], elsewhere);
+    assert.equal(lost.code, 1, "without -C the default socket is relative to the working directory");
+    const fromDir = await payments(["-C", other, "status"], elsewhere);
+    assert.equal(fromDir.code, 0, fromDir.stderr);
+    assert.equal(JSON.parse(fromDir.stdout).master.pid, pid);
+    const fromFile = await payments(["--env", path.join(other, "instance.env"), "status"], elsewhere);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    const badDir = await payments(["-C", path.join(other, "missing"), "status"], elsewhere);
+    assert.equal(badDir.code, 2);
+    assert.match(badDir.stderr, /-C .*missing: No such file or directory/);
+    fs.rmSync(other, { recursive: true, force: true });
+
     const reload = await payments(["reload"], env);
     assert.equal(reload.code, 0, reload.stderr);
     await waitFor(async () => {

@@ -1,6 +1,6 @@
 // End to end: zero-downtime updates across two instances on one machine.
 // A bare repository made from the tree under test, two checkouts cloned from
-// it and built like instances (Release), two masters on their own ports
+// it and built like instances (RelWithDebInfo), two masters on their own ports
 // sharing one PostgreSQL schema, a master updater on instance A and a slave
 // on instance B. Load runs on both instances through every update and every
 // failed request or connection error is counted. Commits pushed to the bare
@@ -214,7 +214,7 @@ describe("updates across instances", { timeout: 1_500_000 }, () => {
 
   it("a commit that does not compile: the update fails on both, the old commit keeps serving", async (t) => {
     const served = (await snapshot()).a.commit;
-    repo.commit("Break the build", (dir) => {
+    const broken = repo.commit("Break the build", (dir) => {
       fs.appendFileSync(path.join(dir, "master", "listener.c"), "\nthis line is not C;\n");
     });
     const { res, doc, before, after, traffic } = await updateUnderLoad();
@@ -228,6 +228,7 @@ describe("updates across instances", { timeout: 1_500_000 }, () => {
       assert.ok(result.output.some((line) => /listener\.c.*error/.test(line)), `the compiler's error in the output:\n${result.output.join("\n")}`);
       assert.equal(result.rolled_back, true);
       assert.equal(result.commit.hash, served);
+      assert.equal(result.failed_hash, broken, "the report names the commit that failed");
       assert.equal(after[i.name].commit, served, `${i.name} still serves the old commit`);
       assert.equal(after[i.name].master, before[i.name].master);
       assert.deepEqual([...after[i.name].workers].sort(), [...before[i.name].workers].sort(), `${i.name}: nothing was rolled`);
@@ -239,6 +240,7 @@ describe("updates across instances", { timeout: 1_500_000 }, () => {
     assert.notEqual(text.code, 0);
     assert.match(text.stdout, /a: FAILED at build: .*exited with status/);
     assert.match(text.stdout, /b: FAILED at build/);
+    assert.match(text.stdout, new RegExp(`commit ${broken.slice(0, 12)} failed; the next update tries it again`));
     assert.match(text.stdout, new RegExp(`now serving:\\n  [ab]: branch main, commit ${served}`));
   });
 

@@ -95,14 +95,14 @@ function hasNinja() {
 export const instanceTargets = ["payments-master", "payments-worker", "payments", "payments-updater"];
 
 /**
- * Clones origin into dir and builds it the way an instance is built: Release,
+ * Clones origin into dir and builds it the way an instance is built: RelWithDebInfo,
  * no sanitizers, only the binaries that run. Returns { dir, build, bin(name) }.
  */
 export async function cloneAndBuild(origin, dir) {
   git(path.dirname(dir), "clone", "-q", origin, dir);
   const build = path.join(dir, "build");
   const generator = hasNinja() ? ["-G", "Ninja"] : [];
-  await run("cmake", ["-S", dir, "-B", build, "-DCMAKE_BUILD_TYPE=Release", "-DPAYMENTS_SANITIZE=OFF",
+  await run("cmake", ["-S", dir, "-B", build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DPAYMENTS_SANITIZE=OFF",
     "-DPAYMENTS_WERROR=OFF", ...generator]);
   await run("cmake", ["--build", build, "--parallel", "2", "--target", ...instanceTargets]);
   return { dir, build, bin: (name) => path.join(build, "bin", name) };

@@ -189,6 +189,9 @@ const char *vendor_settings_key(const struct cfg *config, const vendor_adapter *
 const char *vendor_settings_secret(const struct cfg *config, const vendor_adapter *adapter);
 /* The third credential, when the adapter names one: NULL when unset. */
 const char *vendor_settings_extra(const struct cfg *config, const vendor_adapter *adapter);
+/* Every variable the adapters read (credentials, URL, timeout),
+ * NULL-terminated, for the check of unknown settings (setting_names.h). */
+const char *const *vendor_settings_names(void);
 /* Start-up check of every adapter's settings under the mode: credentials set
  * outside local mode, URLs http(s) and, outside local mode, not internal
  * (cfg_check_vendor_url). Resolves host names: call at start-up only.

@@ -1,7 +1,7 @@
 /* Each adapter's settings under the configuration: the variables it declares
  * (vendor_settings), read by name through cfg_setting, with the defaults of
- * the mode. The master links this too, so that it refuses a bad vendor
- * setting before it starts a worker, as every worker does again. */
+ * the mode. `payments-worker --check-config` checks them for the master
+ * before it starts a worker, as every worker does again. */
 #include "vendor_internal.h"
 
 #include "config.h"
@@ -51,6 +51,29 @@ static void timeout_name(const vendor_adapter *adapter, char *out, size_t cap)
     for (const char *c = adapter->code; *c && (size_t)n + 1 < cap; c++)
         out[n++] = isalnum((unsigned char)*c) ? (char)toupper((unsigned char)*c) : '_';
     snprintf(out + n, cap - (size_t)n, "_TIMEOUT_MS");
+}
+
+enum { NAMES_PER_ADAPTER = 5, MAX_ADAPTERS = 32 };
+
+const char *const *vendor_settings_names(void)
+{
+    static char timeouts[MAX_ADAPTERS][64];
+    static const char *names[MAX_ADAPTERS * NAMES_PER_ADAPTER + 1];
+    if (names[0])
+        return names;
+    size_t n = 0;
+    for (size_t i = 0; i < vendor_count() && i < MAX_ADAPTERS; i++) {
+        const vendor_adapter *adapter = vendor_at(i);
+        const vendor_settings *s = &adapter->settings;
+        const char *declared[] = {s->key_name, s->secret_name, s->url_name, s->extra_name};
+        for (size_t k = 0; k < sizeof declared / sizeof declared[0]; k++)
+            if (declared[k])
+                names[n++] = declared[k];
+        timeout_name(adapter, timeouts[i], sizeof timeouts[i]);
+        names[n++] = timeouts[i];
+    }
+    names[n] = NULL;
+    return names;
 }
 
 /* The variable's whole number in [10, the general timeout], else -1. */
