@@ -12,9 +12,11 @@ import { createRequire } from "node:module";
 
 import { fakeRequest, fakeStats, setFakeBilling, setFakeLatency, startFakeServer, stopFake } from "../lib/fakes.mjs";
 import { errorOf, newSource, replayed, send } from "../lib/keyed_request.mjs";
-import { loadContract } from "../lib/openapi.mjs";
+import path from "node:path";
+
+import { loadContract, loadDocument } from "../lib/openapi.mjs";
 import { workerPid } from "../lib/operations.mjs";
-import { waitFor } from "../lib/process.mjs";
+import { sourceDir, waitFor } from "../lib/process.mjs";
 import { decryptBody, sdkConnection, startServer, stopCleanly } from "../lib/server.mjs";
 import { registerSecret } from "../lib/test_logs.mjs";
 import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
@@ -22,6 +24,7 @@ import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
 const require = createRequire(import.meta.url);
 const api = require("@samchon/payment-backend/lib/api").functional.payments;
 const contract = loadContract("payment-backend");
+const ours = loadDocument(path.join(sourceDir, "docs", "openapi.json"), "docs/openapi.json");
 
 const STORE_ID = "charges-store";
 const PASSWORD = "reservation-password";
@@ -91,6 +94,7 @@ describe("charges with a billing key", () => {
       const res = await call("POST", "/payments/charges", body);
       assert.equal(res.status, 201, JSON.stringify(res.body));
       const history = res.body;
+      ours.validateResponse("POST", "/payments/charges", 201, history);
       assert.deepEqual(history.source, body.source);
       assert.equal(history.price, 9_900);
       assert.equal(history.vendor.code, drivers[name].code);
@@ -106,6 +110,7 @@ describe("charges with a billing key", () => {
 
       const list = await attempts(reservation);
       assert.equal(list.status, 200);
+      ours.validateResponse("PATCH", "/payments/charges/attempts", 200, list.body);
       assert.equal(list.body.length, 1);
       const [attempt] = list.body;
       assert.equal(attempt.result, "succeeded");
@@ -130,6 +135,7 @@ describe("charges with a billing key", () => {
       const refused = await call("POST", "/payments/charges", body);
       assert.equal(refused.status, 422, JSON.stringify(refused.body));
       assert.equal(refused.body.vendor?.code, drivers[name].code, JSON.stringify(refused.body));
+      ours.validateResponse("POST", "/payments/charges", 422, refused.body);
       await assert.rejects(api.histories.get(sdkConnection(server), { ...body.source, password: PASSWORD }),
         (error) => error.status === 404);
 
@@ -140,6 +146,7 @@ describe("charges with a billing key", () => {
       assert.equal(one.status, 200);
       assert.equal(one.body.id, attempt.id);
       assert.equal(one.body.result, "refused");
+      ours.validateResponse("PATCH", "/payments/charges/attempts/{id}", 200, one.body);
       assert.equal((await call("PATCH", `/payments/charges/attempts/${attempt.id}`, { password: "wrong" })).status, 403);
       assert.equal((await call("PATCH", `/payments/charges/attempts/${randomUUID()}`, { password: PASSWORD })).status, 404);
 

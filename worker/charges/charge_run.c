@@ -12,7 +12,6 @@
 #include "reservation_store.h"
 #include "sealed_json.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,13 +218,6 @@ static void on_inserted(history_record *record, const app_error *err, void *data
     history_record_free(record);
 }
 
-static bool is_this_charge(const charge_job *job, const vendor_payment *payment)
-{
-    double price = strtod(fact(job, NULL, "price"), NULL);
-    return payment->status != VENDOR_STATUS_FAILED && payment->uid[0] &&
-           fabs(payment->amount - price) <= 1e-9 * fmax(1.0, fabs(price));
-}
-
 /* The history as POST /payments/histories makes it, with the settlement
  * and the attempt in the same transaction. */
 static void record_payment(charge_job *job, vendor_payment *payment)
@@ -277,11 +269,12 @@ static void on_charged(vendor_payment *payment, const app_error *err, void *data
         unknown(job, "no answer from the vendor", err);
         return;
     }
-    if (!is_this_charge(job, payment)) {
+    if (payment->status == VENDOR_STATUS_FAILED) {
         vendor_payment_free(payment);
         app_error refused;
-        app_error_set(&refused, 422, "the vendor's payment of this order failed or is not of its price");
-        app_error_set_vendor(&refused, job->vendor.code, NULL, 0, NULL);
+        /* A vendor that declines with a payment of status failed (a 200). */
+        app_error_set(&refused, 422, "%s declined the charge: its payment of this order failed", job->vendor.code);
+        app_error_set_vendor(&refused, job->vendor.code, "failed", 200, "the payment failed");
         settle_refused(job, &refused);
         return;
     }
