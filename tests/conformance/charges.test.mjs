@@ -15,7 +15,7 @@ import { errorOf, newSource, replayed, send } from "../lib/keyed_request.mjs";
 import path from "node:path";
 
 import { loadContract, loadDocument } from "../lib/openapi.mjs";
-import { workerPid } from "../lib/operations.mjs";
+import { killWorkerWhen } from "../lib/operations.mjs";
 import { sourceDir, waitFor } from "../lib/process.mjs";
 import { decryptBody, sdkConnection, startServer, stopCleanly } from "../lib/server.mjs";
 import { registerSecret } from "../lib/test_logs.mjs";
@@ -208,36 +208,45 @@ describe("charges with a billing key", () => {
     assert.equal((await fakeStats(fakes.toss)).charges - start.charges, 2);
   });
 
-  test("toss: a worker killed while the fake holds the charge; the reconciler records one history of one charge", async () => {
-    const reservation = await reserve("toss");
-    const fake = fakes.toss;
-    const start = await fakeStats(fake);
-    const body = order(reservation);
-    await setFakeLatency(fake, { ms: 3_000, match: "/v1/billing/" });
-    const pending = call("POST", "/payments/charges", body).catch((error) => error);
-    try {
-      await waitFor(async () => (await fakeStats(fake)).charges > start.charges, 10_000, "the charge at the fake");
-      const pid = await workerPid(server);
-      process.kill(pid, "SIGKILL");
-      await waitFor(async () => {
-        const pids = await server.readyPids();
-        return pids.length === 1 && pids[0] !== pid;
-      }, 20_000, "the respawned worker");
-    } finally {
-      await setFakeLatency(fake, { ms: 0 });
-    }
-    assert.ok((await pending) instanceof Error, "the killed worker's client got no answer");
-    const history = await waitFor(async () => {
-      try { return await api.histories.get(sdkConnection(server), { ...body.source, password: PASSWORD }); } catch { return null; }
-    }, 20_000, "the history recorded by the reconciler");
-    assert.equal(history.price, 9_900);
-    const stats = await fakeStats(fake);
-    assert.equal(stats.charges - start.charges, 1, "one charge at the vendor");
-    assert.ok(stats.idempotent_replays > start.idempotent_replays, "the resend was answered by the first charge");
-    const list = (await attempts(reservation)).body;
-    assert.equal(list.length, 1);
-    assert.equal(list[0].history_id, history.id);
-  });
+  // Where each fake holds the charge's answer, and how the resend after the
+  // kill is known not to be a second charge.
+  const chargePaths = { iamport: "/subscribe/payments/again", toss: "/v1/billing/" };
+  for (const name of ["iamport", "toss"]) {
+    test(`${name}: a worker killed while the fake holds the charge; the reconciler records one history of one charge`,
+      async () => {
+        const reservation = await reserve(name);
+        const fake = fakes[name];
+        const start = await fakeStats(fake);
+        const body = order(reservation);
+        await setFakeLatency(fake, { ms: 3_000, match: chargePaths[name] });
+        const pending = call("POST", "/payments/charges", body).catch((error) => error);
+        try {
+          await killWorkerWhen(server, fake, "charges", start);
+        } finally {
+          await setFakeLatency(fake, { ms: 0 });
+        }
+        assert.ok((await pending) instanceof Error, "the killed worker's client got no answer");
+        const history = await waitFor(async () => {
+          try {
+            return await api.histories.get(sdkConnection(server), { ...body.source, password: PASSWORD });
+          } catch {
+            return null;
+          }
+        }, 20_000, "the history recorded by the reconciler");
+        assert.equal(history.price, 9_900);
+        const stats = await fakeStats(fake);
+        assert.equal(stats.charges - start.charges, 1, "one charge at the vendor");
+        if (name === "toss") {
+          assert.ok(stats.idempotent_replays > start.idempotent_replays, "the resend answered by the first charge");
+        } else {
+          assert.ok(stats.lookups > start.lookups, "the order looked up before any resend");
+        }
+        const list = (await attempts(reservation)).body;
+        assert.equal(list.length, 1);
+        assert.equal(list[0].history_id, history.id);
+        assert.equal(list[0].result, "succeeded");
+      });
+  }
 
   test("inicis: a charge of a billing key becomes a history", async (t) => {
     const source = newSource();

@@ -460,6 +460,22 @@ void charge_run(worker *w, const charge_order *order, charge_done_cb done, void 
 
 /* ---- the reconciler ---- */
 
+/* A vendor that would pay a resent order twice is asked first whether it
+ * paid it; only an order it does not know is sent again. */
+static void on_order_found(vendor_payment *payment, const app_error *err, void *data)
+{
+    charge_job *job = data;
+    if (err && err->status == 404) {
+        send_charge(job);
+        return;
+    }
+    if (err) {
+        unknown(job, "cannot ask the vendor about the order", err);
+        return;
+    }
+    on_charged(payment, NULL, job);
+}
+
 void charge_reconcile(worker *w, operation_claimed *row, void (*done)(void *data), void *data)
 {
     app_error err = {0};
@@ -482,5 +498,9 @@ void charge_reconcile(worker *w, operation_claimed *row, void (*done)(void *data
         unknown(job, "cannot send the charge again", &err);
         return;
     }
-    send_charge(job);
+    const vendor_adapter *adapter = vendor_find(job->vendor.code);
+    if (adapter->fetch_order)
+        adapter->fetch_order(w->vendors, job->store, job->order_id, on_order_found, job);
+    else
+        send_charge(job);
 }
