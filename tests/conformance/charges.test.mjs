@@ -12,11 +12,12 @@ import { createRequire } from "node:module";
 
 import { fakeRequest, fakeStats, setFakeBilling, setFakeLatency, startFakeServer, stopFake } from "../lib/fakes.mjs";
 import { errorOf, newSource, replayed, send } from "../lib/keyed_request.mjs";
+import fs from "node:fs";
 import path from "node:path";
 
 import { loadContract, loadDocument } from "../lib/openapi.mjs";
 import { killWorkerWhen } from "../lib/operations.mjs";
-import { sourceDir, waitFor } from "../lib/process.mjs";
+import { sourceDir, tempDir, waitFor } from "../lib/process.mjs";
 import { decryptBody, sdkConnection, startServer, stopCleanly } from "../lib/server.mjs";
 import { registerSecret } from "../lib/test_logs.mjs";
 import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
@@ -41,6 +42,13 @@ describe("charges with a billing key", () => {
     fakes.inicis = await startFakeServer("fake-inicis-server");
     drivers.iamport = iamportDriver(fakes.iamport.host);
     drivers.toss = tossDriver(fakes.toss.host);
+    const routesFile = path.join(tempDir("payments-charges-routes-"), "routes.json");
+    fs.writeFileSync(routesFile, JSON.stringify({
+      routes: [
+        { name: "toss-routed", pg: "card", mid: "T", currency: "KRW", vendor: "toss.payments", store_id: "routed-store" },
+        { name: "iamport-routed", pg: "card", mid: "I", currency: "KRW", vendor: "iamport", store_id: "routed-store" },
+      ],
+    }));
     server = await startServer({
       workers: 1,
       env: {
@@ -50,6 +58,7 @@ describe("charges with a billing key", () => {
         PAYMENT_RECONCILE_INTERVAL_MS: "200",
         PAYMENT_RECONCILE_AFTER_MS: "1000",
         PAYMENT_VENDOR_TIMEOUT_MS: "5000",
+        PAYMENT_ROUTES_FILE: routesFile,
       },
     });
   });
@@ -175,6 +184,18 @@ describe("charges with a billing key", () => {
     const route = await call("POST", "/payments/charges", order(reservation, { route: "nowhere" }));
     assert.equal(route.status, 422);
     assert.equal((await fakeStats(fakes.toss)).charges, start.charges);
+  });
+
+  test("a route is used only when it sends to the reservation's vendor; its store then charges", async () => {
+    const reservation = await reserve("toss");
+    const start = await fakeStats(fakes.toss);
+    const elsewhere = await call("POST", "/payments/charges", order(reservation, { route: "iamport-routed" }));
+    assert.equal(elsewhere.status, 422, JSON.stringify(elsewhere.body));
+    assert.match(elsewhere.body.message, /route sends to iamport, but the reservation's billing key is toss\.payments's/);
+    assert.equal((await fakeStats(fakes.toss)).charges, start.charges);
+    const routed = await call("POST", "/payments/charges", order(reservation, { route: "toss-routed" }));
+    assert.equal(routed.status, 201, JSON.stringify(routed.body));
+    assert.equal(routed.body.vendor.store_id, "routed-store");
   });
 
   test("a reservation named by its source charges as by its id", async () => {
