@@ -35,19 +35,41 @@ function extendVendorCodes(schemas) {
   };
   history.description = "A payment made at KG Inicis.";
   schemas["IPaymentHistory.InicisType"] = history;
+
+  // INIAPI cannot look a billing key up: the reservation keeps it as given,
+  // unverified, and its first charge proves it.
+  const reservation = structuredClone(schemas["IPaymentReservation.IamportType"]);
+  reservation.properties.vendor_code = { ...reservation.properties.vendor_code, const: "inicis" };
+  reservation.properties.vendor = { ...reservation.properties.vendor, $ref: ref("IPaymentVendorinicis").$ref };
+  reservation.properties.data = {
+    type: "object",
+    title: "KG Inicis billing key",
+    description: "The billing key as given: INIAPI has no lookup of one, so it is proven by its first charge.",
+    properties: {
+      billKey: { type: "string", description: "the billing key (our vendor uid)" },
+      mid: { type: "string", description: "the merchant id of the store the key belongs to" },
+      verified: { const: false, description: "always false: no call to Inicis was made" },
+    },
+    required: ["billKey", "mid", "verified"],
+    additionalProperties: false,
+  };
+  reservation.description = "A billing key of KG Inicis.";
+  schemas["IPaymentReservation.InicisType"] = reservation;
 }
 
-/** Any oneOf over the history union (in paths and schemas) gains the Inicis member. */
-function extendHistoryUnions(node) {
-  if (Array.isArray(node)) return node.forEach(extendHistoryUnions);
+/** Any oneOf over the history or reservation union (in paths and schemas)
+ * gains the Inicis member. */
+function extendVendorUnions(node) {
+  if (Array.isArray(node)) return node.forEach(extendVendorUnions);
   if (!node || typeof node !== "object") return;
   const members = node.oneOf?.map((member) => member.$ref);
-  if (members?.includes(ref("IPaymentHistory.TossType").$ref) &&
-      members.includes(ref("IPaymentHistory.IamportType").$ref)) {
-    node.oneOf.push(mark("inicis", ref("IPaymentHistory.InicisType")));
-    if (node.discriminator?.mapping) node.discriminator.mapping.inicis = ref("IPaymentHistory.InicisType").$ref;
+  for (const union of ["IPaymentHistory", "IPaymentReservation"]) {
+    if (members?.includes(ref(`${union}.TossType`).$ref) && members.includes(ref(`${union}.IamportType`).$ref)) {
+      node.oneOf.push(mark("inicis", ref(`${union}.InicisType`)));
+      if (node.discriminator?.mapping) node.discriminator.mapping.inicis = ref(`${union}.InicisType`).$ref;
+    }
   }
-  Object.values(node).forEach(extendHistoryUnions);
+  Object.values(node).forEach(extendVendorUnions);
 }
 
 /** Schemas of our own: routing, errors. */
@@ -344,8 +366,8 @@ document.info = {
     "operators are served on the operators' listener only; /monitors/health answers there too.",
 };
 extendVendorCodes(document.components.schemas);
-extendHistoryUnions(document.paths);
-extendHistoryUnions(document.components.schemas);
+extendVendorUnions(document.paths);
+extendVendorUnions(document.components.schemas);
 addOwnSchemas(document.components.schemas);
 extendOriginalRoutes(document.paths);
 addOwnRoutes(document.paths);
