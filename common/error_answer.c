@@ -12,14 +12,20 @@ int error_answer_status(const app_error *err)
     return err->status ? err->status : 500;
 }
 
-/* {"code", "status", "message"}: the adapter, the status the vendor
- * answered (null when none came) and the vendor's own code and words. */
+/* Absent text is null, not a missing member: the contract (IPaymentError)
+ * requires every member of "vendor". */
+static json_t *text_or_null(const char *text)
+{
+    return text[0] ? json_string(text) : json_null();
+}
+
+/* {"code", "status", "vendor_code", "message"}: the adapter, the status the
+ * vendor answered and the vendor's own code and words (null when none). */
 static json_t *vendor_member(const app_error_vendor *vendor)
 {
     json_t *status = vendor->status ? json_integer(vendor->status) : json_null();
-    return json_pack("{s:s, s:o, s:s*, s:s*}", "code", vendor->code, "status", status, "vendor_code",
-                     vendor->vendor_code[0] ? vendor->vendor_code : NULL, "message",
-                     vendor->message[0] ? vendor->message : NULL);
+    return json_pack("{s:s, s:o, s:o, s:o}", "code", vendor->code, "status", status, "vendor_code",
+                     text_or_null(vendor->vendor_code), "message", text_or_null(vendor->message));
 }
 
 char *error_answer_body(const app_error *err)

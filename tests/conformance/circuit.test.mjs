@@ -132,7 +132,7 @@ describe("vendor circuit breakers and vendor errors", () => {
       const error = errorOf(refused);
       assert.match(error.message, /^Toss Payments is unavailable \(circuit open\); retry after \d+ s$/);
       assert.equal(error.error, "Service Unavailable");
-      assert.deepEqual(error.vendor, { code: TOSS, status: null });
+      assert.deepEqual(error.vendor, { code: TOSS, status: null, vendor_code: null, message: null });
       assert.match(refused.headers["retry-after"], /^\d+$/);
       assert.equal((await fakeStats(fakes.toss)).cancels, cancelsBefore, "the cancel reached the fake");
       // Never sent, so settled at once: the record is free for the next cancel.

@@ -74,6 +74,7 @@ UNIT_CASE(answer_shape, NULL)
     app_error_set_vendor(&err, "plain", NULL, 0, NULL);
     body = error_answer_body(&err);
     CHECK_STR(body, "{\"statusCode\":503,\"message\":\"Plain Vendor is unavailable (circuit open); retry after 3 s\","
-                    "\"error\":\"Service Unavailable\",\"vendor\":{\"code\":\"plain\",\"status\":null}}");
+                    "\"error\":\"Service Unavailable\",\"vendor\":{\"code\":\"plain\",\"status\":null,"
+                    "\"vendor_code\":null,\"message\":null}}");
     free(body);
 }
