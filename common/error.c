@@ -12,6 +12,7 @@ void app_error_set(app_error *err, int status, const char *fmt, ...)
     err->vendor = (app_error_vendor){0};
     err->retry_after_s = 0;
     err->not_sent = false;
+    err->outcome_unknown = false;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof err->message, fmt, ap);
@@ -47,6 +48,7 @@ void app_error_clear(app_error *err)
     err->vendor = (app_error_vendor){0};
     err->retry_after_s = 0;
     err->not_sent = false;
+    err->outcome_unknown = false;
 }
 
 const char *http_status_reason(int status)

@@ -23,6 +23,7 @@ typedef struct app_error {
     app_error_vendor vendor; /* set for a vendor's failure only */
     unsigned retry_after_s;  /* a Retry-After header in seconds, 0: none */
     bool not_sent;           /* the request never left: nothing happened at the vendor */
+    bool outcome_unknown;    /* a write's COMMIT was cut off: it may or may not have happened */
 } app_error;
 
 /* Sets status and message; a vendor part and a Retry-After set before are

@@ -33,7 +33,7 @@ static void finish(db_transaction *tx, const app_error *err)
 
 bool db_transaction_outcome_unknown(const app_error *err)
 {
-    return err && err->status == 504 && strcmp(err->message, UNKNOWN_OUTCOME_MESSAGE) == 0;
+    return err && err->outcome_unknown;
 }
 
 /* A 503 here is the connection, not the server, failing (pg_pool.h): the
@@ -46,6 +46,7 @@ static void on_commit(PGresult *res, const app_error *err, void *data)
         log_warn("db: COMMIT interrupted (%s): its outcome is unknown", err->message);
         app_error unknown;
         app_error_set(&unknown, 504, "%s", UNKNOWN_OUTCOME_MESSAGE);
+        unknown.outcome_unknown = true;
         finish(data, &unknown);
         return;
     }
