@@ -6,7 +6,6 @@
 #include "log.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #define UNKNOWN_OUTCOME_MESSAGE                                                                                \
     "the database connection closed while the write was being committed: whether it was recorded is unknown; " \
