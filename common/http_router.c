@@ -150,6 +150,7 @@ void http_router_dispatch(const http_route *routes, size_t count, http_exchange 
             http_respond_error(ex, 400, "Invalid path parameter");
             return;
         }
+        http_exchange_set_route(ex, (int)i);
         routes[i].handler(ex, &params, context);
         return;
     }

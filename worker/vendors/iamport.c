@@ -55,7 +55,7 @@ static void iamport_fetch_token(vendor_context *ctx, vendor_token_entry *entry, 
     char *url = vendor_url(store->base_url, "users", "getToken", NULL);
     json_t *body = json_pack("{s:s, s:s}", "imp_key", store->key, "imp_secret", store->secret);
     if (url && body) {
-        vendor_request req = {&iamport_dialect, "POST", url, NULL, body, false, NULL, store->store_id, false};
+        vendor_request req = {&iamport_dialect, "POST", url, NULL, body, false, NULL, store->store_id, false, "token"};
         vendor_call(ctx, &req, iamport_token_answered, entry);
     } else {
         app_error err;

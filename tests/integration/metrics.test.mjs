@@ -1,0 +1,102 @@
+// GET /metrics: the Prometheus text of a whole instance on the operators'
+// listener (never on the API port), parsed strictly; counters that move with
+// requests and sum every worker's share, whichever worker answers; and counts
+// that survive a worker's death.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { sleep, waitFor } from "../lib/process.mjs";
+import { request, startServer } from "../lib/server.mjs";
+import { parseExposition, sampleValue, samples } from "../lib/prometheus.mjs";
+
+const health = { listener: "api", method: "GET", route: "/monitors/health", status: "200" };
+
+async function scrape(server) {
+  const res = await request(server.adminUrl("/metrics"));
+  assert.equal(res.status, 200, res.body);
+  assert.match(res.headers["content-type"], /^text\/plain; version=0\.0\.4/);
+  return parseExposition(res.body);
+}
+
+/** Workers that answered at least one API request, from their own figures. */
+async function workersServed(server) {
+  const status = await server.status();
+  return status.workers.filter((w) => w.stats && JSON.parse(JSON.stringify(w.stats)).http?.requests > 0).length;
+}
+
+/** One request per new connection, so that the kernel spreads them over the workers. */
+async function healthOnce(server) {
+  const res = await request(server.url("/monitors/health"), { agent: new http.Agent({ keepAlive: false }) });
+  assert.equal(res.status, 200);
+}
+
+test("/metrics: strict format, 404 on the API port, counts of both workers summed", async () => {
+  const server = await startServer({ workers: 2 });
+  try {
+    const onApi = await request(server.url("/metrics"));
+    assert.equal(onApi.status, 404, "not served on the public API port");
+    const before = await scrape(server);
+    assert.equal(sampleValue(before, "payments_http_requests_total", health), 0);
+
+    let sent = 0;
+    await waitFor(async () => {
+      for (let i = 0; i < 10; i++, sent++) await healthOnce(server);
+      await sleep(1100); // the workers report their figures each second
+      return (await workersServed(server)) === 2;
+    }, 30000, "both workers served a request");
+
+    const after = await scrape(server);
+    assert.equal(sampleValue(after, "payments_http_requests_total", health), sent,
+      "every request counted once, whichever worker served it");
+    const hist = { listener: "api", method: "GET", route: "/monitors/health" };
+    assert.equal(sampleValue(after, "payments_http_request_duration_seconds_count", hist), sent);
+    assert.ok(sampleValue(after, "payments_http_request_duration_seconds_sum", hist) > 0);
+    assert.ok(samples(after, "payments_http_request_duration_seconds_bucket").length > 0);
+    // the scrape that answered before is counted too, on the operators' listener
+    assert.ok(sampleValue(after, "payments_http_requests_total", { listener: "operators", route: "/metrics" }) >= 1);
+
+    const unmatchedApi = { listener: "api", route: "unmatched", status: "404" };
+    const missing = await request(server.url("/nowhere/12345"));
+    assert.equal(missing.status, 404);
+    const unmatched = await scrape(server);
+    assert.equal(sampleValue(unmatched, "payments_http_requests_total", unmatchedApi),
+      sampleValue(after, "payments_http_requests_total", unmatchedApi) + 1,
+      "an unknown path counts under one label, never its raw path");
+    assert.ok(!JSON.stringify(unmatched).includes("12345"));
+
+    const pids = await server.readyPids();
+    const cpu = samples(unmatched, "payments_process_cpu_seconds_total");
+    assert.deepEqual(cpu.filter((s) => s.labels.process === "worker").map((s) => Number(s.labels.pid)).sort(), pids);
+    assert.equal(Number(cpu.find((s) => s.labels.process === "master").labels.pid), server.process.pid);
+    for (const s of samples(unmatched, "payments_process_resident_memory_bytes")) assert.ok(s.value > 0);
+    for (const name of ["payments_operations_pending", "payments_webhook_outbox_pending",
+      "payments_webhook_outbox_failed", "payments_database_pool_in_use", "payments_database_pool_waiting"])
+      assert.equal(samples(unmatched, name).length, 1, name);
+  } finally {
+    await server.stop();
+  }
+});
+
+test("/metrics: a worker killed keeps its counts; the restart is counted", async () => {
+  const server = await startServer({ workers: 2 });
+  try {
+    for (let i = 0; i < 20; i++) await healthOnce(server);
+    const before = await scrape(server);
+    assert.equal(sampleValue(before, "payments_worker_restarts_total"), 0);
+    const [victim] = await server.readyPids();
+    process.kill(victim, "SIGKILL");
+    await waitFor(async () => {
+      const pids = await server.readyPids();
+      return pids.length === 2 && !pids.includes(victim);
+    }, 10000, "the replacement worker ready");
+    const after = await scrape(server);
+    assert.equal(sampleValue(after, "payments_worker_restarts_total"), 1);
+    assert.equal(sampleValue(after, "payments_http_requests_total", health), 20,
+      "the dead worker's requests still count");
+    const workerPids = samples(after, "payments_process_cpu_seconds_total")
+      .filter((s) => s.labels.process === "worker").map((s) => Number(s.labels.pid));
+    assert.ok(!workerPids.includes(victim), "the dead worker is no process any more");
+  } finally {
+    await server.stop();
+  }
+});
