@@ -14,15 +14,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define METRICS_SLOTS 64             /* workers at once, a roll's replacements included */
-#define METRICS_ROUTES 40            /* both route tables, plus "unmatched" */
-#define METRICS_STATUSES 24          /* metrics_status_codes, plus "other" */
-#define METRICS_BUCKETS 13           /* finite histogram bounds; +Inf is one more */
-#define METRICS_VENDORS 8            /* the adapter table's entries */
-#define METRICS_VENDOR_OPERATIONS 8  /* metrics_vendor_operation */
-#define METRICS_VENDOR_OUTCOMES 4    /* metrics_vendor_outcome */
-#define METRICS_DELIVERY_OUTCOMES 2  /* delivered, failed */
-#define METRICS_CIRCUITS 16          /* circuits a slot shows */
+#define METRICS_SLOTS 64            /* workers at once, a roll's replacements included */
+#define METRICS_ROUTES 40           /* both route tables, plus "unmatched" */
+#define METRICS_STATUSES 24         /* metrics_status_codes, plus "other" */
+#define METRICS_BUCKETS 13          /* finite histogram bounds; +Inf is one more */
+#define METRICS_VENDORS 8           /* the adapter table's entries */
+#define METRICS_VENDOR_OPERATIONS 8 /* metrics_vendor_operation */
+#define METRICS_VENDOR_OUTCOMES 4   /* metrics_vendor_outcome */
+#define METRICS_DELIVERY_OUTCOMES 2 /* delivered, failed */
+#define METRICS_CIRCUITS 16         /* circuits a slot shows */
 
 /* Upper bounds of the latency buckets, in seconds (Prometheus' defaults
  * widened to 10 s, since vendor calls may take that long). */

@@ -30,10 +30,7 @@ static int put_number(byte_buffer *out, double value)
 static int put_escaped(byte_buffer *out, const char *text, bool quote_too)
 {
     for (const char *c = text; *c; c++) {
-        const char *escaped = *c == '\\'              ? "\\\\"
-                              : *c == '\n'            ? "\\n"
-                              : *c == '"' && quote_too ? "\\\""
-                                                       : NULL;
+        const char *escaped = *c == '\\' ? "\\\\" : *c == '\n' ? "\\n" : *c == '"' && quote_too ? "\\\"" : NULL;
         int rc = escaped ? put(out, escaped) : byte_buffer_append(out, c, 1);
         if (rc != 0)
             return -1;

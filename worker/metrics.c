@@ -121,7 +121,7 @@ static uint64_t tables_fingerprint(void)
     const char *method, *pattern, *listener;
     for (size_t i = 0; i < METRICS_ROUTES; i++)
         if (metrics_route_label(i, &method, &pattern, &listener))
-        h = hash_text(hash_text(hash_text(h, method), pattern), listener);
+            h = hash_text(hash_text(hash_text(h, method), pattern), listener);
     for (const char *const *code = vendor_codes(); *code; code++)
         h = hash_text(h, *code);
     return h;

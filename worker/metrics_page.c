@@ -177,8 +177,9 @@ static void write_circuits(page *p)
                     workers += atomic_load(&other->state) == state && strcmp(other->vendor, entry->vendor) == 0 &&
                                strcmp(other->store_id, entry->store_id) == 0;
                 }
-            prometheus_label labels[3] = {
-                {"vendor", entry->vendor}, {"store", entry->store_id}, {"state", vendor_circuit_state_names[state - 1]}};
+            prometheus_label labels[3] = {{"vendor", entry->vendor},
+                                          {"store", entry->store_id},
+                                          {"state", vendor_circuit_state_names[state - 1]}};
             sample(p, name, labels, 3, workers);
         }
     }

@@ -1,12 +1,16 @@
 // GET /metrics: the Prometheus text of a whole instance on the operators'
 // listener (never on the API port), parsed strictly; counters that move with
 // requests and sum every worker's share, whichever worker answers; and counts
-// that survive a worker's death.
+// that survive a worker's death; vendor calls by vendor, operation and
+// outcome, and the circuits the workers hold.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
+import { startFakeServer, stopFake, tossCardPayment } from "../lib/fakes.mjs";
+import { newSource, send } from "../lib/keyed_request.mjs";
 import { sleep, waitFor } from "../lib/process.mjs";
 import { request, startServer } from "../lib/server.mjs";
+import { registerSecret } from "../lib/test_logs.mjs";
 import { parseExposition, sampleValue, samples } from "../lib/prometheus.mjs";
 
 const health = { listener: "api", method: "GET", route: "/monitors/health", status: "200" };
@@ -98,5 +102,40 @@ test("/metrics: a worker killed keeps its counts; the restart is counted", async
     assert.ok(!workerPids.includes(victim), "the dead worker is no process any more");
   } finally {
     await server.stop();
+  }
+});
+
+test("/metrics: vendor calls by vendor, operation and outcome; the circuit each worker holds", async () => {
+  const PASSWORD = "metrics-password";
+  registerSecret("record password", PASSWORD);
+  const toss = await startFakeServer("fake-toss-payments-server");
+  const server = await startServer({ workers: 1, env: { PAYMENT_TOSS_PAYMENTS_URL: toss.host } });
+  const record = (uid, price, source = newSource()) => send(server, "POST", "/payments/histories", {
+    vendor: { code: "toss.payments", store_id: "metrics-store", uid }, source, price, password: PASSWORD,
+    webhook_url: "http://127.0.0.1:9/payments/webhook",
+  });
+  try {
+    const call = (operation, outcome) => ({ vendor: "toss.payments", operation, outcome });
+    const before = await scrape(server);
+    assert.equal(sampleValue(before, "payments_vendor_calls_total", { vendor: "toss.payments" }), 0);
+    const source = newSource();
+    const paid = await tossCardPayment(toss, { orderId: source.id });
+    const recorded = await record(paid.paymentKey, paid.totalAmount, source);
+    assert.equal(recorded.status, 201, recorded.body);
+    const refused = await record(`unknown-${Date.now()}`, 1000);
+    assert.ok(refused.status >= 400 && refused.status < 500, refused.body);
+
+    const after = await scrape(server);
+    assert.equal(sampleValue(after, "payments_vendor_calls_total", call("fetch", "succeeded")), 1, "the payment read");
+    assert.equal(sampleValue(after, "payments_vendor_calls_total", call("fetch", "refused")), 1, "the unknown one");
+    assert.equal(sampleValue(after, "payments_vendor_call_duration_seconds_count",
+      { vendor: "toss.payments", operation: "fetch" }), 2);
+    const circuit = await waitFor(async () => samples(await scrape(server), "payments_vendor_circuit_workers")
+      .find((s) => s.labels.vendor === "toss.payments"), 5000, "the worker publishes its circuit");
+    assert.deepEqual({ ...circuit.labels, value: circuit.value },
+      { vendor: "toss.payments", store: "default", state: "closed", value: 1 });
+  } finally {
+    await server.stop();
+    await stopFake(toss);
   }
 });

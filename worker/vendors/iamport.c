@@ -141,6 +141,7 @@ static void iamport_fetch(vendor_context *ctx, const vendor_store *store, const 
     vendor_op *op = iamport_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
+    op->operation = "fetch";
     if (!op->err.status)
         op->url = vendor_url(store->base_url, "payments", uid, NULL);
     vendor_op_start(op, "GET", NULL, false);
@@ -188,6 +189,7 @@ static void iamport_cancel(vendor_context *ctx, const vendor_store *store, const
     vendor_op *op = iamport_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
+    op->operation = "cancel";
     json_t *body = NULL;
     if (!op->err.status) {
         op->url = vendor_url(store->base_url, "payments", "cancel", NULL);
@@ -203,6 +205,7 @@ static void iamport_fetch_billing(vendor_context *ctx, const vendor_store *store
     vendor_op *op = iamport_op_new(ctx, store, uid, NULL, cb, data);
     if (!op)
         return;
+    op->operation = "fetch_billing";
     if (!op->err.status)
         op->url = vendor_url(store->base_url, "subscribe", "customers", uid, NULL);
     vendor_op_start(op, "GET", NULL, false);
@@ -217,6 +220,7 @@ static void iamport_charge_billing(vendor_context *ctx, const vendor_store *stor
     vendor_op *op = iamport_op_new(ctx, store, charge->billing_uid, cb, NULL, data);
     if (!op)
         return;
+    op->operation = "charge_billing";
     json_t *body = NULL;
     if (!op->err.status) {
         op->url = vendor_url(store->base_url, "subscribe", "payments", "again", NULL);
