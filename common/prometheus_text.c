@@ -1,12 +1,13 @@
 /* prometheus_text: writes families, samples and histograms in the text
- * exposition format. Numbers are printed with %.17g so that counters past
- * 2^53 lose nothing they had as doubles, and +Inf/NaN take the spellings
- * the format requires. */
+ * exposition format. Numbers take the shortest of %.15g and %.17g that reads
+ * back as the same double (0.1, not 0.10000000000000001), and +Inf/NaN the
+ * spellings the format requires. */
 #include "prometheus_text.h"
 
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int put(byte_buffer *out, const char *text)
@@ -21,7 +22,7 @@ static int put_number(byte_buffer *out, double value)
         snprintf(text, sizeof text, "NaN");
     else if (isinf(value))
         snprintf(text, sizeof text, value > 0 ? "+Inf" : "-Inf");
-    else
+    else if (snprintf(text, sizeof text, "%.15g", value) > 0 && strtod(text, NULL) != value)
         snprintf(text, sizeof text, "%.17g", value);
     return put(out, text);
 }

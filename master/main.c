@@ -182,6 +182,7 @@ static void open_metrics(master *m)
         return;
     }
     atomic_store(&m->metrics->master_pid, (int32_t)getpid());
+    supervisor_publish_figures(m); /* then once a second, from the tick */
     setenv("PAYMENT_METRICS_FD", "6", 1);
 }
 

@@ -90,6 +90,7 @@ void supervisor_roll(master *m); /* replace every worker, one at a time */
 void supervisor_stop(master *m, stop_mode mode);
 int supervisor_active_count(const master *m);
 const char *supervisor_state_name(slot_state s); /* as in the status document */
+void supervisor_publish_figures(master *m);      /* the master's CPU and memory, for /metrics */
 
 /* upgrade.c: nginx-style binary upgrade with the listening socket inherited. */
 int upgrade_start(master *m, char *err, size_t errlen);

@@ -394,8 +394,7 @@ static void broadcast_cluster(master *m)
     free(text);
 }
 
-/* The master's own CPU and memory, for /metrics. */
-static void publish_master_figures(master *m)
+void supervisor_publish_figures(master *m)
 {
     if (!m->metrics)
         return;
@@ -412,7 +411,7 @@ static void on_tick(uv_timer_t *timer)
     maintain(m);
     if (++m->ticks % (1000 / TICK_MS) == 0 && m->stopping == STOP_NONE) {
         broadcast_cluster(m);
-        publish_master_figures(m);
+        supervisor_publish_figures(m);
     }
 }
 

@@ -2,13 +2,16 @@
 // listener (never on the API port), parsed strictly; counters that move with
 // requests and sum every worker's share, whichever worker answers; and counts
 // that survive a worker's death; vendor calls by vendor, operation and
-// outcome, and the circuits the workers hold.
+// outcome, and the circuits the workers hold; `payments monitor --watch`,
+// which redraws from /metrics like top.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import http from "node:http";
 import { startFakeServer, stopFake, tossCardPayment } from "../lib/fakes.mjs";
 import { newSource, send } from "../lib/keyed_request.mjs";
-import { sleep, waitFor } from "../lib/process.mjs";
+import { spawn } from "node:child_process";
+import { runCommand } from "../lib/instance.mjs";
+import { binary, sleep, waitFor } from "../lib/process.mjs";
 import { request, startServer } from "../lib/server.mjs";
 import { registerSecret } from "../lib/test_logs.mjs";
 import { parseExposition, sampleValue, samples } from "../lib/prometheus.mjs";
@@ -137,5 +140,47 @@ test("/metrics: vendor calls by vendor, operation and outcome; the circuit each 
   } finally {
     await server.stop();
     await stopFake(toss);
+  }
+});
+
+test("monitor --watch: frames of CPU percent, memory and rates until Ctrl-C", async () => {
+  const server = await startServer({ workers: 2 });
+  const env = { ...server.env, PAYMENT_ADMIN_PORT: String(server.adminPort) };
+  try {
+    for (let i = 0; i < 5; i++) await healthOnce(server);
+    const run = await runCommand(binary("payments"), ["monitor", "local", "--watch", "--interval", "0.3", "--count", "2"],
+      env, undefined, 30000);
+    assert.equal(run.code, 0, run.stderr);
+    const frames = run.stdout.split(/^(?=payments monitor local: )/m).filter(Boolean);
+    assert.equal(frames.length, 2, run.stdout);
+    const pids = [server.process.pid, ...(await server.readyPids())];
+    const rows = (frame) => [...frame.matchAll(/^ {2}(master|worker) +(\d+) +(\S+) +([\d.]+)$/gm)];
+    for (const frame of frames) {
+      assert.match(frame, new RegExp(`http://127\\.0\\.0\\.1:${server.adminPort}/metrics every 0\\.3 s`));
+      assert.deepEqual(rows(frame).map((r) => Number(r[2])).sort(), pids.sort(), frame);
+      for (const r of rows(frame)) assert.ok(Number(r[4]) > 0, `rss of ${r[2]}`);
+    }
+    // the first frame has nothing to compare with; the second has rates
+    assert.ok(rows(frames[0]).every((r) => r[3] === "-"), frames[0]);
+    assert.match(frames[0], /requests\/s - \(total 5\)/);
+    assert.ok(rows(frames[1]).every((r) => Number(r[3]) >= 0), frames[1]);
+    assert.match(frames[1], /requests\/s [\d.]+ \(total \d+\)   failing vendor calls\/s [\d.]+ \(total 0\)/);
+
+    const watching = spawn(binary("payments"), ["monitor", "local", "--watch", "--interval", "0.2"],
+      { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    watching.stdout.on("data", (d) => { out += d; });
+    const exited = new Promise((resolve) => watching.on("close", (code, signal) => resolve({ code, signal })));
+    await waitFor(() => (out.match(/^payments monitor local: /gm) ?? []).length >= 2, 10000, "two frames");
+    watching.kill("SIGINT");
+    const { signal } = await exited;
+    assert.equal(signal, "SIGINT", "Ctrl-C ends it");
+
+    const wrong = await runCommand(binary("payments"), ["monitor", "local", "--watch", "--metrics",
+      `http://127.0.0.1:${server.port}/metrics`], env, undefined, 30000);
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /HTTP 404/, "the API port does not serve /metrics");
+  } finally {
+    await server.stop();
   }
 });

@@ -16,10 +16,14 @@ UNIT_CASE(escaping, NULL)
     CHECK(prometheus_family(&out, "x_total", "counter", "back\\slash and\nnewline \"kept\"") == 0);
     CHECK(prometheus_sample(&out, "x_total", labels, 2, 3) == 0);
     CHECK(prometheus_sample(&out, "y", NULL, 0, 0.5) == 0);
+    CHECK(prometheus_sample(&out, "z", NULL, 0, 0.013442) == 0);             /* not 0.013442000000000001 */
+    CHECK(prometheus_sample(&out, "big", NULL, 0, 9007199254740993.0) == 0); /* 2^53 + 1 rounds to 2^53 */
     CHECK_STR(out.data, "# HELP x_total back\\\\slash and\\nnewline \"kept\"\n"
                         "# TYPE x_total counter\n"
                         "x_total{route=\"/a\\\\b\",store=\"say \\\"hi\\\"\\nthere\"} 3\n"
-                        "y 0.5\n");
+                        "y 0.5\n"
+                        "z 0.013442\n"
+                        "big 9007199254740992\n");
     byte_buffer_release(&out);
 }
 
