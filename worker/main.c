@@ -1,7 +1,8 @@
 /* payments-worker: one libuv loop serving HTTP, PostgreSQL and vendor calls.
  * Started by payments-master with the listening socket on PAYMENT_LISTEN_FD,
- * the operators' on PAYMENT_ADMIN_LISTEN_FD and an IPC pipe on
- * PAYMENT_IPC_FD (messages in common/ipc.h); it reports ready, sends stats,
+ * the operators' on PAYMENT_ADMIN_LISTEN_FD, an IPC pipe on
+ * PAYMENT_IPC_FD (messages in common/ipc.h) and the shared metrics region on
+ * PAYMENT_METRICS_FD (metrics.h); it reports ready, sends stats,
  * and drains when asked (or on QUIT, or when the master goes away). Run
  * alone, it binds PAYMENT_API_HOST:PAYMENT_API_PORT and
  * PAYMENT_ADMIN_HOST:PAYMENT_ADMIN_PORT itself. */

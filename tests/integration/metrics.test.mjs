@@ -12,7 +12,7 @@ import { newSource, send } from "../lib/keyed_request.mjs";
 import { spawn } from "node:child_process";
 import { runCommand } from "../lib/instance.mjs";
 import { binary, sleep, waitFor } from "../lib/process.mjs";
-import { request, startServer } from "../lib/server.mjs";
+import { request, startServer, stopCleanly } from "../lib/server.mjs";
 import { registerSecret } from "../lib/test_logs.mjs";
 import { parseExposition, sampleValue, samples } from "../lib/prometheus.mjs";
 
@@ -80,7 +80,7 @@ test("/metrics: strict format, 404 on the API port, counts of both workers summe
       "payments_webhook_outbox_failed", "payments_database_pool_in_use", "payments_database_pool_waiting"])
       assert.equal(samples(unmatched, name).length, 1, name);
   } finally {
-    await server.stop();
+    await stopCleanly(server);
   }
 });
 
@@ -104,7 +104,7 @@ test("/metrics: a worker killed keeps its counts; the restart is counted", async
       .filter((s) => s.labels.process === "worker").map((s) => Number(s.labels.pid));
     assert.ok(!workerPids.includes(victim), "the dead worker is no process any more");
   } finally {
-    await server.stop();
+    await stopCleanly(server);
   }
 });
 
@@ -138,7 +138,7 @@ test("/metrics: vendor calls by vendor, operation and outcome; the circuit each 
     assert.deepEqual({ ...circuit.labels, value: circuit.value },
       { vendor: "toss.payments", store: "default", state: "closed", value: 1 });
   } finally {
-    await server.stop();
+    await stopCleanly(server);
     await stopFake(toss);
   }
 });
@@ -181,6 +181,6 @@ test("monitor --watch: frames of CPU percent, memory and rates until Ctrl-C", as
     assert.equal(wrong.code, 1);
     assert.match(wrong.stderr, /HTTP 404/, "the API port does not serve /metrics");
   } finally {
-    await server.stop();
+    await stopCleanly(server);
   }
 });
