@@ -15,12 +15,12 @@
 #include <stdint.h>
 
 #define METRICS_SLOTS 64            /* workers at once, a roll's replacements included */
-#define METRICS_ROUTES 40           /* both route tables, plus "unmatched" */
-#define METRICS_STATUSES 24         /* metrics_status_codes, plus "other" */
+#define METRICS_ROUTES 40           /* both route tables, and one "unmatched" per listener */
+#define METRICS_STATUSES 24         /* the worker's usual status codes, and "other" */
 #define METRICS_BUCKETS 13          /* finite histogram bounds; +Inf is one more */
 #define METRICS_VENDORS 8           /* the adapter table's entries */
-#define METRICS_VENDOR_OPERATIONS 8 /* metrics_vendor_operation */
-#define METRICS_VENDOR_OUTCOMES 4   /* metrics_vendor_outcome */
+#define METRICS_VENDOR_OPERATIONS 8 /* fetch, approve, ... and "call" (worker/metrics.c) */
+#define METRICS_VENDOR_OUTCOMES 4   /* vendor_call_outcome */
 #define METRICS_DELIVERY_OUTCOMES 2 /* delivered, failed */
 #define METRICS_CIRCUITS 16         /* circuits a slot shows */
 

@@ -115,7 +115,7 @@ test("/metrics: vendor calls by vendor, operation and outcome; the circuit each 
   const server = await startServer({ workers: 1, env: { PAYMENT_TOSS_PAYMENTS_URL: toss.host } });
   const record = (uid, price, source = newSource()) => send(server, "POST", "/payments/histories", {
     vendor: { code: "toss.payments", store_id: "metrics-store", uid }, source, price, password: PASSWORD,
-    webhook_url: "http://127.0.0.1:9/payments/webhook",
+    webhook_url: server.url("/payments/internal/webhook"), // the local test receiver
   });
   try {
     const call = (operation, outcome) => ({ vendor: "toss.payments", operation, outcome });
@@ -127,12 +127,26 @@ test("/metrics: vendor calls by vendor, operation and outcome; the circuit each 
     assert.equal(recorded.status, 201, recorded.body);
     const refused = await record(`unknown-${Date.now()}`, 1000);
     assert.ok(refused.status >= 400 && refused.status < 500, refused.body);
+    const cancelled = await send(server, "PUT", "/payments/histories/cancel",
+      { source, password: PASSWORD, price: 100, reason: "metrics", account: null });
+    assert.equal(cancelled.status, 200);
 
     const after = await scrape(server);
     assert.equal(sampleValue(after, "payments_vendor_calls_total", call("fetch", "succeeded")), 1, "the payment read");
     assert.equal(sampleValue(after, "payments_vendor_calls_total", call("fetch", "refused")), 1, "the unknown one");
     assert.equal(sampleValue(after, "payments_vendor_call_duration_seconds_count",
       { vendor: "toss.payments", operation: "fetch" }), 2);
+    assert.equal(sampleValue(after, "payments_vendor_calls_total", call("cancel", "succeeded")), 1, "the cancel");
+    // the cancel's notification reaches the test receiver, and leaves the outbox
+    // (counted as the attempt ends, then recorded: the backlog follows)
+    const delivered = await waitFor(async () => {
+      const now = await scrape(server);
+      return sampleValue(now, "payments_webhook_deliveries_total", { outcome: "delivered" }) === 1 &&
+        samples(now, "payments_webhook_outbox_pending")[0]?.value === 0 ? now : null;
+    }, 10000, "the delivery counted and recorded");
+    assert.equal(sampleValue(delivered, "payments_webhook_deliveries_total", { outcome: "failed" }), 0);
+    assert.equal(sampleValue(delivered, "payments_webhook_delivery_duration_seconds_count"), 1);
+    assert.equal(sampleValue(delivered, "payments_operations_pending"), 0, "the cancel settled");
     const circuit = await waitFor(async () => samples(await scrape(server), "payments_vendor_circuit_workers")
       .find((s) => s.labels.vendor === "toss.payments"), 5000, "the worker publishes its circuit");
     assert.deepEqual({ ...circuit.labels, value: circuit.value },

@@ -214,8 +214,8 @@ vendor_context *vendor_context_create(uv_loop_t *loop, http_client *client, long
  * open). Returns 0, or -1 when out of memory. */
 int vendor_context_configure(vendor_context *ctx, const struct cfg *config);
 /* How each call to a vendor ended, for the metrics: answered (a success or a
- * refusal: the vendor is alive), failed (no answer, 5xx or 408), or not sent
- * (refused by an open circuit, or never sent at all). */
+ * refusal: the vendor is alive), failed (no answer, 5xx or 408, or it could
+ * not be sent), or not sent (refused by an open circuit). */
 typedef enum vendor_call_outcome {
     VENDOR_CALL_SUCCEEDED,
     VENDOR_CALL_REFUSED,
