@@ -265,6 +265,7 @@ static void write_processes(page *p)
 
 static void answer(http_exchange *ex, worker *w, PGresult *backlogs)
 {
+    metrics_publish(w); /* the answering worker's own gauges, fresh */
     page p = {.region = w->metrics.region, .fingerprint = w->metrics.fingerprint};
     write_requests(&p);
     write_request_seconds(&p);
