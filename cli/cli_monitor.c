@@ -2,39 +2,17 @@
  * /monitors/system of a mode's API. Both answers are encrypted with the
  * connection key, as the SDK receives them (base64 of AES-CBC), so this needs
  * PAYMENT_CONNECTION_ENCRYPTION_KEY and _IV. Prints them readably, or with
- * --json as one document {"performance": ..., "system": ...}. */
+ * --json as one document {"performance": ..., "system": ...}. With --watch
+ * it reads the operators' /metrics instead, again and again (cli_watch.c). */
 #include "cli.h"
 
 #include "crypto.h"
 #include "json_printable.h"
 #include "settings.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define REQUEST_TIMEOUT_MS 10000
-#define BODY_LIMIT (8u << 20)
-
-typedef struct body_buffer {
-    char *data;
-    size_t len;
-} body_buffer;
-
-static size_t on_body(char *chunk, size_t size, size_t count, void *data)
-{
-    body_buffer *b = data;
-    size_t n = size * count;
-    char *grown = b->len + n <= BODY_LIMIT ? realloc(b->data, b->len + n + 1) : NULL;
-    if (!grown)
-        return 0; /* curl reports a write error */
-    memcpy(grown + b->len, chunk, n);
-    b->data = grown;
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
 
 /* GETs base + path and decrypts the answer; a JSON document or NULL with err. */
 static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *key, char *err, size_t errlen)
@@ -44,25 +22,12 @@ static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *k
         snprintf(err, errlen, "the API address is too long");
         return NULL;
     }
-    body_buffer body = {0};
-    CURL *curl = curl_easy_init();
-    long status = 0;
-    CURLcode rc = CURLE_FAILED_INIT;
-    if (curl && curl_easy_setopt(curl, CURLOPT_URL, url) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)REQUEST_TIMEOUT_MS) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK)
-        rc = curl_easy_perform(curl);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(curl);
+    cli_http_body body;
+    long status = cli_http_get(url, &body, err, errlen);
     json_t *doc = NULL;
-    if (rc != CURLE_OK) {
-        snprintf(err, errlen, "GET %s: %s", url, curl_easy_strerror(rc));
-    } else if (status != 200) {
+    if (status >= 0 && status != 200) {
         snprintf(err, errlen, "GET %s: HTTP %ld", url, status);
-    } else {
+    } else if (status == 200) {
         size_t plain_len = 0;
         unsigned char *plain = crypto_cbc_decrypt_base64(key, body.data ? body.data : "", body.len, &plain_len);
         doc = plain ? json_loadb((const char *)plain, plain_len, 0, NULL) : NULL;
@@ -76,7 +41,7 @@ static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *k
             doc = NULL;
         }
     }
-    free(body.data);
+    cli_http_body_free(&body);
     return doc;
 }
 
@@ -125,15 +90,97 @@ static void print_performance(json_t *performance)
     print_process("total", performance);
 }
 
+/* ---- --watch ---- */
+
+typedef struct watch_options {
+    bool watch;
+    int interval_ms;
+    long count;              /* frames; 0: until interrupted */
+    const char *metrics_url; /* NULL: the mode's host, PAYMENT_ADMIN_PORT */
+} watch_options;
+
+/* Takes --watch, --interval SECONDS, --count N and --metrics URL out of
+ * argv (the rest is the one-shot's arguments). Returns 0 or a usage status. */
+static int watch_options_take(int *argc, char **argv, watch_options *out)
+{
+    *out = (watch_options){.interval_ms = 2000};
+    int kept = 1;
+    const char *value;
+    bool watch_only = false;
+    for (int i = 1; i < *argc; i++) {
+        char *end = NULL;
+        if (strcmp(argv[i], "--watch") == 0) {
+            out->watch = true;
+        } else if ((value = cli_option_value(*argc, argv, &i, "--interval"))) {
+            double seconds = strtod(value, &end);
+            if (end == value || *end || seconds < 0.1 || seconds > 3600)
+                return cli_usage_error(argv[0], "--interval takes seconds from 0.1 to 3600: %s", value);
+            out->interval_ms = (int)(seconds * 1000);
+            watch_only = true;
+        } else if ((value = cli_option_value(*argc, argv, &i, "--count"))) {
+            out->count = strtol(value, &end, 10);
+            if (end == value || *end || out->count < 1)
+                return cli_usage_error(argv[0], "--count takes a number of refreshes: %s", value);
+            watch_only = true;
+        } else if ((value = cli_option_value(*argc, argv, &i, "--metrics"))) {
+            out->metrics_url = value;
+            watch_only = true;
+        } else {
+            argv[kept++] = argv[i];
+        }
+    }
+    *argc = kept;
+    argv[kept] = NULL;
+    if (watch_only && !out->watch)
+        return cli_usage_error(argv[0], "--interval, --count and --metrics go with --watch");
+    return 0;
+}
+
+/* The operators' listener of the mode's host: same host, PAYMENT_ADMIN_PORT. */
+static int watch(const dotenv *env, const cli_mode_arguments *args, const watch_options *options)
+{
+    char err[1024], url[512], title[600];
+    const char *mode_host = args->host ? args->host : settings_mode_host(env, "API", args->mode, err, sizeof err);
+    long long port = 0;
+    char *host = NULL;
+    int unused_port = 0;
+    if (options->metrics_url) {
+        snprintf(url, sizeof url, "%s", options->metrics_url);
+    } else if (!mode_host || settings_integer(env, "PAYMENT_ADMIN_PORT", 37822, 1, 65535, &port, err, sizeof err) < 0) {
+        fprintf(stderr, "payments monitor: %s (or give --metrics URL)\n", err);
+        return 1;
+    } else if (settings_host_port(mode_host, 0, &host, &unused_port) < 0) {
+        fprintf(stderr, "payments monitor: the API address must be HOST or HOST:PORT: %s\n", mode_host);
+        return 1;
+    } else {
+        snprintf(url, sizeof url, strchr(host, ':') ? "http://[%s]:%lld/metrics" : "http://%s:%lld/metrics", host,
+                 port);
+        free(host);
+    }
+    snprintf(title, sizeof title, "payments monitor %s: %s every %.1f s", args->mode, url,
+             options->interval_ms / 1000.0);
+    return cli_watch(url, title, options->interval_ms, options->count);
+}
+
 int cli_monitor(int argc, char **argv)
 {
+    watch_options options;
     cli_mode_arguments args;
-    int usage = cli_mode_arguments_parse(argc, argv, true, &args);
+    int usage = watch_options_take(&argc, argv, &options);
+    if (usage == 0)
+        usage = cli_mode_arguments_parse(argc, argv, true, &args);
     if (usage != 0)
         return usage;
+    if (options.watch && (args.json || args.url))
+        return cli_usage_error(argv[0], "--watch prints frames: no --json, and --metrics instead of --url");
     dotenv env;
     if (cli_settings_open(&env) < 0)
         return 1;
+    if (options.watch) {
+        int rc = watch(&env, &args, &options);
+        dotenv_free(&env);
+        return rc;
+    }
     char err[1024], base[400] = "";
     crypto_cbc_key key;
     long long port = 0;

@@ -57,13 +57,21 @@ static const cli_command commands[] = {
      "Lists the master updater's own instance and every slave connected to it, and\n"
      "whether an update is running.\n",
      cli_instances},
-    {"monitor", "monitor <local|dev|real> [--host HOST[:PORT]] [--url URL] [--json]",
+    {"monitor",
+     "monitor <local|dev|real> [--host HOST[:PORT]] [--url URL] [--json]\n"
+     "       payments monitor <local|dev|real> --watch [--interval SECONDS] [--count N] [--metrics URL]",
      "performance and system of a mode's server",
      "Reads GET /monitors/performance and /monitors/system of the mode's API\n"
      "(PAYMENT_API_HOST_<MODE>, else PAYMENT_UPDATOR_HOST_<MODE>, local 127.0.0.1;\n"
      "port PAYMENT_API_PORT), decrypts them with PAYMENT_CONNECTION_ENCRYPTION_KEY/_IV,\n"
      "and prints the commit and package served and, for the master and every worker,\n"
-     "memory and CPU time. --json prints {\"performance\": ..., \"system\": ...}.\n",
+     "memory and CPU time. --json prints {\"performance\": ..., \"system\": ...}.\n"
+     "\n"
+     "--watch refreshes like top until Ctrl-C (or --count refreshes), every\n"
+     "--interval seconds (default 2): CPU percent and memory of each process,\n"
+     "requests per second and failing vendor calls per second, read from the\n"
+     "instance's /metrics on the operators' listener (the mode's host, port\n"
+     "PAYMENT_ADMIN_PORT; --metrics URL to say another). It needs no key.\n",
      cli_monitor},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

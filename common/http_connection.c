@@ -76,6 +76,9 @@ static void connection_dispatch(http_connection *conn)
     conn->state = CONNECTION_HANDLING; /* its timer, if running, fires to no effect */
     ex->pending = true;
     ex->keep_alive = conn->keep_alive;
+    ex->route = -1;
+    if (s->observer)
+        ex->handed_ns = uv_hrtime();
     s->stats.pending_exchanges++;
     s->handler(ex, s->context);
 }

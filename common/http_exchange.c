@@ -103,6 +103,11 @@ bool http_exchange_aborted(const http_exchange *ex)
     return ex->aborted;
 }
 
+void http_exchange_set_route(http_exchange *ex, int route)
+{
+    ex->route = route;
+}
+
 void http_exchange_set_data(http_exchange *ex, void *data)
 {
     ex->data = data;

@@ -258,6 +258,12 @@ int http_response_write_error(http_connection *conn, int status, const char *mes
 
 /* ---- answering ---- */
 
+static void observe_answer(http_server *s, const http_exchange *ex, int status)
+{
+    if (s->observer)
+        s->observer(s->observer_data, ex->route, status, (uv_hrtime() - ex->handed_ns) / 1000);
+}
+
 void http_respond(http_exchange *ex, int status, const char *content_type, const void *body, size_t len)
 {
     if (!ex || !ex->pending) {
@@ -265,8 +271,10 @@ void http_respond(http_exchange *ex, int status, const char *content_type, const
         return;
     }
     ex->pending = false;
-    if (ex->server)
+    if (ex->server) {
         ex->server->stats.pending_exchanges--;
+        observe_answer(ex->server, ex, status);
+    }
     http_connection *conn = ex->connection;
     if (!conn) {
         http_server *orphaned_from = ex->server;

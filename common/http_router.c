@@ -145,6 +145,7 @@ void http_router_dispatch(const http_route *routes, size_t count, http_exchange 
             allow_add(&allow, routes[i].method);
             continue;
         }
+        http_exchange_set_route(ex, (int)i);
         http_route_params params;
         if (decode_params(&match, &params) != 0) {
             http_respond_error(ex, 400, "Invalid path parameter");

@@ -249,3 +249,9 @@ void http_server_get_stats(const http_server *s, http_server_stats *out)
 {
     *out = s->stats;
 }
+
+void http_server_observe(http_server *s, http_observer_fn observer, void *data)
+{
+    s->observer = observer;
+    s->observer_data = data;
+}

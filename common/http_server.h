@@ -80,6 +80,15 @@ typedef struct http_server_stats {
 } http_server_stats;
 void http_server_get_stats(const http_server *s, http_server_stats *out);
 
+/* Told of every answer a handler gives (not of the parser's own 400, 408,
+ * 413 or 431): the index of the route the router chose in its table (-1:
+ * none), the status, and the microseconds since the request was handed to
+ * the handler. Runs on the loop inside http_respond; must be quick. */
+typedef void (*http_observer_fn)(void *data, int route, int status, uint64_t elapsed_us);
+void http_server_observe(http_server *s, http_observer_fn observer, void *data);
+/* The router says which route took the exchange, for the observer. */
+void http_exchange_set_route(http_exchange *ex, int route);
+
 const http_request *http_exchange_request(const http_exchange *ex);
 /* True when the client went away; the answer will be discarded. */
 bool http_exchange_aborted(const http_exchange *ex);

@@ -26,7 +26,9 @@ struct http_exchange {
     bool head;
     bool keep_alive;
     void *data;
-    byte_buffer text; /* target, path, header names and values, each NUL-terminated */
+    int route;          /* the router's choice, for the observer; -1: none */
+    uint64_t handed_ns; /* uv_hrtime when handed to the handler */
+    byte_buffer text;   /* target, path, header names and values, each NUL-terminated */
     byte_buffer body;
     byte_buffer response_headers; /* "Name: value\r\n" lines added by the handler */
     size_t path_offset;
@@ -103,6 +105,8 @@ struct http_server {
     http_connection *connections;
     http_exchange *orphans;
     http_server_stats stats;
+    http_observer_fn observer; /* NULL: nobody watches the answers */
+    void *observer_data;
     time_t date_second;
     char date[40];
     size_t date_len;

@@ -386,6 +386,15 @@ void pg_conn_release(pg_conn *conn)
     pg_conn_next(conn);
 }
 
+void pg_pool_usage(const pg_pool *pool, unsigned *in_use, unsigned *waiting)
+{
+    unsigned busy = 0;
+    for (int i = 0; i < pool->size; i++)
+        busy += pool->conns[i].current != NULL || pool->conns[i].lease != PG_LEASE_NONE;
+    *in_use = busy;
+    *waiting = (unsigned)pool->queue.length;
+}
+
 bool pg_pool_connected(const pg_pool *pool)
 {
     for (int i = 0; i < pool->size; i++)

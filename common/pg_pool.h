@@ -37,6 +37,9 @@ void pg_pool_lease(pg_pool *pool, pg_lease_cb cb, void *data);
 void pg_conn_query(pg_conn *conn, const char *sql, int nparams, const char *const *params, pg_result_cb cb, void *data);
 /* Returns the connection. If a transaction is still open it is rolled back. */
 void pg_conn_release(pg_conn *conn);
+/* Connections running a statement or leased, and statements waiting for
+ * one: the pool's load, for the metrics. */
+void pg_pool_usage(const pg_pool *pool, unsigned *in_use, unsigned *waiting);
 /* True when at least one connection is established. */
 bool pg_pool_connected(const pg_pool *pool);
 /* Fails queued work with 503, closes every connection, frees; done runs after. */

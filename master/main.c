@@ -169,6 +169,23 @@ static int predecessor_pid(void)
     return pid;
 }
 
+/* The workers' shared counters; without them each worker counts alone
+ * (the scrape then shows one worker's figures), which is logged. Made anew
+ * by each master: a binary upgrade (USR2) starts the counts again. */
+static void open_metrics(master *m)
+{
+    char err[256];
+    m->metrics = metrics_region_create(&m->metrics_fd, err, sizeof err);
+    if (!m->metrics) {
+        log_warn("%s: /metrics shows one worker's counts only", err);
+        unsetenv("PAYMENT_METRICS_FD");
+        return;
+    }
+    atomic_store(&m->metrics->master_pid, (int32_t)getpid());
+    supervisor_publish_figures(m); /* then once a second, from the tick */
+    setenv("PAYMENT_METRICS_FD", "6", 1);
+}
+
 static int start_master(master *m, int migrate)
 {
     char err[256];
@@ -189,6 +206,7 @@ static int start_master(master *m, int migrate)
         return -1;
     }
     refresh_commit(m);
+    open_metrics(m);
     /* Workers find their inherited descriptors here (see supervisor.c). */
     setenv("PAYMENT_LISTEN_FD", "3", 1);
     setenv("PAYMENT_IPC_FD", "4", 1);
@@ -266,6 +284,7 @@ int main(int argc, char **argv)
     m.started_at = time(NULL);
     m.listen_fd = -1;
     m.admin_fd = -1;
+    m.metrics_fd = -1;
     m.generation = 1;
     m.argv = argv;
     m.binary_path = own_binary_path(argv[0]);
@@ -282,6 +301,9 @@ int main(int argc, char **argv)
     privilege_clear(&m.privilege);
     free(m.binary_path);
     free(m.commit_json);
+    metrics_region_unmap(m.metrics);
+    if (m.metrics_fd >= 0)
+        close(m.metrics_fd);
     log_close();
     return rc < 0 ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "dotenv.h"
 #include "ipc.h"
+#include "metrics_region.h"
 #include "path.h"
 #include "run_as.h"
 
@@ -74,6 +75,10 @@ struct master {
     /* Upgrade, new master's side: the old master waiting for our "ready". */
     ipc_channel *predecessor_ipc;
     master_privilege privilege; /* of the configuration in force */
+    /* The counters every worker shares (common/metrics_region.h), handed
+     * to each as fd 6; NULL (and -1) when it could not be made. */
+    metrics_region *metrics;
+    int metrics_fd;
 };
 
 /* main.c: re-read the configuration and the commit, then roll the workers. */
@@ -85,6 +90,7 @@ void supervisor_roll(master *m); /* replace every worker, one at a time */
 void supervisor_stop(master *m, stop_mode mode);
 int supervisor_active_count(const master *m);
 const char *supervisor_state_name(slot_state s); /* as in the status document */
+void supervisor_publish_figures(master *m);      /* the master's CPU and memory, for /metrics */
 
 /* upgrade.c: nginx-style binary upgrade with the listening socket inherited. */
 int upgrade_start(master *m, char *err, size_t errlen);

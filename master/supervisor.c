@@ -123,8 +123,13 @@ static void on_worker_exit(uv_process_t *process, int64_t status, int term_signa
     else
         log_write(expected && status == 0 ? LOG_INFO : LOG_ERROR, "worker %d (pid %d) exited with status %lld%s", s->id,
                   s->pid, (long long)status, expected ? "" : ": replacing it");
-    if (!expected)
+    if (!expected) {
         note_crash(m, s);
+        if (m->metrics)
+            atomic_fetch_add(&m->metrics->worker_restarts, 1);
+    }
+    if (m->metrics)
+        metrics_region_release(m->metrics, s->pid);
     slot_set_state(s, SLOT_EXITED);
     release_slot(s);
 }
@@ -230,17 +235,18 @@ static worker_slot *slot_spawn(master *m, worker_slot *replaces)
         free(s);
         return NULL;
     }
-    uv_stdio_container_t stdio[6] = {
+    uv_stdio_container_t stdio[7] = {
         {.flags = UV_IGNORE},
         {.flags = UV_INHERIT_FD, .data.fd = STDOUT_FILENO},
         {.flags = UV_INHERIT_FD, .data.fd = STDERR_FILENO},
         {.flags = UV_INHERIT_FD, .data.fd = m->listen_fd},
         {.flags = UV_CREATE_PIPE | UV_READABLE_PIPE | UV_WRITABLE_PIPE, .data.stream = (uv_stream_t *)ipc_pipe(s->ipc)},
         {.flags = UV_INHERIT_FD, .data.fd = m->admin_fd},
+        {.flags = m->metrics_fd >= 0 ? UV_INHERIT_FD : UV_IGNORE, .data.fd = m->metrics_fd},
     };
     char *args[] = {m->config.worker_path, NULL};
     uv_process_options_t options = {
-        .exit_cb = on_worker_exit, .file = m->config.worker_path, .args = args, .stdio_count = 6, .stdio = stdio};
+        .exit_cb = on_worker_exit, .file = m->config.worker_path, .args = args, .stdio_count = 7, .stdio = stdio};
     if (privilege_spawn_options(&m->privilege, &options) < 0) {
         log_error("cannot start worker %s: out of memory", m->config.worker_path);
         ipc_close(s->ipc); /* the process handle was never initialized */
@@ -388,13 +394,25 @@ static void broadcast_cluster(master *m)
     free(text);
 }
 
+void supervisor_publish_figures(master *m)
+{
+    if (!m->metrics)
+        return;
+    uint64_t cpu_us, rss_bytes;
+    metrics_process_sample(&cpu_us, &rss_bytes);
+    atomic_store_explicit(&m->metrics->master_cpu_us, cpu_us, memory_order_relaxed);
+    atomic_store_explicit(&m->metrics->master_rss_bytes, rss_bytes, memory_order_relaxed);
+}
+
 static void on_tick(uv_timer_t *timer)
 {
     master *m = timer->data;
     upgrade_check(m);
     maintain(m);
-    if (++m->ticks % (1000 / TICK_MS) == 0 && m->stopping == STOP_NONE)
+    if (++m->ticks % (1000 / TICK_MS) == 0 && m->stopping == STOP_NONE) {
         broadcast_cluster(m);
+        supervisor_publish_figures(m);
+    }
 }
 
 int supervisor_start(master *m)

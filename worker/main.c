@@ -1,7 +1,8 @@
 /* payments-worker: one libuv loop serving HTTP, PostgreSQL and vendor calls.
  * Started by payments-master with the listening socket on PAYMENT_LISTEN_FD,
- * the operators' on PAYMENT_ADMIN_LISTEN_FD and an IPC pipe on
- * PAYMENT_IPC_FD (messages in common/ipc.h); it reports ready, sends stats,
+ * the operators' on PAYMENT_ADMIN_LISTEN_FD, an IPC pipe on
+ * PAYMENT_IPC_FD (messages in common/ipc.h) and the shared metrics region on
+ * PAYMENT_METRICS_FD (metrics.h); it reports ready, sends stats,
  * and drains when asked (or on QUIT, or when the master goes away). Run
  * alone, it binds PAYMENT_API_HOST:PAYMENT_API_PORT and
  * PAYMENT_ADMIN_HOST:PAYMENT_ADMIN_PORT itself. */
@@ -178,6 +179,7 @@ static void start_drain(worker_process *p, const char *why)
 static void send_stats(uv_timer_t *timer)
 {
     worker_process *p = timer->data;
+    metrics_publish(&p->app);
     if (!p->app.ipc)
         return;
     char *stats = monitors_stats_json(&p->app);
@@ -367,6 +369,7 @@ static int start_worker(worker_process *p)
     w->reconciler = operation_reconciler_create(w);
     if (!w->reconciler)
         return -1;
+    metrics_open(w); /* a worker it fails for serves unmeasured (logged) */
     p->drain_timer.data = p;
     if (worker_work_init(w) < 0 || uv_timer_init(w->loop, &p->drain_timer) < 0)
         return -1;
@@ -415,6 +418,7 @@ int main(int argc, char **argv)
     uv_run(p.app.loop, UV_RUN_DEFAULT);
     uv_loop_close(p.app.loop);
     close_payments(&p.app);
+    metrics_close(&p.app);
     free(p.app.cluster_json);
     cfg_free(&p.app.config);
     log_close();

@@ -28,6 +28,7 @@ const size_t worker_route_count = sizeof worker_routes / sizeof worker_routes[0]
 
 const http_route worker_operator_routes[] = {
     {"GET", "/monitors/health", monitors_health},
+    {"GET", "/metrics", metrics_page},
     {"POST", "/payments/internal/webhooks/retry", webhooks_retry_failed},
     {"GET", "/payments/internal/operations", operations_list},
 };

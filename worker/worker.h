@@ -10,6 +10,7 @@
 #include "http_router.h"
 #include "http_server.h"
 #include "ipc.h"
+#include "metrics.h"
 #include "password.h"
 #include "pg_pool.h"
 #include "rate_limit.h"
@@ -61,6 +62,7 @@ typedef struct worker {
     /* Vendor fetches of the payments that vendor webhooks name, shared by
      * concurrent webhooks for one payment (webhooks/shared_fetch.h). */
     shared_fetch_table shared_fetches;
+    worker_metrics metrics; /* metrics.c: this worker's slot of the instance's counters */
 } worker;
 
 /* work.c: one piece of work starts or ends. Every begin has exactly one end;
@@ -108,6 +110,10 @@ void monitors_system(http_exchange *ex, const http_route_params *params, void *c
 char *monitors_stats_json(const worker *w);
 /* Fills system_uid and started_at. */
 void monitors_init(worker *w, char **argv);
+
+/* metrics_page.c: GET /metrics, the Prometheus text of every worker's
+ * counts (operators' listener only) */
+void metrics_page(http_exchange *ex, const http_route_params *params, void *context);
 
 /* api/histories.c */
 void histories_create(http_exchange *ex, const http_route_params *params, void *context);

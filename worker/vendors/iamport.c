@@ -55,7 +55,7 @@ static void iamport_fetch_token(vendor_context *ctx, vendor_token_entry *entry, 
     char *url = vendor_url(store->base_url, "users", "getToken", NULL);
     json_t *body = json_pack("{s:s, s:s}", "imp_key", store->key, "imp_secret", store->secret);
     if (url && body) {
-        vendor_request req = {&iamport_dialect, "POST", url, NULL, body, false, NULL, store->store_id, false};
+        vendor_request req = {&iamport_dialect, "POST", url, NULL, body, false, NULL, store->store_id, false, "token"};
         vendor_call(ctx, &req, iamport_token_answered, entry);
     } else {
         app_error err;
@@ -141,6 +141,7 @@ static void iamport_fetch(vendor_context *ctx, const vendor_store *store, const 
     vendor_op *op = iamport_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
+    op->operation = "fetch";
     if (!op->err.status)
         op->url = vendor_url(store->base_url, "payments", uid, NULL);
     vendor_op_start(op, "GET", NULL, false);
@@ -200,6 +201,7 @@ static void iamport_cancel(vendor_context *ctx, const vendor_store *store, const
     vendor_op *op = iamport_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
+    op->operation = "cancel";
     json_t *body = NULL;
     if (!op->err.status) {
         op->url = vendor_url(store->base_url, "payments", "cancel", NULL);
@@ -215,6 +217,7 @@ static void iamport_fetch_billing(vendor_context *ctx, const vendor_store *store
     vendor_op *op = iamport_op_new(ctx, store, uid, NULL, cb, data);
     if (!op)
         return;
+    op->operation = "fetch_billing";
     if (!op->err.status)
         op->url = vendor_url(store->base_url, "subscribe", "customers", uid, NULL);
     vendor_op_start(op, "GET", NULL, false);
@@ -229,6 +232,7 @@ static void iamport_charge_billing(vendor_context *ctx, const vendor_store *stor
     vendor_op *op = iamport_op_new(ctx, store, charge->billing_uid, cb, NULL, data);
     if (!op)
         return;
+    op->operation = "charge_billing";
     json_t *body = NULL;
     if (!op->err.status) {
         op->url = vendor_url(store->base_url, "subscribe", "payments", "again", NULL);

@@ -295,8 +295,10 @@ static void inicis_fetch(vendor_context *ctx, const vendor_store *store, const c
                          void *data)
 {
     inicis_op *op = inicis_op_new(ctx, store, uid, cb, NULL, data);
-    if (op)
-        inicis_start_inquiry(op, INICIS_READ);
+    if (!op)
+        return;
+    op->base.operation = "fetch";
+    inicis_start_inquiry(op, INICIS_READ);
 }
 
 /* Inicis approves in its payment window: nothing is left to confirm. */
@@ -331,6 +333,7 @@ static void inicis_cancel(vendor_context *ctx, const vendor_store *store, const 
     inicis_op *op = inicis_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
+    op->base.operation = "cancel"; /* its inquiry and its refund */
     if (!op->base.err.status && !inicis_keep_refund(op, amount, reason, account, guard))
         app_error_set(&op->base.err, 500, "out of memory calling %s", inicis_dialect.name);
     inicis_start_inquiry(op, INICIS_REFUND_LOOKUP);
@@ -367,6 +370,7 @@ static void inicis_charge_billing(vendor_context *ctx, const vendor_store *store
     if (!op)
         return;
     vendor_op *base = &op->base;
+    base->operation = "charge_billing";
     json_t *form = NULL;
     if (!base->err.status) {
         op->stage = INICIS_CHARGE;

@@ -137,6 +137,7 @@ static void toss_fetch(vendor_context *ctx, const vendor_store *store, const cha
     vendor_op *op = toss_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
+    op->operation = "fetch";
     if (!op->err.status)
         op->url = vendor_url(store->base_url, "v1", "payments", uid, NULL);
     vendor_op_start(op, "GET", NULL, false);
@@ -148,6 +149,7 @@ static void toss_approve(vendor_context *ctx, const vendor_store *store, const c
     vendor_op *op = toss_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
+    op->operation = "approve";
     json_t *body = NULL;
     toss_op *approval = (toss_op *)op;
     if (!op->err.status) {
@@ -184,6 +186,7 @@ static void toss_cancel(vendor_context *ctx, const vendor_store *store, const ch
     vendor_op *op = toss_op_new(ctx, store, uid, cb, NULL, data);
     if (!op)
         return;
+    op->operation = "cancel";
     json_t *body = NULL;
     if (!op->err.status) {
         op->url = vendor_url(store->base_url, "v1", "payments", uid, "cancel", NULL);
@@ -198,6 +201,7 @@ static void toss_fetch_billing(vendor_context *ctx, const vendor_store *store, c
     vendor_op *op = toss_op_new(ctx, store, uid, NULL, cb, data);
     if (!op)
         return;
+    op->operation = "fetch_billing";
     json_t *body = NULL;
     if (!op->err.status) {
         op->url = vendor_url(store->base_url, "v1", "billing", "authorizations", uid, NULL);
@@ -215,6 +219,7 @@ static void toss_charge_billing(vendor_context *ctx, const vendor_store *store, 
     vendor_op *op = toss_op_new(ctx, store, charge->billing_uid, cb, NULL, data);
     if (!op)
         return;
+    op->operation = "charge_billing";
     json_t *body = NULL;
     if (!op->err.status) {
         op->url = vendor_url(store->base_url, "v1", "billing", charge->billing_uid, NULL);

@@ -223,6 +223,27 @@ vendor_context *vendor_context_create(uv_loop_t *loop, http_client *client, long
  * (a context never configured has one timeout and circuits that never
  * open). Returns 0, or -1 when out of memory. */
 int vendor_context_configure(vendor_context *ctx, const struct cfg *config);
+/* How each call to a vendor ended, for the metrics: answered (a success or a
+ * refusal: the vendor is alive), failed (no answer, 5xx or 408, or it could
+ * not be sent), or not sent (refused by an open circuit). */
+typedef enum vendor_call_outcome {
+    VENDOR_CALL_SUCCEEDED,
+    VENDOR_CALL_REFUSED,
+    VENDOR_CALL_FAILED,
+    VENDOR_CALL_NOT_SENT,
+} vendor_call_outcome;
+/* Told of every call when it ends: the adapter's code, the operation
+ * ("fetch", "cancel", ... or "call"), the outcome and the microseconds it
+ * took. Runs on the loop; must be quick. */
+typedef void (*vendor_call_observer)(void *data, const char *vendor, const char *operation, vendor_call_outcome outcome,
+                                     uint64_t elapsed_us);
+void vendor_context_observe(vendor_context *ctx, vendor_call_observer observer, void *data);
+/* Calls fn for each circuit this context has called through, with its state
+ * as an index into vendor_circuit_state_names (closed, open, half-open). */
+extern const char *const vendor_circuit_state_names[3];
+void vendor_context_each_circuit(const vendor_context *ctx,
+                                 void (*fn)(void *data, const char *vendor, const char *store_id, unsigned state),
+                                 void *data);
 /* Every circuit this context has called through, as operators see it
  * (vendor_circuit_list_json); NULL when out of memory. */
 json_t *vendor_context_circuits(const vendor_context *ctx);

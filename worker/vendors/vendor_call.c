@@ -30,6 +30,8 @@ typedef struct vendor_call_state {
     char method[8];
     char *url; /* for the log: payment uids, never credentials or billing keys */
     app_error err;
+    const char *operation; /* for the observer; static text */
+    uint64_t started_ns;   /* uv_hrtime at the call */
 } vendor_call_state;
 
 static void call_free(vendor_call_state *call)
@@ -74,10 +76,28 @@ static void call_record(vendor_call_state *call, const app_error *err, long http
                           now_wall);
 }
 
+static vendor_call_outcome call_outcome(const app_error *err, long http_status)
+{
+    if (err && err->not_sent)
+        return VENDOR_CALL_NOT_SENT;
+    if (call_failed_vendor(err, http_status))
+        return VENDOR_CALL_FAILED;
+    return err ? VENDOR_CALL_REFUSED : VENDOR_CALL_SUCCEEDED;
+}
+
+static void call_observe(const vendor_call_state *call, const app_error *err, long http_status)
+{
+    vendor_context *ctx = call->ctx;
+    if (ctx->observer)
+        ctx->observer(ctx->observer_data, call->code, call->operation, call_outcome(err, http_status),
+                      (uv_hrtime() - call->started_ns) / 1000);
+}
+
 static void call_complete(vendor_call_state *call, json_t *doc, const app_error *err, long http_status)
 {
     if (call->circuit)
         call_record(call, err, http_status);
+    call_observe(call, err, http_status);
     if (err)
         call_log(call, err, http_status);
     vendor_context *ctx = call->ctx;
@@ -368,6 +388,8 @@ void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb 
     call->cb = cb;
     call->data = data;
     call->url = url;
+    call->operation = req->operation ? req->operation : "call";
+    call->started_ns = uv_hrtime();
     snprintf(call->method, sizeof call->method, "%s", req->method);
     vendor_context_hold(ctx);
     if (ctx->closed) {

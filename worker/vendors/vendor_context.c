@@ -48,6 +48,22 @@ long vendor_context_timeout(const vendor_context *ctx, const char *code)
     return ctx->timeout_ms;
 }
 
+void vendor_context_observe(vendor_context *ctx, vendor_call_observer observer, void *data)
+{
+    ctx->observer = observer;
+    ctx->observer_data = data;
+}
+
+const char *const vendor_circuit_state_names[3] = {"closed", "open", "half-open"};
+
+void vendor_context_each_circuit(const vendor_context *ctx,
+                                 void (*fn)(void *data, const char *vendor, const char *store_id, unsigned state),
+                                 void *data)
+{
+    for (const vendor_circuit *c = ctx->circuits; c; c = c->next)
+        fn(data, c->vendor, c->store_id, (unsigned)c->state);
+}
+
 json_t *vendor_context_circuits(const vendor_context *ctx)
 {
     return vendor_circuit_list_json(ctx->circuits);

@@ -29,10 +29,12 @@ struct vendor_context {
     size_t timeout_count;
     vendor_circuit *circuits; /* per (vendor, store), shared by every call */
     vendor_circuit_policy circuit_policy;
-    vendor_token_entry *tokens; /* one per store credentials; freed with the context */
-    size_t in_flight;           /* calls and deferred callbacks not yet completed */
-    bool closed;                /* calls fail at once: the client is closing */
-    bool destroyed;             /* freed when in_flight reaches 0 */
+    vendor_token_entry *tokens;    /* one per store credentials; freed with the context */
+    size_t in_flight;              /* calls and deferred callbacks not yet completed */
+    vendor_call_observer observer; /* told of every call's outcome; may be NULL */
+    void *observer_data;
+    bool closed;    /* calls fail at once: the client is closing */
+    bool destroyed; /* freed when in_flight reaches 0 */
 };
 
 /* ---- vendor_context.c ---- */
@@ -98,6 +100,7 @@ typedef struct vendor_request {
     const char *idempotency_key; /* sent as Idempotency-Key when not NULL */
     const char *store_id;        /* whose circuit the call passes; NULL: the vendor's default one */
     bool form_body;              /* body (strings only) goes as a form, not JSON */
+    const char *operation;       /* for the metrics: "fetch", "cancel", ...; NULL: "call" */
 } vendor_request;
 
 /* doc is borrowed for the callback: on success the answer (for an enveloped
@@ -166,6 +169,7 @@ struct vendor_op {
     bool url_is_secret;    /* the url names a billing key (set for billing key replies) */
     bool sent;             /* a call of this operation left for the vendor */
     app_error err;         /* a failure found before any call */
+    const char *operation; /* for the metrics, set by the adapter; NULL: "call" */
 };
 
 /* A new operation; err is set in it when the store or the uid cannot be

@@ -69,7 +69,8 @@ void vendor_op_call(vendor_op *op)
                           op->url_is_secret,
                           op->body ? op->idempotency_key : NULL,
                           op->store_id,
-                          op->form_body};
+                          op->form_body,
+                          op->operation};
     vendor_call(op->ctx, &req, answered, op);
 }
 

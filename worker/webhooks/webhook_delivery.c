@@ -41,7 +41,11 @@ static void on_recorded(const app_error *err, void *data)
 static void record(webhook_delivery *delivery, webhook_attempt *attempt)
 {
     attempt->row = delivery->row;
-    attempt->duration_ms = (uv_hrtime() - delivery->started_ns) / 1000000;
+    uint64_t elapsed_ns = uv_hrtime() - delivery->started_ns;
+    attempt->duration_ms = elapsed_ns / 1000000;
+    webhook_delivery_env *env = delivery->env;
+    if (env->observe && attempt->outcome != WEBHOOK_RELEASED)
+        env->observe(env->observe_data, attempt->outcome == WEBHOOK_DELIVERED, elapsed_ns / 1000);
     webhook_store_finish(delivery->env->db, attempt, on_recorded, delivery);
 }
 

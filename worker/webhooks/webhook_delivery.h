@@ -18,6 +18,7 @@
 #include "webhook_store.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 /* What every delivery of a worker shares; owned by the outbox. */
@@ -33,6 +34,10 @@ typedef struct webhook_delivery_env {
     /* Set once the worker stops: an attempt it interrupts (or that would
      * start now) goes back to pending at once and does not count. */
     bool stopping;
+    /* Told of each attempt's end (not of one a stopping worker released):
+     * delivered or not, and how long it took. May be NULL. */
+    void (*observe)(void *data, bool delivered, uint64_t elapsed_us);
+    void *observe_data;
 } webhook_delivery_env;
 
 /* Takes row. done runs exactly once, after the outcome was stored (or

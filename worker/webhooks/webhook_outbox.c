@@ -94,6 +94,13 @@ static void on_tick(uv_timer_t *timer)
     claim(timer->data);
 }
 
+void webhook_outbox_observe(webhook_outbox *outbox, void (*observe)(void *data, bool delivered, uint64_t elapsed_us),
+                            void *data)
+{
+    outbox->env.observe = observe;
+    outbox->env.observe_data = data;
+}
+
 webhook_outbox *webhook_outbox_create(uv_loop_t *loop, pg_pool *db, const crypto_cbc_key *connection_key,
                                       const seal_ring *history_seal, const cfg *config)
 {

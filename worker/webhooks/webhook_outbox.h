@@ -12,6 +12,8 @@
 #include "pg_pool.h"
 #include "seal.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <uv.h>
 
 typedef struct webhook_outbox webhook_outbox;
@@ -29,6 +31,10 @@ typedef struct webhook_outbox webhook_outbox;
  * it cannot start (logged). */
 webhook_outbox *webhook_outbox_create(uv_loop_t *loop, pg_pool *db, const crypto_cbc_key *connection_key,
                                       const seal_ring *history_seal, const cfg *config);
+
+/* Tells observe of each delivery attempt's end (webhook_delivery_env). */
+void webhook_outbox_observe(webhook_outbox *outbox, void (*observe)(void *data, bool delivered, uint64_t elapsed_us),
+                            void *data);
 
 /* Looks for due notifications now. outbox may be NULL (a stopping worker). */
 void webhook_outbox_kick(webhook_outbox *outbox);
