@@ -36,7 +36,7 @@ static const char *const common_names[] = {
     "PAYMENT_WORKER_BINARY",
     /* Set by the master for the processes it starts, never by an operator. */
     "PAYMENT_ADMIN_LISTEN_FD", "PAYMENT_COMMIT", "PAYMENT_INHERITED_ADMIN_FD", "PAYMENT_INHERITED_LISTEN_FD",
-    "PAYMENT_IPC_FD", "PAYMENT_LISTEN_FD", "PAYMENT_SOURCE_DIR", "PAYMENT_UPGRADE_FROM", "PAYMENT_UPGRADE_IPC_FD",
+    "PAYMENT_IPC_FD", "PAYMENT_LISTEN_FD", "PAYMENT_METRICS_FD", "PAYMENT_SOURCE_DIR", "PAYMENT_UPGRADE_FROM", "PAYMENT_UPGRADE_IPC_FD",
     NULL,
 };
 /* clang-format on */

@@ -154,6 +154,7 @@ static void iamport_fetch_order(vendor_context *ctx, const vendor_store *store, 
     vendor_op *op = iamport_op_new(ctx, store, order_id, cb, NULL, data);
     if (!op)
         return;
+    op->operation = "fetch_order";
     if (!op->err.status)
         op->url = vendor_url(store->base_url, "payments", "find", order_id, NULL);
     vendor_op_start(op, "GET", NULL, false);
