@@ -23,6 +23,10 @@ int cli_update(int argc, char **argv);
 int cli_instances(int argc, char **argv);
 /* cli_monitor.c: /monitors/performance and /monitors/system of a mode */
 int cli_monitor(int argc, char **argv);
+/* cli_call.c: one encrypted request to a mode's API */
+int cli_call(int argc, char **argv);
+/* cli_fake.c: payments made at the local fake vendors */
+int cli_fake(int argc, char **argv);
 
 /* payments_main.c: prints the usage of a command to stderr; returns 2. */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

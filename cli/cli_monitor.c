@@ -5,36 +5,16 @@
  * --json as one document {"performance": ..., "system": ...}. */
 #include "cli.h"
 
+#include "cli_http.h"
 #include "crypto.h"
 #include "json_printable.h"
 #include "settings.h"
 
-#include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define REQUEST_TIMEOUT_MS 10000
-#define BODY_LIMIT (8u << 20)
-
-typedef struct body_buffer {
-    char *data;
-    size_t len;
-} body_buffer;
-
-static size_t on_body(char *chunk, size_t size, size_t count, void *data)
-{
-    body_buffer *b = data;
-    size_t n = size * count;
-    char *grown = b->len + n <= BODY_LIMIT ? realloc(b->data, b->len + n + 1) : NULL;
-    if (!grown)
-        return 0; /* curl reports a write error */
-    memcpy(grown + b->len, chunk, n);
-    b->data = grown;
-    b->len += n;
-    b->data[b->len] = '\0';
-    return n;
-}
 
 /* GETs base + path and decrypts the answer; a JSON document or NULL with err. */
 static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *key, char *err, size_t errlen)
@@ -44,27 +24,16 @@ static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *k
         snprintf(err, errlen, "the API address is too long");
         return NULL;
     }
-    body_buffer body = {0};
-    CURL *curl = curl_easy_init();
-    long status = 0;
-    CURLcode rc = CURLE_FAILED_INIT;
-    if (curl && curl_easy_setopt(curl, CURLOPT_URL, url) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)REQUEST_TIMEOUT_MS) == CURLE_OK &&
-        curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L) == CURLE_OK)
-        rc = curl_easy_perform(curl);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(curl);
+    cli_http_request request = {"GET", url, NULL, NULL, REQUEST_TIMEOUT_MS};
+    cli_http_answer answer;
+    if (cli_http_exchange(&request, &answer, err, errlen) < 0)
+        return NULL;
     json_t *doc = NULL;
-    if (rc != CURLE_OK) {
-        snprintf(err, errlen, "GET %s: %s", url, curl_easy_strerror(rc));
-    } else if (status != 200) {
-        snprintf(err, errlen, "GET %s: HTTP %ld", url, status);
+    if (answer.status != 200) {
+        snprintf(err, errlen, "GET %s: HTTP %ld", url, answer.status);
     } else {
         size_t plain_len = 0;
-        unsigned char *plain = crypto_cbc_decrypt_base64(key, body.data ? body.data : "", body.len, &plain_len);
+        unsigned char *plain = crypto_cbc_decrypt_base64(key, answer.body, answer.body_len, &plain_len);
         doc = plain ? json_loadb((const char *)plain, plain_len, 0, NULL) : NULL;
         free(plain);
         if (!json_is_object(doc)) {
@@ -76,7 +45,7 @@ static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *k
             doc = NULL;
         }
     }
-    free(body.data);
+    cli_http_answer_free(&answer);
     return doc;
 }
 
