@@ -26,6 +26,7 @@ typedef struct call_arguments {
     const char *body; /* as given: JSON, @file or -; NULL: none */
     cli_mode_arguments target;
     bool raw;
+    const char *field; /* print only this member (a dotted path), NULL: all */
     const char *headers[CALL_HEADERS_MAX];
     size_t header_count;
 } call_arguments;
@@ -48,6 +49,8 @@ static int parse_arguments(int argc, char **argv, call_arguments *out)
             out->target.host = value;
         else if ((value = cli_option_value(argc, argv, &i, "--url")))
             out->target.url = value;
+        else if ((value = cli_option_value(argc, argv, &i, "--field")))
+            out->field = value;
         else if ((value = cli_option_value(argc, argv, &i, "--header"))) {
             if (out->header_count == CALL_HEADERS_MAX || !strchr(value, ':'))
                 return cli_usage_error(argv[0], "--header takes \"Name: value\", at most %d times", CALL_HEADERS_MAX);
@@ -148,8 +151,8 @@ static int call_target(const call_arguments *args, crypto_cbc_key *key, char *ba
     else if (settings_host_port(host, (int)port, &host_name, &host_port) < 0)
         snprintf(err, errlen, "the API address must be HOST or HOST:PORT: %s", host);
     else
-        rc = snprintf(base, baselen, strchr(host_name, ':') ? "http://[%s]:%d" : "http://%s:%d", host_name,
-                      host_port) < (int)baselen
+        rc = snprintf(base, baselen, strchr(host_name, ':') ? "http://[%s]:%d" : "http://%s:%d", host_name, host_port) <
+                     (int)baselen
                  ? 0
                  : -1;
     free(host_name);
@@ -163,6 +166,35 @@ static int call_target(const call_arguments *args, crypto_cbc_key *key, char *ba
 
 /* ---- the answer ---- */
 
+/* The member at a dotted path ("vendor.uid"), or NULL. */
+static json_t *member_at(json_t *doc, const char *path)
+{
+    char name[128];
+    while (doc && *path) {
+        size_t len = strcspn(path, ".");
+        if (len >= sizeof name)
+            return NULL;
+        memcpy(name, path, len);
+        name[len] = '\0';
+        doc = json_object_get(doc, name);
+        path += len + (path[len] == '.');
+    }
+    return doc;
+}
+
+/* One member for a shell variable: a string as its text, else JSON. */
+static int print_field(json_t *doc, const char *field)
+{
+    json_t *value = member_at(doc, field);
+    if (!value) {
+        fprintf(stderr, "payments call: the answer has no %s\n", field);
+        return -1;
+    }
+    if (json_is_string(value))
+        return puts(json_string_value(value)) >= 0 ? 0 : -1;
+    return json_dumpf(value, stdout, JSON_ENCODE_ANY | JSON_COMPACT) == 0 && puts("") >= 0 ? 0 : -1;
+}
+
 static int print_document(json_t *doc, bool raw)
 {
     size_t flags = JSON_ENCODE_ANY | JSON_PRESERVE_ORDER | (raw ? JSON_COMPACT : JSON_INDENT(2));
@@ -170,7 +202,8 @@ static int print_document(json_t *doc, bool raw)
 }
 
 /* A plain JSON answer (an error) as it came; an encrypted one decrypted. */
-static int print_answer(const cli_http_answer *answer, const crypto_cbc_key *key, bool raw, const char *what)
+static int print_answer(const cli_http_answer *answer, const crypto_cbc_key *key, const call_arguments *args,
+                        const char *what)
 {
     const char *text = answer->body;
     if (answer->body_len == 0)
@@ -199,7 +232,7 @@ static int print_answer(const cli_http_answer *answer, const crypto_cbc_key *key
                 what);
         return -1;
     }
-    int rc = print_document(doc, raw);
+    int rc = args->field && answer->status < 400 ? print_field(doc, args->field) : print_document(doc, args->raw);
     json_decref(doc);
     return rc;
 }
@@ -239,7 +272,7 @@ static int call_run(const call_arguments *args, const char *base, const crypto_c
         return 1;
     }
     print_status(&answer);
-    rc = print_answer(&answer, key, args->raw, what);
+    rc = print_answer(&answer, key, args, what);
     cli_http_answer_free(&answer);
     return rc < 0 || answer.status >= 400 ? 1 : 0;
 }

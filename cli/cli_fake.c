@@ -116,8 +116,10 @@ static int fill(const char *template, const fake_values *v, char *out, size_t ca
     static const struct {
         const char *name;
         size_t offset;
-    } names[] = {{"{order}", offsetof(fake_values, order)},     {"{amount}", offsetof(fake_values, amount)},
-                 {"{customer}", offsetof(fake_values, customer)}, {"{due}", offsetof(fake_values, due)},
+    } names[] = {{"{order}", offsetof(fake_values, order)},
+                 {"{amount}", offsetof(fake_values, amount)},
+                 {"{customer}", offsetof(fake_values, customer)},
+                 {"{due}", offsetof(fake_values, due)},
                  {"{uid}", offsetof(fake_values, uid)}};
     size_t used = 0;
     for (const char *c = template; *c;) {
@@ -275,7 +277,8 @@ static int fake_run(const fake_vendor *vendor, const fake_action *action, const 
     size_t len = strlen(base);
     while (len > 0 && base[len - 1] == '/')
         base[--len] = '\0';
-    if (fill(action->path, v, path, sizeof path) < 0 || (action->body && fill(action->body, v, body, sizeof body) < 0) ||
+    if (fill(action->path, v, path, sizeof path) < 0 ||
+        (action->body && fill(action->body, v, body, sizeof body) < 0) ||
         snprintf(url, sizeof url, "%s%s", base, path) >= (int)sizeof url) {
         fprintf(stderr, "payments fake: the request is too long\n");
         return 1;
@@ -298,7 +301,8 @@ static int fake_run(const fake_vendor *vendor, const fake_action *action, const 
 int cli_fake(int argc, char **argv)
 {
     if (argc < 3)
-        return cli_usage_error(argv[0], "which vendor (iamport, toss, inicis) and what (card, vbank, deposit, billing)?");
+        return cli_usage_error(argv[0],
+                               "which vendor (iamport, toss, inicis) and what (card, vbank, deposit, billing)?");
     const fake_vendor *vendor = find_vendor(argv[1]);
     const fake_action *action = vendor ? find_action(vendor->name, argv[2]) : NULL;
     if (!vendor)

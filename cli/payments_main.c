@@ -63,13 +63,15 @@ static const cli_command commands[] = {
      "and prints the commit and package served and, for the master and every worker,\n"
      "memory and CPU time. --json prints {\"performance\": ..., \"system\": ...}.\n",
      cli_monitor},
-    {"call", "call METHOD PATH [JSON | @FILE | -] [--mode MODE] [--host HOST[:PORT]] [--url URL] [--raw]",
+    {"call",
+     "call METHOD PATH [JSON | @FILE | -] [--mode MODE] [--host HOST[:PORT]] [--url URL] [--raw] [--field NAME]",
      "one request to a mode's API, encrypted",
      "The curl of the API. Encrypts the JSON body (given, read from FILE, or from\n"
      "stdin with -) with PAYMENT_CONNECTION_ENCRYPTION_KEY/_IV, sends it with METHOD\n"
      "to PATH of the mode's API (--mode, default PAYMENT_MODE, else local; the host\n"
      "as for monitor, port PAYMENT_API_PORT; or --url http://HOST:PORT), decrypts\n"
-     "the answer and prints it as indented JSON (--raw: one line). The status and\n"
+     "the answer and prints it as indented JSON (--raw: one line; --field NAME: only\n"
+     "that member, a dotted path, a string as plain text). The status and\n"
      "the request's X-Request-Id go to stderr; a plain JSON answer (an error) is\n"
      "printed as it came. --header 'Name: value' adds a header (Idempotency-Key,\n"
      "X-Request-Id). Exits 1 on a 4xx or 5xx answer, or when the answer does not\n"
