@@ -85,17 +85,25 @@ static size_t text_line(char *line, size_t cap, log_level level, const char *tim
     return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
 }
 
-/* Jansson escapes the message; should it fail (invalid UTF-8, memory), the
- * line is still written, its message replaced, so a JSON log stays parseable. */
-static size_t json_line(char *line, size_t cap, log_level level, const char *time, const char *request_id,
-                        const char *message)
+/* Jansson refuses invalid UTF-8: such a message keeps its ASCII, the rest
+ * becomes '?', so that a JSON log stays parseable line by line. */
+static json_t *message_text(char *message)
 {
-    json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:s?, s:s}", "time", time, "level", level_names[level], "process",
+    json_t *text = json_string(message);
+    if (text)
+        return text;
+    for (char *c = message; *c; c++)
+        if ((unsigned char)*c >= 0x80)
+            *c = '?';
+    return json_string(message);
+}
+
+static size_t json_line(char *line, size_t cap, log_level level, const char *time, const char *request_id,
+                        char *message)
+{
+    json_t *doc = json_pack("{s:s, s:s, s:s, s:i, s:s?, s:o?}", "time", time, "level", level_names[level], "process",
                             log_state.role, "pid", (int)getpid(), "request_id", *request_id ? request_id : NULL,
-                            "message", message);
-    if (!doc)
-        doc = json_pack("{s:s, s:s, s:s, s:i, s:s}", "time", time, "level", level_names[level], "process",
-                        log_state.role, "pid", (int)getpid(), "message", "(message not printable)");
+                            "message", message_text(message));
     size_t n = doc ? json_dumpb(doc, line, cap, JSON_COMPACT | JSON_PRESERVE_ORDER) : 0;
     json_decref(doc);
     return n < cap ? n : 0;
