@@ -11,7 +11,7 @@ import path from "node:path";
 import { binary, tempDir } from "../lib/process.mjs";
 import { baseEnv, startServer, stopCleanly } from "../lib/server.mjs";
 import { startVendorFakes } from "../lib/fakes.mjs";
-import { runCommand } from "../lib/instance.mjs";
+import { runClient } from "../lib/client_output.mjs";
 import { registerSecret } from "../lib/test_logs.mjs";
 
 registerSecret("record password", "call-password");
@@ -31,7 +31,7 @@ after(async () => {
 
 /** `payments ARGS` with the server's settings (its port, its keys). */
 function payments(args, env = {}) {
-  return runCommand(binary("payments"), args, { ...server.env, ...env }, undefined, 60000);
+  return runClient(binary("payments"), args, { env: { ...server.env, ...env } });
 }
 
 /** `payments call ...`, expecting success: the printed document. */

@@ -6,13 +6,13 @@
 // own `make run` may hold.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { buildDir, sourceDir, tempDir, waitFor } from "../lib/process.mjs";
 import { startServer, stopCleanly } from "../lib/server.mjs";
 import { startVendorFakes } from "../lib/fakes.mjs";
-import { keepLog, registerSecret } from "../lib/test_logs.mjs";
+import { runClient } from "../lib/client_output.mjs";
+import { registerSecret } from "../lib/test_logs.mjs";
 
 registerSecret("record password", "my-password");
 
@@ -48,19 +48,9 @@ after(async () => {
 });
 
 /** Runs script with bash in the walkthrough's directory and the server's
- * settings (as its .env would give them); resolves {code, stdout, stderr}. */
+ * settings (as its .env would give them). */
 function bash(script) {
-  return new Promise((resolve) => {
-    const child = spawn("bash", ["-c", script], { cwd: workDir, env: { ...process.env, ...server.env } });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => { stdout += d; });
-    child.stderr.on("data", (d) => { stderr += d; });
-    child.on("close", (code) => {
-      keepLog("readme-walkthrough", `${stdout}${stderr}`); // not the script: it holds the record password
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return runClient("bash", ["-c", script], { env: server.env, cwd: workDir });
 }
 
 /** Each command's stdout and stderr, split at the markers bash printed after it. */
