@@ -23,19 +23,14 @@ int cli_update(int argc, char **argv);
 int cli_instances(int argc, char **argv);
 /* cli_monitor.c: /monitors/performance and /monitors/system of a mode */
 int cli_monitor(int argc, char **argv);
+/* cli_call.c: one encrypted request to a mode's API */
+int cli_call(int argc, char **argv);
+/* cli_fake.c: payments made at the local fake vendors */
+int cli_fake(int argc, char **argv);
 
 /* cli_watch.c: `monitor MODE --watch`, given the /metrics address and the
  * refresh interval; count frames (0: until interrupted). */
 int cli_watch(const char *metrics_url, const char *title, int interval_ms, long count);
-
-/* cli_http.c: GET url; the HTTP status, or -1 with err when no answer came
- * (body is then empty). The body is NUL-terminated; free it. */
-typedef struct cli_http_body {
-    char *data;
-    size_t len;
-} cli_http_body;
-long cli_http_get(const char *url, cli_http_body *body, char *err, size_t errlen);
-void cli_http_body_free(cli_http_body *body);
 
 /* payments_main.c: prints the usage of a command to stderr; returns 2. */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -6,6 +6,7 @@
  * it reads the operators' /metrics instead, again and again (cli_watch.c). */
 #include "cli.h"
 
+#include "cli_http.h"
 #include "crypto.h"
 #include "json_printable.h"
 #include "settings.h"
@@ -13,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define REQUEST_TIMEOUT_MS 10000
 
 /* GETs base + path and decrypts the answer; a JSON document or NULL with err. */
 static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *key, char *err, size_t errlen)
@@ -22,14 +25,16 @@ static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *k
         snprintf(err, errlen, "the API address is too long");
         return NULL;
     }
-    cli_http_body body;
-    long status = cli_http_get(url, &body, err, errlen);
+    cli_http_request request = {"GET", url, NULL, NULL, REQUEST_TIMEOUT_MS};
+    cli_http_answer answer;
+    if (cli_http_exchange(&request, &answer, err, errlen) < 0)
+        return NULL;
     json_t *doc = NULL;
-    if (status >= 0 && status != 200) {
-        snprintf(err, errlen, "GET %s: HTTP %ld", url, status);
-    } else if (status == 200) {
+    if (answer.status != 200) {
+        snprintf(err, errlen, "GET %s: HTTP %ld", url, answer.status);
+    } else {
         size_t plain_len = 0;
-        unsigned char *plain = crypto_cbc_decrypt_base64(key, body.data ? body.data : "", body.len, &plain_len);
+        unsigned char *plain = crypto_cbc_decrypt_base64(key, answer.body, answer.body_len, &plain_len);
         doc = plain ? json_loadb((const char *)plain, plain_len, 0, NULL) : NULL;
         free(plain);
         if (!json_is_object(doc)) {
@@ -41,7 +46,7 @@ static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *k
             doc = NULL;
         }
     }
-    cli_http_body_free(&body);
+    cli_http_answer_free(&answer);
     return doc;
 }
 

@@ -6,6 +6,8 @@
  * "-" for one frame instead of a negative rate. */
 #include "cli.h"
 
+#include "cli_http.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #define WATCH_PROCESSES 80 /* the master and a roll's worth of workers */
+#define WATCH_REQUEST_TIMEOUT_MS 10000
 
 typedef struct watch_process {
     char role[16];
@@ -93,19 +96,19 @@ static void read_line(watch_sample *s, char *line)
 static int sample_read(const char *url, watch_sample *s, char *err, size_t errlen)
 {
     *s = (watch_sample){.at_ms = cli_now_ms()};
-    cli_http_body body;
-    long status = cli_http_get(url, &body, err, errlen);
-    if (status < 0)
+    cli_http_request request = {"GET", url, NULL, NULL, WATCH_REQUEST_TIMEOUT_MS};
+    cli_http_answer answer;
+    if (cli_http_exchange(&request, &answer, err, errlen) < 0)
         return -1;
-    if (status != 200) {
-        snprintf(err, errlen, "GET %s: HTTP %ld", url, status);
-        cli_http_body_free(&body);
+    if (answer.status != 200) {
+        snprintf(err, errlen, "GET %s: HTTP %ld", url, answer.status);
+        cli_http_answer_free(&answer);
         return -1;
     }
     char *save = NULL;
-    for (char *line = strtok_r(body.data ? body.data : "", "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+    for (char *line = strtok_r(answer.body, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
         read_line(s, line);
-    cli_http_body_free(&body);
+    cli_http_answer_free(&answer);
     return 0;
 }
 

@@ -73,6 +73,34 @@ static const cli_command commands[] = {
      "instance's /metrics on the operators' listener (the mode's host, port\n"
      "PAYMENT_ADMIN_PORT; --metrics URL to say another). It needs no key.\n",
      cli_monitor},
+    {"call",
+     "call METHOD PATH [JSON | @FILE | -] [--mode MODE] [--host HOST[:PORT]] [--url URL] [--raw] [--field NAME]",
+     "one request to a mode's API, encrypted",
+     "The curl of the API. Encrypts the JSON body (given, read from FILE, or from\n"
+     "stdin with -) with PAYMENT_CONNECTION_ENCRYPTION_KEY/_IV, sends it with METHOD\n"
+     "to PATH of the mode's API (--mode, default PAYMENT_MODE, else local; the host\n"
+     "as for monitor, port PAYMENT_API_PORT; or --url http://HOST:PORT), decrypts\n"
+     "the answer and prints it as indented JSON (--raw: one line; --field NAME: only\n"
+     "that member, a dotted path, a string as plain text). The status and\n"
+     "the request's X-Request-Id go to stderr; a plain JSON answer (an error) is\n"
+     "printed as it came. --header 'Name: value' adds a header (Idempotency-Key,\n"
+     "X-Request-Id). Exits 1 on a 4xx or 5xx answer, or when the answer does not\n"
+     "decrypt with the key. Example:\n"
+     "  payments call PATCH /payments/histories/get \\\n"
+     "    '{\"schema\":\"shop\",\"table\":\"orders\",\"id\":\"order-1\",\"password\":\"pw\"}'\n",
+     cli_call},
+    {"fake", "fake <iamport|toss|inicis> <card|vbank|deposit|billing> [options]",
+     "make a payment at a local fake vendor",
+     "Makes a payment at the local fake vendor, as a customer's browser would, and\n"
+     "prints the uid to record with `payments call POST /payments/histories`:\n"
+     "  card    a paid card payment        [--amount N] [--order ID]\n"
+     "  vbank   a virtual account to pay   [--amount N] [--order ID]\n"
+     "  deposit pays virtual account UID   UID\n"
+     "  billing a billing key              [--customer ID]\n"
+     "The fakes listen where `make run` starts them (PAYMENT_IAMPORT_URL,\n"
+     "PAYMENT_TOSS_PAYMENTS_URL, PAYMENT_INICIS_URL, else their usual ports on\n"
+     "127.0.0.1), and know the credentials they are started with.\n",
+     cli_fake},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

@@ -378,6 +378,18 @@ static void read_circuit_settings(cfg_reader *r, cfg *c)
     c->circuit_cooldown_ms = read_duration(r, "PAYMENT_CIRCUIT_COOLDOWN", "30s", 86400000);
 }
 
+/* The log lines' shape: text for a terminal, json for a log pipeline. */
+static void read_log_format(cfg_reader *r, cfg *c)
+{
+    const char *format = dotenv_get(&r->env, "PAYMENT_LOG_FORMAT");
+    if (!format || !*format || strcmp(format, "text") == 0)
+        c->log_format = LOG_FORMAT_TEXT;
+    else if (strcmp(format, "json") == 0)
+        c->log_format = LOG_FORMAT_JSON;
+    else
+        reader_fail(r, "PAYMENT_LOG_FORMAT must be text or json");
+}
+
 int cfg_load(cfg *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -397,6 +409,7 @@ int cfg_load(cfg *c, char *err, size_t errlen)
     read_safe_defaults(&r, c);
     read_routing_settings(&r, c);
     read_circuit_settings(&r, c);
+    read_log_format(&r, c);
     c->settings = r.env; /* kept for cfg_setting */
     if (r.failed) {
         cfg_free(c);

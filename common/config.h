@@ -7,6 +7,7 @@
 
 #include "dotenv.h"
 #include "host_allow_list.h"
+#include "log.h"
 #include "webhook_schedule.h"
 
 #include <stdbool.h>
@@ -133,6 +134,11 @@ typedef struct cfg {
      * trial call after circuit_cooldown_ms. */
     unsigned circuit_failures;    /* PAYMENT_CIRCUIT_FAILURES, default 5 */
     uint64_t circuit_cooldown_ms; /* PAYMENT_CIRCUIT_COOLDOWN, a duration, default 30s */
+
+    /* The shape of log lines (common/log.c): PAYMENT_LOG_FORMAT, "text"
+     * (the default, for people) or "json" (one object a line, for a log
+     * pipeline); the master and its workers follow it. */
+    log_line_format log_format;
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

@@ -5,6 +5,7 @@
 #include "http_client.h"
 
 #include "log.h"
+#include "request_id.h"
 
 #include <arpa/inet.h>
 #include <curl/curl.h>
@@ -28,6 +29,7 @@ struct http_transfer {
     struct curl_slist *headers;
     http_client_cb cb;
     void *data;
+    request_id caller; /* the ambient request id at send, again at the callback */
     char *body;
     size_t body_len, body_cap;
     bool body_too_large;
@@ -175,7 +177,10 @@ static void transfer_finish(http_transfer *t, CURLcode result, const char *reaso
         res.body = t->body ? t->body : t->no_body;
         res.body_len = t->body_len;
     }
+    request_id saved;
+    request_id_enter(&t->caller, &saved);
     t->cb(&res, t->data);
+    request_id_restore(&saved);
     transfer_free(t);
 }
 
@@ -442,6 +447,7 @@ int http_client_send(http_client *c, const http_client_request *req, http_client
     t->client = c;
     t->cb = cb;
     t->data = data;
+    request_id_capture(&t->caller);
     t->easy = curl_easy_init();
     if (!t->easy || transfer_configure(t, req) < 0) {
         transfer_free(t);

@@ -80,7 +80,16 @@ static void connection_dispatch(http_connection *conn)
     if (s->observer)
         ex->handed_ns = uv_hrtime();
     s->stats.pending_exchanges++;
+    request_id_choose(http_request_header(&ex->request, "X-Request-Id"), &ex->id);
+    ex->started_ms = uv_now(s->loop);
+    if (http_exchange_add_header(ex, "X-Request-Id", ex->id.text) != 0) {
+        http_respond_error(ex, 500, "Internal Server Error");
+        return;
+    }
+    request_id saved;
+    request_id_enter(&ex->id, &saved);
     s->handler(ex, s->context);
+    request_id_restore(&saved);
 }
 
 /* Feeds buffered input to llhttp until it runs out, a request goes to the

@@ -98,6 +98,11 @@ const http_request *http_exchange_request(const http_exchange *ex)
     return &ex->request;
 }
 
+const char *http_exchange_request_id(const http_exchange *ex)
+{
+    return ex->id.text;
+}
+
 bool http_exchange_aborted(const http_exchange *ex)
 {
     return ex->aborted;

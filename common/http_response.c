@@ -264,6 +264,18 @@ static void observe_answer(http_server *s, const http_exchange *ex, int status)
         s->observer(s->observer_data, ex->route, status, (uv_hrtime() - ex->handed_ns) / 1000);
 }
 
+/* The access line, under the request's own id whatever runs now. The path
+ * goes without its query, where a client may put what is not ours to log. */
+static void log_answer(const http_exchange *ex, const http_server *s, int status, bool client_gone)
+{
+    if (!s || !s->log_requests)
+        return;
+    const http_request *req = &ex->request;
+    unsigned long long ms = uv_now(s->loop) - ex->started_ms;
+    log_request(LOG_INFO, ex->id.text, "http: %s %.200s %d %llums%s", req->method_name ? req->method_name : "-",
+                req->path ? req->path : "-", status, ms, client_gone ? " (client gone)" : "");
+}
+
 void http_respond(http_exchange *ex, int status, const char *content_type, const void *body, size_t len)
 {
     if (!ex || !ex->pending) {
@@ -278,6 +290,7 @@ void http_respond(http_exchange *ex, int status, const char *content_type, const
     http_connection *conn = ex->connection;
     if (!conn) {
         http_server *orphaned_from = ex->server;
+        log_answer(ex, orphaned_from, status, true);
         http_exchange_unlink_orphan(ex);
         http_exchange_free(ex);
         if (orphaned_from)
@@ -296,6 +309,7 @@ void http_respond(http_exchange *ex, int status, const char *content_type, const
         .keep_alive = ex->keep_alive && !s->draining && !s->closing,
     };
     s->stats.requests++;
+    log_answer(ex, s, status, false);
     int rc = response_write(conn, &r);
     http_exchange_after_answer(ex);
     http_connection_after_answer(conn, rc, r.keep_alive);

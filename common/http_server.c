@@ -213,6 +213,11 @@ void http_server_drain(http_server *s, void (*done)(http_server *s, void *data),
     uv_timer_start(&s->drain_timer, on_drain_timer, 0, 0);
 }
 
+void http_server_log_requests(http_server *s, bool on)
+{
+    s->log_requests = on;
+}
+
 bool http_server_draining(const http_server *s)
 {
     return s->draining;

@@ -60,6 +60,10 @@ int http_server_listen(http_server *s, const char *host, int port);
 /* The bound port, or -1. */
 int http_server_port(const http_server *s);
 
+/* One log line per answered request (method, path without its query,
+ * status, milliseconds, request id); off by default. */
+void http_server_log_requests(http_server *s, bool on);
+
 /* Drain: stop accepting; busy connections get Connection: close on their
  * current response; idle keep-alive connections are closed after a short grace
  * unless a request arrives first. done runs once, when no connection remains
@@ -90,6 +94,9 @@ void http_server_observe(http_server *s, http_observer_fn observer, void *data);
 void http_exchange_set_route(http_exchange *ex, int route);
 
 const http_request *http_exchange_request(const http_exchange *ex);
+/* The request's id: the client's X-Request-Id when sane (request_id.h),
+ * else a new one; every answer carries it in X-Request-Id. */
+const char *http_exchange_request_id(const http_exchange *ex);
 /* True when the client went away; the answer will be discarded. */
 bool http_exchange_aborted(const http_exchange *ex);
 /* A free slot for the handler's own state. */

@@ -6,6 +6,7 @@
 
 #include "byte_buffer.h"
 #include "http_server.h"
+#include "request_id.h"
 
 #include <arpa/inet.h>
 #include <llhttp.h>
@@ -36,6 +37,8 @@ struct http_exchange {
     size_t name_offsets[HTTP_MAX_HEADERS];
     size_t value_offsets[HTTP_MAX_HEADERS];
     char remote_address[INET6_ADDRSTRLEN];
+    request_id id;       /* chosen when the request goes to the handler */
+    uint64_t started_ms; /* loop time then, for the access line */
 };
 
 typedef enum connection_state {
@@ -98,6 +101,7 @@ struct http_server {
     bool drain_expired;      /* drain_timeout_ms passed: exchanges are no longer waited for */
     uint64_t drain_deadline; /* loop time */
     bool closing;
+    bool log_requests; /* an access line per answer */
     void (*drain_done)(http_server *s, void *data);
     void *drain_data;
     void (*close_done)(void *data);

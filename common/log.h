@@ -1,5 +1,7 @@
-/* Log: one line per event, "time level role[pid] message", to stderr or to a
- * file that can be reopened (USR1) after rotation. Secrets are never passed
+/* Log: one line per event, "time level role[pid] [request=ID] message", or
+ * one JSON object per line (time, level, process, pid, request_id, message),
+ * to stderr or to a file that can be reopened (USR1) after rotation. The
+ * request id is the ambient one (request_id.h). Secrets are never passed
  * here: callers log names of things, not their values. */
 #ifndef PAYMENTS_LOG_H
 #define PAYMENTS_LOG_H
@@ -7,15 +9,20 @@
 #include <stdarg.h>
 
 typedef enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
+typedef enum log_line_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON } log_line_format;
 
 /* path NULL or "" logs to stderr. Returns 0, or -1 with errno set. */
 int log_open(const char *role, const char *path);
 int log_reopen(void);
 void log_set_level(log_level level);
+void log_set_format(log_line_format format);
 void log_close(void);
 
 void log_write(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vwrite(log_level level, const char *fmt, va_list ap);
+/* A line about the request request_id rather than the ambient one: for the
+ * code that answers a request from wherever its answer comes. */
+void log_request(log_level level, const char *request_id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #define log_debug(...) log_write(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_write(LOG_INFO, __VA_ARGS__)

@@ -5,6 +5,7 @@
 
 #include "crypto.h"
 #include "crypto_fetch.h"
+#include "request_id.h"
 
 #include <crypt.h>
 #include <stdlib.h>
@@ -166,6 +167,7 @@ typedef struct password_job {
     bool match;
     password_verify_cb cb;
     void *data;
+    request_id caller; /* the ambient request id, again for the callback */
 } password_job;
 
 static void job_free(password_job *job)
@@ -199,8 +201,11 @@ static void bcrypt_after(uv_work_t *work, int status)
     bool match = status == 0 && job->match;
     password_verify_cb cb = job->cb;
     void *data = job->data;
+    request_id caller = job->caller, saved;
     job_free(job);
+    request_id_enter(&caller, &saved);
     cb(match, data);
+    request_id_restore(&saved);
 }
 
 /* Queues the bcrypt check; false when it could not be queued (the caller
@@ -216,6 +221,7 @@ static bool queue_bcrypt(uv_loop_t *loop, const char *stored, const char *passwo
     job->stored = strdup(stored);
     job->cb = cb;
     job->data = data;
+    request_id_capture(&job->caller);
     if (!job->password || !job->stored || uv_queue_work(loop, &job->work, bcrypt_work, bcrypt_after) != 0) {
         job_free(job);
         return false;

@@ -478,7 +478,10 @@ static void conn_finish(pg_conn *conn)
         conn_finish_internal(conn, &err);
         return;
     }
+    request_id saved;
+    request_id_enter(&req->caller, &saved);
     req->result_cb(err.status ? NULL : res, err.status ? &err : NULL, req->data);
+    request_id_restore(&saved);
     PQclear(res);
     free(req);
     pg_conn_next(conn);

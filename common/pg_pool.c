@@ -73,6 +73,8 @@ pg_request *pg_request_new(pg_request_kind kind, const char *sql, int nparams, c
 
 static void request_deliver(pg_pool *pool, pg_request *req)
 {
+    request_id saved;
+    request_id_enter(&req->caller, &saved);
     if (req->kind == PG_REQUEST_LEASE) {
         if (!req->error.status && pool->closing) {
             req->granted->lease = PG_LEASE_NONE;
@@ -83,6 +85,7 @@ static void request_deliver(pg_pool *pool, pg_request *req)
     } else {
         req->result_cb(NULL, &req->error, req->data);
     }
+    request_id_restore(&saved);
     free(req);
 }
 
@@ -332,6 +335,7 @@ static pg_request *request_for(pg_request_kind kind, const char *sql, int nparam
     req->result_cb = result_cb;
     req->lease_cb = lease_cb;
     req->data = data;
+    request_id_capture(&req->caller);
     return req;
 }
 

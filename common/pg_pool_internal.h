@@ -6,6 +6,7 @@
 #define PAYMENTS_PG_POOL_INTERNAL_H
 
 #include "pg_pool.h"
+#include "request_id.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,7 +31,8 @@ typedef struct pg_request {
     pg_result_cb result_cb;
     pg_lease_cb lease_cb;
     void *data;
-    pg_conn *granted; /* a lease: the connection handed over on delivery */
+    request_id caller; /* the ambient request id at submission, again at the callback */
+    pg_conn *granted;  /* a lease: the connection handed over on delivery */
     app_error error;
 } pg_request;
 

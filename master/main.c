@@ -77,6 +77,7 @@ void master_reload(master *m)
     m->config = fresh;
     if (log_open("master", m->config.log_file) < 0)
         log_error("cannot open the log file");
+    log_set_format(m->config.log_format);
     privilege_own_log(&m->privilege, m->config.log_file);
     refresh_commit(m);
     sd_notify_send("RELOADING=1");
@@ -272,6 +273,7 @@ int main(int argc, char **argv)
     }
     if (log_open("master", m.config.log_file) < 0)
         fprintf(stderr, "payments-master: cannot open log file, logging to stderr\n");
+    log_set_format(m.config.log_format);
     if (config_check_workers(m.config.worker_path, &m.privilege, err, sizeof err) < 0) {
         fprintf(stderr, "payments-master: %s\n", err);
         privilege_clear(&m.privilege);

@@ -299,6 +299,7 @@ static int open_http(worker *w)
     w->http = http_server_create(w->loop, &limits, on_request, w);
     if (!w->http || open_listener(w) < 0)
         return -1;
+    http_server_log_requests(w->http, true);
     return operators_listener_open(w, &limits, env_fd("PAYMENT_ADMIN_LISTEN_FD"), env_fd("PAYMENT_LISTEN_FD") >= 0);
 }
 
@@ -403,6 +404,7 @@ int main(int argc, char **argv)
     }
     if (log_open("worker", p.app.config.log_file) < 0)
         fprintf(stderr, "payments-worker: cannot open log file, logging to stderr\n");
+    log_set_format(p.app.config.log_format);
     if (vendor_settings_check(&p.app.config, err, sizeof err) < 0) {
         fprintf(stderr, "payments-worker: %s\n", err);
         cfg_free(&p.app.config);

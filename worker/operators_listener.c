@@ -21,6 +21,7 @@ int operators_listener_open(worker *w, const http_limits *limits, int fd, bool u
     w->operators_http = http_server_create(w->loop, limits, on_operator_request, w);
     if (!w->operators_http)
         return -1;
+    http_server_log_requests(w->operators_http, true);
     int rc = fd >= 0 ? http_server_listen_fd(w->operators_http, fd)
                      : http_server_listen(w->operators_http, w->config.admin_host, w->config.admin_port);
     if (rc < 0)

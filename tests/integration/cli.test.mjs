@@ -11,7 +11,7 @@ import { binary, freePort, start, tempDir, waitFor } from "../lib/process.mjs";
 import { baseEnv, startServer } from "../lib/server.mjs";
 import { runCommand, terminate } from "../lib/instance.mjs";
 
-const commands = ["start", "stop", "status", "reload", "migrate", "update", "instances", "monitor"];
+const commands = ["start", "stop", "status", "reload", "migrate", "update", "instances", "monitor", "call", "fake"];
 
 function payments(args, env = {}, timeoutMs = 60000) {
   return runCommand(binary("payments"), args, { ...baseEnv(), ...env }, undefined, timeoutMs);

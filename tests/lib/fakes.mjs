@@ -25,6 +25,25 @@ export async function stopFake(fake) {
   assert.equal(code, 0, `fake exited with ${code}:\n${fake.proc.log()}`);
 }
 
+/** The three fakes on free ports, as `make run` starts them on theirs:
+ * {iamport, toss, inicis, env (their URLs as the server's settings), stop()}. */
+export async function startVendorFakes() {
+  const fakes = {
+    iamport: await startFakeServer("fake-iamport-server"),
+    toss: await startFakeServer("fake-toss-payments-server"),
+    inicis: await startFakeServer("fake-inicis-server"),
+  };
+  return {
+    ...fakes,
+    env: {
+      PAYMENT_IAMPORT_URL: fakes.iamport.host,
+      PAYMENT_TOSS_PAYMENTS_URL: fakes.toss.host,
+      PAYMENT_INICIS_URL: fakes.inicis.host,
+    },
+    async stop() { for (const fake of Object.values(fakes)) await stopFake(fake); },
+  };
+}
+
 /** A webhook listener on 127.0.0.1 at path that keeps every document it
  * receives and answers each with status. */
 export async function startWebhookListener(path, status) {

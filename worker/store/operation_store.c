@@ -6,6 +6,7 @@
 
 #include "db_row.h"
 #include "log.h"
+#include "request_id.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,7 +18,8 @@
 /* clang-format off */
 static const char create_sql[] =
     "INSERT INTO payment_operations (kind, vendor_code, vendor_store_id, vendor_uid, history_id, amount, reason,"
-    " refund_before, input, idempotency_key) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id";
+    " refund_before, input, idempotency_key, request_id)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, nullif($11, '')) RETURNING id";
 
 #define OPEN_PAYMENT_KEY "payment_operations_open_payment_key"
 
@@ -54,7 +56,7 @@ static const char list_sql[] =
     "SELECT coalesce(json_agg(json_build_object('id', o.id, 'kind', o.kind, 'vendor_code', o.vendor_code,"
     " 'vendor_store_id', o.vendor_store_id, 'vendor_uid', o.vendor_uid, 'history_id', o.history_id,"
     " 'amount', o.amount, 'reason', o.reason, 'refund_before', o.refund_before, 'state', o.state,"
-    " 'attempts', o.attempts, 'decision', o.decision,"
+    " 'attempts', o.attempts, 'decision', o.decision, 'request_id', o.request_id,"
     " 'created_at', " DB_ISO_TIME("o.created_at") ", 'updated_at', " DB_ISO_TIME("o.updated_at") ","
     " 'settled_at', " DB_ISO_TIME("o.settled_at") ") ORDER BY o.created_at DESC), '[]'::json) AS operations"
     " FROM (SELECT * FROM payment_operations WHERE $1::text IS NULL OR state = $1"
@@ -169,9 +171,12 @@ void operation_store_create(pg_pool *pool, const operation_new *in, operation_cr
         return;
     }
     call->cb.created = cb;
-    const char *params[] = {in->kind,   in->vendor_code, in->vendor_store_id, in->vendor_uid, in->history_id,
-                            in->amount, in->reason,      in->refund_before,   in->input,      in->idempotency_key};
-    pg_pool_query(pool, create_sql, 10, params, on_result, call);
+    /* The ambient request id is the request that made this operation (none
+     * for the reconciler's): the row ties its vendor call to that request. */
+    const char *params[] = {in->kind,       in->vendor_code,     in->vendor_store_id, in->vendor_uid,
+                            in->history_id, in->amount,          in->reason,          in->refund_before,
+                            in->input,      in->idempotency_key, request_id_current()};
+    pg_pool_query(pool, create_sql, 11, params, on_result, call);
 }
 
 void operation_store_settle_statement(const operation_settle *in, const char *params[OPERATION_SETTLE_PARAMS],

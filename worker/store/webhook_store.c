@@ -19,8 +19,8 @@ static const char insert_sql[] =
     "  INSERT INTO payment_webhooks (history_id, vendor_code, origin, event, previous, current)"
     "  SELECT h.id, h.vendor_code, $2, $3, $4, $5 FROM payment_histories h WHERE h.id = $1"
     "  RETURNING id, history_id)"
-    " INSERT INTO payment_webhook_deliveries (webhook_id, history_id)"
-    " SELECT webhook.id, webhook.history_id FROM webhook"
+    " INSERT INTO payment_webhook_deliveries (webhook_id, history_id, request_id)"
+    " SELECT webhook.id, webhook.history_id, nullif($6, '') FROM webhook"
     " JOIN payment_histories h ON h.id = webhook.history_id WHERE h.webhook_url IS NOT NULL"
     " RETURNING id";
 
@@ -31,6 +31,7 @@ void webhook_store_insert_statement(const webhook_new *in, const char *params[WE
     params[2] = in->event;
     params[3] = in->previous;
     params[4] = in->current;
+    params[5] = in->request_id ? in->request_id : "";
     *out = (db_statement){insert_sql, WEBHOOK_NEW_PARAMS, params, NULL};
 }
 

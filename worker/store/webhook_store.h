@@ -16,13 +16,14 @@
 
 typedef struct webhook_new {
     const char *history_id;
-    const char *origin;   /* "vendor" or "cancel" */
-    const char *event;    /* the vendor's event, sealed; NULL for a cancel */
-    const char *previous; /* the history before the change, sealed */
-    const char *current;  /* the history after it, sealed */
+    const char *origin;     /* "vendor" or "cancel" */
+    const char *event;      /* the vendor's event, sealed; NULL for a cancel */
+    const char *previous;   /* the history before the change, sealed */
+    const char *current;    /* the history after it, sealed */
+    const char *request_id; /* of the request that caused the change, "" when none */
 } webhook_new;
 
-#define WEBHOOK_NEW_PARAMS 5
+#define WEBHOOK_NEW_PARAMS 6
 
 /* The statement inserting the record and, when the history has a
  * webhook_url, its pending notification; its result has one row per

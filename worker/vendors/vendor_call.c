@@ -48,7 +48,9 @@ static const char *dialect_code(const vendor_dialect *dialect)
 }
 
 /* The call that failed: vendor, store, method and URL (no credential, no
- * billing key), the vendor's status and code, and our message. */
+ * billing key), the vendor's status and code, and our message. Like the line
+ * of a call that succeeded, it carries the ambient request id: the caller's,
+ * which the HTTP client and vendor_later bring back to the callback. */
 static void call_log(const vendor_call_state *call, const app_error *err, long http_status)
 {
     log_level level = err->status >= 500 ? LOG_WARN : LOG_INFO;
@@ -100,6 +102,9 @@ static void call_complete(vendor_call_state *call, json_t *doc, const app_error 
     call_observe(call, err, http_status);
     if (err)
         call_log(call, err, http_status);
+    else
+        log_info("vendor %s store %s: %s %s: HTTP %ld", call->code, call->store_id[0] ? call->store_id : "-",
+                 call->method, call->url, http_status);
     vendor_context *ctx = call->ctx;
     call->cb(doc, err, http_status, call->data);
     call_free(call);

@@ -4,6 +4,7 @@
 #include "vendor_internal.h"
 
 #include "config.h"
+#include "request_id.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,13 +128,17 @@ typedef struct vendor_deferred {
     vendor_context *ctx;
     void (*fn)(void *data);
     void *data;
+    request_id caller; /* the ambient request id, again when fn runs */
 } vendor_deferred;
 
 static void deferred_closed(uv_handle_t *handle)
 {
     vendor_deferred *d = handle->data;
     vendor_context *ctx = d->ctx;
+    request_id saved;
+    request_id_enter(&d->caller, &saved);
     d->fn(d->data);
+    request_id_restore(&saved);
     free(d);
     vendor_context_release(ctx);
 }
@@ -154,6 +159,7 @@ void vendor_later(vendor_context *ctx, void (*fn)(void *data), void *data)
     }
     d->ctx = ctx;
     d->fn = fn;
+    request_id_capture(&d->caller);
     d->data = data;
     d->timer.data = d;
     vendor_context_hold(ctx);

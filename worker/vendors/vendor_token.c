@@ -4,6 +4,8 @@
  * it instead of starting another, so a burst of requests costs one fetch. */
 #include "vendor_internal.h"
 
+#include "request_id.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +16,7 @@ typedef struct token_waiter {
     struct token_waiter *next;
     vendor_token_cb cb;
     void *data;
+    request_id caller; /* whose call waits: the fetch may be another request's */
 } token_waiter;
 
 struct vendor_token_entry {
@@ -108,6 +111,7 @@ void vendor_token_get(vendor_token_entry *entry, vendor_token_cb cb, void *data)
     }
     waiter->cb = cb;
     waiter->data = data;
+    request_id_capture(&waiter->caller);
     *entry->waiters_tail = waiter;
     entry->waiters_tail = &waiter->next;
     if (entry->fetching)
@@ -166,7 +170,10 @@ void vendor_token_fetched(vendor_token_entry *entry, const char *token, int64_t 
     entry->waiters_tail = &entry->waiters;
     while (waiter) {
         token_waiter *next = waiter->next;
+        request_id saved;
+        request_id_enter(&waiter->caller, &saved);
         waiter->cb(delivered, err, waiter->data);
+        request_id_restore(&saved);
         free(waiter);
         waiter = next;
     }

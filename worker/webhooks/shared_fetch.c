@@ -4,6 +4,8 @@
  * called. */
 #include "shared_fetch.h"
 
+#include "request_id.h"
+
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +14,7 @@ typedef struct shared_fetch_waiter {
     shared_fetch_cb cb;
     void *data;
     struct shared_fetch_waiter *next;
+    request_id caller; /* whose webhook waits: the fetch may be another's */
 } shared_fetch_waiter;
 
 struct shared_fetch {
@@ -74,7 +77,10 @@ static void on_vendor_answer(vendor_payment *payment, const app_error *err, void
     shared_fetch_waiter *waiter = fetch->waiters;
     while (waiter) {
         shared_fetch_waiter *after = waiter->next;
+        request_id saved;
+        request_id_enter(&waiter->caller, &saved);
         waiter->cb(payment, err, waiter->data);
+        request_id_restore(&saved);
         free(waiter);
         waiter = after;
     }
@@ -127,6 +133,7 @@ void shared_fetch_join(shared_fetch_table *table, vendor_context *vendors, const
         return;
     }
     *waiter = (shared_fetch_waiter){.cb = cb, .data = data};
+    request_id_capture(&waiter->caller);
     *fetch->last_waiter = waiter;
     fetch->last_waiter = &waiter->next;
     /* A new fetch waits while one for the same payment is out; the answer

@@ -53,6 +53,7 @@ static int observe(const history_record *previous, const history_record *current
         .event = record->event,
         .previous = record->previous,
         .current = record->current,
+        .request_id = record->request.text,
     };
     webhook_store_insert_statement(&in, record->params, extra);
     return 0;
@@ -72,6 +73,7 @@ int webhook_record_init(webhook_record *record, worker *w, const char *origin, c
     record->app = w;
     record->origin = origin;
     record->observer = (history_observer){observe, read_queued, record, NULL};
+    request_id_capture(&record->request);
     if (!event)
         return 0;
     record->event = sealed_json_seal(&w->history_seal, event);

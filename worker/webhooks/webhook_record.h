@@ -8,6 +8,7 @@
 #define PAYMENTS_WEBHOOK_RECORD_H
 
 #include "history_store.h"
+#include "request_id.h"
 #include "webhook_store.h"
 #include "worker.h"
 
@@ -21,7 +22,8 @@ typedef struct webhook_record {
     char *previous;     /* sealed, once a change was seen */
     char *current;
     const char *params[WEBHOOK_NEW_PARAMS];
-    bool queued; /* a notification was queued: the outbox is woken after COMMIT */
+    request_id request; /* the request that caused the change (ambient at init) */
+    bool queued;        /* a notification was queued: the outbox is woken after COMMIT */
     history_observer observer;
     history_values values; /* the vendor's answer as stored */
     history_record_cb cb;  /* webhook_record_apply's caller */
