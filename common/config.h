@@ -6,6 +6,7 @@
 #define PAYMENTS_CONFIG_H
 
 #include "dotenv.h"
+#include "dunning_schedule.h"
 #include "host_allow_list.h"
 #include "webhook_schedule.h"
 
@@ -133,6 +134,19 @@ typedef struct cfg {
      * trial call after circuit_cooldown_ms. */
     unsigned circuit_failures;    /* PAYMENT_CIRCUIT_FAILURES, default 5 */
     uint64_t circuit_cooldown_ms; /* PAYMENT_CIRCUIT_COOLDOWN, a duration, default 30s */
+
+    /* Subscriptions (worker/subscriptions/, read by config_subscriptions.c):
+     * how often each worker looks for due periods, when a refused charge is
+     * tried again, and the test clock: a file holding the instant the
+     * scheduler takes for now, read at each look (local mode only). The
+     * alerts go to alert_webhook_url (Slack-compatible; NULL: none), one when
+     * a subscription becomes past due and one when alert_failure_run charges
+     * in a row, across subscriptions, were refused. */
+    uint64_t scheduler_interval_ms; /* PAYMENT_SCHEDULER_INTERVAL, default 10s */
+    dunning_schedule dunning;       /* PAYMENT_DUNNING_SCHEDULE, default 1d,3d,7d */
+    char *test_clock;               /* PAYMENT_TEST_CLOCK, a file's path, or NULL */
+    char *alert_webhook_url;        /* PAYMENT_ALERT_WEBHOOK_URL */
+    unsigned alert_failure_run;     /* PAYMENT_ALERT_FAILURE_RUN, default 5 (0: never) */
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

@@ -1,0 +1,194 @@
+/* subscription_period_store: parameterized SQL over periods. Due-ness reads
+ * the scheduler's clock (the test clock when set); claims and their expiry
+ * read PostgreSQL's own now(), so a test moving time never cuts a charge's
+ * claim short. */
+#include "subscription_period_store.h"
+
+#include "db_row.h"
+#include "subscription_clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+/* clang-format off */
+#define COLUMN(name) DB_ROW_COLUMN(subscription_period, name)
+static const db_column period_columns[] = {
+    COLUMN(id), COLUMN(subscription_id), COLUMN(reservation_id), COLUMN(amount), COLUMN(currency), COLUMN(name),
+    COLUMN(webhook_url), COLUMN(attempts),
+};
+#undef COLUMN
+static const db_row_type period_type = DB_ROW_TYPE("subscription period", subscription_period, period_columns);
+
+static const char open_due_sql[] =
+    "WITH due AS (SELECT id, next_due_at FROM payment_subscriptions"
+    "  WHERE state = 'active' AND next_due_at <= " SUBSCRIPTION_CLOCK_SQL("$1")
+    "  ORDER BY next_due_at LIMIT 64 FOR UPDATE SKIP LOCKED),"
+    " opened AS (INSERT INTO payment_subscription_periods (subscription_id, due_at, next_attempt_at)"
+    "  SELECT id, next_due_at, next_due_at FROM due ON CONFLICT DO NOTHING)"
+    " UPDATE payment_subscriptions s SET updated_at = now(),"
+    "  next_due_at = payment_subscription_next_due(s.days, s.last_day, s.time_of_day, s.time_zone, due.next_due_at)"
+    " FROM due WHERE s.id = due.id";
+
+static const char settle_recorded_sql[] =
+    "UPDATE payment_subscription_periods p SET state = 'charged', history_id = h.id, outcome = 'charged',"
+    " claimed_until = NULL, updated_at = now()"
+    " FROM payment_histories h"
+    " WHERE p.state = 'charging' AND p.claimed_until < now()"
+    " AND h.source_schema = '" SUBSCRIPTION_ORDER_SCHEMA "' AND h.source_table = '" SUBSCRIPTION_ORDER_TABLE "'"
+    " AND h.source_id = p.id";
+
+static const char claim_sql[] =
+    "WITH claimable AS (SELECT p.id FROM payment_subscription_periods p"
+    "  JOIN payment_subscriptions s ON s.id = p.subscription_id"
+    "  WHERE (p.state = 'due' AND s.state = 'active' AND p.next_attempt_at <= " SUBSCRIPTION_CLOCK_SQL("$1") ")"
+    "   OR (p.state = 'charging' AND p.claimed_until < now())"
+    "  ORDER BY p.next_attempt_at LIMIT $3 FOR UPDATE OF p SKIP LOCKED)"
+    " UPDATE payment_subscription_periods p SET state = 'charging', updated_at = now(),"
+    "  claimed_until = now() + $2::bigint * interval '1 millisecond'"
+    " FROM claimable, payment_subscriptions s"
+    " WHERE p.id = claimable.id AND s.id = p.subscription_id"
+    " RETURNING p.id, p.subscription_id, s.reservation_id, s.amount::text AS amount, s.currency, s.name,"
+    "  s.webhook_url, p.attempts::text AS attempts";
+
+static const char charged_sql[] =
+    "UPDATE payment_subscription_periods SET state = 'charged', history_id = $2, outcome = 'charged',"
+    " claimed_until = NULL, updated_at = now() WHERE id = $1 AND state = 'charging'";
+
+/* A refusal with a retry left waits for it; the last one fails the period
+ * and makes its subscription past due, unless it was cancelled meanwhile. */
+static const char refused_sql[] =
+    "WITH period AS (UPDATE payment_subscription_periods SET attempts = attempts + 1, outcome = $2,"
+    "  claimed_until = NULL, updated_at = now(),"
+    "  state = CASE WHEN $3::bigint IS NULL THEN 'failed' ELSE 'due' END,"
+    "  next_attempt_at = CASE WHEN $3::bigint IS NULL THEN next_attempt_at"
+    "   ELSE " SUBSCRIPTION_CLOCK_SQL("$4") " + $3::bigint * interval '1 millisecond' END"
+    "  WHERE id = $1 AND state = 'charging' RETURNING subscription_id, state)"
+    " UPDATE payment_subscriptions s SET state = 'past_due', updated_at = now() FROM period"
+    " WHERE s.id = period.subscription_id AND period.state = 'failed' AND s.state IN ('active', 'paused')";
+/* clang-format on */
+
+void subscription_period_free(subscription_period *period)
+{
+    db_row_delete(&period_type, period);
+}
+
+/* ---- statements that answer a count ---- */
+
+typedef struct count_call {
+    subscription_count_cb cb;
+    void *data;
+} count_call;
+
+static void on_count(PGresult *res, const app_error *err, void *data)
+{
+    count_call call = *(count_call *)data;
+    free(data);
+    call.cb(err ? 0 : atol(PQcmdTuples(res)), err, call.data);
+}
+
+static void run_count(pg_pool *pool, const char *sql, int nparams, const char *const *params,
+                      subscription_count_cb cb, void *data)
+{
+    count_call *call = malloc(sizeof *call);
+    if (!call) {
+        app_error err;
+        app_error_set(&err, 500, "out of memory");
+        cb(0, &err, data);
+        return;
+    }
+    *call = (count_call){cb, data};
+    pg_pool_query(pool, sql, nparams, params, on_count, call);
+}
+
+void subscription_period_store_open_due(pg_pool *pool, const char *now, subscription_count_cb cb, void *data)
+{
+    run_count(pool, open_due_sql, 1, (const char *const[]){now}, cb, data);
+}
+
+void subscription_period_store_charged(pg_pool *pool, const char *id, const char *history_id,
+                                       subscription_count_cb cb, void *data)
+{
+    run_count(pool, charged_sql, 2, (const char *const[]){id, history_id}, cb, data);
+}
+
+void subscription_period_store_refused(pg_pool *pool, const char *id, const char *outcome, const char *retry_ms,
+                                       const char *now, subscription_count_cb cb, void *data)
+{
+    run_count(pool, refused_sql, 4, (const char *const[]){id, outcome, retry_ms, now}, cb, data);
+}
+
+/* ---- the claim ---- */
+
+typedef struct claim_call {
+    pg_pool *pool;
+    subscription_claim_cb cb;
+    void *data;
+    char lease[24];
+    char batch[8];
+    const char *params[3];
+    char now[SUBSCRIPTION_CLOCK_MAX];
+} claim_call;
+
+static void finish_claim(claim_call *call, subscription_period **rows, size_t count, const app_error *err)
+{
+    subscription_claim_cb cb = call->cb;
+    void *data = call->data;
+    free(call);
+    cb(rows, count, err, data);
+}
+
+static void on_claimed(PGresult *res, const app_error *err, void *data)
+{
+    claim_call *call = data;
+    if (err) {
+        finish_claim(call, NULL, 0, err);
+        return;
+    }
+    size_t count = (size_t)PQntuples(res);
+    subscription_period **rows = calloc(count ? count : 1, sizeof *rows);
+    for (size_t i = 0; rows && i < count; i++)
+        if (!(rows[i] = db_row_new(&period_type, res, (int)i))) {
+            /* Unstarted claims expire and are taken again: nothing is lost. */
+            while (i > 0)
+                subscription_period_free(rows[--i]);
+            free(rows);
+            rows = NULL;
+        }
+    app_error memory_err;
+    app_error_set(&memory_err, 500, "out of memory");
+    finish_claim(call, rows, rows ? count : 0, rows ? NULL : &memory_err);
+}
+
+static void on_settled(PGresult *res, const app_error *err, void *data)
+{
+    (void)res;
+    claim_call *call = data;
+    if (err) {
+        finish_claim(call, NULL, 0, err);
+        return;
+    }
+    pg_pool_query(call->pool, claim_sql, 3, call->params, on_claimed, call);
+}
+
+void subscription_period_store_claim(pg_pool *pool, const char *now, uint64_t lease_ms, subscription_claim_cb cb,
+                                     void *data)
+{
+    claim_call *call = calloc(1, sizeof *call);
+    if (!call) {
+        app_error err;
+        app_error_set(&err, 500, "out of memory");
+        cb(NULL, 0, &err, data);
+        return;
+    }
+    call->pool = pool;
+    call->cb = cb;
+    call->data = data;
+    snprintf(call->lease, sizeof call->lease, "%llu", (unsigned long long)lease_ms);
+    snprintf(call->batch, sizeof call->batch, "%d", SUBSCRIPTION_CLAIM_BATCH);
+    if (now)
+        snprintf(call->now, sizeof call->now, "%s", now);
+    call->params[0] = now ? call->now : NULL;
+    call->params[1] = call->lease;
+    call->params[2] = call->batch;
+    pg_pool_query(pool, settle_recorded_sql, 0, NULL, on_settled, call);
+}
