@@ -1,4 +1,5 @@
-/* fake_control: GET /fake/stats, GET /fake/latency and PUT /fake/latency.
+/* fake_control: GET /fake/stats, GET and PUT /fake/latency and /fake/billing
+ * (fake_billing_rules.c).
  * They answer at once and are no vendor's API, so they take no credentials
  * and no latency; a body naming a field they do not know is refused, so
  * that a test's typo cannot pass for a setting. */
@@ -100,9 +101,9 @@ static void control_latency_put(http_exchange *ex, const http_route_params *para
 }
 
 static const http_route control_routes[] = {
-    {"GET", "/fake/stats", control_stats},
-    {"GET", "/fake/latency", control_latency_get},
-    {"PUT", "/fake/latency", control_latency_put},
+    {"GET", "/fake/stats", control_stats},         {"GET", "/fake/latency", control_latency_get},
+    {"PUT", "/fake/latency", control_latency_put}, {"GET", "/fake/billing", fake_billing_get},
+    {"PUT", "/fake/billing", fake_billing_put},
 };
 
 bool fake_control_serve(fake_server *fs, http_exchange *ex)

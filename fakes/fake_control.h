@@ -1,6 +1,6 @@
 /* fake_control: the routes a test uses to steer and question a fake, under
  * /fake/ so that they never meet a vendor's own paths: the effect counters
- * and the latency rule. */
+ * the latency rule and the billing declines. */
 #ifndef PAYMENTS_FAKE_CONTROL_H
 #define PAYMENTS_FAKE_CONTROL_H
 

@@ -38,7 +38,16 @@ static const fake_store_slot fake_iamport_stores[] = {
 
 /* The effects a test may count through GET /fake/stats. */
 static const char *const fake_iamport_counters[] = {
-    "payments", "charges", "cancels", "checksum_refusals", "deposits", "webhooks", "lookups", NULL,
+    "payments",
+    "charges",
+    "cancels",
+    "checksum_refusals",
+    "deposits",
+    "webhooks",
+    "lookups",
+    FAKE_BILLING_CHARGES,
+    FAKE_BILLING_REFUSALS,
+    NULL,
 };
 
 static const fake_server_spec fake_iamport_spec = {

@@ -127,6 +127,7 @@ json_t *fake_iamport_payment_get(fake_iamport_state *st, const char *imp_uid, ap
  * failure in err when it cannot be kept. Takes the reference. */
 json_t *fake_iamport_payment_publish(fake_server *fs, json_t *payment, const char *failure, app_error *err);
 int fake_iamport_payment_mark_paid(json_t *payment);
+int fake_iamport_payment_mark_failed(json_t *payment, const char *reason);
 
 /* ---- route handlers ---- */
 void fake_iamport_get_token(http_exchange *ex, const http_route_params *params, void *context);

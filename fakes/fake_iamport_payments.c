@@ -72,6 +72,12 @@ int fake_iamport_payment_mark_paid(json_t *payment)
                                json_pack("{s:s, s:I}", "status", "paid", "paid_at", (json_int_t)fake_iamport_now()));
 }
 
+int fake_iamport_payment_mark_failed(json_t *payment, const char *reason)
+{
+    return fake_iamport_update(payment, json_pack("{s:s, s:I, s:s}", "status", "failed", "failed_at",
+                                                  (json_int_t)fake_iamport_now(), "fail_reason", reason));
+}
+
 void fake_iamport_payment_at(http_exchange *ex, const http_route_params *params, void *context)
 {
     /* Every look-up counts, found or not: a test measures the calls a

@@ -72,8 +72,10 @@ static json_t *subscription_register(fake_iamport_state *st, const char *custome
     return sub;
 }
 
-/* The card payment for an order in body, charged to the given card. */
-static json_t *card_payment(fake_iamport_state *st, json_t *body, json_t *card, const char *usage)
+/* The card payment for an order in body, charged to the given card: paid,
+ * or failed for fail_reason when it is not NULL. */
+static json_t *card_payment(fake_iamport_state *st, json_t *body, json_t *card, const char *usage,
+                            const char *fail_reason)
 {
     json_t *currency = json_object_get(body, "currency");
     const char *currency_code = json_is_string(currency) ? json_string_value(currency) : "KRW";
@@ -101,7 +103,8 @@ static json_t *card_payment(fake_iamport_state *st, json_t *body, json_t *card, 
     }
     rc |= fake_iamport_copy_string(payment, "custom_data", body, "custom_data");
     rc |= fake_iamport_copy_string(payment, "customer_uid", card, "customer_uid");
-    rc |= fake_iamport_payment_mark_paid(payment);
+    rc |=
+        fail_reason ? fake_iamport_payment_mark_failed(payment, fail_reason) : fake_iamport_payment_mark_paid(payment);
     if (rc != 0) {
         json_decref(payment);
         return NULL;
@@ -111,8 +114,8 @@ static json_t *card_payment(fake_iamport_state *st, json_t *body, json_t *card, 
 
 static json_t *charge(fake_server *fs, json_t *body, json_t *card, const char *usage, app_error *err)
 {
-    json_t *payment =
-        fake_iamport_payment_publish(fs, card_payment(fs->vendor, body, card, usage), "cannot record the payment", err);
+    json_t *payment = fake_iamport_payment_publish(fs, card_payment(fs->vendor, body, card, usage, NULL),
+                                                   "cannot record the payment", err);
     if (payment)
         fake_stats_count(fs, "charges");
     return payment;
@@ -157,13 +160,28 @@ static bool again_input(json_t *body, app_error *err)
     return fake_iamport_input_text(body, "customer_uid", true, &customer_uid, err) && order_input(body, err);
 }
 
+/* A charge the billing rules decline is answered as iamport answers a card
+ * its issuer declines: code 0, with the payment recorded as failed. */
+static json_t *decline(fake_server *fs, json_t *body, json_t *card, app_error *err)
+{
+    json_t *payment = card_payment(fs->vendor, body, card, "payment", "The card issuer declined the payment.");
+    return fake_iamport_payment_publish(fs, payment, "cannot record the payment", err);
+}
+
 static json_t *pay_again(fake_server *fs, json_t *body, const http_route_params *params, app_error *err)
 {
     (void)params;
     fake_iamport_state *st = fs->vendor;
     const char *customer_uid = json_string_value(json_object_get(body, "customer_uid"));
     json_t *card = fake_iamport_lookup(st->subscriptions, customer_uid, no_billing_key, err);
-    return card ? charge(fs, body, card, "payment", err) : NULL;
+    if (!card)
+        return NULL;
+    if (fake_billing_refuses(fs, json_number_value(json_object_get(body, "amount"))))
+        return decline(fs, body, card, err);
+    json_t *payment = charge(fs, body, card, "payment", err);
+    if (payment)
+        fake_billing_charged(fs);
+    return payment;
 }
 
 void fake_iamport_pay_again(http_exchange *ex, const http_route_params *params, void *context)

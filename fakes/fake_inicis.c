@@ -25,8 +25,22 @@ static const fake_store_slot fake_inicis_stores[] = {
 
 /* The effects a test may count through GET /fake/stats. */
 static const char *const fake_inicis_counters[] = {
-    "payments",        "vbanks",         "deposits",      "billing_keys",  "charges", "charge_replays", "refunds",
-    "partial_refunds", "refund_repeats", "hash_refusals", "card_refusals", "lookups", "webhooks",       NULL,
+    "payments",
+    "vbanks",
+    "deposits",
+    "billing_keys",
+    "charges",
+    "charge_replays",
+    "refunds",
+    "partial_refunds",
+    "refund_repeats",
+    "hash_refusals",
+    "card_refusals",
+    "lookups",
+    "webhooks",
+    FAKE_BILLING_CHARGES,
+    FAKE_BILLING_REFUSALS,
+    NULL,
 };
 
 static const fake_server_spec fake_inicis_spec = {

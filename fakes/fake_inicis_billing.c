@@ -3,7 +3,8 @@
  * moid names the charge: a second charge with a moid already charged gets
  * the first answer again and charges nothing, so that a client that derives
  * moid from its own operation can retry without paying twice. The card of
- * the --refused-card setting is declined ("08"). */
+ * the --refused-card setting is declined ("08"), and so is a charge the
+ * billing rules decline (fake_billing_rules.c). */
 #include "fake_inicis.h"
 #include "fake_random.h"
 #include "fake_stats.h"
@@ -51,6 +52,17 @@ static json_t *billing_charge(fake_server *fs, const char *moid, int64_t price, 
     return answer;
 }
 
+/* The refused card is declined whatever the rules say, and counted as
+ * both a refused card and a refused billing charge. */
+static bool billing_declined(fake_server *fs, const json_t *billkey, int64_t price)
+{
+    if (strcmp(fake_inicis_record_string(billkey, "cardNumber"), fs->settings.refused_card) != 0)
+        return fake_billing_refuses(fs, (double)price);
+    fake_stats_count(fs, "card_refusals");
+    fake_stats_count(fs, FAKE_BILLING_REFUSALS);
+    return true;
+}
+
 static void billing_run(fake_server *fs, http_exchange *ex, json_t *form)
 {
     fake_inicis_state *state = fake_inicis_state_of(fs);
@@ -79,16 +91,17 @@ static void billing_run(fake_server *fs, http_exchange *ex, json_t *form)
         fake_inicis_respond_result(ex, FAKE_INICIS_BAD_REQUEST, "This moid names another payment.");
         return;
     }
-    if (strcmp(fake_inicis_record_string(billkey, "cardNumber"), fs->settings.refused_card) == 0) {
-        fake_stats_count(fs, "card_refusals");
+    if (billing_declined(fs, billkey, price)) {
         billing_answer(fs, ex, moid,
                        json_pack("{s:s, s:s}", "resultCode", FAKE_INICIS_CARD_REFUSED, "resultMsg",
                                  "The card issuer declined the card."));
         return;
     }
     json_t *answer = billing_charge(fs, moid, price, billkey);
-    if (answer)
+    if (answer) {
         fake_stats_count(fs, "charges");
+        fake_billing_charged(fs);
+    }
     billing_answer(fs, ex, moid, answer);
 }
 

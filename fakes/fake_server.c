@@ -181,6 +181,7 @@ static int runtime_run(fake_runtime *rt)
     }
     rt->fs.loop = &rt->loop;
     fake_latency_init(&rt->fs.latency, rt->fs.settings.latency);
+    rt->fs.billing = (fake_billing_rules){.fail_next = 0, .refuse_amount = rt->fs.settings.refuse_amount};
     int code = 0;
     if (fake_stats_create(&rt->fs, rt->spec->counters) != 0 || fake_state_create(&rt->fs, rt->spec) != 0) {
         log_error("cannot set up the fake's state");

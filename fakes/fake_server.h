@@ -1,12 +1,13 @@
 /* fake_server: what both fake vendor servers share: settings from flags and
  * environment, --help, one loop with an HTTP server and client, graceful stop
  * on TERM/INT, webhook sending, the fake's state, and the test controls
- * (/fake/stats, /fake/latency). A fake supplies a spec: its name, its
+ * (/fake/stats, /fake/latency, /fake/billing). A fake supplies a spec: its name, its
  * defaults, its route table, its stores and the names of its counters. */
 #ifndef PAYMENTS_FAKE_SERVER_H
 #define PAYMENTS_FAKE_SERVER_H
 
 #include "fake_answer.h"
+#include "fake_billing_rules.h"
 #include "fake_latency.h"
 #include "fake_store.h"
 #include "http_client.h"
@@ -17,16 +18,17 @@
 #include <uv.h>
 
 typedef struct fake_settings {
-    char *host;            /* --host, <PREFIX>HOST; default 127.0.0.1 */
-    int port;              /* --port, <PREFIX>PORT */
-    char *webhook_url;     /* --webhook-url, <PREFIX>WEBHOOK_URL; NULL: webhooks not sent */
-    char *key;             /* --key, <PREFIX>KEY: the accepted API key (iamport imp_key) */
-    char *secret;          /* --secret, <PREFIX>SECRET: imp_secret, or Toss secret key */
-    uint64_t ttl_ms;       /* --ttl-ms, <PREFIX>TTL_MS; default 180000 */
-    size_t capacity;       /* --capacity, <PREFIX>CAPACITY; default 1000 */
-    uint64_t token_ttl_ms; /* --token-ttl-ms, <PREFIX>TOKEN_TTL_MS: access token lifetime; default 1800000 */
-    fake_delay latency;    /* --latency, <PREFIX>LATENCY: how long vendor answers are held; default none */
-    char *user;            /* --user, <PREFIX>USER: started as root, run as this user once bound; NULL: stay */
+    char *host;             /* --host, <PREFIX>HOST; default 127.0.0.1 */
+    int port;               /* --port, <PREFIX>PORT */
+    char *webhook_url;      /* --webhook-url, <PREFIX>WEBHOOK_URL; NULL: webhooks not sent */
+    char *key;              /* --key, <PREFIX>KEY: the accepted API key (iamport imp_key) */
+    char *secret;           /* --secret, <PREFIX>SECRET: imp_secret, or Toss secret key */
+    uint64_t ttl_ms;        /* --ttl-ms, <PREFIX>TTL_MS; default 180000 */
+    size_t capacity;        /* --capacity, <PREFIX>CAPACITY; default 1000 */
+    uint64_t token_ttl_ms;  /* --token-ttl-ms, <PREFIX>TOKEN_TTL_MS: access token lifetime; default 1800000 */
+    fake_delay latency;     /* --latency, <PREFIX>LATENCY: how long vendor answers are held; default none */
+    char *user;             /* --user, <PREFIX>USER: started as root, run as this user once bound; NULL: stay */
+    uint64_t refuse_amount; /* --refuse-amount, <PREFIX>REFUSE_AMOUNT: billing charges of it are declined; 0: none */
     /* Offered only by a fake whose spec names a default merchant id (Inicis
      * signs with a key, an IV and the merchant id; it refuses one card). */
     char *merchant_id;  /* --merchant-id, <PREFIX>MERCHANT_ID: the accepted mid */
@@ -43,8 +45,9 @@ typedef struct fake_server {
     fake_settings settings;
     void *vendor; /* the fake's own state, made by spec->init */
     fake_latency latency;
-    json_t *stats;          /* counter name -> how many times it happened */
-    fake_held_answer *held; /* answers waiting out their delay, newest first */
+    fake_billing_rules billing; /* the billing-key charges to decline */
+    json_t *stats;              /* counter name -> how many times it happened */
+    fake_held_answer *held;     /* answers waiting out their delay, newest first */
     size_t held_count;
     /* Set while a request whose answer is to be kept is handled; fake
      * handlers answer before they return, so it lives on the caller's stack. */

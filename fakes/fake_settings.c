@@ -22,6 +22,7 @@ typedef enum setting_id {
     SETTING_TOKEN_TTL_MS,
     SETTING_LATENCY,
     SETTING_USER,
+    SETTING_REFUSE_AMOUNT,
     SETTING_MERCHANT_ID,
     SETTING_IV,
     SETTING_REFUSED_CARD,
@@ -49,6 +50,8 @@ static const setting_info setting_table[] = {
     {SETTING_LATENCY, "latency", "LATENCY", "MS[,P99]",
      "hold vendor answers MS ms (effects are immediate); MEDIAN,P99: log-normal", false},
     {SETTING_USER, "user", "USER", "NAME", "started as root: run as this user once the port is bound", false},
+    {SETTING_REFUSE_AMOUNT, "refuse-amount", "REFUSE_AMOUNT", "AMOUNT",
+     "decline every billing-key charge of exactly this amount", false},
     {SETTING_MERCHANT_ID, "merchant-id", "MERCHANT_ID", "MID", "the accepted merchant id (mid)", true},
     {SETTING_IV, "iv", "IV", "IV", "the AES IV that goes with the API key (16 characters)", true},
     {SETTING_REFUSED_CARD, "refused-card", "REFUSED_CARD", "NUMBER", "the card number the issuer declines", true},
@@ -203,6 +206,12 @@ static bool setting_apply(fake_settings *out, setting_id id, const char *value, 
             return false;
         *(id == SETTING_TTL_MS ? &out->ttl_ms : &out->token_ttl_ms) = number;
         return true;
+    case SETTING_REFUSE_AMOUNT:
+        if (!setting_number(value, 0, FAKE_BILLING_MAX_AMOUNT, "a whole amount from 0 (none) to 1000000000000", origin,
+                            spec, &number))
+            return false;
+        out->refuse_amount = number;
+        return true;
     case SETTING_CAPACITY:
         if (!setting_number(value, 1, 100000000, "an integer from 1 to 100000000", origin, spec, &number))
             return false;
@@ -297,6 +306,9 @@ static void settings_default_text(const fake_server_spec *spec, setting_id id, c
     case SETTING_USER:
         snprintf(buf, len, "none: the user it was started as (also when not root)");
         break;
+    case SETTING_REFUSE_AMOUNT:
+        snprintf(buf, len, "0: none; PUT /fake/billing changes it at run time");
+        break;
     case SETTING_MERCHANT_ID:
         snprintf(buf, len, "%s", spec->default_merchant_id);
         break;
@@ -336,7 +348,10 @@ static void settings_print_help(const fake_server_spec *spec)
            "  GET /fake/stats        counters of the effects made (cancels, confirms, charges, replays...)\n"
            "  GET /fake/latency      the standing delay and the run-time rule\n"
            "  PUT /fake/latency      {\"ms\": 1500, \"p99\": 4000, \"match\": \"/cancel\"} holds the answers of\n"
-           "                         routes whose path contains match (p99, match optional); {\"ms\": 0} clears\n");
+           "                         routes whose path contains match (p99, match optional); {\"ms\": 0} clears\n"
+           "  GET /fake/billing      the billing-key charges declined: {\"fail_next\": N, \"refuse_amount\": X}\n"
+           "  PUT /fake/billing      {\"fail_next\": 2} declines the next 2 billing-key charges;\n"
+           "                         {\"refuse_amount\": 500} every charge of 500 ({\"refuse_amount\": 0} clears)\n");
 }
 
 static fake_settings_outcome settings_from_args(fake_settings *out, int argc, char **argv, const fake_server_spec *spec)

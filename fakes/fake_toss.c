@@ -44,6 +44,8 @@ static const char *const fake_toss_counters[] = {
     "idempotent_mismatches",
     "idempotent_invalid_keys",
     "lookups",
+    FAKE_BILLING_CHARGES,
+    FAKE_BILLING_REFUSALS,
     NULL,
 };
 

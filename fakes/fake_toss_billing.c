@@ -1,6 +1,8 @@
 /* Billing keys: a customer's card registered once (issue), read back by the
  * merchant with the customer's key, and charged again without the card
- * (pay), which makes a card payment of type BILLING, paid at once. */
+ * (pay), which makes a card payment of type BILLING, paid at once, unless
+ * the billing rules decline it: then an error answer as for a card its
+ * company refused, and no payment, as Toss keeps none for it. */
 #include "fake_stats.h"
 #include "fake_toss.h"
 
@@ -98,11 +100,16 @@ static void fake_toss_charge(fake_server *fs, http_exchange *ex, const json_t *b
         fake_toss_respond_app_error(ex, &err);
         return;
     }
+    if (fake_billing_refuses(fs, (double)order.amount)) {
+        fake_toss_respond_error(ex, 403, "REJECT_CARD_COMPANY", "The card company declined the payment.");
+        return;
+    }
     fake_toss_state *state = fake_toss_state_of(fs);
     const char *card_number = fake_toss_record_string(billing, "cardNumber");
     json_t *payment = fake_toss_card_payment_new(state, &order, "BILLING", card_number, 0, true);
     if (fake_toss_store_new(ex, state->payments, "paymentKey", payment, "The payment could not be made.") == 0) {
         fake_stats_count(fs, "charges");
+        fake_billing_charged(fs);
         fake_respond_json(ex, 201, json_incref(payment));
     }
     json_decref(payment);

@@ -119,6 +119,11 @@ void cancels_create(http_exchange *ex, const http_route_params *params, void *co
 void reservations_create(http_exchange *ex, const http_route_params *params, void *context);
 void reservations_get(http_exchange *ex, const http_route_params *params, void *context);
 void reservations_at(http_exchange *ex, const http_route_params *params, void *context);
+/* api/charges.c: a reservation's billing key charged for an order */
+void charges_create(http_exchange *ex, const http_route_params *params, void *context);
+/* api/charge_attempts.c: the vendor's answers to charges, by password */
+void charge_attempts_at(http_exchange *ex, const http_route_params *params, void *context);
+void charge_attempts_list(http_exchange *ex, const http_route_params *params, void *context);
 /* api/payment_routes.c: which vendor and store a checkout uses */
 void payment_routes_resolve(http_exchange *ex, const http_route_params *params, void *context);
 /* webhooks/webhook_receive.c: the vendors' webhooks */

@@ -7,7 +7,10 @@ import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import imp from "iamport-server-api";
 
-import { expectVendorError, fakeRequest, startFakeServer, startWebhookListener, stopFake } from "../lib/fakes.mjs";
+import {
+  checkBillingControl, expectVendorError, fakeBilling, fakeRequest, fakeStats, setFakeBilling, startFakeServer,
+  startWebhookListener, stopFake,
+} from "../lib/fakes.mjs";
 import { loadContract } from "../lib/openapi.mjs";
 import { binary, freePort, sleep, start, waitFor, waitForPort } from "../lib/process.mjs";
 
@@ -335,6 +338,45 @@ describe("fake-iamport-server", () => {
       { customer_uid, merchant_uid: "o", amount: 1_000, name: "after delete" }), 404);
   });
 
+  test("billing rules decline charges as a declined card: failed payments, no money moved", async () => {
+    await checkBillingControl(fake);
+    const customer_uid = `customer-${randomUUID()}`;
+    ok("POST", "/subscribe/customers/{customer_uid}", 201, await api.subscribe.customers.create(await conn(),
+      customer_uid, { customer_uid, card_number: "5555-4444-3333-2222", expiry: "2029-12", birth: "900101" }));
+    const again = async (amount) => ok("POST", "/subscribe/payments/again", 201,
+      await api.subscribe.payments.again(await conn(),
+        { customer_uid, merchant_uid: `order-${randomUUID()}`, amount, name: "monthly" }));
+    const before = await fakeStats(fake);
+
+    assert.deepEqual(await setFakeBilling(fake, { fail_next: 2 }), { fail_next: 2, refuse_amount: 0 });
+    for (let i = 0; i < 2; i++) {
+      const declined = await again(9_900);
+      assert.equal(declined.status, "failed");
+      assert.equal(declined.paid_at, 0);
+      assert.ok(declined.failed_at > 0);
+      assert.match(declined.fail_reason, /declined/);
+      assert.deepEqual(await at(declined.imp_uid), declined, "the failed payment is recorded");
+      // Nothing was paid, so nothing can be refunded.
+      await expectError(api.payments.cancel(await conn(),
+        { imp_uid: declined.imp_uid, merchant_uid: declined.merchant_uid, checksum: null, reason: "x" }), 422);
+    }
+    assert.equal((await again(9_900)).status, "paid");
+    assert.equal((await fakeBilling(fake)).fail_next, 0);
+
+    await setFakeBilling(fake, { refuse_amount: 7_700 });
+    assert.equal((await again(7_700)).status, "failed");
+    assert.equal((await again(7_701)).status, "paid");
+    await setFakeBilling(fake, { refuse_amount: 0 });
+    assert.equal((await again(7_700)).status, "paid");
+
+    const stats = await fakeStats(fake);
+    assert.equal(stats.billing_charges, before.billing_charges + 3);
+    assert.equal(stats.billing_refusals, before.billing_refusals + 3);
+    // A first charge with the card (onetime) is no billing-key charge.
+    ok("POST", "/subscribe/payments/onetime", 201, await api.subscribe.payments.onetime(await conn(), cardInput()));
+    assert.equal((await fakeStats(fake)).billing_charges, stats.billing_charges);
+  });
+
   test("onetime with customer_uid also registers the card", async () => {
     const customer_uid = `customer-${randomUUID()}`;
     const payment = await onetime({ customer_uid });
@@ -522,10 +564,12 @@ describe("fake-iamport-server", () => {
     const help = spawnSync(binary("fake-iamport-server"), ["--help"], { encoding: "utf8" });
     assert.equal(help.status, 0);
     for (const option of ["--host", "--port", "--webhook-url", "--key", "--secret", "--ttl-ms", "--capacity",
-      "--token-ttl-ms", "--help", "FAKE_IAMPORT_PORT", "FAKE_IAMPORT_WEBHOOK_URL", "10851"])
+      "--token-ttl-ms", "--refuse-amount", "/fake/billing", "--help", "FAKE_IAMPORT_PORT", "FAKE_IAMPORT_WEBHOOK_URL",
+      "FAKE_IAMPORT_REFUSE_AMOUNT", "10851"])
       assert.ok(help.stdout.includes(option), `--help does not mention ${option}`);
     for (const [args, env] of [[["--port", "70000"], {}], [["--capacity", "0"], {}], [["--nope"], {}],
-      [[], { FAKE_IAMPORT_TTL_MS: "soon" }], [["--webhook-url", "ftp://x"], {}]]) {
+      [[], { FAKE_IAMPORT_TTL_MS: "soon" }], [["--webhook-url", "ftp://x"], {}], [["--refuse-amount", "-5"], {}],
+      [[], { FAKE_IAMPORT_REFUSE_AMOUNT: "1000000000001" }]]) {
       const run = spawnSync(binary("fake-iamport-server"), args, { encoding: "utf8", env: { ...process.env, ...env } });
       assert.equal(run.status, 2, `${args} ${JSON.stringify(env)}: ${run.stderr}`);
       assert.equal(run.stderr.trim().split("\n").length, 1, `one line: ${run.stderr}`);
@@ -545,6 +589,23 @@ describe("fake-iamport-server", () => {
       await expectError(api.users.getToken({ host: fakeEnv.host }, { imp_key: "env_key", imp_secret: "env_secret" }), 401);
     } finally {
       await stopFake(fakeEnv);
+    }
+  });
+
+  test("--refuse-amount declines every billing-key charge of that amount from the start", async () => {
+    const strict = await startFake(["--refuse-amount", "4400"]);
+    try {
+      assert.deepEqual(await fakeBilling(strict), { fail_next: 0, refuse_amount: 4_400 });
+      const c = await strict.connector.get();
+      const customer_uid = `customer-${randomUUID()}`;
+      await api.subscribe.customers.create(c, customer_uid,
+        { customer_uid, card_number: "5555-4444-3333-2222", expiry: "2029-12", birth: "900101" });
+      const again = (amount) => api.subscribe.payments.again(c,
+        { customer_uid, merchant_uid: `order-${randomUUID()}`, amount, name: "monthly" });
+      assert.equal((await again(4_400)).response.status, "failed");
+      assert.equal((await again(4_401)).response.status, "paid");
+    } finally {
+      await stopFake(strict);
     }
   });
 });

@@ -8,8 +8,8 @@ import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 
 import {
-  FAKE_INICIS, fakeRequest, fakeStats, inicisCardPayment, inicisEncrypt, inicisHash, inicisRequest,
-  startFakeServer, startWebhookListener, stopFake,
+  FAKE_INICIS, checkBillingControl, fakeBilling, fakeRequest, fakeStats, inicisCardPayment, inicisEncrypt, inicisHash,
+  inicisRequest, setFakeBilling, startFakeServer, startWebhookListener, stopFake,
 } from "../lib/fakes.mjs";
 import { binary, sleep, waitFor } from "../lib/process.mjs";
 
@@ -173,6 +173,38 @@ describe("fake-inicis-server", () => {
     expectResult(await billing(fake, { ...fields, price: "99999", hashData: inicisHash(fields) }), "02");
   });
 
+  test("billing rules decline charges as a refused card (08): no payment, counted", async () => {
+    await checkBillingControl(fake);
+    const billKey = await issueBillkey(fake, "4111111111111111");
+    const before = await fakeStats(fake);
+
+    assert.deepEqual(await setFakeBilling(fake, { fail_next: 2 }), { fail_next: 2, refuse_amount: 0 });
+    for (let i = 0; i < 2; i++) {
+      const moid = `order-${randomUUID()}`;
+      expectResult(await charge(fake, billKey, moid), "08", /declined/);
+      // Nothing was charged: there is no payment to find or refund.
+      expectResult(await inquiry(fake, { moid }), "04");
+    }
+    expectResult(await charge(fake, billKey, `order-${randomUUID()}`), "00");
+    assert.equal((await fakeBilling(fake)).fail_next, 0);
+
+    await setFakeBilling(fake, { refuse_amount: 7_700 });
+    expectResult(await charge(fake, billKey, `order-${randomUUID()}`, 7_700), "08");
+    expectResult(await charge(fake, billKey, `order-${randomUUID()}`, 7_701), "00");
+    await setFakeBilling(fake, { refuse_amount: 0 });
+    expectResult(await charge(fake, billKey, `order-${randomUUID()}`, 7_700), "00");
+    // An unknown billing key is refused whatever the rules, and uses none of them.
+    await setFakeBilling(fake, { fail_next: 1 });
+    expectResult(await charge(fake, "unknown-billkey", `order-${randomUUID()}`), "04");
+    assert.equal((await fakeBilling(fake)).fail_next, 1);
+    await setFakeBilling(fake, { fail_next: 0 });
+
+    const stats = await fakeStats(fake);
+    assert.equal(stats.billing_charges, before.billing_charges + 3);
+    assert.equal(stats.billing_refusals, before.billing_refusals + 3);
+    assert.equal(stats.charges, before.charges + 3);
+  });
+
   test("inquiry finds a payment by tid or by moid, and says when none", async () => {
     const payment = await inicisCardPayment(fake, { price: 4_000 });
     const byTid = expectResult(await inquiry(fake, { tid: payment.tid }), "00");
@@ -226,7 +258,8 @@ describe("fake-inicis-server settings", () => {
   test("--help names the merchant settings without their values; a bad IV exits 2", () => {
     const help = spawnSync(binary("fake-inicis-server"), ["--help"], { encoding: "utf8" });
     assert.equal(help.status, 0);
-    for (const option of ["--merchant-id", "--key", "--iv", "--refused-card", "FAKE_INICIS_IV", "40571", "INIpayTest"])
+    for (const option of ["--merchant-id", "--key", "--iv", "--refused-card", "--refuse-amount", "/fake/billing",
+      "FAKE_INICIS_IV", "40571", "INIpayTest"])
       assert.ok(help.stdout.includes(option), `--help does not mention ${option}`);
     for (const secret of [FAKE_INICIS.key, FAKE_INICIS.iv, FAKE_INICIS.refusedCard])
       assert.ok(!help.stdout.includes(secret), "--help prints a credential");
@@ -237,6 +270,18 @@ describe("fake-inicis-server settings", () => {
     const toss = spawnSync(binary("fake-toss-payments-server"), ["--merchant-id", "x"], { encoding: "utf8" });
     assert.equal(toss.status, 2);
     assert.match(toss.stderr, /unknown option --merchant-id/);
+  });
+
+  test("--refuse-amount declines every billing charge of that amount from the start", async () => {
+    const fake = await startFakeServer("fake-inicis-server", ["--refuse-amount", "4400"]);
+    try {
+      assert.deepEqual(await fakeBilling(fake), { fail_next: 0, refuse_amount: 4_400 });
+      const billKey = await issueBillkey(fake, "4111111111111111");
+      expectResult(await charge(fake, billKey, `order-${randomUUID()}`, 4_400), "08");
+      expectResult(await charge(fake, billKey, `order-${randomUUID()}`, 4_401), "00");
+    } finally {
+      await stopFake(fake);
+    }
   });
 
   test("its own merchant id, key and IV are the ones it checks", async () => {

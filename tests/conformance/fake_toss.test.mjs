@@ -6,7 +6,10 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import toss from "toss-payments-server-api";
 
-import { expectVendorError, fakeRequest, startFakeServer, startWebhookListener, stopFake } from "../lib/fakes.mjs";
+import {
+  checkBillingControl, expectVendorError, fakeBilling, fakeRequest, fakeStats, setFakeBilling, startFakeServer,
+  startWebhookListener, stopFake,
+} from "../lib/fakes.mjs";
 import { loadContract } from "../lib/openapi.mjs";
 import { binary, freePort, sleep, start, waitFor, waitForPort } from "../lib/process.mjs";
 
@@ -314,6 +317,38 @@ describe("fake-toss-payments-server", () => {
       403, "NOT_MATCHES_CUSTOMER_KEY");
   });
 
+  test("billing rules decline charges as a card company does: REJECT_CARD_COMPANY, no payment", async () => {
+    await checkBillingControl(fake);
+    const customerKey = `customer-${randomUUID()}`;
+    const billing = await api.v1.billing.authorizations.card.create(connection, {
+      customerKey, cardNumber: "5555444433332222", cardExpirationYear: "29", cardExpirationMonth: "12",
+      cardPassword: "12", customerBirthday: "900101",
+    });
+    const pay = (amount, orderId = `order-${randomUUID()}`) => api.v1.billing.pay(connection, billing.billingKey,
+      { method: "billing", billingKey: billing.billingKey, customerKey, orderId, amount });
+    const before = await fakeStats(fake);
+
+    assert.deepEqual(await setFakeBilling(fake, { fail_next: 2 }), { fail_next: 2, refuse_amount: 0 });
+    const orderId = `order-${randomUUID()}`;
+    await expectError(pay(9_900, orderId), 403, "REJECT_CARD_COMPANY");
+    await expectError(pay(9_900), 403, "REJECT_CARD_COMPANY");
+    // The declined order made no payment: the same orderId is then paid once.
+    const paid = checkPayment("POST", "/v1/billing/{billingKey}", 201, await pay(9_900, orderId));
+    assert.equal(paid.status, "DONE");
+    assert.equal((await fakeBilling(fake)).fail_next, 0);
+
+    await setFakeBilling(fake, { refuse_amount: 7_700 });
+    await expectError(pay(7_700), 403, "REJECT_CARD_COMPANY");
+    assert.equal((await pay(7_701)).status, "DONE");
+    await setFakeBilling(fake, { refuse_amount: 0 });
+    assert.equal((await pay(7_700)).status, "DONE");
+
+    const stats = await fakeStats(fake);
+    assert.equal(stats.billing_charges, before.billing_charges + 3);
+    assert.equal(stats.billing_refusals, before.billing_refusals + 3);
+    assert.equal(stats.charges, before.charges + 3);
+  });
+
   test("cash receipt: issue and cancel", async () => {
     const payment = await issueVirtualAccount({ amount: 50_000 });
     const receiptInput = {
@@ -501,14 +536,15 @@ describe("settings", () => {
     const proc = start(binary("fake-toss-payments-server"), ["--help"]);
     const { code } = await proc.exited;
     assert.equal(code, 0);
-    for (const option of ["--port", "--host", "--webhook-url", "--secret", "--ttl-ms", "--capacity"])
+    for (const option of ["--port", "--host", "--webhook-url", "--secret", "--ttl-ms", "--capacity", "--refuse-amount",
+      "/fake/billing"])
       assert.ok(proc.log().includes(option), `--help does not name ${option}`);
   });
 
   test("the secret key and port come from the environment", async () => {
     const port = await freePort();
     const proc = start(binary("fake-toss-payments-server"), [],
-      { env: { FAKE_TOSS_PORT: String(port), FAKE_TOSS_SECRET: "test_sk_custom" } });
+      { env: { FAKE_TOSS_PORT: String(port), FAKE_TOSS_SECRET: "test_sk_custom", FAKE_TOSS_REFUSE_AMOUNT: "4400" } });
     const fake = { proc, port };
     try {
       await waitForPort(port);
@@ -517,6 +553,7 @@ describe("settings", () => {
       assert.equal(payment.status, "DONE");
       await expectError(api.v1.payments.at({ ...custom, headers: { Authorization: basic(SECRET) } }, payment.paymentKey),
         401, "UNAUTHORIZED_KEY");
+      assert.deepEqual(await fakeBilling(fake), { fail_next: 0, refuse_amount: 4_400 });
     } finally {
       await stopFake(fake);
     }

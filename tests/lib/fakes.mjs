@@ -90,6 +90,37 @@ export async function setFakeLatency(fake, rule) {
   return json;
 }
 
+/** Makes the fake decline billing-key charges (PUT /fake/billing):
+ * {fail_next: N} the next N, {refuse_amount: X} every one of X (0 clears);
+ * returns the rules as they stand, {fail_next, refuse_amount}. */
+export async function setFakeBilling(fake, rules) {
+  const { status, json, text } = await fakeRequest(fake, "PUT", "/fake/billing", { body: JSON.stringify(rules) });
+  assert.equal(status, 200, `PUT /fake/billing: ${text}`);
+  return json;
+}
+
+/** The billing rules the fake holds (GET /fake/billing). */
+export async function fakeBilling(fake) {
+  const { status, json, text } = await fakeRequest(fake, "GET", "/fake/billing");
+  assert.equal(status, 200, `GET /fake/billing: ${text}`);
+  return json;
+}
+
+/** Checks what every fake's /fake/billing shares: bad bodies are refused
+ * with 400 and change nothing, and the rules read back as set. */
+export async function checkBillingControl(fake) {
+  assert.deepEqual(await fakeBilling(fake), { fail_next: 0, refuse_amount: 0 });
+  for (const body of ['{"fail_nxt": 1}', '{"fail_next": -1}', '{"refuse_amount": 1.5}', "{}", "[]", "not json",
+    '{"fail_next": 1, "refuse_amount": "500"}', '{"fail_next": 1000001}']) {
+    const answer = await fakeRequest(fake, "PUT", "/fake/billing", { body });
+    assert.equal(answer.status, 400, `${body}: ${answer.text}`);
+  }
+  assert.deepEqual(await fakeBilling(fake), { fail_next: 0, refuse_amount: 0 });
+  assert.deepEqual(await setFakeBilling(fake, { refuse_amount: 500 }), { fail_next: 0, refuse_amount: 500 });
+  assert.deepEqual(await setFakeBilling(fake, { fail_next: 3 }), { fail_next: 3, refuse_amount: 500 });
+  assert.deepEqual(await setFakeBilling(fake, { fail_next: 0, refuse_amount: 0 }), { fail_next: 0, refuse_amount: 0 });
+}
+
 /** The secret key the fake Toss accepts by default. */
 export const FAKE_TOSS_SECRET = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy";
 registerSecret("Toss secret key", FAKE_TOSS_SECRET);

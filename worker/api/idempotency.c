@@ -143,7 +143,11 @@ static void hold(idempotency_claim *claim, idempotency_row *row)
         snprintf(claim->operation_id, sizeof claim->operation_id, "%s", row->operation_id);
         snprintf(claim->operation_history, sizeof claim->operation_history, "%s",
                  row->operation_history ? row->operation_history : "");
-        claim->operation_status = row->operation_kind && strcmp(row->operation_kind, "confirm") == 0 ? 201 : 200;
+        /* What creates a history answers 201: a confirm, a charge. */
+        claim->operation_status = row->operation_kind && (strcmp(row->operation_kind, "confirm") == 0 ||
+                                                          strcmp(row->operation_kind, "charge") == 0)
+                                      ? 201
+                                      : 200;
     }
 }
 

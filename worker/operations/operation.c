@@ -32,6 +32,15 @@ int operation_keep_answer(operation *op, const vendor_payment *payment)
     return op->answer || !payment->data ? 0 : -1;
 }
 
+int operation_keep_payment(operation *op, history_values *values, vendor_payment *payment)
+{
+    int sealed = history_values_from_payment(values, payment, &op->app->history_seal, &op->app->cancel_seal);
+    if (sealed == 0)
+        sealed = operation_keep_answer(op, payment);
+    vendor_payment_free(payment);
+    return sealed;
+}
+
 const db_statement *operation_settle_statement(operation *op, const char *state, const char *decision)
 {
     snprintf(op->decision, sizeof op->decision, "%s", decision);

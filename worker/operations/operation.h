@@ -5,6 +5,7 @@
 #ifndef PAYMENTS_OPERATION_H
 #define PAYMENTS_OPERATION_H
 
+#include "history_values.h"
 #include "operation_key.h"
 #include "operation_store.h"
 #include "worker.h"
@@ -32,6 +33,11 @@ int operation_prepare_cancel(operation *op, worker *w, const char *history_id, c
 
 /* Seals payment's document as the operation's answer; 0 or -1. */
 int operation_keep_answer(operation *op, const vendor_payment *payment);
+
+/* The history values of payment (history_values.h) and the operation's
+ * answer, both sealed, for an operation whose answer becomes a history;
+ * frees payment. 0, or -1 when sealing fails. */
+int operation_keep_payment(operation *op, history_values *values, vendor_payment *payment);
 
 /* The settling UPDATE for the transaction recording the answer; the
  * decision is copied. Valid as long as op. */

@@ -3,6 +3,7 @@
  * vendor (never its input or the vendor's document) and stored on the row. */
 #include "operation_decide.h"
 
+#include "charge_run.h"
 #include "db_row.h"
 #include "log.h"
 #include "operation.h"
@@ -189,11 +190,7 @@ static void decide_confirm(decide_job *job, vendor_payment *payment)
         settle(job, "refused", "not confirmed at the vendor");
         return;
     }
-    int sealed = history_values_from_payment(&job->values, payment, &job->app->history_seal, &job->app->cancel_seal);
-    if (sealed == 0)
-        sealed = operation_keep_answer(&job->op, payment);
-    vendor_payment_free(payment);
-    if (sealed < 0) {
+    if (operation_keep_payment(&job->op, &job->values, payment) < 0) {
         app_error err;
         app_error_set(&err, 500, "cannot seal the vendor's payment document");
         release(job, "cannot create the confirmed payment's history", &err);
@@ -265,6 +262,13 @@ static void on_fetched(vendor_payment *payment, const app_error *err, void *data
 
 void operation_decide(worker *w, operation_claimed *row, void (*done)(void *data), void *data)
 {
+    /* A charge is not fetched but sent again: its vendor payment has no
+     * uid of ours until the vendor answered, and the order id and key make
+     * the resend answer the first charge. */
+    if (strcmp(row->kind, "charge") == 0) {
+        charge_reconcile(w, row, done, data);
+        return;
+    }
     decide_job *job = calloc(1, sizeof *job);
     if (!job) {
         log_warn("reconciler: out of memory for operation %s; it is claimed again later", row->id);

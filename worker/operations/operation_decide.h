@@ -3,7 +3,8 @@
  * made is recorded on its history (and notified once), a confirm made
  * becomes its history, a mismatch cancel not made is sent again with the
  * same checksum; an operation the vendor did not perform is refused, and
- * one the vendor cannot be asked about is left for a later claim. */
+ * one the vendor cannot be asked about is left for a later claim. A charge
+ * is charge_run's to settle (worker/charges/charge_run.h). */
 #ifndef PAYMENTS_OPERATION_DECIDE_H
 #define PAYMENTS_OPERATION_DECIDE_H
 

@@ -7,7 +7,7 @@
 #include <openssl/evp.h>
 #include <string.h>
 
-static int derive(const char *const *facts, size_t count, char out[OPERATION_KEY_SIZE])
+int operation_key_derive(const char *const *facts, size_t count, char out[OPERATION_KEY_SIZE])
 {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
@@ -27,20 +27,20 @@ int operation_key_cancel(const char *history_id, const char *refund_before, cons
                          char out[OPERATION_KEY_SIZE])
 {
     const char *facts[] = {"payments cancel v1", history_id, refund_before, amount};
-    return derive(facts, 4, out);
+    return operation_key_derive(facts, 4, out);
 }
 
 int operation_key_confirm(const char *payment_key, const char *order_id, const char *amount,
                           char out[OPERATION_KEY_SIZE])
 {
     const char *facts[] = {"payments confirm v1", payment_key, order_id, amount};
-    return derive(facts, 4, out);
+    return operation_key_derive(facts, 4, out);
 }
 
 int operation_key_mismatch(const char *vendor_uid, const char *amount, char out[OPERATION_KEY_SIZE])
 {
     const char *facts[] = {"payments mismatch cancel v1", vendor_uid, amount};
-    return derive(facts, 3, out);
+    return operation_key_derive(facts, 3, out);
 }
 
 double operation_key_checksum(double price, double refunded)

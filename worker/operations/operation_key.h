@@ -10,6 +10,11 @@
 /* 64 hex digits of SHA-256 and a NUL: well under the 300 characters vendors take. */
 #define OPERATION_KEY_SIZE 65
 
+/* SHA-256 in hex over facts, each ended by a NUL: the derivation of every
+ * key below, for the modules deriving keys of their own operations (its
+ * first fact names the kind and version). Returns 0, or -1. */
+int operation_key_derive(const char *const *facts, size_t count, char out[OPERATION_KEY_SIZE]);
+
 /* A cancel's Idempotency-Key: from the history, the refund we had
  * recorded before it and the amount. Returns 0, or -1 when hashing fails. */
 int operation_key_cancel(const char *history_id, const char *refund_before, const char *amount,
