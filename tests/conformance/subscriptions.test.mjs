@@ -5,65 +5,37 @@
 // the first due instant computed on the test clock.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import fs from "node:fs";
-import path from "node:path";
 
 import { query } from "../lib/database.mjs";
 import { startFakeServer, stopFake } from "../lib/fakes.mjs";
-import { errorOf, newSource, send } from "../lib/keyed_request.mjs";
-import { tempDir } from "../lib/process.mjs";
-import { decryptBody, startServer, stopCleanly } from "../lib/server.mjs";
+import { startServer, stopCleanly } from "../lib/server.mjs";
+import {
+  SUBSCRIPTION_PASSWORD as PASSWORD, call as callOn, reserve, subscriptionBody as bodyFor, testClock,
+} from "../lib/subscriptions.mjs";
 import { registerSecret } from "../lib/test_logs.mjs";
-import { iamportDriver } from "../lib/vendor_drivers.mjs";
 
-const STORE_ID = "subscription-store";
-const PASSWORD = "subscription-password";
 registerSecret("record password", PASSWORD);
 
 describe("subscription routes", () => {
   let fake;
   let server;
-  let clock; // the test clock's file
+  let clock; // the test clock
   let reservation; // {id, source}
 
-  /** An encrypted request; the answer's JSON and status. */
-  const call = async (method, route, value) => {
-    const res = await send(server, method, route, value);
-    const body = res.status < 300 ? await decryptBody(res.body, server.env) : errorOf(res);
-    return { status: res.status, body };
-  };
-
-  const setClock = (instant) => fs.writeFileSync(clock, `${instant}\n`);
-
-  const subscriptionBody = (overrides = {}) => ({
-    reservation_id: reservation.id,
-    password: PASSWORD,
-    amount: 9900,
-    currency: "KRW",
-    name: "monthly plan",
-    schedule: { days: [1, 15, "last"], time: "09:00", time_zone: "Asia/Seoul" },
-    webhook_url: "http://127.0.0.1:9/payments/webhook",
-    ...overrides,
-  });
-
+  const call = (method, route, value) => callOn(server, method, route, value);
+  const setClock = (instant) => clock.set(instant);
+  const subscriptionBody = (overrides) => bodyFor(reservation, overrides);
   const subscriptionCount = async () =>
     (await query(server.env.PAYMENT_POSTGRES_SCHEMA, "SELECT count(*)::int AS n FROM payment_subscriptions"))[0].n;
 
   before(async () => {
     fake = await startFakeServer("fake-iamport-server");
-    clock = path.join(tempDir("payments-clock-"), "now");
-    setClock("2027-01-20T00:00:00Z");
+    clock = testClock("2027-01-20T00:00:00Z");
     server = await startServer({
       workers: 1,
-      env: { PAYMENT_IAMPORT_URL: fake.host, PAYMENT_TEST_CLOCK: clock, PAYMENT_SCHEDULER_INTERVAL: "1h" },
+      env: { PAYMENT_IAMPORT_URL: fake.host, PAYMENT_TEST_CLOCK: clock.file, PAYMENT_SCHEDULER_INTERVAL: "1h" },
     });
-    const source = newSource();
-    const uid = await iamportDriver(fake.host).billingKey(source.id);
-    const created = await call("POST", "/payments/reservations", {
-      vendor: { code: "iamport", store_id: STORE_ID, uid }, source, title: "plan", password: PASSWORD,
-    });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    reservation = { id: created.body.id, source };
+    reservation = await reserve(server, "iamport", fake.host);
   });
 
   after(async () => {

@@ -71,7 +71,8 @@ static const char *next_due(const char *days, const char *last_day, const char *
     return out;
 }
 
-#define CHECK_DUE(days, last, time, zone, after, expected) CHECK(strcmp(next_due(days, last, time, zone, after), expected) == 0)
+#define CHECK_DUE(days, last, time, zone, after, expected) \
+    CHECK(strcmp(next_due(days, last, time, zone, after), expected) == 0)
 
 /* 1, 15 and last at 09:00 in Seoul (UTC+9, no DST) walk a year's months. */
 UNIT_CASE(first_fifteenth_last, &database)

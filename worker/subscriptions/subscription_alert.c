@@ -33,8 +33,8 @@ static void send_alert(worker *w, const char *text)
         return;
     }
     static const char *const headers[] = {"Content-Type: application/json", NULL};
-    http_client_request request = {"POST", w->config.alert_webhook_url, headers, body, strlen(body), ALERT_TIMEOUT_MS,
-                                   NULL, NULL};
+    http_client_request request = {
+        "POST", w->config.alert_webhook_url, headers, body, strlen(body), ALERT_TIMEOUT_MS, NULL, NULL};
     worker_work_begin(w);
     if (http_client_send(w->client, &request, on_sent, w) < 0) {
         log_warn("subscriptions: cannot send an alert");

@@ -86,8 +86,8 @@ static void on_count(PGresult *res, const app_error *err, void *data)
     call.cb(err ? 0 : atol(PQcmdTuples(res)), err, call.data);
 }
 
-static void run_count(pg_pool *pool, const char *sql, int nparams, const char *const *params,
-                      subscription_count_cb cb, void *data)
+static void run_count(pg_pool *pool, const char *sql, int nparams, const char *const *params, subscription_count_cb cb,
+                      void *data)
 {
     count_call *call = malloc(sizeof *call);
     if (!call) {
@@ -105,8 +105,8 @@ void subscription_period_store_open_due(pg_pool *pool, const char *now, subscrip
     run_count(pool, open_due_sql, 1, (const char *const[]){now}, cb, data);
 }
 
-void subscription_period_store_charged(pg_pool *pool, const char *id, const char *history_id,
-                                       subscription_count_cb cb, void *data)
+void subscription_period_store_charged(pg_pool *pool, const char *id, const char *history_id, subscription_count_cb cb,
+                                       void *data)
 {
     run_count(pool, charged_sql, 2, (const char *const[]){id, history_id}, cb, data);
 }

@@ -51,8 +51,8 @@ void subscription_period_store_claim(pg_pool *pool, const char *now, uint64_t le
                                      void *data);
 
 /* The period was charged: history_id is its payment. */
-void subscription_period_store_charged(pg_pool *pool, const char *id, const char *history_id,
-                                       subscription_count_cb cb, void *data);
+void subscription_period_store_charged(pg_pool *pool, const char *id, const char *history_id, subscription_count_cb cb,
+                                       void *data);
 
 /* The period's charge was refused for `outcome` (words, no card data).
  * retry_ms: the wait before the next attempt, from now; NULL when dunning

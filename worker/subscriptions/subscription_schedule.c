@@ -18,7 +18,8 @@ static bool read_days(const api_input *in, subscription_schedule *out)
     bool seen[DAYS_MAX + 1] = {false};
     size_t index;
     const json_t *day;
-    json_array_foreach (days, index, day) {
+    json_array_foreach(days, index, day)
+    {
         if (json_is_string(day) && strcmp(json_string_value(day), "last") == 0) {
             out->last_day = true;
             continue;
@@ -53,7 +54,8 @@ static bool read_time(const api_input *in, subscription_schedule *out)
     size_t len = strlen(text);
     int hour, minute, second = 0;
     bool valid = (len == 5 || len == 8) && two_digits(text, 23, &hour) && text[2] == ':' &&
-                 two_digits(text + 3, 59, &minute) && (len == 5 || (text[5] == ':' && two_digits(text + 6, 59, &second)));
+                 two_digits(text + 3, 59, &minute) &&
+                 (len == 5 || (text[5] == ':' && two_digits(text + 6, 59, &second)));
     if (!valid)
         return api_input_refuse(in, "time", "must be a time of day, HH:MM or HH:MM:SS (00:00 to 23:59:59)");
     snprintf(out->time, sizeof out->time, "%02d:%02d:%02d", hour, minute, second);

@@ -95,9 +95,8 @@ static void run(pg_pool *pool, const char *sql, int nparams, const char *const *
 
 void subscription_store_insert(pg_pool *pool, const subscription_new *input, subscription_record_cb cb, void *data)
 {
-    const char *params[] = {input->reservation_id, input->amount, input->currency, input->name,
-                            input->days,           input->last_day, input->time,   input->zone,
-                            input->webhook_url,    input->now};
+    const char *params[] = {input->reservation_id, input->amount, input->currency, input->name,        input->days,
+                            input->last_day,       input->time,   input->zone,     input->webhook_url, input->now};
     subscription_call call = {cb, data, 400, "schedule.time_zone is not a time zone the server knows (IANA names)"};
     run(pool, insert_sql, 10, params, &call);
 }

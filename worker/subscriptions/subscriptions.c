@@ -22,8 +22,8 @@ typedef struct subscription_request {
     api_request api; /* first: the request is answered and freed through it */
     char id[40];     /* the subscription's, for the routes under :id */
     const char *password;
-    const char *reservation_id;    /* as given, or NULL when by source */
-    payment_source_input source;   /* the reservation's, when by source */
+    const char *reservation_id;  /* as given, or NULL when by source */
+    payment_source_input source; /* the reservation's, when by source */
     subscription_schedule schedule;
     double amount;
     char amount_text[32];
@@ -34,8 +34,8 @@ typedef struct subscription_request {
     subscription_new insert;
     subscription_change change;
     void (*after_check)(struct subscription_request *r); /* once the password matched */
-    reservation_record *reservation;  /* POST: found, awaiting the password check */
-    subscription_record *subscription; /* the routes under :id */
+    reservation_record *reservation;                     /* POST: found, awaiting the password check */
+    subscription_record *subscription;                   /* the routes under :id */
 } subscription_request;
 
 static void request_release(api_request *api)
@@ -159,9 +159,11 @@ static void insert(subscription_request *r)
 {
     db_amount_text(r->amount, r->amount_text, sizeof r->amount_text);
     r->insert = (subscription_new){
-        r->reservation->id,  r->amount_text, r->currency, r->name, r->schedule.days,
-        r->schedule.last_day ? "true" : "false", r->schedule.time, r->schedule.zone, r->webhook_url,
-        subscription_clock_read(&r->api.app->config, r->now),
+        r->reservation->id, r->amount_text,
+        r->currency,        r->name,
+        r->schedule.days,   r->schedule.last_day ? "true" : "false",
+        r->schedule.time,   r->schedule.zone,
+        r->webhook_url,     subscription_clock_read(&r->api.app->config, r->now),
     };
     subscription_store_insert(r->api.app->db, &r->insert, on_inserted, r);
 }
@@ -193,8 +195,8 @@ static bool read_currency(const api_input *in, const char **out)
     if (!api_input_string(in, "currency", 3, out))
         return false;
     const char *c = *out;
-    bool code = strlen(c) == 3 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] >= 'A' &&
-                c[2] <= 'Z';
+    bool code =
+        strlen(c) == 3 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] >= 'A' && c[2] <= 'Z';
     return code || api_input_refuse(in, "currency", "must be an ISO 4217 code (three capital letters)");
 }
 
