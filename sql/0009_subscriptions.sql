@@ -98,3 +98,32 @@ RETURNS json LANGUAGE sql STABLE AS $$
         'created_at', to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
         'updated_at', to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
 $$;
+
+-- A period as notifications show it.
+CREATE FUNCTION payment_subscription_period_document(p payment_subscription_periods)
+RETURNS json LANGUAGE sql STABLE AS $$
+    SELECT json_build_object(
+        'id', p.id,
+        'due_at', to_char(p.due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+        'state', p.state,
+        'attempts', p.attempts,
+        'next_attempt_at', CASE WHEN p.state = 'due' THEN
+            to_char(p.next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') END,
+        'outcome', p.outcome,
+        'history_id', p.history_id)
+$$;
+
+-- Subscription events (a period charged or refused, past due, paused,
+-- resumed, cancelled) ride the outbox of history notifications: a webhook
+-- record names a history or a subscription, never both. Its previous and
+-- current are the subscription before and after the event, its event the
+-- event itself (sealed like the others); a subscription's deliveries have
+-- no history, so the outbox keeps no order among them: each event carries
+-- its period and the subscription's state.
+ALTER TABLE payment_webhooks
+    ALTER COLUMN history_id DROP NOT NULL,
+    ADD COLUMN subscription_id uuid REFERENCES payment_subscriptions (id),
+    DROP CONSTRAINT payment_webhooks_origin_check,
+    ADD CONSTRAINT payment_webhooks_origin_check CHECK (origin IN ('vendor', 'cancel', 'subscription')),
+    ADD CONSTRAINT payment_webhooks_subject_check CHECK ((history_id IS NULL) <> (subscription_id IS NULL));
+ALTER TABLE payment_webhook_deliveries ALTER COLUMN history_id DROP NOT NULL;

@@ -14,7 +14,8 @@ import { fakeStats, setFakeBilling, startFakeServer, startWebhookListener, stopF
 import { waitFor } from "../lib/process.mjs";
 import { startServer, stopCleanly } from "../lib/server.mjs";
 import {
-  SUBSCRIPTION_PASSWORD as PASSWORD, call as callOn, periodsOf, reserve, subscriptionBody, testClock,
+  SUBSCRIPTION_PASSWORD as PASSWORD, call as callOn, notificationTypes, notificationsOf, periodsOf, reserve,
+  subscriptionBody, testClock,
 } from "../lib/subscriptions.mjs";
 import { registerSecret } from "../lib/test_logs.mjs";
 
@@ -109,7 +110,9 @@ describe("the subscription scheduler", () => {
 
   test("dunning: refused twice, then charged on the schedule's days; no alert", async () => {
     clock.set("2027-05-20T00:00:00Z");
-    const s = await subscribe("toss.payments", { schedule: { days: [1], time: "00:00", time_zone: "UTC" } });
+    const s = await subscribe("toss.payments", {
+      schedule: { days: [1], time: "00:00", time_zone: "UTC" }, webhook_url: server.url("/payments/internal/webhook"),
+    });
     const before = { charges: await charges(fakes.toss), refusals: await refusals(fakes.toss) };
     await setFakeBilling(fakes.toss, { fail_next: 2 });
     clock.set("2027-06-01T00:00:00Z");
@@ -135,12 +138,20 @@ describe("the subscription scheduler", () => {
     const read = await call("PATCH", `/payments/subscriptions/${s.id}`, { password: PASSWORD });
     assert.equal(read.body.state, "active");
     assert.equal(alerts.received.length, 0);
+    // A signed notification for each refusal and for the charge.
+    assert.deepEqual(await notificationTypes(server, s.id, 3), ["charged", "refused", "refused"]);
+    const kept = await notificationsOf(server, s.id);
+    const charge = kept.find((n) => n.type === "charged");
+    assert.equal(charge.period.history_id, periods[0].history_id);
+    assert.deepEqual(charge.source, { schema: "payments", table: "payment_subscriptions", id: s.id });
     await change(s.id, "cancel");
   });
 
   test("dunning: refused to the end, past due, exactly one alert; resumed, charged again", async () => {
     clock.set("2027-07-20T00:00:00Z");
-    const s = await subscribe("toss.payments", { schedule: { days: [1], time: "00:00", time_zone: "UTC" } });
+    const s = await subscribe("toss.payments", {
+      schedule: { days: [1], time: "00:00", time_zone: "UTC" }, webhook_url: server.url("/payments/internal/webhook"),
+    });
     const before = await charges(fakes.toss);
     await setFakeBilling(fakes.toss, { fail_next: 4 });
     // The first attempt, then 1, 3 and 7 days after each refusal.
@@ -158,6 +169,9 @@ describe("the subscription scheduler", () => {
     assert.deepEqual(Object.keys(alert.body), ["text"]);
     assert.ok(alert.body.text.includes(s.id) && /past due/.test(alert.body.text), alert.body.text);
     assert.ok(!/5555|4444|3333|2222/.test(alert.body.text), "no card number in an alert");
+    assert.deepEqual(await notificationTypes(server, s.id, 4), ["past_due", "refused", "refused", "refused"]);
+    const pastDue = (await notificationsOf(server, s.id)).find((n) => n.type === "past_due");
+    assert.deepEqual([pastDue.previous, pastDue.current], ["active", "past_due"]);
     // Past due charges nothing, even on its next day of the month.
     clock.set("2027-09-01T00:00:00Z");
     const probe = await subscribe("toss.payments", { schedule: { days: [2], time: "00:00", time_zone: "UTC" } });
@@ -178,7 +192,9 @@ describe("the subscription scheduler", () => {
 
   test("pause, resume and cancel take effect at the next due period; cancelled is never charged again", async () => {
     clock.set("2027-11-10T00:00:00Z");
-    const s = await subscribe("iamport", { schedule: { days: [1, 15], time: "00:00", time_zone: "UTC" } });
+    const s = await subscribe("iamport", {
+      schedule: { days: [1, 15], time: "00:00", time_zone: "UTC" }, webhook_url: server.url("/payments/internal/webhook"),
+    });
     const probe = await subscribe("iamport", { schedule: { days: [1, 15], time: "00:00", time_zone: "UTC" } });
     const before = await charges(fakes.iamport);
     await change(s.id, "pause");
@@ -198,6 +214,8 @@ describe("the subscription scheduler", () => {
     }
     assert.equal((await periodsOf(server, s.id)).length, 1, "cancelled: never charged again");
     assert.equal(await charges(fakes.iamport) - before, 5);
+    // Each change of state, and the charge, notified once.
+    assert.deepEqual(await notificationTypes(server, s.id, 4), ["cancelled", "charged", "paused", "resumed"]);
     await change(probe.id, "cancel");
   });
 });

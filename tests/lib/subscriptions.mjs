@@ -6,8 +6,8 @@ import path from "node:path";
 
 import { query } from "./database.mjs";
 import { errorOf, newSource, send } from "./keyed_request.mjs";
-import { tempDir } from "./process.mjs";
-import { decryptBody } from "./server.mjs";
+import { tempDir, waitFor } from "./process.mjs";
+import { decryptBody, request } from "./server.mjs";
 import { iamportDriver, tossDriver } from "./vendor_drivers.mjs";
 
 export const SUBSCRIPTION_STORE_ID = "subscription-store";
@@ -61,4 +61,27 @@ export function periodsOf(server, subscriptionId) {
     "SELECT to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS due, state, attempts, outcome, history_id," +
     " to_char(next_attempt_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS next_attempt" +
     " FROM payment_subscription_periods WHERE subscription_id = :'id' ORDER BY due_at", { id: subscriptionId });
+}
+
+/** The notifications of subscription id the local test receiver kept
+ * (webhook_url: server.url("/payments/internal/webhook")): [{signed, type,
+ * previous, current, period}] (states, and the event's period). */
+export async function notificationsOf(server, id) {
+  const res = await request(server.url(`/payments/internal/webhook?history_id=${id}`));
+  assert.equal(res.status, 200, res.body);
+  return (await decryptBody(res.body, server.env)).map(({ signed, webhook }) => ({
+    signed, type: webhook.event?.type, previous: webhook.previous.state, current: webhook.current.state,
+    period: webhook.event?.period ?? null, source: webhook.source,
+  }));
+}
+
+/** Waits until subscription id has count notifications; returns their types, sorted. */
+export async function notificationTypes(server, id, count) {
+  const list = await waitFor(async () => {
+    const kept = await notificationsOf(server, id);
+    return kept.length >= count ? kept : null;
+  }, 20_000, `${count} notifications`);
+  assert.equal(list.length, count, JSON.stringify(list));
+  assert.ok(list.every((n) => n.signed), "every notification signed");
+  return list.map((n) => n.type).sort();
 }

@@ -8,6 +8,7 @@
 #include "charge_run.h"
 #include "log.h"
 #include "subscription_clock.h"
+#include "webhook_outbox.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,8 @@ static void on_charged_recorded(long count, const app_error *err, void *data)
     if (err)
         log_warn("subscriptions: period %s charged, not yet recorded (%d %s); its claim's expiry settles it",
                  charge->period->id, err->status, err->message);
+    else
+        webhook_outbox_kick(charge->app->outbox);
     subscription_alert_charged(charge->run);
     finish(charge);
 }
@@ -52,9 +55,12 @@ static void on_refused_recorded(long count, const app_error *err, void *data)
         log_warn("subscriptions: the refusal of period %s is not recorded (%d %s); it will be charged again",
                  charge->period->id, err->status, err->message);
     else if (count > 0)
-        subscription_alert_past_due(charge->app, charge->period->subscription_id, charge->period->name, charge->outcome);
-    if (!err)
+        subscription_alert_past_due(charge->app, charge->period->subscription_id, charge->period->name,
+                                    charge->outcome);
+    if (!err) {
+        webhook_outbox_kick(charge->app->outbox);
         subscription_alert_refused(charge->app, charge->run);
+    }
     finish(charge);
 }
 
@@ -70,7 +76,7 @@ static void record_refusal(subscription_charge *charge, const app_error *err)
                  err->vendor.vendor_code, err->vendor.message);
     else
         snprintf(charge->outcome, sizeof charge->outcome, "refused: %s", err->message);
-    subscription_period_store_refused(charge->app->db, charge->period->id, charge->outcome,
+    subscription_period_store_refused(charge->app->db, &charge->app->history_seal, charge->period->id, charge->outcome,
                                       retry ? charge->retry_ms : NULL, charge->has_now ? charge->now : NULL,
                                       on_refused_recorded, charge);
 }
@@ -79,8 +85,8 @@ static void on_charge(const charge_outcome *outcome, const app_error *err, void 
 {
     subscription_charge *charge = data;
     if (!err) {
-        subscription_period_store_charged(charge->app->db, charge->period->id, outcome->history->id,
-                                          on_charged_recorded, charge);
+        subscription_period_store_charged(charge->app->db, &charge->app->history_seal, charge->period->id,
+                                          outcome->history->id, on_charged_recorded, charge);
         return;
     }
     bool vendor_refused = err->status == 422 && err->vendor.code[0];
@@ -91,8 +97,8 @@ static void on_charge(const charge_outcome *outcome, const app_error *err, void 
     }
     /* Not sent, pending elsewhere, or unknown: the claim expires and the
      * period is taken again for the same order. */
-    log_info("subscriptions: period %s not settled now (%d %s); it is taken again after its claim",
-             charge->period->id, err->status, err->message);
+    log_info("subscriptions: period %s not settled now (%d %s); it is taken again after its claim", charge->period->id,
+             err->status, err->message);
     finish(charge);
 }
 
@@ -121,5 +127,13 @@ void subscription_charge_start(worker *w, subscription_period *period, const cha
         .currency = period->currency,
         .webhook_url = period->webhook_url,
     };
+    /* A claim taken over from a worker that died: its charge may be
+     * recorded already (the reconciler finished it); then only that is
+     * left to write down. */
+    if (period->history_id) {
+        subscription_period_store_charged(w->db, &w->history_seal, period->id, period->history_id, on_charged_recorded,
+                                          charge);
+        return;
+    }
     charge_run(w, &charge->order, on_charge, charge);
 }

@@ -7,6 +7,7 @@
 #define PAYMENTS_SUBSCRIPTION_PERIOD_STORE_H
 
 #include "pg_pool.h"
+#include "seal.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,7 @@ typedef struct subscription_period {
     char *name;
     char *webhook_url; /* NULL when none */
     char *attempts;    /* refused charges so far */
+    char *history_id;  /* its order's history, when a charge of it was recorded: a claim taken over */
 } subscription_period;
 
 void subscription_period_free(subscription_period *period);
@@ -42,23 +44,24 @@ typedef void (*subscription_claim_cb)(subscription_period **rows, size_t count, 
  * period per subscription per call, so a caller repeats while count > 0. */
 void subscription_period_store_open_due(pg_pool *pool, const char *now, subscription_count_cb cb, void *data);
 
-/* Settles periods whose claim expired while their charge was recorded
- * meanwhile (the history of their order exists: a worker died after the
- * vendor charged, and the reconciler recorded it), then claims until
- * now + lease_ms the periods due for an attempt and those whose claim
- * expired, of active subscriptions. */
+/* Claims until now + lease_ms the periods due for an attempt, of active
+ * subscriptions, and those whose claim expired (with the history of their
+ * order when it was recorded meanwhile: a worker died after the vendor
+ * charged, and the reconciler recorded the charge). */
 void subscription_period_store_claim(pg_pool *pool, const char *now, uint64_t lease_ms, subscription_claim_cb cb,
                                      void *data);
 
-/* The period was charged: history_id is its payment. */
-void subscription_period_store_charged(pg_pool *pool, const char *id, const char *history_id, subscription_count_cb cb,
-                                       void *data);
+/* The period was charged: history_id is its payment. Its notification is
+ * queued in the same transaction, sealed with ring (the history ring). */
+void subscription_period_store_charged(pg_pool *pool, const seal_ring *ring, const char *id, const char *history_id,
+                                       subscription_count_cb cb, void *data);
 
 /* The period's charge was refused for `outcome` (words, no card data).
  * retry_ms: the wait before the next attempt, from now; NULL when dunning
  * is over and the subscription becomes past due. count is 1 when it did
- * become past due now. */
-void subscription_period_store_refused(pg_pool *pool, const char *id, const char *outcome, const char *retry_ms,
-                                       const char *now, subscription_count_cb cb, void *data);
+ * become past due now. Its notification ("refused", or "past_due") is
+ * queued in the same transaction. */
+void subscription_period_store_refused(pg_pool *pool, const seal_ring *ring, const char *id, const char *outcome,
+                                       const char *retry_ms, const char *now, subscription_count_cb cb, void *data);
 
 #endif

@@ -5,12 +5,14 @@
 #define PAYMENTS_SUBSCRIPTION_STORE_H
 
 #include "pg_pool.h"
+#include "seal.h"
 
 typedef struct subscription_record {
     char *id;
     char *reservation_id;
     char *password_hash; /* the reservation's; NULL in what a change answers */
     char *document;      /* JSON text */
+    char *previous;      /* a change of state's: the document before it; else NULL */
 } subscription_record;
 
 void subscription_record_free(subscription_record *record);
@@ -43,8 +45,10 @@ typedef enum subscription_change { SUBSCRIPTION_PAUSE, SUBSCRIPTION_RESUME, SUBS
 /* Pause: an active subscription charges no new period. Resume: a paused
  * or past-due one charges again from its next due instant after now (a
  * past-due one's dunning is over). Cancel: no period is ever charged again
- * (retries waiting are skipped). 409 when the state forbids the change. */
-void subscription_store_change(pg_pool *pool, const char *id, subscription_change change, const char *now,
-                               subscription_record_cb cb, void *data);
+ * (retries waiting are skipped). 409 when the state forbids the change. A
+ * change of state queues its notification (sealed with ring) in the same
+ * transaction. */
+void subscription_store_change(pg_pool *pool, const seal_ring *ring, const char *id, subscription_change change,
+                               const char *now, subscription_record_cb cb, void *data);
 
 #endif

@@ -12,6 +12,7 @@
 #include "subscription_clock.h"
 #include "subscription_schedule.h"
 #include "subscription_store.h"
+#include "webhook_outbox.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -73,11 +74,6 @@ static void on_checked(const app_error *err, void *data)
 
 /* ---- the routes under /payments/subscriptions/:id ---- */
 
-static void on_answer(subscription_record *record, const app_error *err, void *data)
-{
-    answer(data, 200, record, err);
-}
-
 static void answer_found(subscription_request *r)
 {
     subscription_record *record = r->subscription;
@@ -85,10 +81,20 @@ static void answer_found(subscription_request *r)
     answer(r, 200, record, NULL);
 }
 
+/* A change may have queued its notification: the outbox goes at once. */
+static void on_changed(subscription_record *record, const app_error *err, void *data)
+{
+    subscription_request *r = data;
+    if (!err)
+        webhook_outbox_kick(r->api.app->outbox);
+    answer(r, 200, record, err);
+}
+
 static void apply_change(subscription_request *r)
 {
-    const char *now = subscription_clock_read(&r->api.app->config, r->now);
-    subscription_store_change(r->api.app->db, r->id, r->change, now, on_answer, r);
+    worker *w = r->api.app;
+    const char *now = subscription_clock_read(&w->config, r->now);
+    subscription_store_change(w->db, &w->history_seal, r->id, r->change, now, on_changed, r);
 }
 
 static void on_found(subscription_record *record, const app_error *err, void *data)
