@@ -4,7 +4,8 @@
 // February; dunning (refused twice then charged: no alert; refused to the
 // end: past due and exactly one alert); pause, resume and cancel taking
 // effect at the next due period, and a cancelled subscription never charged
-// again. "Nothing was charged" is known without waiting on time: a probe
+// again; a signed notification for each charge, refusal and change of
+// state; one alert for a run of refusals. "Nothing was charged" is known without waiting on time: a probe
 // subscription due at the same instant is charged by the same look.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -217,5 +218,53 @@ describe("the subscription scheduler", () => {
     // Each change of state, and the charge, notified once.
     assert.deepEqual(await notificationTypes(server, s.id, 4), ["cancelled", "charged", "paused", "resumed"]);
     await change(probe.id, "cancel");
+  });
+});
+
+describe("the alert on a run of refusals", () => {
+  let fake;
+  let server;
+  let clock;
+  let alerts;
+
+  before(async () => {
+    fake = await startFakeServer("fake-toss-payments-server");
+    alerts = await startWebhookListener("/alerts", 200);
+    clock = testClock("2027-01-10T00:00:00Z");
+    server = await startServer({
+      workers: 1, // the run is each worker's own count
+      env: {
+        PAYMENT_TOSS_PAYMENTS_URL: fake.host,
+        PAYMENT_TEST_CLOCK: clock.file,
+        PAYMENT_SCHEDULER_INTERVAL: "100ms",
+        PAYMENT_ALERT_WEBHOOK_URL: alerts.url,
+        PAYMENT_ALERT_FAILURE_RUN: "3",
+        PAYMENT_DUNNING_SCHEDULE: "30d", // no retry within the test
+      },
+    });
+  });
+
+  after(async () => {
+    if (server) await stopCleanly(server);
+    if (fake) await stopFake(fake);
+    if (alerts) await alerts.close();
+  });
+
+  test("three refusals in a row across subscriptions: one alert, none for the fourth", async () => {
+    const ids = [];
+    for (let i = 0; i < 4; i++) {
+      const reservation = await reserve(server, "toss.payments", fake.host);
+      const created = await callOn(server, "POST", "/payments/subscriptions",
+        subscriptionBody(reservation, { schedule: { days: [1 + i], time: "00:00", time_zone: "UTC" } }));
+      ids.push(created.body.id);
+    }
+    await setFakeBilling(fake, { fail_next: 4 });
+    for (const [i, id] of ids.entries()) {
+      clock.set(`2027-02-0${1 + i}T00:00:00Z`);
+      await waitFor(async () => (await periodsOf(server, id))[0]?.attempts === 1, 20_000, `refusal ${i + 1}`);
+      if (i === 2) await waitFor(() => alerts.received.length === 1, 20_000, "the alert of the run");
+    }
+    assert.equal(alerts.received.length, 1, "one alert per run");
+    assert.match(alerts.received[0].body.text, /3 in a row were refused/);
   });
 });
