@@ -35,19 +35,41 @@ function extendVendorCodes(schemas) {
   };
   history.description = "A payment made at KG Inicis.";
   schemas["IPaymentHistory.InicisType"] = history;
+
+  // INIAPI cannot look a billing key up: the reservation keeps it as given,
+  // unverified, and its first charge proves it.
+  const reservation = structuredClone(schemas["IPaymentReservation.IamportType"]);
+  reservation.properties.vendor_code = { ...reservation.properties.vendor_code, const: "inicis" };
+  reservation.properties.vendor = { ...reservation.properties.vendor, $ref: ref("IPaymentVendorinicis").$ref };
+  reservation.properties.data = {
+    type: "object",
+    title: "KG Inicis billing key",
+    description: "The billing key as given: INIAPI has no lookup of one, so it is proven by its first charge.",
+    properties: {
+      billKey: { type: "string", description: "the billing key (our vendor uid)" },
+      mid: { type: "string", description: "the merchant id of the store the key belongs to" },
+      verified: { const: false, description: "always false: no call to Inicis was made" },
+    },
+    required: ["billKey", "mid", "verified"],
+    additionalProperties: false,
+  };
+  reservation.description = "A billing key of KG Inicis.";
+  schemas["IPaymentReservation.InicisType"] = reservation;
 }
 
-/** Any oneOf over the history union (in paths and schemas) gains the Inicis member. */
-function extendHistoryUnions(node) {
-  if (Array.isArray(node)) return node.forEach(extendHistoryUnions);
+/** Any oneOf over the history or reservation union (in paths and schemas)
+ * gains the Inicis member. */
+function extendVendorUnions(node) {
+  if (Array.isArray(node)) return node.forEach(extendVendorUnions);
   if (!node || typeof node !== "object") return;
   const members = node.oneOf?.map((member) => member.$ref);
-  if (members?.includes(ref("IPaymentHistory.TossType").$ref) &&
-      members.includes(ref("IPaymentHistory.IamportType").$ref)) {
-    node.oneOf.push(mark("inicis", ref("IPaymentHistory.InicisType")));
-    if (node.discriminator?.mapping) node.discriminator.mapping.inicis = ref("IPaymentHistory.InicisType").$ref;
+  for (const union of ["IPaymentHistory", "IPaymentReservation"]) {
+    if (members?.includes(ref(`${union}.TossType`).$ref) && members.includes(ref(`${union}.IamportType`).$ref)) {
+      node.oneOf.push(mark("inicis", ref(`${union}.InicisType`)));
+      if (node.discriminator?.mapping) node.discriminator.mapping.inicis = ref(`${union}.InicisType`).$ref;
+    }
   }
-  Object.values(node).forEach(extendHistoryUnions);
+  Object.values(node).forEach(extendVendorUnions);
 }
 
 /** Schemas of our own: routing, errors. */
@@ -216,6 +238,108 @@ function addOwnRoutes(paths) {
   };
 }
 
+/** Charges of a reservation's billing key and their attempts. */
+function addChargeSchemas(schemas) {
+  const source = ref("IPaymentSource");
+  schemas["IPaymentCharge.ICreate"] = {
+    type: "object",
+    description: "A charge of a reservation's billing key for one order. The reservation is named by id or by " +
+      "its source, with its password, which becomes the history's password too.",
+    properties: {
+      reservation: {
+        oneOf: [
+          { type: "object", properties: { id: { type: "string", format: "uuid" } }, required: ["id"],
+            additionalProperties: false },
+          { type: "object", properties: { source }, required: ["source"], additionalProperties: false },
+        ],
+      },
+      password: { type: "string", description: "the reservation's password" },
+      source: { ...source, description: "the order: the history's source; one charge per source" },
+      name: { type: "string", minLength: 1, description: "the order's name, shown by the vendor" },
+      price: { type: "number", exclusiveMinimum: 0 },
+      currency: { type: "string", pattern: "^[A-Z]{3}$", description: "ISO 4217 code" },
+      webhook_url: { type: "string", format: "uri" },
+      route: { oneOf: [{ type: "string" }, { type: "null" }],
+        description: "a routing rule's name whose store is used instead of the reservation's; it must send to the " +
+          "reservation's vendor (else 422)" },
+    },
+    required: ["reservation", "password", "source", "name", "price", "currency", "webhook_url"],
+  };
+  schemas["IPaymentChargeAttempt"] = {
+    type: "object",
+    description: "One answer of a vendor to a charge, paid or refused; its id is the charge's operation.",
+    properties: {
+      id: { type: "string", format: "uuid" },
+      reservation_id: { type: "string", format: "uuid" },
+      history_id: { oneOf: [{ type: "string", format: "uuid" }, { type: "null" }] },
+      source,
+      vendor_code: { type: "string" },
+      store_id: { type: "string" },
+      order_id: { type: "string", description: "the vendor order id (merchant_uid, orderId, moid)" },
+      amount: { type: "number" },
+      currency: { type: "string" },
+      result: { type: "string", enum: ["succeeded", "refused"] },
+      vendor_error: { type: "string", description: "the vendor's own code of a refusal, else empty" },
+      message: { type: "string" },
+      answer: { description: "the vendor's answer (a refusal: its code, status and message)" },
+      created_at: { type: "string", format: "date-time" },
+    },
+    required: ["id", "reservation_id", "history_id", "source", "vendor_code", "store_id", "order_id", "amount",
+      "currency", "result", "vendor_error", "message", "answer", "created_at"],
+  };
+}
+
+function addChargeRoutes(paths) {
+  const encrypted = (schema) => ({
+    description: ENCRYPTED, required: true, "x-nestia-encrypted": true, content: { "text/plain": { schema } },
+  });
+  const answer = (description, schema) => ({
+    description: `${description} ${ENCRYPTED} The answer is encrypted too.`, "x-nestia-encrypted": true,
+    content: { "text/plain": { schema } },
+  });
+  const password = { type: "object", properties: { password: { type: "string" } }, required: ["password"] };
+  const history = structuredClone(paths["/payments/histories"].post.responses["201"].content["text/plain"].schema);
+  paths["/payments/charges"] = {
+    post: mark("charges", {
+      summary: "Charge a reservation's billing key for an order, recording its payment history",
+      tags: ["charges"],
+      parameters: [IDEMPOTENCY_KEY],
+      requestBody: encrypted(ref("IPaymentCharge.ICreate")),
+      responses: {
+        201: answer("The history, as POST /payments/histories records it.", history),
+        409: errorResponse("The order is charged already, or its charge is not settled yet."),
+        422: errorResponse("The vendor declined (vendor names it and its code), or the route or store cannot be used."),
+        default: errorResponse("An error; a 5xx after the vendor call leaves the charge to the reconciler."),
+      },
+    }),
+  };
+  paths["/payments/charges/attempts"] = {
+    patch: mark("charges", {
+      summary: "A reservation's charge attempts, newest first",
+      tags: ["charges"],
+      parameters: [],
+      requestBody: encrypted({ ...password, properties: { ...password.properties,
+        reservation_id: { type: "string", format: "uuid" } }, required: ["reservation_id", "password"] }),
+      responses: {
+        200: answer("The attempts.", { type: "array", items: ref("IPaymentChargeAttempt") }),
+        default: errorResponse("403 for a wrong password, 404 for no such reservation."),
+      },
+    }),
+  };
+  paths["/payments/charges/attempts/{id}"] = {
+    patch: mark("charges", {
+      summary: "One charge attempt, with its reservation's password",
+      tags: ["charges"],
+      parameters: [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }],
+      requestBody: encrypted(password),
+      responses: {
+        200: answer("The attempt.", ref("IPaymentChargeAttempt")),
+        default: errorResponse("403 for a wrong password, 404 for no such attempt."),
+      },
+    }),
+  };
+}
+
 /** Subscriptions: a reservation's billing key charged on a schedule. */
 function addSubscriptions(paths, schemas) {
   schemas["IPaymentSubscription.ISchedule"] = mark("subscriptions", {
@@ -318,21 +442,25 @@ document.info = {
   ...document.info,
   title: "payments",
   description: "The payment server's API: the original server's routes unchanged, plus the additions marked " +
-    "x-payments-extension (KG Inicis, routing, error answers naming the vendor, Idempotency-Key). Routes tagged " +
-    "operators are served on the operators' listener only; /monitors/health answers there too.",
+    "x-payments-extension (KG Inicis, routing, error answers naming the vendor, Idempotency-Key, charges, " +
+    "subscriptions). Routes tagged operators are served on the operators' listener only; /monitors/health answers " +
+    "there too.",
 };
 extendVendorCodes(document.components.schemas);
-extendHistoryUnions(document.paths);
-extendHistoryUnions(document.components.schemas);
+extendVendorUnions(document.paths);
+extendVendorUnions(document.components.schemas);
 addOwnSchemas(document.components.schemas);
 extendOriginalRoutes(document.paths);
 addOwnRoutes(document.paths);
+addChargeSchemas(document.components.schemas);
+addChargeRoutes(document.paths);
 addOperatorRoutes(document.paths);
 addSubscriptions(document.paths, document.components.schemas);
 document.tags = [
   ...(document.tags ?? []),
   { name: "routing", description: "Routing by payment method, merchant id and currency" },
   { name: "webhooks", description: "Vendors' notifications" },
+  { name: "charges", description: "Charges of a reservation's billing key" },
   { name: "monitors", description: "Health and readiness" },
   { name: "operators", description: "Served on the operators' listener only, not on the public port" },
   { name: "subscriptions", description: "Billing keys charged on a schedule" },

@@ -8,6 +8,7 @@
 static const http_route fake_iamport_routes[] = {
     {"POST", "/users/getToken", fake_iamport_get_token},
     {"POST", "/payments/cancel", fake_iamport_payment_cancel},
+    {"GET", "/payments/find/:merchant_uid", fake_iamport_payment_find},
     {"GET", "/payments/:imp_uid", fake_iamport_payment_at},
     {"POST", "/vbanks", fake_iamport_vbank_create},
     {"PUT", "/vbanks", fake_iamport_vbank_update},

@@ -132,6 +132,7 @@ int fake_iamport_payment_mark_failed(json_t *payment, const char *reason);
 /* ---- route handlers ---- */
 void fake_iamport_get_token(http_exchange *ex, const http_route_params *params, void *context);
 void fake_iamport_payment_at(http_exchange *ex, const http_route_params *params, void *context);
+void fake_iamport_payment_find(http_exchange *ex, const http_route_params *params, void *context);
 void fake_iamport_payment_cancel(http_exchange *ex, const http_route_params *params, void *context);
 void fake_iamport_vbank_create(http_exchange *ex, const http_route_params *params, void *context);
 void fake_iamport_vbank_update(http_exchange *ex, const http_route_params *params, void *context);

@@ -100,6 +100,19 @@ void fake_iamport_payment_at(http_exchange *ex, const http_route_params *params,
     fake_iamport_reply_found(ex, st->payments, http_route_param(params, "imp_uid"), no_payment);
 }
 
+/* GET /payments/find/:merchant_uid: the latest payment of an order, as
+ * iamport answers it; how a client that lost an answer finds its payment. */
+void fake_iamport_payment_find(http_exchange *ex, const http_route_params *params, void *context)
+{
+    fake_stats_count(context, "lookups");
+    fake_iamport_state *st = fake_iamport_authorize(ex, context);
+    if (!st)
+        return;
+    json_t *link = fake_store_get(st->merchant_index, http_route_param(params, "merchant_uid"));
+    const char *imp_uid = link ? json_string_value(link) : NULL;
+    fake_iamport_reply_found(ex, st->payments, imp_uid ? imp_uid : "", "no payment has this merchant_uid");
+}
+
 /* The payment a cancel names: by imp_uid, else by merchant_uid. */
 static json_t *cancel_target(fake_iamport_state *st, json_t *body, app_error *err)
 {

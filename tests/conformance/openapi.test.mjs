@@ -104,6 +104,8 @@ describe("docs/openapi.json", () => {
     assert.deepEqual(codes, ["iamport", "toss.payments", "inicis"]);
     const union = paths["/payments/histories"].post.responses["201"].content["text/plain"].schema;
     assert.ok(union.oneOf.some((m) => m.$ref === "#/components/schemas/IPaymentHistory.InicisType"));
+    const reservations = paths["/payments/reservations"].post.responses["201"].content["text/plain"].schema;
+    assert.ok(reservations.oneOf.some((m) => m.$ref === "#/components/schemas/IPaymentReservation.InicisType"));
     for (const [route, method] of [["/payments/histories", "post"], ["/payments/histories/cancel", "put"],
       ["/payments/reservations", "post"]]) {
       assert.ok(paths[route][method].parameters.some((p) => p.name === "Idempotency-Key" && p.in === "header"),

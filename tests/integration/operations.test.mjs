@@ -11,7 +11,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 
 import { fakeStats, iamportClient, setFakeLatency, startFakeServer, stopFake } from "../lib/fakes.mjs";
-import { listOperations, notificationCount, operationsOf, workerPid } from "../lib/operations.mjs";
+import { killWorkerWhen, listOperations, notificationCount, operationsOf } from "../lib/operations.mjs";
 import { freePort, sourceDir, tempDir, waitFor } from "../lib/process.mjs";
 import { startServer } from "../lib/server.mjs";
 import { iamportDriver, tossDriver } from "../lib/vendor_drivers.mjs";
@@ -225,15 +225,7 @@ describe("operations that move money", () => {
     before(async () => { server = await serve({ PAYMENT_VENDOR_TIMEOUT_MS: "5000" }); });
 
     /** Kills the worker once counter grew at the fake; waits for its successor. */
-    const killWhen = async (fake, counter, start) => {
-      await waitFor(async () => (await fakeStats(fake))[counter] > start[counter], 10_000, `the ${counter} effect`);
-      const pid = await workerPid(server);
-      process.kill(pid, "SIGKILL");
-      await waitFor(async () => {
-        const pids = await server.readyPids();
-        return pids.length === 1 && pids[0] !== pid;
-      }, 20_000, "the respawned worker");
-    };
+    const killWhen = (fake, counter, start) => killWorkerWhen(server, fake, counter, start);
 
     for (const name of ["iamport", "toss"]) {
       test(`${name}: a cancel is recorded by the reconciler after the respawn`, async () => {

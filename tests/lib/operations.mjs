@@ -4,6 +4,8 @@
 // receiver kept for a history, and the serving worker's pid.
 import assert from "node:assert/strict";
 
+import { fakeStats } from "./fakes.mjs";
+import { waitFor } from "./process.mjs";
 import { decryptBody, request } from "./server.mjs";
 
 /** The operations of server in state (all when omitted), newest first. */
@@ -33,4 +35,16 @@ export async function workerPid(server) {
   const pids = await server.readyPids();
   assert.equal(pids.length, 1, `ready workers: ${pids}`);
   return pids[0];
+}
+
+/** Kills server's only worker (SIGKILL) once counter grew at fake beyond
+ * start (the fake's stats before), then waits for its successor. */
+export async function killWorkerWhen(server, fake, counter, start) {
+  await waitFor(async () => (await fakeStats(fake))[counter] > start[counter], 10_000, `the ${counter} effect`);
+  const pid = await workerPid(server);
+  process.kill(pid, "SIGKILL");
+  await waitFor(async () => {
+    const pids = await server.readyPids();
+    return pids.length === 1 && pids[0] !== pid;
+  }, 20_000, "the respawned worker");
 }

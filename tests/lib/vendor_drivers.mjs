@@ -1,9 +1,13 @@
 // How each vendor makes payments on its fake, through the vendor's real SDK
-// (iamport-server-api, toss-payments-server-api): card payments, virtual
-// accounts and their deposit, billing keys. Shared by the end-to-end tests.
+// (iamport-server-api, toss-payments-server-api; Inicis has none, its fake's
+// own routes stand in): card payments, virtual accounts and their deposit,
+// billing keys. Shared by the end-to-end tests.
+import path from "node:path";
 import imp from "iamport-server-api";
 import toss from "toss-payments-server-api";
 
+import { loadDocument } from "./openapi.mjs";
+import { sourceDir } from "./process.mjs";
 import { registerSecret } from "./test_logs.mjs";
 
 export const IAMPORT_KEY = "test_imp_key";
@@ -12,7 +16,8 @@ export const TOSS_SECRET = "test_ak_ZORzdMaqN3wQd5k6ygr5AkYXQGwy";
 registerSecret("iamport key", IAMPORT_KEY);
 registerSecret("iamport secret", IAMPORT_SECRET);
 registerSecret("Toss secret key", TOSS_SECRET);
-for (const card of ["1111-2222-3333-4444", "1111222233334444", "5555-4444-3333-2222", "5555444433332222"])
+for (const card of ["1111-2222-3333-4444", "1111222233334444", "5555-4444-3333-2222", "5555444433332222",
+  "4111111111111111"])
   registerSecret("card number", card);
 
 /** The iamport fake at host, as our server's vendor "iamport". */
@@ -100,5 +105,51 @@ export function tossDriver(host) {
       return { eventType: "PAYMENT_STATUS_CHANGED", data: { paymentKey: uid, orderId, status } };
     },
     paidStatus: "DONE",
+  };
+}
+
+/** A JSON call of the fake Inicis' own routes: the answer's JSON, or throws. */
+async function inicisInternal(host, method, path, body) {
+  const response = await fetch(`${host}${path}`, {
+    method, headers: { "Content-Type": "application/json" }, body: body && JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`fake Inicis ${method} ${path}: ${response.status} ${text}`);
+  return JSON.parse(text);
+}
+
+/** The Inicis fake at host, as our server's vendor "inicis". There is no
+ * Inicis SDK: what the buyer does in Inicis' payment window is done with the
+ * fake's own routes (/internal/). Its schemas are our contract's
+ * (docs/openapi.json), since the original's vendor union has no Inicis. */
+export function inicisDriver(host) {
+  return {
+    code: "inicis",
+    contract: loadDocument(path.join(sourceDir, "docs", "openapi.json"), "docs/openapi.json"),
+    historySchema: "IPaymentHistory.InicisType",
+    reservationSchema: "IPaymentReservation.InicisType",
+    // Inicis takes a two-digit bank code and the holder's name.
+    refundAccount: { bank: "88", account: "110123456789", holder: "Hong", mobile: "01012345678" },
+    async card(orderId, amount) {
+      return (await inicisInternal(host, "POST", "/internal/payments",
+        { moid: orderId, price: amount, cardNumber: "4111111111111111" })).tid;
+    },
+    async virtualAccount(orderId, amount) {
+      return (await inicisInternal(host, "POST", "/internal/vbanks", { moid: orderId, price: amount })).tid;
+    },
+    async deposit(uid) {
+      await inicisInternal(host, "PUT", `/internal/vbanks/${encodeURIComponent(uid)}/deposit`);
+    },
+    async billingKey(customerKey) {
+      return (await inicisInternal(host, "POST", "/internal/billkeys",
+        { cardNumber: "4111111111111111", buyerName: customerKey })).billKey;
+    },
+    /** Inicis' deposit notification (a form, as fields) for the payment;
+     * Inicis notifies deposits only, so status is not sent. */
+    webhook(uid, orderId) {
+      return { no_tid: uid, no_oid: orderId, id_merchant: "INIpayTest", type_msg: "0200" };
+    },
+    webhookContentType: "application/x-www-form-urlencoded",
+    paidStatus: "paid",
   };
 }

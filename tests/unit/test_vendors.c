@@ -1394,7 +1394,36 @@ UNIT_CASE(inicis_billing, &vendors)
     CHECK(strstr(r.err.message, "inicis") != NULL);
     check_refused(r, 422, "resultCode 08");
 
-    check_refused(do_fetch_billing(&inicis, billing_key, "customer-1"), 422, "inicis does not support");
+    /* A key Inicis does not know is refused by its charge (422 with the
+     * code), not "not found": the reservation kept it unverified. */
+    char unknown_order[64];
+    next_order_id(&env, unknown_order, sizeof unknown_order);
+    vendor_charge unknown = {"no-such-billkey", "customer-3", unknown_order, "plan", 1000, "KRW"};
+    r = do_charge(&inicis, &unknown, NULL);
+    CHECK_STR(r.err.vendor.code, "inicis");
+    CHECK_STR(r.err.vendor.vendor_code, "04");
+    check_refused(r, 422, "resultCode 04");
+}
+
+/* INIAPI has no billing-key lookup: the key is answered as given, for the
+ * store's merchant, unverified, without a call (a key the fake never
+ * issued too); a store without credentials still fails as any call would. */
+UNIT_CASE(inicis_fetch_billing, &vendors)
+{
+    adapter_call inicis = inicis_adapter_call();
+    vendor_result r = do_fetch_billing(&inicis, "no-such-billkey", "customer-1");
+    if (CHECK(r.billing != NULL)) {
+        CHECK_STR(r.billing->uid, "no-such-billkey");
+        CHECK_STR(json_string_value(json_object_get(r.billing->data, "billKey")), "no-such-billkey");
+        CHECK_STR(json_string_value(json_object_get(r.billing->data, "mid")), INICIS_MID);
+        CHECK(json_is_false(json_object_get(r.billing->data, "verified")));
+        CHECK(json_object_size(r.billing->data) == 3);
+    }
+    result_free(&r);
+    check_refused(do_fetch_billing(&inicis, "", "customer-1"), 404, "billKey");
+    adapter_call unset = inicis_adapter_call();
+    unset.store.key = NULL;
+    check_refused(do_fetch_billing(&unset, "some-billkey", "customer-1"), 502, "mid, INIAPI key");
 }
 
 /* A wrong INIAPI key makes a wrong hashData, a wrong mid an unknown

@@ -12,7 +12,6 @@
 #include "reservation_store.h"
 #include "sealed_json.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,13 +218,6 @@ static void on_inserted(history_record *record, const app_error *err, void *data
     history_record_free(record);
 }
 
-static bool is_this_charge(const charge_job *job, const vendor_payment *payment)
-{
-    double price = strtod(fact(job, NULL, "price"), NULL);
-    return payment->status != VENDOR_STATUS_FAILED && payment->uid[0] &&
-           fabs(payment->amount - price) <= 1e-9 * fmax(1.0, fabs(price));
-}
-
 /* The history as POST /payments/histories makes it, with the settlement
  * and the attempt in the same transaction. */
 static void record_payment(charge_job *job, vendor_payment *payment)
@@ -277,11 +269,12 @@ static void on_charged(vendor_payment *payment, const app_error *err, void *data
         unknown(job, "no answer from the vendor", err);
         return;
     }
-    if (!is_this_charge(job, payment)) {
+    if (payment->status == VENDOR_STATUS_FAILED) {
         vendor_payment_free(payment);
         app_error refused;
-        app_error_set(&refused, 422, "the vendor's payment of this order failed or is not of its price");
-        app_error_set_vendor(&refused, job->vendor.code, NULL, 0, NULL);
+        /* A vendor that declines with a payment of status failed (a 200). */
+        app_error_set(&refused, 422, "%s declined the charge: its payment of this order failed", job->vendor.code);
+        app_error_set_vendor(&refused, job->vendor.code, "failed", 200, "the payment failed");
         settle_refused(job, &refused);
         return;
     }
@@ -467,6 +460,22 @@ void charge_run(worker *w, const charge_order *order, charge_done_cb done, void 
 
 /* ---- the reconciler ---- */
 
+/* A vendor that would pay a resent order twice is asked first whether it
+ * paid it; only an order it does not know is sent again. */
+static void on_order_found(vendor_payment *payment, const app_error *err, void *data)
+{
+    charge_job *job = data;
+    if (err && err->status == 404) {
+        send_charge(job);
+        return;
+    }
+    if (err) {
+        unknown(job, "cannot ask the vendor about the order", err);
+        return;
+    }
+    on_charged(payment, NULL, job);
+}
+
 void charge_reconcile(worker *w, operation_claimed *row, void (*done)(void *data), void *data)
 {
     app_error err = {0};
@@ -489,5 +498,9 @@ void charge_reconcile(worker *w, operation_claimed *row, void (*done)(void *data
         unknown(job, "cannot send the charge again", &err);
         return;
     }
-    send_charge(job);
+    const vendor_adapter *adapter = vendor_find(job->vendor.code);
+    if (adapter->fetch_order)
+        adapter->fetch_order(w->vendors, job->store, job->order_id, on_order_found, job);
+    else
+        send_charge(job);
 }

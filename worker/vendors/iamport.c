@@ -146,6 +146,18 @@ static void iamport_fetch(vendor_context *ctx, const vendor_store *store, const 
     vendor_op_start(op, "GET", NULL, false);
 }
 
+/* GET /payments/find/{merchant_uid}: the order's latest payment. */
+static void iamport_fetch_order(vendor_context *ctx, const vendor_store *store, const char *order_id,
+                                vendor_payment_cb cb, void *data)
+{
+    vendor_op *op = iamport_op_new(ctx, store, order_id, cb, NULL, data);
+    if (!op)
+        return;
+    if (!op->err.status)
+        op->url = vendor_url(store->base_url, "payments", "find", order_id, NULL);
+    vendor_op_start(op, "GET", NULL, false);
+}
+
 static void iamport_approve(vendor_context *ctx, const vendor_store *store, const char *uid, const char *order_id,
                             double amount, const vendor_guard *guard, vendor_payment_cb cb, void *data)
 {
@@ -213,7 +225,7 @@ static void iamport_fetch_billing(vendor_context *ctx, const vendor_store *store
 static void iamport_charge_billing(vendor_context *ctx, const vendor_store *store, const vendor_charge *charge,
                                    const vendor_guard *guard, vendor_payment_cb cb, void *data)
 {
-    (void)guard; /* iamport refuses a second payment of one merchant_uid by itself */
+    (void)guard; /* no key: a lost answer is found by merchant_uid (fetch_order) before a resend */
     vendor_op *op = iamport_op_new(ctx, store, charge->billing_uid, cb, NULL, data);
     if (!op)
         return;
@@ -247,4 +259,5 @@ const vendor_adapter iamport_adapter = {
     .cancel = iamport_cancel,
     .fetch_billing = iamport_fetch_billing,
     .charge_billing = iamport_charge_billing,
+    .fetch_order = iamport_fetch_order,
 };

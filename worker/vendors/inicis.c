@@ -1,7 +1,9 @@
 /* The KG Inicis adapter (INIAPI). Every call is a form signed with the
  * store's INIAPI key (hashData); the store's key is the merchant id (mid),
  * its secret the INIAPI key and its extra the key's IV. Inicis has no
- * separate approval and no billing-key lookup. A refund first asks what the
+ * separate approval and no billing-key lookup (a reservation keeps the key
+ * unverified, inicis_billing.c; its first charge proves it, and a key Inicis
+ * does not know is then refused with 422 rather than 404). A refund first asks what the
  * payment is (its paymethod and what remains), then sends Refund or
  * PartialRefund, and answers the payment read back by inquiry. A refund
  * repeated after a lost answer is harmless at Inicis: a second Refund is
@@ -223,6 +225,16 @@ static bool inicis_answered(vendor_op *base, json_t *doc, const app_error *err, 
     case INICIS_PARTIAL_VERIFY:
         return !err && inicis_partial_settled(op, doc);
     case INICIS_CHARGE:
+        if (err && err->status == 404) {
+            /* "No such billKey": the charge's refusal of the key the
+             * reservation kept unverified, not a missing record. */
+            app_error refused;
+            app_error_set(&refused, 422, "%s refused (resultCode %s): %s", inicis_dialect.name, err->vendor.vendor_code,
+                          err->vendor.message);
+            refused.vendor = err->vendor;
+            vendor_op_finish(base, NULL, &refused);
+            return true;
+        }
         if (err)
             return false;
         free(op->tid);
@@ -322,17 +334,6 @@ static void inicis_cancel(vendor_context *ctx, const vendor_store *store, const 
     if (!op->base.err.status && !inicis_keep_refund(op, amount, reason, account, guard))
         app_error_set(&op->base.err, 500, "out of memory calling %s", inicis_dialect.name);
     inicis_start_inquiry(op, INICIS_REFUND_LOOKUP);
-}
-
-/* INIAPI has no lookup of a billing key: the buyer registers it in the
- * payment window and the merchant keeps it. */
-static void inicis_fetch_billing(vendor_context *ctx, const vendor_store *store, const char *uid,
-                                 const char *customer_key, vendor_billing_cb cb, void *data)
-{
-    (void)customer_key;
-    vendor_op *op = vendor_op_new(&inicis_op_class, ctx, store, uid, (vendor_reply){NULL, cb, data});
-    if (op)
-        vendor_op_fail_later(op, 422, "inicis does not support fetching a billing key");
 }
 
 static const char *const billing_hashed[] = {"type", "paymethod", "timestamp", "clientIp", "mid",

@@ -31,6 +31,12 @@ bool inicis_form_sign(json_t *form, const char *key, const char *const *hashed);
  * as raw bytes; malloc'd, or NULL (a key or IV not of 16 bytes). */
 char *inicis_encrypt(const char *key, const char *iv, const char *plain);
 
+/* ---- inicis_billing.c ---- */
+
+/* Answers the billing key uid as given, unverified: INIAPI has no lookup. */
+void inicis_fetch_billing(vendor_context *ctx, const vendor_store *store, const char *uid, const char *customer_key,
+                          vendor_billing_cb cb, void *data);
+
 /* ---- inicis_payment.c ---- */
 
 /* A payment from an inquiry answer, the answer kept as data; NULL with a

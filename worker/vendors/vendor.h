@@ -158,6 +158,13 @@ typedef struct vendor_adapter {
     /* Charges a billing key, answering the payment it made. */
     void (*charge_billing)(vendor_context *ctx, const vendor_store *store, const vendor_charge *charge,
                            const vendor_guard *guard, vendor_payment_cb cb, void *data);
+    /* Optional: the latest payment the vendor made for our order id (404
+     * when none), for a vendor that does not answer a repeated charge of
+     * an order with its first payment: a charge whose answer was lost is
+     * looked up by its order before it is sent again. NULL: the vendor's
+     * key or order id makes the resend itself harmless. */
+    void (*fetch_order)(vendor_context *ctx, const vendor_store *store, const char *order_id, vendor_payment_cb cb,
+                        void *data);
 } vendor_adapter;
 
 /* vendor_stores.c: credentials per (vendor code, store id), from the JSON
