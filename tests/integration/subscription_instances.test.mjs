@@ -4,11 +4,13 @@
 // holds their charges, the periods are still charged once each at the
 // vendor: the reconciler resends the same orders, which the vendor answers
 // with the first payments, and the periods' next claims find the histories.
+// A refusal whose worker was killed counts toward dunning: the period waits
+// for its retry instead of being charged again at once.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 
 import { query } from "../lib/database.mjs";
-import { fakeStats, setFakeLatency, startFakeServer, stopFake } from "../lib/fakes.mjs";
+import { fakeStats, setFakeBilling, setFakeLatency, startFakeServer, stopFake } from "../lib/fakes.mjs";
 import { waitFor } from "../lib/process.mjs";
 import { startServer, stopCleanly } from "../lib/server.mjs";
 import {
@@ -44,6 +46,21 @@ describe("subscriptions on two instances", () => {
     const all = await Promise.all(ids.map((id) => periodsOf(servers[0], id)));
     return all.every((list) => list.filter((p) => p.state === "charged").length === periods) ? all : null;
   }, timeout, "every period charged");
+
+  /** SIGKILL to every worker of both instances; waits for their successors. */
+  const killEveryWorker = async () => {
+    const killed = [];
+    for (const server of servers) {
+      for (const pid of await server.readyPids()) {
+        process.kill(pid, "SIGKILL");
+        killed.push(pid);
+      }
+    }
+    await waitFor(async () => {
+      const ready = (await Promise.all(servers.map((s) => s.readyPids()))).flat();
+      return ready.length === 4 && ready.every((pid) => !killed.includes(pid));
+    }, 30_000, "the respawned workers");
+  };
 
   before(async () => {
     fake = await startFakeServer("fake-toss-payments-server");
@@ -85,17 +102,7 @@ describe("subscriptions on two instances", () => {
     try {
       clock.set("2027-02-15T00:00:00Z");
       await waitFor(async () => await charges() - before === 3, 20_000, "the three charges at the fake");
-      const killed = [];
-      for (const server of servers) {
-        for (const pid of await server.readyPids()) {
-          process.kill(pid, "SIGKILL");
-          killed.push(pid);
-        }
-      }
-      await waitFor(async () => {
-        const ready = (await Promise.all(servers.map((s) => s.readyPids()))).flat();
-        return ready.length === 4 && ready.every((pid) => !killed.includes(pid));
-      }, 30_000, "the respawned workers");
+      await killEveryWorker();
     } finally {
       await setFakeLatency(fake, { ms: 0 });
     }
@@ -107,5 +114,30 @@ describe("subscriptions on two instances", () => {
       "SELECT id FROM payment_histories WHERE source_table = 'payment_subscription_periods'" +
       " AND id = ANY (string_to_array(:'ids', ',')::uuid[])", { ids: historyIds.join(",") });
     assert.equal(histories.length, 3);
+  });
+
+  test("a refusal whose worker was killed counts toward dunning: not charged again before its retry", async () => {
+    const [id] = await subscribeMany(1, 20);
+    const before = { charges: await charges(), refusals: (await fakeStats(fake)).billing_refusals };
+    await setFakeBilling(fake, { fail_next: 1 });
+    await setFakeLatency(fake, { ms: 3_000, match: "/v1/billing/" });
+    try {
+      clock.set("2027-02-20T00:00:00Z");
+      await waitFor(async () => (await fakeStats(fake)).billing_refusals - before.refusals === 1, 20_000,
+        "the refusal at the fake");
+      await killEveryWorker();
+    } finally {
+      await setFakeLatency(fake, { ms: 0 });
+    }
+    const [period] = await waitFor(async () => {
+      const list = await periodsOf(servers[0], id);
+      return list[0]?.attempts === 1 ? list : null;
+    }, 60_000, "the refusal counted");
+    assert.equal(period.state, "due");
+    assert.equal(period.next_attempt, "2027-02-21 00:00");
+    assert.equal(await charges() - before.charges, 0, "not charged again before its retry");
+    clock.set("2027-02-21T00:00:00Z");
+    await charged([id], 1, 30_000);
+    assert.equal(await charges() - before.charges, 1);
   });
 });

@@ -64,21 +64,27 @@ static void on_refused_recorded(long count, const app_error *err, void *data)
     finish(charge);
 }
 
-/* Dunning: the wait before the next attempt, or none left. */
-static void record_refusal(subscription_charge *charge, const app_error *err)
+/* Dunning: the wait before the next attempt, or none left; charge->outcome
+ * says why it was refused. */
+static void record_refusal(subscription_charge *charge)
 {
     unsigned refusals = (unsigned)atoi(charge->period->attempts) + 1;
     uint64_t delay = 0;
     bool retry = dunning_schedule_next(&charge->app->config.dunning, refusals, &delay);
     snprintf(charge->retry_ms, sizeof charge->retry_ms, "%llu", (unsigned long long)delay);
+    subscription_period_store_refused(charge->app->db, &charge->app->history_seal, charge->period->id, charge->outcome,
+                                      retry ? charge->retry_ms : NULL, charge->has_now ? charge->now : NULL,
+                                      on_refused_recorded, charge);
+}
+
+static void record_error(subscription_charge *charge, const app_error *err)
+{
     if (err->vendor.code[0])
         snprintf(charge->outcome, sizeof charge->outcome, "refused by %s: %s %s", err->vendor.code,
                  err->vendor.vendor_code, err->vendor.message);
     else
         snprintf(charge->outcome, sizeof charge->outcome, "refused: %s", err->message);
-    subscription_period_store_refused(charge->app->db, &charge->app->history_seal, charge->period->id, charge->outcome,
-                                      retry ? charge->retry_ms : NULL, charge->has_now ? charge->now : NULL,
-                                      on_refused_recorded, charge);
+    record_refusal(charge);
 }
 
 static void on_charge(const charge_outcome *outcome, const app_error *err, void *data)
@@ -92,7 +98,7 @@ static void on_charge(const charge_outcome *outcome, const app_error *err, void 
     bool vendor_refused = err->status == 422 && err->vendor.code[0];
     bool refused_before_call = !outcome->operation_id && (err->status == 404 || err->status == 422);
     if (vendor_refused || refused_before_call) {
-        record_refusal(charge, err);
+        record_error(charge, err);
         return;
     }
     /* Not sent, pending elsewhere, or unknown: the claim expires and the
@@ -133,6 +139,14 @@ void subscription_charge_start(worker *w, subscription_period *period, const cha
     if (period->history_id) {
         subscription_period_store_charged(w->db, &w->history_seal, period->id, period->history_id, on_charged_recorded,
                                           charge);
+        return;
+    }
+    /* Or its refusal is (the reconciler settled it as refused, or its
+     * worker died before writing it down): it counts toward dunning now,
+     * rather than being charged again at once. */
+    if (period->unrecorded_refusal) {
+        snprintf(charge->outcome, sizeof charge->outcome, "%s", period->unrecorded_refusal);
+        record_refusal(charge);
         return;
     }
     charge_run(w, &charge->order, on_charge, charge);

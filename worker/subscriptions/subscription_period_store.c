@@ -17,7 +17,7 @@
 #define COLUMN(name) DB_ROW_COLUMN(subscription_period, name)
 static const db_column period_columns[] = {
     COLUMN(id), COLUMN(subscription_id), COLUMN(reservation_id), COLUMN(amount), COLUMN(currency), COLUMN(name),
-    COLUMN(webhook_url), COLUMN(attempts), COLUMN(history_id),
+    COLUMN(webhook_url), COLUMN(attempts), COLUMN(history_id), COLUMN(unrecorded_refusal),
 };
 #undef COLUMN
 static const db_row_type period_type = DB_ROW_TYPE("subscription period", subscription_period, period_columns);
@@ -45,7 +45,13 @@ static const char claim_sql[] =
     " RETURNING p.id, p.subscription_id, s.reservation_id, s.amount::text AS amount, s.currency, s.name,"
     "  s.webhook_url, p.attempts::text AS attempts,"
     "  (SELECT h.id FROM payment_histories h WHERE h.source_schema = '" SUBSCRIPTION_ORDER_SCHEMA "'"
-    "   AND h.source_table = '" SUBSCRIPTION_ORDER_TABLE "' AND h.source_id = p.id) AS history_id";
+    "   AND h.source_table = '" SUBSCRIPTION_ORDER_TABLE "' AND h.source_id = p.id) AS history_id,"
+    "  (SELECT CASE WHEN count(*) > p.attempts THEN"
+    "    'refused by ' || (array_agg(a.vendor_code || ': ' || a.vendor_error || ' ' || a.message"
+    "     ORDER BY a.created_at DESC))[1] END"
+    "   FROM payment_charge_attempts a WHERE a.source_schema = '" SUBSCRIPTION_ORDER_SCHEMA "'"
+    "   AND a.source_table = '" SUBSCRIPTION_ORDER_TABLE "' AND a.source_id = p.id AND a.result = 'refused')"
+    "  AS unrecorded_refusal";
 
 /* The outcomes answer the subscription before and after, and the event,
  * for the notification queued in the same transaction. A charge leaves the

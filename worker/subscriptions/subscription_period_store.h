@@ -30,6 +30,9 @@ typedef struct subscription_period {
     char *webhook_url; /* NULL when none */
     char *attempts;    /* refused charges so far */
     char *history_id;  /* its order's history, when a charge of it was recorded: a claim taken over */
+    /* A refusal of its order recorded with the charge but not yet counted
+     * here (a claim taken over), in words; else NULL. */
+    char *unrecorded_refusal;
 } subscription_period;
 
 void subscription_period_free(subscription_period *period);
