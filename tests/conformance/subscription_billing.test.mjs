@@ -11,7 +11,9 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 
 import { query } from "../lib/database.mjs";
-import { fakeStats, setFakeBilling, startFakeServer, startWebhookListener, stopFake } from "../lib/fakes.mjs";
+import {
+  fakeStats, setFakeBilling, setFakeLatency, startFakeServer, startWebhookListener, stopFake,
+} from "../lib/fakes.mjs";
 import { waitFor } from "../lib/process.mjs";
 import { startServer, stopCleanly } from "../lib/server.mjs";
 import {
@@ -189,6 +191,23 @@ describe("the subscription scheduler", () => {
     assert.equal(alerts.received.length, 1, "one alert per incident");
     await change(s.id, "cancel");
     await change(probe.id, "cancel");
+  });
+
+  test("a charge refused while its subscription was cancelled: its period is skipped, never retried", async () => {
+    clock.set("2027-09-20T00:00:00Z");
+    const s = await subscribe("toss.payments", { schedule: { days: [1], time: "00:00", time_zone: "UTC" } });
+    const before = await refusals(fakes.toss);
+    await setFakeBilling(fakes.toss, { fail_next: 1 });
+    await setFakeLatency(fakes.toss, { ms: 2_000, match: "/v1/billing/" });
+    try {
+      clock.set("2027-10-01T00:00:00Z");
+      await waitFor(async () => await refusals(fakes.toss) - before === 1, 20_000, "the refusal at the fake");
+      assert.equal((await change(s.id, "cancel")).state, "cancelled");
+    } finally {
+      await setFakeLatency(fakes.toss, { ms: 0 });
+    }
+    const [period] = await periodsIn(s.id, "skipped", 1, "the skipped period");
+    assert.equal(period.attempts, 1);
   });
 
   test("pause, resume and cancel take effect at the next due period; cancelled is never charged again", async () => {

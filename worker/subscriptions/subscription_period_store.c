@@ -65,15 +65,16 @@ static const char charged_sql[] =
     "  json_build_object('type', 'charged', 'period', payment_subscription_period_document(p))::text AS event";
 
 /* A refusal with a retry left waits for it; the last one fails the period
- * and makes its subscription past due, unless it was cancelled meanwhile.
+ * and makes its subscription past due; a subscription cancelled meanwhile
+ * skips the period.
  * The final SELECT reads the subscription as the statement found it. */
 static const char refused_sql[] =
-    "WITH period AS (UPDATE payment_subscription_periods p SET attempts = attempts + 1, outcome = $2,"
+    "WITH period AS (UPDATE payment_subscription_periods p SET attempts = p.attempts + 1, outcome = $2,"
     "  claimed_until = NULL, updated_at = now(),"
-    "  state = CASE WHEN $3::bigint IS NULL THEN 'failed' ELSE 'due' END,"
-    "  next_attempt_at = CASE WHEN $3::bigint IS NULL THEN next_attempt_at"
+    "  state = CASE WHEN o.state = 'cancelled' THEN 'skipped' WHEN $3::bigint IS NULL THEN 'failed' ELSE 'due' END,"
+    "  next_attempt_at = CASE WHEN $3::bigint IS NULL THEN p.next_attempt_at"
     "   ELSE " SUBSCRIPTION_CLOCK_SQL("$4") " + $3::bigint * interval '1 millisecond' END"
-    "  WHERE id = $1 AND state = 'charging'"
+    "  FROM payment_subscriptions o WHERE p.id = $1 AND p.state = 'charging' AND o.id = p.subscription_id"
     "  RETURNING p.subscription_id, p.state, payment_subscription_period_document(p) AS document),"
     " became AS (UPDATE payment_subscriptions s SET state = 'past_due', updated_at = now() FROM period"
     "  WHERE s.id = period.subscription_id AND period.state = 'failed' AND s.state IN ('active', 'paused')"
