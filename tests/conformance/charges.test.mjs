@@ -231,6 +231,29 @@ describe("charges with a billing key", () => {
     assert.equal((await fakeStats(fakes.toss)).charges - start.charges, 2);
   });
 
+  test("Idempotency-Key after a vendor timeout: 504, then 409 while pending, then the history, one payment", async () => {
+    const reservation = await reserve("toss");
+    const fake = fakes.toss;
+    const start = await fakeStats(fake);
+    const body = order(reservation);
+    const key = randomUUID();
+    await setFakeLatency(fake, { ms: 6_000, match: "/v1/billing/" });
+    let first;
+    try {
+      first = await call("POST", "/payments/charges", body, key);
+    } finally {
+      await setFakeLatency(fake, { ms: 0 });
+    }
+    assert.equal(first.status, 504, JSON.stringify(first.body));
+    const settled = await waitFor(async () => {
+      const retry = await call("POST", "/payments/charges", body, key);
+      assert.ok([201, 409].includes(retry.status), JSON.stringify(retry.body));
+      return retry.status === 201 ? retry : null;
+    }, 20_000, "the charge settled by the reconciler");
+    assert.deepEqual(settled.body.source, body.source);
+    assert.equal((await fakeStats(fake)).billing_charges - start.billing_charges, 1);
+  });
+
   // Where each fake holds the charge's answer, and how the resend after the
   // kill is known not to be a second charge.
   const chargePaths = { iamport: "/subscribe/payments/again", toss: "/v1/billing/", inicis: "/api/v1/billing" };
