@@ -388,6 +388,27 @@ static void read_log_format(cfg_reader *r, cfg *c)
         c->log_format = LOG_FORMAT_JSON;
     else
         reader_fail(r, "PAYMENT_LOG_FORMAT must be text or json");
+/* Subscriptions: the scheduler's pace, dunning, the test clock (refused
+ * outside local mode: a server that bills real cards takes the real time),
+ * and the alerts' destination. */
+static void read_subscription_settings(cfg_reader *r, cfg *c)
+{
+    c->scheduler_interval_ms = read_duration(r, "PAYMENT_SCHEDULER_INTERVAL", "10s", 3600000);
+    const char *dunning = dotenv_get(&r->env, "PAYMENT_DUNNING_SCHEDULE");
+    char why[160];
+    if (dunning_schedule_parse(&c->dunning, dunning && *dunning ? dunning : DUNNING_SCHEDULE_DEFAULT, why, sizeof why) <
+        0)
+        reader_fail(r, "PAYMENT_DUNNING_SCHEDULE: %s", why);
+    const char *clock = dotenv_get(&r->env, "PAYMENT_TEST_CLOCK");
+    if (clock && *clock && c->mode != CFG_MODE_LOCAL)
+        reader_fail(r, "PAYMENT_TEST_CLOCK is refused in %s mode: only a local server may bill by a test clock",
+                    cfg_mode_name(c->mode));
+    else if (clock && *clock)
+        c->test_clock = read_string(r, "PAYMENT_TEST_CLOCK", NULL);
+    const char *alert = dotenv_get(&r->env, "PAYMENT_ALERT_WEBHOOK_URL");
+    if (alert && *alert)
+        c->alert_webhook_url = read_string(r, "PAYMENT_ALERT_WEBHOOK_URL", NULL);
+    c->alert_failure_run = (unsigned)read_integer(r, "PAYMENT_ALERT_FAILURE_RUN", 5, 0, 1000000);
 }
 
 int cfg_load(cfg *c, char *err, size_t errlen)
@@ -410,6 +431,7 @@ int cfg_load(cfg *c, char *err, size_t errlen)
     read_routing_settings(&r, c);
     read_circuit_settings(&r, c);
     read_log_format(&r, c);
+    read_subscription_settings(&r, c);
     c->settings = r.env; /* kept for cfg_setting */
     if (r.failed) {
         cfg_free(c);
@@ -426,6 +448,8 @@ static void free_cipher(cfg_cipher *c)
 
 void cfg_free(cfg *c)
 {
+    free(c->test_clock);
+    free(c->alert_webhook_url);
     free(c->env_file);
     free(c->host);
     free(c->system_password);

@@ -6,6 +6,7 @@
 #define PAYMENTS_CONFIG_H
 
 #include "dotenv.h"
+#include "dunning_schedule.h"
 #include "host_allow_list.h"
 #include "log.h"
 #include "webhook_schedule.h"
@@ -139,6 +140,18 @@ typedef struct cfg {
      * (the default, for people) or "json" (one object a line, for a log
      * pipeline); the master and its workers follow it. */
     log_line_format log_format;
+    /* Subscriptions (worker/subscriptions/, read by config_subscriptions.c):
+     * how often each worker looks for due periods, when a refused charge is
+     * tried again, and the test clock: a file holding the instant the
+     * scheduler takes for now, read at each look (local mode only). The
+     * alerts go to alert_webhook_url (Slack-compatible; NULL: none), one when
+     * a subscription becomes past due and one when alert_failure_run charges
+     * in a row, across subscriptions, were refused. */
+    uint64_t scheduler_interval_ms; /* PAYMENT_SCHEDULER_INTERVAL, default 10s */
+    dunning_schedule dunning;       /* PAYMENT_DUNNING_SCHEDULE, default 1d,3d,7d */
+    char *test_clock;               /* PAYMENT_TEST_CLOCK, a file's path, or NULL */
+    char *alert_webhook_url;        /* PAYMENT_ALERT_WEBHOOK_URL */
+    unsigned alert_failure_run;     /* PAYMENT_ALERT_FAILURE_RUN, default 5 (0: never) */
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

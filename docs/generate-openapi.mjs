@@ -340,6 +340,86 @@ function addChargeRoutes(paths) {
   };
 }
 
+/** Subscriptions: a reservation's billing key charged on a schedule. */
+function addSubscriptions(paths, schemas) {
+  schemas["IPaymentSubscription.ISchedule"] = mark("subscriptions", {
+    type: "object",
+    description: "Days of the month (a day past a month's end runs on its last day; 31 and last are one), " +
+      "a time of day and an IANA time zone, DST included.",
+    properties: {
+      days: { type: "array", minItems: 1,
+        items: { oneOf: [{ type: "integer", minimum: 1, maximum: 31 }, { const: "last" }] } },
+      time: { type: "string", pattern: "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$" },
+      time_zone: { type: "string", description: "an IANA name, e.g. Asia/Seoul" },
+    },
+    required: ["days", "time", "time_zone"],
+  });
+  schemas["IPaymentSubscription.ICreate"] = mark("subscriptions", {
+    type: "object",
+    description: "The reservation by reservation_id or by its source, with its password.",
+    properties: {
+      reservation_id: { type: "string", format: "uuid" },
+      source: ref("IPaymentSource"),
+      password: { type: "string" },
+      amount: { type: "number", exclusiveMinimum: 0 },
+      currency: { type: "string", pattern: "^[A-Z]{3}$" },
+      name: { type: "string", description: "the order's name each charge carries" },
+      schedule: ref("IPaymentSubscription.ISchedule"),
+      webhook_url: { type: "string", format: "uri" },
+    },
+    required: ["password", "amount", "currency", "name", "schedule", "webhook_url"],
+  });
+  schemas.IPaymentSubscription = mark("subscriptions", {
+    type: "object",
+    properties: {
+      id: { type: "string", format: "uuid" },
+      reservation_id: { type: "string", format: "uuid" },
+      amount: { type: "number" },
+      currency: { type: "string" },
+      name: { type: "string" },
+      schedule: ref("IPaymentSubscription.ISchedule"),
+      webhook_url: { oneOf: [{ type: "string" }, { type: "null" }] },
+      state: { enum: ["active", "paused", "cancelled", "past_due"] },
+      next_due_at: { oneOf: [{ type: "string", format: "date-time" }, { type: "null" }],
+        description: "the next instant charged; null unless active" },
+      created_at: { type: "string", format: "date-time" },
+      updated_at: { type: "string", format: "date-time" },
+    },
+    required: ["id", "reservation_id", "amount", "currency", "name", "schedule", "webhook_url", "state",
+      "next_due_at", "created_at", "updated_at"],
+    additionalProperties: false,
+  });
+  const encrypted = (schema) => ({
+    description: ENCRYPTED, required: true, "x-nestia-encrypted": true, content: { "text/plain": { schema } },
+  });
+  const answer = (status, description) => ({
+    [status]: { description: `${description} ${ENCRYPTED}`, "x-nestia-encrypted": true,
+      content: { "text/plain": { schema: ref("IPaymentSubscription") } } },
+    400: errorResponse("A bad field, named in the message (a bad schedule: nothing is written)."),
+    403: errorResponse("Wrong password."),
+    404: errorResponse("No such subscription or reservation."),
+  });
+  const password = encrypted({ type: "object", properties: { password: { type: "string" } }, required: ["password"] });
+  const id = [{ name: "id", in: "path", required: true, schema: { type: "string", format: "uuid" } }];
+  const operation = (summary, parameters, body, responses) =>
+    mark("subscriptions", { summary, tags: ["subscriptions"], parameters, requestBody: body, responses });
+  paths["/payments/subscriptions"] = {
+    post: operation("Charge a reservation's billing key on a schedule", [],
+      encrypted(ref("IPaymentSubscription.ICreate")), answer(201, "Created.")),
+  };
+  paths["/payments/subscriptions/{id}"] = {
+    patch: operation("Read a subscription with its reservation's password", id, password, answer(200, "Found.")),
+  };
+  for (const [action, summary] of [["pause", "Charge no new period until resumed"],
+    ["resume", "Charge again from the next due instant (ends a past due's dunning)"],
+    ["cancel", "Never charge again (waiting retries are dropped)"]]) {
+    paths[`/payments/subscriptions/{id}/${action}`] = {
+      put: operation(summary, id, password,
+        { ...answer(200, "Changed."), 409: errorResponse("The subscription's state forbids it.") }),
+    };
+  }
+}
+
 /** The operators' listener (PAYMENT_ADMIN_PORT), never the public port. */
 function addOperatorRoutes(paths) {
   const servers = [{ url: "http://127.0.0.1:{adminPort}", description: "the operators' listener",
@@ -362,8 +442,9 @@ document.info = {
   ...document.info,
   title: "payments",
   description: "The payment server's API: the original server's routes unchanged, plus the additions marked " +
-    "x-payments-extension (KG Inicis, routing, error answers naming the vendor, Idempotency-Key, charges). Routes tagged " +
-    "operators are served on the operators' listener only; /monitors/health answers there too.",
+    "x-payments-extension (KG Inicis, routing, error answers naming the vendor, Idempotency-Key, charges, " +
+    "subscriptions). Routes tagged operators are served on the operators' listener only; /monitors/health answers " +
+    "there too.",
 };
 extendVendorCodes(document.components.schemas);
 extendVendorUnions(document.paths);
@@ -374,6 +455,7 @@ addOwnRoutes(document.paths);
 addChargeSchemas(document.components.schemas);
 addChargeRoutes(document.paths);
 addOperatorRoutes(document.paths);
+addSubscriptions(document.paths, document.components.schemas);
 document.tags = [
   ...(document.tags ?? []),
   { name: "routing", description: "Routing by payment method, merchant id and currency" },
@@ -381,5 +463,6 @@ document.tags = [
   { name: "charges", description: "Charges of a reservation's billing key" },
   { name: "monitors", description: "Health and readiness" },
   { name: "operators", description: "Served on the operators' listener only, not on the public port" },
+  { name: "subscriptions", description: "Billing keys charged on a schedule" },
 ];
 fs.writeFileSync(outputFile, `${JSON.stringify(document, null, 2)}\n`);

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "operation_reconciler.h"
+#include "subscription_scheduler.h"
 #include "webhook_outbox.h"
 
 #include <openssl/crypto.h>
@@ -70,6 +71,11 @@ static void on_reconciler_closed(void *data)
     shut_down(data);
 }
 
+static void on_scheduler_closed(void *data)
+{
+    shut_down(data);
+}
+
 /* Last step of a drain: every resource closes; uv_run returns when all are.
  * The webhook outbox goes first: it records its interrupted deliveries
  * through the database pool, which closes after it. The vendor context and
@@ -79,6 +85,13 @@ static void on_reconciler_closed(void *data)
 static void shut_down(worker_process *p)
 {
     worker *w = &p->app;
+    if (w->scheduler) {
+        /* Its charges are operations: the reconciler outlives them. */
+        subscription_scheduler *scheduler = w->scheduler;
+        w->scheduler = NULL;
+        subscription_scheduler_close(scheduler, on_scheduler_closed, p);
+        return;
+    }
     if (w->reconciler) {
         /* Its settlements record through the pool and the vendor context. */
         operation_reconciler *reconciler = w->reconciler;
@@ -371,6 +384,9 @@ static int start_worker(worker_process *p)
     if (!w->reconciler)
         return -1;
     metrics_open(w); /* a worker it fails for serves unmeasured (logged) */
+    w->scheduler = subscription_scheduler_create(w);
+    if (!w->scheduler)
+        return -1;
     p->drain_timer.data = p;
     if (worker_work_init(w) < 0 || uv_timer_init(w->loop, &p->drain_timer) < 0)
         return -1;

@@ -1,6 +1,7 @@
 /* The worker's route tables, one line per route: the public API's, and the
  * operators' (served on the operators' listener only). Order matters only
  * where a literal segment and a parameter could both match (literal first). */
+#include "subscriptions/subscription_routes.h"
 #include "worker.h"
 
 const http_route worker_routes[] = {
@@ -17,6 +18,11 @@ const http_route worker_routes[] = {
     {"PATCH", "/payments/charges/attempts", charge_attempts_list},
     {"PATCH", "/payments/charges/attempts/:id", charge_attempts_at},
     {"POST", "/payments/routes/resolve", payment_routes_resolve},
+    {"POST", "/payments/subscriptions", subscriptions_create},
+    {"PATCH", "/payments/subscriptions/:id", subscriptions_at},
+    {"PUT", "/payments/subscriptions/:id/pause", subscriptions_pause},
+    {"PUT", "/payments/subscriptions/:id/resume", subscriptions_resume},
+    {"PUT", "/payments/subscriptions/:id/cancel", subscriptions_cancel},
     {"POST", "/payments/webhooks/:vendor", webhook_rate_receive},
     {"POST", "/payments/internal/webhook", test_receiver_keep},
     {"GET", "/payments/internal/webhook", test_receiver_list},

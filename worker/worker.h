@@ -38,9 +38,10 @@ typedef struct worker {
     seal_ring history_seal;
     seal_ring cancel_seal;
     seal_ring reservation_seal;
-    password_secret password;                /* keys record password hashes */
-    struct webhook_outbox *outbox;           /* notifications to webhook_urls; NULL once stopping */
-    struct operation_reconciler *reconciler; /* settles interrupted operations; NULL once stopping */
+    password_secret password;                 /* keys record password hashes */
+    struct webhook_outbox *outbox;            /* notifications to webhook_urls; NULL once stopping */
+    struct operation_reconciler *reconciler;  /* settles interrupted operations; NULL once stopping */
+    struct subscription_scheduler *scheduler; /* charges due subscriptions; NULL once stopping */
     bool draining;
     /* work.c: requests, thread-pool jobs and other work not yet finished; a
      * draining worker exits only once it is 0. work_idle (set by main.c)

@@ -149,3 +149,13 @@ test("dev mode serves with the fakes explicitly allowed; a reload that drops the
     await server.stop();
   }
 });
+
+test("the test clock is refused outside local mode, by the master and the worker", async () => {
+  for (const mode of ["dev", "real"]) {
+    const env = outsideLocal(mode, { ...publicVendors, PAYMENT_TEST_CLOCK: "/tmp/payments-clock" });
+    for (const file of ["payments-master", "payments-worker"]) {
+      const line = await refusedStart(file, env);
+      assert.equal(line, `${file}: PAYMENT_TEST_CLOCK is refused in ${mode} mode: only a local server may bill by a test clock`);
+    }
+  }
+});

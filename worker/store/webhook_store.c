@@ -75,16 +75,20 @@ static const char claim_sql[] =
     "  INSERT INTO payment_webhook_responses (delivery_id, attempt, error)"
     "  SELECT id, attempts - 1, 'no outcome: the worker delivering it stopped before recording one'"
     "  FROM claimed WHERE claimed_from = 'delivering' AND attempts > 1)"
-    " SELECT c.id, c.webhook_id, c.history_id, c.attempts AS attempt, c.schedule_start, h.webhook_url,"
-    "  h.source_schema, h.source_table, h.source_id, w.previous, w.current"
+    " SELECT c.id, c.webhook_id, coalesce(c.history_id, w.subscription_id) AS history_id, c.attempts AS attempt,"
+    "  c.schedule_start, coalesce(h.webhook_url, s.webhook_url) AS webhook_url,"
+    "  coalesce(h.source_schema, 'payments') AS source_schema,"
+    "  coalesce(h.source_table, 'payment_subscriptions') AS source_table, coalesce(h.source_id, s.id) AS source_id,"
+    "  w.previous, w.current, CASE WHEN w.origin = 'subscription' THEN w.event END AS event"
     " FROM claimed c JOIN payment_webhooks w ON w.id = c.webhook_id"
-    " JOIN payment_histories h ON h.id = c.history_id";
+    " LEFT JOIN payment_histories h ON h.id = c.history_id"
+    " LEFT JOIN payment_subscriptions s ON s.id = w.subscription_id";
 
 #define COLUMN(name) DB_ROW_COLUMN(webhook_claimed, name)
 static const db_column claimed_columns[] = {
     COLUMN(id),           COLUMN(webhook_id),   COLUMN(history_id), COLUMN(attempt),
     COLUMN(schedule_start), COLUMN(webhook_url), COLUMN(source_schema), COLUMN(source_table),
-    COLUMN(source_id),    COLUMN(previous),     COLUMN(current),
+    COLUMN(source_id),    COLUMN(previous),     COLUMN(current),      COLUMN(event),
 };
 #undef COLUMN
 static const db_row_type claimed_type = DB_ROW_TYPE("claimed notification", webhook_claimed, claimed_columns);

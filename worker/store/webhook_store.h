@@ -35,9 +35,9 @@ void webhook_store_insert_statement(const webhook_new *in, const char *params[WE
 
 /* A claimed notification, as text, owned by whoever received it. */
 typedef struct webhook_claimed {
-    char *id;         /* the delivery */
-    char *webhook_id; /* the notification's id, as the receiver sees it */
-    char *history_id;
+    char *id;             /* the delivery */
+    char *webhook_id;     /* the notification's id, as the receiver sees it */
+    char *history_id;     /* or, for a subscription's event, the subscription's id */
     char *attempt;        /* this attempt's number, counting all before it */
     char *schedule_start; /* attempts before the current retry schedule */
     char *webhook_url;
@@ -46,6 +46,7 @@ typedef struct webhook_claimed {
     char *source_id;
     char *previous; /* sealed */
     char *current;  /* sealed */
+    char *event;    /* a subscription's event, sealed; NULL for a history's notification */
 } webhook_claimed;
 
 void webhook_claimed_free(webhook_claimed *row);

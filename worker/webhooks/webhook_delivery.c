@@ -109,7 +109,8 @@ static void on_answer(const http_client_response *res, void *data)
 /* ---- the request ---- */
 
 /* IPaymentWebhookHistory {id, source, previous, current} as JSON text,
- * encrypted; NULL when the stored documents cannot be opened. */
+ * encrypted (a subscription's event: the subscription before and after,
+ * and the event); NULL when the stored documents cannot be opened. */
 static char *notification_body(const webhook_delivery_env *env, const webhook_claimed *row, size_t *len)
 {
     json_text text;
@@ -123,6 +124,10 @@ static char *notification_body(const webhook_delivery_env *env, const webhook_cl
     int opened = sealed_json_append(&text, env->history_seal, row->previous);
     json_text_key(&text, "current");
     opened = opened == 0 ? sealed_json_append(&text, env->history_seal, row->current) : -1;
+    if (row->event) {
+        json_text_key(&text, "event");
+        opened = opened == 0 ? sealed_json_append(&text, env->history_seal, row->event) : -1;
+    }
     json_text_close(&text, '}');
     size_t printed_len = 0;
     const char *printed = opened == 0 ? json_text_result(&text, &printed_len) : NULL;
