@@ -388,6 +388,8 @@ static void read_log_format(cfg_reader *r, cfg *c)
         c->log_format = LOG_FORMAT_JSON;
     else
         reader_fail(r, "PAYMENT_LOG_FORMAT must be text or json");
+}
+
 /* Subscriptions: the scheduler's pace, dunning, the test clock (refused
  * outside local mode: a server that bills real cards takes the real time),
  * and the alerts' destination. */
