@@ -83,4 +83,11 @@ int harness_process_start(harness_process *p, const char *name, char *const argv
 /* SIGTERM, wait, remove the log; nothing for a process not running. */
 void harness_process_stop(harness_process *p);
 
+/* ---- settings (harness_settings.c) ---- */
+
+/* The environment of the smallest configuration cfg_load accepts: local
+ * mode, no .env file, a system password and every cipher's key and IV.
+ * Settings a case set before are left as they are. */
+void harness_local_settings(void);
+
 #endif

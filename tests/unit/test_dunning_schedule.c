@@ -3,6 +3,7 @@
  * every bad value refused with a reason. */
 #include "config.h"
 #include "dunning_schedule.h"
+#include "harness.h"
 #include "unit.h"
 
 #include <stdlib.h>
@@ -54,17 +55,7 @@ UNIT_CASE(refusals, NULL)
  * variable's name; the test clock only in local mode. */
 UNIT_CASE(settings, NULL)
 {
-    setenv("PAYMENT_ENV_FILE", "", 1);
-    setenv("PAYMENT_MODE", "local", 1);
-    setenv("PAYMENT_SYSTEM_PASSWORD", "secret", 1);
-    const char *ciphers[] = {"CONNECTION", "HISTORY", "RESERVATION", "CANCEL_HISTORY"};
-    for (size_t i = 0; i < 4; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "PAYMENT_%s_ENCRYPTION_KEY", ciphers[i]);
-        setenv(name, "0123456789abcdef", 1);
-        snprintf(name, sizeof name, "PAYMENT_%s_ENCRYPTION_IV", ciphers[i]);
-        setenv(name, "0123456789abcdef", 1);
-    }
+    harness_local_settings();
     cfg c;
     char err[256] = "";
     CHECK(cfg_load(&c, err, sizeof err) == 0);

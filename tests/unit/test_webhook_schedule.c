@@ -3,6 +3,7 @@
  * reason, and the jitter stays within +-20% of the scheduled delay. Also the
  * PAYMENT_WEBHOOK_* settings: defaults, the derived secret, refusals. */
 #include "config.h"
+#include "harness.h"
 #include "unit.h"
 #include "webhook_schedule.h"
 
@@ -86,17 +87,7 @@ UNIT_CASE(next_with_jitter, NULL)
 
 static void set_required(void)
 {
-    setenv("PAYMENT_ENV_FILE", "", 1);
-    setenv("PAYMENT_MODE", "local", 1);
-    setenv("PAYMENT_SYSTEM_PASSWORD", "secret", 1);
-    const char *ciphers[] = {"CONNECTION", "HISTORY", "RESERVATION", "CANCEL_HISTORY"};
-    for (size_t i = 0; i < 4; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "PAYMENT_%s_ENCRYPTION_KEY", ciphers[i]);
-        setenv(name, "0123456789abcdef", 1);
-        snprintf(name, sizeof name, "PAYMENT_%s_ENCRYPTION_IV", ciphers[i]);
-        setenv(name, "0123456789abcdef", 1);
-    }
+    harness_local_settings();
     unsetenv("PAYMENT_WEBHOOK_SECRET");
     unsetenv("PAYMENT_WEBHOOK_TIMEOUT_MS");
     unsetenv("PAYMENT_WEBHOOK_RETRY_SCHEDULE");

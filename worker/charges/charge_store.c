@@ -45,38 +45,11 @@ static const char attempts_sql[] =
     " FROM payment_reservations r WHERE r.id = $1::uuid";
 /* clang-format on */
 
-typedef struct count_call {
-    charge_store_count_cb cb;
-    void *data;
-} count_call;
-
-static void on_counted(PGresult *res, const app_error *err, void *data)
-{
-    count_call call = *(count_call *)data;
-    free(data);
-    app_error failed = {0};
-    if (!err && PQntuples(res) != 1)
-        app_error_set(&failed, 500, "cannot count the order's refused charges");
-    if (err || failed.status) {
-        call.cb(0, err ? err : &failed, call.data);
-        return;
-    }
-    call.cb(strtol(PQgetvalue(res, 0, 0), NULL, 10), NULL, call.data);
-}
-
 void charge_store_count_refusals(pg_pool *pool, const char *schema, const char *table, const char *id,
                                  charge_store_count_cb cb, void *data)
 {
-    count_call *call = malloc(sizeof *call);
-    if (!call) {
-        app_error err;
-        app_error_set(&err, 500, "out of memory");
-        cb(0, &err, data);
-        return;
-    }
-    *call = (count_call){cb, data};
     const char *params[] = {schema, table, id};
-    pg_pool_query(pool, count_sql, 3, params, on_counted, call);
+    db_count_query(pool, count_sql, 3, params, DB_COUNT_SELECTED, cb, data);
 }
 
 void charge_store_settle_statement(const charge_settle *in, const char *params[CHARGE_SETTLE_PARAMS], db_statement *out)

@@ -5,11 +5,12 @@
 #ifndef PAYMENTS_CHARGE_STORE_H
 #define PAYMENTS_CHARGE_STORE_H
 
+#include "db_count.h"
 #include "db_transaction.h"
 #include "pg_pool.h"
 
 /* count is the number of refused charge attempts of the order (source). */
-typedef void (*charge_store_count_cb)(long count, const app_error *err, void *data);
+typedef db_count_cb charge_store_count_cb;
 void charge_store_count_refusals(pg_pool *pool, const char *schema, const char *table, const char *id,
                                  charge_store_count_cb cb, void *data);
 
