@@ -75,20 +75,23 @@ static const char claim_sql[] =
     "  INSERT INTO payment_webhook_responses (delivery_id, attempt, error)"
     "  SELECT id, attempts - 1, 'no outcome: the worker delivering it stopped before recording one'"
     "  FROM claimed WHERE claimed_from = 'delivering' AND attempts > 1)"
-    " SELECT c.id, c.webhook_id, coalesce(c.history_id, w.subscription_id) AS history_id, c.attempts AS attempt,"
-    "  c.schedule_start, coalesce(h.webhook_url, s.webhook_url) AS webhook_url,"
+    " SELECT c.id, c.webhook_id, coalesce(c.history_id, w.subscription_id, w.alert_id) AS history_id,"
+    "  c.attempts AS attempt, c.schedule_start, coalesce(h.webhook_url, s.webhook_url, a.webhook_url) AS webhook_url,"
     "  coalesce(h.source_schema, 'payments') AS source_schema,"
-    "  coalesce(h.source_table, 'payment_subscriptions') AS source_table, coalesce(h.source_id, s.id) AS source_id,"
-    "  w.previous, w.current, CASE WHEN w.origin = 'subscription' THEN w.event END AS event"
+    "  coalesce(h.source_table, CASE WHEN a.id IS NULL THEN 'payment_subscriptions'"
+    "   ELSE 'payment_alert_incidents' END) AS source_table, coalesce(h.source_id, s.id, a.id) AS source_id,"
+    "  w.previous, w.current, CASE WHEN w.origin = 'subscription' THEN w.event END AS event, a.text AS alert"
     " FROM claimed c JOIN payment_webhooks w ON w.id = c.webhook_id"
     " LEFT JOIN payment_histories h ON h.id = c.history_id"
-    " LEFT JOIN payment_subscriptions s ON s.id = w.subscription_id";
+    " LEFT JOIN payment_subscriptions s ON s.id = w.subscription_id"
+    " LEFT JOIN payment_alert_incidents a ON a.id = w.alert_id";
 
 #define COLUMN(name) DB_ROW_COLUMN(webhook_claimed, name)
 static const db_column claimed_columns[] = {
     COLUMN(id),           COLUMN(webhook_id),   COLUMN(history_id), COLUMN(attempt),
     COLUMN(schedule_start), COLUMN(webhook_url), COLUMN(source_schema), COLUMN(source_table),
     COLUMN(source_id),    COLUMN(previous),     COLUMN(current),      COLUMN(event),
+    COLUMN(alert),
 };
 #undef COLUMN
 static const db_row_type claimed_type = DB_ROW_TYPE("claimed notification", webhook_claimed, claimed_columns);
@@ -277,31 +280,10 @@ static const char retry_failed_sql[] =
     " schedule_start = attempts"
     " WHERE status = 'failed' AND ($1::uuid IS NULL OR history_id = $1::uuid)";
 
-typedef struct count_call {
-    webhook_count_cb done;
-    void *data;
-} count_call;
-
-static void on_counted(PGresult *res, const app_error *err, void *data)
-{
-    count_call call = *(count_call *)data;
-    free(data);
-    call.done(err ? 0 : strtol(PQcmdTuples(res), NULL, 10), err, call.data);
-}
-
 void webhook_store_retry_failed(pg_pool *pool, const char *history_id, webhook_count_cb done, void *data)
 {
-    count_call *call = malloc(sizeof *call);
-    if (!call) {
-        app_error err;
-        app_error_set(&err, 500, "out of memory");
-        done(0, &err, data);
-        return;
-    }
-    call->done = done;
-    call->data = data;
     const char *params[] = {history_id};
-    pg_pool_query(pool, retry_failed_sql, 1, params, on_counted, call);
+    db_count_query(pool, retry_failed_sql, 1, params, DB_COUNT_WRITTEN, done, data);
 }
 
 /* ---- the test receiver ---- */

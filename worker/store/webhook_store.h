@@ -7,6 +7,7 @@
 #ifndef PAYMENTS_WEBHOOK_STORE_H
 #define PAYMENTS_WEBHOOK_STORE_H
 
+#include "db_count.h"
 #include "db_transaction.h"
 #include "pg_pool.h"
 
@@ -37,7 +38,7 @@ void webhook_store_insert_statement(const webhook_new *in, const char *params[WE
 typedef struct webhook_claimed {
     char *id;             /* the delivery */
     char *webhook_id;     /* the notification's id, as the receiver sees it */
-    char *history_id;     /* or, for a subscription's event, the subscription's id */
+    char *history_id;     /* or the subscription's id (its event), or the incident's (an alert) */
     char *attempt;        /* this attempt's number, counting all before it */
     char *schedule_start; /* attempts before the current retry schedule */
     char *webhook_url;
@@ -47,6 +48,7 @@ typedef struct webhook_claimed {
     char *previous; /* sealed */
     char *current;  /* sealed */
     char *event;    /* a subscription's event, sealed; NULL for a history's notification */
+    char *alert;    /* an alert's text (sql/0011_alerts.sql), plain; NULL for a notification */
 } webhook_claimed;
 
 void webhook_claimed_free(webhook_claimed *row);
@@ -92,7 +94,7 @@ void webhook_store_finish(pg_pool *pool, const webhook_attempt *attempt, void (*
 
 /* Failed notifications back to pending with a fresh retry schedule; of one
  * history when history_id is not NULL. done gets how many. */
-typedef void (*webhook_count_cb)(long count, const app_error *err, void *data);
+typedef db_count_cb webhook_count_cb;
 void webhook_store_retry_failed(pg_pool *pool, const char *history_id, webhook_count_cb done, void *data);
 
 /* ---- the test receiver (local mode) ---- */

@@ -1,73 +1,62 @@
-/* subscription_alert: each alert is one POST, counted as the worker's work
- * so a drain lets it finish. The run of refusals is counted by each
- * worker's scheduler: a worker sees the charges it makes, and every worker
- * charges. */
+/* subscription_alert: the incidents' SQL. The run is one row, so the row
+ * lock of "refusals + 1" orders every outcome of every worker; an incident
+ * opens with ON CONFLICT DO NOTHING on the index of open incidents, so
+ * outcomes racing to open one open it once, and only the one that opened it
+ * queues its alert. */
 #include "subscription_alert.h"
 
-#include "log.h"
-
-#include <jansson.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#define ALERT_TIMEOUT_MS 10000
+/* clang-format off */
+static const char refused_sql[] =
+    "WITH run AS (UPDATE payment_alert_refusal_run SET refusals = refusals + 1 RETURNING refusals),"
+    " opened AS (INSERT INTO payment_alert_incidents (kind, subject, text, webhook_url)"
+    "  SELECT 'refusal_run', '', $1::text, $2::text FROM run WHERE $3::integer > 0 AND run.refusals >= $3::integer"
+    "  UNION ALL SELECT 'past_due', $4::text, $5::text, $2::text WHERE $6::boolean"
+    "  ON CONFLICT (kind, subject) WHERE closed_at IS NULL DO NOTHING"
+    "  RETURNING id, webhook_url),"
+    " webhook AS (INSERT INTO payment_webhooks (alert_id, origin)"
+    "  SELECT id, 'alert' FROM opened WHERE webhook_url IS NOT NULL RETURNING id)"
+    " INSERT INTO payment_webhook_deliveries (webhook_id) SELECT id FROM webhook";
 
-static void on_sent(const http_client_response *res, void *data)
+/* A success ends the run; the incidents it closes are the run's and the
+ * subscription's past due ones (resumed, it charged again). */
+static const char charged_sql[] =
+    "WITH run AS (UPDATE payment_alert_refusal_run SET refusals = 0 WHERE refusals > 0)"
+    " UPDATE payment_alert_incidents SET closed_at = now() WHERE closed_at IS NULL"
+    "  AND (kind = 'refusal_run' OR (kind = 'past_due' AND subject IN"
+    "   (SELECT id::text FROM payment_subscription_periods WHERE subscription_id = $1::uuid)))";
+/* clang-format on */
+
+void subscription_alert_prepare(subscription_alert *alert, const cfg *config, const char *subscription_id,
+                                const char *period_id, const char *name, const char *outcome)
 {
-    worker *w = data;
-    if (res->error || res->status < 200 || res->status > 299)
-        log_warn("subscriptions: the alert was not accepted (%ld %s)", res->status, res->error ? res->error : "");
-    worker_work_end(w);
-}
-
-static void send_alert(worker *w, const char *text)
-{
-    if (!w->config.alert_webhook_url)
-        return;
-    json_t *doc = json_pack("{s:s}", "text", text);
-    char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (!body) {
-        log_error("subscriptions: out of memory; an alert is lost");
-        return;
-    }
-    static const char *const headers[] = {"Content-Type: application/json", NULL};
-    http_client_request request = {
-        "POST", w->config.alert_webhook_url, headers, body, strlen(body), ALERT_TIMEOUT_MS, NULL, NULL};
-    worker_work_begin(w);
-    if (http_client_send(w->client, &request, on_sent, w) < 0) {
-        log_warn("subscriptions: cannot send an alert");
-        worker_work_end(w);
-    }
-    free(body);
-}
-
-void subscription_alert_past_due(worker *w, const char *subscription_id, const char *name, const char *outcome)
-{
-    char text[768];
-    snprintf(text, sizeof text,
+    *alert = (subscription_alert){.webhook_url = config->alert_webhook_url};
+    snprintf(alert->run_threshold, sizeof alert->run_threshold, "%u", config->alert_failure_run);
+    snprintf(alert->run_text, sizeof alert->run_text,
+             "Subscription charges are failing: %u in a row were refused, across subscriptions. "
+             "No further alert until a charge succeeds.",
+             config->alert_failure_run);
+    snprintf(alert->past_due_text, sizeof alert->past_due_text,
              "Subscription %s (%.200s) is past due: its last charge was refused after every retry (%.300s). "
              "It charges nothing until it is resumed.",
              subscription_id, name, outcome);
-    send_alert(w, text);
+    snprintf(alert->past_due_subject, sizeof alert->past_due_subject, "%s", period_id);
 }
 
-void subscription_alert_refused(worker *w, subscription_alert_run *run)
+void subscription_alert_refused_statement(subscription_alert *alert, bool past_due, db_statement *out)
 {
-    unsigned threshold = w->config.alert_failure_run;
-    if (threshold == 0 || run->alerted || ++run->refusals < threshold)
-        return;
-    run->alerted = true;
-    char text[256];
-    snprintf(text, sizeof text,
-             "Subscription charges are failing: %u in a row were refused, across subscriptions. "
-             "No further alert until a charge succeeds.",
-             run->refusals);
-    send_alert(w, text);
+    alert->params[0] = alert->run_text;
+    alert->params[1] = alert->webhook_url;
+    alert->params[2] = alert->run_threshold;
+    alert->params[3] = alert->past_due_subject;
+    alert->params[4] = alert->past_due_text;
+    alert->params[5] = past_due ? "t" : "f";
+    *out = (db_statement){refused_sql, SUBSCRIPTION_ALERT_PARAMS, alert->params, NULL};
 }
 
-void subscription_alert_charged(subscription_alert_run *run)
+void subscription_alert_charged_statement(subscription_alert *alert, const char *subscription_id, db_statement *out)
 {
-    *run = (subscription_alert_run){0};
+    alert->params[0] = subscription_id;
+    *out = (db_statement){charged_sql, 1, alert->params, NULL};
 }

@@ -21,7 +21,7 @@ typedef struct subscription_charge {
     char outcome[512]; /* the refusal, in words: room for an app_error's message and a vendor's */
     char retry_ms[24];
     charge_order order;
-    subscription_alert_run *run;
+    subscription_alert alert; /* what its refusal may open, lives through the write */
     void (*done)(void *data);
     void *data;
 } subscription_charge;
@@ -44,23 +44,20 @@ static void on_charged_recorded(long count, const app_error *err, void *data)
                  charge->period->id, err->status, err->message);
     else
         webhook_outbox_kick(charge->app->outbox);
-    subscription_alert_charged(charge->run);
     finish(charge);
 }
 
+/* The notification and any alert it opened are in the outbox: kicked so
+ * they go out now rather than at the outbox's next look. */
 static void on_refused_recorded(long count, const app_error *err, void *data)
 {
     subscription_charge *charge = data;
+    (void)count;
     if (err)
         log_warn("subscriptions: the refusal of period %s is not recorded (%d %s); it will be charged again",
                  charge->period->id, err->status, err->message);
-    else if (count > 0)
-        subscription_alert_past_due(charge->app, charge->period->subscription_id, charge->period->name,
-                                    charge->outcome);
-    if (!err) {
+    else
         webhook_outbox_kick(charge->app->outbox);
-        subscription_alert_refused(charge->app, charge->run);
-    }
     finish(charge);
 }
 
@@ -72,9 +69,12 @@ static void record_refusal(subscription_charge *charge)
     uint64_t delay = 0;
     bool retry = dunning_schedule_next(&charge->app->config.dunning, refusals, &delay);
     snprintf(charge->retry_ms, sizeof charge->retry_ms, "%llu", (unsigned long long)delay);
-    subscription_period_store_refused(charge->app->db, &charge->app->history_seal, charge->period->id, charge->outcome,
+    const subscription_period *period = charge->period;
+    subscription_alert_prepare(&charge->alert, &charge->app->config, period->subscription_id, period->id, period->name,
+                               charge->outcome);
+    subscription_period_store_refused(charge->app->db, &charge->app->history_seal, period->id, charge->outcome,
                                       retry ? charge->retry_ms : NULL, charge->has_now ? charge->now : NULL,
-                                      on_refused_recorded, charge);
+                                      &charge->alert, on_refused_recorded, charge);
 }
 
 static void record_error(subscription_charge *charge, const app_error *err)
@@ -108,8 +108,8 @@ static void on_charge(const charge_outcome *outcome, const app_error *err, void 
     finish(charge);
 }
 
-void subscription_charge_start(worker *w, subscription_period *period, const char *now, subscription_alert_run *run,
-                               void (*done)(void *data), void *data)
+void subscription_charge_start(worker *w, subscription_period *period, const char *now, void (*done)(void *data),
+                               void *data)
 {
     subscription_charge *charge = calloc(1, sizeof *charge);
     if (!charge) {
@@ -118,7 +118,7 @@ void subscription_charge_start(worker *w, subscription_period *period, const cha
         done(data);
         return;
     }
-    *charge = (subscription_charge){.app = w, .period = period, .run = run, .done = done, .data = data};
+    *charge = (subscription_charge){.app = w, .period = period, .done = done, .data = data};
     if (now) {
         snprintf(charge->now, sizeof charge->now, "%s", now);
         charge->has_now = true;

@@ -6,14 +6,12 @@
 #ifndef PAYMENTS_SUBSCRIPTION_CHARGE_H
 #define PAYMENTS_SUBSCRIPTION_CHARGE_H
 
-#include "subscription_alert.h"
 #include "subscription_period_store.h"
 #include "worker.h"
 
-/* Takes period; now is the scheduler's clock (NULL: now()), copied; run
- * (the scheduler's) counts refusals for the alerts and must outlive done,
- * which runs exactly once, after the outcome was recorded or left. */
-void subscription_charge_start(worker *w, subscription_period *period, const char *now, subscription_alert_run *run,
-                               void (*done)(void *data), void *data);
+/* Takes period; now is the scheduler's clock (NULL: now()), copied; done
+ * runs exactly once, after the outcome was recorded or left. */
+void subscription_charge_start(worker *w, subscription_period *period, const char *now, void (*done)(void *data),
+                               void *data);
 
 #endif

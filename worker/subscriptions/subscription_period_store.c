@@ -6,6 +6,7 @@
 
 #include "db_row.h"
 #include "db_transaction.h"
+#include "subscription_alert.h"
 #include "subscription_event.h"
 #include "subscription_clock.h"
 
@@ -46,7 +47,7 @@ static const char claim_sql[] =
     "  s.webhook_url, p.attempts::text AS attempts,"
     "  (SELECT h.id FROM payment_histories h WHERE h.source_schema = '" SUBSCRIPTION_ORDER_SCHEMA "'"
     "   AND h.source_table = '" SUBSCRIPTION_ORDER_TABLE "' AND h.source_id = p.id) AS history_id,"
-    "  (SELECT CASE WHEN count(*) > p.attempts THEN"
+    "  (SELECT CASE WHEN count(*) > p.counted_refusals THEN"
     "    'refused by ' || (array_agg(a.vendor_code || ': ' || a.vendor_error || ' ' || a.message"
     "     ORDER BY a.created_at DESC))[1] END"
     "   FROM payment_charge_attempts a WHERE a.source_schema = '" SUBSCRIPTION_ORDER_SCHEMA "'"
@@ -66,10 +67,16 @@ static const char charged_sql[] =
 
 /* A refusal with a retry left waits for it; the last one fails the period
  * and makes its subscription past due; a subscription cancelled meanwhile
- * skips the period.
+ * skips the period. Every refusal counts once in attempts, whether a vendor
+ * made it or it came before any call; counted_refusals notes the vendor's
+ * refusals counted so far, so that the claim finds one a dead worker left
+ * uncounted however the two kinds interleave.
  * The final SELECT reads the subscription as the statement found it. */
 static const char refused_sql[] =
     "WITH period AS (UPDATE payment_subscription_periods p SET attempts = p.attempts + 1, outcome = $2,"
+    "  counted_refusals = (SELECT count(*) FROM payment_charge_attempts a"
+    "   WHERE a.source_schema = '" SUBSCRIPTION_ORDER_SCHEMA "' AND a.source_table = '" SUBSCRIPTION_ORDER_TABLE "'"
+    "   AND a.source_id = p.id AND a.result = 'refused'),"
     "  claimed_until = NULL, updated_at = now(),"
     "  state = CASE WHEN o.state = 'cancelled' THEN 'skipped' WHEN $3::bigint IS NULL THEN 'failed' ELSE 'due' END,"
     "  next_attempt_at = CASE WHEN $3::bigint IS NULL THEN p.next_attempt_at"
@@ -93,37 +100,9 @@ void subscription_period_free(subscription_period *period)
     db_row_delete(&period_type, period);
 }
 
-/* ---- statements that answer a count ---- */
-
-typedef struct count_call {
-    subscription_count_cb cb;
-    void *data;
-} count_call;
-
-static void on_count(PGresult *res, const app_error *err, void *data)
-{
-    count_call call = *(count_call *)data;
-    free(data);
-    call.cb(err ? 0 : atol(PQcmdTuples(res)), err, call.data);
-}
-
-static void run_count(pg_pool *pool, const char *sql, int nparams, const char *const *params, subscription_count_cb cb,
-                      void *data)
-{
-    count_call *call = malloc(sizeof *call);
-    if (!call) {
-        app_error err;
-        app_error_set(&err, 500, "out of memory");
-        cb(0, &err, data);
-        return;
-    }
-    *call = (count_call){cb, data};
-    pg_pool_query(pool, sql, nparams, params, on_count, call);
-}
-
 void subscription_period_store_open_due(pg_pool *pool, const char *now, subscription_count_cb cb, void *data)
 {
-    run_count(pool, open_due_sql, 1, (const char *const[]){now}, cb, data);
+    db_count_query(pool, open_due_sql, 1, (const char *const[]){now}, DB_COUNT_WRITTEN, cb, data);
 }
 
 /* ---- outcomes, with their notification ---- */
@@ -153,7 +132,9 @@ typedef struct outcome_call {
     char text[2][512]; /* the statement's own parameters, copied */
     char now[SUBSCRIPTION_CLOCK_MAX];
     const char *params[4];
-    db_statement statements[2];
+    bool refused;
+    subscription_alert alert;
+    db_statement statements[3];
 } outcome_call;
 
 static int read_outcome(PGresult *res, app_error *err, void *data)
@@ -165,8 +146,15 @@ static int read_outcome(PGresult *res, app_error *err, void *data)
         app_error_set(err, 500, "out of memory");
         return -1;
     }
-    return subscription_event_prepare(&call->event, call->ring, call->row->subscription_id, call->row->previous,
-                                      call->row->current, call->row->event, &call->statements[1], err);
+    if (subscription_event_prepare(&call->event, call->ring, call->row->subscription_id, call->row->previous,
+                                   call->row->current, call->row->event, &call->statements[1], err) < 0)
+        return -1;
+    if (call->refused)
+        subscription_alert_refused_statement(&call->alert, strcmp(call->row->type, "past_due") == 0,
+                                             &call->statements[2]);
+    else
+        subscription_alert_charged_statement(&call->alert, call->row->subscription_id, &call->statements[2]);
+    return 0;
 }
 
 static void on_outcome(const app_error *err, void *data)
@@ -181,8 +169,9 @@ static void on_outcome(const app_error *err, void *data)
     cb(past_due, err, cb_data);
 }
 
+/* alert: the alerts of a refusal, copied; NULL for a charge. */
 static void run_outcome(pg_pool *pool, const seal_ring *ring, const char *sql, int nparams, const char *const *params,
-                        subscription_count_cb cb, void *data)
+                        const subscription_alert *alert, subscription_count_cb cb, void *data)
 {
     outcome_call *call = calloc(1, sizeof *call);
     if (!call) {
@@ -191,7 +180,9 @@ static void run_outcome(pg_pool *pool, const seal_ring *ring, const char *sql, i
         cb(0, &err, data);
         return;
     }
-    *call = (outcome_call){.cb = cb, .data = data, .ring = ring};
+    *call = (outcome_call){.cb = cb, .data = data, .ring = ring, .refused = alert != NULL};
+    if (alert)
+        call->alert = *alert;
     /* Copies: the transaction outlives the caller's strings. */
     snprintf(call->id, sizeof call->id, "%s", params[0]);
     call->params[0] = call->id;
@@ -204,20 +195,23 @@ static void run_outcome(pg_pool *pool, const seal_ring *ring, const char *sql, i
         call->params[3] = call->now;
     }
     call->statements[0] = (db_statement){sql, nparams, call->params, read_outcome};
-    call->statements[1] = (db_statement){NULL, 0, NULL, NULL}; /* the event, once read */
-    db_transaction_run(pool, call->statements, 2, on_outcome, call);
+    /* The event and the alerts, once read: none when the claim was taken over. */
+    call->statements[1] = (db_statement){NULL, 0, NULL, NULL};
+    call->statements[2] = (db_statement){NULL, 0, NULL, NULL};
+    db_transaction_run(pool, call->statements, 3, on_outcome, call);
 }
 
 void subscription_period_store_charged(pg_pool *pool, const seal_ring *ring, const char *id, const char *history_id,
                                        subscription_count_cb cb, void *data)
 {
-    run_outcome(pool, ring, charged_sql, 2, (const char *const[]){id, history_id}, cb, data);
+    run_outcome(pool, ring, charged_sql, 2, (const char *const[]){id, history_id}, NULL, cb, data);
 }
 
 void subscription_period_store_refused(pg_pool *pool, const seal_ring *ring, const char *id, const char *outcome,
-                                       const char *retry_ms, const char *now, subscription_count_cb cb, void *data)
+                                       const char *retry_ms, const char *now, const subscription_alert *alert,
+                                       subscription_count_cb cb, void *data)
 {
-    run_outcome(pool, ring, refused_sql, 4, (const char *const[]){id, outcome, retry_ms, now}, cb, data);
+    run_outcome(pool, ring, refused_sql, 4, (const char *const[]){id, outcome, retry_ms, now}, alert, cb, data);
 }
 
 /* ---- the claim ---- */

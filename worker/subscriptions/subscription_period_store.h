@@ -6,8 +6,10 @@
 #ifndef PAYMENTS_SUBSCRIPTION_PERIOD_STORE_H
 #define PAYMENTS_SUBSCRIPTION_PERIOD_STORE_H
 
+#include "db_count.h"
 #include "pg_pool.h"
 #include "seal.h"
+#include "subscription_alert.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -38,7 +40,7 @@ typedef struct subscription_period {
 void subscription_period_free(subscription_period *period);
 
 /* count: how many rows the statement wrote. */
-typedef void (*subscription_count_cb)(long count, const app_error *err, void *data);
+typedef db_count_cb subscription_count_cb;
 /* rows (and each row) are the callback's to free. */
 typedef void (*subscription_claim_cb)(subscription_period **rows, size_t count, const app_error *err, void *data);
 
@@ -55,16 +57,18 @@ void subscription_period_store_claim(pg_pool *pool, const char *now, uint64_t le
                                      void *data);
 
 /* The period was charged: history_id is its payment. Its notification is
- * queued in the same transaction, sealed with ring (the history ring). */
+ * queued in the same transaction, sealed with ring (the history ring), and
+ * the run of refusals ends there, closing its alerts' incidents. */
 void subscription_period_store_charged(pg_pool *pool, const seal_ring *ring, const char *id, const char *history_id,
                                        subscription_count_cb cb, void *data);
 
 /* The period's charge was refused for `outcome` (words, no card data).
  * retry_ms: the wait before the next attempt, from now; NULL when dunning
  * is over and the subscription becomes past due. count is 1 when it did
- * become past due now. Its notification ("refused", or "past_due") is
- * queued in the same transaction. */
+ * become past due now. Its notification ("refused", or "past_due") and the
+ * alerts it opens (alert, copied) are queued in the same transaction. */
 void subscription_period_store_refused(pg_pool *pool, const seal_ring *ring, const char *id, const char *outcome,
-                                       const char *retry_ms, const char *now, subscription_count_cb cb, void *data);
+                                       const char *retry_ms, const char *now, const subscription_alert *alert,
+                                       subscription_count_cb cb, void *data);
 
 #endif

@@ -23,7 +23,7 @@ struct subscription_scheduler {
     bool failing; /* logged once until a look succeeds */
     char now[SUBSCRIPTION_CLOCK_MAX];
     const char *clock; /* now, or NULL for PostgreSQL's now() */
-    subscription_alert_run alert_run;
+    subscription_clock_problem clock_problem;
     void (*closed)(void *data);
     void *closed_data;
 };
@@ -67,8 +67,7 @@ static void on_claimed(subscription_period **rows, size_t count, const app_error
     for (size_t i = 0; i < count; i++) {
         scheduler->in_flight++;
         worker_work_begin(scheduler->app);
-        subscription_charge_start(scheduler->app, rows[i], scheduler->clock, &scheduler->alert_run, on_charge_done,
-                                  scheduler);
+        subscription_charge_start(scheduler->app, rows[i], scheduler->clock, on_charge_done, scheduler);
     }
     free(rows);
     scheduler->looking = false;
@@ -106,7 +105,7 @@ static void on_tick(uv_timer_t *timer)
     if (scheduler->stopping || scheduler->app->draining || scheduler->looking || scheduler->in_flight > 0)
         return;
     scheduler->looking = true;
-    scheduler->clock = subscription_clock_read(&scheduler->app->config, scheduler->now);
+    scheduler->clock = subscription_clock_read(&scheduler->app->config, scheduler->now, &scheduler->clock_problem);
     subscription_period_store_open_due(scheduler->app->db, scheduler->clock, on_opened, scheduler);
 }
 

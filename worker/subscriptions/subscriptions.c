@@ -93,7 +93,7 @@ static void on_changed(subscription_record *record, const app_error *err, void *
 static void apply_change(subscription_request *r)
 {
     worker *w = r->api.app;
-    const char *now = subscription_clock_read(&w->config, r->now);
+    const char *now = subscription_clock_read(&w->config, r->now, NULL);
     subscription_store_change(w->db, &w->history_seal, r->id, r->change, now, on_changed, r);
 }
 
@@ -169,7 +169,7 @@ static void insert(subscription_request *r)
         r->currency,        r->name,
         r->schedule.days,   r->schedule.last_day ? "true" : "false",
         r->schedule.time,   r->schedule.zone,
-        r->webhook_url,     subscription_clock_read(&r->api.app->config, r->now),
+        r->webhook_url,     subscription_clock_read(&r->api.app->config, r->now, NULL),
     };
     subscription_store_insert(r->api.app->db, &r->insert, on_inserted, r);
 }

@@ -136,6 +136,24 @@ static char *notification_body(const webhook_delivery_env *env, const webhook_cl
     return sealed;
 }
 
+/* An alert (subscription_alert.h): the {"text": ...} of a Slack-compatible
+ * incoming webhook, plain JSON, since a chat cannot open our encryption; it
+ * holds no secret. The signature headers still come with it, ignored by a
+ * chat and checked by any receiver of ours. */
+static char *alert_body(const webhook_claimed *row, size_t *len)
+{
+    json_text text;
+    json_text_init(&text);
+    json_text_open(&text, '{');
+    json_text_key(&text, "text");
+    json_text_string(&text, row->alert);
+    json_text_close(&text, '}');
+    const char *printed = json_text_result(&text, len);
+    char *body = printed ? strndup(printed, *len) : NULL;
+    json_text_free(&text);
+    return body;
+}
+
 /* POSTs body with its signature headers. Returns 0, or -1 (nothing sent). */
 static int send_signed(webhook_delivery *delivery, const char *body, size_t len)
 {
@@ -148,7 +166,8 @@ static int send_signed(webhook_delivery *delivery, const char *body, size_t len)
     snprintf(timestamp_header, sizeof timestamp_header, WEBHOOK_TIMESTAMP_HEADER ": %s", timestamp);
     snprintf(signature_header, sizeof signature_header, WEBHOOK_SIGNATURE_HEADER ": %s", signature);
     snprintf(id_header, sizeof id_header, "X-Payments-Webhook-Id: %s", delivery->row->webhook_id);
-    const char *headers[] = {"Content-Type: text/plain", timestamp_header, signature_header, id_header, NULL};
+    const char *content_type = delivery->row->alert ? "Content-Type: application/json" : "Content-Type: text/plain";
+    const char *headers[] = {content_type, timestamp_header, signature_header, id_header, NULL};
     http_client_request req = {
         .method = "POST",
         .url = delivery->row->webhook_url,
@@ -198,7 +217,7 @@ void webhook_delivery_start(webhook_delivery_env *env, webhook_claimed *row, voi
         return;
     }
     size_t len = 0;
-    char *body = notification_body(env, row, &len);
+    char *body = row->alert ? alert_body(row, &len) : notification_body(env, row, &len);
     if (!body) {
         end_early(delivery, WEBHOOK_FAILED, "the stored notification cannot be opened (wrong or rotated-out key?)");
         return;

@@ -5,7 +5,9 @@
  * delivered, anything else retried on the schedule until the last attempt
  * fails it. A destination the policy refuses (webhook_destination.h) fails
  * at once, without retries: it will not stop being internal by waiting, and
- * an operator who allows it re-sends it (POST /payments/internal/webhooks/retry). */
+ * an operator who allows it re-sends it (POST /payments/internal/webhooks/retry).
+ * An alert rides the same way, its body the plain {"text": ...} of a
+ * Slack-compatible receiver. */
 #ifndef PAYMENTS_WEBHOOK_DELIVERY_H
 #define PAYMENTS_WEBHOOK_DELIVERY_H
 
