@@ -146,7 +146,8 @@ typedef struct cfg {
      * scheduler takes for now, read at each look (local mode only). The
      * alerts go to alert_webhook_url (Slack-compatible; NULL: none), one when
      * a subscription becomes past due and one when alert_failure_run charges
-     * in a row, across subscriptions, were refused. */
+     * in a row, across subscriptions and instances, were refused (counted in
+     * PostgreSQL: worker/subscriptions/subscription_alert.c). */
     uint64_t scheduler_interval_ms; /* PAYMENT_SCHEDULER_INTERVAL, default 10s */
     dunning_schedule dunning;       /* PAYMENT_DUNNING_SCHEDULE, default 1d,3d,7d */
     char *test_clock;               /* PAYMENT_TEST_CLOCK, a file's path, or NULL */

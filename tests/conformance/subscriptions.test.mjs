@@ -2,12 +2,15 @@
 // routes (create by reservation id or source, read, pause, resume, cancel,
 // each behind the reservation's password), the schedule's checks (a bad
 // day, time or zone is a 400 naming the field, and nothing is written), and
-// the first due instant computed on the test clock.
+// the first due instant computed on the test clock; a missing test clock
+// file logged once, not at every tick.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import fs from "node:fs";
 
 import { query } from "../lib/database.mjs";
 import { startFakeServer, stopFake } from "../lib/fakes.mjs";
+import { waitFor } from "../lib/process.mjs";
 import { startServer, stopCleanly } from "../lib/server.mjs";
 import {
   SUBSCRIPTION_PASSWORD as PASSWORD, call as callOn, reserve, subscriptionBody as bodyFor, testClock,
@@ -131,5 +134,52 @@ describe("subscription routes", () => {
     assert.equal((await call("PUT", path("resume"), { password: PASSWORD })).status, 409);
     assert.equal((await call("PUT", path("pause"), { password: PASSWORD })).status, 409);
     assert.equal((await call("PUT", path("cancel"), { password: PASSWORD })).body.state, "cancelled");
+  });
+});
+
+// A test clock whose file is missing: the scheduler takes the real time and
+// says so once, not at every tick; once the file was back, its going missing
+// again is said again.
+describe("a missing test clock file", () => {
+  let fake;
+  let server;
+  let clock;
+  const MISSING = "PAYMENT_TEST_CLOCK: cannot open the file";
+  const warnings = () => server.process.log().split(MISSING).length - 1;
+
+  before(async () => {
+    fake = await startFakeServer("fake-iamport-server");
+    clock = testClock("2025-01-01T00:00:00Z");
+    server = await startServer({
+      workers: 1,
+      env: { PAYMENT_IAMPORT_URL: fake.host, PAYMENT_TEST_CLOCK: clock.file, PAYMENT_SCHEDULER_INTERVAL: "50ms" },
+    });
+  });
+
+  after(async () => {
+    if (server) await stopCleanly(server);
+    if (fake) await stopFake(fake);
+  });
+
+  test("is logged once over many ticks, and again after it came back", async () => {
+    const reservation = await reserve(server, "iamport", fake.host);
+    const created = await callOn(server, "POST", "/payments/subscriptions",
+      bodyFor(reservation, { schedule: { days: [1, 15], time: "09:00", time_zone: "UTC" } }));
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const periods = async (state) => (await query(server.env.PAYMENT_POSTGRES_SCHEMA,
+      "SELECT count(*)::int AS n FROM payment_subscription_periods WHERE state = :'state'", { state }))[0].n;
+    assert.equal(await periods("charged"), 0);
+    // Gone: real time, in which every period since 2025 is due. Charging them
+    // takes several ticks (a claim takes 16 at most), each reading the file.
+    fs.rmSync(clock.file);
+    await waitFor(async () => await periods("charged") > 32, 60_000, "the periods since 2025 charged");
+    assert.equal(warnings(), 1, "said once over many ticks");
+    // Back, months ahead of the real time: their periods charged show that a
+    // tick read it.
+    const charged = await periods("charged");
+    clock.set("2027-07-01T00:00:00Z");
+    await waitFor(async () => await periods("charged") > charged + 6, 60_000, "a tick with the file back");
+    fs.rmSync(clock.file);
+    await waitFor(() => warnings() === 2, 20_000, "said again once it went missing again");
   });
 });

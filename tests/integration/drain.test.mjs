@@ -5,12 +5,11 @@
 // and database, which answer errors, and never a crash.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import crypto, { randomUUID } from "node:crypto";
 import { createRequire } from "node:module";
 import http from "node:http";
-import { promisify } from "node:util";
 
+import { execute } from "../lib/database.mjs";
 import { fakeStats, setFakeLatency, startFakeServer, stopFake } from "../lib/fakes.mjs";
 import { sleep, waitFor } from "../lib/process.mjs";
 import { startServer } from "../lib/server.mjs";
@@ -19,7 +18,6 @@ import { registerSecret } from "../lib/test_logs.mjs";
 
 const require = createRequire(import.meta.url);
 const api = require("@samchon/payment-backend/lib/api").functional.payments;
-const run = promisify(execFile);
 
 const STORE_ID = "drain-store";
 const PASSWORD = "secret-password";
@@ -58,15 +56,6 @@ function sendCancel(server, source) {
   });
   request.end(body);
   return { request, answered };
-}
-
-/** Runs one statement in schema (psql variables :'name' from vars). */
-async function execute(schema, sql, vars = {}) {
-  const args = ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-v", `schema=${schema}`];
-  for (const [name, value] of Object.entries(vars)) args.push("-v", `${name}=${value}`);
-  const child = run("psql", [...args, process.env.PAYMENT_POSTGRES_URL]);
-  child.child.stdin.end(`SET search_path = :"schema";\n${sql};\n`);
-  return (await child).stdout.trim();
 }
 
 /** The master's exit and everything it and its workers printed. */

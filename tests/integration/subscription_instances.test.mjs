@@ -5,16 +5,18 @@
 // vendor: the reconciler resends the same orders, which the vendor answers
 // with the first payments, and the periods' next claims find the histories.
 // A refusal whose worker was killed counts toward dunning: the period waits
-// for its retry instead of being charged again at once.
+// for its retry instead of being charged again at once, also after a refusal
+// decided before any vendor call.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 
-import { query } from "../lib/database.mjs";
+import { execute, query } from "../lib/database.mjs";
 import { fakeStats, setFakeBilling, setFakeLatency, startFakeServer, stopFake } from "../lib/fakes.mjs";
 import { waitFor } from "../lib/process.mjs";
 import { startServer, stopCleanly } from "../lib/server.mjs";
 import {
-  SUBSCRIPTION_PASSWORD as PASSWORD, call, periodsOf, reserve, subscriptionBody, testClock,
+  SUBSCRIPTION_PASSWORD as PASSWORD, call, killEveryWorker, periodsOf, reserve, subscriptionBody, testClock,
 } from "../lib/subscriptions.mjs";
 import { registerSecret } from "../lib/test_logs.mjs";
 
@@ -46,21 +48,6 @@ describe("subscriptions on two instances", () => {
     const all = await Promise.all(ids.map((id) => periodsOf(servers[0], id)));
     return all.every((list) => list.filter((p) => p.state === "charged").length === periods) ? all : null;
   }, timeout, "every period charged");
-
-  /** SIGKILL to every worker of both instances; waits for their successors. */
-  const killEveryWorker = async () => {
-    const killed = [];
-    for (const server of servers) {
-      for (const pid of await server.readyPids()) {
-        process.kill(pid, "SIGKILL");
-        killed.push(pid);
-      }
-    }
-    await waitFor(async () => {
-      const ready = (await Promise.all(servers.map((s) => s.readyPids()))).flat();
-      return ready.length === 4 && ready.every((pid) => !killed.includes(pid));
-    }, 30_000, "the respawned workers");
-  };
 
   before(async () => {
     fake = await startFakeServer("fake-toss-payments-server");
@@ -102,7 +89,7 @@ describe("subscriptions on two instances", () => {
     try {
       clock.set("2027-02-15T00:00:00Z");
       await waitFor(async () => await charges() - before === 3, 20_000, "the three charges at the fake");
-      await killEveryWorker();
+      await killEveryWorker(servers);
     } finally {
       await setFakeLatency(fake, { ms: 0 });
     }
@@ -125,7 +112,7 @@ describe("subscriptions on two instances", () => {
       clock.set("2027-02-20T00:00:00Z");
       await waitFor(async () => (await fakeStats(fake)).billing_refusals - before.refusals === 1, 20_000,
         "the refusal at the fake");
-      await killEveryWorker();
+      await killEveryWorker(servers);
     } finally {
       await setFakeLatency(fake, { ms: 0 });
     }
@@ -139,5 +126,43 @@ describe("subscriptions on two instances", () => {
     clock.set("2027-02-21T00:00:00Z");
     await charged([id], 1, 30_000);
     assert.equal(await charges() - before.charges, 1);
+  });
+
+  test("a refusal before any vendor call, then a vendor's refusal whose worker was killed: each counts once", async () => {
+    clock.set("2027-02-21T12:00:00Z"); // its first period is the 22nd's, whichever tests ran before
+    const [id] = await subscribeMany(1, 22);
+    const schema = servers[0].env.PAYMENT_POSTGRES_SCHEMA;
+    /* The reservation out of sight (its id moved, the foreign key's
+     * triggers off for that statement's session), then back: a 404 decided
+     * before any vendor call. */
+    const [{ reservation_id: reservationId }] = await query(schema,
+      "SELECT reservation_id FROM payment_subscriptions WHERE id = :'id'", { id });
+    const hidden = randomUUID();
+    const moveReservation = (from, to) => execute(schema,
+      "SET session_replication_role = replica; UPDATE payment_reservations SET id = :'to' WHERE id = :'from'",
+      { from, to });
+    await moveReservation(reservationId, hidden);
+    clock.set("2027-02-22T00:00:00Z");
+    await waitFor(async () => (await periodsOf(servers[0], id))[0]?.attempts === 1, 20_000,
+      "the refusal before any call");
+    await moveReservation(hidden, reservationId);
+    const before = { charges: await charges(), refusals: (await fakeStats(fake)).billing_refusals };
+    await setFakeBilling(fake, { fail_next: 1 });
+    await setFakeLatency(fake, { ms: 3_000, match: "/v1/billing/" });
+    try {
+      clock.set("2027-02-23T00:00:00Z");
+      await waitFor(async () => (await fakeStats(fake)).billing_refusals - before.refusals === 1, 20_000,
+        "the vendor's refusal at the fake");
+      await killEveryWorker(servers);
+    } finally {
+      await setFakeLatency(fake, { ms: 0 });
+    }
+    const [period] = await waitFor(async () => {
+      const list = await periodsOf(servers[0], id);
+      return list[0]?.attempts === 2 ? list : null;
+    }, 60_000, "the vendor's refusal counted");
+    assert.equal(period.state, "due");
+    assert.equal(period.next_attempt, "2027-02-26 00:00", "the schedule's second wait, from the second refusal");
+    assert.equal(await charges() - before.charges, 0, "not charged again before its retry");
   });
 });

@@ -85,3 +85,19 @@ export async function notificationTypes(server, id, count) {
   assert.ok(list.every((n) => n.signed), "every notification signed");
   return list.map((n) => n.type).sort();
 }
+
+/** SIGKILL to every worker of every server; waits until each master has as
+ * many workers ready again, none of them killed. */
+export async function killEveryWorker(servers) {
+  const killed = [];
+  for (const server of servers) {
+    for (const pid of await server.readyPids()) {
+      process.kill(pid, "SIGKILL");
+      killed.push(pid);
+    }
+  }
+  await waitFor(async () => {
+    const ready = (await Promise.all(servers.map((s) => s.readyPids()))).flat();
+    return ready.length === killed.length && ready.every((pid) => !killed.includes(pid));
+  }, 30_000, "the respawned workers");
+}
