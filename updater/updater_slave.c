@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define RETRY_FIRST_MS 250
 #define RETRY_MAX_MS 30000
@@ -26,6 +27,7 @@ struct updater_slave {
     int round;       /* the master's round number of that update */
     bool stopped;
     bool restart_when_closed;
+    time_t link_since; /* when the link came up or went down */
 };
 
 static void connect_master(updater_slave *s);
@@ -95,6 +97,9 @@ static void on_ready(updater_link *link, void *data)
     s->backoff_ms = RETRY_FIRST_MS;
     log_info("connected to the master updater %s at %s", updater_link_peer_instance(link),
              updater_link_peer_address(link));
+    send_message(s, updater_addresses_announcement(&s->app->config));
+    s->link_since = time(NULL);
+    updater_state_write(s->app);
 }
 
 static void on_message(updater_link *link, json_t *message, void *data)
@@ -115,9 +120,14 @@ static void on_link_closed(updater_link *link, const char *reason, void *data)
 {
     (void)link;
     updater_slave *s = data;
+    bool was_connected = s->link_since != 0;
     s->link = NULL;
     if (s->stopped)
         return;
+    if (was_connected) {
+        s->link_since = 0;
+        updater_state_write(s->app);
+    }
     if (s->restart_when_closed) {
         updater_idle(s->app);
         s->restart_when_closed = false; /* exec failed: carry on with the old binary */
@@ -142,6 +152,18 @@ static void connect_master(updater_slave *s)
         log_error("cannot create a link to the master updater (out of memory); next attempt in %d ms", RETRY_MAX_MS);
         uv_timer_start(&s->retry, on_retry, RETRY_MAX_MS, 0);
     }
+}
+
+json_t *updater_slave_state(updater *u)
+{
+    updater_slave *s = u->slave;
+    char master[300];
+    snprintf(master, sizeof master, strchr(u->config.master_host, ':') ? "[%s]:%d" : "%s:%d", u->config.master_host,
+             u->config.master_port);
+    bool connected = s && s->link && updater_link_ready(s->link);
+    return json_pack("{s:s, s:s, s:I, s:b}", "master", master, "link", connected ? "connected" : "connecting",
+                     "connected_since", connected ? (json_int_t)s->link_since : (json_int_t)0, "updating",
+                     s && s->run != NULL);
 }
 
 int updater_slave_start(updater *u)

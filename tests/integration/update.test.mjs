@@ -75,7 +75,8 @@ describe("updates across instances", { timeout: 1_500_000 }, () => {
   }
 
   async function monitor(instance) {
-    const res = await instance.payments(["monitor", "local", "--json"], {}, 30000);
+    // --url: this instance only (without it, monitor shows every instance the master updater knows)
+    const res = await instance.payments(["monitor", "local", "--json", "--url", instance.url("")], {}, 30000);
     assert.equal(res.code, 0, `payments monitor on ${instance.name}: ${res.stderr}`);
     return JSON.parse(res.stdout);
   }
