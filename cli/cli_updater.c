@@ -37,7 +37,8 @@ static int files_load(updater_files *files)
     char *state_file = settings_updater_state_file(pid_file);
     snprintf(files->pid_file, sizeof files->pid_file, "%s", pid_file);
     snprintf(files->state_file, sizeof files->state_file, "%s", state_file ? state_file : "");
-    snprintf(files->log_file, sizeof files->log_file, "%s", settings_get(&env, "PAYMENT_UPDATER_LOG_FILE", DEFAULT_LOG));
+    snprintf(files->log_file, sizeof files->log_file, "%s",
+             settings_get(&env, "PAYMENT_UPDATER_LOG_FILE", DEFAULT_LOG));
     free(state_file);
     dotenv_free(&env);
     if (!*files->state_file) {
@@ -88,8 +89,8 @@ static int wait_started(pid_t child, const updater_files *files, const char *rol
         }
         cli_sleep_ms(POLL_MS);
     }
-    fprintf(stderr, "payments updater start: payments-updater (pid %d) did not start within %d s, see %s\n",
-            (int)child, timeout_s, log_path);
+    fprintf(stderr, "payments updater start: payments-updater (pid %d) did not start within %d s, see %s\n", (int)child,
+            timeout_s, log_path);
     return 1;
 }
 
@@ -194,9 +195,9 @@ static void print_master(json_t *state)
     printf("linked instances:\n");
     size_t i;
     json_t *entry;
-    json_array_foreach(json_object_get(state, "instances"), i, entry)
-        printf("  %s (%s, %s): api %s, operators %s\n", text_of(entry, "instance", "?"), text_of(entry, "role", "?"),
-               text_of(entry, "address", "?"), text_of(entry, "api", "unknown"), text_of(entry, "operators", "unknown"));
+    json_array_foreach(json_object_get(state, "instances"), i, entry) printf(
+        "  %s (%s, %s): api %s, operators %s\n", text_of(entry, "instance", "?"), text_of(entry, "role", "?"),
+        text_of(entry, "address", "?"), text_of(entry, "api", "unknown"), text_of(entry, "operators", "unknown"));
 }
 
 static void print_slave(json_t *state)

@@ -37,8 +37,8 @@ json_t *updater_addresses_own(const updater_config *c)
 
 json_t *updater_addresses_announcement(const updater_config *c)
 {
-    return json_pack("{s:s, s:s, s:i, s:s, s:i}", "type", "addresses", "api_host", c->api_host, "api_port",
-                     c->api_port, "operators_host", c->operators_host, "operators_port", c->operators_port);
+    return json_pack("{s:s, s:s, s:i, s:s, s:i}", "type", "addresses", "api_host", c->api_host, "api_port", c->api_port,
+                     "operators_host", c->operators_host, "operators_port", c->operators_port);
 }
 
 json_t *updater_addresses_seen(json_t *announcement, const char *peer_address)

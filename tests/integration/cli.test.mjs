@@ -262,6 +262,9 @@ test("updater start, status and stop manage the updater like the master: pid fil
     assert.equal((await payments(["updater", "stop"], slaveEnv)).code, 0);
     assert.equal((await payments(["updater", "status"], slaveEnv)).code, 1);
     assert.match((await payments(["updater", "stop"], slaveEnv)).stdout, /payments-updater is not running/);
+    const logs = fs.readFileSync(masterLog, "utf8") + fs.readFileSync(path.join(dir, "logs", "slave.log"), "utf8");
+    assert.match(logs, /stopping/, "both stopped on TERM");
+    assert.ok(!/Sanitizer/.test(logs), logs);
   } finally {
     for (const p of pids) await terminate(p);
     await server.stop();
