@@ -48,11 +48,16 @@ static int files_load(updater_files *files)
     return 0;
 }
 
-/* Loads the files and the pid of the live updater they name: 0 when none
- * runs, -1 after saying why the settings cannot be read. */
+/* Loads the files and the pid of the live updater they name: 0 after
+ * saying that none runs, -1 after saying why the settings cannot be read. */
 static pid_t running_updater(updater_files *files)
 {
-    return files_load(files) < 0 ? -1 : pidfile_read_running(files->pid_file);
+    if (files_load(files) < 0)
+        return -1;
+    pid_t pid = pidfile_read_running(files->pid_file);
+    if (!pid)
+        printf("payments-updater is not running (%s)\n", files->pid_file);
+    return pid;
 }
 
 /* The state document of the updater with this pid, or NULL (not written yet). */
@@ -113,9 +118,9 @@ static int updater_start(int argc, char **argv)
     if (!role)
         return cli_usage_error("updater", "start needs a role: master or slave");
     updater_files files;
-    pid_t running = running_updater(&files);
-    if (running < 0)
+    if (files_load(&files) < 0)
         return 1;
+    pid_t running = pidfile_read_running(files.pid_file);
     if (running) {
         fprintf(stderr, "payments updater start: payments-updater is already running (pid %d, %s)\n", (int)running,
                 files.pid_file);
@@ -157,12 +162,8 @@ static int updater_stop(int argc, char **argv)
     }
     updater_files files;
     pid_t pid = running_updater(&files);
-    if (pid < 0)
-        return 1;
-    if (!pid) {
-        printf("payments-updater is not running\n");
-        return 0;
-    }
+    if (pid <= 0)
+        return pid < 0 ? 1 : 0;
     if (kill(pid, SIGTERM) < 0) {
         fprintf(stderr, "payments updater stop: cannot signal pid %d: %s\n", (int)pid, strerror(errno));
         return 1;
@@ -220,12 +221,8 @@ static int updater_status(int argc, char **argv)
     }
     updater_files files;
     pid_t pid = running_updater(&files);
-    if (pid < 0)
+    if (pid <= 0)
         return 1;
-    if (!pid) {
-        printf("payments-updater is not running (%s)\n", files.pid_file);
-        return 1;
-    }
     json_t *state = state_of(&files, pid);
     if (!state) {
         printf("payments-updater: pid %d, starting (no state in %s yet)\n", (int)pid, files.state_file);

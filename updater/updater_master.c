@@ -91,6 +91,7 @@ static void finish_round(updater_master *m)
     m->results = NULL;
     m->requester = NULL;
     m->updating = false;
+    updater_state_write(m->app);
     if (m->restart_after_round)
         m->app->restart_requested = true;
     if (!m->app->restart_requested)
@@ -193,6 +194,7 @@ static void start_round(updater_master *m, master_peer *requester)
     send_type(requester->link,
               json_pack("{s:s, s:i, s:o}", "type", "accepted", "round", (int)m->round, "instances", slave_names(m)));
     uv_timer_start(&m->deadline, on_deadline, m->app->config.update_timeout_ms, 0);
+    updater_state_write(m->app);
     m->local_run = update_run_start(m->app->loop, &m->app->config, on_local_progress, on_local_done, m);
     if (!m->local_run)
         add_result(m, failure(m->app->config.instance, "cannot start the update (out of memory)"));

@@ -27,7 +27,7 @@ struct updater_slave {
     int round;       /* the master's round number of that update */
     bool stopped;
     bool restart_when_closed;
-    time_t link_since; /* when the link came up or went down */
+    time_t link_since; /* when the link came up; 0 while it is down */
 };
 
 static void connect_master(updater_slave *s);
@@ -65,6 +65,7 @@ static void on_run_done(json_t *result, void *data)
               s->link ? "" : " (master link lost)");
     bool restart = ok && json_is_true(json_object_get(result, "updater_changed"));
     send_result(s, s->round, result);
+    updater_state_write(s->app);
     if (!restart || s->stopped)
         return;
     s->app->restart_requested = true;
@@ -86,6 +87,7 @@ static void start_update(updater_slave *s, json_t *order)
     s->round = round;
     log_info("update requested by the master updater (round %d)", round);
     s->run = update_run_start(s->app->loop, &s->app->config, on_run_progress, on_run_done, s);
+    updater_state_write(s->app);
     if (!s->run)
         send_result(s, round,
                     update_report_failure(s->app->config.instance, "start", "cannot start the update (out of memory)"));
