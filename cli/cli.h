@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* cli_local.c: the instance on this machine */
 int cli_start(int argc, char **argv);
@@ -18,9 +19,25 @@ int cli_stop(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_reload(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
+/* The binary name beside this one. */
+void cli_sibling_binary(const char *name, char *out, size_t len);
+/* The child side of starting a daemon: a session of its own, stdin from
+ * /dev/null, output to log_fd, then argv; never returns. */
+void cli_exec_background(char *const argv[], int log_fd) __attribute__((noreturn));
+/* Waits until pid is gone (printing "<program> (pid N) stopped"); returns
+ * the exit status, 1 when it still runs after timeout_s. */
+int cli_wait_gone(const char *program, pid_t pid, int timeout_s);
+/* The last lines of a log file, on stderr, after a failed start. */
+void cli_print_log_tail(const char *path);
+/* cli_updater.c: `payments updater start|stop|status`, the local updater */
+int cli_updater(int argc, char **argv);
 /* cli_update.c: through the master updater of a mode */
 int cli_update(int argc, char **argv);
 int cli_instances(int argc, char **argv);
+/* The instances message of the mode's master updater (new reference), and
+ * the host it was reached at (*updater_host, malloc'd); NULL with err. */
+json_t *cli_instances_ask(const dotenv *env, const char *mode, int timeout_ms, char **updater_host, char *err,
+                          size_t errlen);
 /* cli_monitor.c: /monitors/performance and /monitors/system of a mode */
 int cli_monitor(int argc, char **argv);
 /* cli_call.c: one encrypted request to a mode's API */
@@ -28,9 +45,14 @@ int cli_call(int argc, char **argv);
 /* cli_fake.c: payments made at the local fake vendors */
 int cli_fake(int argc, char **argv);
 
-/* cli_watch.c: `monitor MODE --watch`, given the /metrics address and the
- * refresh interval; count frames (0: until interrupted). */
-int cli_watch(const char *metrics_url, const char *title, int interval_ms, long count);
+/* cli_watch.c: `monitor MODE --watch`, given the /metrics address of each
+ * instance and the refresh interval; frames (0: until interrupted). Each
+ * frame shows one block per instance. */
+typedef struct cli_watch_target {
+    char url[512];
+    char title[600];
+} cli_watch_target;
+int cli_watch(const cli_watch_target *targets, size_t count, int interval_ms, long frames);
 
 /* payments_main.c: prints the usage of a command to stderr; returns 2. */
 int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

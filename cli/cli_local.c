@@ -57,20 +57,24 @@ static bool timeout_option(int argc, char **argv, int *i, int *timeout_s)
 static void master_binary(char *out, size_t len)
 {
     const char *configured = getenv("PAYMENT_MASTER_BINARY");
-    if (configured && *configured) {
+    if (configured && *configured)
         snprintf(out, len, "%s", configured);
-        return;
-    }
+    else
+        cli_sibling_binary("payments-master", out, len);
+}
+
+void cli_sibling_binary(const char *name, char *out, size_t len)
+{
     char self[PATH_MAX];
     path_own_executable(self, sizeof self);
     char *slash = strrchr(self, '/');
     if (slash)
         *slash = '\0';
-    if (snprintf(out, len, "%s/payments-master", slash ? self : ".") >= (int)len)
-        snprintf(out, len, "payments-master");
+    if (snprintf(out, len, "%s/%s", slash ? self : ".", name) >= (int)len)
+        snprintf(out, len, "%s", name);
 }
 
-static void print_log_tail(const char *path)
+void cli_print_log_tail(const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f)
@@ -89,17 +93,15 @@ static void print_log_tail(const char *path)
     fprintf(stderr, "last lines of %s:\n%s\n", path, start == text ? start : start + 1);
 }
 
-/* The child: a session of its own, output to the log, then the master. */
-static void exec_master(const char *binary, int log_fd)
+void cli_exec_background(char *const argv[], int log_fd)
 {
     setsid();
     int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 || dup2(log_fd, STDOUT_FILENO) < 0 ||
         dup2(log_fd, STDERR_FILENO) < 0)
         _exit(127);
-    char *const argv[] = {(char *)binary, NULL};
-    execv(binary, argv);
-    fprintf(stderr, "payments start: cannot run %s: %s\n", binary, strerror(errno));
+    execv(argv[0], argv);
+    fprintf(stderr, "payments: cannot run %s: %s\n", argv[0], strerror(errno));
     _exit(127);
 }
 
@@ -113,7 +115,7 @@ static int wait_started(pid_t child, const cli_local_paths *paths, const char *l
             fprintf(stderr, "payments start: payments-master %s %d during start-up\n",
                     WIFSIGNALED(status) ? "was killed by signal" : "exited with status",
                     WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-            print_log_tail(log_path);
+            cli_print_log_tail(log_path);
             return 1;
         }
         char err[300];
@@ -159,7 +161,7 @@ int cli_start(int argc, char **argv)
     master_binary(binary, sizeof binary);
     pid_t child = log_fd < 0 ? -1 : fork();
     if (child == 0)
-        exec_master(binary, log_fd);
+        cli_exec_background((char *const[]){binary, NULL}, log_fd);
     int rc = 1;
     if (child < 0)
         fprintf(stderr, "payments start: cannot %s: %s\n", log_fd < 0 ? "open the log file" : "fork", strerror(errno));
@@ -198,15 +200,20 @@ int cli_stop(int argc, char **argv)
         fprintf(stderr, "payments stop: cannot signal pid %d: %s\n", (int)pid, strerror(errno));
         return 1;
     }
+    return cli_wait_gone("payments-master", pid, timeout_s);
+}
+
+int cli_wait_gone(const char *program, pid_t pid, int timeout_s)
+{
     long long deadline = cli_now_ms() + (long long)timeout_s * 1000;
     while (cli_now_ms() < deadline) {
         if (kill(pid, 0) < 0 && errno == ESRCH) {
-            printf("payments-master (pid %d) stopped\n", (int)pid);
+            printf("%s (pid %d) stopped\n", program, (int)pid);
             return 0;
         }
         cli_sleep_ms(POLL_MS);
     }
-    fprintf(stderr, "payments stop: payments-master (pid %d) is still running after %d s\n", (int)pid, timeout_s);
+    fprintf(stderr, "payments stop: %s (pid %d) is still running after %d s\n", program, (int)pid, timeout_s);
     return 1;
 }
 

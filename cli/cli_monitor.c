@@ -3,7 +3,9 @@
  * connection key, as the SDK receives them (base64 of AES-CBC), so this needs
  * PAYMENT_CONNECTION_ENCRYPTION_KEY and _IV. Prints them readably, or with
  * --json as one document {"performance": ..., "system": ...}. With --watch
- * it reads the operators' /metrics instead, again and again (cli_watch.c). */
+ * it reads the operators' /metrics instead, again and again (cli_watch.c).
+ * Without --url or --host it shows every instance the mode's master updater
+ * knows, one block each, and the mode's one server when no updater answers. */
 #include "cli.h"
 
 #include "cli_http.h"
@@ -16,6 +18,7 @@
 #include <string.h>
 
 #define REQUEST_TIMEOUT_MS 10000
+#define UPDATER_TIMEOUT_MS 3000 /* a master updater that does not answer by then is taken as absent */
 
 /* GETs base + path and decrypts the answer; a JSON document or NULL with err. */
 static json_t *fetch(const char *base, const char *path, const crypto_cbc_key *key, char *err, size_t errlen)
@@ -141,16 +144,59 @@ static int watch_options_take(int *argc, char **argv, watch_options *out)
     return 0;
 }
 
-/* The operators' listener of the mode's host: same host, PAYMENT_ADMIN_PORT. */
-static int watch(const dotenv *env, const cli_mode_arguments *args, const watch_options *options)
+/* ---- where the instances are ---- */
+
+/* The mode's instances as its master updater knows them, or NULL after one
+ * line saying that only the one server of the mode is read. */
+static json_t *known_instances(const dotenv *env, const cli_mode_arguments *args, char **updater_host)
 {
-    char err[1024], url[512], title[600];
+    if (args->host || args->url)
+        return NULL; /* one server asked for */
+    char err[300];
+    json_t *answer = cli_instances_ask(env, args->mode, UPDATER_TIMEOUT_MS, updater_host, err, sizeof err);
+    if (!answer)
+        fprintf(stderr, "payments monitor: no master updater of the %s mode answered (%s): reading its one server\n",
+                args->mode, err);
+    return answer;
+}
+
+static bool host_loopback(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 || strcmp(host, "localhost") == 0;
+}
+
+/* "http://HOST:PORT<path>" for an instance's listener ("api" or
+ * "operators"), a loopback host being the updater's own; false when the
+ * updater does not know that listener. */
+static bool instance_url(json_t *entry, const char *listener, const char *updater_host, const char *path, char *out,
+                         size_t len)
+{
+    const char *address = json_string_value(json_object_get(entry, listener));
+    char *host = NULL;
+    int port = 0;
+    if (!address || settings_host_port(address, 0, &host, &port) < 0 || port == 0) {
+        free(host);
+        return false;
+    }
+    const char *reach = host_loopback(host) ? updater_host : host;
+    snprintf(out, len, strchr(reach, ':') ? "http://[%s]:%d%s" : "http://%s:%d%s", reach, port, path);
+    free(host);
+    return true;
+}
+
+/* ---- --watch ---- */
+
+/* The operators' listener of the mode's host: same host, PAYMENT_ADMIN_PORT. */
+static int watch_one(const dotenv *env, const cli_mode_arguments *args, const watch_options *options)
+{
+    char err[1024];
+    cli_watch_target target;
     const char *mode_host = args->host ? args->host : settings_mode_host(env, "API", args->mode, err, sizeof err);
     long long port = 0;
     char *host = NULL;
     int unused_port = 0;
     if (options->metrics_url) {
-        snprintf(url, sizeof url, "%s", options->metrics_url);
+        snprintf(target.url, sizeof target.url, "%s", options->metrics_url);
     } else if (!mode_host || settings_integer(env, "PAYMENT_ADMIN_PORT", 37822, 1, 65535, &port, err, sizeof err) < 0) {
         fprintf(stderr, "payments monitor: %s (or give --metrics URL)\n", err);
         return 1;
@@ -158,13 +204,162 @@ static int watch(const dotenv *env, const cli_mode_arguments *args, const watch_
         fprintf(stderr, "payments monitor: the API address must be HOST or HOST:PORT: %s\n", mode_host);
         return 1;
     } else {
-        snprintf(url, sizeof url, strchr(host, ':') ? "http://[%s]:%lld/metrics" : "http://%s:%lld/metrics", host,
-                 port);
+        snprintf(target.url, sizeof target.url,
+                 strchr(host, ':') ? "http://[%s]:%lld/metrics" : "http://%s:%lld/metrics", host, port);
         free(host);
     }
-    snprintf(title, sizeof title, "payments monitor %s: %s every %.1f s", args->mode, url,
+    snprintf(target.title, sizeof target.title, "payments monitor %s: %s every %.1f s", args->mode, target.url,
              options->interval_ms / 1000.0);
-    return cli_watch(url, title, options->interval_ms, options->count);
+    return cli_watch(&target, 1, options->interval_ms, options->count);
+}
+
+/* One block per instance the master updater knows. */
+static int watch_all(json_t *instances, const char *updater_host, const cli_mode_arguments *args,
+                     const watch_options *options)
+{
+    size_t count = json_array_size(instances), used = 0;
+    cli_watch_target *targets = calloc(count ? count : 1, sizeof *targets);
+    if (!targets) {
+        fprintf(stderr, "payments monitor: out of memory\n");
+        return 1;
+    }
+    size_t i;
+    json_t *entry;
+    json_array_foreach(instances, i, entry)
+    {
+        const char *name = json_printable_string(json_object_get(entry, "instance"), "?");
+        if (!instance_url(entry, "operators", updater_host, "/metrics", targets[used].url, sizeof targets[used].url)) {
+            fprintf(stderr, "payments monitor: instance %s: its operators' listener is not known\n", name);
+            continue;
+        }
+        snprintf(targets[used].title, sizeof targets[used].title, "instance %s (%s mode): %s every %.1f s", name,
+                 args->mode, targets[used].url, options->interval_ms / 1000.0);
+        used++;
+    }
+    int rc = used ? cli_watch(targets, used, options->interval_ms, options->count) : 1;
+    free(targets);
+    return rc;
+}
+
+/* ---- one-shot ---- */
+
+/* The connection key, or -1 after saying it is missing. */
+static int read_key(const dotenv *env, crypto_cbc_key *key)
+{
+    if (crypto_cbc_key_init(key, settings_get(env, "PAYMENT_CONNECTION_ENCRYPTION_KEY", ""),
+                            settings_get(env, "PAYMENT_CONNECTION_ENCRYPTION_IV", "")) == 0)
+        return 0;
+    fprintf(stderr, "payments monitor: PAYMENT_CONNECTION_ENCRYPTION_KEY (16 or 32 characters) and _IV (16) are "
+                    "needed to read the monitors\n");
+    return -1;
+}
+
+/* The base address of the one server: --url, else the mode's API host. */
+static int one_server_base(const dotenv *env, const cli_mode_arguments *args, char *base, size_t len)
+{
+    if (args->url) {
+        snprintf(base, len, "%s", args->url);
+        return 0;
+    }
+    char err[1024];
+    long long port = 0;
+    char *host = NULL;
+    int host_port = 0;
+    const char *mode_host = args->host ? args->host : settings_mode_host(env, "API", args->mode, err, sizeof err);
+    if (!mode_host || settings_integer(env, "PAYMENT_API_PORT", 37821, 1, 65535, &port, err, sizeof err) < 0) {
+        fprintf(stderr, "payments monitor: %s\n", err);
+        return -1;
+    }
+    if (settings_host_port(mode_host, (int)port, &host, &host_port) < 0) {
+        fprintf(stderr, "payments monitor: the API address must be HOST or HOST:PORT: %s\n", mode_host);
+        return -1;
+    }
+    snprintf(base, len, strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host, host_port);
+    free(host);
+    return 0;
+}
+
+/* Both monitors of one server as {"performance", "system"}, or NULL with err. */
+static json_t *read_monitors(const char *base, const crypto_cbc_key *key, char *err, size_t errlen)
+{
+    json_t *performance = fetch(base, "/monitors/performance", key, err, errlen);
+    json_t *system = performance ? fetch(base, "/monitors/system", key, err, errlen) : NULL;
+    json_t *doc = system ? json_pack("{s:o, s:o}", "performance", performance, "system", system) : NULL;
+    if (!system)
+        json_decref(performance);
+    return doc;
+}
+
+static void print_monitors(json_t *doc)
+{
+    print_system(json_object_get(doc, "system"));
+    print_performance(json_object_get(doc, "performance"));
+}
+
+static int show_one(const char *base, const crypto_cbc_key *key, const cli_mode_arguments *args)
+{
+    char err[1024];
+    json_t *doc = read_monitors(base, key, err, sizeof err);
+    if (!doc) {
+        fprintf(stderr, "payments monitor: %s\n", err);
+        return 1;
+    }
+    int rc = 0;
+    if (args->json) {
+        rc = cli_print_json(doc);
+    } else {
+        printf("%s (%s mode)\n", base, args->mode);
+        print_monitors(doc);
+    }
+    json_decref(doc);
+    return rc;
+}
+
+/* One block per instance; --json: {"instances": [{instance, role, api,
+ * performance, system} or {instance, role, api, error}]}. Exits 1 when any
+ * instance could not be read. */
+static int show_all(json_t *instances, const char *updater_host, const crypto_cbc_key *key,
+                    const cli_mode_arguments *args)
+{
+    json_t *blocks = json_array();
+    int rc = 0;
+    size_t i;
+    json_t *entry;
+    json_array_foreach(instances, i, entry)
+    {
+        char base[400] = "", err[1024];
+        const char *name = json_printable_string(json_object_get(entry, "instance"), "?");
+        const char *role = json_printable_string(json_object_get(entry, "role"), "?");
+        json_t *doc = NULL;
+        if (!instance_url(entry, "api", updater_host, "", base, sizeof base))
+            snprintf(err, sizeof err, "its API address is not known");
+        else
+            doc = read_monitors(base, key, err, sizeof err);
+        if (!doc) {
+            rc = 1;
+            doc = json_pack("{s:s}", "error", err);
+        }
+        if (args->json) {
+            json_object_update_new(doc, json_pack("{s:s, s:s, s:s}", "instance", name, "role", role, "api", base));
+            json_array_append(blocks, doc);
+        } else {
+            printf("%s== instance %s (%s), %s (%s mode)\n", i > 0 ? "\n" : "", name, role, base, args->mode);
+            if (json_object_get(doc, "error"))
+                printf("  cannot read it: %s\n", json_string_value(json_object_get(doc, "error")));
+            else
+                print_monitors(doc);
+        }
+        json_decref(doc);
+    }
+    if (args->json) {
+        json_t *all = json_pack("{s:o}", "instances", blocks);
+        if (!all || cli_print_json(all) != 0)
+            rc = 1;
+        json_decref(all);
+    } else {
+        json_decref(blocks);
+    }
+    return rc;
 }
 
 int cli_monitor(int argc, char **argv)
@@ -181,56 +376,23 @@ int cli_monitor(int argc, char **argv)
     dotenv env;
     if (cli_settings_open(&env) < 0)
         return 1;
-    if (options.watch) {
-        int rc = watch(&env, &args, &options);
-        dotenv_free(&env);
-        return rc;
-    }
-    char err[1024], base[400] = "";
+    char *updater_host = NULL;
+    json_t *answer = options.watch && options.metrics_url ? NULL : known_instances(&env, &args, &updater_host);
+    json_t *instances = json_object_get(answer, "instances");
     crypto_cbc_key key;
-    long long port = 0;
-    char *host = NULL;
-    int host_port = 0;
-    const char *mode_host = args.host ? args.host : settings_mode_host(&env, "API", args.mode, err, sizeof err);
-    int ready = -1;
-    if (mode_host && settings_integer(&env, "PAYMENT_API_PORT", 37821, 1, 65535, &port, err, sizeof err) == 0) {
-        if (crypto_cbc_key_init(&key, settings_get(&env, "PAYMENT_CONNECTION_ENCRYPTION_KEY", ""),
-                                settings_get(&env, "PAYMENT_CONNECTION_ENCRYPTION_IV", "")) < 0)
-            snprintf(err, sizeof err,
-                     "PAYMENT_CONNECTION_ENCRYPTION_KEY (16 or 32 characters) and _IV (16) are needed "
-                     "to read the monitors");
-        else if (!args.url && settings_host_port(mode_host, (int)port, &host, &host_port) < 0)
-            snprintf(err, sizeof err, "the API address must be HOST or HOST:PORT: %s", mode_host);
-        else
-            ready = 0;
-    }
-    dotenv_free(&env);
-    if (ready < 0) {
-        fprintf(stderr, "payments monitor: %s\n", err);
-        return 1;
-    }
-    if (args.url)
-        snprintf(base, sizeof base, "%s", args.url);
-    else
-        snprintf(base, sizeof base, strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host, host_port);
-    free(host);
-    json_t *performance = fetch(base, "/monitors/performance", &key, err, sizeof err);
-    json_t *system = performance ? fetch(base, "/monitors/system", &key, err, sizeof err) : NULL;
-    crypto_cbc_key_clear(&key);
+    char base[400];
     int rc = 1;
-    if (!system) {
-        fprintf(stderr, "payments monitor: %s\n", err);
-    } else if (args.json) {
-        json_t *doc = json_pack("{s:O, s:O}", "performance", performance, "system", system);
-        rc = doc ? cli_print_json(doc) : 1;
-        json_decref(doc);
-    } else {
-        printf("%s (%s mode)\n", base, args.mode);
-        print_system(system);
-        print_performance(performance);
-        rc = 0;
+    if (options.watch)
+        rc = answer ? watch_all(instances, updater_host, &args, &options) : watch_one(&env, &args, &options);
+    else if (read_key(&env, &key) == 0) {
+        if (answer)
+            rc = show_all(instances, updater_host, &key, &args);
+        else if (one_server_base(&env, &args, base, sizeof base) == 0)
+            rc = show_one(base, &key, &args);
+        crypto_cbc_key_clear(&key);
     }
-    json_decref(performance);
-    json_decref(system);
+    json_decref(answer);
+    free(updater_host);
+    dotenv_free(&env);
     return rc;
 }

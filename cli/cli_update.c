@@ -30,6 +30,35 @@ static void target_free(update_target *t)
     free(t->secret);
 }
 
+/* The master updater of mode (at host_argument when given) from the settings.
+ * Returns 0, or -1 with err. */
+static int target_settings(const dotenv *env, const char *mode, const char *host_argument, update_target *t, char *err,
+                           size_t errlen)
+{
+    memset(t, 0, sizeof *t);
+    settings_link link;
+    const char *secret = settings_get(env, "PAYMENT_SYSTEM_PASSWORD", NULL);
+    const char *host = host_argument ? host_argument : settings_mode_host(env, "UPDATOR", mode, err, errlen);
+    if (!secret) {
+        snprintf(err, errlen, "PAYMENT_SYSTEM_PASSWORD is not set");
+        return -1;
+    }
+    if (!host || settings_link_read(env, &link, err, errlen) < 0)
+        return -1;
+    t->timeout_ms = link.update_timeout_ms;
+    t->heartbeat_ms = link.heartbeat_ms;
+    if (settings_host_port(host, (int)link.port, &t->host, &t->port) < 0) {
+        snprintf(err, errlen, "the master updater address must be HOST or HOST:PORT: %s", host);
+        return -1;
+    }
+    if (!(t->secret = strdup(secret))) {
+        snprintf(err, errlen, "out of memory");
+        target_free(t);
+        return -1;
+    }
+    return 0;
+}
+
 /* Parses "<mode> [--host HOST[:PORT]] [--json]" and the settings. */
 static int target_load(int argc, char **argv, update_target *t)
 {
@@ -38,27 +67,12 @@ static int target_load(int argc, char **argv, update_target *t)
     int usage = cli_mode_arguments_parse(argc, argv, false, &args);
     if (usage != 0)
         return usage;
-    t->json = args.json;
     dotenv env;
     if (cli_settings_open(&env) < 0)
         return 1;
     char err[300];
-    settings_link link;
-    const char *secret = settings_get(&env, "PAYMENT_SYSTEM_PASSWORD", NULL);
-    const char *host = args.host ? args.host : settings_mode_host(&env, "UPDATOR", args.mode, err, sizeof err);
-    int rc = 1;
-    if (!secret)
-        snprintf(err, sizeof err, "PAYMENT_SYSTEM_PASSWORD is not set");
-    else if (host && settings_link_read(&env, &link, err, sizeof err) == 0) {
-        t->timeout_ms = link.update_timeout_ms;
-        t->heartbeat_ms = link.heartbeat_ms;
-        if (settings_host_port(host, (int)link.port, &t->host, &t->port) < 0)
-            snprintf(err, sizeof err, "the master updater address must be HOST or HOST:PORT: %s", host);
-        else if (!(t->secret = strdup(secret)))
-            snprintf(err, sizeof err, "out of memory");
-        else
-            rc = 0;
-    }
+    int rc = target_settings(&env, args.mode, args.host, t, err, sizeof err) == 0 ? 0 : 1;
+    t->json = args.json;
     dotenv_free(&env);
     if (rc != 0) {
         fprintf(stderr, "payments %s: %s\n", argv[0], err);
@@ -224,4 +238,31 @@ int cli_update(int argc, char **argv)
 int cli_instances(int argc, char **argv)
 {
     return ask_master_updater(argc, argv, "instances", show_instances);
+}
+
+json_t *cli_instances_ask(const dotenv *env, const char *mode, int timeout_ms, char **updater_host, char *err,
+                          size_t errlen)
+{
+    update_target t;
+    if (target_settings(env, mode, NULL, &t, err, errlen) < 0)
+        return NULL;
+    cli_link link;
+    json_t *answer = NULL, *request = json_pack("{s:s}", "type", "instances");
+    if (cli_link_open(&link, t.host, t.port, t.secret, t.heartbeat_ms, timeout_ms, err, errlen) == 0) {
+        if (request && cli_link_send(&link, request, err, errlen) == 0)
+            answer = cli_link_receive(&link, timeout_ms, err, errlen);
+        cli_link_close(&link);
+    }
+    json_decref(request);
+    if (answer && !json_is_array(json_object_get(answer, "instances"))) {
+        snprintf(err, errlen, "the master updater's answer lists no instances");
+        json_decref(answer);
+        answer = NULL;
+    }
+    if (answer) {
+        *updater_host = t.host;
+        t.host = NULL;
+    }
+    target_free(&t);
+    return answer;
 }

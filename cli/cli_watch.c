@@ -154,27 +154,61 @@ static void print_frame(const char *title, const watch_sample *now, const watch_
            failing, now->failing_calls);
 }
 
-int cli_watch(const char *metrics_url, const char *title, int interval_ms, long count)
+/* One target's samples: this frame's and the last one read. */
+typedef struct watch_history {
+    watch_sample samples[2];
+    bool have_before;
+    bool read_now;
+} watch_history;
+
+/* Reads every target for this frame; returns how many answered. */
+static size_t read_all(const cli_watch_target *targets, watch_history *history, size_t count, long frame)
 {
-    static watch_sample samples[2]; /* this frame's and the last one read */
-    bool screen = isatty(STDOUT_FILENO);
-    bool have_before = false;
+    size_t answered = 0;
     char err[1024];
-    for (long frame = 0; count == 0 || frame < count; frame++) {
+    for (size_t t = 0; t < count; t++) {
+        watch_history *h = &history[t];
+        h->read_now = sample_read(targets[t].url, &h->samples[frame % 2], err, sizeof err) == 0;
+        if (h->read_now) {
+            answered++;
+        } else {
+            fprintf(stderr, "payments monitor: %s\n", err);
+            h->have_before = false;
+        }
+    }
+    return answered;
+}
+
+int cli_watch(const cli_watch_target *targets, size_t count, int interval_ms, long frames)
+{
+    watch_history *history = calloc(count, sizeof *history);
+    if (!history) {
+        fprintf(stderr, "payments monitor: out of memory\n");
+        return 1;
+    }
+    bool screen = isatty(STDOUT_FILENO);
+    int rc = 0;
+    for (long frame = 0; frames == 0 || frame < frames; frame++) {
         if (frame > 0)
             cli_sleep_ms(interval_ms);
-        watch_sample *now = &samples[frame % 2], *before = &samples[(frame + 1) % 2];
-        if (sample_read(metrics_url, now, err, sizeof err) < 0) {
-            fprintf(stderr, "payments monitor: %s\n", err);
-            if (frame == 0)
-                return 1; /* a wrong address shows at once */
-            have_before = false;
-            continue;
+        if (read_all(targets, history, count, frame) == 0 && frame == 0) {
+            rc = 1; /* a wrong address shows at once */
+            break;
         }
         fputs(screen ? "\033[H\033[2J" : frame > 0 ? "\n" : "", stdout);
-        print_frame(title, now, have_before ? before : NULL);
+        for (size_t t = 0; t < count; t++) {
+            watch_history *h = &history[t];
+            if (t > 0)
+                fputs("\n", stdout);
+            if (!h->read_now) {
+                printf("%s: no answer\n", targets[t].title);
+                continue;
+            }
+            print_frame(targets[t].title, &h->samples[frame % 2], h->have_before ? &h->samples[(frame + 1) % 2] : NULL);
+            h->have_before = true;
+        }
         fflush(stdout);
-        have_before = true;
     }
-    return 0;
+    free(history);
+    return rc;
 }

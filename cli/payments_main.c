@@ -43,6 +43,22 @@ static const cli_command commands[] = {
      "Applies the sql/ migrations not yet applied to PAYMENT_POSTGRES_URL, schema\n"
      "PAYMENT_POSTGRES_SCHEMA (PAYMENT_SQL_DIR overrides the directory).\n",
      cli_migrate},
+    {"updater",
+     "updater start <master|slave> [--log FILE] [--master HOST[:PORT]] [--timeout SECONDS]\n"
+     "       payments updater stop [--timeout SECONDS]\n"
+     "       payments updater status [--json]",
+     "start, stop or show the local updater",
+     "start runs payments-updater (beside this binary) in the background in the role\n"
+     "given, its output appended to FILE (default PAYMENT_UPDATER_LOG_FILE, else\n"
+     "var/log/payments-updater.log), and waits until its role started (default 30 s).\n"
+     "It fails when an updater already runs on PAYMENT_UPDATER_PID_FILE (default\n"
+     "var/run/payments-updater.pid).\n"
+     "stop sends TERM (an update in progress is cancelled) and waits until it is gone.\n"
+     "status prints its pid and role, and for a master the instances it has linked\n"
+     "(with their API and operators' addresses), for a slave its master and whether\n"
+     "the link is up; from the state file beside the pid file (--json prints it).\n"
+     "Exits 1 when no updater runs.\n",
+     cli_updater},
     {"update", "update <local|dev|real> [--host HOST[:PORT]] [--json]", "update every instance of a mode",
      "Asks the master updater of the mode (PAYMENT_UPDATOR_HOST_LOCAL, _DEV, _REAL;\n"
      "local defaults to 127.0.0.1; port PAYMENT_UPDATOR_PORT) to update every\n"

@@ -190,7 +190,7 @@ static void open_metrics(master *m)
 static int start_master(master *m, int migrate)
 {
     char err[256];
-    if (pidfile_write(m->config.pid_file, predecessor_pid(), err, sizeof err) < 0) {
+    if (pidfile_write(m->config.pid_file, "master", predecessor_pid(), err, sizeof err) < 0) {
         log_error("%s", err);
         return -1;
     }

@@ -9,6 +9,7 @@
 #include "ipc.h"
 #include "metrics_region.h"
 #include "path.h"
+#include "pidfile.h"
 #include "run_as.h"
 
 #include <stdbool.h>
@@ -126,10 +127,5 @@ int config_check_workers(const char *worker_path, const master_privilege *privil
 int listener_open(const char *host, int port, char *err, size_t errlen);
 int listener_port(int fd);    /* the bound port, or -1 */
 void listener_close(int *fd); /* closes *fd when open and sets it to -1 */
-
-/* pidfile.c: refuses while another live master holds the file, unless that
- * master is `predecessor` (the one being upgraded from; 0 for none). */
-int pidfile_write(const char *path, int predecessor, char *err, size_t errlen);
-void pidfile_remove(const char *path);
 
 #endif

@@ -71,7 +71,7 @@ static void on_successor_exit(uv_process_t *process, int64_t status, int term_si
               term_signal ? term_signal : (int)status);
     forget_successor(m);
     char err[256];
-    if (pidfile_write(m->config.pid_file, 0, err, sizeof err) < 0)
+    if (pidfile_write(m->config.pid_file, "master", 0, err, sizeof err) < 0)
         log_error("%s", err);
     if (control_open(m) < 0)
         log_error("the control socket could not be taken back");

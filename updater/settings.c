@@ -117,3 +117,18 @@ int settings_link_read(const dotenv *env, settings_link *link, char *err, size_t
         return -1;
     return 0;
 }
+
+const char *settings_updater_pid_file(const dotenv *env)
+{
+    return settings_get(env, "PAYMENT_UPDATER_PID_FILE", "var/run/payments-updater.pid");
+}
+
+char *settings_updater_state_file(const char *pid_file)
+{
+    size_t len = strlen(pid_file);
+    size_t stem = len > 4 && strcmp(pid_file + len - 4, ".pid") == 0 ? len - 4 : len;
+    char *path = malloc(stem + sizeof ".state.json");
+    if (path)
+        snprintf(path, stem + sizeof ".state.json", "%.*s.state.json", (int)stem, pid_file);
+    return path;
+}

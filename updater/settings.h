@@ -36,4 +36,10 @@ typedef struct settings_link {
 /* Returns 0, or -1 with err naming the variable. */
 int settings_link_read(const dotenv *env, settings_link *link, char *err, size_t errlen);
 
+/* The updater's pid file (PAYMENT_UPDATER_PID_FILE, relative to the working
+ * directory unless absolute) and its state file beside it: the pid file
+ * with .pid replaced by .state.json (malloc'd, NULL when out of memory). */
+const char *settings_updater_pid_file(const dotenv *env);
+char *settings_updater_state_file(const char *pid_file);
+
 #endif

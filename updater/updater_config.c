@@ -52,7 +52,7 @@ static char *own_binary(void)
     return path_own_executable(path, sizeof path) == 0 ? strdup(path) : NULL;
 }
 
-static int read_paths(updater_config *c, const dotenv *env, char *err, size_t errlen)
+static int read_paths(updater_config *c, const dotenv *env, const char *log_override, char *err, size_t errlen)
 {
     const char *checkout = settings_get(env, "PAYMENT_UPDATE_CHECKOUT", ".");
     c->checkout = realpath(checkout, NULL);
@@ -64,9 +64,13 @@ static int read_paths(updater_config *c, const dotenv *env, char *err, size_t er
         c->checkout ? absolute_path(settings_get(env, "PAYMENT_UPDATE_BUILD_DIR", "build"), c->checkout) : NULL;
     c->control_socket = absolute_path(settings_get(env, "PAYMENT_CONTROL_SOCKET", "var/run/payments.sock"), NULL);
     c->build_type = strdup(settings_get(env, "PAYMENT_UPDATE_BUILD_TYPE", "RelWithDebInfo"));
-    c->log_file = strdup(settings_get(env, "PAYMENT_UPDATER_LOG_FILE", ""));
+    const char *log = log_override ? log_override : settings_get(env, "PAYMENT_UPDATER_LOG_FILE", "");
+    c->log_file = *log ? absolute_path(log, NULL) : strdup("");
+    c->pid_file = absolute_path(settings_updater_pid_file(env), NULL);
+    c->state_file = c->pid_file ? settings_updater_state_file(c->pid_file) : NULL;
     c->self_path = own_binary();
-    if (!c->build_dir || !c->control_socket || !c->build_type || !c->log_file || !c->self_path) {
+    if (!c->build_dir || !c->control_socket || !c->build_type || !c->log_file || !c->pid_file || !c->state_file ||
+        !c->self_path) {
         snprintf(err, errlen, "cannot resolve the checkout, build and socket paths");
         return -1;
     }
@@ -101,6 +105,24 @@ static int read_duration(const dotenv *env, const char *name, const char *fallba
     if (duration_parse(text, strlen(text), max_ms, out) < 0 || *out == 0) {
         snprintf(err, errlen, "%s must be a duration from 1ms to %llud (e.g. 1s, 15m)", name,
                  (unsigned long long)(max_ms / 86400000));
+        return -1;
+    }
+    return 0;
+}
+
+/* This instance's listeners, with the server's defaults (common/config.c). */
+static int read_listeners(updater_config *c, const dotenv *env, char *err, size_t errlen)
+{
+    long long api_port, operators_port;
+    if (settings_integer(env, "PAYMENT_API_PORT", 37821, 0, 65535, &api_port, err, errlen) < 0 ||
+        settings_integer(env, "PAYMENT_ADMIN_PORT", 37822, 0, 65535, &operators_port, err, errlen) < 0)
+        return -1;
+    c->api_port = (int)api_port;
+    c->operators_port = (int)operators_port;
+    c->api_host = strdup(settings_get(env, "PAYMENT_API_HOST", "0.0.0.0"));
+    c->operators_host = strdup(settings_get(env, "PAYMENT_ADMIN_HOST", "127.0.0.1"));
+    if (!c->api_host || !c->operators_host) {
+        snprintf(err, errlen, "out of memory");
         return -1;
     }
     return 0;
@@ -159,7 +181,7 @@ static const char *read_mode(const dotenv *env, const char *secret, char *err, s
     return mode;
 }
 
-int updater_config_load(updater_config *c, const char *master_override, char *err, size_t errlen)
+int updater_config_load(updater_config *c, const updater_overrides *overrides, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     dotenv env;
@@ -174,8 +196,9 @@ int updater_config_load(updater_config *c, const char *master_override, char *er
     else if (instance && !protocol_name_valid(instance))
         snprintf(err, errlen, "PAYMENT_UPDATE_INSTANCE must be 1 to 64 of the characters A-Z a-z 0-9 . _ : @ -");
     else if ((mode = read_mode(&env, secret, err, errlen)) && read_numbers(c, &env, err, errlen) == 0 &&
-             read_paths(c, &env, err, errlen) == 0 && read_master(c, &env, mode, master_override, err, errlen) == 0 &&
-             read_guesses(c, &env, err, errlen) == 0) {
+             read_paths(c, &env, overrides->log, err, errlen) == 0 &&
+             read_master(c, &env, mode, overrides->master, err, errlen) == 0 &&
+             read_guesses(c, &env, err, errlen) == 0 && read_listeners(c, &env, err, errlen) == 0) {
         c->secret = strdup(secret);
         c->bind = strdup(settings_get(&env, "PAYMENT_UPDATOR_BIND", "0.0.0.0"));
         c->instance = instance ? strdup(instance) : default_instance(&env);
@@ -201,5 +224,9 @@ void updater_config_free(updater_config *c)
     free(c->control_socket);
     free(c->self_path);
     free(c->log_file);
+    free(c->pid_file);
+    free(c->state_file);
+    free(c->api_host);
+    free(c->operators_host);
     memset(c, 0, sizeof *c);
 }

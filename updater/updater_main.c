@@ -26,7 +26,7 @@ typedef struct updater_process {
 
 static void usage(FILE *out)
 {
-    fputs("usage: payments-updater master|slave [--master HOST[:PORT]] [--help]\n"
+    fputs("usage: payments-updater master|slave [--master HOST[:PORT]] [--log FILE] [--help]\n"
           "\n"
           "  master   listen on PAYMENT_UPDATOR_BIND:PAYMENT_UPDATOR_PORT (0.0.0.0:37820) for slave\n"
           "           updaters and `payments update`; update this instance too\n"
@@ -41,7 +41,9 @@ static void usage(FILE *out)
           "changed. A failed step leaves the old version serving.\n"
           "\n"
           "Signals: TERM/INT/QUIT stop (cancelling an update in progress), USR1 reopens the log\n"
-          "(PAYMENT_UPDATER_LOG_FILE, default stderr).\n",
+          "(--log FILE, else PAYMENT_UPDATER_LOG_FILE, default stderr). The pid file is\n"
+          "PAYMENT_UPDATER_PID_FILE (default var/run/payments-updater.pid): a second updater\n"
+          "on it refuses to start. `payments updater start|stop|status` manage it.\n",
           out);
 }
 
@@ -94,7 +96,7 @@ static int start_role(updater_process *p, const char *role)
 }
 
 /* Returns the role, or NULL after printing why the arguments are wrong. */
-static const char *parse_arguments(int argc, char **argv, const char **master_override, int *exit_code)
+static const char *parse_arguments(int argc, char **argv, updater_overrides *overrides, int *exit_code)
 {
     const char *role = NULL;
     *exit_code = 2;
@@ -104,7 +106,9 @@ static const char *parse_arguments(int argc, char **argv, const char **master_ov
             *exit_code = 0;
             return NULL;
         } else if (strcmp(argv[i], "--master") == 0 && i + 1 < argc) {
-            *master_override = argv[++i];
+            overrides->master = argv[++i];
+        } else if (strcmp(argv[i], "--log") == 0 && i + 1 < argc) {
+            overrides->log = argv[++i];
         } else if (!role && (strcmp(argv[i], "master") == 0 || strcmp(argv[i], "slave") == 0)) {
             role = argv[i];
         } else {
@@ -122,20 +126,26 @@ static const char *parse_arguments(int argc, char **argv, const char **master_ov
 
 int main(int argc, char **argv)
 {
-    const char *master_override = NULL;
+    updater_overrides overrides = {NULL, NULL};
     int exit_code;
-    const char *role = parse_arguments(argc, argv, &master_override, &exit_code);
+    const char *role = parse_arguments(argc, argv, &overrides, &exit_code);
     if (!role)
         return exit_code;
     static updater_process process;
     updater *u = &process.app;
     char err[300];
-    if (updater_config_load(&u->config, master_override, err, sizeof err) < 0) {
+    if (updater_config_load(&u->config, &overrides, err, sizeof err) < 0) {
         fprintf(stderr, "payments-updater: %s\n", err);
         return 1;
     }
     if (log_open(strcmp(role, "master") == 0 ? "updater-master" : "updater-slave", u->config.log_file) < 0)
         fprintf(stderr, "payments-updater: cannot open the log file, logging to stderr\n");
+    if (updater_state_start(u, err, sizeof err) < 0) {
+        log_error("%s", err);
+        updater_config_free(&u->config);
+        log_close();
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     u->loop = uv_default_loop();
     u->argv = argv;
@@ -143,8 +153,11 @@ int main(int argc, char **argv)
     if (rc < 0) {
         log_error("start-up failed");
         stop(&process);
+    } else {
+        updater_state_write(u);
     }
     uv_run(u->loop, UV_RUN_DEFAULT);
+    updater_state_remove(u);
     updater_master_free(u);
     updater_slave_free(u);
     if (uv_loop_close(u->loop) != 0)

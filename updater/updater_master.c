@@ -24,6 +24,7 @@ typedef struct master_peer {
     updater_link *link;
     bool authenticated;
     bool awaiting_result; /* a slave of the current round that has not answered */
+    json_t *addresses;    /* a slave's listeners as announced and seen, or NULL */
     struct master_peer *next;
 } master_peer;
 
@@ -90,6 +91,7 @@ static void finish_round(updater_master *m)
     m->results = NULL;
     m->requester = NULL;
     m->updating = false;
+    updater_state_write(m->app);
     if (m->restart_after_round)
         m->app->restart_requested = true;
     if (!m->app->restart_requested)
@@ -192,6 +194,7 @@ static void start_round(updater_master *m, master_peer *requester)
     send_type(requester->link,
               json_pack("{s:s, s:i, s:o}", "type", "accepted", "round", (int)m->round, "instances", slave_names(m)));
     uv_timer_start(&m->deadline, on_deadline, m->app->config.update_timeout_ms, 0);
+    updater_state_write(m->app);
     m->local_run = update_run_start(m->app->loop, &m->app->config, on_local_progress, on_local_done, m);
     if (!m->local_run)
         add_result(m, failure(m->app->config.instance, "cannot start the update (out of memory)"));
@@ -199,16 +202,37 @@ static void start_round(updater_master *m, master_peer *requester)
 
 /* ---- peers ---- */
 
+/* Each instance with its link address and, for `payments monitor`, its
+ * listeners (null until a slave announced them). */
 static json_t *instance_list(updater_master *m)
 {
     json_t *list = json_array();
-    json_array_append_new(
-        list, json_pack("{s:s, s:s, s:s}", "instance", m->app->config.instance, "role", "master", "address", "local"));
-    for (master_peer *p = m->peers; p; p = p->next)
-        if (updater_link_ready(p->link) && strcmp(updater_link_peer_role(p->link), "slave") == 0)
-            json_array_append_new(list, json_pack("{s:s, s:s, s:s}", "instance", updater_link_peer_instance(p->link),
-                                                  "role", "slave", "address", updater_link_peer_address(p->link)));
+    json_t *own =
+        json_pack("{s:s, s:s, s:s}", "instance", m->app->config.instance, "role", "master", "address", "local");
+    json_t *addresses = updater_addresses_own(&m->app->config);
+    if (own && addresses)
+        json_object_update(own, addresses);
+    json_decref(addresses);
+    json_array_append_new(list, own);
+    for (master_peer *p = m->peers; p; p = p->next) {
+        if (!updater_link_ready(p->link) || strcmp(updater_link_peer_role(p->link), "slave") != 0)
+            continue;
+        json_t *entry = json_pack("{s:s, s:s, s:s, s:n, s:n}", "instance", updater_link_peer_instance(p->link), "role",
+                                  "slave", "address", updater_link_peer_address(p->link), "api", "operators");
+        if (p->addresses)
+            json_object_update(entry, p->addresses);
+        json_array_append_new(list, entry);
+    }
     return list;
+}
+
+json_t *updater_master_state(updater *u)
+{
+    const updater_config *c = &u->config;
+    char listening[300];
+    snprintf(listening, sizeof listening, strchr(c->bind, ':') ? "[%s]:%d" : "%s:%d", c->bind, c->port);
+    return json_pack("{s:s, s:b, s:o}", "listening", listening, "updating", u->master && u->master->updating,
+                     "instances", u->master ? instance_list(u->master) : json_array());
 }
 
 static void on_client_message(master_peer *p, const char *type)
@@ -235,6 +259,12 @@ static void on_slave_message(master_peer *p, json_t *message, const char *type)
     bool this_round = m->updating && json_integer_value(json_object_get(message, "round")) == (json_int_t)m->round;
     if (strcmp(type, "progress") == 0 && this_round) {
         forward_progress(m, instance, json_object_get(message, "step"), json_object_get(message, "message"));
+    } else if (strcmp(type, "addresses") == 0) {
+        json_decref(p->addresses);
+        p->addresses = updater_addresses_seen(message, updater_link_peer_address(p->link));
+        if (!p->addresses)
+            log_warn("slave %s announced malformed addresses", instance);
+        updater_state_write(m->app);
     } else if (strcmp(type, "result") == 0 && this_round && p->awaiting_result) {
         p->awaiting_result = false;
         json_t *result = json_object_get(message, "result");
@@ -274,8 +304,10 @@ static void on_peer_ready(updater_link *link, void *data)
     }
     p->authenticated = true;
     log_info("%s %s connected from %s", role, updater_link_peer_instance(link), updater_link_peer_address(link));
-    if (strcmp(role, "slave") == 0)
+    if (strcmp(role, "slave") == 0) {
         drop_older_link(p->master, p);
+        updater_state_write(p->master->app);
+    }
 }
 
 static void unlink_peer(updater_master *m, master_peer *gone)
@@ -305,7 +337,11 @@ static void on_peer_closed(updater_link *link, const char *reason, void *data)
         p->awaiting_result = false;
         add_result(m, failure(updater_link_peer_instance(link), error));
     }
+    bool was_slave = p->authenticated && strcmp(updater_link_peer_role(link), "slave") == 0;
+    json_decref(p->addresses);
     free(p);
+    if (was_slave && !m->stopped)
+        updater_state_write(m->app);
     if (m->app->restart_requested && !m->updating && !m->requester)
         updater_idle(m->app);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define RETRY_FIRST_MS 250
 #define RETRY_MAX_MS 30000
@@ -26,6 +27,7 @@ struct updater_slave {
     int round;       /* the master's round number of that update */
     bool stopped;
     bool restart_when_closed;
+    time_t link_since; /* when the link came up; 0 while it is down */
 };
 
 static void connect_master(updater_slave *s);
@@ -63,6 +65,7 @@ static void on_run_done(json_t *result, void *data)
               s->link ? "" : " (master link lost)");
     bool restart = ok && json_is_true(json_object_get(result, "updater_changed"));
     send_result(s, s->round, result);
+    updater_state_write(s->app);
     if (!restart || s->stopped)
         return;
     s->app->restart_requested = true;
@@ -84,6 +87,7 @@ static void start_update(updater_slave *s, json_t *order)
     s->round = round;
     log_info("update requested by the master updater (round %d)", round);
     s->run = update_run_start(s->app->loop, &s->app->config, on_run_progress, on_run_done, s);
+    updater_state_write(s->app);
     if (!s->run)
         send_result(s, round,
                     update_report_failure(s->app->config.instance, "start", "cannot start the update (out of memory)"));
@@ -95,6 +99,9 @@ static void on_ready(updater_link *link, void *data)
     s->backoff_ms = RETRY_FIRST_MS;
     log_info("connected to the master updater %s at %s", updater_link_peer_instance(link),
              updater_link_peer_address(link));
+    send_message(s, updater_addresses_announcement(&s->app->config));
+    s->link_since = time(NULL);
+    updater_state_write(s->app);
 }
 
 static void on_message(updater_link *link, json_t *message, void *data)
@@ -115,9 +122,14 @@ static void on_link_closed(updater_link *link, const char *reason, void *data)
 {
     (void)link;
     updater_slave *s = data;
+    bool was_connected = s->link_since != 0;
     s->link = NULL;
     if (s->stopped)
         return;
+    if (was_connected) {
+        s->link_since = 0;
+        updater_state_write(s->app);
+    }
     if (s->restart_when_closed) {
         updater_idle(s->app);
         s->restart_when_closed = false; /* exec failed: carry on with the old binary */
@@ -142,6 +154,18 @@ static void connect_master(updater_slave *s)
         log_error("cannot create a link to the master updater (out of memory); next attempt in %d ms", RETRY_MAX_MS);
         uv_timer_start(&s->retry, on_retry, RETRY_MAX_MS, 0);
     }
+}
+
+json_t *updater_slave_state(updater *u)
+{
+    updater_slave *s = u->slave;
+    char master[300];
+    snprintf(master, sizeof master, strchr(u->config.master_host, ':') ? "[%s]:%d" : "%s:%d", u->config.master_host,
+             u->config.master_port);
+    bool connected = s && s->link && updater_link_ready(s->link);
+    return json_pack("{s:s, s:s, s:I, s:b}", "master", master, "link", connected ? "connected" : "connecting",
+                     "connected_since", connected ? (json_int_t)s->link_since : (json_int_t)0, "updating",
+                     s && s->run != NULL);
 }
 
 int updater_slave_start(updater *u)

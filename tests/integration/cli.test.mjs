@@ -11,7 +11,7 @@ import { binary, freePort, start, tempDir, waitFor } from "../lib/process.mjs";
 import { baseEnv, startServer } from "../lib/server.mjs";
 import { runCommand, terminate } from "../lib/instance.mjs";
 
-const commands = ["start", "stop", "status", "reload", "migrate", "update", "instances", "monitor", "call", "fake"];
+const commands = ["start", "stop", "status", "reload", "migrate", "update", "updater", "instances", "monitor", "call", "fake"];
 
 function payments(args, env = {}, timeoutMs = 60000) {
   return runCommand(binary("payments"), args, { ...baseEnv(), ...env }, undefined, timeoutMs);
@@ -158,8 +158,10 @@ test("updaters link up, a failing update is reported by both instances, and they
     PAYMENT_UPDATE_CHECKOUT: dir, // not a git checkout: the fetch fails
     PAYMENT_UPDATOR_HEARTBEAT_MS: "300",
   };
-  const master = start(binary("payments-updater"), ["master"], { env: { ...env, PAYMENT_UPDATE_INSTANCE: "one" } });
-  const slave = start(binary("payments-updater"), ["slave"], { env: { ...env, PAYMENT_UPDATE_INSTANCE: "two" } });
+  const master = start(binary("payments-updater"), ["master"],
+    { env: { ...env, PAYMENT_UPDATE_INSTANCE: "one", PAYMENT_UPDATER_PID_FILE: path.join(dir, "one.pid") } });
+  const slave = start(binary("payments-updater"), ["slave"],
+    { env: { ...env, PAYMENT_UPDATE_INSTANCE: "two", PAYMENT_UPDATER_PID_FILE: path.join(dir, "two.pid") } });
   try {
     await waitFor(async () => {
       const listed = await payments(["instances", "local", "--json"], env, 10000);
@@ -188,4 +190,84 @@ test("updaters link up, a failing update is reported by both instances, and they
     assert.deepEqual([m.code, s.code], [0, 0], `updater exits:\n${master.log()}\n${slave.log()}`);
   }
   assert.ok(!/Sanitizer/.test(master.log() + slave.log()));
+});
+
+test("updater start, status and stop manage the updater like the master: pid file, log, role and links", async () => {
+  const server = await startServer({ workers: 1 });
+  const dir = tempDir("payments-updater-cli-");
+  const common = {
+    ...server.env,
+    PAYMENT_UPDATOR_PORT: String(await freePort()),
+    PAYMENT_UPDATOR_BIND: "127.0.0.1",
+    PAYMENT_UPDATE_CHECKOUT: dir,
+    PAYMENT_UPDATOR_HEARTBEAT_MS: "300",
+    PAYMENT_UPDATER_LOG_FILE: "",
+  };
+  const masterEnv = { ...common, PAYMENT_UPDATE_INSTANCE: "one", PAYMENT_UPDATER_PID_FILE: path.join(dir, "one", "updater.pid") };
+  const slaveEnv = { ...common, PAYMENT_UPDATE_INSTANCE: "two", PAYMENT_UPDATER_PID_FILE: path.join(dir, "two", "updater.pid") };
+  const masterLog = path.join(dir, "logs", "master.log");
+  const pids = [];
+  const statusOf = async (env) => {
+    const res = await payments(["updater", "status", "--json"], env, 10000);
+    return res.code === 0 ? JSON.parse(res.stdout) : null;
+  };
+  try {
+    const none = await payments(["updater", "status"], masterEnv);
+    assert.equal(none.code, 1);
+    assert.match(none.stdout, /payments-updater is not running/);
+
+    const started = await payments(["updater", "start", "master", "--log", masterLog], masterEnv);
+    assert.equal(started.code, 0, started.stderr);
+    const pid = Number(started.stdout.match(/^payments-updater master started: pid (\d+); log: /m)?.[1]);
+    pids.push(pid);
+    assert.equal(Number(fs.readFileSync(masterEnv.PAYMENT_UPDATER_PID_FILE, "utf8")), pid, "the pid file names it");
+    assert.match(fs.readFileSync(masterLog, "utf8"), /master updater one listening on 127\.0\.0\.1:/, "it logs to --log");
+
+    const again = await payments(["updater", "start", "master"], masterEnv);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, new RegExp(`payments-updater is already running \\(pid ${pid}`));
+    const direct = await runCommand(binary("payments-updater"), ["master"], { ...baseEnv(), ...masterEnv }, undefined, 30000);
+    assert.equal(direct.code, 1, "a second updater on the same pid file refuses to start");
+    assert.match(direct.stderr, new RegExp(`another updater is running \\(pid ${pid}`));
+
+    const slave = await payments(["updater", "start", "slave", "--log", path.join(dir, "logs", "slave.log")], slaveEnv);
+    assert.equal(slave.code, 0, slave.stderr);
+    pids.push(Number(slave.stdout.match(/started: pid (\d+)/)?.[1]));
+
+    const linked = await waitFor(async () => {
+      const s = await statusOf(masterEnv);
+      return s?.instances?.length === 2 && s.instances[1].api ? s : null;
+    }, 20000, "the master updater to list the slave with its addresses");
+    assert.equal(linked.role, "master");
+    assert.equal(linked.pid, pid);
+    assert.deepEqual(linked.instances.map((i) => [i.instance, i.role]), [["one", "master"], ["two", "slave"]]);
+    assert.equal(linked.instances[1].api, `127.0.0.1:${server.env.PAYMENT_API_PORT}`);
+    const text = await payments(["updater", "status"], masterEnv);
+    assert.match(text.stdout, new RegExp(`^payments-updater master: pid ${pid}, instance one$`, "m"));
+    assert.match(text.stdout, /^ {2}two \(slave, 127\.0\.0\.1:\d+\): api 127\.0\.0\.1:\d+/m);
+
+    const slaveState = await waitFor(async () => {
+      const s = await statusOf(slaveEnv);
+      return s?.link === "connected" ? s : null;
+    }, 20000, "the slave to report its link");
+    assert.equal(slaveState.master, `127.0.0.1:${common.PAYMENT_UPDATOR_PORT}`);
+    assert.match((await payments(["updater", "status"], slaveEnv)).stdout,
+      new RegExp(`^master updater 127\\.0\\.0\\.1:${common.PAYMENT_UPDATOR_PORT}: connected$`, "m"));
+
+    const stopped = await payments(["updater", "stop"], masterEnv);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, new RegExp(`payments-updater \\(pid ${pid}\\) stopped`));
+    assert.ok(!fs.existsSync(masterEnv.PAYMENT_UPDATER_PID_FILE), "the pid file is removed");
+    await waitFor(async () => (await statusOf(slaveEnv))?.link === "connecting", 20000, "the slave to notice");
+    assert.equal((await payments(["updater", "stop"], slaveEnv)).code, 0);
+    assert.equal((await payments(["updater", "status"], slaveEnv)).code, 1);
+    assert.match((await payments(["updater", "stop"], slaveEnv)).stdout, /payments-updater is not running/);
+    const logs = fs.readFileSync(masterLog, "utf8") + fs.readFileSync(path.join(dir, "logs", "slave.log"), "utf8");
+    assert.match(logs, /stopping/, "both stopped on TERM");
+    assert.ok(!/Sanitizer/.test(logs), logs);
+  } finally {
+    for (const p of pids) await terminate(p);
+    await server.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

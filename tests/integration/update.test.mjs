@@ -75,7 +75,8 @@ describe("updates across instances", { timeout: 1_500_000 }, () => {
   }
 
   async function monitor(instance) {
-    const res = await instance.payments(["monitor", "local", "--json"], {}, 30000);
+    // --url: this instance only (without it, monitor shows every instance the master updater knows)
+    const res = await instance.payments(["monitor", "local", "--json", "--url", instance.url("")], {}, 30000);
     assert.equal(res.code, 0, `payments monitor on ${instance.name}: ${res.stderr}`);
     return JSON.parse(res.stdout);
   }
@@ -247,7 +248,8 @@ describe("updates across instances", { timeout: 1_500_000 }, () => {
   it("an updater or a client with the wrong secret is refused, and no log shows a secret", async (t) => {
     const wrong = "not-the-system-password";
     const intruder = b.startUpdater("slave", ["--master", `127.0.0.1:${a.env.PAYMENT_UPDATOR_PORT}`],
-      { PAYMENT_SYSTEM_PASSWORD: wrong, PAYMENT_UPDATE_INSTANCE: "intruder" });
+      // its own pid file: b's slave holds b's, and a second updater on it refuses to start
+      { PAYMENT_SYSTEM_PASSWORD: wrong, PAYMENT_UPDATE_INSTANCE: "intruder", PAYMENT_UPDATER_PID_FILE: path.join(root, "intruder.pid") });
     await waitFor(() => /refused: authentication failed/.test(intruder.log()), 15000, "the intruder to be refused");
     const masterLog = () => a.updaters[0].log();
     await waitFor(() => /refused slave intruder from 127\.0\.0\.1:\d+: authentication failed/.test(masterLog()), 15000,

@@ -31,9 +31,11 @@ export async function terminate(pid, signal = "SIGTERM", timeoutMs = 15000) {
 }
 
 /** Settings of an instance named name, served from checkout, in dir. */
-export function instanceEnv({ name, checkout, dir, apiPort, updatorPort, schema, workers }) {
+export function instanceEnv({ name, checkout, dir, apiPort, updatorPort, schema, workers, adminPort }) {
   return {
     ...baseEnv(),
+    ...(adminPort ? { PAYMENT_ADMIN_PORT: String(adminPort) } : {}),
+    PAYMENT_UPDATER_PID_FILE: path.join(dir, `${name}-updater.pid`),
     PAYMENT_API_HOST: "127.0.0.1",
     PAYMENT_API_PORT: String(apiPort),
     PAYMENT_WORKERS: String(workers),

@@ -1,7 +1,9 @@
-/* The pid file: refuses to start a second master on the same file while the
- * first is alive, and is written atomically (temporary file, then rename). */
-#include "master.h"
+/* The pid file of a daemon (the master, the updater): refuses to start a
+ * second one on the same file while the first is alive, and is written
+ * atomically (temporary file, then rename). */
+#include "pidfile.h"
 
+#include "path.h"
 #include "pidfile_read.h"
 
 #include <errno.h>
@@ -9,11 +11,11 @@
 #include <string.h>
 #include <unistd.h>
 
-int pidfile_write(const char *path, int predecessor, char *err, size_t errlen)
+int pidfile_write(const char *path, const char *program, int predecessor, char *err, size_t errlen)
 {
     pid_t running = pidfile_read_running(path);
     if (running && running != predecessor) {
-        snprintf(err, errlen, "another master is running (pid %d, %s)", (int)running, path);
+        snprintf(err, errlen, "another %s is running (pid %d, %s)", program, (int)running, path);
         return -1;
     }
     char tmp[4200];
