@@ -113,8 +113,8 @@ static int probe_table_key(import_run *run, const char *table, const char *key_n
     int rows = PQntuples(res), opened = 0;
     for (int i = 0; i < rows; i++) {
         char reason[200];
-        char *sealed = import_reseal(ring, ring, PQgetisnull(res, i, 0) ? NULL : PQgetvalue(res, i, 0), reason,
-                                     sizeof reason);
+        char *sealed =
+            import_reseal(ring, ring, PQgetisnull(res, i, 0) ? NULL : PQgetvalue(res, i, 0), reason, sizeof reason);
         opened += sealed != NULL;
         free(sealed);
     }
@@ -134,8 +134,8 @@ static int probe_keys(import_run *run, char *err, size_t errlen)
     if (probe_table_key(run, "payment_histories", "PAYMENT_HISTORY_ENCRYPTION_KEY", &run->open_history, err, errlen) <
         0)
         return -1;
-    if (probe_table_key(run, "payment_history_cancels", "PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY", &run->open_cancel,
-                        err, errlen) < 0)
+    if (probe_table_key(run, "payment_history_cancels", "PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEY", &run->open_cancel, err,
+                        errlen) < 0)
         return -1;
     return probe_table_key(run, "payment_reservations", "PAYMENT_RESERVATION_ENCRYPTION_KEY", &run->open_reservation,
                            err, errlen);
@@ -175,6 +175,17 @@ static PGconn *connect_source(const import_options *options, import_run *run, ch
     PGconn *conn = PQconnectdb(options->from);
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
         snprintf(err, errlen, "the original's database: %s", conn ? PQerrorMessage(conn) : "out of memory");
+        PQfinish(conn);
+        return NULL;
+    }
+    /* Exact values whatever the server's defaults: ISO times with their
+     * offset, doubles printed in full; and nothing written there by mistake. */
+    PGresult *res = PQexec(conn, "SET DateStyle TO ISO; SET extra_float_digits TO 3;"
+                                 " SET default_transaction_read_only TO on");
+    bool set = PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    if (!set) {
+        snprintf(err, errlen, "the original's database: %s", PQerrorMessage(conn));
         PQfinish(conn);
         return NULL;
     }

@@ -29,8 +29,8 @@ typedef struct import_id_list {
 } import_id_list;
 
 typedef struct import_run {
-    PGconn *source; /* the original's database, read only */
-    PGconn *target; /* ours, search_path set to our schema */
+    PGconn *source;      /* the original's database, read only */
+    PGconn *target;      /* ours, search_path set to our schema */
     char *source_schema; /* quoted identifier of the original's schema */
     /* The original's keys open its values; ours seal them again. */
     seal_ring open_history, open_cancel, open_reservation;

@@ -137,8 +137,8 @@ static row_outcome write_row(import_run *run, const import_table *table, const i
     return ROW_REFUSED;
 }
 
-static row_outcome copy_row(import_run *run, const import_table *table, const PGresult *batch, int index,
-                            char *reason, size_t reasonlen, char *err, size_t errlen)
+static row_outcome copy_row(import_run *run, const import_table *table, const PGresult *batch, int index, char *reason,
+                            size_t reasonlen, char *err, size_t errlen)
 {
     import_row row = {0};
     const char *id = PQgetvalue(batch, index, 0);
@@ -191,8 +191,8 @@ static long count_rows(import_run *run, const import_table *table, char *err, si
 }
 
 /* Copies one batch's rows in one transaction of ours. */
-static int copy_batch(import_run *run, const import_table *table, const PGresult *batch, import_count *count,
-                      char *err, size_t errlen)
+static int copy_batch(import_run *run, const import_table *table, const PGresult *batch, import_count *count, char *err,
+                      size_t errlen)
 {
     if (!run->dry_run && exec_command(run->target, "BEGIN", err, errlen) < 0)
         return -1;

@@ -269,6 +269,23 @@ describe("payments import", () => {
     psql(`DROP SCHEMA IF EXISTS ${ORIGINAL_SCHEMA} CASCADE;`);
   });
 
+  test("--help, and usage errors exit 2 writing nothing", async () => {
+    const help = start(binary("payments"), ["import", "--help"], { env: server.env });
+    assert.equal((await help.exited).code, 0);
+    assert.match(help.log(), /^usage: payments import --from URL/);
+    const top = start(binary("payments"), ["--help"], { env: server.env });
+    await top.exited;
+    assert.match(top.log(), /^  import /m);
+    const noSource = start(binary("payments"), ["import", "--schema", ORIGINAL_SCHEMA], { env: server.env });
+    assert.equal((await noSource.exited).code, 2);
+    assert.match(noSource.log(), /--from <PostgreSQL URL of the original> is required/);
+    const badBatch = await runImport(["--batch", "0"]);
+    assert.equal(badBatch.code, 2, badBatch.output);
+    const noSchema = await runImport(["--from-env", envFile, "--schema", "nowhere"]);
+    assert.equal(noSchema.code, 1, noSchema.output);
+    assert.match(noSchema.output, /payments import: reading payment_histories: .*"nowhere\.payment_histories" does not exist/);
+  });
+
   test("wrong keys are refused on the first rows, before anything is written", async () => {
     // Without --from-env the keys are ours, which are not the original's.
     const { code, output } = await runImport();
