@@ -65,6 +65,9 @@ typedef struct import_table {
     const char *select_sql;
     const char *insert_sql; /* RETURNING a row when written */
     const char *exists_sql; /* ours, by the original's id ($1) */
+    /* For a dry run: another record of ours holds the row's source or vendor
+     * uid (the row's first seven parameters, as text); NULL when none can. */
+    const char *taken_sql;
     import_convert_fn convert;
 } import_table;
 

@@ -137,6 +137,24 @@ static row_outcome write_row(import_run *run, const import_table *table, const i
     return ROW_REFUSED;
 }
 
+/* What writing the row would do, writing nothing. */
+static row_outcome dry_run_row(import_run *run, const import_table *table, const import_row *row, const char *id,
+                               char *reason, size_t reasonlen, char *err, size_t errlen)
+{
+    int present = already_present(run, table, id, err, errlen);
+    if (present != 0 || !table->taken_sql)
+        return present < 0 ? ROW_FAILED : present ? ROW_PRESENT : ROW_COPIED;
+    const Oid text[7] = {25, 25, 25, 25, 25, 25, 25}; /* text: the query casts what it compares */
+    PGresult *res = PQexecParams(run->target, table->taken_sql, 7, text, row->params, NULL, NULL, 0);
+    int taken = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) > 0 : -1;
+    if (taken < 0)
+        snprintf(err, errlen, "%s: %s", table->name, PQerrorMessage(run->target));
+    PQclear(res);
+    if (taken > 0)
+        conflict_reason(table, reason, reasonlen);
+    return taken < 0 ? ROW_FAILED : taken ? ROW_REFUSED : ROW_COPIED;
+}
+
 static row_outcome copy_row(import_run *run, const import_table *table, const PGresult *batch, int index, char *reason,
                             size_t reasonlen, char *err, size_t errlen)
 {
@@ -149,8 +167,7 @@ static row_outcome copy_row(import_run *run, const import_table *table, const PG
         snprintf(reason, reasonlen, "its %s row %s was refused", table->parent_name, row.parent);
         outcome = ROW_REFUSED;
     } else if (run->dry_run) {
-        int present = already_present(run, table, id, err, errlen);
-        outcome = present < 0 ? ROW_FAILED : present ? ROW_PRESENT : ROW_COPIED;
+        outcome = dry_run_row(run, table, &row, id, reason, reasonlen, err, errlen);
     } else {
         outcome = write_row(run, table, &row, id, reason, reasonlen, err, errlen);
     }

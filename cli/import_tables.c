@@ -126,6 +126,9 @@ const import_table import_tables[] = {
                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
                       " ON CONFLICT DO NOTHING RETURNING id",
         .exists_sql = "SELECT 1 FROM payment_histories WHERE id = $1::uuid",
+        .taken_sql = "SELECT 1 FROM payment_histories WHERE id <> $1::uuid"
+                     " AND ((vendor_code, vendor_uid) = ($2, $4)"
+                     " OR (source_schema, source_table, source_id) = ($5, $6, $7::uuid))",
         .convert = convert_history,
     },
     {
@@ -138,6 +141,9 @@ const import_table import_tables[] = {
                       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
                       " ON CONFLICT DO NOTHING RETURNING id",
         .exists_sql = "SELECT 1 FROM payment_reservations WHERE id = $1::uuid",
+        .taken_sql = "SELECT 1 FROM payment_reservations WHERE id <> $1::uuid"
+                     " AND ((vendor_code, vendor_uid) = ($2, $4)"
+                     " OR (source_schema, source_table, source_id) = ($5, $6, $7::uuid))",
         .convert = convert_reservation,
     },
     {

@@ -414,4 +414,32 @@ describe("payments import", () => {
       "SELECT password_hash FROM payment_histories WHERE id = :'id'", { id: sample[0].id });
     assert.match(stored.password_hash, /^h1\$/);
   });
+
+  test("a row whose vendor uid another record of ours holds is refused, in a dry run as in a real one", async () => {
+    // A payment recorded by our server while the original still ran, and
+    // the original's own record of the same vendor payment.
+    const model = rows.histories[1];
+    const twin = { ...model, id: randomUUID(), source_id: randomUUID(), vendor_uid: "imp_recorded_twice" };
+    psql(`SET search_path = "${server.env.PAYMENT_POSTGRES_SCHEMA}";
+      INSERT INTO payment_histories (vendor_code, vendor_store_id, vendor_uid, source_schema, source_table, source_id,
+        password_hash, currency, price, data)
+      VALUES ('iamport', 'store-1', 'imp_recorded_twice', 'shop', 'orders', '${randomUUID()}', 'x', 'KRW', 1, 'x');`);
+    const k = ORIGINAL_KEYS;
+    psql(insertSql("payment_histories",
+      ["id", "source_schema", "source_table", "source_id", "vendor_code", "vendor_uid", "vendor_store_id", "currency",
+        "price", "data", "password", "created_at"],
+      [[twin.id, twin.source_schema, twin.source_table, twin.source_id, twin.vendor_code, twin.vendor_uid,
+        twin.vendor_store_id, twin.currency, twin.price,
+        originalEncrypt("{}", k.PAYMENT_HISTORY_ENCRYPTION_KEY, k.PAYMENT_HISTORY_ENCRYPTION_IV), twin.password_hash,
+        twin.created_at]]));
+    const refusal = new RegExp(`^refused payment_histories ${twin.id}: another record of ours has the same source or vendor uid$`, "m");
+    for (const extra of [["--dry-run"], []]) {
+      const { code, output } = await runImport(["--from-env", envFile, ...extra]);
+      assert.equal(code, 0, output);
+      assert.match(output, refusal);
+      assert.deepEqual(summary(output).payment_histories,
+        { copied: 0, present: expected.payment_histories, refused: 2, total: HISTORY_COUNT + 1 });
+    }
+    assert.equal((await countOurs()).payment_histories, expected.payment_histories + 1);
+  });
 });
