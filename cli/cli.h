@@ -44,6 +44,8 @@ int cli_monitor(int argc, char **argv);
 int cli_call(int argc, char **argv);
 /* cli_fake.c: payments made at the local fake vendors */
 int cli_fake(int argc, char **argv);
+/* cli_import.c: an original server's database copied into ours */
+int cli_import(int argc, char **argv);
 
 /* cli_watch.c: `monitor MODE --watch`, given the /metrics address of each
  * instance and the refresh interval; frames (0: until interrupted). Each

@@ -117,6 +117,21 @@ static const cli_command commands[] = {
      "PAYMENT_TOSS_PAYMENTS_URL, PAYMENT_INICIS_URL, else their usual ports on\n"
      "127.0.0.1), and know the credentials they are started with.\n",
      cli_fake},
+    {"import", "import --from URL [--schema NAME] [--from-env FILE] [--dry-run] [--batch ROWS]",
+     "copy an original server's database into ours",
+     "Copies the data of a running @samchon/payment-backend deployment (its\n"
+     "PostgreSQL at URL, schema NAME, default public) into our database\n"
+     "(PAYMENT_POSTGRES_URL, schema PAYMENT_POSTGRES_SCHEMA, migrated): histories,\n"
+     "reservations, cancels, webhooks and their responses, ids and times kept,\n"
+     "documents sealed again with our keys, bcrypt passwords kept. The original's\n"
+     "PAYMENT_*_ENCRYPTION_KEY/_IV are read from FILE (--from-env), else from our\n"
+     "settings (they carry over unchanged); when its first rows do not decrypt, it\n"
+     "stops before writing anything. Each batch (default 500 rows) is one\n"
+     "transaction; rows already present (same id) are left alone, so an\n"
+     "interrupted import is finished by running it again. Progress goes to stderr;\n"
+     "refused rows (with the reason) and the counts of every table to stdout.\n"
+     "--dry-run reads, decrypts and checks everything and writes nothing.\n",
+     cli_import},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 
