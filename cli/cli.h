@@ -18,6 +18,8 @@ int cli_stop(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_reload(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
+/* cli_reseal.c: stored values moved to each table's current key */
+int cli_reseal(int argc, char **argv);
 /* cli_update.c: through the master updater of a mode */
 int cli_update(int argc, char **argv);
 int cli_instances(int argc, char **argv);
