@@ -82,8 +82,8 @@ static long reseal_batch(reseal_run *run, const seal_column *col)
     char select_sql[512], update_sql[512], limit[24];
     snprintf(select_sql, sizeof select_sql, "SELECT id::text, %2$s FROM %1$s WHERE " OTHER_KEYS("%2$s") " LIMIT $2",
              col->table, col->column);
-    snprintf(update_sql, sizeof update_sql, "UPDATE %1$s SET %2$s = $2 WHERE id = $1 AND %2$s = $3",
-             col->table, col->column);
+    snprintf(update_sql, sizeof update_sql, "UPDATE %1$s SET %2$s = $2 WHERE id = $1 AND %2$s = $3", col->table,
+             col->column);
     snprintf(limit, sizeof limit, "%ld", run->batch);
     const char *params[] = {ring->keys[0].id, limit};
     if (exec_ok(run->db, "BEGIN") < 0)

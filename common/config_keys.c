@@ -115,8 +115,7 @@ static int read_connection_previous(cfg *c, const dotenv *env, char *err, size_t
 int cfg_keys_read(cfg *c, const dotenv *env, char *err, size_t errlen)
 {
     if (read_previous(env, "PAYMENT_HISTORY_ENCRYPTION_KEYS_PREVIOUS", &c->history_previous, err, errlen) < 0 ||
-        read_previous(env, "PAYMENT_RESERVATION_ENCRYPTION_KEYS_PREVIOUS", &c->reservation_previous, err, errlen) <
-            0 ||
+        read_previous(env, "PAYMENT_RESERVATION_ENCRYPTION_KEYS_PREVIOUS", &c->reservation_previous, err, errlen) < 0 ||
         read_previous(env, "PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEYS_PREVIOUS", &c->cancel_history_previous, err,
                       errlen) < 0 ||
         read_connection_previous(c, env, err, errlen) < 0)

@@ -9,16 +9,11 @@
 #include <string.h>
 
 const seal_column seal_columns[] = {
-    {"payment_histories", "data", SEAL_RING_HISTORY},
-    {"payment_history_cancels", "data", SEAL_RING_CANCEL},
-    {"payment_reservations", "data", SEAL_RING_RESERVATION},
-    {"payment_webhooks", "event", SEAL_RING_HISTORY},
-    {"payment_webhooks", "previous", SEAL_RING_HISTORY},
-    {"payment_webhooks", "current", SEAL_RING_HISTORY},
-    {"payment_internal_webhooks", "body", SEAL_RING_HISTORY},
-    {"payment_operations", "input", SEAL_RING_HISTORY},
-    {"payment_operations", "answer", SEAL_RING_HISTORY},
-    {"payment_charge_attempts", "answer", SEAL_RING_HISTORY},
+    {"payment_histories", "data", SEAL_RING_HISTORY},         {"payment_history_cancels", "data", SEAL_RING_CANCEL},
+    {"payment_reservations", "data", SEAL_RING_RESERVATION},  {"payment_webhooks", "event", SEAL_RING_HISTORY},
+    {"payment_webhooks", "previous", SEAL_RING_HISTORY},      {"payment_webhooks", "current", SEAL_RING_HISTORY},
+    {"payment_internal_webhooks", "body", SEAL_RING_HISTORY}, {"payment_operations", "input", SEAL_RING_HISTORY},
+    {"payment_operations", "answer", SEAL_RING_HISTORY},      {"payment_charge_attempts", "answer", SEAL_RING_HISTORY},
 };
 const size_t seal_columns_count = sizeof seal_columns / sizeof seal_columns[0];
 

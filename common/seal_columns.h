@@ -11,7 +11,12 @@
 #include <libpq-fe.h>
 #include <stddef.h>
 
-typedef enum seal_ring_name { SEAL_RING_HISTORY, SEAL_RING_CANCEL, SEAL_RING_RESERVATION, SEAL_RING_COUNT } seal_ring_name;
+typedef enum seal_ring_name {
+    SEAL_RING_HISTORY,
+    SEAL_RING_CANCEL,
+    SEAL_RING_RESERVATION,
+    SEAL_RING_COUNT
+} seal_ring_name;
 
 typedef struct seal_column {
     const char *table;
