@@ -31,6 +31,8 @@ int cli_wait_gone(const char *program, pid_t pid, int timeout_s);
 void cli_print_log_tail(const char *path);
 /* cli_updater.c: `payments updater start|stop|status`, the local updater */
 int cli_updater(int argc, char **argv);
+/* cli_reseal.c: stored values moved to each table's current key */
+int cli_reseal(int argc, char **argv);
 /* cli_update.c: through the master updater of a mode */
 int cli_update(int argc, char **argv);
 int cli_instances(int argc, char **argv);

@@ -132,6 +132,18 @@ static const cli_command commands[] = {
      "refused rows (with the reason) and the counts of every table to stdout.\n"
      "--dry-run reads, decrypts and checks everything and writes nothing.\n",
      cli_import},
+    {"reseal", "reseal [--table TABLE] [--batch N]", "move stored values to the current keys",
+     "Re-seals every stored value that is not under its table's current key\n"
+     "(PAYMENT_HISTORY_ENCRYPTION_KEY, ...) with it, reading it with the previous\n"
+     "keys (PAYMENT_*_ENCRYPTION_KEYS_PREVIOUS). Online: batches of N rows (default\n"
+     "500) in short transactions, each row replaced only if unchanged meanwhile.\n"
+     "Interrupted, it resumes where it stopped when run again. Progress goes to\n"
+     "stderr, a count per column to stdout. --table limits it to one table\n"
+     "(payment_histories, payment_history_cancels, payment_reservations,\n"
+     "payment_webhooks, payment_internal_webhooks, payment_operations,\n"
+     "payment_charge_attempts). Afterwards the previous keys can be dropped.\n"
+     "Exits 1 when a value opens with none of the keys (it names the row).\n",
+     cli_reseal},
 };
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
 

@@ -434,6 +434,8 @@ int cfg_load(cfg *c, char *err, size_t errlen)
     read_circuit_settings(&r, c);
     read_log_format(&r, c);
     read_subscription_settings(&r, c);
+    if (!r.failed && cfg_keys_read(c, &r.env, err, errlen) < 0)
+        r.failed = 1;
     c->settings = r.env; /* kept for cfg_setting */
     if (r.failed) {
         cfg_free(c);
@@ -450,6 +452,7 @@ static void free_cipher(cfg_cipher *c)
 
 void cfg_free(cfg *c)
 {
+    cfg_keys_free(c);
     free(c->test_clock);
     free(c->alert_webhook_url);
     free(c->env_file);

@@ -23,6 +23,13 @@ typedef struct cfg_cipher {
     char *iv;  /* 16 bytes */
 } cfg_cipher;
 
+/* Key rotation: the keys a sealed table's values may still be under. */
+#define CFG_PREVIOUS_KEYS_MAX 3 /* the ring holds the current key and these */
+typedef struct cfg_previous_keys {
+    cfg_cipher keys[CFG_PREVIOUS_KEYS_MAX]; /* newest first */
+    size_t count;
+} cfg_previous_keys;
+
 typedef struct cfg_postgres {
     char *url; /* PAYMENT_POSTGRES_URL; when unset built from the parts below */
     char *host;
@@ -153,6 +160,21 @@ typedef struct cfg {
     char *test_clock;               /* PAYMENT_TEST_CLOCK, a file's path, or NULL */
     char *alert_webhook_url;        /* PAYMENT_ALERT_WEBHOOK_URL */
     unsigned alert_failure_run;     /* PAYMENT_ALERT_FAILURE_RUN, default 5 (0: never) */
+
+    /* Key rotation (config_keys.c). Each sealed table's previous keys
+     * ("key:iv,key:iv", newest first): values under them are still opened,
+     * new ones are sealed with the current key, and `payments reseal` moves
+     * old values to it. A record password hashed under the previous password
+     * secret still verifies and is hashed anew at that first use. The
+     * previous connection key is accepted until connection_grace_until_ms
+     * (an instant; 0: no previous key), answering in the key each request
+     * used. Never logged. */
+    cfg_previous_keys history_previous;        /* PAYMENT_HISTORY_ENCRYPTION_KEYS_PREVIOUS */
+    cfg_previous_keys reservation_previous;    /* PAYMENT_RESERVATION_ENCRYPTION_KEYS_PREVIOUS */
+    cfg_previous_keys cancel_history_previous; /* PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEYS_PREVIOUS */
+    char *password_secret_previous;            /* PAYMENT_PASSWORD_SECRET_PREVIOUS */
+    cfg_cipher connection_previous;            /* PAYMENT_CONNECTION_ENCRYPTION_KEY/IV_PREVIOUS */
+    int64_t connection_grace_until_ms;         /* PAYMENT_CONNECTION_KEY_GRACE_UNTIL, ms since the epoch */
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one
@@ -163,6 +185,10 @@ const char *cfg_mode_name(cfg_mode mode);
 /* A libpq connection string (URL or key=value) for the configured database,
  * without the schema: connections set search_path themselves. Caller frees. */
 char *cfg_postgres_conninfo(const cfg *c);
+/* config_keys.c: reads the key rotation settings from env into c (called by
+ * cfg_load). Returns 0, or -1 with one line in err naming the variable. */
+int cfg_keys_read(cfg *c, const dotenv *env, char *err, size_t errlen);
+void cfg_keys_free(cfg *c);
 /* The value of variable name as loaded, or NULL when unset or empty. */
 const char *cfg_setting(const cfg *c, const char *name);
 

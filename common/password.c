@@ -146,6 +146,11 @@ static bool verify_current(const password_secret *secret, const char *stored, co
     return CRYPTO_memcmp(expected, actual, PASSWORD_MAC_LEN) == 0;
 }
 
+bool password_matches(const password_secret *secret, const char *stored, const char *password)
+{
+    return secret && secret->keyed && stored && password && verify_current(secret, stored, password);
+}
+
 bool password_is_current(const char *stored)
 {
     unsigned char salt[PASSWORD_SALT_LEN], mac[PASSWORD_MAC_LEN];

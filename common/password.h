@@ -34,6 +34,10 @@ typedef void (*password_verify_cb)(bool match, void *data);
  * pool. An unknown format never matches. The callback runs exactly once. */
 void password_verify(uv_loop_t *loop, const password_secret *secret, const char *stored, const char *password,
                      password_verify_cb cb, void *data);
+/* True when stored is in our format and was made from password with secret
+ * (checked at once, constant time); false for any other format. A rotated
+ * secret: the caller tries the previous one when the current one fails. */
+bool password_matches(const password_secret *secret, const char *stored, const char *password);
 /* True when stored is in our current format (a bcrypt hash may be replaced
  * after a successful verify). */
 bool password_is_current(const char *stored);

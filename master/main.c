@@ -194,7 +194,7 @@ static int start_master(master *m, int migrate)
         log_error("%s", err);
         return -1;
     }
-    if (migrate && apply_migrations(&m->config) < 0)
+    if (migrate && (apply_migrations(&m->config) < 0 || key_check_database(&m->config) < 0))
         return -1;
     if (upgrade_adopt(m) < 0)
         return -1;

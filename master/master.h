@@ -123,6 +123,11 @@ void privilege_own_log(const master_privilege *p, const char *path);
  * or -1 with the worker's one line (or why it could not run) in err. */
 int config_check_workers(const char *worker_path, const master_privilege *privilege, char *err, size_t errlen);
 
+/* key_check.c: after the migrations, refuses (-1, logged with the table and
+ * the count) a database holding values sealed with a key no longer
+ * configured. */
+int key_check_database(const cfg *c);
+
 /* listener.c: the API's listening socket and the operators'. */
 int listener_open(const char *host, int port, char *err, size_t errlen);
 int listener_port(int fd);    /* the bound port, or -1 */

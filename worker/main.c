@@ -6,6 +6,7 @@
  * and drains when asked (or on QUIT, or when the master goes away). Run
  * alone, it binds PAYMENT_API_HOST:PAYMENT_API_PORT and
  * PAYMENT_ADMIN_HOST:PAYMENT_ADMIN_PORT itself. */
+#include "seal_columns.h"
 #include "worker.h"
 
 #include "log.h"
@@ -321,14 +322,14 @@ static int open_http(worker *w)
 static int open_payments(worker *w)
 {
     const cfg *c = &w->config;
-    if (seal_ring_add(&w->history_seal, c->history_cipher.key, c->history_cipher.iv, "histories") < 0 ||
-        seal_ring_add(&w->cancel_seal, c->cancel_history_cipher.key, c->cancel_history_cipher.iv, "history_cancels") <
-            0 ||
-        seal_ring_add(&w->reservation_seal, c->reservation_cipher.key, c->reservation_cipher.iv, "reservations") < 0) {
-        log_error("PAYMENT_HISTORY/CANCEL_HISTORY/RESERVATION_ENCRYPTION_KEY/IV unusable");
+    if (seal_ring_configure(&w->history_seal, c, SEAL_RING_HISTORY) < 0 ||
+        seal_ring_configure(&w->cancel_seal, c, SEAL_RING_CANCEL) < 0 ||
+        seal_ring_configure(&w->reservation_seal, c, SEAL_RING_RESERVATION) < 0) {
+        log_error("PAYMENT_HISTORY/CANCEL_HISTORY/RESERVATION_ENCRYPTION_KEY/IV or their previous keys unusable");
         return -1;
     }
-    if (password_secret_init(&w->password, c->password_secret) < 0) {
+    if (password_secret_init(&w->password, c->password_secret) < 0 ||
+        (c->password_secret_previous && password_secret_init(&w->password_previous, c->password_secret_previous) < 0)) {
         log_error("cannot derive the password secret");
         return -1;
     }
@@ -361,7 +362,9 @@ static void close_payments(worker *w)
     seal_ring_clear(&w->cancel_seal);
     seal_ring_clear(&w->reservation_seal);
     password_secret_clear(&w->password);
+    password_secret_clear(&w->password_previous);
     crypto_cbc_key_clear(&w->connection_key);
+    crypto_cbc_key_clear(&w->connection_previous);
     guess_guard_close(w);
 }
 
@@ -371,6 +374,11 @@ static int start_worker(worker_process *p)
     const cfg_cipher *c = &w->config.connection_cipher;
     if (crypto_cbc_key_init(&w->connection_key, c->key, c->iv) < 0) {
         log_error("PAYMENT_CONNECTION_ENCRYPTION_KEY/IV unusable");
+        return -1;
+    }
+    const cfg_cipher *previous = &w->config.connection_previous;
+    if (previous->key && crypto_cbc_key_init(&w->connection_previous, previous->key, previous->iv) < 0) {
+        log_error("PAYMENT_CONNECTION_ENCRYPTION_KEY/IV_PREVIOUS unusable");
         return -1;
     }
     w->client = http_client_create(w->loop);

@@ -31,6 +31,9 @@ typedef struct worker {
     http_client *client;
     ipc_channel *ipc; /* NULL when run without a master */
     crypto_cbc_key connection_key;
+    /* The previous connection key, accepted until the grace period's end
+     * (config.connection_grace_until_ms); unset when there is none. */
+    crypto_cbc_key connection_previous;
     vendor_context *vendors;
     vendor_stores *stores;
     route_table *routes; /* PAYMENT_ROUTES_FILE's rules; NULL when unset */
@@ -39,6 +42,7 @@ typedef struct worker {
     seal_ring cancel_seal;
     seal_ring reservation_seal;
     password_secret password;                 /* keys record password hashes */
+    password_secret password_previous;        /* PAYMENT_PASSWORD_SECRET_PREVIOUS; keyed NULL when unset */
     struct webhook_outbox *outbox;            /* notifications to webhook_urls; NULL once stopping */
     struct operation_reconciler *reconciler;  /* settles interrupted operations; NULL once stopping */
     struct subscription_scheduler *scheduler; /* charges due subscriptions; NULL once stopping */

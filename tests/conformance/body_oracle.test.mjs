@@ -12,6 +12,7 @@ import crypto from "node:crypto";
 import http from "node:http";
 
 import { startServer, stopCleanly } from "../lib/server.mjs";
+import { wholeAnswer } from "../lib/whole_answer.mjs";
 
 const PATH = "/payments/histories/get";
 const BLOCK = 16;
@@ -70,32 +71,8 @@ async function mapLimit(items, limit, fn) {
   return results;
 }
 
-/** The whole answer to one PATCH with body, as one string: status line, every
- * header but Date in the order sent (X-Request-Id without its value), and
- * the body. */
-function answer(server, agent, body) {
-  return new Promise((resolve, reject) => {
-    const req = http.request(server.url(PATH), {
-      method: "PATCH", agent, headers: { "Content-Type": "text/plain", "Content-Length": Buffer.byteLength(body) },
-    }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("end", () => {
-        const headers = [];
-        for (let i = 0; i < res.rawHeaders.length; i += 2) {
-          const [name, value] = res.rawHeaders.slice(i, i + 2);
-          if (name.toLowerCase() === "x-request-id") headers.push(`${name}: (this request's)`);
-          else if (name.toLowerCase() !== "date") headers.push(`${name}: ${value}`);
-        }
-        resolve(`HTTP/${res.httpVersion} ${res.statusCode} ${res.statusMessage}\n${headers.join("\n")}\n\n`
-          + Buffer.concat(chunks).toString("latin1"));
-      });
-      res.on("error", reject);
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
+/** The whole answer to one PATCH of body (lib/whole_answer.mjs). */
+const answer = (server, agent, body) => wholeAnswer(server.url(PATH), body, agent);
 
 // ---- the kinds of unreadable bodies ----
 

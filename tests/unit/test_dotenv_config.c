@@ -204,6 +204,48 @@ UNIT_CASE(password_secret, &clean_environment)
     set_required();
 }
 
+/* Key rotation: previous keys as key:iv pairs, the connection key's grace. */
+UNIT_CASE(previous_keys_settings, &clean_environment)
+{
+    set_required();
+    /* A ':' inside a key is fine: the IV is the last 16 characters. */
+    setenv("PAYMENT_HISTORY_ENCRYPTION_KEYS_PREVIOUS",
+           "history-key-A-0123456789abcdef01:history-iv-A-012,key:with:colon16:history-iv-Z-012", 1);
+    setenv("PAYMENT_CONNECTION_ENCRYPTION_KEY_PREVIOUS", "connection-key-A", 1);
+    setenv("PAYMENT_CONNECTION_ENCRYPTION_IV_PREVIOUS", "connection-iv-A1", 1);
+    setenv("PAYMENT_CONNECTION_KEY_GRACE_UNTIL", "2027-01-31T12:00:00Z", 1);
+    cfg c;
+    char err[256] = "";
+    CHECK(cfg_load(&c, err, sizeof err) == 0);
+    CHECK(c.history_previous.count == 2);
+    CHECK_STR(c.history_previous.keys[0].key, "history-key-A-0123456789abcdef01");
+    CHECK_STR(c.history_previous.keys[0].iv, "history-iv-A-012");
+    CHECK_STR(c.history_previous.keys[1].key, "key:with:colon16");
+    CHECK(c.reservation_previous.count == 0);
+    CHECK_STR(c.connection_previous.key, "connection-key-A");
+    CHECK(c.connection_grace_until_ms == 1801396800000LL);
+    cfg_free(&c);
+    unsetenv("PAYMENT_HISTORY_ENCRYPTION_KEYS_PREVIOUS");
+    unsetenv("PAYMENT_CONNECTION_ENCRYPTION_KEY_PREVIOUS");
+    unsetenv("PAYMENT_CONNECTION_ENCRYPTION_IV_PREVIOUS");
+    unsetenv("PAYMENT_CONNECTION_KEY_GRACE_UNTIL");
+
+    expect_rejected("PAYMENT_HISTORY_ENCRYPTION_KEYS_PREVIOUS", "history-key-A-0123456789abcdef01");
+    expect_rejected("PAYMENT_RESERVATION_ENCRYPTION_KEYS_PREVIOUS", "short:reservation-ivA1");
+    expect_rejected("PAYMENT_CANCEL_HISTORY_ENCRYPTION_KEYS_PREVIOUS",
+                    "cancel-key-A-012:cancel-iv-A-0123,cancel-key-C-012:cancel-iv-C-0123,"
+                    "cancel-key-D-012:cancel-iv-D-0123,cancel-key-E-012:cancel-iv-E-0123");
+    /* A previous connection key without an end of its grace, or the reverse. */
+    expect_rejected("PAYMENT_CONNECTION_KEY_GRACE_UNTIL", "2027-01-31T12:00:00Z");
+    set_required();
+    setenv("PAYMENT_CONNECTION_ENCRYPTION_KEY_PREVIOUS", "connection-key-A", 1);
+    setenv("PAYMENT_CONNECTION_ENCRYPTION_IV_PREVIOUS", "connection-iv-A1", 1);
+    expect_rejected("PAYMENT_CONNECTION_KEY_GRACE_UNTIL", "tomorrow");
+    unsetenv("PAYMENT_CONNECTION_ENCRYPTION_KEY_PREVIOUS");
+    unsetenv("PAYMENT_CONNECTION_ENCRYPTION_IV_PREVIOUS");
+    set_required();
+}
+
 UNIT_CASE(config_from_file, &clean_environment)
 {
     char path[] = "/tmp/payments-unit-env-XXXXXX";

@@ -34,24 +34,41 @@ static json_t *parse_blocks(const unsigned char *plain, size_t len)
     return NULL;
 }
 
-json_t *api_body_read(const crypto_cbc_key *key, const http_request *request, app_error *err)
+/* The body under one key: whole blocks decrypted, then parse_blocks. */
+static json_t *read_with(const crypto_cbc_key *key, const unsigned char *cipher_text, size_t cipher_len)
+{
+    unsigned char *plain = crypto_cbc_decrypt_unpadded(key, cipher_text, cipher_len);
+    if (!plain)
+        return NULL;
+    json_t *doc = parse_blocks(plain, cipher_len);
+    OPENSSL_cleanse(plain, cipher_len);
+    free(plain);
+    return doc;
+}
+
+json_t *api_body_read_any(const crypto_cbc_key *const *keys, size_t count, const http_request *request,
+                          const crypto_cbc_key **used, app_error *err)
 {
     /* Base64 and the cipher text's length depend only on what the caller
      * sent, never on the key: failing early there tells nothing. */
     size_t cipher_len = 0;
     unsigned char *cipher_text =
         request->body && request->body_len ? crypto_base64_decode(request->body, request->body_len, &cipher_len) : NULL;
-    unsigned char *plain = cipher_text ? crypto_cbc_decrypt_unpadded(key, cipher_text, cipher_len) : NULL;
-    free(cipher_text);
     json_t *doc = NULL;
-    if (plain) {
-        doc = parse_blocks(plain, cipher_len);
-        OPENSSL_cleanse(plain, cipher_len);
-        free(plain);
+    for (size_t i = 0; cipher_text && !doc && i < count; i++) {
+        doc = read_with(keys[i], cipher_text, cipher_len);
+        if (doc && used)
+            *used = keys[i];
     }
+    free(cipher_text);
     if (!doc)
         app_error_set(err, 400, API_BODY_UNREADABLE);
     return doc;
+}
+
+json_t *api_body_read(const crypto_cbc_key *key, const http_request *request, app_error *err)
+{
+    return api_body_read_any(&key, 1, request, NULL, err);
 }
 
 char *api_body_seal(const crypto_cbc_key *key, const char *text, size_t len, size_t *sealed_len)

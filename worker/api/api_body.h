@@ -21,6 +21,13 @@
  * not an object) gets the same message, so that the answer cannot serve as
  * a padding oracle. */
 json_t *api_body_read(const crypto_cbc_key *key, const http_request *request, app_error *err);
+/* The same with several keys (a connection key being rolled: the current
+ * one, then the previous one), tried in that order: the first that yields a
+ * JSON object wins, and *used names it, so that the answer goes back under
+ * the key its request came in. A failure costs every key's work and gets
+ * the one 400 whatever each key made of the body. */
+json_t *api_body_read_any(const crypto_cbc_key *const *keys, size_t count, const http_request *request,
+                          const crypto_cbc_key **used, app_error *err);
 
 /* The content type of every encrypted answer. */
 #define API_BODY_CONTENT_TYPE "text/plain; charset=utf-8"

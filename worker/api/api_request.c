@@ -13,6 +13,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+/* The connection keys a body may come under now: the current one, and the
+ * previous one until its grace period ends (wall-clock time, as the
+ * operator wrote the instant). */
+static size_t connection_keys(const worker *w, const crypto_cbc_key *keys[2])
+{
+    keys[0] = &w->connection_key;
+    struct timespec now;
+    if (w->config.connection_grace_until_ms <= 0 || clock_gettime(CLOCK_REALTIME, &now) != 0)
+        return 1;
+    int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (now_ms >= w->config.connection_grace_until_ms)
+        return 1;
+    keys[1] = &w->connection_previous;
+    return 2;
+}
 
 void *api_request_new(size_t size, http_exchange *ex, worker *w, api_request_release_fn release)
 {
@@ -26,7 +43,9 @@ void *api_request_new(size_t size, http_exchange *ex, worker *w, api_request_rel
     request->release = release;
     worker_work_begin(w);
     app_error err = {0};
-    request->body = api_body_read(&w->connection_key, http_exchange_request(ex), &err);
+    const crypto_cbc_key *keys[2];
+    size_t count = connection_keys(w, keys);
+    request->body = api_body_read_any(keys, count, http_exchange_request(ex), &request->key, &err);
     if (!request->body) {
         api_respond_error(ex, &err);
         free(request);
@@ -104,7 +123,7 @@ void api_request_answer(api_request *request, int status, json_t *doc, const app
         return;
     }
     size_t len = 0;
-    char *sealed = api_body_seal_json(&request->app->connection_key, doc, &len);
+    char *sealed = api_body_seal_json(request->key, doc, &len);
     json_decref(doc);
     request_end(request, status, API_BODY_CONTENT_TYPE, sealed, len);
 }
@@ -118,7 +137,7 @@ void api_request_answer_text(api_request *request, int status, const json_text *
         return;
     }
     size_t sealed_len = 0;
-    char *sealed = api_body_seal(&request->app->connection_key, printed, len, &sealed_len);
+    char *sealed = api_body_seal(request->key, printed, len, &sealed_len);
     request_end(request, status, API_BODY_CONTENT_TYPE, sealed, sealed_len);
 }
 

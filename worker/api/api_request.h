@@ -26,6 +26,9 @@ struct api_request {
     http_exchange *ex;
     worker *app;
     json_t *body; /* the decrypted request: the input strings live in it */
+    /* The connection key the body came under, which its answer uses (a key
+     * being rolled: the current one or, in its grace period, the previous). */
+    const crypto_cbc_key *key;
     api_request_release_fn release;
     idempotency_claim *idempotency; /* the Idempotency-Key it holds, or NULL */
     /* The operation it committed (a cancel, a confirm), or NULL; owned by

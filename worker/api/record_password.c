@@ -23,6 +23,7 @@ typedef struct password_check {
     record_password_cb cb;
     void *data;
     char address[KEY_TABLE_KEY_MAX]; /* the client's, a key of the limits */
+    bool previous_secret;            /* matched under PAYMENT_PASSWORD_SECRET_PREVIOUS */
 } password_check;
 
 /* How long the client or the record must still wait, 0 when neither. */
@@ -58,7 +59,7 @@ static void count_success(const password_check *check)
 static void upgrade(const password_check *check)
 {
     const record_password *record = &check->record;
-    if (password_is_current(record->hash))
+    if (password_is_current(record->hash) && !check->previous_secret)
         return;
     char *hash = password_hash(&check->app->password, record->password);
     if (!hash) {
@@ -86,6 +87,21 @@ static void on_verified(bool match, void *data)
     check.cb(NULL, check.data);
 }
 
+/* Under the current secret, else (a secret being rotated) under the
+ * previous one, whose hash upgrade() then replaces. */
+static void verify(password_check *check)
+{
+    worker *w = check->app;
+    const record_password *record = &check->record;
+    if (w->password_previous.keyed && password_is_current(record->hash) &&
+        !password_matches(&w->password, record->hash, record->password)) {
+        check->previous_secret = password_matches(&w->password_previous, record->hash, record->password);
+        on_verified(check->previous_secret, check);
+        return;
+    }
+    password_verify(w->loop, &w->password, record->hash, record->password, on_verified, check);
+}
+
 void record_password_check(worker *w, const record_password *record, record_password_cb cb, void *data)
 {
     const char *address = http_exchange_request(record->ex)->remote_address;
@@ -105,8 +121,8 @@ void record_password_check(worker *w, const record_password *record, record_pass
         cb(&err, data);
         return;
     }
-    *check = (password_check){w, *record, cb, data, ""};
+    *check = (password_check){w, *record, cb, data, "", false};
     snprintf(check->address, sizeof check->address, "%s", address);
     worker_work_begin(w);
-    password_verify(w->loop, &w->password, record->hash, record->password, on_verified, check);
+    verify(check);
 }
