@@ -75,7 +75,7 @@ test("without the setting nothing is granted; a missing role stops the migration
 
   const migrated = await migrate(plain, { PAYMENT_POSTGRES_USERNAME_READONLY: "" });
   assert.equal(migrated.code, 0, migrated.stderr);
-  assert.match((await asReader(plain, "SELECT count(*) FROM payment_histories")) ?? "", /permission denied/);
+  assert.match((await asReader(plain, `SELECT count(*) FROM "${plain}".payment_histories`)) ?? "", /permission denied/);
 
   const refused = await migrate(missing, { PAYMENT_POSTGRES_USERNAME_READONLY: "no_such_reader_role" });
   assert.equal(refused.code, 1);
