@@ -6,6 +6,7 @@
  * it reads the operators' /metrics instead, again and again (cli_watch.c). */
 #include "cli.h"
 
+#include "cli_api_url.h"
 #include "cli_http.h"
 #include "crypto.h"
 #include "json_printable.h"
@@ -201,19 +202,19 @@ int cli_monitor(int argc, char **argv)
                      "to read the monitors");
         else if (!args.url && settings_host_port(mode_host, (int)port, &host, &host_port) < 0)
             snprintf(err, sizeof err, "the API address must be HOST or HOST:PORT: %s", mode_host);
-        else
+        else if (args.url && snprintf(base, sizeof base, "%s", args.url) >= (int)sizeof base)
+            snprintf(err, sizeof err, "the --url is too long");
+        else if (args.url)
             ready = 0;
+        else
+            ready = cli_api_url(&env, args.mode, host, host_port, base, sizeof base, err, sizeof err);
     }
     dotenv_free(&env);
+    free(host);
     if (ready < 0) {
         fprintf(stderr, "payments monitor: %s\n", err);
         return 1;
     }
-    if (args.url)
-        snprintf(base, sizeof base, "%s", args.url);
-    else
-        snprintf(base, sizeof base, strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host, host_port);
-    free(host);
     json_t *performance = fetch(base, "/monitors/performance", &key, err, sizeof err);
     json_t *system = performance ? fetch(base, "/monitors/system", &key, err, sizeof err) : NULL;
     crypto_cbc_key_clear(&key);

@@ -29,9 +29,9 @@ static void entry_trim(const char **start, const char **end)
 /* scheme://host[:port]: what a browser sends as Origin, no path, no slash. */
 static bool entry_is_origin(const char *start, size_t len)
 {
-    size_t scheme = len >= 8 && strncmp(start, "https://", 8) == 0 ? 8
+    size_t scheme = len >= 8 && strncmp(start, "https://", 8) == 0  ? 8
                     : len >= 7 && strncmp(start, "http://", 7) == 0 ? 7
-                                                                     : 0;
+                                                                    : 0;
     if (scheme == 0 || scheme == len)
         return false;
     for (size_t i = scheme; i < len; i++)
@@ -50,10 +50,11 @@ int cors_origins_check(const char *origins, char *err, size_t errlen)
         const char *start = p, *end = comma ? comma : p + strlen(p);
         entry_trim(&start, &end);
         if (!entry_is_origin(start, (size_t)(end - start)))
-            return error_format(err, errlen,
-                                "PAYMENT_CORS_ORIGINS: \"%.*s\" is not an origin (https://host[:port], comma-separated, "
-                                "or * for every origin)",
-                                (int)(end - start > 200 ? 200 : end - start), start);
+            return error_format(
+                err, errlen,
+                "PAYMENT_CORS_ORIGINS: \"%.*s\" is not an origin (https://host[:port], comma-separated, "
+                "or * for every origin)",
+                (int)(end - start > 200 ? 200 : end - start), start);
         if (!comma)
             return 0;
         p = comma + 1;
