@@ -371,9 +371,9 @@ static void settings_print_help(const fake_server_spec *spec)
            "  PUT /fake/billing      {\"fail_next\": 2} declines the next 2 billing-key charges;\n"
            "                         {\"refuse_amount\": 500} every charge of 500 ({\"refuse_amount\": 0} clears)\n");
     printf("\nWhat --strict changes (without it, the original fake's behaviour):\n"
-           "  record expiry          a record past --ttl-ms is gone when read; without --strict expired\n"
-           "                         records are dropped only when a new one is stored, so the newest\n"
-           "                         stays readable however short the ttl\n"
+           "  record expiry          expired records are dropped only when a record is stored, so the\n"
+           "                         newest stays readable however short the ttl; --strict: a record\n"
+           "                         past --ttl-ms is gone, read or not\n"
            "%s",
            spec->strict_rules ? spec->strict_rules : "");
 }
