@@ -5,6 +5,7 @@
  * comes back as it is. The key is never printed, not even in an error. */
 #include "cli.h"
 
+#include "cli_api_url.h"
 #include "cli_http.h"
 #include "crypto.h"
 #include "settings.h"
@@ -151,10 +152,7 @@ static int call_target(const call_arguments *args, crypto_cbc_key *key, char *ba
     else if (settings_host_port(host, (int)port, &host_name, &host_port) < 0)
         snprintf(err, errlen, "the API address must be HOST or HOST:PORT: %s", host);
     else
-        rc = snprintf(base, baselen, strchr(host_name, ':') ? "http://[%s]:%d" : "http://%s:%d", host_name, host_port) <
-                     (int)baselen
-                 ? 0
-                 : -1;
+        rc = cli_api_url(&env, mode, host_name, host_port, base, baselen, err, errlen);
     free(host_name);
     dotenv_free(&env);
     if (rc < 0 && keyed)

@@ -274,9 +274,10 @@ int cli_migrate(int argc, char **argv)
     char *conninfo = cfg_postgres_conninfo(&c);
     if (!conninfo)
         snprintf(err, sizeof err, "out of memory");
-    int applied =
-        conninfo ? migrate_apply(conninfo, c.postgres.schema, dir && *dir ? dir : PAYMENTS_SQL_DIR, err, sizeof err)
-                 : -1;
+    int applied = conninfo
+                      ? migrate_apply_granting(conninfo, c.postgres.schema, dir && *dir ? dir : PAYMENTS_SQL_DIR,
+                                               cfg_setting(&c, "PAYMENT_POSTGRES_USERNAME_READONLY"), err, sizeof err)
+                      : -1;
     free(conninfo);
     cfg_free(&c);
     if (applied < 0) {

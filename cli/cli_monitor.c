@@ -8,6 +8,7 @@
  * knows, one block each, and the mode's one server when no updater answers. */
 #include "cli.h"
 
+#include "cli_api_url.h"
 #include "cli_http.h"
 #include "crypto.h"
 #include "json_printable.h"
@@ -96,6 +97,122 @@ static void print_performance(json_t *performance)
     json_t *worker;
     json_array_foreach(json_object_get(performance, "workers"), i, worker) print_process("worker", worker);
     print_process("total", performance);
+}
+
+/* ---- --watch ---- */
+
+typedef struct watch_options {
+    bool watch;
+    int interval_ms;
+    long count;              /* frames; 0: until interrupted */
+    const char *metrics_url; /* NULL: the mode's host, PAYMENT_ADMIN_PORT */
+} watch_options;
+
+/* Takes --watch, --interval SECONDS, --count N and --metrics URL out of
+ * argv (the rest is the one-shot's arguments). Returns 0 or a usage status. */
+static int watch_options_take(int *argc, char **argv, watch_options *out)
+{
+    *out = (watch_options){.interval_ms = 2000};
+    int kept = 1;
+    const char *value;
+    bool watch_only = false;
+    for (int i = 1; i < *argc; i++) {
+        char *end = NULL;
+        if (strcmp(argv[i], "--watch") == 0) {
+            out->watch = true;
+        } else if ((value = cli_option_value(*argc, argv, &i, "--interval"))) {
+            double seconds = strtod(value, &end);
+            if (end == value || *end || seconds < 0.1 || seconds > 3600)
+                return cli_usage_error(argv[0], "--interval takes seconds from 0.1 to 3600: %s", value);
+            out->interval_ms = (int)(seconds * 1000);
+            watch_only = true;
+        } else if ((value = cli_option_value(*argc, argv, &i, "--count"))) {
+            out->count = strtol(value, &end, 10);
+            if (end == value || *end || out->count < 1)
+                return cli_usage_error(argv[0], "--count takes a number of refreshes: %s", value);
+            watch_only = true;
+        } else if ((value = cli_option_value(*argc, argv, &i, "--metrics"))) {
+            out->metrics_url = value;
+            watch_only = true;
+        } else {
+            argv[kept++] = argv[i];
+        }
+    }
+    *argc = kept;
+    argv[kept] = NULL;
+    if (watch_only && !out->watch)
+        return cli_usage_error(argv[0], "--interval, --count and --metrics go with --watch");
+    return 0;
+}
+
+/* ---- where the instances are ---- */
+
+/* The mode's instances as its master updater knows them, or NULL after one
+ * line saying that only the one server of the mode is read. */
+static json_t *known_instances(const dotenv *env, const cli_mode_arguments *args, char **updater_host)
+{
+    if (args->host || args->url)
+        return NULL; /* one server asked for */
+    char err[300];
+    json_t *answer = cli_instances_ask(env, args->mode, UPDATER_TIMEOUT_MS, updater_host, err, sizeof err);
+    if (!answer)
+        fprintf(stderr, "payments monitor: no master updater of the %s mode answered (%s): reading its one server\n",
+                args->mode, err);
+    return answer;
+}
+
+static bool host_loopback(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 || strcmp(host, "localhost") == 0;
+}
+
+/* An instance's listener ("api" or "operators") as the updater reports it,
+ * a loopback host being the updater's own; false when the updater does not
+ * know that listener. */
+static bool instance_address(json_t *entry, const char *listener, const char *updater_host, char **host, int *port)
+{
+    const char *address = json_string_value(json_object_get(entry, listener));
+    *host = NULL;
+    *port = 0;
+    if (!address || settings_host_port(address, 0, host, port) < 0 || *port == 0) {
+        free(*host);
+        *host = NULL;
+        return false;
+    }
+    if (host_loopback(*host)) {
+        free(*host);
+        *host = strdup(updater_host);
+    }
+    return *host != NULL;
+}
+
+/* "http://HOST:PORT<path>" of an instance's operators' listener: plain
+ * HTTP, on loopback or an operators' network. */
+static bool instance_url(json_t *entry, const char *listener, const char *updater_host, const char *path, char *out,
+                         size_t len)
+{
+    char *host;
+    int port;
+    if (!instance_address(entry, listener, updater_host, &host, &port))
+        return false;
+    snprintf(out, len, strchr(host, ':') ? "http://[%s]:%d%s" : "http://%s:%d%s", host, port, path);
+    free(host);
+    return true;
+}
+
+/* An instance's API, in the mode's scheme (cli_api_url.c). */
+static bool instance_api_url(const dotenv *env, const char *mode, json_t *entry, const char *updater_host, char *out,
+                             size_t len, char *err, size_t errlen)
+{
+    char *host;
+    int port;
+    if (!instance_address(entry, "api", updater_host, &host, &port)) {
+        snprintf(err, errlen, "its API address is not known");
+        return false;
+    }
+    int rc = cli_api_url(env, mode, host, port, out, len, err, errlen);
+    free(host);
+    return rc == 0;
 }
 
 /* ---- --watch ---- */
@@ -274,9 +391,11 @@ static int one_server_base(const dotenv *env, const cli_mode_arguments *args, ch
         fprintf(stderr, "payments monitor: the API address must be HOST or HOST:PORT: %s\n", mode_host);
         return -1;
     }
-    snprintf(base, len, strchr(host, ':') ? "http://[%s]:%d" : "http://%s:%d", host, host_port);
+    int rc = cli_api_url(env, args->mode, host, host_port, base, len, err, sizeof err);
     free(host);
-    return 0;
+    if (rc < 0)
+        fprintf(stderr, "payments monitor: %s\n", err);
+    return rc;
 }
 
 /* Both monitors of one server as {"performance", "system"}, or NULL with err. */
@@ -318,7 +437,7 @@ static int show_one(const char *base, const crypto_cbc_key *key, const cli_mode_
 /* One block per instance; --json: {"instances": [{instance, role, api,
  * performance, system} or {instance, role, api, error}]}. Exits 1 when any
  * instance could not be read. */
-static int show_all(json_t *instances, const char *updater_host, const crypto_cbc_key *key,
+static int show_all(const dotenv *env, json_t *instances, const char *updater_host, const crypto_cbc_key *key,
                     const cli_mode_arguments *args)
 {
     json_t *blocks = json_array();
@@ -331,9 +450,7 @@ static int show_all(json_t *instances, const char *updater_host, const crypto_cb
         const char *name = json_printable_string(json_object_get(entry, "instance"), "?");
         const char *role = json_printable_string(json_object_get(entry, "role"), "?");
         json_t *doc = NULL;
-        if (!instance_url(entry, "api", updater_host, "", base, sizeof base))
-            snprintf(err, sizeof err, "its API address is not known");
-        else
+        if (instance_api_url(env, args->mode, entry, updater_host, base, sizeof base, err, sizeof err))
             doc = read_monitors(base, key, err, sizeof err);
         if (!doc) {
             rc = 1;
@@ -386,7 +503,7 @@ int cli_monitor(int argc, char **argv)
         rc = answer ? watch_all(instances, updater_host, &args, &options) : watch_one(&env, &args, &options);
     else if (read_key(&env, &key) == 0) {
         if (answer)
-            rc = show_all(instances, updater_host, &key, &args);
+            rc = show_all(&env, instances, updater_host, &key, &args);
         else if (one_server_base(&env, &args, base, sizeof base) == 0)
             rc = show_one(base, &key, &args);
         crypto_cbc_key_clear(&key);

@@ -79,7 +79,8 @@ static const cli_command commands[] = {
      "performance and system of a mode's server",
      "Reads GET /monitors/performance and /monitors/system of the mode's API\n"
      "(PAYMENT_API_HOST_<MODE>, else PAYMENT_UPDATOR_HOST_<MODE>, local 127.0.0.1;\n"
-     "port PAYMENT_API_PORT), decrypts them with PAYMENT_CONNECTION_ENCRYPTION_KEY/_IV,\n"
+     "port PAYMENT_API_PORT; HTTPS outside local mode, PAYMENT_API_SCHEME_<MODE>=http\n"
+     "to change it), decrypts them with PAYMENT_CONNECTION_ENCRYPTION_KEY/_IV,\n"
      "and prints the commit and package served and, for the master and every worker,\n"
      "memory and CPU time. --json prints {\"performance\": ..., \"system\": ...}.\n"
      "\n"

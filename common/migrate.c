@@ -198,14 +198,19 @@ static int db_command(PGconn *db, const char *sql, int nparams, const char *cons
 }
 
 /* Locks, then points payments.schema and search_path at the schema, which
- * the files rely on (0001 creates it from payments.schema). */
-static int db_prepare_session(PGconn *db, const char *schema, char *err, size_t errlen)
+ * the files rely on (0001 creates it from payments.schema), and names the
+ * read-only user in payments.readonly_user (0013 grants it SELECT). */
+static int db_prepare_session(PGconn *db, const char *schema, const char *readonly_user, char *err, size_t errlen)
 {
     const char *params[] = {schema};
+    const char *reader[] = {readonly_user ? readonly_user : ""};
     if (db_command(db, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")", 0, NULL, "advisory lock", err, errlen) != 0)
         return -1;
     if (db_command(db, "SELECT set_config('payments.schema', $1, false)", 1, params, "set payments.schema", err,
                    errlen) != 0)
+        return -1;
+    if (db_command(db, "SELECT set_config('payments.readonly_user', $1, false)", 1, reader,
+                   "set payments.readonly_user", err, errlen) != 0)
         return -1;
     return db_command(db, "SELECT set_config('search_path', quote_ident($1), false)", 1, params, "set search_path", err,
                       errlen);
@@ -290,10 +295,10 @@ static int db_apply_pending(PGconn *db, const migration_list *list, const PGresu
     return count;
 }
 
-static int migrate_run(PGconn *db, const char *schema, const migration_list *list, const char *dir, char *err,
-                       size_t errlen)
+static int migrate_run(PGconn *db, const char *schema, const char *readonly_user, const migration_list *list,
+                       const char *dir, char *err, size_t errlen)
 {
-    if (db_prepare_session(db, schema, err, errlen) != 0)
+    if (db_prepare_session(db, schema, readonly_user, err, errlen) != 0)
         return -1;
     PGresult *applied = db_applied(db, schema, err, errlen);
     if (!applied)
@@ -318,6 +323,12 @@ static void db_notice(void *arg, const char *message)
 
 int migrate_apply(const char *conninfo, const char *schema, const char *sql_dir, char *err, size_t errlen)
 {
+    return migrate_apply_granting(conninfo, schema, sql_dir, NULL, err, errlen);
+}
+
+int migrate_apply_granting(const char *conninfo, const char *schema, const char *sql_dir, const char *readonly_user,
+                           char *err, size_t errlen)
+{
     if (!conninfo || !schema || !*schema || !sql_dir)
         return error_format(err, errlen, "migrate: connection string, schema and directory are required");
     migration_list list = {0};
@@ -335,7 +346,7 @@ int migrate_apply(const char *conninfo, const char *schema, const char *sql_dir,
         count = error_format(err, errlen, "cannot connect to PostgreSQL: %s", message);
     } else {
         PQsetNoticeProcessor(db, db_notice, NULL);
-        count = migrate_run(db, schema, &list, sql_dir, err, errlen);
+        count = migrate_run(db, schema, readonly_user, &list, sql_dir, err, errlen);
     }
     PQfinish(db);
     migration_list_free(&list);

@@ -35,6 +35,7 @@ static const fake_store_slot fake_iamport_stores[] = {
     {offsetof(fake_iamport_state, subscriptions), FAKE_LIFETIME_RECORD},
     {offsetof(fake_iamport_state, certifications), FAKE_LIFETIME_RECORD},
     {offsetof(fake_iamport_state, receipts), FAKE_LIFETIME_RECORD},
+    {offsetof(fake_iamport_state, notice_urls), FAKE_LIFETIME_RECORD},
 };
 
 /* The effects a test may count through GET /fake/stats. */
@@ -63,6 +64,11 @@ static const fake_server_spec fake_iamport_spec = {
     .stores = fake_iamport_stores,
     .store_count = sizeof fake_iamport_stores / sizeof fake_iamport_stores[0],
     .counters = fake_iamport_counters,
+    .strict_rules = "  cancels                every cancel, partial ones included, marks the payment \"cancelled\"\n"
+                    "                         and sends a webhook; --strict: it stays \"paid\" until refunds\n"
+                    "                         reach its amount, and only that last cancel sends one\n"
+                    "  virtual-account edits  PUT /vbanks sends a webhook; --strict: none\n"
+                    "Either way a payment made with a notice_url sends its webhooks there, as iamport does.\n",
 };
 
 int main(int argc, char **argv)

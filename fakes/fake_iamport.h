@@ -20,6 +20,7 @@ typedef struct fake_iamport_state {
     fake_store *subscriptions;  /* customer_uid -> IIamportSubscription (billing key) */
     fake_store *certifications; /* imp_uid -> IIamportCertification */
     fake_store *receipts;       /* imp_uid of the payment -> IIamportReceipt */
+    fake_store *notice_urls;    /* imp_uid -> the notice_url its payment was made with */
 } fake_iamport_state;
 
 /* ---- answers (fake_iamport_reply.c) ---- */
@@ -29,7 +30,8 @@ void fake_iamport_reply(http_exchange *ex, int status, json_t *record);
 /* {code: -1, message, response: null}. */
 void fake_iamport_fail(http_exchange *ex, int status, const char *message);
 void fake_iamport_fail_error(http_exchange *ex, const app_error *err);
-/* Sends {imp_uid, merchant_uid, status} of the payment to the webhook URL. */
+/* Sends {imp_uid, merchant_uid, status} of the payment to the notice_url it
+ * was made with, else to the webhook URL. */
 void fake_iamport_send_webhook(fake_server *fs, json_t *payment);
 
 /* The token's state when the Authorization header holds a live access token,

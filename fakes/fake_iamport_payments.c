@@ -1,7 +1,8 @@
 /* Payments: the record every payment method shares, keeping and announcing a
  * new one, reading it back, and cancelling it in full or in parts, guarded by
  * the caller's checksum. Each cancel is kept in cancel_history; the payment
- * turns "cancelled" only once refunds reach its amount. */
+ * turns "cancelled" at once, as the original fake does, or with --strict only
+ * once refunds reach its amount, as iamport does. */
 #include "fake_iamport.h"
 #include "fake_stats.h"
 
@@ -11,6 +12,17 @@
 #define AMOUNT_EPSILON 1e-6
 
 static const char no_payment[] = "no payment has this imp_uid";
+
+/* iamport notifies a payment's own notice_url, when the request gave one,
+ * instead of the account's webhook URL. Only http(s) URLs are kept. */
+static int payment_keep_notice_url(fake_iamport_state *st, const char *imp_uid, json_t *order)
+{
+    const char *url = json_string_value(json_object_get(order, "notice_url"));
+    if (!url || (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
+        return 0;
+    json_t *copy = json_string(url);
+    return copy ? fake_store_put(st->notice_urls, imp_uid, copy) : -1;
+}
 
 json_t *fake_iamport_payment_new(fake_iamport_state *st, const char *pay_method, json_t *order, const char *currency)
 {
@@ -31,6 +43,10 @@ json_t *fake_iamport_payment_new(fake_iamport_state *st, const char *pay_method,
                   "buyer_addr", "buyer_postcode", "customer_uid", "customer_uid_usage", "custom_data", "user_agent",
                   "fake-iamport-server", "status", "ready", "started_at", (json_int_t)fake_iamport_now(), "paid_at", 0,
                   "failed_at", 0, "cancelled_at", 0, "fail_reason", "cancel_reason", "cancel_history");
+    if (payment && payment_keep_notice_url(st, imp_uid, order) != 0) {
+        json_decref(payment);
+        return NULL;
+    }
     return payment;
 }
 
@@ -181,10 +197,12 @@ static double cancel_remaining(json_t *payment)
 }
 
 /* Whether the payment can be cancelled at all, whatever the request says. */
-static bool cancel_allowed(json_t *payment, app_error *err)
+static bool cancel_allowed(json_t *payment, bool strict, app_error *err)
 {
     const char *status = json_string_value(json_object_get(payment, "status"));
-    if (strcmp(status, "cancelled") == 0 || cancel_remaining(payment) <= AMOUNT_EPSILON) {
+    /* Without --strict "cancelled" follows any cancel: only the amount says
+     * whether anything is left to refund. */
+    if ((strict && strcmp(status, "cancelled") == 0) || cancel_remaining(payment) <= AMOUNT_EPSILON) {
         app_error_set(err, 422, "the payment is already fully cancelled");
         return false;
     }
@@ -237,7 +255,9 @@ static bool cancel_amount_for(json_t *payment, const cancel_request *in, double 
     return true;
 }
 
-static int cancel_record(json_t *payment, double refund, const char *reason)
+/* The original fake marks every cancel "cancelled"; iamport itself (and
+ * --strict) only the one that refunds the rest. */
+static int cancel_record(json_t *payment, double refund, const char *reason, bool strict)
 {
     double cancelled = json_number_value(json_object_get(payment, "cancel_amount")) + refund;
     double total = json_number_value(json_object_get(payment, "amount"));
@@ -250,7 +270,8 @@ static int cancel_record(json_t *payment, double refund, const char *reason)
         return -1;
     if (total - cancelled <= AMOUNT_EPSILON)
         cancelled = total;
-    const char *status = cancelled >= total ? "cancelled" : json_string_value(json_object_get(payment, "status"));
+    const char *status =
+        !strict || cancelled >= total ? "cancelled" : json_string_value(json_object_get(payment, "status"));
     return fake_iamport_update(payment,
                                json_pack("{s:o, s:s, s:I, s:s}", "cancel_amount", fake_iamport_amount_json(cancelled),
                                          "cancel_reason", reason, "cancelled_at", now, "status", status));
@@ -263,7 +284,7 @@ static json_t *payment_cancel(fake_server *fs, json_t *body, const http_route_pa
     double refund = 0;
     json_t *payment = NULL;
     if (!cancel_input(body, &in, err) || !(payment = cancel_target(fs->vendor, body, err)) ||
-        !cancel_allowed(payment, err))
+        !cancel_allowed(payment, fs->settings.strict, err))
         return NULL;
     if (!cancel_checksum_matches(payment, &in, err)) {
         fake_stats_count(fs, "checksum_refusals");
@@ -271,12 +292,15 @@ static json_t *payment_cancel(fake_server *fs, json_t *body, const http_route_pa
     }
     if (!cancel_amount_for(payment, &in, &refund, err))
         return NULL;
-    if (cancel_record(payment, refund, in.reason) != 0) {
+    double refunded_before = json_number_value(json_object_get(payment, "cancel_amount"));
+    if (cancel_record(payment, refund, in.reason, fs->settings.strict) != 0) {
         app_error_set(err, 500, "cannot record the cancel");
         return NULL;
     }
     fake_stats_count(fs, "cancels");
-    if (strcmp(json_string_value(json_object_get(payment, "status")), "cancelled") == 0)
+    /* Strict, the webhook tells of the cancel that ends the payment. */
+    bool last = json_number_value(json_object_get(payment, "amount")) - refunded_before - refund <= AMOUNT_EPSILON;
+    if (!fs->settings.strict || last)
         fake_iamport_send_webhook(fs, payment);
     return json_incref(payment);
 }

@@ -39,5 +39,7 @@ void fake_iamport_send_webhook(fake_server *fs, json_t *payment)
         log_error("webhook not sent: cannot build the document");
         return;
     }
-    fake_server_send_webhook(fs, doc);
+    fake_iamport_state *st = fs->vendor;
+    json_t *notice_url = fake_store_get(st->notice_urls, json_string_value(json_object_get(payment, "imp_uid")));
+    fake_server_send_webhook_to(fs, json_string_value(notice_url), doc);
 }

@@ -94,6 +94,9 @@ static json_t *vbank_update(fake_server *fs, json_t *body, const http_route_para
         app_error_set(err, 500, "cannot record the change");
         return NULL;
     }
+    /* The original fake tells of every edit; iamport (--strict) does not. */
+    if (!fs->settings.strict)
+        fake_iamport_send_webhook(fs, payment);
     return json_incref(payment);
 }
 

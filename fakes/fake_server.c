@@ -242,7 +242,7 @@ static void webhook_done(const http_client_response *res, void *data)
 
 /* POSTs body (len bytes, of content_type) to the webhook URL; the body stays
  * the caller's. */
-static void webhook_send(fake_server *fs, const char *content_type, const char *body, size_t len)
+static void webhook_send(fake_server *fs, const char *url, const char *content_type, const char *body, size_t len)
 {
     fake_stats_count(fs, "webhooks");
     char content_header[128];
@@ -250,7 +250,7 @@ static void webhook_send(fake_server *fs, const char *content_type, const char *
     const char *const headers[] = {content_header, NULL};
     http_client_request req = {
         .method = "POST",
-        .url = fs->settings.webhook_url,
+        .url = url,
         .headers = headers,
         .body = body,
         .body_len = len,
@@ -262,7 +262,14 @@ static void webhook_send(fake_server *fs, const char *content_type, const char *
 
 void fake_server_send_webhook(fake_server *fs, json_t *doc)
 {
-    if (!fs->settings.webhook_url || !fs->client) {
+    fake_server_send_webhook_to(fs, NULL, doc);
+}
+
+void fake_server_send_webhook_to(fake_server *fs, const char *url, json_t *doc)
+{
+    if (!url)
+        url = fs->settings.webhook_url;
+    if (!url || !fs->client) {
         json_decref(doc);
         return;
     }
@@ -272,12 +279,12 @@ void fake_server_send_webhook(fake_server *fs, json_t *doc)
         log_error("webhook not sent: cannot encode the document");
         return;
     }
-    webhook_send(fs, "application/json", body, strlen(body));
+    webhook_send(fs, url, "application/json", body, strlen(body));
     free(body);
 }
 
 void fake_server_send_form_webhook(fake_server *fs, const char *form)
 {
     if (fs->settings.webhook_url && fs->client)
-        webhook_send(fs, "application/x-www-form-urlencoded", form, strlen(form));
+        webhook_send(fs, fs->settings.webhook_url, "application/x-www-form-urlencoded", form, strlen(form));
 }

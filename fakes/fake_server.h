@@ -15,6 +15,7 @@
 #include "http_server.h"
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <uv.h>
 
 typedef struct fake_settings {
@@ -34,6 +35,10 @@ typedef struct fake_settings {
     char *merchant_id;  /* --merchant-id, <PREFIX>MERCHANT_ID: the accepted mid */
     char *iv;           /* --iv, <PREFIX>IV: the AES IV of the API key (16 characters) */
     char *refused_card; /* --refused-card, <PREFIX>REFUSED_CARD: the card number the issuer declines */
+    /* --strict, <PREFIX>STRICT: the real vendor's stricter behaviour where
+     * the original fake is lenient; off by default, so that test suites
+     * written against the original fakes pass unchanged. */
+    bool strict;
 } fake_settings;
 
 typedef struct fake_held_answer fake_held_answer;
@@ -86,6 +91,9 @@ typedef struct fake_server_spec {
     size_t store_count;
     /* The counters GET /fake/stats shows from the start, at 0; NULL-ended. */
     const char *const *counters;
+    /* The fake's own rules of --strict, lines of its --help (each "  name"
+     * padded to 25 columns, then the rule); NULL: only the shared ones. */
+    const char *strict_rules;
     /* How a vendor request reaches the route table (a fake wraps it to add
      * what every route shares); NULL: fake_server_route. */
     void (*serve)(const struct fake_server_spec *spec, http_exchange *ex, fake_server *fs);
@@ -99,6 +107,9 @@ void fake_server_route(const fake_server_spec *spec, http_exchange *ex, fake_ser
 /* POSTs doc (JSON) to the webhook URL when one is set; the result is logged.
  * Takes the caller's reference to doc. */
 void fake_server_send_webhook(fake_server *fs, json_t *doc);
+/* The same to url (NULL: the webhook URL), for a vendor that notifies an
+ * address given with the payment. */
+void fake_server_send_webhook_to(fake_server *fs, const char *url, json_t *doc);
 /* POSTs an application/x-www-form-urlencoded body (the caller's) to the
  * webhook URL when one is set, as vendors that notify by form do. */
 void fake_server_send_form_webhook(fake_server *fs, const char *form);

@@ -26,6 +26,7 @@ typedef enum setting_id {
     SETTING_MERCHANT_ID,
     SETTING_IV,
     SETTING_REFUSED_CARD,
+    SETTING_STRICT,
     SETTING_HELP,
 } setting_id;
 
@@ -55,6 +56,8 @@ static const setting_info setting_table[] = {
     {SETTING_MERCHANT_ID, "merchant-id", "MERCHANT_ID", "MID", "the accepted merchant id (mid)", true},
     {SETTING_IV, "iv", "IV", "IV", "the AES IV that goes with the API key (16 characters)", true},
     {SETTING_REFUSED_CARD, "refused-card", "REFUSED_CARD", "NUMBER", "the card number the issuer declines", true},
+    {SETTING_STRICT, "strict", "STRICT", NULL, "behave as the real vendor where the original fake is lenient (below)",
+     false},
     {SETTING_HELP, "help", NULL, NULL, "print this help and exit", false},
 };
 #define SETTING_COUNT (sizeof setting_table / sizeof setting_table[0])
@@ -225,6 +228,18 @@ static bool setting_apply(fake_settings *out, setting_id id, const char *value, 
                       "at least MEDIAN",
                       origin, FAKE_LATENCY_MAX_MS);
         return false;
+    case SETTING_STRICT:
+        /* The flag has no value; the variable says 1/true or 0/false. */
+        if (!value || strcmp(value, "1") == 0 || strcmp(value, "true") == 0) {
+            out->strict = true;
+            return true;
+        }
+        if (strcmp(value, "0") == 0 || strcmp(value, "false") == 0) {
+            out->strict = false;
+            return true;
+        }
+        settings_fail(spec, "%s must be 1, true, 0 or false", origin);
+        return false;
     case SETTING_HELP:
         return true;
     }
@@ -318,6 +333,9 @@ static void settings_default_text(const fake_server_spec *spec, setting_id id, c
     case SETTING_REFUSED_CARD:
         snprintf(buf, len, "a built-in test card number, not shown");
         break;
+    case SETTING_STRICT:
+        snprintf(buf, len, "off: as the original fake, for test suites written against it");
+        break;
     case SETTING_HELP:
         buf[0] = '\0';
         break;
@@ -352,6 +370,12 @@ static void settings_print_help(const fake_server_spec *spec)
            "  GET /fake/billing      the billing-key charges declined: {\"fail_next\": N, \"refuse_amount\": X}\n"
            "  PUT /fake/billing      {\"fail_next\": 2} declines the next 2 billing-key charges;\n"
            "                         {\"refuse_amount\": 500} every charge of 500 ({\"refuse_amount\": 0} clears)\n");
+    printf("\nWhat --strict changes (without it, the original fake's behaviour):\n"
+           "  record expiry          expired records are dropped only when a record is stored, so the\n"
+           "                         newest stays readable however short the ttl; --strict: a record\n"
+           "                         past --ttl-ms is gone, read or not\n"
+           "%s",
+           spec->strict_rules ? spec->strict_rules : "");
 }
 
 static fake_settings_outcome settings_from_args(fake_settings *out, int argc, char **argv, const fake_server_spec *spec)

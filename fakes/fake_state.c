@@ -21,7 +21,11 @@ int fake_state_create(fake_server *fs, const fake_server_spec *spec)
     for (size_t i = 0; i < spec->store_count; i++) {
         const fake_store_slot *slot = &spec->stores[i];
         uint64_t ttl_ms = slot->lifetime == FAKE_LIFETIME_TOKEN ? settings->token_ttl_ms : settings->ttl_ms;
-        fake_store *store = fake_store_create(settings->capacity, ttl_ms);
+        /* Tokens expire on read in every mode: a client must see its token
+         * refused once its lifetime is over, as with the original fakes. */
+        fake_store_expiry expiry =
+            slot->lifetime == FAKE_LIFETIME_TOKEN || settings->strict ? FAKE_EXPIRY_ON_READ : FAKE_EXPIRY_ON_STORE;
+        fake_store *store = fake_store_create(settings->capacity, ttl_ms, expiry);
         if (!store) {
             fake_state_destroy(fs, spec);
             return -1;

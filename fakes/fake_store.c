@@ -22,6 +22,7 @@ typedef struct fake_record {
 struct fake_store {
     size_t capacity; /* 0: unbounded */
     uint64_t ttl_ms; /* 0: records never expire */
+    fake_store_expiry expiry;
     size_t count;
     fake_record *oldest, *newest;
     fake_record **buckets;
@@ -54,7 +55,7 @@ static fake_record **store_slot(fake_store *s, const char *key)
     return slot;
 }
 
-fake_store *fake_store_create(size_t capacity, uint64_t ttl_ms)
+fake_store *fake_store_create(size_t capacity, uint64_t ttl_ms, fake_store_expiry expiry)
 {
     fake_store *s = calloc(1, sizeof *s);
     if (!s)
@@ -67,6 +68,7 @@ fake_store *fake_store_create(size_t capacity, uint64_t ttl_ms)
     s->bucket_count = FAKE_STORE_INITIAL_BUCKETS;
     s->capacity = capacity;
     s->ttl_ms = ttl_ms;
+    s->expiry = expiry;
     return s;
 }
 
@@ -118,6 +120,13 @@ void fake_store_sweep(fake_store *s)
     uint64_t now = store_now_ms();
     while (s->oldest && record_expired(s->oldest, now))
         store_unlink(s, s->oldest);
+}
+
+/* Before a read: the sweep that expiring on read asks for. */
+static void store_sweep_for_read(fake_store *s)
+{
+    if (s->expiry == FAKE_EXPIRY_ON_READ)
+        fake_store_sweep(s);
 }
 
 /* Doubles the table when records outnumber buckets; on failure the table
@@ -192,7 +201,7 @@ json_t *fake_store_get(fake_store *s, const char *key)
 {
     if (!s || !key)
         return NULL;
-    fake_store_sweep(s);
+    store_sweep_for_read(s);
     fake_record *r = *store_slot(s, key);
     return r ? r->value : NULL;
 }
@@ -201,7 +210,7 @@ int fake_store_remove(fake_store *s, const char *key)
 {
     if (!s || !key)
         return 0;
-    fake_store_sweep(s);
+    store_sweep_for_read(s);
     fake_record *r = *store_slot(s, key);
     if (!r)
         return 0;
@@ -213,6 +222,6 @@ size_t fake_store_count(fake_store *s)
 {
     if (!s)
         return 0;
-    fake_store_sweep(s);
+    store_sweep_for_read(s);
     return s->count;
 }

@@ -61,6 +61,8 @@ static const fake_server_spec fake_toss_spec = {
     .stores = fake_toss_stores,
     .store_count = sizeof fake_toss_stores / sizeof fake_toss_stores[0],
     .counters = fake_toss_counters,
+    .strict_rules = "  billing customerKey    a billing-key payment with another customerKey than the key's\n"
+                    "                         is accepted; --strict: 403 NOT_MATCHES_CUSTOMER_KEY, as Toss\n",
     .serve = fake_toss_serve,
 };
 

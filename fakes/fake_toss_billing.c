@@ -44,9 +44,11 @@ void fake_toss_billing_issue(http_exchange *ex, const http_route_params *params,
     fake_toss_create(context, ex, fake_toss_state_of(context)->billings, &issue);
 }
 
-/* The billing key of the path, when the body names its customer; NULL after
- * answering otherwise. The body stays the caller's. */
-static json_t *fake_toss_find_billing(fake_server *fs, http_exchange *ex, const char *billing_key, json_t *body)
+/* The billing key of the path, when the body names a customer (its own,
+ * when match_customer); NULL after answering otherwise. The body stays the
+ * caller's. */
+static json_t *fake_toss_find_billing(fake_server *fs, http_exchange *ex, const char *billing_key, json_t *body,
+                                      bool match_customer)
 {
     json_t *billing = fake_toss_find_record(ex, fake_toss_state_of(fs)->billings, billing_key, "NOT_FOUND_BILLING",
                                             "No billing key has this billingKey.");
@@ -58,7 +60,7 @@ static json_t *fake_toss_find_billing(fake_server *fs, http_exchange *ex, const 
         fake_toss_respond_app_error(ex, &err);
         return NULL;
     }
-    if (strcmp(customer_key, fake_toss_record_string(billing, "customerKey")) != 0) {
+    if (match_customer && strcmp(customer_key, fake_toss_record_string(billing, "customerKey")) != 0) {
         fake_toss_respond_error(ex, 403, "NOT_MATCHES_CUSTOMER_KEY",
                                 "customerKey differs from the billing key's customer.");
         return NULL;
@@ -67,12 +69,15 @@ static json_t *fake_toss_find_billing(fake_server *fs, http_exchange *ex, const 
 }
 
 /* The Basic auth, the body, then the billing key of the path when the body
- * names its customer: the body, or NULL after answering. */
+ * names a customer (its own, when match_customer): the body, or NULL after
+ * answering. */
 static json_t *fake_toss_billing_request(fake_server *fs, http_exchange *ex, const http_route_params *params,
-                                         json_t **billing)
+                                         bool match_customer, json_t **billing)
 {
     json_t *body = fake_toss_authorized_body(fs, ex);
-    *billing = body != NULL ? fake_toss_find_billing(fs, ex, http_route_param(params, "billingKey"), body) : NULL;
+    *billing = body != NULL
+                   ? fake_toss_find_billing(fs, ex, http_route_param(params, "billingKey"), body, match_customer)
+                   : NULL;
     if (*billing != NULL)
         return body;
     json_decref(body);
@@ -82,7 +87,7 @@ static json_t *fake_toss_billing_request(fake_server *fs, http_exchange *ex, con
 void fake_toss_billing_get(http_exchange *ex, const http_route_params *params, void *context)
 {
     json_t *billing;
-    json_t *body = fake_toss_billing_request(context, ex, params, &billing);
+    json_t *body = fake_toss_billing_request(context, ex, params, true, &billing);
     if (body == NULL)
         return;
     fake_toss_respond_record(ex, 201, billing);
@@ -117,8 +122,11 @@ static void fake_toss_charge(fake_server *fs, http_exchange *ex, const json_t *b
 
 void fake_toss_billing_pay(http_exchange *ex, const http_route_params *params, void *context)
 {
+    /* The original fake charges whatever customerKey is given; Toss (and
+     * --strict) refuses one that is not the billing key's. */
+    fake_server *fs = context;
     json_t *billing;
-    json_t *body = fake_toss_billing_request(context, ex, params, &billing);
+    json_t *body = fake_toss_billing_request(fs, ex, params, fs->settings.strict, &billing);
     if (body == NULL)
         return;
     fake_toss_charge(context, ex, billing, body);

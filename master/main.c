@@ -149,9 +149,10 @@ static int apply_migrations(const cfg *c)
     const char *dir = getenv("PAYMENT_SQL_DIR");
     char *conninfo = cfg_postgres_conninfo(c);
     char err[512];
-    int applied =
-        conninfo ? migrate_apply(conninfo, c->postgres.schema, dir && *dir ? dir : PAYMENTS_SQL_DIR, err, sizeof err)
-                 : -1;
+    int applied = conninfo
+                      ? migrate_apply_granting(conninfo, c->postgres.schema, dir && *dir ? dir : PAYMENTS_SQL_DIR,
+                                               cfg_setting(c, "PAYMENT_POSTGRES_USERNAME_READONLY"), err, sizeof err)
+                      : -1;
     free(conninfo);
     if (applied < 0) {
         log_error("migrations failed: %s", conninfo ? err : "out of memory");

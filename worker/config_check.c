@@ -4,6 +4,7 @@
  * worker, so that the worker's own code judges its configuration. */
 #include "worker.h"
 
+#include "cors.h"
 #include "log.h"
 #include "setting_names.h"
 
@@ -12,6 +13,9 @@
 int worker_settings_open(const cfg *c, vendor_stores **stores, route_table **routes, char *err, size_t errlen)
 {
     *routes = NULL;
+    *stores = NULL;
+    if (cors_origins_check(cfg_setting(c, "PAYMENT_CORS_ORIGINS"), err, errlen) < 0)
+        return -1;
     *stores = vendor_stores_load(c, err, errlen);
     if (!*stores)
         return -1;

@@ -9,6 +9,7 @@
 #include "seal_columns.h"
 #include "worker.h"
 
+#include "cors.h"
 #include "log.h"
 #include "operation_reconciler.h"
 #include "subscription_scheduler.h"
@@ -51,6 +52,9 @@ static void usage(FILE *out)
 
 static void on_request(http_exchange *ex, void *context)
 {
+    worker *w = context;
+    if (cors_handle(ex, cfg_setting(&w->config, "PAYMENT_CORS_ORIGINS")))
+        return;
     http_router_dispatch(worker_routes, worker_route_count, ex, context);
 }
 

@@ -1,6 +1,8 @@
 // Conformance of fake-iamport-server: the real npm SDK (iamport-server-api)
 // drives every operation, and every successful answer is checked against the
-// schemas of fake-iamport.swagger.json.
+// schemas of fake-iamport.swagger.json. The main suite runs it --strict (as
+// iamport behaves); "without --strict" checks the original fake's behaviour,
+// the default, where the two differ.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -53,7 +55,7 @@ const cardInput = (overrides = {}) => ({
 
 const refund = { refund_holder: "홍길동", refund_bank: "088", refund_account: "110123456789" };
 
-describe("fake-iamport-server", () => {
+describe("fake-iamport-server --strict", () => {
   let fake;
   let hooks;
 
@@ -82,7 +84,7 @@ describe("fake-iamport-server", () => {
 
   before(async () => {
     hooks = await startWebhookListener("/iamport/webhook", 200);
-    fake = await startFake(["--webhook-url", hooks.url]);
+    fake = await startFake(["--webhook-url", hooks.url, "--strict"]);
   });
 
   after(async () => {
@@ -244,6 +246,9 @@ describe("fake-iamport-server", () => {
     assert.equal(edited.amount, 35_000);
     assert.equal(edited.vbank_date, vbank.vbank_date + 3_600);
     assert.equal((await at(vbank.imp_uid)).status, "ready");
+    const webhooksBefore = (await fakeStats(fake)).webhooks;
+    await api.vbanks.update(await conn(), { imp_uid: vbank.imp_uid, amount: 36_000 });
+    assert.equal((await fakeStats(fake)).webhooks, webhooksBefore, "strict: an edit sends no webhook");
 
     const deposited = await api.internal.deposit(await conn(), vbank.imp_uid);
     contract.validateResponse("PUT", "/internal/deposit/{imp_uid}", 200, deposited);
@@ -531,8 +536,8 @@ describe("fake-iamport-server", () => {
     await at((await onetime()).imp_uid);
   });
 
-  test("records expire after --ttl-ms", async () => {
-    const short = await startFake(["--ttl-ms", "300"]);
+  test("--strict: records expire after --ttl-ms, read or not", async () => {
+    const short = await startFake(["--ttl-ms", "300", "--strict"]);
     try {
       const c = await short.connector.get();
       const payment = ok("POST", "/subscribe/payments/onetime", 201, await api.subscribe.payments.onetime(c, cardInput()));
@@ -564,12 +569,13 @@ describe("fake-iamport-server", () => {
     const help = spawnSync(binary("fake-iamport-server"), ["--help"], { encoding: "utf8" });
     assert.equal(help.status, 0);
     for (const option of ["--host", "--port", "--webhook-url", "--key", "--secret", "--ttl-ms", "--capacity",
-      "--token-ttl-ms", "--refuse-amount", "/fake/billing", "--help", "FAKE_IAMPORT_PORT", "FAKE_IAMPORT_WEBHOOK_URL",
+      "--token-ttl-ms", "--refuse-amount", "/fake/billing", "--help", "--strict", "FAKE_IAMPORT_STRICT",
+      "virtual-account edits", "FAKE_IAMPORT_PORT", "FAKE_IAMPORT_WEBHOOK_URL",
       "FAKE_IAMPORT_REFUSE_AMOUNT", "10851"])
       assert.ok(help.stdout.includes(option), `--help does not mention ${option}`);
     for (const [args, env] of [[["--port", "70000"], {}], [["--capacity", "0"], {}], [["--nope"], {}],
       [[], { FAKE_IAMPORT_TTL_MS: "soon" }], [["--webhook-url", "ftp://x"], {}], [["--refuse-amount", "-5"], {}],
-      [[], { FAKE_IAMPORT_REFUSE_AMOUNT: "1000000000001" }]]) {
+      [[], { FAKE_IAMPORT_REFUSE_AMOUNT: "1000000000001" }], [[], { FAKE_IAMPORT_STRICT: "maybe" }]]) {
       const run = spawnSync(binary("fake-iamport-server"), args, { encoding: "utf8", env: { ...process.env, ...env } });
       assert.equal(run.status, 2, `${args} ${JSON.stringify(env)}: ${run.stderr}`);
       assert.equal(run.stderr.trim().split("\n").length, 1, `one line: ${run.stderr}`);
@@ -606,6 +612,91 @@ describe("fake-iamport-server", () => {
       assert.equal((await again(4_401)).response.status, "paid");
     } finally {
       await stopFake(strict);
+    }
+  });
+});
+
+describe("fake-iamport-server without --strict (the original fake)", () => {
+  let fake;
+  let hooks;
+  let notices;
+
+  const conn = () => fake.connector.get();
+  const onetime = async (overrides) =>
+    ok("POST", "/subscribe/payments/onetime", 201, await api.subscribe.payments.onetime(await conn(), cardInput(overrides)));
+  const cancel = async (payment, input = {}) =>
+    ok("POST", "/payments/cancel", 201, await api.payments.cancel(await conn(), {
+      imp_uid: payment.imp_uid, merchant_uid: payment.merchant_uid, checksum: null, reason: "original cancel", ...input,
+    }));
+  const hooksFor = (listener, imp_uid) => listener.received.filter((h) => h.body.imp_uid === imp_uid);
+
+  before(async () => {
+    hooks = await startWebhookListener("/iamport/webhook", 200);
+    notices = await startWebhookListener("/notice", 200);
+    fake = await startFake(["--webhook-url", hooks.url]);
+  });
+
+  after(async () => {
+    if (fake) await stopFake(fake);
+    if (hooks) await hooks.close();
+    if (notices) await notices.close();
+  });
+
+  test("every cancel, partial ones included, marks the payment cancelled and sends a webhook", async () => {
+    const payment = await onetime({ amount: 10_000 });
+    await waitFor(() => hooksFor(hooks, payment.imp_uid).length === 1, 10000, "the payment's webhook");
+    const partial = await cancel(payment, { amount: 3_000 });
+    assert.equal(partial.status, "cancelled");
+    assert.equal(partial.cancel_amount, 3_000);
+    await waitFor(() => hooksFor(hooks, payment.imp_uid).length === 2, 10000, "the partial cancel's webhook");
+    assert.deepEqual(hooksFor(hooks, payment.imp_uid)[1].body,
+      { imp_uid: payment.imp_uid, merchant_uid: payment.merchant_uid, status: "cancelled" });
+    // What is left can still be refunded, and no more.
+    const second = await cancel(payment, { amount: 2_000 });
+    assert.equal(second.cancel_amount, 5_000);
+    await waitFor(() => hooksFor(hooks, payment.imp_uid).length === 3, 10000, "the second cancel's webhook");
+    await expectError(api.payments.cancel(await conn(),
+      { imp_uid: payment.imp_uid, merchant_uid: payment.merchant_uid, checksum: null, reason: "r", amount: 5_001 }), 400);
+    const rest = await cancel(payment);
+    assert.equal(rest.cancel_amount, 10_000);
+    assert.deepEqual(rest.cancel_history.map((c) => c.amount), [3_000, 2_000, 5_000]);
+    await expectError(api.payments.cancel(await conn(),
+      { imp_uid: payment.imp_uid, merchant_uid: payment.merchant_uid, checksum: null, reason: "again" }), 422);
+  });
+
+  test("a virtual-account edit sends a webhook", async () => {
+    const vbank = ok("POST", "/vbanks", 201, await api.vbanks.create(await conn(), {
+      merchant_uid: `order-${randomUUID()}`, amount: 30_000, vbank_code: "088",
+      vbank_due: Math.floor(Date.now() / 1000) + 86_400, vbank_holder: "홍길동",
+    }));
+    await waitFor(() => hooksFor(hooks, vbank.imp_uid).length === 1, 10000, "the issue's webhook");
+    ok("PUT", "/vbanks", 200, await api.vbanks.update(await conn(), { imp_uid: vbank.imp_uid, amount: 35_000 }));
+    await waitFor(() => hooksFor(hooks, vbank.imp_uid).length === 2, 10000, "the edit's webhook");
+    assert.equal(hooksFor(hooks, vbank.imp_uid)[1].body.status, "ready");
+  });
+
+  test("a payment made with a notice_url sends its webhooks there", async () => {
+    const payment = await onetime({ notice_url: notices.url });
+    await waitFor(() => hooksFor(notices, payment.imp_uid).length === 1, 10000, "the payment's notice");
+    await cancel(payment);
+    await waitFor(() => hooksFor(notices, payment.imp_uid).length === 2, 10000, "the cancel's notice");
+    assert.equal(hooksFor(notices, payment.imp_uid)[1].body.status, "cancelled");
+    assert.equal(hooksFor(hooks, payment.imp_uid).length, 0, "nothing to the webhook URL");
+  });
+
+  test("an expired record stays readable until another is stored", async () => {
+    const short = await startFake(["--ttl-ms", "300"]);
+    try {
+      const c = await short.connector.get();
+      const payment = ok("POST", "/subscribe/payments/onetime", 201, await api.subscribe.payments.onetime(c, cardInput()));
+      await sleep(700);
+      assert.equal(ok("GET", "/payments/{imp_uid}", 200, await api.payments.at(c, payment.imp_uid, {})).imp_uid,
+        payment.imp_uid, "the newest record is read past its ttl");
+      const next = ok("POST", "/subscribe/payments/onetime", 201, await api.subscribe.payments.onetime(c, cardInput()));
+      await expectError(api.payments.at(c, payment.imp_uid, {}), 404);
+      ok("GET", "/payments/{imp_uid}", 200, await api.payments.at(c, next.imp_uid, {}));
+    } finally {
+      await stopFake(short);
     }
   });
 });

@@ -184,7 +184,7 @@ describe("fake-iamport-server: cancel checksum", () => {
   let iamport;
 
   before(async () => {
-    fake = await startFakeServer("fake-iamport-server");
+    fake = await startFakeServer("fake-iamport-server", ["--strict"]); // the payment stays paid between cancels
     iamport = await iamportClient(fake);
   });
   after(() => stopFake(fake));

@@ -242,8 +242,21 @@ describe("fake-inicis-server", () => {
 });
 
 describe("fake-inicis-server settings", () => {
-  test("records expire after --ttl-ms", async () => {
+  test("without --strict an expired record stays readable until another is stored", async () => {
     const fake = await startFakeServer("fake-inicis-server", ["--ttl-ms", "300"]);
+    try {
+      const payment = await inicisCardPayment(fake);
+      await sleep(700);
+      expectResult(await inquiry(fake, { tid: payment.tid }), "00");
+      await inicisCardPayment(fake);
+      expectResult(await inquiry(fake, { tid: payment.tid }), "04");
+    } finally {
+      await stopFake(fake);
+    }
+  });
+
+  test("--strict: records expire after --ttl-ms, read or not", async () => {
+    const fake = await startFakeServer("fake-inicis-server", ["--ttl-ms", "300", "--strict"]);
     try {
       const payment = await inicisCardPayment(fake);
       expectResult(await inquiry(fake, { tid: payment.tid }), "00");

@@ -1,6 +1,8 @@
 // Conformance of fake-toss-payments-server: the real npm SDK
 // (toss-payments-server-api) drives every operation, and every successful
 // answer is checked against the schemas of fake-toss-payments.swagger.json.
+// The main suite runs the fake --strict (as Toss behaves); the default, the
+// original fake's behaviour, is checked where the two differ.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
@@ -68,7 +70,7 @@ function checkPayment(method, route, status, payment) {
   return payment;
 }
 
-describe("fake-toss-payments-server", () => {
+describe("fake-toss-payments-server --strict", () => {
   let fake;
   let hooks;
   let connection;
@@ -92,7 +94,7 @@ describe("fake-toss-payments-server", () => {
 
   before(async () => {
     hooks = await startWebhookListener("/toss/webhook", 201);
-    fake = await startFake(["--webhook-url", hooks.url]);
+    fake = await startFake(["--webhook-url", hooks.url, "--strict"]);
     connection = fake.connection;
   });
 
@@ -504,9 +506,48 @@ describe("fake-toss-payments-server", () => {
   });
 });
 
-describe("storage", () => {
-  test("records expire after --ttl-ms", async () => {
+describe("without --strict (the original fake)", () => {
+  test("a billing payment with another customerKey than the billing key's is made", async () => {
+    const fake = await startFake();
+    try {
+      const customerKey = `customer-${randomUUID()}`;
+      const billing = await api.v1.billing.authorizations.card.create(fake.connection, {
+        customerKey, cardNumber: "5555444433332222", cardExpirationYear: "29", cardExpirationMonth: "12",
+        cardPassword: "12", customerBirthday: "900101",
+      });
+      const payment = checkPayment("POST", "/v1/billing/{billingKey}", 201,
+        await api.v1.billing.pay(fake.connection, billing.billingKey, {
+          method: "billing", billingKey: billing.billingKey, customerKey: "someone-else",
+          orderId: `order-${randomUUID()}`, amount: 5_000,
+        }));
+      assert.equal(payment.status, "DONE");
+      assert.equal(payment.type, "BILLING");
+      // Reading the billing key still takes its own customer.
+      await expectError(api.v1.billing.authorizations.at(fake.connection, billing.billingKey,
+        { customerKey: "someone-else" }), 403, "NOT_MATCHES_CUSTOMER_KEY");
+    } finally {
+      await stopFake(fake);
+    }
+  });
+
+  test("an expired record stays readable until another is stored", async () => {
     const fake = await startFake(["--ttl-ms", "300"]);
+    try {
+      const payment = await api.v1.payments.key_in(fake.connection, cardInput());
+      await sleep(700);
+      assert.equal((await api.v1.payments.at(fake.connection, payment.paymentKey)).paymentKey, payment.paymentKey);
+      const next = await api.v1.payments.key_in(fake.connection, cardInput());
+      await expectError(api.v1.payments.at(fake.connection, payment.paymentKey), 404, "NOT_FOUND_PAYMENT");
+      assert.equal((await api.v1.payments.at(fake.connection, next.paymentKey)).paymentKey, next.paymentKey);
+    } finally {
+      await stopFake(fake);
+    }
+  });
+});
+
+describe("storage", () => {
+  test("--strict: records expire after --ttl-ms, read or not", async () => {
+    const fake = await startFake(["--ttl-ms", "300", "--strict"]);
     try {
       const payment = await api.v1.payments.key_in(fake.connection, cardInput());
       assert.equal((await api.v1.payments.at(fake.connection, payment.paymentKey)).paymentKey, payment.paymentKey);
@@ -537,7 +578,7 @@ describe("settings", () => {
     const { code } = await proc.exited;
     assert.equal(code, 0);
     for (const option of ["--port", "--host", "--webhook-url", "--secret", "--ttl-ms", "--capacity", "--refuse-amount",
-      "/fake/billing"])
+      "/fake/billing", "--strict", "FAKE_TOSS_STRICT", "billing customerKey", "record expiry"])
       assert.ok(proc.log().includes(option), `--help does not name ${option}`);
   });
 

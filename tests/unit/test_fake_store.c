@@ -26,7 +26,7 @@ static int doc_number(json_t *doc)
 
 UNIT_CASE(put_get_remove, NULL)
 {
-    fake_store *s = fake_store_create(10, 0);
+    fake_store *s = fake_store_create(10, 0, FAKE_EXPIRY_ON_READ);
     CHECK(s != NULL);
     CHECK(fake_store_put(s, "a", number_doc(1)) == 0);
     CHECK(fake_store_put(s, "b", number_doc(2)) == 0);
@@ -48,7 +48,7 @@ UNIT_CASE(put_get_remove, NULL)
 /* A store of capacity 3 (no expiry) given keys in order, numbered from 1. */
 static fake_store *store_of_three(const char *const *keys, int count)
 {
-    fake_store *s = fake_store_create(3, 0);
+    fake_store *s = fake_store_create(3, 0, FAKE_EXPIRY_ON_STORE);
     if (!CHECK(s != NULL))
         return NULL;
     for (int i = 0; i < count; i++)
@@ -91,7 +91,7 @@ UNIT_CASE(replace_keeps_order, NULL)
 
 UNIT_CASE(expiry, NULL)
 {
-    fake_store *s = fake_store_create(100, 100);
+    fake_store *s = fake_store_create(100, 100, FAKE_EXPIRY_ON_READ);
     CHECK(fake_store_put(s, "old", number_doc(1)) == 0);
     CHECK(doc_number(fake_store_get(s, "old")) == 1);
     sleep_ms(150);
@@ -103,6 +103,22 @@ UNIT_CASE(expiry, NULL)
     sleep_ms(150);
     CHECK(fake_store_get(s, "young") == NULL);
     CHECK(fake_store_count(s) == 0);
+    fake_store_destroy(s);
+}
+
+/* The original fakes' expiry: a record past its ttl stays readable until a
+ * record is stored, which drops every expired one but itself. */
+UNIT_CASE(expiry_on_store, NULL)
+{
+    fake_store *s = fake_store_create(100, 50, FAKE_EXPIRY_ON_STORE);
+    CHECK(fake_store_put(s, "old", number_doc(1)) == 0);
+    sleep_ms(100);
+    CHECK(doc_number(fake_store_get(s, "old")) == 1);
+    CHECK(fake_store_count(s) == 1);
+    CHECK(fake_store_put(s, "young", number_doc(2)) == 0);
+    CHECK(fake_store_get(s, "old") == NULL);
+    sleep_ms(100);
+    CHECK(doc_number(fake_store_get(s, "young")) == 2);
     fake_store_destroy(s);
 }
 
@@ -119,7 +135,7 @@ static void put_numbered(fake_store *s, const char *prefix, int count)
 
 UNIT_CASE(sweep, NULL)
 {
-    fake_store *s = fake_store_create(0, 30);
+    fake_store *s = fake_store_create(0, 30, FAKE_EXPIRY_ON_STORE);
     put_numbered(s, "k", 200);
     CHECK(doc_number(fake_store_get(s, "k0")) == 0);
     CHECK(doc_number(fake_store_get(s, "k199")) == 199);
@@ -134,7 +150,7 @@ UNIT_CASE(sweep, NULL)
 
 UNIT_CASE(many_keys, NULL)
 {
-    fake_store *s = fake_store_create(5000, 0);
+    fake_store *s = fake_store_create(5000, 0, FAKE_EXPIRY_ON_STORE);
     put_numbered(s, "key-", 6000);
     CHECK(fake_store_count(s) == 5000);
     CHECK(fake_store_get(s, "key-999") == NULL);

@@ -27,17 +27,22 @@
 /* ---- the fake servers, as child processes ---------------------------------- */
 
 /* Starts a fake with the credentials this test uses, whatever FAKE_* the
- * environment holds, on a port it picks. key is NULL for Toss; token_ttl_ms
- * may be NULL. */
+ * environment holds, on a port it picks. key is NULL for Toss, which runs
+ * --strict so that the adapter meets Toss's own refusal of another
+ * customer's billing key; iamport keeps the original fake's behaviour, whose
+ * "cancelled" after a partial cancel the adapter must read as partial.
+ * token_ttl_ms may be NULL. */
 static int fake_start(harness_process *fake, const char *binary, const char *name, const char *key,
                       const char *token_ttl_ms)
 {
-    char *argv[12] = {
+    char *argv[14] = {
         (char *)binary, "--host", "127.0.0.1", "--port", "0", "--secret", key ? "test_imp_secret" : TOSS_SECRET};
     int argc = 7;
     if (key) {
         argv[argc++] = "--key";
         argv[argc++] = (char *)key;
+    } else {
+        argv[argc++] = "--strict";
     }
     if (token_ttl_ms) {
         argv[argc++] = "--token-ttl-ms";

@@ -5,7 +5,10 @@
 
 #include <string.h>
 
-static bool iamport_status(const char *text, double cancel_amount, vendor_status *out)
+/* The original fake iamport (and so the test suites of its users) says
+ * "cancelled" after any cancel, partial ones included: the refunded amount
+ * says which it was. */
+static bool iamport_status(const char *text, double cancel_amount, double amount, vendor_status *out)
 {
     if (!text)
         return false;
@@ -14,7 +17,7 @@ static bool iamport_status(const char *text, double cancel_amount, vendor_status
     else if (strcmp(text, "paid") == 0)
         *out = cancel_amount > 0 ? VENDOR_STATUS_PARTIAL : VENDOR_STATUS_PAID;
     else if (strcmp(text, "cancelled") == 0)
-        *out = VENDOR_STATUS_CANCELLED;
+        *out = cancel_amount > 0 && cancel_amount < amount ? VENDOR_STATUS_PARTIAL : VENDOR_STATUS_CANCELLED;
     else if (strcmp(text, "failed") == 0)
         *out = VENDOR_STATUS_FAILED;
     else
@@ -62,7 +65,7 @@ static bool iamport_payment_fill(vendor_payment *p, json_t *doc)
         return false;
     if (json_object_get(doc, "cancel_amount") && !vendor_json_number(doc, "cancel_amount", &cancel_amount))
         return false;
-    if (!iamport_status(vendor_json_string(doc, "status"), cancel_amount, &p->status) ||
+    if (!iamport_status(vendor_json_string(doc, "status"), cancel_amount, p->amount, &p->status) ||
         !iamport_cancels(doc, p->cancels))
         return false;
     p->refunded = cancel_amount;
