@@ -152,6 +152,12 @@ typedef struct cfg {
     char *test_clock;               /* PAYMENT_TEST_CLOCK, a file's path, or NULL */
     char *alert_webhook_url;        /* PAYMENT_ALERT_WEBHOOK_URL */
     unsigned alert_failure_run;     /* PAYMENT_ALERT_FAILURE_RUN, default 5 (0: never) */
+
+    /* Limits that protect each worker under load (read by
+     * read_capacity_settings): past them a request is answered 503 with
+     * Retry-After at once instead of growing memory and descriptors. */
+    unsigned vendor_concurrency; /* PAYMENT_VENDOR_CONCURRENCY: vendor calls waiting at once, default 2048 (0: none) */
+    unsigned max_connections;    /* PAYMENT_MAX_CONNECTIONS: open client connections, default 16384 (0: none) */
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one
