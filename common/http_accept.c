@@ -18,8 +18,8 @@ enum {
     ACCEPT_PAUSE_MS = 100, /* out of descriptors with no reserve: look again after */
 };
 
-#define BUSY_BODY                                                                                            \
-    "{\"statusCode\":503,\"message\":\"the server is out of descriptors; retry after 1 s\","                       \
+#define BUSY_BODY                                                                            \
+    "{\"statusCode\":503,\"message\":\"the server is out of descriptors; retry after 1 s\"," \
     "\"error\":\"Service Unavailable\"}"
 _Static_assert(sizeof BUSY_BODY - 1 == 110, "Content-Length below must match the body");
 static const char busy_answer[] = "HTTP/1.1 503 Service Unavailable\r\n"
