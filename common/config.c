@@ -413,6 +413,15 @@ static void read_subscription_settings(cfg_reader *r, cfg *c)
     c->alert_failure_run = (unsigned)read_integer(r, "PAYMENT_ALERT_FAILURE_RUN", 5, 0, 1000000);
 }
 
+/* The limits that keep a worker answering under load: how many vendor calls
+ * may wait at once and how many client connections may be open (each a
+ * descriptor; the descriptor limit must allow both, see README). */
+static void read_capacity_settings(cfg_reader *r, cfg *c)
+{
+    c->vendor_concurrency = (unsigned)read_integer(r, "PAYMENT_VENDOR_CONCURRENCY", 2048, 0, 1000000);
+    c->max_connections = (unsigned)read_integer(r, "PAYMENT_MAX_CONNECTIONS", 16384, 0, 1000000);
+}
+
 int cfg_load(cfg *c, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
@@ -436,6 +445,7 @@ int cfg_load(cfg *c, char *err, size_t errlen)
     read_subscription_settings(&r, c);
     if (!r.failed && cfg_keys_read(c, &r.env, err, errlen) < 0)
         r.failed = 1;
+    read_capacity_settings(&r, c);
     c->settings = r.env; /* kept for cfg_setting */
     if (r.failed) {
         cfg_free(c);

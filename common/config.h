@@ -175,6 +175,11 @@ typedef struct cfg {
     char *password_secret_previous;            /* PAYMENT_PASSWORD_SECRET_PREVIOUS */
     cfg_cipher connection_previous;            /* PAYMENT_CONNECTION_ENCRYPTION_KEY/IV_PREVIOUS */
     int64_t connection_grace_until_ms;         /* PAYMENT_CONNECTION_KEY_GRACE_UNTIL, ms since the epoch */
+    /* Limits that protect each worker under load (read by
+     * read_capacity_settings): past them a request is answered 503 with
+     * Retry-After at once instead of growing memory and descriptors. */
+    unsigned vendor_concurrency; /* PAYMENT_VENDOR_CONCURRENCY: vendor calls waiting at once, default 2048 (0: none) */
+    unsigned max_connections;    /* PAYMENT_MAX_CONNECTIONS: open client connections, default 16384 (0: none) */
 } cfg;
 
 /* Loads from the environment and the .env file. Returns 0, or -1 with one

@@ -18,6 +18,7 @@
 
 #define HTTP_CLIENT_DEFAULT_TIMEOUT_MS 10000L
 #define HTTP_CLIENT_MAX_BODY ((size_t)8 * 1024 * 1024)
+#define HTTP_CLIENT_IDLE_CONNECTIONS 256 /* kept for reuse, across every host */
 
 typedef struct http_transfer http_transfer;
 typedef struct http_socket_watch http_socket_watch;
@@ -427,6 +428,7 @@ static int transfer_configure(http_transfer *t, const http_client_request *req)
         curl_easy_setopt(e, CURLOPT_NOPROXY, "*") != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
+        curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)HTTP_CLIENT_MAX_BODY) != CURLE_OK ||
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body_data) != CURLE_OK ||
@@ -465,6 +467,20 @@ int http_client_send(http_client *c, const http_client_request *req, http_client
 
 /* ---- life cycle ---------------------------------------------------------- */
 
+/* Connections to a vendor are kept and reused between calls (a TLS
+ * handshake saved each time), but only so many idle ones: curl's cache
+ * otherwise grows to four per transfer ever at once, so that a burst of
+ * thousands of slow calls would leave thousands of idle sockets behind.
+ * Calls per host are not capped here: PAYMENT_VENDOR_CONCURRENCY bounds them,
+ * and refuses at once, where a cap in curl would queue calls unseen. */
+static int client_set_connection_cache(CURLM *multi)
+{
+    return curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, (long)HTTP_CLIENT_IDLE_CONNECTIONS) == CURLM_OK &&
+                   curl_multi_setopt(multi, CURLMOPT_MAX_HOST_CONNECTIONS, 0L) == CURLM_OK
+               ? 0
+               : -1;
+}
+
 http_client *http_client_create(uv_loop_t *loop)
 {
     if (!loop || http_client_global_init() < 0)
@@ -477,7 +493,8 @@ http_client *http_client_create(uv_loop_t *loop)
     if (!c->multi || curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket) != CURLM_OK ||
         curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c) != CURLM_OK ||
         curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer) != CURLM_OK ||
-        curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK || uv_timer_init(loop, &c->timer) != 0) {
+        curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c) != CURLM_OK || client_set_connection_cache(c->multi) != 0 ||
+        uv_timer_init(loop, &c->timer) != 0) {
         if (c->multi)
             curl_multi_cleanup(c->multi);
         free(c);

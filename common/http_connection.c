@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 enum {
     INPUT_INITIAL = 16 * 1024,  /* read buffer of a new connection */
@@ -373,17 +374,29 @@ static http_connection *connection_create(http_server *s)
     return conn;
 }
 
-/* Takes the connection the listener reports and starts reading from it. */
-void http_connection_accept(http_server *s, uv_stream_t *listener)
+/* Past max_connections: a clear answer, then the connection goes, so that a
+ * client knows to come back instead of waiting on a backlog nobody reads. */
+static void connection_refuse_busy(http_connection *conn)
+{
+    if (http_response_write_busy(conn) != 0)
+        http_connection_close(conn);
+    else
+        connection_finish(conn);
+}
+
+/* Takes a socket the listener accepted and starts reading from it. */
+void http_connection_adopt(http_server *s, int fd)
 {
     http_connection *conn = connection_create(s);
     if (!conn) {
         log_error("http: out of memory accepting a connection");
+        close(fd);
         return;
     }
-    int rc = uv_accept(listener, (uv_stream_t *)&conn->tcp);
+    int rc = uv_tcp_open(&conn->tcp, fd);
     if (rc != 0) {
-        log_warn("http: accept failed: %s", uv_strerror(rc));
+        log_warn("http: cannot adopt an accepted connection: %s", uv_strerror(rc));
+        close(fd);
         http_connection_close(conn);
         return;
     }
@@ -391,5 +404,9 @@ void http_connection_accept(http_server *s, uv_stream_t *listener)
     uv_tcp_nodelay(&conn->tcp, 1);
     connection_describe_peer(conn);
     http_connection_arm_timer(conn, s->limits.idle_timeout_ms);
+    if (s->limits.max_connections && s->stats.active_connections > s->limits.max_connections) {
+        connection_refuse_busy(conn);
+        return;
+    }
     connection_start_reading(conn);
 }

@@ -240,12 +240,15 @@ char *http_error_body(int status, const char *message)
     return out;
 }
 
-int http_response_write_error(http_connection *conn, int status, const char *message)
+/* An error answer with Connection: close and optional preformatted header lines. */
+static int response_write_closing_error(http_connection *conn, int status, const char *message, const char *headers)
 {
     char *body = http_error_body(status, message);
     response_spec r = {
         .status = status,
         .content_type = body ? json_content_type : NULL,
+        .headers = headers,
+        .headers_len = headers ? strlen(headers) : 0,
         .body = body,
         .body_len = body ? strlen(body) : 0,
         .keep_alive = false,
@@ -254,6 +257,17 @@ int http_response_write_error(http_connection *conn, int status, const char *mes
     int rc = response_write(conn, &r);
     free(body);
     return rc;
+}
+
+int http_response_write_error(http_connection *conn, int status, const char *message)
+{
+    return response_write_closing_error(conn, status, message, NULL);
+}
+
+int http_response_write_busy(http_connection *conn)
+{
+    return response_write_closing_error(conn, 503, "the server has too many connections; retry after 1 s",
+                                        "Retry-After: 1\r\n");
 }
 
 /* ---- answering ---- */

@@ -1,6 +1,6 @@
 /* The server: the listening socket, the list of live connections, drain and
- * close. It only accepts; each connection runs its own life (http_connection.c)
- * and reports back here when it is gone. */
+ * close. It only listens (http_accept.c accepts); each connection runs its own
+ * life (http_connection.c) and reports back here when it is gone. */
 #include "http_server_internal.h"
 
 #include "log.h"
@@ -11,19 +11,8 @@
 #include <sys/socket.h>
 
 enum {
-    LISTEN_BACKLOG = 511,
     DRAIN_GRACE_MS = 1000, /* idle keep-alive connections live this long into a drain */
 };
-
-static void on_connection(uv_stream_t *listener, int status)
-{
-    http_server *s = listener->data;
-    if (status < 0) {
-        log_warn("http: accept failed: %s", uv_strerror(status));
-        return;
-    }
-    http_connection_accept(s, listener);
-}
 
 http_server *http_server_create(uv_loop_t *loop, const http_limits *limits, http_handler_fn handler, void *context)
 {
@@ -41,6 +30,8 @@ http_server *http_server_create(uv_loop_t *loop, const http_limits *limits, http
     }
     s->drain_timer.data = s;
     s->drain_timer_open = true;
+    http_accept_init(s);
+    s->accept_pause_open = true;
     s->listener.data = s;
     return s;
 }
@@ -50,6 +41,10 @@ static void on_server_handle_closed(uv_handle_t *handle)
     http_server *s = handle->data;
     if (handle == (uv_handle_t *)&s->listener)
         s->listener_open = false;
+    else if (handle == (uv_handle_t *)&s->accept_poll)
+        s->accept_poll_open = false;
+    else if (handle == (uv_handle_t *)&s->accept_pause)
+        s->accept_pause_open = false;
     else
         s->drain_timer_open = false;
     http_server_check_drained(s);
@@ -61,6 +56,7 @@ static void server_close_listener(http_server *s)
     if (!s->listener_open || s->listener_closing)
         return;
     s->listener_closing = true;
+    http_accept_stop(s, on_server_handle_closed);
     uv_close((uv_handle_t *)&s->listener, on_server_handle_closed);
 }
 
@@ -79,7 +75,7 @@ static int server_open_listener(http_server *s)
 
 static int server_start_listening(http_server *s)
 {
-    int rc = uv_listen((uv_stream_t *)&s->listener, LISTEN_BACKLOG, on_connection);
+    int rc = http_accept_start(s);
     if (rc != 0)
         server_close_listener(s);
     return rc;
@@ -95,10 +91,6 @@ int http_server_listen_fd(http_server *s, int fd)
         server_close_listener(s);
         return rc;
     }
-    /* The socket is shared by every worker: accepting one connection at a
-     * time, and yielding after each, lets a burst of connections spread over
-     * the workers instead of all going to whichever woke first. */
-    uv_tcp_simultaneous_accepts(&s->listener, 0);
     return server_start_listening(s);
 }
 
@@ -133,6 +125,8 @@ int http_server_listen(http_server *s, const char *host, int port)
     if ((rc = server_open_listener(s)) != 0)
         return rc;
     rc = uv_tcp_bind(&s->listener, (const struct sockaddr *)&addr, 0);
+    if (rc == 0 && port != 0 && http_server_port(s) != port)
+        rc = UV_EADDRINUSE; /* libuv defers that error to uv_listen, which we do not call */
     if (rc != 0) {
         server_close_listener(s);
         return rc;
@@ -227,7 +221,8 @@ bool http_server_draining(const http_server *s)
  * with the handler forget it. */
 void http_server_check_freed(http_server *s)
 {
-    if (!s->closing || s->listener_open || s->drain_timer_open || s->connections)
+    if (!s->closing || s->listener_open || s->drain_timer_open || s->accept_poll_open || s->accept_pause_open ||
+        s->connections)
         return;
     for (http_exchange *ex = s->orphans; ex; ex = ex->orphan_next)
         ex->server = NULL;
@@ -246,6 +241,7 @@ void http_server_close(http_server *s, void (*done)(void *data), void *data)
     s->close_done = done;
     s->close_data = data;
     server_close_listener(s);
+    http_accept_close(s, on_server_handle_closed);
     uv_close((uv_handle_t *)&s->drain_timer, on_server_handle_closed);
     server_close_connections(s);
 }

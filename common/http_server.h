@@ -42,6 +42,7 @@ typedef struct http_limits {
     uint64_t header_timeout_ms; /* whole request must arrive within: 408 */
     uint64_t idle_timeout_ms;   /* keep-alive connection with no request */
     uint64_t drain_timeout_ms;  /* drain gives up waiting after this */
+    unsigned max_connections;   /* past it a new connection gets 503 and is closed; 0: no limit */
 } http_limits;
 
 typedef struct http_exchange http_exchange;

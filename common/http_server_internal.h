@@ -91,9 +91,17 @@ struct http_server {
     http_handler_fn handler;
     void *context;
     llhttp_settings_t settings;
-    uv_tcp_t listener;
+    uv_tcp_t listener;     /* owns the listening socket; http_accept.c accepts on it */
     bool listener_open;    /* initialised, close callback not yet run */
     bool listener_closing; /* uv_close called */
+    uv_poll_t accept_poll; /* the listening socket's readiness */
+    bool accept_poll_open;
+    bool accepting;
+    uv_timer_t accept_pause; /* out of descriptors without a reserve: the wait */
+    bool accept_pause_open;
+    int reserve_fd; /* closed to make room when out of descriptors; -1: none */
+    bool shedding;  /* in a burst of refusals for want of descriptors */
+    uint64_t shed_count;
     uv_timer_t drain_timer;
     bool drain_timer_open;
     bool draining;
@@ -123,8 +131,16 @@ void http_server_check_freed(http_server *s);
  * waits for. */
 void http_server_exchange_answered(http_server *s);
 
-/* http_connection.c */
-void http_connection_accept(http_server *s, uv_stream_t *listener);
+/* http_accept.c: init once with the server; start on a bound socket;
+ * stop (closing the poll) before the listener closes; close with the server.
+ * closed runs for each handle closed. */
+void http_accept_init(http_server *s);
+int http_accept_start(http_server *s);
+void http_accept_stop(http_server *s, uv_close_cb closed);
+void http_accept_close(http_server *s, uv_close_cb closed);
+
+/* http_connection.c: takes an accepted, non-blocking socket (closed on failure). */
+void http_connection_adopt(http_server *s, int fd);
 void http_connection_arm_timer(http_connection *conn, uint64_t ms);
 void http_connection_close(http_connection *conn);
 /* Feeds bytes to the connection as if read from its socket (the fuzz target
@@ -150,5 +166,8 @@ void http_exchange_unlink_orphan(http_exchange *ex);
 int http_response_write_continue(http_connection *conn);
 /* Counts and queues an error answer with Connection: close. */
 int http_response_write_error(http_connection *conn, int status, const char *message);
+/* Queues a 503 with Retry-After and Connection: close, for a connection the
+ * server has no room for. */
+int http_response_write_busy(http_connection *conn);
 
 #endif

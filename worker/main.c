@@ -313,6 +313,7 @@ static int open_http(worker *w)
         .header_timeout_ms = w->config.header_timeout_ms,
         .idle_timeout_ms = w->config.idle_timeout_ms,
         .drain_timeout_ms = w->config.drain_timeout_ms,
+        .max_connections = w->config.max_connections,
     };
     w->http = http_server_create(w->loop, &limits, on_request, w);
     if (!w->http || open_listener(w) < 0)

@@ -2,11 +2,14 @@
 // so that every figure bench/run reports is read in one place.
 //   parse.mjs wrk FILE [key=value ...]      wrk --latency (+ replay.lua) output
 //   parse.mjs pgbench FILE [key=value ...]  pgbench output
+//   parse.mjs pgbench-log FILE [...]         pgbench -l --log-prefix=FILE.log output:
+//                                            also p50/p99 of its per-transaction log
 // The key=value pairs (bench=..., side=..., round=...) are copied into the
 // line. A request counts as failed when wrk saw a socket error (connect,
 // read, write, timeout) or a status of 400 and above, or pgbench a failed
 // transaction; replay.lua's "wrapped" counts runs past the prepared requests.
 import fs from "node:fs";
+import path from "node:path";
 
 const UNIT_MS = { us: 0.001, ms: 1, s: 1000, m: 60000, h: 3600000 };
 
@@ -54,10 +57,30 @@ function parsePgbench(text) {
   };
 }
 
+/** pgbench's own log of every transaction (-l, --log-prefix=FILE.log: files
+ * FILE.log.PID and FILE.log.PID.THREAD), whose third column is the latency
+ * in µs: the percentiles wrk reports for our side, from the same kind of
+ * per-request record. */
+function parsePgbenchLog(text, file) {
+  const result = parsePgbench(text);
+  const prefix = `${path.basename(file)}.log.`;
+  const latencies = [];
+  for (const name of fs.readdirSync(path.dirname(file)).filter((n) => n.startsWith(prefix))) {
+    for (const line of fs.readFileSync(path.join(path.dirname(file), name), "utf8").split("\n")) {
+      const fields = line.split(" ");
+      if (fields.length >= 3) latencies.push(Number(fields[2]) / 1000);
+    }
+  }
+  if (latencies.length === 0) throw new Error(`no transaction log ${prefix}* beside ${file}`);
+  latencies.sort((a, b) => a - b);
+  const at = (q) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] * 1000) / 1000;
+  return { ...result, p50_ms: at(0.5), p99_ms: at(0.99) };
+}
+
 const [tool, file, ...pairs] = process.argv.slice(2);
-const parsers = { wrk: parseWrk, pgbench: parsePgbench };
+const parsers = { wrk: parseWrk, pgbench: parsePgbench, "pgbench-log": parsePgbenchLog };
 if (!parsers[tool] || !file) {
-  console.error("usage: parse.mjs wrk|pgbench FILE [key=value ...]");
+  console.error("usage: parse.mjs wrk|pgbench|pgbench-log FILE [key=value ...]");
   process.exit(2);
 }
 const labels = Object.fromEntries(pairs.map((pair) => {
@@ -66,7 +89,7 @@ const labels = Object.fromEntries(pairs.map((pair) => {
   return [pair.slice(0, at), /^-?\d+(\.\d+)?$/.test(value) ? Number(value) : value];
 }));
 try {
-  console.log(JSON.stringify({ ...labels, tool, ...parsers[tool](fs.readFileSync(file, "utf8")) }));
+  console.log(JSON.stringify({ ...labels, tool, ...parsers[tool](fs.readFileSync(file, "utf8"), file) }));
 } catch (error) {
   console.error(`parse: ${file}: ${error.message}`);
   process.exit(1);

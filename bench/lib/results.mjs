@@ -5,6 +5,8 @@
 //   results.mjs RUN.jsonl RESULTS.md
 import fs from "node:fs";
 
+import { scaleRows } from "./results_scale.mjs";
+
 const [input, output] = process.argv.slice(2);
 if (!input || !output) {
   console.error("usage: results.mjs RUN.jsonl RESULTS.md");
@@ -73,17 +75,19 @@ if (read) {
   const r = ratio(read.per_second, pgbench?.per_second);
   row("2", "`PATCH /payments/histories/:id`, req/s", integer(read.per_second),
     `pgbench ${integer(pgbench?.per_second)} tps`, times(r), "≥ 0.7x", verdict(r == null ? null : r >= 0.7));
+  // The p99 target at 64 is now pgbench's own p99 (benchmark 10).
   row("2", "latency p50 / p99 (ms)", `${ms(read.p50)} / ${ms(read.p99)}`, `average ${ms(pgbench?.average)}`, "",
-    "p99 < 5 ms", verdict(read.p99 < 5));
+    "", "");
   cpuRow("2", "our workers + PostgreSQL", read, "PostgreSQL", pgbench);
 }
 const read8 = side("read8", "ours");
 const pgbench8 = side("read8", "pgbench");
 if (read8) {
+  const r8 = ratio(read8.per_second, pgbench8?.per_second);
   row("2", "at 8 connections: req/s", integer(read8.per_second), `pgbench ${integer(pgbench8?.per_second)} tps`,
-    times(ratio(read8.per_second, pgbench8?.per_second)), "", "");
+    times(r8), "≥ 0.8x", verdict(r8 == null ? null : r8 >= 0.8));
   row("2", "at 8 connections: latency p50 / p99 (ms)", `${ms(read8.p50)} / ${ms(read8.p99)}`,
-    `average ${ms(pgbench8?.average)}`, "", "", "");
+    `average ${ms(pgbench8?.average)}`, "", "p99 ≤ 3x p50", verdict(read8.p99 <= 3 * read8.p50));
 }
 
 // 3. Record a payment
@@ -147,11 +151,16 @@ if (during) {
   row("6", "p99 before / during the rolls (ms)", `${ms(before?.p99)} / ${ms(during.p99)}`, "", "", "", "");
 }
 
-// Every request to our server, warm-ups included.
-const ours = of("round").filter((r) => r.side === "ours");
-const failed = ours.reduce((sum, r) => sum + r.failed, 0) + of("webhooks").reduce((sum, w) => sum + w.failed, 0);
+// 7 to 11: the scale benchmarks.
+const scale = scaleRows({ of, side, median, row, integer, ms, ratio, times, verdict });
+
+// Every request to our server, warm-ups included (every side but the references).
+const ours = of("round").filter((r) => r.side !== "nginx" && r.side !== "pgbench");
+const failed = ours.reduce((sum, r) => sum + r.failed, 0) + of("webhooks").reduce((sum, w) => sum + w.failed, 0) +
+  scale.failed;
 const wrapped = ours.reduce((sum, r) => sum + (r.wrapped && r.bench === "record" ? r.wrapped : 0), 0);
-const sent = ours.reduce((sum, r) => sum + r.requests, 0) + of("webhooks").reduce((sum, w) => sum + w.count, 0);
+const sent = ours.reduce((sum, r) => sum + r.requests, 0) + of("webhooks").reduce((sum, w) => sum + w.count, 0) +
+  scale.sent;
 row("", "failed requests to our server (and webhook deliveries), every benchmark and warm-up",
   `${failed} of ${integer(sent)}`, "", "", "0",
   verdict(failed === 0));
@@ -178,6 +187,13 @@ if (of("webhooks").length) {
   settings.push("Benchmark 4: one notification queued by the server itself (a cancel through the API), cloned in SQL " +
     "for each history of benchmark 2 (its documents are sealed) and committed at once; nginx answers them; time " +
     "from the commit to the last delivery.");
+}
+if (of("burst").length || of("idle").length || of("fanout").length) {
+  settings.push("Benchmarks 7–9: each request on a connection of its own, sent at once by one Node client; the fake " +
+    "iamport holds its payment lookups (1 s in 7; in 8, until every busy round is over); nginx proxies /slow to a " +
+    "Node upstream answering after 1 s. Memory per waiting request: the serving processes' RSS 0.7 s into the " +
+    "burst minus before it, over the requests still waiting then. Benchmark 8 measures idle first, then busy. " +
+    "Benchmark 11: as 4, each history's notification to one of 100 Node receivers answering after 200 ms.");
 }
 const end = of("load").at(-1);
 settings.push(`Machine load (1-minute load average) at the start / end: ${meta.load ?? "–"} / ${end?.load ?? "–"}. ` +

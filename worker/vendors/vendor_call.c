@@ -3,8 +3,9 @@
  * status: the vendor's refusal is the caller's business (422, 404), while an
  * unreachable or confused vendor, or credentials it rejects, are ours (502,
  * 504). Every call passes its vendor and store's circuit breaker, which
- * refuses at once (503) while the vendor is known dead. Headers are built
- * here so the Authorization value is never logged. */
+ * refuses at once (503) while the vendor is known dead, and the worker's
+ * limit on calls waiting at once, which refuses the same way when reached.
+ * Headers are built here so the Authorization value is never logged. */
 #include "vendor_internal.h"
 
 #include "form_urlencoded.h"
@@ -23,6 +24,7 @@ typedef struct vendor_call_state {
     const vendor_dialect *dialect;
     const char *code;        /* the dialect's adapter code */
     vendor_circuit *circuit; /* set once the call was admitted: its outcome is recorded */
+    bool sent;               /* counted in the context's calls_sent until answered */
     char store_id[128];
     long timeout_ms;
     vendor_call_cb cb;
@@ -97,6 +99,8 @@ static void call_observe(const vendor_call_state *call, const app_error *err, lo
 
 static void call_complete(vendor_call_state *call, json_t *doc, const app_error *err, long http_status)
 {
+    if (call->sent)
+        call->ctx->calls_sent--;
     if (call->circuit)
         call_record(call, err, http_status);
     call_observe(call, err, http_status);
@@ -351,6 +355,30 @@ static char *call_log_url(const vendor_request *req)
     return url;
 }
 
+/* Refuses a call, from the loop, without sending anything: what the
+ * caller sees (503, Retry-After) and what an operation settles (not sent)
+ * are the same whether the circuit is open or the worker is full. */
+static void call_refuse(vendor_call_state *call, unsigned retry_s, const char *why)
+{
+    app_error_set(&call->err, 503, "%s is unavailable (%s); retry after %u s", call->dialect->name, why, retry_s);
+    app_error_set_vendor(&call->err, call->code, NULL, 0, NULL);
+    call->err.retry_after_s = retry_s;
+    call->err.not_sent = true;
+    vendor_later(call->ctx, call_deliver_failure, call);
+}
+
+/* The worker's limit on calls waiting at once: each holds a socket, a
+ * request and its caller's state, so past it a call is refused at once
+ * rather than letting memory and descriptors grow with a slow vendor. */
+static bool call_within_limit(vendor_call_state *call)
+{
+    vendor_context *ctx = call->ctx;
+    if (ctx->calls_limit == 0 || ctx->calls_sent < ctx->calls_limit)
+        return true;
+    call_refuse(call, 1, "too many calls waiting");
+    return false;
+}
+
 /* Passes the circuit of the call's vendor and store, or answers 503 from
  * the loop without sending anything. */
 static bool call_admit(vendor_call_state *call)
@@ -365,11 +393,7 @@ static bool call_admit(vendor_call_state *call)
         return true;
     }
     unsigned retry_s = retry_ms < 1000 ? 1 : (unsigned)((retry_ms + 999) / 1000);
-    app_error_set(&call->err, 503, "%s is unavailable (circuit open); retry after %u s", call->dialect->name, retry_s);
-    app_error_set_vendor(&call->err, call->code, NULL, 0, NULL);
-    call->err.retry_after_s = retry_s;
-    call->err.not_sent = true;
-    vendor_later(call->ctx, call_deliver_failure, call);
+    call_refuse(call, retry_s, "circuit open");
     return false;
 }
 
@@ -409,11 +433,14 @@ void vendor_call(vendor_context *ctx, const vendor_request *req, vendor_call_cb 
         return;
     }
     /* Last, so that every admitted call is sent or fails sending: its
-     * outcome is the vendor's, which the circuit records. */
-    if (!call_admit(call)) {
+     * outcome is the vendor's, which the circuit records (the limit comes
+     * first: a half-open circuit's trial call must not then be refused). */
+    if (!call_within_limit(call) || !call_admit(call)) {
         wipe_free(body);
         return;
     }
+    call->sent = true; /* counted until call_complete, whichever way it ends */
+    ctx->calls_sent++;
     int rc = call_send(call, req, body);
     wipe_free(body); /* may hold a refund account or a secret */
     if (rc != 0)

@@ -38,6 +38,7 @@ int vendor_context_configure(vendor_context *ctx, const struct cfg *config)
     ctx->timeout_count = vendor_count();
     ctx->circuit_policy.failures = config->circuit_failures;
     ctx->circuit_policy.cooldown_ms = config->circuit_cooldown_ms;
+    ctx->calls_limit = config->vendor_concurrency;
     return 0;
 }
 

@@ -31,6 +31,8 @@ struct vendor_context {
     vendor_circuit_policy circuit_policy;
     vendor_token_entry *tokens;    /* one per store credentials; freed with the context */
     size_t in_flight;              /* calls and deferred callbacks not yet completed */
+    size_t calls_sent;             /* calls on the network, not yet answered */
+    size_t calls_limit;            /* PAYMENT_VENDOR_CONCURRENCY; 0: no limit */
     vendor_call_observer observer; /* told of every call's outcome; may be NULL */
     void *observer_data;
     bool closed;    /* calls fail at once: the client is closing */
