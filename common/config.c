@@ -210,6 +210,7 @@ static void read_postgres(cfg_reader *r, cfg_postgres *pg)
     pg->username_readonly = read_string(r, "PAYMENT_POSTGRES_USERNAME_READONLY", pg->username);
     pg->password = read_string(r, "PAYMENT_POSTGRES_PASSWORD", "");
     pg->pool_size = (int)read_integer(r, "PAYMENT_POSTGRES_POOL", 4, 1, 64);
+    pg->queue_size = (int)read_integer(r, "PAYMENT_POSTGRES_QUEUE", 32768, 16, 1048576);
     if (pg->schema && !is_identifier(pg->schema))
         reader_fail(r, "PAYMENT_POSTGRES_SCHEMA must be a lower-case identifier ([a-z_][a-z0-9_]*)");
 }

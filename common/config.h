@@ -40,6 +40,11 @@ typedef struct cfg_postgres {
     char *username_readonly;
     char *password;
     int pool_size; /* PAYMENT_POSTGRES_POOL, connections per worker */
+    /* PAYMENT_POSTGRES_QUEUE: statements a worker lets wait for a connection
+     * before it answers 503. Requests that waited on a slow vendor all come
+     * back to the database at once, so it must be of the order of the
+     * requests a worker holds (PAYMENT_MAX_CONNECTIONS), not of the pool. */
+    int queue_size;
 } cfg_postgres;
 
 typedef struct cfg {

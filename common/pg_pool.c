@@ -127,6 +127,8 @@ void pg_request_fail(pg_pool *pool, pg_request *req, int status, const char *mes
         return;
     }
     app_error_set(&req->error, status, "%s", message);
+    if (status == 503)
+        req->error.retry_after_s = 1; /* busy, down or closing: try again soon */
     pg_pool_defer(pool, req);
 }
 

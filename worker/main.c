@@ -299,6 +299,7 @@ static int open_database(worker *w)
         .conninfo = conninfo,
         .schema = w->config.postgres.schema,
         .size = w->config.postgres.pool_size,
+        .max_queue = w->config.postgres.queue_size,
     };
     w->db = pg_pool_create(w->loop, &options);
     free(conninfo);

@@ -178,4 +178,47 @@ describe("the worker's limits answer 503 with Retry-After", () => {
     const log = server.process.log();
     assert.equal(log.match(/out of descriptors/g)?.length, 1, log);
   });
+
+  // Requests held by a slow vendor come back to the database together: the
+  // worker queues their statements (PAYMENT_POSTGRES_QUEUE) rather than
+  // refusing them. A stopping fake sends every held answer at once, which
+  // makes the burst. The default must hold more than the 1,024 statements the
+  // queue was once capped at; a queue of 16 proves the setting is obeyed.
+  const burst = async (count, queue) => {
+    const fake = await startFakeServer("fake-toss-payments-server", ["--capacity", String(count)]);
+    const server = await startServer({ workers: 1, env: {
+      PAYMENT_TOSS_PAYMENTS_URL: fake.host, PAYMENT_POSTGRES_POOL: "2",
+      ...(queue ? { PAYMENT_POSTGRES_QUEUE: String(queue) } : {}) } });
+    servers.push(server);
+    const bodies = [];
+    for (let i = 0; i < count; i++) {
+      const source = newSource();
+      const paid = await tossCardPayment(fake, { orderId: source.id });
+      bodies.push({ vendor: { code: TOSS, store_id: STORE_ID, uid: paid.paymentKey }, source,
+        price: paid.totalAmount, password: PASSWORD, webhook_url: WEBHOOK_URL });
+    }
+    await setFakeLatency(fake, { ms: 60_000, match: "/v1/payments/", method: "GET" });
+    let answered = 0;
+    const answers = bodies.map((body) => send(server, "POST", "/payments/histories", body)
+      .finally(() => { answered++; }));
+    // Every request is either held at the fake or already answered.
+    await waitFor(async () => (await fakeStats(fake)).held_answers + answered === count, 30_000,
+      "every request held at the fake or answered");
+    await stopFake(fake);
+    return Promise.all(answers);
+  };
+
+  test("a burst back from a slow vendor is queued for the database up to PAYMENT_POSTGRES_QUEUE", async () => {
+    const small = await burst(120, 16);
+    const busy = small.filter((res) => res.status === 503);
+    assert.ok(busy.length > 0, "a queue of 16 refused nothing: the setting is not obeyed");
+    for (const res of busy) {
+      assert.match(errorOf(res).message, /database busy/);
+      assert.equal(res.headers["retry-after"], "1");
+    }
+    for (const res of small) assert.ok(res.status === 201 || res.status === 503, `${res.status} ${res.body}`);
+    const whole = await burst(1_100);
+    const refused = whole.filter((res) => res.status !== 201);
+    assert.equal(refused.length, 0, `the default queue refused ${refused.length} of a burst: ${refused[0]?.status} ${refused[0]?.body}`);
+  });
 });
