@@ -1,5 +1,8 @@
 /* Log: a single line is formatted in one buffer and written with one write(2),
- * so lines of several processes sharing a file never interleave. */
+ * so lines of several processes sharing a file never interleave. Batched
+ * (log_set_batched), INFO and DEBUG lines wait in a buffer of PIPE_BUF bytes
+ * and go out together: one write of whole lines within PIPE_BUF is atomic on
+ * a pipe as on a file, so batches do not interleave either. */
 #include "log.h"
 
 #include "request_id.h"
@@ -7,6 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,66 @@ static struct {
 } log_state = {"payments", NULL, STDERR_FILENO, LOG_INFO, LOG_FORMAT_TEXT};
 
 static const char *level_names[] = {"DEBUG", "INFO", "WARN", "ERROR"};
+
+/* The lines waiting for the next write; a mutex because a job on libuv's
+ * thread pool may log too. */
+static struct {
+    bool on;
+    bool flushed_at_exit;
+    pthread_mutex_t lock;
+    size_t len;
+    char data[PIPE_BUF];
+} log_batch = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void write_all(const char *data, size_t len)
+{
+    int saved = errno;
+    ssize_t ignored = write(log_state.fd, data, len);
+    (void)ignored;
+    errno = saved;
+}
+
+static void batch_write_locked(void)
+{
+    if (log_batch.len > 0)
+        write_all(log_batch.data, log_batch.len);
+    log_batch.len = 0;
+}
+
+void log_flush(void)
+{
+    pthread_mutex_lock(&log_batch.lock);
+    batch_write_locked();
+    pthread_mutex_unlock(&log_batch.lock);
+}
+
+void log_set_batched(bool on)
+{
+    log_flush();
+    log_batch.on = on;
+    if (on && !log_batch.flushed_at_exit)
+        log_batch.flushed_at_exit = atexit(log_flush) == 0;
+}
+
+/* A WARN or ERROR line goes at once, after the lines before it. */
+static void emit(log_level level, const char *line, size_t len)
+{
+    if (!log_batch.on) {
+        write_all(line, len);
+        return;
+    }
+    pthread_mutex_lock(&log_batch.lock);
+    if (log_batch.len + len > sizeof log_batch.data)
+        batch_write_locked();
+    if (level >= LOG_WARN || len > sizeof log_batch.data) {
+        batch_write_locked();
+        write_all(line, len);
+    } else {
+        memcpy(log_batch.data + log_batch.len, line, len);
+        log_batch.len += len;
+    }
+    pthread_mutex_unlock(&log_batch.lock);
+}
 
 int log_open(const char *role, const char *path)
 {
@@ -40,6 +105,7 @@ int log_reopen(void)
     int fd = open(log_state.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (fd < 0)
         return -1;
+    log_flush(); /* what waits belongs to the old file */
     int old = log_state.fd;
     log_state.fd = fd;
     if (old != STDERR_FILENO)
@@ -59,6 +125,7 @@ void log_set_format(log_line_format format)
 
 void log_close(void)
 {
+    log_set_batched(false);
     if (log_state.fd != STDERR_FILENO)
         close(log_state.fd);
     log_state.fd = STDERR_FILENO;
@@ -121,10 +188,7 @@ static void write_line(log_level level, const char *request_id, const char *fmt,
                      ? json_line(line, sizeof line - 1, level, time, request_id, message)
                      : text_line(line, sizeof line - 1, level, time, request_id, message);
     line[len++] = '\n';
-    int saved = errno;
-    ssize_t ignored = write(log_state.fd, line, len);
-    (void)ignored;
-    errno = saved;
+    emit(level, line, len);
 }
 
 void log_vwrite(log_level level, const char *fmt, va_list ap)

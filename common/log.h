@@ -7,6 +7,7 @@
 #define PAYMENTS_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 typedef enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR } log_level;
 typedef enum log_line_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON } log_line_format;
@@ -17,6 +18,13 @@ int log_reopen(void);
 void log_set_level(log_level level);
 void log_set_format(log_line_format format);
 void log_close(void);
+/* Batched, INFO and DEBUG lines wait (at most PIPE_BUF bytes) until
+ * log_flush, a WARN or ERROR line, a full batch, log_reopen, log_close or
+ * exit: a loop that logs a line per request calls log_flush once per turn,
+ * before it waits, and spares a write(2) per line. _exit and a crash lose
+ * what waits: call log_flush before _exit. Off by default. */
+void log_set_batched(bool on);
+void log_flush(void);
 
 void log_write(log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vwrite(log_level level, const char *fmt, va_list ap);

@@ -25,9 +25,10 @@ typedef struct worker_process {
     worker app; /* first: work.c's callbacks get the process back from it */
     uv_signal_t sig_quit, sig_term, sig_int, sig_usr1, sig_hup;
     uv_timer_t stats_timer;
-    uv_timer_t drain_timer; /* bounds the wait for work in flight */
-    unsigned http_draining; /* HTTP servers (API, operators) not drained yet */
-    bool http_drained;      /* no connection left, every exchange answered */
+    uv_prepare_t log_flusher; /* writes the turn's log lines before the loop waits */
+    uv_timer_t drain_timer;   /* bounds the wait for work in flight */
+    unsigned http_draining;   /* HTTP servers (API, operators) not drained yet */
+    bool http_drained;        /* no connection left, every exchange answered */
     bool shutting_down;
 } worker_process;
 
@@ -123,6 +124,7 @@ static void shut_down(worker_process *p)
     worker_work_close(w);
     close_handle((uv_handle_t *)&p->drain_timer);
     close_handle((uv_handle_t *)&p->stats_timer);
+    close_handle((uv_handle_t *)&p->log_flusher);
     close_handle((uv_handle_t *)&p->sig_quit);
     close_handle((uv_handle_t *)&p->sig_term);
     close_handle((uv_handle_t *)&p->sig_int);
@@ -245,6 +247,7 @@ static void on_signal(uv_signal_t *handle, int signum)
     } else if (signum == SIGTERM || signum == SIGINT) {
         /* Fast stop: the master is tearing everything down. */
         log_info("stopping at once (signal %d)", signum);
+        log_flush();
         _exit(0);
     }
 }
@@ -374,6 +377,25 @@ static void close_payments(worker *w)
     guess_guard_close(w);
 }
 
+static void flush_log(uv_prepare_t *handle)
+{
+    (void)handle;
+    log_flush();
+}
+
+/* An access line per request costs a write(2) each unbatched: the lines of
+ * one turn of the loop go out together, before it waits. The flusher does
+ * not keep the loop alive; shut_down closes it. */
+static int start_log_batches(worker_process *p)
+{
+    p->log_flusher.data = p;
+    if (uv_prepare_init(p->app.loop, &p->log_flusher) < 0 || uv_prepare_start(&p->log_flusher, flush_log) < 0)
+        return -1;
+    uv_unref((uv_handle_t *)&p->log_flusher);
+    log_set_batched(true);
+    return 0;
+}
+
 static int start_worker(worker_process *p)
 {
     worker *w = &p->app;
@@ -411,7 +433,7 @@ static int start_worker(worker_process *p)
     p->stats_timer.data = p;
     if (uv_timer_init(w->loop, &p->stats_timer) < 0 || uv_timer_start(&p->stats_timer, send_stats, 0, 1000) < 0)
         return -1;
-    if (w->ipc && ipc_send_ready(w->ipc) < 0)
+    if (start_log_batches(p) < 0 || (w->ipc && ipc_send_ready(w->ipc) < 0))
         return -1;
     log_info("ready on port %d", http_server_port(w->http));
     return 0;
