@@ -280,6 +280,7 @@ static void read_webhook_settings(cfg_reader *r, cfg *c)
             reader_fail(r, "PAYMENT_WEBHOOK_SECRET: cannot derive the default from PAYMENT_HISTORY_ENCRYPTION_KEY");
     }
     c->webhook_timeout_ms = (uint64_t)read_integer(r, "PAYMENT_WEBHOOK_TIMEOUT_MS", 10000, 10, 600000);
+    c->webhook_poll_ms = (uint64_t)read_integer(r, "PAYMENT_WEBHOOK_POLL_MS", 200, 10, 3600000);
     const char *schedule = dotenv_get(&r->env, "PAYMENT_WEBHOOK_RETRY_SCHEDULE");
     char why[160];
     if (webhook_schedule_parse(&c->webhook_retry, schedule && *schedule ? schedule : WEBHOOK_SCHEDULE_DEFAULT, why,

@@ -96,6 +96,7 @@ typedef struct cfg {
      * then guess offline. Never logged. */
     char *webhook_secret;
     uint64_t webhook_timeout_ms;    /* PAYMENT_WEBHOOK_TIMEOUT_MS, each attempt */
+    uint64_t webhook_poll_ms;       /* PAYMENT_WEBHOOK_POLL_MS: how often a worker looks for due notifications */
     webhook_schedule webhook_retry; /* PAYMENT_WEBHOOK_RETRY_SCHEDULE */
 
     /* PAYMENT_IDEMPOTENCY_TTL: how long an answer to a request with an

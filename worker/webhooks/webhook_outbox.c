@@ -70,6 +70,8 @@ static void on_claimed(webhook_claimed **rows, size_t count, const app_error *er
     }
     free(rows);
     outbox->claiming = false;
+    if (count == WEBHOOK_STORE_CLAIM_BATCH)
+        outbox->again = true; /* a full batch: more are likely due */
     if (outbox->again) {
         outbox->again = false;
         claim(outbox);
@@ -129,7 +131,7 @@ webhook_outbox *webhook_outbox_create(uv_loop_t *loop, pg_pool *db, const crypto
         log_error("webhooks: cannot create the outbox timer");
         return NULL;
     }
-    if (uv_timer_start(&outbox->timer, on_tick, 0, WEBHOOK_OUTBOX_POLL_MS) < 0) {
+    if (uv_timer_start(&outbox->timer, on_tick, 0, config->webhook_poll_ms) < 0) {
         webhook_outbox_close(outbox, NULL, NULL); /* frees it from the loop */
         log_error("webhooks: cannot start the outbox timer");
         return NULL;

@@ -18,11 +18,11 @@
 
 typedef struct webhook_outbox webhook_outbox;
 
-/* How often each worker looks for due notifications. */
-#define WEBHOOK_OUTBOX_POLL_MS 200
 /* Deliveries one worker has in flight at most; it claims again (a batch of
- * WEBHOOK_STORE_CLAIM_BATCH) once a batch of them has room, so that a
- * backlog is claimed a batch per statement, not one row per delivery. A
+ * WEBHOOK_STORE_CLAIM_BATCH) once a batch of them has room, and at once
+ * after a claim that came back full (more are likely due), so that a
+ * backlog is claimed a batch per statement, not one row per delivery, and
+ * slow receivers do not hold the claims back until one of them answers. A
  * delivery waiting on its receiver costs a socket and a few KiB, while
  * receivers commonly take a few hundred ms: with 32, 200 ms receivers held a
  * worker to 160 deliveries a second; with 256, to 1,280. */
