@@ -124,6 +124,11 @@ static void connection_parse(http_connection *conn)
     }
     if (conn->input_off == conn->input_len)
         conn->input_off = conn->input_len = 0;
+    if (conn->state == CONNECTION_IDLE && conn->input_len == 0 && http_server_holds_many(conn->server)) {
+        free(conn->input); /* the next read allocates again */
+        conn->input = NULL;
+        conn->input_cap = 0;
+    }
     conn->parsing = false;
     if (conn->state != CONNECTION_HANDLING || conn->input_len - conn->input_off < INPUT_HELD_MAX)
         connection_start_reading(conn);
@@ -174,6 +179,20 @@ static void connection_on_peer_gone(http_connection *conn)
         http_connection_close(conn);
 }
 
+/* Past HTTP_BUFFERS_KEPT_UP_TO connections, an idle connection does not keep
+ * its exchange for the next request either. Only here, in the read callback
+ * that answered it: no handler that might still look at the exchange is on
+ * the stack. An exchange answered later (from a database or vendor
+ * callback) stays until the connection's next request or its end. */
+static void connection_drop_idle_exchange(http_connection *conn)
+{
+    if (!conn->closed && conn->state == CONNECTION_IDLE && conn->input_len == 0 && conn->exchange &&
+        http_server_holds_many(conn->server)) {
+        http_exchange_free(conn->exchange);
+        conn->exchange = NULL;
+    }
+}
+
 static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
     http_connection *conn = stream->data;
@@ -194,6 +213,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     case CONNECTION_IDLE:
     case CONNECTION_READING:
         connection_parse(conn);
+        connection_drop_idle_exchange(conn);
         break;
     }
 }

@@ -74,7 +74,7 @@ static write_buffer *write_buffer_take(http_connection *conn, size_t size)
 /* A buffer whose bytes are all out: kept as the connection's spare or freed. */
 static void write_buffer_spent(http_connection *conn, write_buffer *wb)
 {
-    if (!conn->closed && !conn->spare && wb->cap <= WRITE_SPARE_MAX)
+    if (!conn->closed && !conn->spare && wb->cap <= WRITE_SPARE_MAX && !http_server_holds_many(conn->server))
         conn->spare = wb;
     else
         free(wb);

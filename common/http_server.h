@@ -77,6 +77,15 @@ bool http_server_draining(const http_server *s);
  * Pending exchanges stay valid until their handler answers them. */
 void http_server_close(http_server *s, void (*done)(void *data), void *data);
 
+/* Past this many open connections, a connection keeps no buffers while it
+ * is idle: its read buffer and its spare write buffer (16 KiB each) are
+ * freed after each answer and allocated again by its next request. Below
+ * it, a busy keep-alive connection reuses them without a malloc; above it,
+ * thousands of idle connections cost their structures only, the buffers
+ * going round among the connections that are talking. The connections
+ * answered while the server held fewer keep theirs until they talk again. */
+#define HTTP_BUFFERS_KEPT_UP_TO 256
+
 typedef struct http_server_stats {
     uint64_t requests;    /* answered since start */
     uint64_t connections; /* accepted since start */

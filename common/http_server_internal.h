@@ -124,6 +124,12 @@ struct http_server {
     size_t date_len;
 };
 
+/* HTTP_BUFFERS_KEPT_UP_TO (http_server.h) is passed. */
+static inline bool http_server_holds_many(const http_server *s)
+{
+    return s->stats.active_connections > HTTP_BUFFERS_KEPT_UP_TO;
+}
+
 /* http_server.c: called whenever a connection or server handle is gone. */
 void http_server_check_drained(http_server *s);
 void http_server_check_freed(http_server *s);

@@ -9,6 +9,7 @@
 #include "http_server.h"
 #include "unit.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -716,6 +717,44 @@ UNIT_CASE(stats, &servers)
     CHECK(after.connections - before.connections == 4);   /* three, and the second reading's */
     CHECK(after.requests - before.requests == 1 + 3 * 2); /* the first reading, then six */
     CHECK(before.pending == 1 && after.pending == 1);
+}
+
+/* Past HTTP_BUFFERS_KEPT_UP_TO connections an idle connection keeps no
+ * buffers: 100 more keep-alive connections, each answered once, hold about
+ * their structures (under 2 KiB each), not a read and a spare write buffer
+ * of 16 KiB each. A sanitizer's malloc is its own: there only the answers
+ * are checked. */
+UNIT_CASE(idle_connections_keep_no_buffers, &servers)
+{
+    enum { FIRST = HTTP_BUFFERS_KEPT_UP_TO, MORE = 100 };
+    harness_client *clients = calloc(FIRST + MORE, sizeof *clients);
+    if (!CHECK(clients != NULL))
+        return;
+    int answered = 0, opened = 0;
+    size_t before = 0;
+    for (int i = 0; i < FIRST + MORE; i++) {
+        if (i == FIRST)
+            before = mallinfo2().uordblks;
+        if (!harness_client_open(&clients[i], state.port))
+            break;
+        opened++;
+        answered += hello_answered(&clients[i]);
+    }
+    CHECK(answered == FIRST + MORE);
+    harness_client last; /* one more exchange: the loop ran every earlier write's callback */
+    if (CHECK(harness_client_open(&last, state.port))) {
+        CHECK(hello_answered(&last));
+        harness_client_close(&last);
+    }
+    size_t after = mallinfo2().uordblks;
+#ifndef __SANITIZE_ADDRESS__
+    CHECK(after >= before && (after - before) / MORE < 2048);
+#else
+    (void)after;
+#endif
+    for (int i = 0; i < opened; i++)
+        harness_client_close(&clients[i]);
+    free(clients);
 }
 
 UNIT_CASE(drain, &servers)
