@@ -79,7 +79,9 @@ void http_server_close(http_server *s, void (*done)(void *data), void *data);
 
 /* Past this many open connections, a connection keeps no buffers while it
  * is idle: its read buffer and its spare write buffer (16 KiB each) are
- * freed after each answer and allocated again by its next request. Below
+ * freed after each answer, and so is its exchange when the answer was given
+ * in the read that brought the request; its next request allocates them
+ * again. Below
  * it, a busy keep-alive connection reuses them without a malloc; above it,
  * thousands of idle connections cost their structures only, the buffers
  * going round among the connections that are talking. The connections
