@@ -134,7 +134,7 @@ if (loaded) {
     `${mib(loaded.master)} / ${loaded.workers.map(mib).join(", ")}`, "", "", "", "");
 }
 if (after) {
-  row("5", "RSS idle after benchmarks 1–3 and 6, master / each worker (MiB)",
+  row("5", "RSS idle after every benchmark of the run, master / each worker (MiB)",
     `${mib(after.master)} / ${after.workers.map(mib).join(", ")}`, "", "", "", "");
 }
 
