@@ -750,6 +750,7 @@ UNIT_CASE(idle_connections_keep_no_buffers, &servers)
 #ifndef __SANITIZE_ADDRESS__
     CHECK(after >= before && (after - before) / MORE < 2048);
 #else
+    (void)before;
     (void)after;
 #endif
     for (int i = 0; i < opened; i++)
