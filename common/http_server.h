@@ -81,11 +81,11 @@ void http_server_close(http_server *s, void (*done)(void *data), void *data);
  * is idle: its read buffer and its spare write buffer (16 KiB each) are
  * freed after each answer, and so is its exchange when the answer was given
  * in the read that brought the request; its next request allocates them
- * again. Below
- * it, a busy keep-alive connection reuses them without a malloc; above it,
- * thousands of idle connections cost their structures only, the buffers
- * going round among the connections that are talking. The connections
- * answered while the server held fewer keep theirs until they talk again. */
+ * again. Below it, a busy keep-alive connection reuses them without a
+ * malloc; above it, thousands of idle connections cost their structures
+ * only, the buffers going round among the connections that are talking
+ * (which then pay a malloc per request). The connections answered while
+ * the server held fewer keep theirs until they talk again. */
 #define HTTP_BUFFERS_KEPT_UP_TO 256
 
 typedef struct http_server_stats {
